@@ -1,0 +1,83 @@
+"""The Litestar application factory: middleware, routes, templates and the database pool's lifespan."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from api import customers, web
+from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
+from api.errors import exception_handlers
+from crm.settings import Settings, get_settings
+
+HERE = Path(__file__).parent
+
+
+@get("/health", exclude_from_auth=True, tags=["ops"])
+async def health() -> dict[str, str]:
+    """Liveness and database reachability."""
+    from tenants.tables import DealerGroup
+
+    await DealerGroup.count()
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    session = CookieBackendConfig(
+        secret=bytes.fromhex(settings.secret_key)[:32].ljust(32, b"\0"),
+        key="dealerdesk_session",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        max_age=12 * 3600,
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            create_token,
+            me,
+            *customers.ROUTES,
+            *web.ROUTES,
+            create_static_files_router(path="/static", directories=[HERE / "static"]),
+        ],
+        dependencies={"actor": Provide(provide_scope)},
+        middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=False,
+            exclude=["/api/"],
+        ),
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        exception_handlers=exception_handlers(),
+        openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
+        lifespan=[_database_pool],
+        debug=settings.debug,
+    )
+
+
+@asynccontextmanager
+async def _database_pool(_: Litestar):
+    """PostgreSQL gets a connection pool for the app's lifetime; SQLite needs none."""
+    from piccolo_conf import DB
+    from piccolo.engine.postgres import PostgresEngine
+
+    pooled = isinstance(DB, PostgresEngine)
+    if pooled:
+        await DB.start_connection_pool(min_size=1, max_size=10)
+    try:
+        yield
+    finally:
+        if pooled:
+            await DB.close_connection_pool()

@@ -1,0 +1,104 @@
+"""Who is calling: bearer tokens for API clients, a session cookie for the web UI.
+
+The result is a `Scope` on `request.user`; handlers receive it as the `actor` dependency.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from crm.settings import get_settings
+from tenants.accounts import authenticate, issue_token, user_for_token
+from tenants.roles import Role
+from tenants.scope import Scope, scope_for_user
+
+PUBLIC_PATHS = [
+    "^/login",
+    "^/logout",
+    "^/static/",
+    "^/schema",
+    "^/health",
+    "^/api/v1/auth/token",
+    "^/favicon.ico",
+]
+
+
+class AuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        user_id: int | None = None
+        header = connection.headers.get("authorization", "")
+        if connection.scope["path"].startswith("/api/"):
+            if header.lower().startswith("bearer "):
+                user_id = await user_for_token(header[7:].strip())
+            kind = "token"
+        else:
+            user_id = (connection.scope.get("session") or {}).get("user_id")
+            kind = "session"
+        scope = await scope_for_user(int(user_id)) if user_id else None
+        if scope is None:
+            raise NotAuthorizedException()
+        return AuthenticationResult(user=scope, auth=kind)
+
+
+async def provide_scope(request: Request[Scope, Any, Any]) -> Scope:
+    return request.user
+
+
+def requires(*roles: Role):
+    """A route guard: the caller must hold one of `roles`."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        scope = connection.user
+        if not isinstance(scope, Scope) or not scope.has_role(*roles):
+            raise PermissionDeniedException()
+
+    guard.__name__ = f"requires_{'_or_'.join(str(r) for r in roles)}"
+    return guard
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+@post("/api/v1/auth/token", exclude_from_auth=True, tags=["auth"])
+async def create_token(data: TokenRequest) -> TokenResponse:
+    """Exchange username and password for a bearer token."""
+    user_id = await authenticate(data.username, data.password)
+    if user_id is None:
+        raise NotAuthorizedException(detail="用户名或密码错误 / Wrong username or password")
+    token, ttl = await issue_token(user_id, get_settings().token_ttl_hours)
+    return TokenResponse(access_token=token, token_type="bearer", expires_in=ttl)
+
+
+class MeResponse(msgspec.Struct):
+    user_id: int
+    display_name: str
+    group_id: int | None
+    roles: list[str]
+    store_ids: list[int]
+
+
+@get("/api/v1/me", tags=["auth"])
+async def me(actor: Scope) -> MeResponse:
+    """Who the token belongs to and what it may see."""
+    return MeResponse(
+        user_id=actor.user_id,
+        display_name=actor.display_name,
+        group_id=actor.group_id,
+        roles=sorted(actor.roles),
+        store_ids=sorted(actor.store_ids),
+    )

@@ -1,0 +1,133 @@
+"""One place that turns errors into HTTP answers, with messages in Chinese and English.
+
+Shape of every error body:
+    {"status_code": 400, "detail": "输入有误 / Invalid input",
+     "errors": [{"field": "vin", "message": "… / …", "message_zh": "…", "message_en": "…"}]}
+"""
+
+from __future__ import annotations
+
+import re
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect
+
+from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+
+log = structlog.get_logger()
+
+
+def exception_handlers() -> dict:
+    return {
+        InvalidInput: _invalid_input,
+        ValidationException: _validation,
+        NotFound: _not_found,
+        Forbidden: _forbidden,
+        PermissionDeniedException: _forbidden,
+        Conflict: _conflict,
+        NotAuthorizedException: _not_authorized,
+        HTTPException: _http,
+        Exception: _unexpected,
+    }
+
+
+def error_body(status: int, zh: str, en: str, problems: list[FieldProblem] | None = None, **extra) -> dict:
+    body = {"status_code": status, "detail": f"{zh} / {en}", "detail_zh": zh, "detail_en": en, **extra}
+    if problems is not None:
+        body["errors"] = [
+            {"field": p.field, "message": f"{p.zh} / {p.en}", "message_zh": p.zh, "message_en": p.en}
+            for p in problems
+        ]
+    return body
+
+
+def _json(status: int, body: dict) -> Response:
+    return Response(content=body, status_code=status, media_type=MediaType.JSON)
+
+
+def _invalid_input(_: Request, exc: InvalidInput) -> Response:
+    return _json(400, error_body(400, "输入有误", "Invalid input", exc.problems))
+
+
+def _validation(_: Request, exc: ValidationException) -> Response:
+    problems = [_translate(item) for item in (exc.extra or []) if isinstance(item, dict)]
+    if not problems:
+        problems = [FieldProblem("body", "请求格式错误", str(exc.detail or "Malformed request"))]
+    return _json(400, error_body(400, "输入有误", "Invalid input", problems))
+
+
+def _not_found(_: Request, exc: NotFound) -> Response:
+    return _json(404, error_body(404, "未找到", "Not found"))
+
+
+def _forbidden(_: Request, exc: Exception) -> Response:
+    zh, en = (exc.zh, exc.en) if isinstance(exc, Forbidden) else ("无权执行此操作", "Your role may not do this")
+    return _json(403, error_body(403, zh, en))
+
+
+def _conflict(_: Request, exc: Conflict) -> Response:
+    return _json(409, error_body(409, exc.zh, exc.en, **exc.extra))
+
+
+def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    if not request.url.path.startswith("/api/"):
+        return Redirect(path=f"/login?next={request.url.path}")
+    zh, _, en = str(exc.detail or "").partition(" / ")
+    if not en:
+        zh, en = "请先登录", "Authentication required"
+    return _json(401, error_body(401, zh, en))
+
+
+def _http(_: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if status == 404:
+        return _json(404, error_body(404, "未找到", "Not found"))
+    if status == 405:
+        return _json(405, error_body(405, "不支持该请求方法", "Method not allowed"))
+    if status == 403:
+        return _json(403, error_body(403, "无权执行此操作", str(exc.detail or "Forbidden")))
+    return _json(status, error_body(status, "请求无法处理", str(exc.detail)))
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected_error", path=request.url.path)
+    return _json(500, error_body(500, "服务器内部错误", "Internal server error"))
+
+
+_MSGSPEC_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"Object missing required field `(\w+)`"), "缺少必填字段", "Missing required field"),
+    (re.compile(r"Expected `(\w+)`, got `(\w+)`"), "类型错误", "Wrong type"),
+    (re.compile(r"Expected `str` of length <= (\d+)"), "长度超出上限", "Too long"),
+    (re.compile(r"Expected `str` of length >= (\d+)"), "长度不足", "Too short"),
+    (re.compile(r"Expected `\w+` >= "), "数值过小", "Value too small"),
+    (re.compile(r"Expected `\w+` <= "), "数值过大", "Value too large"),
+    (re.compile(r"Invalid enum value"), "取值无效", "Invalid value"),
+    (re.compile(r"Object contains unknown field"), "未知字段", "Unknown field"),
+    (re.compile(r"Invalid (RFC 3339|ISO 8601)"), "日期时间格式错误", "Invalid date/time"),
+]
+
+
+def _translate(item: dict) -> FieldProblem:
+    """Litestar/msgspec validation items → a field problem with a Chinese message."""
+    message = str(item.get("message", ""))
+    field = str(item.get("key") or "body")
+    missing = re.search(r"required field `(\w+)`", message)
+    if missing:
+        field = missing.group(1)
+    unknown = re.search(r"unknown field `(\w+)`", message)
+    if unknown:
+        field = unknown.group(1)
+    at = re.search(r"at `\$\.([\w.\[\]]+)`", message)
+    if at:
+        field = at.group(1)
+    for pattern, zh, _en in _MSGSPEC_PATTERNS:
+        if pattern.search(message):
+            return FieldProblem(field, zh, message)
+    return FieldProblem(field, "取值无效", message or "Invalid value")

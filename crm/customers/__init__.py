@@ -1,0 +1,1 @@
+"""客户档案: customers, vehicles, deliveries (sales) and service visits."""

@@ -1,0 +1,115 @@
+"""Customer records (客户档案). Every row but the identity is owned by one store.
+
+A `CustomerIdentity` is the group-wide person or company (matched by mobile
+number or ID number); each store that deals with them keeps its own `Customer`
+profile linked to it. HQ reads across the identity; a store reads its own rows.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from tenants.tables import DealerGroup, Store
+
+
+class CustomerIdentity(Table, tablename="customer_identity"):
+    """The group-wide identity of a customer; `match_key` is the normalised mobile or ID number."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    match_key = Varchar(length=40, index=True)
+    name = Varchar(length=100)
+    created_at = Timestamptz()
+
+
+class Customer(Table):
+    """A store's profile of a private customer (个人) or a company (单位)."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    group_identity = ForeignKey(CustomerIdentity, null=False, index=True)
+    kind = Varchar(length=10, default="private")  # private | company
+    name = Varchar(length=100, index=True)
+    gender = Varchar(length=10, default="")  # male | female | ""
+    birthday = Date(null=True, default=None)
+    birthday_is_lunar = Boolean(default=False)
+    marital_status = Varchar(length=10, default="")
+    mobile = Varchar(length=20, index=True, default="")
+    phone2 = Varchar(length=20, default="")
+    email = Varchar(length=200, default="")
+    id_number = Varchar(length=18, default="")
+    address = Varchar(length=255, default="")
+    postcode = Varchar(length=6, default="")
+    employer = Varchar(length=100, default="")
+    occupation = Varchar(length=50, default="")
+    hobbies = Varchar(length=200, default="")
+    industry = Varchar(length=50, default="")
+    contact_person = Varchar(length=50, default="")
+    source = Varchar(length=30, default="manual")  # manual | import | call_center | dms
+    do_not_call = Boolean(default=False)
+    dms_ref = Varchar(length=64, default="", index=True)
+    note = Text(default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Vehicle(Table):
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    customer = ForeignKey(Customer, null=False, index=True)
+    vin = Varchar(length=17, index=True)
+    engine_no = Varchar(length=30, default="")
+    plate = Varchar(length=10, index=True, default="")
+    brand = Varchar(length=50, default="")
+    model = Varchar(length=100, default="")
+    colour = Varchar(length=30, default="")
+    insurer = Varchar(length=100, default="")
+    insurance_expires_on = Date(null=True, default=None)
+    inspection_due_on = Date(null=True, default=None)
+    source = Varchar(length=30, default="manual")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Sale(Table):
+    """A vehicle sale and its delivery (交车)."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    customer = ForeignKey(Customer, null=False, index=True)
+    vehicle = ForeignKey(Vehicle, null=False, index=True)
+    order_no = Varchar(length=64, default="", index=True)
+    salesperson = Varchar(length=50, default="")
+    price = Numeric(digits=(12, 2), null=True, default=None)
+    discount = Numeric(digits=(12, 2), null=True, default=None)
+    delivered_at = Timestamptz()
+    source = Varchar(length=30, default="manual")
+    created_at = Timestamptz()
+
+
+class ServiceVisit(Table, tablename="service_visit"):
+    """A workshop visit (维修/保养) from arrival to the customer leaving (离站)."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    customer = ForeignKey(Customer, null=False, index=True)
+    vehicle = ForeignKey(Vehicle, null=False, index=True)
+    repair_order_no = Varchar(length=64, default="", index=True)
+    advisor = Varchar(length=50, default="")
+    repair_type = Varchar(length=30, default="")  # maintenance | repair | warranty | accident | other
+    amount = Numeric(digits=(12, 2), null=True, default=None)
+    mileage = Integer(null=True, default=None)
+    arrived_at = Timestamptz(null=True, default=None)
+    left_at = Timestamptz()
+    next_visit_on = Date(null=True, default=None)
+    source = Varchar(length=30, default="manual")
+    created_at = Timestamptz()

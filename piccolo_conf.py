@@ -1,0 +1,39 @@
+"""Piccolo's configuration: the engine comes from DATABASE_URL (SQLite when unset)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from crm.settings import get_settings
+
+
+def engine_from_url(url: str):
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        # Immediate transactions and a busy timeout: concurrent writers otherwise get "database is locked".
+        return SQLiteEngine(path=path, timeout=30)
+    parsed = urlparse(url)
+    return PostgresEngine(
+        config={
+            "host": parsed.hostname or "localhost",
+            "port": parsed.port or 5432,
+            "user": unquote(parsed.username or "postgres"),
+            "password": unquote(parsed.password or ""),
+            "database": (parsed.path or "/dealerdesk").lstrip("/"),
+        },
+        log_queries=False,
+    )
+
+
+DB = engine_from_url(get_settings().database_url)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "tenants.piccolo_app",
+        "crm.customers.piccolo_app",
+    ]
+)

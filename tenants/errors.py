@@ -1,0 +1,53 @@
+"""Errors the domain raises; api/ turns each into one HTTP answer.
+
+They live at the bottom layer so that tenants/, the crm areas and the adapters share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotFound(DomainError):
+    """Missing, or outside the caller's scope: the two are indistinguishable on purpose."""
+
+    def __init__(self, what: str = "object") -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class Forbidden(DomainError):
+    """The caller can see the object but their role may not do this."""
+
+    def __init__(self, zh: str = "无权执行此操作", en: str = "Your role may not do this") -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+class Conflict(DomainError):
+    def __init__(self, zh: str, en: str, extra: dict | None = None) -> None:
+        super().__init__(en)
+        self.zh, self.en, self.extra = zh, en, extra or {}
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    zh: str
+    en: str
+
+
+class InvalidInput(DomainError):
+    """One or more fields are wrong; nothing was written."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.en}" for p in problems))
+        self.problems = problems
+
+    @classmethod
+    def one(cls, field: str, zh: str, en: str) -> "InvalidInput":
+        return cls([FieldProblem(field, zh, en)])
