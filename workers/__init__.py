@@ -1,0 +1,1 @@
+"""arq worker: job functions are thin adapters that call crm/."""
