@@ -1033,20 +1033,23 @@ def clean_visit(fields: dict, *, partial: bool = False) -> dict:
             values[key] = _choice(problems, key, raw, SOURCES)
         else:
             values[key] = _bounded_text(problems, ServiceVisit, key, raw)
-    problems.raise_if_any()
     if not partial:
-        _check_visit_times(values)
+        _check_visit_times(values, problems)
+    problems.raise_if_any()
     return values
 
 
-def _check_visit_times(values: dict) -> None:
-    problems = Problems()
+def _check_visit_times(values: dict, problems: Problems | None = None) -> None:
+    """Arrival before departure, next visit not before it; raises unless the caller collects problems."""
+    collect = problems is not None
+    problems = problems or Problems()
     left, arrived, next_visit = values.get("left_at"), values.get("arrived_at"), values.get("next_visit_on")
     if arrived is not None and left is not None and arrived > left:
         problems.add("arrived_at", "进站时间不能晚于离站时间", "Arrival is after departure")
     if next_visit is not None and left is not None and next_visit < left.date():
         problems.add("next_visit_on", "下次来店日期不能早于离站日期", "The next visit is before this departure")
-    problems.raise_if_any()
+    if not collect:
+        problems.raise_if_any()
 
 
 def fill_from_id_number(current: dict, values: dict) -> None:
