@@ -7,7 +7,7 @@ them all: each row names a customer, optionally a vehicle (by VIN), and a
 delivery and/or a service visit of that vehicle.
 
 Rules:
-- Every row is checked with the same rules as manual entry (`service.clean_*`);
+- Every row is checked with the same rules as manual entry (`fields.clean_*`);
   each problem is reported with its spreadsheet row number, column and a
   Chinese and English message.
 - A file with any row error writes nothing unless the caller accepts importing
@@ -38,14 +38,15 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from crm import clock
-from crm.customers import events, service
+from crm.customers import events, fields, service
+from crm.customers.identity import choose_identity, complete_identity, identity_candidates
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
-from crm.customers.tx import transaction
+from crm.customers.tx import lock_keys, transaction
 from crm.settings import get_settings
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import IMPORTERS
 from tenants.scope import Scope
-from tenants.tables import DealerGroup, Store
+from tenants.tables import Store
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -355,10 +356,10 @@ _FIELD_ALIASES: dict[str, list[str]] = {
 }
 _ALIASES = {_header_key(alias): target for target, aliases in _FIELD_ALIASES.items() for alias in aliases}
 
-_CUSTOMER_COLUMNS = set(service.CUSTOMER_FIELDS) - {"source", "birthday_is_lunar", "do_not_call"}
-_VEHICLE_COLUMNS = set(service.VEHICLE_FIELDS) - {"source"}
-_SALE_COLUMNS = set(service.SALE_FIELDS) - {"source"}
-_VISIT_COLUMNS = set(service.VISIT_FIELDS) - {"source"}
+_CUSTOMER_COLUMNS = set(fields.CUSTOMER_FIELDS) - {"source", "birthday_is_lunar", "do_not_call"}
+_VEHICLE_COLUMNS = set(fields.VEHICLE_FIELDS) - {"source"}
+_SALE_COLUMNS = set(fields.SALE_FIELDS) - {"source"}
+_VISIT_COLUMNS = set(fields.VISIT_FIELDS) - {"source"}
 
 _KIND_WORDS = {"个人": "private", "私人": "private", "private": "private", "personal": "private",
                "单位": "company", "公司": "company", "企业": "company", "company": "company", "corporate": "company"}
@@ -436,13 +437,13 @@ def _parse_row(number: int, cells: list[Any], columns: _Columns, tz: ZoneInfo) -
         problems.append(FieldProblem("delivered_at", "缺少交车日期", "The delivery date is missing"))
     if visit and values.get("left_at") is None and "left_at" not in {p.field for p in problems}:
         problems.append(FieldProblem("left_at", "缺少离站时间", "The departure time is missing"))
-    cleaned.customer = _collect(problems, service.clean_customer, customer, kind=kind)
+    cleaned.customer = _collect(problems, fields.clean_customer, customer, kind=kind)
     if vehicle and vehicle.get("vin"):
-        cleaned.vehicle = _collect(problems, service.clean_vehicle, {**vehicle, "source": "import"})
+        cleaned.vehicle = _collect(problems, fields.clean_vehicle, {**vehicle, "source": "import"})
     if sale and values.get("delivered_at") is not None:
-        cleaned.sale = _collect(problems, service.clean_sale, {**sale, "source": "import"})
+        cleaned.sale = _collect(problems, fields.clean_sale, {**sale, "source": "import"})
     if visit and values.get("left_at") is not None:
-        cleaned.visit = _collect(problems, service.clean_visit, {**visit, "source": "import"})
+        cleaned.visit = _collect(problems, fields.clean_visit, {**visit, "source": "import"})
     seen: set[tuple[str, str]] = set()
     errors = []
     for p in problems:
@@ -503,7 +504,7 @@ def _repair_type(value: Any) -> str:
     for needles, code in _REPAIR_WORDS:
         if any(n in text for n in needles):
             return code
-    return text if text in service.REPAIR_TYPES else "other"
+    return text if text in fields.REPAIR_TYPES else "other"
 
 
 def _guess_kind(name: str) -> str:
@@ -617,7 +618,7 @@ class _Writer:
 
     async def write(self, rows: Iterable[_Row]) -> None:
         # Two imports into one store at once would both miss each other's rows: one at a time.
-        await service.lock_keys(f"import:{self.store.id}")
+        await lock_keys(f"import:{self.store.id}")
         await self._load()
         for row in rows:
             customer = await self._customer(row.customer)
@@ -668,7 +669,7 @@ class _Writer:
                 self._remember_customer(found)
                 return found
         customer = dict(values)
-        service.fill_from_id_number(customer, customer)
+        fields.fill_from_id_number(customer, customer)
         self.pending[Customer].append(customer)
         self._remember_customer(customer)
         self.report.created.customers += 1
@@ -724,7 +725,7 @@ class _Writer:
         if not customers:
             return
         group_id = self.store.group_id
-        known = await service.identity_candidates(
+        known = await identity_candidates(
             group_id,
             mobiles={c.get("mobile", "") for c in customers},
             id_numbers={c.get("id_number", "") for c in customers},
@@ -742,7 +743,7 @@ class _Writer:
         for customer in customers:
             mobile, id_number = customer.get("mobile", ""), customer.get("id_number", "")
             candidates = by_key.get(("mobile", mobile), []) + by_key.get(("id_number", id_number), [])
-            found = service.choose_identity(candidates, mobile=mobile, id_number=id_number)
+            found = choose_identity(candidates, mobile=mobile, id_number=id_number)
             if found is None:
                 identity = CustomerIdentity(
                     group=group_id, mobile=mobile, id_number=id_number, name=customer["name"],
@@ -753,7 +754,7 @@ class _Writer:
                 found = {"id": float("inf"), "mobile": mobile, "id_number": id_number, "row": identity}
                 index(found)
             elif "row" not in found:
-                await service.complete_identity(found, mobile=mobile, id_number=id_number)
+                await complete_identity(found, mobile=mobile, id_number=id_number)
                 index(found)  # a key it just gained matches later customers too
             customer["group_identity"] = found
         for start in range(0, len(created), _BATCH):
