@@ -41,7 +41,8 @@ from crm import clock
 from crm.customers import events, fields, service
 from crm.customers.identity import choose_identity, complete_identity, identity_candidates
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
-from crm.customers.tx import lock_keys, transaction
+from crm.customers.locks import lock_keys
+from crm.customers.tx import transaction
 from crm.settings import get_settings
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import IMPORTERS

@@ -56,7 +56,8 @@ from crm.customers.records import (
     VisitRecord,
 )
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
-from crm.customers.tx import lock_keys, transaction
+from crm.customers.locks import lock_keys
+from crm.customers.tx import transaction
 from crm.customers.validation import normalise_mobile
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.roles import CUSTOMER_EDITORS
