@@ -3,6 +3,9 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import pages
+from api.web import customers, pages
 
-ROUTES = [*pages.ROUTES]
+ROUTES = [
+    *pages.ROUTES,
+    *customers.ROUTES,
+]
