@@ -76,6 +76,26 @@
     }
   });
 
+  // A short message in the corner that goes away by itself.
+  function toast(content) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const note = document.createElement("div");
+    note.className = "toast";
+    note.setAttribute("role", "status");
+    note.appendChild(content);
+    box.appendChild(note);
+    window.setTimeout(function () { note.remove(); }, 8000);
+  }
+
+  // An htmx request that fails (server error, network) would otherwise change nothing on the page.
+  document.addEventListener("htmx:responseError", showFailure);
+  document.addEventListener("htmx:sendError", showFailure);
+  function showFailure() {
+    const box = document.getElementById("toasts");
+    if (box) toast(document.createTextNode(box.dataset.failedText));
+  }
+
   // ---- the bell: live notifications from the server's event stream (SSE) ----
   // `unread` carries the count on connect; each `notification` adds one, lists it and shows a toast.
   function wireBell(bell) {
@@ -108,17 +128,6 @@
       list.prepend(li);
     }
 
-    function toast(item) {
-      const box = document.getElementById("toasts");
-      if (!box) return;
-      const note = document.createElement("div");
-      note.className = "toast";
-      note.setAttribute("role", "status");
-      note.appendChild(entry(item));
-      box.appendChild(note);
-      window.setTimeout(function () { note.remove(); }, 8000);
-    }
-
     const source = new EventSource(bell.dataset.events);
     source.addEventListener("unread", function (event) {
       showCount(JSON.parse(event.data).unread || 0);
@@ -127,7 +136,7 @@
       const item = JSON.parse(event.data);
       showCount(unread + 1);
       addToList(item);
-      toast(item);
+      toast(entry(item));
     });
     window.addEventListener("pagehide", function () { source.close(); });
   }
