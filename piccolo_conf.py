@@ -35,5 +35,8 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "tenants.piccolo_app",
         "crm.customers.piccolo_app",
+        "crm.timers.piccolo_app",
+        "crm.notify.piccolo_app",
+        "crm.calendar.piccolo_app",
     ]
 )
