@@ -25,6 +25,7 @@ from piccolo.table import Table, sort_table_classes
 
 from crm import clock
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.customers.validation import id_check_character, vin_check_digit
 from tenants.accounts import create_user, hash_password
 from tenants.roles import Role
 from tenants.tables import BrandDivision, DealerGroup, Region, Store
@@ -231,8 +232,8 @@ async def seed_customer_records(ctx: DemoContext) -> None:
             person = people.returning(store) if rng.random() < 0.04 else None
             person = person or people.new(store)
             if person.mobile not in identity_of:
-                identity = CustomerIdentity(group=ctx.group_id, match_key=person.mobile, name=person.name,
-                                            created_at=now)
+                identity = CustomerIdentity(group=ctx.group_id, mobile=person.mobile, id_number=person.id_number,
+                                            name=person.name, created_at=now)
                 identity_of[person.mobile] = identity
                 identities.append(identity)
             plans.append((store, person))
@@ -306,8 +307,6 @@ COMPANY_KINDS = [("贸易有限公司", "批发零售"), ("物流有限公司", 
                  ("科技有限公司", "信息技术"), ("食品有限公司", "制造业"), ("租赁有限公司", "租赁服务")]
 POSTCODES = {"上海": "200", "苏州": "215", "杭州": "310", "合肥": "230", "南京": "211", "宁波": "315",
              "无锡": "214", "常州": "213", "温州": "325", "南通": "226"}
-ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-ID_CHECK = "10X98765432"
 
 
 @dataclass
@@ -390,7 +389,7 @@ class _People:
         """An 18-digit 居民身份证号码: area, birth date, sequence (odd = male), ISO 7064 MOD 11-2 check."""
         sequence = self.rng.randint(0, 499) * 2 + (1 if gender == "male" else 0)
         body = f"{area_code}{birthday:%Y%m%d}{sequence:03d}"
-        return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+        return body + id_check_character(body)
 
 
 # ---------------------------------------------------------------- vehicles
@@ -412,17 +411,7 @@ INSURERS = ["中国人保财险", "中国平安财险", "太平洋财险", "中�
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # plates use no I or O
 VIN_YEAR = {2017: "H", 2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R",
             2025: "S", 2026: "T", 2027: "V", 2028: "W", 2029: "X", 2030: "Y"}
-VIN_VALUES = {**{str(d): d for d in range(10)},
-              **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
-              **dict(zip("STUVWXYZ", range(2, 10)))}
-VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
 REPAIR_TYPES = [("maintenance", 60), ("repair", 20), ("warranty", 10), ("accident", 7), ("other", 3)]
-
-
-def vin_check_digit(vin: str) -> str:
-    """ISO 3779 / GB 16735 check digit (position 9) of a 17-character VIN."""
-    remainder = sum(VIN_VALUES[c] * w for c, w in zip(vin, VIN_WEIGHTS)) % 11
-    return "X" if remainder == 10 else str(remainder)
 
 
 @dataclass
@@ -477,7 +466,7 @@ class _Fleet:
             order_no=f"SO{car.delivered_on:%Y%m%d}{car.vin[-6:]}", salesperson=rng.choice(self._staff(store)[0]),
             price=price, discount=discount,
             delivered_at=self.ctx.local_time(car.delivered_on, rng.randint(9, 17), rng.choice([0, 15, 30, 45])),
-            source="dms", created_at=now,
+            source="dms", created_at=now, updated_at=now,
         )
 
     def visits(self, store: DemoStore, customer_id: int, vehicle_id: int, car: _Car,
@@ -502,7 +491,7 @@ class _Fleet:
                 arrived_at=self.ctx.local_time(day, rng.randint(8, 11), rng.choice([0, 10, 20, 30, 40, 50])),
                 left_at=self.ctx.local_time(left_on, rng.randint(14, 18), rng.choice([0, 15, 30, 45])),
                 next_visit_on=left_on + timedelta(days=180) if repair_type == "maintenance" else None,
-                source="dms", created_at=now,
+                source="dms", created_at=now, updated_at=now,
             ))
             day += timedelta(days=rng.randint(90, 200))
         return visits

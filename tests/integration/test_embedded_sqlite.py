@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
+from crm.customers.validation import check_id_number, check_mobile, check_plate, check_vin
 from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD
 from deploy.services import free_port
 
@@ -29,7 +31,7 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
     assert "migrations applied" in _run(env, "migrate")
     assert "demo data seeded" in _run(env, "seed", "--small")
     assert "nothing seeded" in _run(env, "seed", "--small")
-    assert (tmp_path / "dealerdesk.sqlite").exists()
+    _assert_demo_records_are_valid(tmp_path / "dealerdesk.sqlite")
 
     demo = subprocess.Popen([DEALERDESK, "demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -53,6 +55,19 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
     assert f"http://127.0.0.1:{port}/" in output
     assert "ceo" in output and DEMO_PASSWORD in output
     assert (tmp_path / "redis" / "dump.rdb").exists(), "the embedded Redis was stopped gracefully and persisted"
+
+
+def _assert_demo_records_are_valid(path: Path) -> None:
+    """The demo's customers and vehicles pass the same checks as typed-in records."""
+    with sqlite3.connect(path) as db:
+        for mobile, id_number in db.execute("SELECT mobile, id_number FROM customer"):
+            assert check_mobile(mobile) == mobile
+            assert not id_number or check_id_number(id_number) == id_number
+        for vin, plate in db.execute("SELECT vin, plate FROM vehicle"):
+            assert check_vin(vin) == vin and check_plate(plate) == plate
+        assert db.execute("SELECT count(*) FROM store").fetchone() == (12,)
+        assert db.execute("SELECT count(*) FROM sale").fetchone()[0] > 0
+        assert db.execute("SELECT count(*) FROM service_visit").fetchone()[0] > 0
 
 
 def _run(env: dict[str, str], *args: str) -> str:
