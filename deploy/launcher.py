@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,11 +34,11 @@ def demo(args: argparse.Namespace) -> int:
     from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD, GROUP_NAME
 
     _prepare_var_dir()
+    host, port = _address(args)
     with _Children() as children:
         _ensure_redis(children)
         asyncio.run(_migrate_and_seed())
         children.worker = subprocess.Popen([sys.executable, "-m", "deploy.launcher", "worker"])
-        host, port = args.host or get_settings().host, args.port or get_settings().port
 
         def banner() -> None:
             print(f"\ndealerdesk 已启动 / is running: http://{host}:{port}/", flush=True)
@@ -53,9 +54,9 @@ def demo(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     """The web app and API. Without REDIS_URL an embedded Redis is started (jobs then wait for a worker)."""
     _prepare_var_dir()
+    host, port = _address(args)
     with _Children() as children:
         _ensure_redis(children)
-        host, port = args.host or get_settings().host, args.port or get_settings().port
         _serve(host, port, workers=args.workers)
     return 0
 
@@ -187,6 +188,19 @@ def _serve(host: str, port: int, workers: int, on_started: Callable[[], None] | 
     asyncio.run(run())
     if not server.started:
         raise SystemExit(f"dealerdesk could not start on {host}:{port}")
+
+
+def _address(args: argparse.Namespace) -> tuple[str, int]:
+    """Where to listen; refuses early (before starting anything) when the port is taken."""
+    host, port = args.host or get_settings().host, args.port or get_settings().port
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise SystemExit(f"cannot listen on {host}:{port} ({error.strerror}): is dealerdesk already running? "
+                             "Choose another with --port or PORT. / 端口已被占用") from None
+    return host, port
 
 
 def _prepare_var_dir() -> None:
