@@ -61,7 +61,7 @@ def check_vin(raw: str, field: str = "vin") -> str:
 
 def vin_check_digit(vin: str) -> str:
     """The check character for position 9 (ISO 3779 / GB 16735): weighted sum mod 11, 10 → X."""
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin.upper(), _VIN_WEIGHTS))
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin.upper(), _VIN_WEIGHTS) if w)
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 
