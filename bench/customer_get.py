@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +63,16 @@ def main() -> None:
         ports = {"dealerdesk": free_port(), "bare": free_port()}
         servers.append(_uvicorn("api.app:create_app", ports["dealerdesk"], env))
         servers.append(_uvicorn("customer_get:create_bare_app", ports["bare"], env))
+        bearer = {"Authorization": f"Bearer {token}"}
         targets = {
-            "dealerdesk": Target(f"http://127.0.0.1:{ports['dealerdesk']}/api/v1/customers/{customer_id}",
-                                 {"Authorization": f"Bearer {token}"}),
-            "bare": Target(f"http://127.0.0.1:{ports['bare']}/customers/{customer_id}", {}),
+            "dealerdesk": Target(f"http://127.0.0.1:{ports['dealerdesk']}/api/v1/customers/{customer_id}", bearer,
+                                 lambda body: body["customer"]["id"] == customer_id),
+            "bare": Target(f"http://127.0.0.1:{ports['bare']}/customers/{customer_id}", {},
+                           lambda body: body["id"] == customer_id),
+            "me": Target(f"http://127.0.0.1:{ports['dealerdesk']}/api/v1/me", bearer, lambda body: "roles" in body),
         }
-        asyncio.run(_check(targets, customer_id))
+        asyncio.run(_check(targets))
+        queries = asyncio.run(_count_queries(targets))
         results: dict[str, list[Result]] = {name: [] for name in targets}
         for name, target in targets.items():  # warm-up: connection pools, caches
             _measure(client, target, args, seconds=2, requests=500)
@@ -80,7 +85,7 @@ def main() -> None:
             server.wait(timeout=10)
         pg.stop()
 
-    report = _report(results, client, args)
+    report = _report(results, queries, client, args)
     print(report)
     if args.write:
         _write_results(report)
@@ -90,6 +95,7 @@ def main() -> None:
 class Target:
     url: str
     headers: dict[str, str]
+    answers_right: Callable[[dict], bool]
 
 
 @dataclass
@@ -113,6 +119,38 @@ async def _prepare() -> tuple[str, int]:
     customer = await Customer.select(Customer.id).where(Customer.store == gm["store"]).first()
     token, _ = await issue_token(gm["id"], 2)
     return token, customer["id"]
+
+
+async def _count_queries(targets: dict[str, Target]) -> dict[str, int]:
+    """SQL statements per request of each kind, counted in-process around one request."""
+    import httpx
+
+    from api.app import create_app
+    from piccolo_conf import DB
+
+    apps = {"dealerdesk": create_app(), "bare": create_bare_app()}
+    apps["me"] = apps["dealerdesk"]
+    counted = 0
+    engine = type(DB)
+    original = engine.run_querystring
+
+    async def counting(self, *args, **kwargs):
+        nonlocal counted
+        counted += 1
+        return await original(self, *args, **kwargs)
+
+    engine.run_querystring = counting
+    counts = {}
+    try:
+        for name, target in targets.items():
+            path = "/" + target.url.split("/", 3)[3]
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[name]), base_url="http://bench") as c:
+                counted = 0
+                assert (await c.get(path, headers=target.headers)).status_code == 200
+                counts[name] = counted
+    finally:
+        engine.run_querystring = original
+    return counts
 
 
 def create_bare_app():
@@ -149,8 +187,8 @@ def _uvicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-async def _check(targets: dict[str, Target], customer_id: int) -> None:
-    """Both servers are up and answer the same customer (polls while they start)."""
+async def _check(targets: dict[str, Target]) -> None:
+    """The servers are up and answer what they should (polls while they start)."""
     import httpx
 
     async with httpx.AsyncClient(timeout=5) as client:
@@ -163,7 +201,7 @@ async def _check(targets: dict[str, Target], customer_id: int) -> None:
                     await asyncio.sleep(0.1)
             else:
                 raise SystemExit(f"{name} did not start")
-            if response.status_code != 200 or response.json().get("id") != customer_id:
+            if response.status_code != 200 or not target.answers_right(response.json()):
                 raise SystemExit(f"{name} answered {response.status_code}: {response.text[:300]}")
 
 
@@ -217,7 +255,7 @@ async def _measure_httpx(target: Target, concurrency: int, requests: int) -> Res
                   p99_ms=latencies[int(len(latencies) * 0.99)] * 1000)
 
 
-def _report(results: dict[str, list[Result]], client: str, args: argparse.Namespace) -> str:
+def _report(results: dict[str, list[Result]], queries: dict[str, int], client: str, args: argparse.Namespace) -> str:
     def median(name: str, attribute: str) -> float:
         return statistics.median(getattr(r, attribute) for r in results[name])
 
@@ -231,13 +269,14 @@ def _report(results: dict[str, list[Result]], client: str, args: argparse.Namesp
         f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, Python "
         f"{platform.python_version()}); {load}. Medians of the rounds.",
         "",
-        "| server | requests/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|",
+        "| server | SQL statements / request | requests/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
     ]
-    labels = {"dealerdesk": "(a) `GET /api/v1/customers/{id}` — bearer token, scope, scoped SELECT",
-              "bare": "(b) bare Litestar handler — same SELECT by id, no auth/scope"}
+    labels = {"dealerdesk": "(a) `GET /api/v1/customers/{id}` — bearer token, scope, scoped customer page",
+              "bare": "(b) bare Litestar handler — one SELECT of the customer by id, no auth/scope",
+              "me": "for attribution: `GET /api/v1/me` — bearer token and scope only, no customer query"}
     for name, label in labels.items():
-        lines.append(f"| {label} | {median(name, 'rps'):.0f} | {median(name, 'p50_ms'):.2f} | "
+        lines.append(f"| {label} | {queries[name]} | {median(name, 'rps'):.0f} | {median(name, 'p50_ms'):.2f} | "
                      f"{median(name, 'p99_ms'):.2f} |")
     ratio = median("bare", "rps") / median("dealerdesk", "rps")
     lines += ["", f"**Ratio: the bare handler serves {ratio:.2f}× the requests/s of the real endpoint.**"]
