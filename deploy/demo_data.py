@@ -4,8 +4,10 @@
 function taking the shared `DemoContext`; an area that wants demo data of its
 own (complaints, callbacks, …) appends its step to `STEPS` — it can read what
 the earlier steps made (`ctx.group_id`, `ctx.stores`, `ctx.users`,
-`ctx.customers`) and should draw its randomness from `ctx.rng("<its name>")`,
-so adding a step never changes the data of the others.
+`ctx.customers`; anything else it can query) and should draw its randomness
+from `ctx.rng("<its name>")`, so adding a step never changes the data of the
+others. Steps write rows in bulk and must not need Redis (`dealerdesk seed`
+runs without one); timers they create are picked up by the worker's sweeper.
 
 Everything is deterministic for a given day: a fixed random seed, dates
 counted back from today (so the demo always shows "the last 12 months").
