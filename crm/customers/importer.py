@@ -27,6 +27,7 @@ import csv
 import io
 import re
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -38,7 +39,7 @@ import msgspec
 
 from crm import clock
 from crm.customers import events, service
-from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
+from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.tx import transaction
 from crm.settings import get_settings
 from tenants.errors import FieldProblem, InvalidInput
@@ -303,8 +304,8 @@ def _map_columns(header: list[str]) -> _Columns:
 
 def _header_key(title: str) -> str:
     """Header text as compared with the aliases: no spaces, marks of required fields or remarks in brackets."""
-    key = re.sub(r"[((][^))]*[))]", "", str(title))
-    key = re.sub(r"[\s*::_\-]", "", key).lower()
+    key = re.sub(r"[(\uff08][^)\uff09]*[)\uff09]", "", str(title))
+    key = re.sub(r"[\s*:\uff1a_\-]", "", key).lower()
     return key
 
 
@@ -569,7 +570,7 @@ def _to_number(value: Any) -> Decimal | None:
         return None
     if isinstance(value, (int, float, Decimal)):
         return Decimal(str(value))
-    text = re.sub(r"[¥¥,,元\s]|公里|km", "", _cell_text(value), flags=re.IGNORECASE)
+    text = re.sub(r"[\u00a5\uffe5,\uff0c元\s]|公里|km", "", _cell_text(value), flags=re.IGNORECASE)
     if not text:
         return None
     try:
@@ -597,123 +598,101 @@ async def _store_timezone(store_id: int) -> ZoneInfo:
 class _Writer:
     """Writes checked rows into one store, matching what exists so that nothing is created twice.
 
-    The store's keys are loaded once up front and kept current as rows are
-    written, so a customer appearing on many rows of the file is one customer.
+    Two passes. The first walks the rows in memory against the store's keys
+    (loaded once): a row matching an existing record fills that record's
+    blanks; anything new becomes a pending record, which later rows of the
+    file match too (a customer on many rows is one customer). The second pass
+    inserts the pending records in batches — identities, customers, vehicles,
+    then deliveries and visits — and fires the signals of the new ones.
     """
 
     def __init__(self, store: service.StoreRef, report: ImportReport) -> None:
         self.store = store
         self.report = report
-        self.customers: dict[tuple[str, str], int] = {}
-        self.customer_rows: dict[int, dict] = {}
-        self.vehicles: dict[str, dict] = {}
-        self.sales: set[tuple] = set()
-        self.visits: set[tuple] = set()
-        self.seen: set[tuple[str, int]] = set()  # (table, id) already counted in this import
+        self.customers: dict[tuple[str, str], dict] = {}  # (key, value) → existing row or pending record
+        self.vehicles: dict[str, dict] = {}  # VIN → existing row or pending record
+        self.documents: dict[type, set[tuple]] = {Sale: set(), ServiceVisit: set()}
+        self.pending: dict[type, list[dict]] = {Customer: [], Vehicle: [], Sale: [], ServiceVisit: []}
+        self.seen: set[int] = set()  # id() of existing rows already counted in this import
 
     async def write(self, rows: Iterable[_Row]) -> None:
+        # Two imports into one store at once would both miss each other's rows: one at a time.
+        await service.lock_keys(f"import:{self.store.id}")
         await self._load()
         for row in rows:
-            customer_id = await self._customer(row.customer)
-            vehicle_id = await self._vehicle(row.vehicle, customer_id) if row.vehicle else None
-            if row.sale is not None and vehicle_id is not None:
-                await self._sale(row.sale, customer_id, vehicle_id)
-            if row.visit is not None and vehicle_id is not None:
-                await self._visit(row.visit, customer_id, vehicle_id)
+            customer = await self._customer(row.customer)
+            vehicle = await self._vehicle(row.vehicle, customer) if row.vehicle else None
+            if vehicle is not None and row.sale is not None:
+                keys = _sale_keys(row.sale.get("order_no", ""), vehicle, row.sale["delivered_at"])
+                self._document(Sale, keys, row.sale, customer, vehicle, "sales")
+            if vehicle is not None and row.visit is not None:
+                keys = _visit_keys(row.visit.get("repair_order_no", ""), vehicle, row.visit["left_at"])
+                self._document(ServiceVisit, keys, row.visit, customer, vehicle, "visits")
+        await self._link_identities()
+        for table in (Customer, Vehicle, Sale, ServiceVisit):
+            await self._insert(table)
+        group_id, store_id = self.store.group_id, self.store.id
+        for sale in self.pending[Sale]:
+            await events.sale_recorded.send(group_id=group_id, store_id=store_id, sale_id=sale["id"])
+        for visit in self.pending[ServiceVisit]:
+            await events.visit_recorded.send(group_id=group_id, store_id=store_id, visit_id=visit["id"])
 
     async def _load(self) -> None:
         store = self.store.id
-        for c in await Customer.select().where(Customer.store == store, Customer.active.eq(True)).order_by(
-            Customer.id, ascending=False
-        ):
-            self._remember_customer(c)
-        for v in await Vehicle.select().where(Vehicle.store == store, Vehicle.active.eq(True)):
-            self.vehicles[v["vin"]] = v
-        for s in await Sale.select(Sale.order_no, Sale.vehicle, Sale.delivered_at).where(
+        customers = await Customer.select().where(Customer.store == store, Customer.active.eq(True))
+        for customer in sorted(customers, key=lambda c: c["id"], reverse=True):
+            self._remember_customer(customer)  # newest first: the oldest profile wins a key, as in `service`
+        for vehicle in await Vehicle.select().where(Vehicle.store == store, Vehicle.active.eq(True)):
+            self.vehicles[vehicle["vin"]] = vehicle
+        for sale in await Sale.select(Sale.order_no, Sale.vehicle, Sale.delivered_at).where(
             Sale.store == store, Sale.cancelled_at.is_null()
         ):
-            self.sales.update(_sale_keys(s["order_no"], s["vehicle"], s["delivered_at"]))
-        for x in await ServiceVisit.select(
+            self.documents[Sale] |= _sale_keys(sale["order_no"], {"id": sale["vehicle"]}, sale["delivered_at"])
+        for visit in await ServiceVisit.select(
             ServiceVisit.repair_order_no, ServiceVisit.vehicle, ServiceVisit.left_at
         ).where(ServiceVisit.store == store, ServiceVisit.cancelled_at.is_null()):
-            self.visits.update(_visit_keys(x["repair_order_no"], x["vehicle"], x["left_at"]))
+            self.documents[ServiceVisit] |= _visit_keys(
+                visit["repair_order_no"], {"id": visit["vehicle"]}, visit["left_at"]
+            )
 
-    def _remember_customer(self, row: dict) -> None:
-        # Loaded newest first: the oldest profile wins a key, as `service` matches by lowest id.
+    def _remember_customer(self, customer: dict) -> None:
         for key in ("dms_ref", "id_number", "mobile"):
-            if row.get(key):
-                self.customers[(key, row[key])] = row["id"]
-        self.customer_rows[row["id"]] = row
+            if customer.get(key):
+                self.customers[(key, customer[key])] = customer
 
-    async def _customer(self, values: dict) -> int:
+    async def _customer(self, values: dict) -> dict:
         for key in ("dms_ref", "id_number", "mobile"):
             found = self.customers.get((key, values.get(key, "")))
             if found is not None:
-                await self._fill_blanks(Customer, self.customer_rows[found], values, "customers")
-                self._remember_customer(self.customer_rows[found])
+                await self._fill_blanks(Customer, found, values, "customers")
+                self._remember_customer(found)
                 return found
-        values = dict(values)
-        service.fill_from_id_number(values, values)
-        identity_id = await service.link_identity(
-            group_id=self.store.group_id, mobile=values.get("mobile", ""), id_number=values.get("id_number", ""),
-            name=values["name"],
-        )
-        now = clock.now()
-        customer = Customer(
-            group=self.store.group_id, store=self.store.id, group_identity=identity_id,
-            created_at=now, updated_at=now, **values,
-        )
-        await customer.save()
-        self._remember_customer({**values, "id": customer.id})
-        self.seen.add(("customers", customer.id))
+        customer = dict(values)
+        service.fill_from_id_number(customer, customer)
+        self.pending[Customer].append(customer)
+        self._remember_customer(customer)
         self.report.created.customers += 1
-        return customer.id
+        return customer
 
-    async def _vehicle(self, values: dict, customer_id: int) -> int:
-        existing = self.vehicles.get(values["vin"])
-        if existing is not None:
-            await self._fill_blanks(Vehicle, existing, values, "vehicles")
-            return existing["id"]
-        now = clock.now()
-        vehicle = Vehicle(
-            group=self.store.group_id, store=self.store.id, customer=customer_id,
-            created_at=now, updated_at=now, **values,
-        )
-        await vehicle.save()
-        self.vehicles[values["vin"]] = {**values, "id": vehicle.id}
-        self.seen.add(("vehicles", vehicle.id))
+    async def _vehicle(self, values: dict, customer: dict) -> dict:
+        found = self.vehicles.get(values["vin"])
+        if found is not None:
+            await self._fill_blanks(Vehicle, found, values, "vehicles")
+            return found
+        vehicle = {**values, "customer": customer}
+        self.pending[Vehicle].append(vehicle)
+        self.vehicles[values["vin"]] = vehicle
         self.report.created.vehicles += 1
-        return vehicle.id
+        return vehicle
 
-    async def _sale(self, values: dict, customer_id: int, vehicle_id: int) -> None:
-        keys = _sale_keys(values.get("order_no", ""), vehicle_id, values["delivered_at"])
-        sale_id = await self._document(Sale, self.sales, keys, values, customer_id, vehicle_id, "sales")
-        if sale_id is not None:
-            await events.sale_recorded.send(group_id=self.store.group_id, store_id=self.store.id, sale_id=sale_id)
-
-    async def _visit(self, values: dict, customer_id: int, vehicle_id: int) -> None:
-        keys = _visit_keys(values.get("repair_order_no", ""), vehicle_id, values["left_at"])
-        visit_id = await self._document(ServiceVisit, self.visits, keys, values, customer_id, vehicle_id, "visits")
-        if visit_id is not None:
-            await events.visit_recorded.send(group_id=self.store.group_id, store_id=self.store.id, visit_id=visit_id)
-
-    async def _document(
-        self, table, known: set[tuple], keys: set[tuple], values: dict, customer_id: int, vehicle_id: int,
-        counter: str,
-    ) -> int | None:
-        """Insert a delivery or visit unless one of its keys is known; the new id, or None when it existed."""
-        if keys & known:
+    def _document(self, table, keys: set[tuple], values: dict, customer: dict, vehicle: dict, counter: str) -> None:
+        """A delivery or visit is new unless one of its keys is known (from the store or earlier rows)."""
+        if keys & self.documents[table]:
             setattr(self.report.unchanged, counter, getattr(self.report.unchanged, counter) + 1)
-            return None
-        now = clock.now()
-        row = table(
-            group=self.store.group_id, store=self.store.id, customer=customer_id, vehicle=vehicle_id,
-            created_at=now, updated_at=now, **values,
-        )
-        await row.save()
-        known.update(keys)
+            return
+        self.documents[table] |= keys
+        self.pending[table].append({**values, "customer": customer, "vehicle": vehicle})
         setattr(self.report.created, counter, getattr(self.report.created, counter) + 1)
-        return row.id
 
     async def _fill_blanks(self, table, existing: dict, values: dict, counter: str) -> None:
         """A matched record only gets the fields it lacks: the store's own corrections are never overwritten.
@@ -725,31 +704,103 @@ class _Writer:
             k: v for k, v in values.items()
             if k not in _NEVER_FILLED and v not in (None, "") and existing.get(k) in (None, "")
         }
-        first_time = (counter, existing["id"]) not in self.seen
-        self.seen.add((counter, existing["id"]))
+        existing.update(blanks)
+        if "id" not in existing:
+            return  # a record of this file, not inserted yet: it simply carries the values
+        first_time = id(existing) not in self.seen
+        self.seen.add(id(existing))
         if blanks:
             await table.update({**blanks, "updated_at": clock.now()}, use_auto_update=False).where(
                 table.id == existing["id"]
             )
-            existing.update(blanks)
             setattr(self.report.updated, counter, getattr(self.report.updated, counter) + 1)
         elif first_time:
             setattr(self.report.unchanged, counter, getattr(self.report.unchanged, counter) + 1)
 
+    async def _link_identities(self) -> None:
+        """Each new customer joins the group identity its keys match, by the service's own rule;
+        identities still missing are created in one batch."""
+        customers = self.pending[Customer]
+        if not customers:
+            return
+        group_id = self.store.group_id
+        known = await service.identity_candidates(
+            group_id,
+            mobiles={c.get("mobile", "") for c in customers},
+            id_numbers={c.get("id_number", "") for c in customers},
+        )
+        by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)
 
+        def index(identity: dict) -> None:
+            for key in ("mobile", "id_number"):
+                if identity[key]:
+                    by_key[(key, identity[key])].append(identity)
+
+        for identity in known:
+            index(identity)
+        created: list[CustomerIdentity] = []
+        for customer in customers:
+            mobile, id_number = customer.get("mobile", ""), customer.get("id_number", "")
+            candidates = by_key.get(("mobile", mobile), []) + by_key.get(("id_number", id_number), [])
+            found = service.choose_identity(candidates, mobile=mobile, id_number=id_number)
+            if found is None:
+                identity = CustomerIdentity(
+                    group=group_id, mobile=mobile, id_number=id_number, name=customer["name"],
+                    created_at=clock.now(),
+                )
+                created.append(identity)
+                # Stands for the new identity in later matches (after every older one); the id comes from the insert.
+                found = {"id": float("inf"), "mobile": mobile, "id_number": id_number, "row": identity}
+                index(found)
+            elif "row" not in found:
+                await service.complete_identity(found, mobile=mobile, id_number=id_number)
+                index(found)  # a key it just gained matches later customers too
+            customer["group_identity"] = found
+        for start in range(0, len(created), _BATCH):
+            await CustomerIdentity.insert(*created[start:start + _BATCH])
+        for customer in customers:
+            identity = customer["group_identity"]
+            customer["group_identity"] = identity["row"].id if "row" in identity else identity["id"]
+
+    async def _insert(self, table) -> None:
+        """Insert the pending records of `table` in batches; each gets its id."""
+        pending = self.pending[table]
+        now = clock.now()
+        for start in range(0, len(pending), _BATCH):
+            batch = pending[start:start + _BATCH]
+            rows = [
+                table(
+                    group=self.store.group_id, store=self.store.id, created_at=now, updated_at=now,
+                    **{k: (v["id"] if k in ("customer", "vehicle") else v) for k, v in record.items()},
+                )
+                for record in batch
+            ]
+            await table.insert(*rows)
+            for record, row in zip(batch, rows):
+                record["id"] = row.id
+
+
+_BATCH = 500
 _NEVER_FILLED = {"source", "mobile", "id_number"}
 
 
-def _sale_keys(order_no: str, vehicle_id: int, delivered_at: datetime) -> set[tuple]:
-    """A delivery is the same when its order number is, or — without one — the same vehicle on the same day."""
+def _sale_keys(order_no: str, vehicle: dict, delivered_at: datetime) -> set[tuple]:
+    """A delivery is the same when its order number is, or — without one — the same vehicle on the same day.
+
+    Vehicles are keyed by the record's identity, not its id: a vehicle new in this file has no id yet.
+    """
     if order_no:
         return {("order", order_no)}
-    return {("vehicle-day", vehicle_id, delivered_at.astimezone(timezone.utc).date())}
+    return {("vehicle-day", _vehicle_key(vehicle), delivered_at.astimezone(timezone.utc).date())}
 
 
-def _visit_keys(repair_order_no: str, vehicle_id: int, left_at: datetime) -> set[tuple]:
-    """A visit is the same when its repair-order number is, or — without one — the same vehicle leaving at the same time."""
+def _visit_keys(repair_order_no: str, vehicle: dict, left_at: datetime) -> set[tuple]:
+    """A visit is the same when its repair-order number is, or — without one — the same vehicle leaving then."""
     if repair_order_no:
         return {("ro", repair_order_no)}
-    return {("vehicle-left", vehicle_id, left_at.timestamp())}
+    return {("vehicle-left", _vehicle_key(vehicle), left_at.timestamp())}
+
+
+def _vehicle_key(vehicle: dict):
+    return vehicle["id"] if "id" in vehicle else f"new:{id(vehicle)}"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -308,6 +309,7 @@ async def find_or_create_customer(
         kind=kind,
     )
     async with transaction():
+        await _lock_customer_keys(store.group_id, values)
         existing = await _store_customer_by_keys(store, values.get("mobile", ""), values.get("id_number", ""))
         if existing is not None:
             return existing
@@ -324,6 +326,7 @@ async def create_customer(*, actor: Scope, store_id: int | None = None, **fields
     if not values.get("name"):
         raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
     async with transaction():
+        await _lock_customer_keys(store.group_id, values)
         existing = await _store_customer_by_keys(store, values.get("mobile", ""), values.get("id_number", ""))
         if existing is not None:
             raise _duplicate_customer(existing)
@@ -346,6 +349,7 @@ async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> 
         mobile = values.get("mobile", row["mobile"])
         id_number = values.get("id_number", row["id_number"])
         if (mobile, id_number) != (row["mobile"], row["id_number"]):
+            await _lock_customer_keys(row["group"], {"mobile": mobile, "id_number": id_number})
             existing = await _store_customer_by_keys(store, mobile, id_number, excluding=customer_id)
             if existing is not None:
                 raise _duplicate_customer(existing)
@@ -606,6 +610,7 @@ def _require_not_cancelled(row: dict) -> None:
 
 
 async def _require_free_vin(store_id: int, vin: str) -> None:
+    await lock_keys(f"vin:{store_id}:{vin}")
     existing = await Vehicle.select(Vehicle.id).where(
         Vehicle.store == store_id, Vehicle.vin == vin, Vehicle.active.eq(True)
     ).first()
@@ -618,6 +623,7 @@ async def _require_free_vin(store_id: int, vin: str) -> None:
 
 async def _require_free_number(table: type[Table], column, store_id: int, number: str, field: str) -> None:
     """DMS document numbers (订单号, 工单号) are unique per store among live records."""
+    await lock_keys(f"{field}:{store_id}:{number}")
     existing = await table.select(table.id).where(
         table.store == store_id, column == number, table.cancelled_at.is_null()
     ).first()
@@ -639,6 +645,27 @@ def _duplicate_customer(existing_id: int) -> Conflict:
 # ---------------------------------------------------------------------------------------------
 # Helpers: identities (集团客户)
 # ---------------------------------------------------------------------------------------------
+
+
+async def lock_keys(*keys: str) -> None:
+    """Serialise concurrent writers of the same natural key (a mobile, a VIN) until commit.
+
+    Checking "does it exist yet" and inserting are two statements; two requests
+    doing both at once would both insert. On PostgreSQL each key takes a
+    transaction-scoped advisory lock (sorted, so two writers never deadlock);
+    SQLite's immediate transactions already let one writer in at a time.
+    """
+    if Customer._meta.db.engine_type != "postgres":
+        return
+    for key in sorted({k for k in keys if k}):
+        await Customer.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
+
+
+async def _lock_customer_keys(group_id: int, values: dict) -> None:
+    """Customer keys are locked group-wide: they decide both the store profile and the group identity."""
+    await lock_keys(
+        *(f"{key}:{group_id}:{values[key]}" for key in ("mobile", "id_number") if values.get(key))
+    )
 
 
 async def _store_customer_by_keys(
@@ -674,15 +701,11 @@ async def _insert_customer(actor: Scope, store: StoreRef, values: dict) -> int:
 
 
 async def link_identity(*, group_id: int, mobile: str, id_number: str, name: str) -> int:
-    """The group-wide identity for these (normalised) keys, created when none matches.
-
-    The ID number decides first. A mobile matches an identity only when their
-    ID numbers do not contradict: a family phone shared by two people with
-    different ID numbers must not merge them.
-    """
-    found = await _find_identity(group_id, mobile, id_number)
+    """The group-wide identity for these (normalised) keys, created when none matches."""
+    candidates = await identity_candidates(group_id, mobiles={mobile}, id_numbers={id_number})
+    found = choose_identity(candidates, mobile=mobile, id_number=id_number)
     if found is not None:
-        await _complete_identity(found, mobile, id_number)
+        await complete_identity(found, mobile=mobile, id_number=id_number)
         return found["id"]
     identity = CustomerIdentity(
         group=group_id, mobile=mobile, id_number=id_number, name=name, created_at=clock.now()
@@ -691,40 +714,57 @@ async def link_identity(*, group_id: int, mobile: str, id_number: str, name: str
     return identity.id
 
 
-async def _find_identity(group_id: int, mobile: str, id_number: str) -> dict | None:
-    base = CustomerIdentity.select().where(CustomerIdentity.group == group_id)
+def choose_identity(candidates: Iterable[dict], *, mobile: str, id_number: str) -> dict | None:
+    """The identity these keys belong to, among `candidates` (oldest wins).
+
+    The ID number decides first. A mobile matches an identity only when their
+    ID numbers do not contradict: a family phone shared by two people with
+    different ID numbers must not merge them.
+    """
+    ordered = sorted(candidates, key=lambda c: c["id"])
     if id_number:
-        row = await base.where(CustomerIdentity.id_number == id_number).order_by(CustomerIdentity.id).first()
-        if row is not None:
-            return row
+        for candidate in ordered:
+            if candidate["id_number"] == id_number:
+                return candidate
     if mobile:
-        query = CustomerIdentity.select().where(
-            CustomerIdentity.group == group_id, CustomerIdentity.mobile == mobile
-        )
-        if id_number:
-            query = query.where(CustomerIdentity.id_number == "")
-        return await query.order_by(CustomerIdentity.id).first()
+        for candidate in ordered:
+            if candidate["mobile"] == mobile and not (id_number and candidate["id_number"]):
+                return candidate
     return None
 
 
-async def _complete_identity(identity: dict, mobile: str, id_number: str) -> None:
+async def identity_candidates(group_id: int, *, mobiles: set[str], id_numbers: set[str]) -> list[dict]:
+    """The group's identities having any of these mobiles or ID numbers (in chunks: imports ask for thousands)."""
+    found: list[dict] = []
+    for column, keys in ((CustomerIdentity.mobile, mobiles), (CustomerIdentity.id_number, id_numbers)):
+        keys = sorted(k for k in keys if k)
+        for start in range(0, len(keys), 1000):
+            found += await CustomerIdentity.select().where(
+                CustomerIdentity.group == group_id, column.is_in(keys[start:start + 1000])
+            )
+    return list({c["id"]: c for c in found}.values())
+
+
+async def complete_identity(identity: dict, *, mobile: str, id_number: str) -> None:
     """Fill a key the identity did not have yet (a later store knew the ID number, say)."""
     missing = {}
     if mobile and not identity["mobile"]:
-        missing[CustomerIdentity.mobile] = mobile
+        missing["mobile"] = mobile
     if id_number and not identity["id_number"]:
-        missing[CustomerIdentity.id_number] = id_number
+        missing["id_number"] = id_number
     if missing:
         await CustomerIdentity.update(missing).where(CustomerIdentity.id == identity["id"])
+        identity.update(missing)
 
 
 async def _relink_identity(row: dict, *, mobile: str, id_number: str, name: str) -> int:
     """After a change of mobile or ID number: join the matching identity, or keep (and re-key)
     the current one when this profile is its only member, or start a new one."""
-    found = await _find_identity(row["group"], mobile, id_number)
+    candidates = await identity_candidates(row["group"], mobiles={mobile}, id_numbers={id_number})
+    found = choose_identity(candidates, mobile=mobile, id_number=id_number)
     current = row["group_identity"]
     if found is not None:
-        await _complete_identity(found, mobile, id_number)
+        await complete_identity(found, mobile=mobile, id_number=id_number)
         return found["id"]
     shared = await Customer.count().where(Customer.group_identity == current, Customer.id != row["id"])
     if not shared:
