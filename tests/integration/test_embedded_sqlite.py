@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -31,7 +32,7 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
     assert "migrations applied" in _run(env, "migrate")
     assert "demo data seeded" in _run(env, "seed", "--small")
     assert "nothing seeded" in _run(env, "seed", "--small")
-    _assert_demo_records_are_valid(tmp_path / "dealerdesk.sqlite")
+    mobile = _assert_demo_records_are_valid(tmp_path / "dealerdesk.sqlite")
 
     demo = subprocess.Popen([DEALERDESK, "demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -43,10 +44,14 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
             token = await client.post("/api/v1/auth/token",
                                       json={"username": login.username, "password": DEMO_PASSWORD})
             assert token.status_code == 201
-            me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+            bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            me = await client.get("/api/v1/me", headers=bearer)
             assert me.status_code == 200
             assert me.json()["roles"] == ["hq_viewer"]
             assert len(me.json()["store_ids"]) == 12
+            found = await client.get("/api/v1/customers", params={"q": mobile}, headers=bearer)
+            assert found.status_code == 200
+            assert mobile in {c["mobile"] for c in found.json()["items"]}
     finally:
         demo.send_signal(signal.SIGTERM)
         output, _ = demo.communicate(timeout=60)
@@ -57,9 +62,9 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
     assert (tmp_path / "redis" / "dump.rdb").exists(), "the embedded Redis was stopped gracefully and persisted"
 
 
-def _assert_demo_records_are_valid(path: Path) -> None:
-    """The demo's customers and vehicles pass the same checks as typed-in records."""
-    with sqlite3.connect(path) as db:
+def _assert_demo_records_are_valid(path: Path) -> str:
+    """The demo's customers and vehicles pass the same checks as typed-in records; returns a mobile to search."""
+    with closing(sqlite3.connect(path)) as db:
         for mobile, id_number in db.execute("SELECT mobile, id_number FROM customer"):
             assert check_mobile(mobile) == mobile
             assert not id_number or check_id_number(id_number) == id_number
@@ -68,6 +73,7 @@ def _assert_demo_records_are_valid(path: Path) -> None:
         assert db.execute("SELECT count(*) FROM store").fetchone() == (12,)
         assert db.execute("SELECT count(*) FROM sale").fetchone()[0] > 0
         assert db.execute("SELECT count(*) FROM service_visit").fetchone()[0] > 0
+        return db.execute("SELECT mobile FROM customer ORDER BY id LIMIT 1").fetchone()[0]
 
 
 def _run(env: dict[str, str], *args: str) -> str:
