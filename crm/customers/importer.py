@@ -7,7 +7,7 @@ them all: each row names a customer, optionally a vehicle (by VIN), and a
 delivery and/or a service visit of that vehicle.
 
 Rules:
-- Every row is checked with the same rules as manual entry (`service.clean_*`);
+- Every row is checked with the same rules as manual entry (`fields.clean_*`);
   each problem is reported with its spreadsheet row number, column and a
   Chinese and English message.
 - A file with any row error writes nothing unless the caller accepts importing
@@ -38,14 +38,16 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from crm import clock
-from crm.customers import events, service
+from crm.customers import events, fields, service
+from crm.customers.identity import choose_identity, complete_identity, identity_candidates
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.settings import get_settings
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import IMPORTERS
 from tenants.scope import Scope
-from tenants.tables import DealerGroup, Store
+from tenants.tables import Store
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -100,12 +102,12 @@ async def import_file(
     """Read, check and (when clean, or when asked to take the valid rows) import a DMS export."""
     actor.require_role(*IMPORTERS)
     store = service.writable_store(actor, store_id)
-    table = read_table(filename=filename, content=content, sheet=sheet)
-    columns = _map_columns(table.header)
+    parsed = read_sheet(filename=filename, content=content, sheet=sheet)
+    columns = _map_columns(parsed.header)
     tz = await _store_timezone(store.id)
     rows: list[_Row] = []
     errors: list[RowError] = []
-    for number, cells in table.rows:
+    for number, cells in parsed.rows:
         if not any(_cell_text(c) for c in cells):
             continue
         if len(rows) + len(errors) >= MAX_ROWS:
@@ -118,10 +120,10 @@ async def import_file(
     rows_with_errors = len({e.row for e in errors})
     report = ImportReport(
         filename=filename,
-        format=table.format,
-        encoding=table.encoding,
-        sheet=table.sheet,
-        header_row=table.header_row,
+        format=parsed.format,
+        encoding=parsed.encoding,
+        sheet=parsed.sheet,
+        header_row=parsed.header_row,
         rows_total=len(rows) + rows_with_errors,
         rows_valid=len(rows),
         rows_with_errors=rows_with_errors,
@@ -143,7 +145,7 @@ async def import_file(
 
 
 @dataclass
-class Table:
+class Sheet:
     """A sheet as read from the file: the header and the data rows with their spreadsheet numbers."""
 
     format: str
@@ -154,7 +156,7 @@ class Table:
     rows: list[tuple[int, list[Any]]]
 
 
-def read_table(*, filename: str, content: bytes, sheet: str | None = None) -> Table:
+def read_sheet(*, filename: str, content: bytes, sheet: str | None = None) -> Sheet:
     """Decode CSV or XLSX into a `Table`, finding the header row (DMS exports often put a title above it)."""
     if len(content) > MAX_FILE_BYTES:
         raise _file_problem("文件超过20MB上限", "The file is larger than 20 MB")
@@ -175,7 +177,7 @@ def read_table(*, filename: str, content: bytes, sheet: str | None = None) -> Ta
 # ---------------------------------------------------------------------------------------------
 
 
-def _read_xlsx(content: bytes, wanted: str | None) -> Table:
+def _read_xlsx(content: bytes, wanted: str | None) -> Sheet:
     from openpyxl import load_workbook
 
     try:
@@ -208,7 +210,7 @@ def _read_xlsx(content: bytes, wanted: str | None) -> Table:
             if found is not None:
                 header_row, header = found
                 data = [(n, cells) for n, cells in grid if n > header_row]
-                return Table("xlsx", "", sheet_name, header_row, header, data)
+                return Sheet("xlsx", "", sheet_name, header_row, header, data)
         raise _file_problem(
             f"工作表中未找到可识别的列标题(如 客户姓名、手机、车架号),工作表:{'、'.join(names)}",
             f"No sheet has recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN); sheets: {', '.join(names)}",
@@ -217,7 +219,7 @@ def _read_xlsx(content: bytes, wanted: str | None) -> Table:
         workbook.close()
 
 
-def _read_csv(content: bytes) -> Table:
+def _read_csv(content: bytes) -> Sheet:
     text, encoding = _decode(content)
     sample = text[:4096]
     try:
@@ -235,7 +237,7 @@ def _read_csv(content: bytes) -> Table:
             "No recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN)",
         )
     header_row, header = found
-    return Table("csv", encoding, "", header_row, header, [(n, c) for n, c in grid if n > header_row])
+    return Sheet("csv", encoding, "", header_row, header, [(n, c) for n, c in grid if n > header_row])
 
 
 def _decode(content: bytes) -> tuple[str, str]:
@@ -295,9 +297,7 @@ def _map_columns(header: list[str]) -> _Columns:
         raise _file_problem(
             "缺少“手机”“证件号”或“客户编号”列之一", "The file needs a mobile, ID number or customer number column"
         )
-    has_sale = columns.index.keys() & _SALE_COLUMNS
-    has_visit = columns.index.keys() & _VISIT_COLUMNS
-    if (has_sale or has_visit) and "vin" not in columns.index:
+    if columns.index.keys() & {"delivered_at", "order_no", "left_at", "repair_order_no"} and "vin" not in columns.index:
         raise _file_problem("交车或维修记录需要“车架号/VIN”列", "Sales and visits need a VIN column (车架号)")
     return columns
 
@@ -355,16 +355,17 @@ _FIELD_ALIASES: dict[str, list[str]] = {
 }
 _ALIASES = {_header_key(alias): target for target, aliases in _FIELD_ALIASES.items() for alias in aliases}
 
-_CUSTOMER_COLUMNS = set(service.CUSTOMER_FIELDS) - {"source", "birthday_is_lunar", "do_not_call"}
-_VEHICLE_COLUMNS = set(service.VEHICLE_FIELDS) - {"source"}
-_SALE_COLUMNS = set(service.SALE_FIELDS) - {"source"}
-_VISIT_COLUMNS = set(service.VISIT_FIELDS) - {"source"}
+_CUSTOMER_COLUMNS = set(fields.CUSTOMER_FIELDS) - {"source", "birthday_is_lunar", "do_not_call"}
+_VEHICLE_COLUMNS = set(fields.VEHICLE_FIELDS) - {"source"}
+_SALE_COLUMNS = set(fields.SALE_FIELDS) - {"source"}
+_VISIT_COLUMNS = set(fields.VISIT_FIELDS) - {"source"}
 
 _KIND_WORDS = {"个人": "private", "私人": "private", "private": "private", "personal": "private",
                "单位": "company", "公司": "company", "企业": "company", "company": "company", "corporate": "company"}
 _GENDER_WORDS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female"}
 _MARITAL_WORDS = {"未婚": "single", "已婚": "married", "离异": "divorced", "离婚": "divorced", "丧偶": "widowed",
                   "single": "single", "married": "married", "divorced": "divorced", "widowed": "widowed"}
+_CODED = {"kind": _KIND_WORDS, "gender": _GENDER_WORDS, "marital_status": _MARITAL_WORDS}
 _REPAIR_WORDS = [
     (("首保", "定保", "保养", "maintenance"), "maintenance"),
     (("保修", "索赔", "三包", "warranty"), "warranty"),
@@ -388,61 +389,68 @@ class _Row:
 
 
 def _parse_row(number: int, cells: list[Any], columns: _Columns, tz: ZoneInfo) -> tuple[_Row, list[RowError]]:
-    """One row checked by the service's own rules; every problem names its column."""
-    raw = {key: cells[i] if i < len(cells) else None for key, i in columns.index.items()}
+    """One row checked by the service's own rules; every problem names its column.
+
+    A row is a delivery when it has a delivery date or an order number, a visit
+    when it has a departure time or a repair-order number; other sale or visit
+    columns alone (a customer list with its 销售顾问, say) make no record.
+    """
     problems: list[FieldProblem] = []
-
-    def convert(key: str, parse) -> Any:
-        try:
-            return parse(raw[key])
-        except _CellError as error:
-            problems.append(FieldProblem(key, error.zh, error.en))
-            return None
-
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in ("birthday", "insurance_expires_on", "inspection_due_on", "next_visit_on"):
-            values[key] = convert(key, _to_date)
-        elif key in ("delivered_at", "left_at", "arrived_at"):
-            values[key] = convert(key, lambda v: _to_instant(v, tz))
-        elif key in ("price", "discount", "amount", "mileage"):
-            values[key] = convert(key, _to_number)
-        elif key == "kind":
-            values[key] = _word(value, _KIND_WORDS)
-        elif key == "gender":
-            values[key] = _word(value, _GENDER_WORDS)
-        elif key == "marital_status":
-            values[key] = _word(value, _MARITAL_WORDS)
-        elif key == "repair_type":
-            values[key] = _repair_type(value)
-        else:
-            values[key] = _cell_text(value, phone=key in ("mobile", "phone2", "id_number"))
+    values = _typed_values(cells, columns, tz, problems)
     kind = values.get("kind") or _guess_kind(values.get("name", ""))
-    customer = {k: v for k, v in values.items() if k in _CUSTOMER_COLUMNS and v not in (None, "")}
-    customer.update(kind=kind, source="import")
+    customer = {**_part(values, _CUSTOMER_COLUMNS), "kind": kind, "source": "import"}
     vehicle = _part(values, _VEHICLE_COLUMNS)
-    sale = _part(values, _SALE_COLUMNS)
-    visit = _part(values, _VISIT_COLUMNS)
-    cleaned = _Row(number, {}, None, None, None)
+    sale = _part(values, _SALE_COLUMNS) if _has_any(values, "delivered_at", "order_no") else {}
+    visit = _part(values, _VISIT_COLUMNS) if _has_any(values, "left_at", "repair_order_no") else {}
     if not customer.get("name"):
         problems.append(FieldProblem("name", "缺少客户姓名", "The customer name is missing"))
-    if not (customer.get("mobile") or customer.get("id_number") or customer.get("dms_ref")):
+    if not _has_any(customer, "mobile", "id_number", "dms_ref"):
         problems.append(
             FieldProblem("mobile", "需要手机、证件号或客户编号之一", "A mobile, ID number or customer number is needed")
         )
-    if (sale or visit) and not (vehicle or {}).get("vin"):
+    if (sale or visit) and not vehicle.get("vin"):
         problems.append(FieldProblem("vin", "交车或维修记录缺少车架号", "A sale or visit needs the VIN"))
-    if sale and values.get("delivered_at") is None and "delivered_at" not in {p.field for p in problems}:
-        problems.append(FieldProblem("delivered_at", "缺少交车日期", "The delivery date is missing"))
-    if visit and values.get("left_at") is None and "left_at" not in {p.field for p in problems}:
-        problems.append(FieldProblem("left_at", "缺少离站时间", "The departure time is missing"))
-    cleaned.customer = _collect(problems, service.clean_customer, customer, kind=kind)
-    if vehicle and vehicle.get("vin"):
-        cleaned.vehicle = _collect(problems, service.clean_vehicle, {**vehicle, "source": "import"})
-    if sale and values.get("delivered_at") is not None:
-        cleaned.sale = _collect(problems, service.clean_sale, {**sale, "source": "import"})
-    if visit and values.get("left_at") is not None:
-        cleaned.visit = _collect(problems, service.clean_visit, {**visit, "source": "import"})
+    for record, when, zh, en in (
+        (sale, "delivered_at", "缺少交车日期", "The delivery date is missing"),
+        (visit, "left_at", "缺少离站时间", "The departure time is missing"),
+    ):
+        if record and when not in record and when not in {p.field for p in problems}:
+            problems.append(FieldProblem(when, zh, en))
+    row = _Row(number, _checked(problems, fields.clean_customer, customer, kind=kind), None, None, None)
+    if vehicle.get("vin"):
+        row.vehicle = _checked(problems, fields.clean_vehicle, {**vehicle, "source": "import"})
+    if sale.get("delivered_at"):
+        row.sale = _checked(problems, fields.clean_sale, {**sale, "source": "import"})
+    if visit.get("left_at"):
+        row.visit = _checked(problems, fields.clean_visit, {**visit, "source": "import"})
+    return row, _row_errors(number, problems, columns)
+
+
+def _typed_values(cells: list[Any], columns: _Columns, tz: ZoneInfo, problems: list[FieldProblem]) -> dict:
+    """The row's cells as Python values per field: dates, aware instants, numbers, codes, text."""
+    values: dict[str, Any] = {}
+    for key, position in columns.index.items():
+        value = cells[position] if position < len(cells) else None
+        try:
+            if key in ("birthday", "insurance_expires_on", "inspection_due_on", "next_visit_on"):
+                values[key] = _to_date(value)
+            elif key in ("delivered_at", "left_at", "arrived_at"):
+                values[key] = _to_instant(value, tz)
+            elif key in ("price", "discount", "amount", "mileage"):
+                values[key] = _to_number(value)
+            elif key in _CODED:
+                values[key] = _word(value, _CODED[key])
+            elif key == "repair_type":
+                values[key] = _repair_type(value)
+            else:
+                values[key] = _cell_text(value, phone=key in ("mobile", "phone2", "id_number"))
+        except _CellError as error:
+            problems.append(FieldProblem(key, error.zh, error.en))
+    return values
+
+
+def _row_errors(number: int, problems: list[FieldProblem], columns: _Columns) -> list[RowError]:
+    """Problems of one row as report lines, each once, with the column header the user sees."""
     seen: set[tuple[str, str]] = set()
     errors = []
     for p in problems:
@@ -455,17 +463,21 @@ def _parse_row(number: int, cells: list[Any], columns: _Columns, tz: ZoneInfo) -
                 message=f"{p.zh} / {p.en}", message_zh=p.zh, message_en=p.en,
             )
         )
-    return cleaned, errors
+    return errors
 
 
-def _part(values: dict, keys: set[str]) -> dict | None:
-    part = {k: v for k, v in values.items() if k in keys and v not in (None, "")}
-    return part or None
+def _has_any(values: dict, *keys: str) -> bool:
+    return any(values.get(k) not in (None, "") for k in keys)
 
 
-def _collect(problems: list[FieldProblem], clean, fields: dict, **kwargs) -> dict:
+def _part(values: dict, keys: set[str]) -> dict:
+    return {k: v for k, v in values.items() if k in keys and v not in (None, "")}
+
+
+def _checked(problems: list[FieldProblem], clean, values: dict, **kwargs) -> dict:
+    """The cleaned values, or {} with the problems collected (the row is rejected anyway)."""
     try:
-        return clean(fields, **kwargs)
+        return clean(values, **kwargs)
     except InvalidInput as error:
         problems.extend(error.problems)
         return {}
@@ -503,7 +515,7 @@ def _repair_type(value: Any) -> str:
     for needles, code in _REPAIR_WORDS:
         if any(n in text for n in needles):
             return code
-    return text if text in service.REPAIR_TYPES else "other"
+    return text if text in fields.REPAIR_TYPES else "other"
 
 
 def _guess_kind(name: str) -> str:
@@ -617,7 +629,7 @@ class _Writer:
 
     async def write(self, rows: Iterable[_Row]) -> None:
         # Two imports into one store at once would both miss each other's rows: one at a time.
-        await service.lock_keys(f"import:{self.store.id}")
+        await lock_keys(f"import:{self.store.id}")
         await self._load()
         for row in rows:
             customer = await self._customer(row.customer)
@@ -668,7 +680,7 @@ class _Writer:
                 self._remember_customer(found)
                 return found
         customer = dict(values)
-        service.fill_from_id_number(customer, customer)
+        fields.fill_from_id_number(customer, customer)
         self.pending[Customer].append(customer)
         self._remember_customer(customer)
         self.report.created.customers += 1
@@ -724,7 +736,7 @@ class _Writer:
         if not customers:
             return
         group_id = self.store.group_id
-        known = await service.identity_candidates(
+        known = await identity_candidates(
             group_id,
             mobiles={c.get("mobile", "") for c in customers},
             id_numbers={c.get("id_number", "") for c in customers},
@@ -742,7 +754,7 @@ class _Writer:
         for customer in customers:
             mobile, id_number = customer.get("mobile", ""), customer.get("id_number", "")
             candidates = by_key.get(("mobile", mobile), []) + by_key.get(("id_number", id_number), [])
-            found = service.choose_identity(candidates, mobile=mobile, id_number=id_number)
+            found = choose_identity(candidates, mobile=mobile, id_number=id_number)
             if found is None:
                 identity = CustomerIdentity(
                     group=group_id, mobile=mobile, id_number=id_number, name=customer["name"],
@@ -753,7 +765,7 @@ class _Writer:
                 found = {"id": float("inf"), "mobile": mobile, "id_number": id_number, "row": identity}
                 index(found)
             elif "row" not in found:
-                await service.complete_identity(found, mobile=mobile, id_number=id_number)
+                await complete_identity(found, mobile=mobile, id_number=id_number)
                 index(found)  # a key it just gained matches later customers too
             customer["group_identity"] = found
         for start in range(0, len(created), _BATCH):
