@@ -36,5 +36,6 @@ APP_REGISTRY = AppRegistry(
         "tenants.piccolo_app",
         "crm.customers.piccolo_app",
         "crm.timers.piccolo_app",
+        "crm.complaints.piccolo_app",
     ]
 )
