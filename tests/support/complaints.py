@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm import clock
 from crm.customers import service as customers
-from crm.customers.validation import vin_check_digit
+from tests.customer_factories import make_mobile, make_vin
 
 _seq = itertools.count(1)
-_VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
-
-
-def new_vin() -> str:
-    body = list("LSV" + "".join(random.choice(_VIN_CHARS) for _ in range(14)))
-    body[8] = "0"
-    body[8] = vin_check_digit("".join(body))
-    return "".join(body)
-
-
-def new_mobile() -> str:
-    return f"139{random.randint(0, 99_999_999):08d}"
 
 
 @dataclass
@@ -38,11 +25,11 @@ class Car:
 async def customer_with_car(tenant, store: str = "A", *, name: str = "张三", mobile: str | None = None) -> Car:
     """A customer of store A/B/C with one vehicle (plate 沪A…)."""
     actor = await tenant.scope(f"store_cr_manager@{store}")
-    mobile = mobile or new_mobile()
+    mobile = mobile or make_mobile()
     customer_id = await customers.find_or_create_customer(
         actor=actor, store_id=actor.home_store_id, name=name, mobile=mobile
     )
-    vin = new_vin()
+    vin = make_vin()
     plate = f"沪A{next(_seq) % 100000:05d}"
     vehicle_id = await customers.create_vehicle(
         actor=actor, customer_id=customer_id, vin=vin, plate=plate, model="帕萨特 2024款"
