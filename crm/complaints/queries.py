@@ -335,9 +335,10 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
 
 
 async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
-    """The complaint's steps in order (append-only)."""
+    """The complaint's steps in order (append-only). Rows keep the store each step happened at, so a
+    re-routed complaint's earlier steps are read through the complaint, which the caller may see."""
     await actor.get(Complaint, complaint_id)
-    rows = await actor.filter(ComplaintEvent.select(), ComplaintEvent).where(
+    rows = await actor.filter_group(ComplaintEvent.select(), ComplaintEvent).where(
         ComplaintEvent.complaint == complaint_id
     ).order_by(ComplaintEvent.id)
     return [

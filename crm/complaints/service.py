@@ -253,8 +253,8 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
             store=store_id, customer=customer.id, routed_at=now, accepted_at=None, accused_user=None,
             handler_user=None,
         )
-        # Children follow the complaint so the new store's scope sees its whole history.
-        for child in (ComplaintEvent, ComplaintAppeal, ComplaintCompensation):
+        # Appeals and compensations follow the complaint; timeline rows keep the store they happened at.
+        for child in (ComplaintAppeal, ComplaintCompensation):
             await child.update({child.store: store_id}).where(child.complaint == complaint.id)
         await alerts.routed(complaint)
 

@@ -72,6 +72,9 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
 
     await step(client, tenant, "store_cr_manager@A", cid, "accept")
     resolved = await handle_to_resolved(client, tenant, cid)
+    assert await Notification.count().where(
+        Notification.kind == "complaint.assigned", Notification.recipient == tenant.users["department_head@A"]
+    ) == 1
     assert resolved["summary"]["state"] == "resolved"
     assert resolved["summary"]["due_kind"] == "feedback"
 
