@@ -192,6 +192,8 @@ async def register_complaint(
     **fields: Any,
 ) -> int:
     """Intake as the call center does it: an existing customer, or a minimal record made on the spot."""
+    if store_id is None and not actor.is_group_level:
+        store_id = actor.home_store_id
     async with transaction():
         if customer_id is None:
             if store_id is None:

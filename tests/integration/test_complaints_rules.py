@@ -210,3 +210,13 @@ async def test_other_areas_hear_of_new_complaints_and_every_step(client, tenant)
     }]
     assert [(c["action"], c["from_state"], c["to_state"]) for c in changed] == [("accept", "received", "accepted")]
     assert changed[0]["actor_user_id"] == tenant.users["store_cr_manager@A"]
+
+
+async def test_the_state_machine_is_published(client, tenant):
+    r = await client.get(f"{API}/workflow", headers=await tenant.headers("staff@A"))
+    assert r.status_code == 200
+    actions = {a["action"]: a for a in r.json()["actions"]}
+    assert actions["accept"]["from"] == ["received"] and actions["accept"]["to"] == ["accepted"]
+    assert actions["revisit"]["from_when_taken_by_group"] == ["fed_back"]
+    assert actions["file_appeal"]["accused_only"] is True
+    assert {s["state"] for s in r.json()["states"]} >= {"received", "closed", "voided", "reopened"}
