@@ -15,10 +15,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, customers, notifications, web
+from api import calendar, complaints, customers, notifications, web
+from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
 from crm.settings import Settings, get_settings
+from tenants.scope import TtlCache
 
 HERE = Path(__file__).parent
 
@@ -50,18 +52,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *customers.ROUTES,
             *notifications.ROUTES,
             *calendar.ROUTES,
+            *complaints.ROUTES,
             *web.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         dependencies={"actor": Provide(provide_scope)},
-        middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
             cookie_httponly=False,
             exclude=["/api/"],
         ),
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+        ),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
         lifespan=[_database_pool, _queue],
