@@ -5,7 +5,7 @@ The result is a `Scope` on `request.user`; handlers receive it as the `actor` de
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
@@ -14,6 +14,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from api.params import text
 from crm.settings import get_settings
 from tenants.accounts import authenticate, issue_token, user_for_token
 from tenants.roles import Role
@@ -71,8 +72,8 @@ def requires(*roles: Role):
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    username: text(64, 1)
+    password: text(256, 1)
 
 
 class TokenResponse(msgspec.Struct):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import get, put
 
+from api.params import IdParam
 from crm.calendar.settings import effective_settings, update_settings
 from tenants.scope import Scope
 
@@ -37,13 +38,13 @@ async def put_group_calendar(actor: Scope, data: CalendarSettingsIn) -> dict[str
 
 
 @get("/api/v1/stores/{store_id:int}/calendar", tags=TAGS)
-async def store_calendar(actor: Scope, store_id: int) -> dict[str, Any]:
+async def store_calendar(actor: Scope, store_id: IdParam) -> dict[str, Any]:
     """A store's calendar in force: the group's settings with the store's overrides."""
     return await effective_settings(actor=actor, store_id=store_id)
 
 
 @put("/api/v1/stores/{store_id:int}/calendar", tags=TAGS)
-async def put_store_calendar(actor: Scope, store_id: int, data: CalendarSettingsIn) -> dict[str, Any]:
+async def put_store_calendar(actor: Scope, store_id: IdParam, data: CalendarSettingsIn) -> dict[str, Any]:
     return await update_settings(actor=actor, store_id=store_id, changes=_changes(data))
 
 

@@ -15,6 +15,7 @@ import msgspec
 from litestar import Router, get, post, put
 from litestar.params import Parameter
 
+from api.params import Id, IdParam, Offset, OptionalIdParam, query_text, text
 from crm import clock
 from crm.complaints import authority, queries, service, workflow
 from crm.complaints.queries import (
@@ -29,27 +30,26 @@ from tenants.errors import InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 
-Text = Annotated[str, msgspec.Meta(max_length=5000)]
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
-Id = Annotated[int, msgspec.Meta(ge=1)]
+Text = text(5000)
+Note = text(2000)
 Channel = Literal["hotline_400", "walk_in", "callback", "manufacturer", "online", "email", "media", "store_phone"]
 Department = Literal["sales", "service", "parts", "accessories", "other"]
 
 
 class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     channel: Channel
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    content: text(5000, 1)
     customer_id: Id | None = None
     # No customer yet: a minimal record in `store_id` (name and mainland mobile).
-    new_customer_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
-    new_customer_mobile: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    new_customer_name: text(100) = ""
+    new_customer_mobile: text(20) = ""
     vehicle_id: Id | None = None
     store_id: Id | None = None
     expected_solution: Text = ""
-    complainant_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
-    complainant_phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    complainant_name: text(100) = ""
+    complainant_phone: text(20) = ""
     accused_user_id: Id | None = None
-    external_ref: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    external_ref: text(64) = ""
     source_callback_id: Id | None = None
 
 
@@ -62,7 +62,7 @@ class NoteRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RequiredNote(msgspec.Struct, forbid_unknown_fields=True):
-    note: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    note: text(2000, 1)
 
 
 class RerouteRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -85,13 +85,13 @@ class AnalyseRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CountermeasureRequest(msgspec.Struct, forbid_unknown_fields=True):
-    countermeasure: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    countermeasure: text(5000, 1)
     note: Note = ""
 
 
 class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
-    resolution: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
-    improvement_measures: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    resolution: text(5000, 1)
+    improvement_measures: text(5000, 1)
     note: Note = ""
 
 
@@ -101,7 +101,7 @@ class RevisitRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReasonRequest(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    reason: text(2000, 1)
 
 
 class ForwardRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -162,13 +162,13 @@ async def take_complaint(actor: Scope, data: IntakeRequest) -> Created:
 async def list_complaints(
     actor: Scope,
     in_state: Annotated[str | None, Parameter(query="state")] = None,
-    store_id: int | None = None,
-    channel: str | None = None,
+    store_id: OptionalIdParam = None,
+    channel: Channel | None = None,
     open_only: bool = False,
     overdue_only: bool = False,
-    q: str = "",
-    limit: int = 50,
-    offset: int = 0,
+    q: query_text(100) = "",
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    offset: Offset = 0,
 ) -> list[ComplaintSummary]:
     """The caller's complaints (a store's inbox, or the group's list): overdue first, then by deadline."""
     return await queries.list_complaints(
@@ -178,20 +178,24 @@ async def list_complaints(
 
 
 @get("/routing-suggestion")
-async def routing_suggestion(actor: Scope, customer_id: int, vehicle_id: int | None = None) -> RoutingSuggestionOut:
+async def routing_suggestion(
+    actor: Scope, customer_id: IdParam, vehicle_id: OptionalIdParam = None
+) -> RoutingSuggestionOut:
     """The store the customer last dealt with for the vehicle, else their home store."""
     s = await service.suggest_store(actor=actor, customer_id=customer_id, vehicle_id=vehicle_id)
     return RoutingSuggestionOut(s.store_id, s.store_name, s.reason, s.reason_zh, s.last_contact_at)
 
 
 @get("/revisit-queue")
-async def revisit_queue(actor: Scope, limit: int = 100, offset: int = 0) -> list[ComplaintSummary]:
+async def revisit_queue(
+    actor: Scope, limit: Annotated[int, Parameter(ge=1, le=200)] = 100, offset: Offset = 0
+) -> list[ComplaintSummary]:
     """Resolved complaints due for the revisit (回访), soonest deadline first."""
     return await queries.revisit_queue(actor=actor, limit=limit, offset=offset)
 
 
 @get("/accountability")
-async def accountability(actor: Scope, month: str, store_id: int | None = None) -> list[AccountabilityRow]:
+async def accountability(actor: Scope, month: str, store_id: OptionalIdParam = None) -> list[AccountabilityRow]:
     """Per staff member: complaints judged 有责 and deadlines missed as handler in the month (YYYY-MM)."""
     return await queries.staff_accountability(actor=actor, month=month, store_id=store_id)
 
@@ -249,18 +253,18 @@ async def put_authority(actor: Scope, data: AuthorityBody) -> AuthorityBody:
 
 
 @get("/{complaint_id:int}")
-async def get_complaint(actor: Scope, complaint_id: int) -> ComplaintDetail:
+async def get_complaint(actor: Scope, complaint_id: IdParam) -> ComplaintDetail:
     """The complaint with its timeline and the actions the caller may take now."""
     return await queries.complaint_detail(actor=actor, complaint_id=complaint_id)
 
 
 @get("/{complaint_id:int}/timeline")
-async def get_timeline(actor: Scope, complaint_id: int) -> list[TimelineEntry]:
+async def get_timeline(actor: Scope, complaint_id: IdParam) -> list[TimelineEntry]:
     return await queries.timeline(actor=actor, complaint_id=complaint_id)
 
 
 @get("/{complaint_id:int}/staff")
-async def get_staff(actor: Scope, complaint_id: int) -> list[StaffMember]:
+async def get_staff(actor: Scope, complaint_id: IdParam) -> list[StaffMember]:
     """The complaint's store staff: candidates for handler and for the staff complained about."""
     return await queries.complaint_staff(actor=actor, complaint_id=complaint_id)
 
@@ -270,19 +274,19 @@ async def _detail(actor: Scope, complaint_id: int) -> ComplaintDetail:
 
 
 @post("/{complaint_id:int}/reroute", status_code=200)
-async def reroute(actor: Scope, complaint_id: int, data: RerouteRequest) -> ComplaintDetail:
+async def reroute(actor: Scope, complaint_id: IdParam, data: RerouteRequest) -> ComplaintDetail:
     await service.reroute_complaint(actor=actor, complaint_id=complaint_id, store_id=data.store_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/accept", status_code=200)
-async def accept(actor: Scope, complaint_id: int, data: NoteRequest) -> ComplaintDetail:
+async def accept(actor: Scope, complaint_id: IdParam, data: NoteRequest) -> ComplaintDetail:
     await service.accept_complaint(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/assign", status_code=200)
-async def assign(actor: Scope, complaint_id: int, data: AssignRequest) -> ComplaintDetail:
+async def assign(actor: Scope, complaint_id: IdParam, data: AssignRequest) -> ComplaintDetail:
     await service.assign_handler(
         actor=actor, complaint_id=complaint_id, handler_user_id=data.handler_user_id,
         department=data.department, note=data.note,
@@ -291,13 +295,13 @@ async def assign(actor: Scope, complaint_id: int, data: AssignRequest) -> Compla
 
 
 @post("/{complaint_id:int}/analyse", status_code=200)
-async def analyse(actor: Scope, complaint_id: int, data: AnalyseRequest) -> ComplaintDetail:
+async def analyse(actor: Scope, complaint_id: IdParam, data: AnalyseRequest) -> ComplaintDetail:
     await service.record_cause(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/countermeasure", status_code=200)
-async def countermeasure(actor: Scope, complaint_id: int, data: CountermeasureRequest) -> ComplaintDetail:
+async def countermeasure(actor: Scope, complaint_id: IdParam, data: CountermeasureRequest) -> ComplaintDetail:
     await service.record_countermeasure(
         actor=actor, complaint_id=complaint_id, countermeasure=data.countermeasure, note=data.note
     )
@@ -305,63 +309,63 @@ async def countermeasure(actor: Scope, complaint_id: int, data: CountermeasureRe
 
 
 @post("/{complaint_id:int}/resolve", status_code=200)
-async def resolve(actor: Scope, complaint_id: int, data: ResolveRequest) -> ComplaintDetail:
+async def resolve(actor: Scope, complaint_id: IdParam, data: ResolveRequest) -> ComplaintDetail:
     await service.resolve_complaint(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/feed-back", status_code=200)
-async def feed_back(actor: Scope, complaint_id: int, data: NoteRequest) -> ComplaintDetail:
+async def feed_back(actor: Scope, complaint_id: IdParam, data: NoteRequest) -> ComplaintDetail:
     await service.feed_back_to_group(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/revisit", status_code=200)
-async def revisit(actor: Scope, complaint_id: int, data: RevisitRequest) -> ComplaintDetail:
+async def revisit(actor: Scope, complaint_id: IdParam, data: RevisitRequest) -> ComplaintDetail:
     await service.record_revisit(actor=actor, complaint_id=complaint_id, satisfied=data.satisfied, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/close", status_code=200)
-async def close(actor: Scope, complaint_id: int, data: NoteRequest) -> ComplaintDetail:
+async def close(actor: Scope, complaint_id: IdParam, data: NoteRequest) -> ComplaintDetail:
     await service.close_complaint(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/reopen", status_code=200)
-async def reopen(actor: Scope, complaint_id: int, data: ReasonRequest) -> ComplaintDetail:
+async def reopen(actor: Scope, complaint_id: IdParam, data: ReasonRequest) -> ComplaintDetail:
     await service.reopen_complaint(actor=actor, complaint_id=complaint_id, reason=data.reason)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/notes", status_code=200)
-async def note(actor: Scope, complaint_id: int, data: RequiredNote) -> ComplaintDetail:
+async def note(actor: Scope, complaint_id: IdParam, data: RequiredNote) -> ComplaintDetail:
     await service.add_note(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/appeal", status_code=200)
-async def appeal(actor: Scope, complaint_id: int, data: ReasonRequest) -> ComplaintDetail:
+async def appeal(actor: Scope, complaint_id: IdParam, data: ReasonRequest) -> ComplaintDetail:
     """申诉: only the staff member the complaint is about may file one."""
     await service.file_appeal(actor=actor, complaint_id=complaint_id, reason=data.reason)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/appeal/forward", status_code=200)
-async def forward_appeal(actor: Scope, complaint_id: int, data: ForwardRequest) -> ComplaintDetail:
+async def forward_appeal(actor: Scope, complaint_id: IdParam, data: ForwardRequest) -> ComplaintDetail:
     await service.forward_appeal(actor=actor, complaint_id=complaint_id, opinion=data.opinion)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/appeal/ruling", status_code=200)
-async def rule_appeal(actor: Scope, complaint_id: int, data: RulingRequest) -> ComplaintDetail:
+async def rule_appeal(actor: Scope, complaint_id: IdParam, data: RulingRequest) -> ComplaintDetail:
     """The GM's ruling: upheld voids the complaint, rejected resumes its handling."""
     await service.rule_appeal(actor=actor, complaint_id=complaint_id, upheld=data.upheld, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/compensations", status_code=201)
-async def request_compensation(actor: Scope, complaint_id: int, data: CompensationRequest) -> Created:
+async def request_compensation(actor: Scope, complaint_id: IdParam, data: CompensationRequest) -> Created:
     """Ask for compensation; the group's authority table names the approver role."""
     return Created(id=await service.request_compensation(
         actor=actor, complaint_id=complaint_id, amount=data.amount, kind=data.kind, description=data.description
@@ -370,7 +374,7 @@ async def request_compensation(actor: Scope, complaint_id: int, data: Compensati
 
 @post("/{complaint_id:int}/compensations/{compensation_id:int}/decision", status_code=200)
 async def decide_compensation(
-    actor: Scope, complaint_id: int, compensation_id: int, data: DecisionRequest
+    actor: Scope, complaint_id: IdParam, compensation_id: IdParam, data: DecisionRequest
 ) -> ComplaintDetail:
     await service.decide_compensation(
         actor=actor, complaint_id=complaint_id, compensation_id=compensation_id, approve=data.approve, note=data.note

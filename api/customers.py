@@ -21,6 +21,7 @@ from litestar.params import Body, Parameter
 
 from api.auth import requires
 from api.errors import error_body
+from api.params import Id, IdParam, Offset, OptionalIdParam, query_text, text
 from crm.customers import importer, service
 from crm.customers.records import (
     CustomerProfile,
@@ -39,12 +40,6 @@ from tenants.scope import Scope
 EDITORS = [requires(*CUSTOMER_EDITORS)]
 
 Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)]
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
-Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
-
-
-def _text(max_length: int, min_length: int = 0):
-    return Annotated[str, msgspec.Meta(min_length=min_length, max_length=max_length)]
 
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -58,61 +53,61 @@ class CustomerCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     store_id: Id | None = None
     kind: Literal["private", "company"] = "private"
-    name: _text(100, 1)
+    name: text(100, 1)
     gender: Literal["", "male", "female"] = ""
     birthday: date | None = None
     birthday_is_lunar: bool = False
     marital_status: Literal["", "single", "married", "divorced", "widowed"] = ""
-    mobile: _text(30) = ""
-    phone2: _text(20) = ""
-    email: _text(200) = ""
-    id_number: _text(30) = ""
-    address: _text(255) = ""
-    postcode: _text(10) = ""
-    employer: _text(100) = ""
-    occupation: _text(50) = ""
-    hobbies: _text(200) = ""
-    industry: _text(50) = ""
-    contact_person: _text(50) = ""
+    mobile: text(30) = ""
+    phone2: text(20) = ""
+    email: text(200) = ""
+    id_number: text(30) = ""
+    address: text(255) = ""
+    postcode: text(10) = ""
+    employer: text(100) = ""
+    occupation: text(50) = ""
+    hobbies: text(200) = ""
+    industry: text(50) = ""
+    contact_person: text(50) = ""
     do_not_call: bool = False
-    dms_ref: _text(64) = ""
-    note: _text(4000) = ""
+    dms_ref: text(64) = ""
+    note: text(4000) = ""
 
 
 class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Only the fields present are changed."""
 
     kind: Literal["private", "company"] | Unset = UNSET
-    name: _text(100, 1) | Unset = UNSET
+    name: text(100, 1) | Unset = UNSET
     gender: Literal["", "male", "female"] | Unset = UNSET
     birthday: date | None | Unset = UNSET
     birthday_is_lunar: bool | Unset = UNSET
     marital_status: Literal["", "single", "married", "divorced", "widowed"] | Unset = UNSET
-    mobile: _text(30) | Unset = UNSET
-    phone2: _text(20) | Unset = UNSET
-    email: _text(200) | Unset = UNSET
-    id_number: _text(30) | Unset = UNSET
-    address: _text(255) | Unset = UNSET
-    postcode: _text(10) | Unset = UNSET
-    employer: _text(100) | Unset = UNSET
-    occupation: _text(50) | Unset = UNSET
-    hobbies: _text(200) | Unset = UNSET
-    industry: _text(50) | Unset = UNSET
-    contact_person: _text(50) | Unset = UNSET
+    mobile: text(30) | Unset = UNSET
+    phone2: text(20) | Unset = UNSET
+    email: text(200) | Unset = UNSET
+    id_number: text(30) | Unset = UNSET
+    address: text(255) | Unset = UNSET
+    postcode: text(10) | Unset = UNSET
+    employer: text(100) | Unset = UNSET
+    occupation: text(50) | Unset = UNSET
+    hobbies: text(200) | Unset = UNSET
+    industry: text(50) | Unset = UNSET
+    contact_person: text(50) | Unset = UNSET
     do_not_call: bool | Unset = UNSET
-    dms_ref: _text(64) | Unset = UNSET
-    note: _text(4000) | Unset = UNSET
+    dms_ref: text(64) | Unset = UNSET
+    note: text(4000) | Unset = UNSET
 
 
 class VehicleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     customer_id: Id
-    vin: _text(30, 1)
-    engine_no: _text(30) = ""
-    plate: _text(12) = ""
-    brand: _text(50) = ""
-    model: _text(100) = ""
-    colour: _text(30) = ""
-    insurer: _text(100) = ""
+    vin: text(30, 1)
+    engine_no: text(30) = ""
+    plate: text(12) = ""
+    brand: text(50) = ""
+    model: text(100) = ""
+    colour: text(30) = ""
+    insurer: text(100) = ""
     insurance_expires_on: date | None = None
     inspection_due_on: date | None = None
 
@@ -121,13 +116,13 @@ class VehicleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """`customer_id` hands the vehicle to another customer of the same store (过户)."""
 
     customer_id: Id | Unset = UNSET
-    vin: _text(30, 1) | Unset = UNSET
-    engine_no: _text(30) | Unset = UNSET
-    plate: _text(12) | Unset = UNSET
-    brand: _text(50) | Unset = UNSET
-    model: _text(100) | Unset = UNSET
-    colour: _text(30) | Unset = UNSET
-    insurer: _text(100) | Unset = UNSET
+    vin: text(30, 1) | Unset = UNSET
+    engine_no: text(30) | Unset = UNSET
+    plate: text(12) | Unset = UNSET
+    brand: text(50) | Unset = UNSET
+    model: text(100) | Unset = UNSET
+    colour: text(30) | Unset = UNSET
+    insurer: text(100) | Unset = UNSET
     insurance_expires_on: date | None | Unset = UNSET
     inspection_due_on: date | None | Unset = UNSET
 
@@ -138,16 +133,16 @@ class SaleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     customer_id: Id
     vehicle_id: Id
     delivered_at: Instant
-    order_no: _text(64) = ""
-    salesperson: _text(50) = ""
+    order_no: text(64) = ""
+    salesperson: text(50) = ""
     price: Money | None = None
     discount: Money | None = None
 
 
 class SaleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     delivered_at: Instant | Unset = UNSET
-    order_no: _text(64) | Unset = UNSET
-    salesperson: _text(50) | Unset = UNSET
+    order_no: text(64) | Unset = UNSET
+    salesperson: text(50) | Unset = UNSET
     price: Money | None | Unset = UNSET
     discount: Money | None | Unset = UNSET
 
@@ -162,8 +157,8 @@ class VisitCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     vehicle_id: Id
     left_at: Instant
     arrived_at: Instant | None = None
-    repair_order_no: _text(64) = ""
-    advisor: _text(50) = ""
+    repair_order_no: text(64) = ""
+    advisor: text(50) = ""
     repair_type: RepairType = ""
     amount: Money | None = None
     mileage: Annotated[int, msgspec.Meta(ge=0, le=2_000_000)] | None = None
@@ -173,8 +168,8 @@ class VisitCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class VisitUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     left_at: Instant | Unset = UNSET
     arrived_at: Instant | None | Unset = UNSET
-    repair_order_no: _text(64) | Unset = UNSET
-    advisor: _text(50) | Unset = UNSET
+    repair_order_no: text(64) | Unset = UNSET
+    advisor: text(50) | Unset = UNSET
     repair_type: RepairType | Unset = UNSET
     amount: Money | None | Unset = UNSET
     mileage: Annotated[int, msgspec.Meta(ge=0, le=2_000_000)] | None | Unset = UNSET
@@ -186,9 +181,9 @@ class ImportForm:
     """Multipart form of an import: the DMS export and what to do with it."""
 
     file: UploadFile
-    store_id: int | None = None
+    store_id: Id | None = None
     accept_valid_rows: bool = False
-    sheet: str | None = None  # XLSX only; by default the first sheet with recognisable headers
+    sheet: text(100) | None = None  # XLSX only; by default the first sheet with recognisable headers
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -197,8 +192,8 @@ class ImportForm:
 @get("/api/v1/customers", tags=["customers"])
 async def search_customers(
     actor: Scope,
-    q: Annotated[str, Parameter(max_length=50)] = "",
-    store_id: int | None = None,
+    q: query_text(50) = "",
+    store_id: OptionalIdParam = None,
     include_inactive: bool = False,
     limit: Limit = 20,
     offset: Offset = 0,
@@ -218,24 +213,24 @@ async def create_customer(actor: Scope, data: CustomerCreate) -> CustomerRecord:
 
 
 @get("/api/v1/customers/{customer_id:int}", tags=["customers"])
-async def customer_profile(actor: Scope, customer_id: int) -> CustomerProfile:
+async def customer_profile(actor: Scope, customer_id: IdParam) -> CustomerProfile:
     """Profile, vehicles, deliveries and visits; group-level callers also get the other stores' profiles."""
     return await service.customer_profile(actor=actor, customer_id=customer_id)
 
 
 @patch("/api/v1/customers/{customer_id:int}", guards=EDITORS, tags=["customers"])
-async def update_customer(actor: Scope, customer_id: int, data: CustomerUpdate) -> CustomerRecord:
+async def update_customer(actor: Scope, customer_id: IdParam, data: CustomerUpdate) -> CustomerRecord:
     return await service.update_customer(actor=actor, customer_id=customer_id, **_present(data))
 
 
 @delete("/api/v1/customers/{customer_id:int}", guards=EDITORS, tags=["customers"])
-async def deactivate_customer(actor: Scope, customer_id: int) -> None:
+async def deactivate_customer(actor: Scope, customer_id: IdParam) -> None:
     """Deactivates (停用) the profile; its history stays."""
     await service.deactivate_customer(actor=actor, customer_id=customer_id)
 
 
 @get("/api/v1/customer-identities/{identity_id:int}", tags=["customers"])
-async def identity_history(actor: Scope, identity_id: int) -> IdentityHistory:
+async def identity_history(actor: Scope, identity_id: IdParam) -> IdentityHistory:
     """One group-wide customer across every store the caller may see (HQ's view)."""
     return await service.identity_history(actor=actor, identity_id=identity_id)
 
@@ -246,9 +241,9 @@ async def identity_history(actor: Scope, identity_id: int) -> IdentityHistory:
 @get("/api/v1/vehicles", tags=["customers"])
 async def list_vehicles(
     actor: Scope,
-    customer_id: int | None = None,
-    store_id: int | None = None,
-    q: Annotated[str, Parameter(max_length=20)] = "",
+    customer_id: OptionalIdParam = None,
+    store_id: OptionalIdParam = None,
+    q: query_text(20) = "",
     include_inactive: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -267,17 +262,17 @@ async def create_vehicle(actor: Scope, data: VehicleCreate) -> VehicleRecord:
 
 
 @get("/api/v1/vehicles/{vehicle_id:int}", tags=["customers"])
-async def get_vehicle(actor: Scope, vehicle_id: int) -> VehicleRecord:
+async def get_vehicle(actor: Scope, vehicle_id: IdParam) -> VehicleRecord:
     return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
 @patch("/api/v1/vehicles/{vehicle_id:int}", guards=EDITORS, tags=["customers"])
-async def update_vehicle(actor: Scope, vehicle_id: int, data: VehicleUpdate) -> VehicleRecord:
+async def update_vehicle(actor: Scope, vehicle_id: IdParam, data: VehicleUpdate) -> VehicleRecord:
     return await service.update_vehicle(actor=actor, vehicle_id=vehicle_id, **_present(data))
 
 
 @delete("/api/v1/vehicles/{vehicle_id:int}", guards=EDITORS, tags=["customers"])
-async def deactivate_vehicle(actor: Scope, vehicle_id: int) -> None:
+async def deactivate_vehicle(actor: Scope, vehicle_id: IdParam) -> None:
     await service.deactivate_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
@@ -287,9 +282,9 @@ async def deactivate_vehicle(actor: Scope, vehicle_id: int) -> None:
 @get("/api/v1/sales", tags=["customers"])
 async def list_sales(
     actor: Scope,
-    customer_id: int | None = None,
-    vehicle_id: int | None = None,
-    store_id: int | None = None,
+    customer_id: OptionalIdParam = None,
+    vehicle_id: OptionalIdParam = None,
+    store_id: OptionalIdParam = None,
     delivered_from: datetime | None = None,
     delivered_before: datetime | None = None,
     include_cancelled: bool = False,
@@ -310,17 +305,17 @@ async def record_sale(actor: Scope, data: SaleCreate) -> SaleRecord:
 
 
 @get("/api/v1/sales/{sale_id:int}", tags=["customers"])
-async def get_sale(actor: Scope, sale_id: int) -> SaleRecord:
+async def get_sale(actor: Scope, sale_id: IdParam) -> SaleRecord:
     return await service.get_sale(actor=actor, sale_id=sale_id)
 
 
 @patch("/api/v1/sales/{sale_id:int}", guards=EDITORS, tags=["customers"])
-async def update_sale(actor: Scope, sale_id: int, data: SaleUpdate) -> SaleRecord:
+async def update_sale(actor: Scope, sale_id: IdParam, data: SaleUpdate) -> SaleRecord:
     return await service.update_sale(actor=actor, sale_id=sale_id, **_present(data))
 
 
 @delete("/api/v1/sales/{sale_id:int}", guards=EDITORS, tags=["customers"])
-async def cancel_sale(actor: Scope, sale_id: int) -> None:
+async def cancel_sale(actor: Scope, sale_id: IdParam) -> None:
     """Cancels (作废) a delivery recorded by mistake."""
     await service.cancel_sale(actor=actor, sale_id=sale_id)
 
@@ -331,9 +326,9 @@ async def cancel_sale(actor: Scope, sale_id: int) -> None:
 @get("/api/v1/visits", tags=["customers"])
 async def list_visits(
     actor: Scope,
-    customer_id: int | None = None,
-    vehicle_id: int | None = None,
-    store_id: int | None = None,
+    customer_id: OptionalIdParam = None,
+    vehicle_id: OptionalIdParam = None,
+    store_id: OptionalIdParam = None,
     left_from: datetime | None = None,
     left_before: datetime | None = None,
     include_cancelled: bool = False,
@@ -353,17 +348,17 @@ async def record_visit(actor: Scope, data: VisitCreate) -> VisitRecord:
 
 
 @get("/api/v1/visits/{visit_id:int}", tags=["customers"])
-async def get_visit(actor: Scope, visit_id: int) -> VisitRecord:
+async def get_visit(actor: Scope, visit_id: IdParam) -> VisitRecord:
     return await service.get_visit(actor=actor, visit_id=visit_id)
 
 
 @patch("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
-async def update_visit(actor: Scope, visit_id: int, data: VisitUpdate) -> VisitRecord:
+async def update_visit(actor: Scope, visit_id: IdParam, data: VisitUpdate) -> VisitRecord:
     return await service.update_visit(actor=actor, visit_id=visit_id, **_present(data))
 
 
 @delete("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
-async def cancel_visit(actor: Scope, visit_id: int) -> None:
+async def cancel_visit(actor: Scope, visit_id: IdParam) -> None:
     await service.cancel_visit(actor=actor, visit_id=visit_id)
 
 

@@ -62,7 +62,7 @@ def _invalid_input(_: Request, exc: InvalidInput) -> Response:
     return _json(400, error_body(400, "输入有误", "Invalid input", exc.problems))
 
 
-def _validation(_: Request, exc: ValidationException) -> Response:
+def _validation(_: Request, exc: HTTPException) -> Response:
     problems = [_translate(item) for item in (exc.extra or []) if isinstance(item, dict)]
     if not problems:
         problems = [FieldProblem("body", "请求格式错误", str(exc.detail or "Malformed request"))]
@@ -101,7 +101,7 @@ def _login_url(path: str, query: str) -> str:
     return f"/login?next={quote(here, safe='')}"
 
 
-def _http(_: Request, exc: HTTPException) -> Response:
+def _http(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if status == 404:
         return _json(404, error_body(404, "未找到", "Not found"))
@@ -109,6 +109,8 @@ def _http(_: Request, exc: HTTPException) -> Response:
         return _json(405, error_body(405, "不支持该请求方法", "Method not allowed"))
     if status == 403:
         return _json(403, error_body(403, "无权执行此操作", str(exc.detail or "Forbidden")))
+    if status == 400:  # e.g. a body that is not JSON at all: the same shape as a field problem
+        return _validation(request, exc)
     return _json(status, error_body(status, "请求无法处理", str(exc.detail)))
 
 
@@ -174,6 +176,8 @@ def _translate(item: dict) -> FieldProblem:
     at = re.search(r"at `\$\.([\w.\[\]]+)`", message)
     if at:
         field = at.group(1)
+    if "regex" in message and "x00" in message:  # api.params.NO_NUL
+        return FieldProblem(field, "不能包含空字符 (U+0000)", "Must not contain the NUL character (U+0000)")
     for pattern, zh, _en in _MSGSPEC_PATTERNS:
         if pattern.search(message):
             return FieldProblem(field, zh, message)

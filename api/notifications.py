@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.auth import requires
+from api.params import BigIdParam, OptionalBigIdParam, text
 from crm.notify import inbox
 from crm.notify.live import listen
 from tenants.roles import Role
@@ -66,8 +67,8 @@ class Preferences(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ChannelSettingIn(msgspec.Struct, forbid_unknown_fields=True):
-    url: Annotated[str, msgspec.Meta(max_length=500)]
-    secret: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    url: text(500)
+    secret: text(200) | None = None
     enabled: bool = True
 
 
@@ -83,7 +84,7 @@ async def list_notifications(
     actor: Scope,
     unread_only: bool = False,
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    before_id: int | None = None,
+    before_id: OptionalBigIdParam = None,
 ) -> list[NotificationOut]:
     """My in-app notifications, newest first."""
     rows = await inbox.list_mine(actor=actor, unread_only=unread_only, limit=limit, before_id=before_id)
@@ -96,7 +97,7 @@ async def unread_count(actor: Scope) -> UnreadCount:
 
 
 @post("/api/v1/notifications/{notification_id:int}/read", tags=TAGS, status_code=200)
-async def mark_read(actor: Scope, notification_id: int) -> NotificationOut:
+async def mark_read(actor: Scope, notification_id: BigIdParam) -> NotificationOut:
     return _out(await inbox.mark_read(actor=actor, notification_id=notification_id))
 
 

@@ -19,6 +19,7 @@ DEFAULT_AUTHORITY: list[tuple[Decimal | None, Role]] = [
     (Decimal("10000"), Role.STORE_GM),
     (None, Role.HQ_VIEWER),
 ]
+MAX_LIMIT = Decimal("9999999999.99")
 APPROVER_ROLES = frozenset(
     {Role.STORE_CR_MANAGER, Role.STORE_GM, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.GROUP_ADMIN}
 )
@@ -86,17 +87,22 @@ async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> li
     problems: list[FieldProblem] = []
     if not tiers:
         problems.append(FieldProblem("tiers", "至少需要一档", "At least one tier is needed"))
+    previous: Decimal | None = None
     for i, tier in enumerate(tiers):
         last = i == len(tiers) - 1
+        field = f"tiers[{i}].max_amount"
         if tier.approver_role not in APPROVER_ROLES:
             problems.append(FieldProblem(f"tiers[{i}].approver_role", "该角色不能审批补偿", "This role may not approve"))
-        if last and tier.max_amount is not None:
-            problems.append(FieldProblem(f"tiers[{i}].max_amount", "最后一档不得设上限", "The last tier has no limit"))
-        if not last and (tier.max_amount is None or tier.max_amount <= 0):
-            problems.append(FieldProblem(f"tiers[{i}].max_amount", "须为正数", "Must be positive"))
-        if i and not last and tier.max_amount is not None and tiers[i - 1].max_amount is not None:
-            if tier.max_amount <= tiers[i - 1].max_amount:
-                problems.append(FieldProblem(f"tiers[{i}].max_amount", "金额须逐档递增", "Limits must rise"))
+        if last:
+            if tier.max_amount is not None:
+                problems.append(FieldProblem(field, "最后一档不得设上限", "The last tier has no limit"))
+        elif not _is_limit(tier.max_amount):
+            problems.append(FieldProblem(field, "须为正数,最多两位小数,不超过 99.99 亿",
+                                         "Must be positive, with at most 2 decimals, below 10,000,000,000"))
+        elif previous is not None and tier.max_amount <= previous:
+            problems.append(FieldProblem(field, "金额须逐档递增", "Limits must rise"))
+        if not last and _is_limit(tier.max_amount):
+            previous = tier.max_amount
     if problems:
         raise InvalidInput(problems)
     async with AuthorityRule._meta.db.transaction():
@@ -105,6 +111,16 @@ async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> li
             *[AuthorityRule(group=actor.group_id, max_amount=t.max_amount, approver_role=str(t.approver_role)) for t in tiers]
         )
     return tiers
+
+
+def _is_limit(amount: Decimal | None) -> bool:
+    """A tier limit the `Numeric(12, 2)` column holds: finite, positive, cents at most."""
+    return (
+        amount is not None
+        and amount.is_finite()
+        and Decimal("0") < amount <= MAX_LIMIT
+        and amount == amount.quantize(Decimal("0.01"))
+    )
 
 
 def approver_for(tiers: list[AuthorityTier], amount: Decimal) -> Role:

@@ -533,6 +533,8 @@ async def _month_bounds(actor: Scope, month: str) -> tuple[datetime, datetime]:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
         raise InvalidInput.one("month", "月份格式应为 YYYY-MM", "Month must be YYYY-MM") from None
+    if not 1900 <= first.year <= 9998:  # the month's bounds in UTC must exist
+        raise InvalidInput.one("month", "月份须在1900年至9998年之间", "The month must be between 1900 and 9998")
     group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
     tz = ZoneInfo(group["timezone"] if group else "Asia/Shanghai")
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)

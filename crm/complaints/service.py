@@ -479,7 +479,11 @@ async def request_compensation(
     async with transaction():
         complaint = await _load(actor, complaint_id, "request_compensation")
         problems = []
-        if not Decimal("0") < amount <= MAX_COMPENSATION or amount != amount.quantize(Decimal("0.01")):
+        if (
+            not amount.is_finite()
+            or not Decimal("0") < amount <= MAX_COMPENSATION
+            or amount != amount.quantize(Decimal("0.01"))
+        ):
             problems.append(FieldProblem("amount", "金额须大于零、不超过一千万且最多两位小数",
                                          "Amount must be positive, at most 10,000,000, with at most 2 decimals"))
         if kind not in COMPENSATION_KINDS:

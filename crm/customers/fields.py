@@ -8,7 +8,7 @@ both go through here, so a VIN that a form refuses is refused in a file too.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from crm.customers.validation import (
     check_postcode,
     check_vin,
 )
+from tenants.errors import InvalidInput
 
 # Code → (中文, English) labels of the coded fields.
 KINDS = {"private": ("个人", "Private"), "company": ("单位", "Company")}
@@ -76,8 +77,11 @@ VISIT_FIELDS = frozenset(
     }
 )
 
-# A delivery or departure recorded "in the future" beyond clock skew is a typing error.
+# A delivery or departure recorded "in the future" beyond clock skew is a typing error, and so is
+# one before 1900; near year 1 or 9999 a time cannot even be converted to UTC for the database.
 _FUTURE_TOLERANCE = timedelta(hours=1)
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
 def clean_customer(fields: dict, *, kind: str) -> dict:
@@ -246,9 +250,21 @@ def _past_instant(problems: Problems, key: str, raw: Any, label: str) -> datetim
     if not isinstance(raw, datetime) or raw.tzinfo is None:
         problems.add(key, f"{label}必须是带时区的时间", "A date-time with a time zone is required")
         return None
-    if raw > clock.now() + _FUTURE_TOLERANCE:
+    if raw < EARLIEST:
+        problems.add(key, f"{label}不能早于1900年", "The time is before 1900")
+    elif raw > clock.now() + _FUTURE_TOLERANCE:
         problems.add(key, f"{label}不能晚于当前时间", "The time is in the future")
     return raw
+
+
+def time_filter(field: str, value: datetime | None) -> datetime | None:
+    """A listing's time bound (from / before), within the years the database can compare."""
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not EARLIEST <= aware < LATEST:
+        raise InvalidInput.one(field, "时间须在1900年至9998年之间", "The time must be between 1900 and 9998")
+    return value
 
 
 def _money(problems: Problems, key: str, raw: Any) -> Decimal | None:
@@ -257,6 +273,8 @@ def _money(problems: Problems, key: str, raw: Any) -> Decimal | None:
     try:
         value = Decimal(str(raw)).quantize(Decimal("0.01"))
     except ArithmeticError:
+        value = None
+    if value is None or not value.is_finite():  # NaN passes `quantize` but fails every comparison
         problems.add(key, "金额格式错误", "Not an amount")
         return None
     if value < 0 or value >= Decimal("10000000000"):

@@ -42,6 +42,7 @@ from crm.customers.fields import (  # GENDERS, KINDS … are re-exported: the we
     clean_vehicle,
     clean_visit,
     fill_from_id_number,
+    time_filter,
 )
 from crm.customers.identity import link_identity, relink_identity
 from crm.customers.records import (
@@ -211,7 +212,8 @@ async def list_sales(
     """Deliveries in scope, latest delivery first."""
     return await _documents(
         actor, Sale, Sale.delivered_at, _sale_record, customer_id=customer_id, vehicle_id=vehicle_id,
-        store_id=store_id, since=delivered_from, before=delivered_before, include_cancelled=include_cancelled,
+        store_id=store_id, since=time_filter("delivered_from", delivered_from),
+        before=time_filter("delivered_before", delivered_before), include_cancelled=include_cancelled,
         limit=limit, offset=offset,
     )
 
@@ -231,7 +233,8 @@ async def list_visits(
     """Service visits in scope, latest departure (离站) first."""
     return await _documents(
         actor, ServiceVisit, ServiceVisit.left_at, _visit_record, customer_id=customer_id, vehicle_id=vehicle_id,
-        store_id=store_id, since=left_from, before=left_before, include_cancelled=include_cancelled,
+        store_id=store_id, since=time_filter("left_from", left_from), before=time_filter("left_before", left_before),
+        include_cancelled=include_cancelled,
         limit=limit, offset=offset,
     )
 
