@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import callbacks, customers, web
+from api import calendar, callbacks, customers, notifications, web
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
 from crm.settings import Settings, get_settings
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_token,
             me,
             *customers.ROUTES,
+            *notifications.ROUTES,
+            *calendar.ROUTES,
             *callbacks.ROUTES,
             *web.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
-        lifespan=[_database_pool],
+        lifespan=[_database_pool, _queue],
         debug=settings.debug,
     )
 
@@ -82,3 +84,14 @@ async def _database_pool(_: Litestar):
     finally:
         if pooled:
             await DB.close_connection_pool()
+
+
+@asynccontextmanager
+async def _queue(_: Litestar):
+    """The arq pool (for enqueueing after commit and live notifications) is opened on first use, closed here."""
+    from crm.queue import close_queue
+
+    try:
+        yield
+    finally:
+        await close_queue()
