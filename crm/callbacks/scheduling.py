@@ -23,8 +23,10 @@ from crm.callbacks.planning import Plan, plan, plans_for_sale, plans_for_visit
 from crm.callbacks.rules import effective_rules
 from crm.callbacks.tables import Callback
 from crm.customers.tables import Customer, Sale, ServiceVisit
-from crm.db import is_postgres, transaction
-from crm.timers.service import cancel_timers, schedule_timer
+from crm.db import after_commit, is_postgres, transaction
+from crm.queue import enqueue_many
+from crm.timers.service import FIRE_JOB, cancel_timers, horizon, job_id, schedule_timer
+from crm.timers.tables import Timer
 
 TIMER_KIND = "callback.due"
 SUBJECT = "callback"
@@ -35,35 +37,25 @@ _VISIT_COLUMNS = (ServiceVisit.id, ServiceVisit.customer, ServiceVisit.vehicle, 
                   ServiceVisit.next_visit_on)
 
 
-async def schedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> list[int]:
-    """Plan the callbacks of a delivery (交车); returns the ids of the callbacks created."""
-    sale = await Sale.select(*_SALE_COLUMNS).where(Sale.id == sale_id, Sale.store == store_id).first()
-    if sale is None:
-        return []
-    rules, calendar = await _rules_and_calendar(group_id, store_id)
-    return await _create(group_id, store_id, plans_for_sale(rules, sale, calendar))
+async def schedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> int:
+    """Plan the callbacks of a delivery (交车); returns how many were created."""
+    return await schedule_bulk(group_id=group_id, store_id=store_id, sale_ids=[sale_id])
 
 
-async def schedule_for_visit(*, group_id: int, store_id: int, visit_id: int) -> list[int]:
-    """Plan the callbacks of a service visit (维修回访, 下次保养提醒)."""
-    visit = await ServiceVisit.select(*_VISIT_COLUMNS).where(
-        ServiceVisit.id == visit_id, ServiceVisit.store == store_id
-    ).first()
-    if visit is None:
-        return []
-    rules, calendar = await _rules_and_calendar(group_id, store_id)
-    return await _create(group_id, store_id, plans_for_visit(rules, visit, calendar))
+async def schedule_for_visit(*, group_id: int, store_id: int, visit_id: int) -> int:
+    """Plan the callbacks of a service visit (维修回访, 下次保养提醒); returns how many were created."""
+    return await schedule_bulk(group_id=group_id, store_id=store_id, visit_ids=[visit_id])
 
 
 async def schedule_complaint_revisit(
     *, group_id: int, store_id: int, complaint_id: int, customer_id: int, vehicle_id: int | None,
     resolved_at: datetime,
-) -> list[int]:
+) -> int:
     """The revisit within 3 days of a resolved complaint (000 e); a reopened-and-resolved complaint gets a new one."""
     rules, calendar = await _rules_and_calendar(group_id, store_id)
     rule = rules["complaint_revisit_3d"]
     if not rule.enabled:
-        return []
+        return 0
     key = f"complaint:{complaint_id}:{rule.kind}:{int(resolved_at.timestamp())}"
     return await _create(group_id, store_id, [
         plan(rule, anchor=resolved_at, calendar=calendar, source_type="complaint", source_id=complaint_id,
@@ -73,21 +65,19 @@ async def schedule_complaint_revisit(
 
 async def reschedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> None:
     """A delivery was edited: move the callbacks nobody has worked on, plan any newly needed."""
-    sale = await Sale.select(*_SALE_COLUMNS).where(Sale.id == sale_id, Sale.store == store_id).first()
+    sale = await _sales(store_id).where(Sale.id == sale_id).first()
     if sale is None:
         return
     rules, calendar = await _rules_and_calendar(group_id, store_id)
-    await _replan(group_id, store_id, "sale", sale_id, plans_for_sale(rules, sale, calendar))
+    await _replan(group_id, store_id, calendar, "sale", sale_id, plans_for_sale(rules, sale, calendar))
 
 
 async def reschedule_for_visit(*, group_id: int, store_id: int, visit_id: int) -> None:
-    visit = await ServiceVisit.select(*_VISIT_COLUMNS).where(
-        ServiceVisit.id == visit_id, ServiceVisit.store == store_id
-    ).first()
+    visit = await _visits(store_id).where(ServiceVisit.id == visit_id).first()
     if visit is None:
         return
     rules, calendar = await _rules_and_calendar(group_id, store_id)
-    await _replan(group_id, store_id, "service_visit", visit_id, plans_for_visit(rules, visit, calendar))
+    await _replan(group_id, store_id, calendar, "service_visit", visit_id, plans_for_visit(rules, visit, calendar))
 
 
 async def cancel_for_source(*, source_type: str, source_id: int) -> int:
@@ -115,13 +105,25 @@ async def schedule_bulk(
     rules, calendar = await _rules_and_calendar(group_id, store_id)
     plans: list[Plan] = []
     for chunk in _chunks(list(sale_ids), 5000):
-        for sale in await Sale.select(*_SALE_COLUMNS).where(Sale.store == store_id, Sale.id.is_in(chunk)):
+        for sale in await _sales(store_id).where(Sale.id.is_in(chunk)):
             plans.extend(plans_for_sale(rules, sale, calendar))
     for chunk in _chunks(list(visit_ids), 5000):
-        for visit in await ServiceVisit.select(*_VISIT_COLUMNS).where(
-            ServiceVisit.store == store_id, ServiceVisit.id.is_in(chunk)
-        ):
+        for visit in await _visits(store_id).where(ServiceVisit.id.is_in(chunk)):
             plans.extend(plans_for_visit(rules, visit, calendar))
+    return await _create(group_id, store_id, plans)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+async def _rules_and_calendar(group_id: int, store_id: int):
+    from crm.calendar.service import calendar_for_store
+
+    return await effective_rules(group_id=group_id, store_id=store_id), await calendar_for_store(store_id)
+
+
+async def _create(group_id: int, store_id: int, plans: list[Plan]) -> int:
+    """Insert what can still be done, with its timers; returns how many callbacks were created."""
     now = clock.now()
     plans = [p for p in plans if p.deadline_at > now]
     if not plans:
@@ -136,31 +138,7 @@ async def schedule_bulk(
     return created
 
 
-# ---------------------------------------------------------------------------------------------------------------
-
-
-async def _rules_and_calendar(group_id: int, store_id: int):
-    from crm.calendar.service import calendar_for_store
-
-    return await effective_rules(group_id=group_id, store_id=store_id), await calendar_for_store(store_id)
-
-
-async def _create(group_id: int, store_id: int, plans: list[Plan]) -> list[int]:
-    now = clock.now()
-    plans = [p for p in plans if p.deadline_at > now]
-    if not plans:
-        return []
-    async with transaction():
-        do_not_call = await _do_not_call({p.customer_id for p in plans})
-        rows = await _insert_callbacks(group_id, store_id, plans, do_not_call, now)
-        for row in rows:
-            if row["state"] == "scheduled":
-                await schedule_timer(kind=TIMER_KIND, due_at=row["due_at"], group_id=group_id, store_id=store_id,
-                                     subject_type=SUBJECT, subject_id=row["id"])
-    return [row["id"] for row in rows]
-
-
-async def _replan(group_id: int, store_id: int, source_type: str, source_id: int, plans: list[Plan]) -> None:
+async def _replan(group_id: int, store_id: int, calendar, source_type: str, source_id: int, plans: list[Plan]) -> None:
     """Move untouched callbacks to their new times, cancel those no longer planned, create the missing ones."""
     wanted = {p.dedupe_key: p for p in plans}
     now = clock.now()
@@ -187,6 +165,15 @@ async def _replan(group_id: int, store_id: int, source_type: str, source_id: int
             await schedule_timer(kind=TIMER_KIND, due_at=new.due_at, group_id=group_id, store_id=store_id,
                                  subject_type=SUBJECT, subject_id=row["id"])
         await _create(group_id, store_id, [p for key, p in wanted.items() if key not in known])
+
+
+def _sales(store_id: int):
+    return Sale.select(*_SALE_COLUMNS).where(Sale.store == store_id, Sale.cancelled_at.is_null())
+
+
+def _visits(store_id: int):
+    return ServiceVisit.select(*_VISIT_COLUMNS).where(ServiceVisit.store == store_id,
+                                                      ServiceVisit.cancelled_at.is_null())
 
 
 async def _do_not_call(customer_ids: Iterable[int]) -> set[int]:
@@ -241,25 +228,36 @@ async def _insert_callbacks_pg(group_id: int, store_id: int, values: list[tuple]
 
 
 async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: datetime) -> None:
-    """Timers for many new callbacks in one statement; the timers' promoter enqueues the ones falling due."""
+    """Timers for many new callbacks in one statement.
+
+    As `schedule_timer` does, timers due within the horizon are marked enqueued
+    and sent to arq after commit; the rest wait in the database for the promoter.
+    """
     if not rows:
         return
-    from crm.timers.tables import Timer
-
-    if not is_postgres():
-        await Timer.insert(*[
-            Timer(group=group_id, store=store_id, kind=TIMER_KIND, subject_type=SUBJECT, subject_id=r["id"],
-                  payload="{}", due_at=r["due_at"], state="pending", enqueued_at=None, version=0, created_at=now)
-            for r in rows
-        ])
-        return
-    sql = (
-        'INSERT INTO timer ("group", store, kind, subject_type, payload, state, attempts, last_error, version, '
-        "created_at, subject_id, due_at) "
-        "SELECT {}, {}, {}, {}, {}::json, 'pending', 0, '', 0, {}, * FROM unnest({}::bigint[], {}::timestamptz[])"
-    )
-    await Timer.raw(sql, group_id, store_id, TIMER_KIND, SUBJECT, "{}", now,
-                    [r["id"] for r in rows], [r["due_at"] for r in rows])
+    soon = now + horizon()
+    values = [(r["id"], r["due_at"], now if r["due_at"] <= soon else None, 1 if r["due_at"] <= soon else 0)
+              for r in rows]
+    if is_postgres():
+        sql = (
+            'INSERT INTO timer ("group", store, kind, subject_type, payload, state, attempts, last_error, '
+            "created_at, subject_id, due_at, enqueued_at, version) "
+            "SELECT {}, {}, {}, {}, {}::json, 'pending', 0, '', {}, * "
+            "FROM unnest({}::bigint[], {}::timestamptz[], {}::timestamptz[], {}::int[]) "
+            "RETURNING id, due_at, version, enqueued_at"
+        )
+        timers = await Timer.raw(sql, group_id, store_id, TIMER_KIND, SUBJECT, "{}", now,
+                                 *[list(column) for column in zip(*values)])
+    else:
+        timers = await Timer.insert(*[
+            Timer(group=group_id, store=store_id, kind=TIMER_KIND, subject_type=SUBJECT, subject_id=subject_id,
+                  payload="{}", due_at=due_at, state="pending", enqueued_at=enqueued_at, version=version,
+                  created_at=now)
+            for subject_id, due_at, enqueued_at, version in values
+        ]).returning(Timer.id, Timer.due_at, Timer.version, Timer.enqueued_at)
+    jobs = [(job_id(t["id"], t["version"]), t["due_at"], (t["id"],)) for t in timers if t["enqueued_at"]]
+    if jobs:
+        await after_commit(lambda: enqueue_many(FIRE_JOB, jobs))
 
 
 def _chunks(items: list, size: int):

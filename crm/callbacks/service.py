@@ -11,7 +11,6 @@ unhappy customer — the complaint.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -23,6 +22,7 @@ from crm.callbacks.context import call_context, car_name
 from crm.callbacks.scripts import render_script, salutation
 from crm.callbacks.surveys import MAX_SCORE, MIN_SCORE, SURVEYS, factor_codes
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
+from crm.customers.service import clean_customer, update_customer
 from crm.customers.tables import Customer
 from crm.db import transaction
 from crm.timers.service import schedule_timer
@@ -52,17 +52,9 @@ STATES = {
     "skipped": ("免打扰跳过", "Skipped (do not call)"),
     "cancelled": ("已取消", "Cancelled"),
 }
-# Fields of the customer record an agent may correct during a call (001 §9.3), with their checks.
-CORRECTABLE = {
-    "name": (re.compile(r"^.{1,100}$"), "姓名应为1–100个字符", "Name must be 1–100 characters"),
-    "gender": (re.compile(r"^(male|female|)$"), "性别取值无效", "Gender must be male, female or empty"),
-    "mobile": (re.compile(r"^1[3-9]\d{9}$"), "手机号格式错误", "Not a mainland mobile number"),
-    "phone2": (re.compile(r"^[\d\-+ ]{0,20}$"), "电话号码格式错误", "Not a phone number"),
-    "email": (re.compile(r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"), "邮箱格式错误", "Not an e-mail address"),
-    "address": (re.compile(r"^.{0,255}$"), "地址过长", "Address too long"),
-    "postcode": (re.compile(r"^(\d{6})?$"), "邮编应为6位数字", "Postcode must be 6 digits"),
-    "birthday": (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "生日格式应为 YYYY-MM-DD", "Birthday must be YYYY-MM-DD"),
-}
+# Fields of the customer record an agent may correct during a call (001 §9.3); checked by the customer records' rules.
+CORRECTABLE = frozenset({"name", "gender", "mobile", "phone2", "email", "address", "postcode", "birthday",
+                         "employer", "occupation"})
 
 
 @dataclass
@@ -224,15 +216,20 @@ async def claim_next(*, actor: Scope, store_id: int | None = None) -> CallbackDe
     """The next call to make (my current one first, then overdue, then oldest due), claimed; None when the queue is empty."""
     actor.require_role(*CALLBACK_WORKERS)
     now = clock.now()
-    base = actor.filter(Callback.select(Callback.id, Callback.customer), Callback).where(
-        Callback.channel == "phone", Callback.state == "due")
-    if store_id is not None:
-        base = base.where(Callback.store == actor.require_store(store_id))
-    current = await base.where(Callback.claimed_by == actor.user_id, Callback.claimed_at > now - CLAIM_TTL).first()
+
+    def due_calls():
+        query = actor.filter(Callback.select(Callback.id, Callback.customer), Callback).where(
+            Callback.channel == "phone", Callback.state == "due")
+        if store_id is not None:
+            query = query.where(Callback.store == actor.require_store(store_id))
+        return query
+
+    current = await due_calls().where(Callback.claimed_by == actor.user_id,
+                                      Callback.claimed_at > now - CLAIM_TTL).first()
     if current:
         return await callback_detail(actor=actor, callback_id=current["id"])
     for _ in range(20):
-        candidates = await base.where(
+        candidates = await due_calls().where(
             Callback.claimed_by.is_null() | (Callback.claimed_at <= now - CLAIM_TTL)
         ).order_by(Callback.deadline_at).limit(10)
         if not candidates:
@@ -275,8 +272,11 @@ async def record_outcome(
     actor.require_role(*CALLBACK_WORKERS)
     cb = await _get(actor, callback_id)
     scores = scores or {}
-    corrections = corrections or {}
-    _validate_outcome(cb, outcome, satisfied, scores, corrections)
+    _validate_outcome(cb, outcome, satisfied, scores, corrections or {})
+    customer = await actor.filter(Customer.select(), Customer).where(Customer.id == cb["customer"]).first()
+    if customer is None:
+        raise NotFound("customer")
+    corrections = _clean_corrections(corrections, customer["kind"]) if corrections else {}
     now = clock.now()
     async with transaction():
         if not await _try_claim(actor, callback_id):
@@ -306,7 +306,7 @@ async def record_outcome(
                     CallbackScore(group=cb["group"], store=cb["store"], callback=callback_id, survey=cb["survey"],
                                   factor=factor, score=score, recorded_at=now)
                     for factor, score in scores.items()])
-        applied = await _apply_corrections(actor, cb["customer"], corrections, do_not_call)
+        applied = await _apply_corrections(actor, customer, corrections, do_not_call)
         if applied:
             changes[Callback.corrections] = json.dumps({**_load_json(cb["corrections"]), **applied},
                                                        ensure_ascii=False)
@@ -441,44 +441,40 @@ def _validate_outcome(cb: dict, outcome: str, satisfied: bool | None, scores: di
                                          f"This callback does not score {factor!r}"))
         elif not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
             problems.append(FieldProblem(f"scores.{factor}", "评分应为1–10分", "Scores are 1–10"))
-    for name, value in corrections.items():
-        check = CORRECTABLE.get(name)
-        if check is None:
+    for name in corrections:
+        if name not in CORRECTABLE:
             problems.append(FieldProblem(f"corrections.{name}", "该字段不能在回访中修改",
                                          f"{name!r} cannot be corrected during a callback"))
-        elif not isinstance(value, str) or not check[0].match(value):
-            problems.append(FieldProblem(f"corrections.{name}", check[1], check[2]))
-        elif name == "birthday":
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                problems.append(FieldProblem("corrections.birthday", check[1], check[2]))
     if problems:
         raise InvalidInput(problems)
 
 
-async def _apply_corrections(actor: Scope, customer_id: int, corrections: dict, do_not_call: bool) -> dict:
+def _clean_corrections(corrections: dict[str, str], customer_kind: str) -> dict:
+    """The corrections as the customer records would store them, or InvalidInput on `corrections.<field>`."""
+    values: dict = dict(corrections)
+    if values.get("birthday"):
+        try:
+            values["birthday"] = date.fromisoformat(values["birthday"])
+        except ValueError:
+            raise InvalidInput.one("corrections.birthday", "生日格式应为 YYYY-MM-DD", "Birthday must be YYYY-MM-DD")
+    try:
+        return clean_customer(values, kind=customer_kind)
+    except InvalidInput as error:
+        raise InvalidInput([FieldProblem(f"corrections.{p.field}", p.zh, p.en) for p in error.problems])
+
+
+async def _apply_corrections(actor: Scope, customer: dict, corrections: dict, do_not_call: bool) -> dict:
     """Fix the customer record as the customer told us; returns {field: [old, new]} of what changed."""
-    if not corrections and not do_not_call:
-        return {}
-    customer = await actor.filter(Customer.select(), Customer).where(Customer.id == customer_id).first()
-    if customer is None:
-        raise NotFound("customer")
-    applied: dict = {}
-    changes: dict = {}
-    for name, value in corrections.items():
-        new = date.fromisoformat(value) if name == "birthday" else value
-        old = customer[name]
-        if old != new:
-            applied[name] = [old.isoformat() if isinstance(old, date) else old, value]
-            changes[getattr(Customer, name)] = new
+    changes = {name: value for name, value in corrections.items() if customer[name] != value}
     if do_not_call and not customer["do_not_call"]:
-        applied["do_not_call"] = [False, True]
-        changes[Customer.do_not_call] = True
+        changes["do_not_call"] = True
     if changes:
-        changes[Customer.updated_at] = clock.now()
-        await Customer.update(changes).where(Customer.id == customer_id)
-    return applied
+        await update_customer(actor=actor, customer_id=customer["id"], **changes)
+    return {name: [_plain(customer[name]), _plain(value)] for name, value in changes.items()}
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
 
 
 async def _complaint_from_callback(actor: Scope, cb: dict, comment: str) -> int:
