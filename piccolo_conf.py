@@ -39,5 +39,6 @@ APP_REGISTRY = AppRegistry(
         "crm.notify.piccolo_app",
         "crm.calendar.piccolo_app",
         "crm.callbacks.piccolo_app",
+        "crm.complaints.piccolo_app",
     ]
 )

@@ -15,7 +15,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, callbacks, customers, notifications, web
+from api import calendar, callbacks, complaints, customers, notifications, web
+from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
 from crm.settings import Settings, get_settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *customers.ROUTES,
             *notifications.ROUTES,
             *calendar.ROUTES,
+            *complaints.ROUTES,
             *callbacks.ROUTES,
             *web.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
@@ -62,7 +64,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_httponly=False,
             exclude=["/api/"],
         ),
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+        ),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
         lifespan=[_database_pool, _queue],

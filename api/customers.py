@@ -32,6 +32,7 @@ from crm.customers.records import (
     VehicleRecord,
     VisitRecord,
 )
+from tenants.errors import FieldProblem
 from tenants.roles import CUSTOMER_EDITORS, IMPORTERS
 from tenants.scope import Scope
 
@@ -187,6 +188,7 @@ class ImportForm:
     file: UploadFile
     store_id: int | None = None
     accept_valid_rows: bool = False
+    sheet: str | None = None  # XLSX only; by default the first sheet with recognisable headers
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -390,11 +392,12 @@ async def import_records(
         filename=data.file.filename or "",
         content=content,
         accept_valid_rows=data.accept_valid_rows,
+        sheet=data.sheet or None,
     )
     body = msgspec.to_builtins(report)
     if report.imported:
         return Response(content=body, status_code=200, media_type=MediaType.JSON)
-    problems = [p.problem for p in report.errors]
+    problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report.errors]
     error = error_body(400, "导入文件有错误,未导入任何数据", "The file has errors; nothing was imported", problems)
     for item, row_error in zip(error["errors"], report.errors):
         item["row"] = row_error.row

@@ -303,8 +303,8 @@ def _map_columns(header: list[str]) -> _Columns:
 
 def _header_key(title: str) -> str:
     """Header text as compared with the aliases: no spaces, marks of required fields or remarks in brackets."""
-    key = re.sub(r"[((][^))]*[))]", "", str(title))
-    key = re.sub(r"[\s*::_\-]", "", key).lower()
+    key = re.sub(r"[(\uff08][^)\uff09]*[)\uff09]", "", str(title))
+    key = re.sub(r"[\s*:\uff1a_\-]", "", key).lower()
     return key
 
 
@@ -569,7 +569,7 @@ def _to_number(value: Any) -> Decimal | None:
         return None
     if isinstance(value, (int, float, Decimal)):
         return Decimal(str(value))
-    text = re.sub(r"[¥¥,,元\s]|公里|km", "", _cell_text(value), flags=re.IGNORECASE)
+    text = re.sub(r"[\u00a5\uffe5,\uff0c元\s]|公里|km", "", _cell_text(value), flags=re.IGNORECASE)
     if not text:
         return None
     try:

@@ -30,7 +30,7 @@ PROVINCE_ABBREVIATIONS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂
 
 def normalise_mobile(raw: str) -> str:
     """Digits only, without the +86 / 0086 country prefix; no validity check."""
-    digits = re.sub(r"[\s\-()().+]", "", raw or "")
+    digits = re.sub(r"[\s\-()\uff08\uff09.+]", "", raw or "")
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]

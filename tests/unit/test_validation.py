@@ -38,7 +38,7 @@ def problem_of(call, *args):
 @pytest.mark.parametrize(
     "raw",
     ["13800138000", "+86 138 0013 8000", "+86-138-0013-8000", "0086 13800138000", "8613800138000", "138-0013-8000",
-     "(138) 0013 8000"],
+     "(138) 0013 8000", "\uff08138\uff09 0013 8000"],
 )
 def test_mobile_is_normalised(raw):
     assert check_mobile(raw) == "13800138000"
