@@ -311,7 +311,9 @@ async def record_outcome(
             changes[Callback.corrections] = json.dumps({**_load_json(cb["corrections"]), **applied},
                                                        ensure_ascii=False)
         complaint_id = None
-        if outcome == "reached" and satisfied is False:
+        if outcome == "reached" and cb["source_type"] == "complaint":
+            await _complaint_revisited(actor, cb, satisfied, comment)
+        elif outcome == "reached" and satisfied is False:
             complaint_id = await _complaint_from_callback(actor, cb, comment)
             changes[Callback.complaint_id] = complaint_id
         await Callback.update(changes).where(Callback.id == callback_id)
@@ -485,6 +487,13 @@ async def _complaint_from_callback(actor: Scope, cb: dict, comment: str) -> int:
     return await create_complaint(actor=actor, store_id=cb["store"], customer_id=cb["customer"],
                                   vehicle_id=cb["vehicle"], channel="callback", content=content,
                                   source_callback_id=cb["id"])
+
+
+async def _complaint_revisited(actor: Scope, cb: dict, satisfied: bool | None, comment: str) -> None:
+    """The revisit of a resolved complaint: recorded on the complaint, which reopens if the customer is unhappy."""
+    from crm.complaints.service import record_revisit
+
+    await record_revisit(actor=actor, complaint_id=cb["source_id"], satisfied=bool(satisfied), note=comment)
 
 
 def _customer_view(customer: dict | None) -> dict:

@@ -1,4 +1,5 @@
-"""Deliveries and service visits recorded, changed or cancelled in the customer records → their callbacks.
+"""Deliveries and service visits recorded, changed or cancelled in the customer records → their callbacks;
+a store's own complaint resolved → the revisit within 3 days in the store's callback queue.
 
 Recording is batched per transaction: the ids are collected and planned once,
 just before the transaction commits (`crm.db.before_commit`), so importing a
@@ -12,6 +13,7 @@ from collections import defaultdict
 from contextvars import ContextVar
 
 from crm.callbacks import scheduling
+from crm.complaints import events as complaint_events
 from crm.customers import events
 from crm.db import before_commit, engine, in_transaction
 
@@ -55,6 +57,26 @@ async def sale_cancelled(*, group_id: int, store_id: int, sale_id: int, **_: obj
 async def visit_cancelled(*, group_id: int, store_id: int, visit_id: int, **_: object) -> None:
     await _flush()
     await scheduling.cancel_for_source(source_type="service_visit", source_id=visit_id)
+
+
+@complaint_events.complaint_state_changed.connect
+async def complaint_state_changed(*, complaint_id: int, from_state: str, to_state: str, **_: object) -> None:
+    """Complaints the group took are revisited by group customer service (their own queue); the store revisits its own."""
+    if to_state == "resolved":
+        from crm.complaints.tables import Complaint
+
+        complaint = await Complaint.select(
+            Complaint.group, Complaint.store, Complaint.customer, Complaint.vehicle, Complaint.via_group,
+            Complaint.resolved_at,
+        ).where(Complaint.id == complaint_id).first()
+        if complaint and not complaint["via_group"]:
+            await scheduling.schedule_complaint_revisit(
+                group_id=complaint["group"], store_id=complaint["store"], complaint_id=complaint_id,
+                customer_id=complaint["customer"], vehicle_id=complaint["vehicle"],
+                resolved_at=complaint["resolved_at"],
+            )
+    elif from_state == "resolved":
+        await scheduling.cancel_for_source(source_type="complaint", source_id=complaint_id)
 
 
 async def _collect(group_id: int, store_id: int, *, sale_ids: list[int] = (), visit_ids: list[int] = ()) -> None:
