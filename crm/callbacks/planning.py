@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from crm.callbacks.rules import DATE_TRIGGERS, GREETING_TRIGGERS, Rule
+from crm.callbacks.rules import DATE_TRIGGERS, DEFAULT_RULES, GREETING_TRIGGERS, Rule
 
 
 class ContactCalendar(Protocol):
@@ -49,14 +49,29 @@ def due_window(rule: Rule, anchor_at: datetime, calendar: ContactCalendar) -> tu
     callback keeps a full window after the moved due time. Greetings are welcome on
     holidays and weekends (that is when they are sent); only quiet hours hold them back.
     """
-    if rule.trigger in GREETING_TRIGGERS:
-        calendar = replace(calendar, contact_on_holidays=True, contact_on_weekends=True)  # type: ignore[type-var]
+    calendar = contact_calendar(rule.trigger, calendar)
     earliest = anchor_at + timedelta(minutes=rule.offset_minutes)
     due_at = calendar.next_contact_time(earliest).astimezone(timezone.utc)
     deadline_at = earliest + timedelta(minutes=rule.window_minutes)
     if deadline_at <= due_at:
         deadline_at = due_at + timedelta(minutes=rule.window_minutes)
     return due_at, deadline_at.astimezone(timezone.utc)
+
+
+def contact_calendar(trigger: str, calendar: ContactCalendar) -> ContactCalendar:
+    """Greetings are welcome on holidays and weekends; every other contact keeps the store's contact days."""
+    if trigger in GREETING_TRIGGERS:
+        return replace(calendar, contact_on_holidays=True, contact_on_weekends=True)  # type: ignore[type-var]
+    return calendar
+
+
+def catch_up(planned: Plan, *, now: datetime, calendar: ContactCalendar) -> Plan:
+    """A plan whose due time has already passed (a history import, a planner that did not run) is due at the
+    next contact time from now — never at night just because it is late."""
+    if planned.due_at >= now:
+        return planned
+    trigger = DEFAULT_RULES[planned.kind].trigger if planned.kind in DEFAULT_RULES else ""
+    return replace(planned, due_at=contact_calendar(trigger, calendar).next_contact_time(now).astimezone(timezone.utc))
 
 
 def retry_time(*, now: datetime, attempts: int, retry_minutes: int, calendar: ContactCalendar) -> datetime:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from crm import clock
-from crm.callbacks.planning import Plan, plan, plans_for_sale, plans_for_visit
+from crm.callbacks.planning import Plan, catch_up, plan, plans_for_sale, plans_for_visit
 from crm.callbacks.rules import effective_rules
 from crm.callbacks.tables import Callback
 from crm.customers.tables import Customer, Sale, ServiceVisit
@@ -57,7 +57,7 @@ async def schedule_complaint_revisit(
     if not rule.enabled:
         return 0
     key = f"complaint:{complaint_id}:{rule.kind}:{int(resolved_at.timestamp())}"
-    return await _create(group_id, store_id, [
+    return await create_plans(group_id=group_id, store_id=store_id, calendar=calendar, plans=[
         plan(rule, anchor=resolved_at, calendar=calendar, source_type="complaint", source_id=complaint_id,
              customer_id=customer_id, vehicle_id=vehicle_id, dedupe_key=key)
     ])
@@ -110,22 +110,13 @@ async def schedule_bulk(
     for chunk in _chunks(list(visit_ids), 5000):
         for visit in await _visits(store_id).where(ServiceVisit.id.is_in(chunk)):
             plans.extend(plans_for_visit(rules, visit, calendar))
-    return await _create(group_id, store_id, plans)
+    return await create_plans(group_id=group_id, store_id=store_id, plans=plans, calendar=calendar)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-
-
-async def _rules_and_calendar(group_id: int, store_id: int):
-    from crm.calendar.service import calendar_for_store
-
-    return await effective_rules(group_id=group_id, store_id=store_id), await calendar_for_store(store_id)
-
-
-async def _create(group_id: int, store_id: int, plans: list[Plan]) -> int:
+async def create_plans(*, group_id: int, store_id: int, plans: list[Plan], calendar) -> int:
     """Insert what can still be done, with its timers; returns how many callbacks were created."""
     now = clock.now()
-    plans = [p for p in plans if p.deadline_at > now]
+    plans = [catch_up(p, now=now, calendar=calendar) for p in plans if p.deadline_at > now]
     if not plans:
         return 0
     created = 0
@@ -136,6 +127,15 @@ async def _create(group_id: int, store_id: int, plans: list[Plan]) -> int:
             await _insert_timers(group_id, store_id, [r for r in rows if r["state"] == "scheduled"], now)
             created += len(rows)
     return created
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+async def _rules_and_calendar(group_id: int, store_id: int):
+    from crm.calendar.service import calendar_for_store
+
+    return await effective_rules(group_id=group_id, store_id=store_id), await calendar_for_store(store_id)
 
 
 async def _replan(group_id: int, store_id: int, calendar, source_type: str, source_id: int, plans: list[Plan]) -> None:
@@ -151,6 +151,7 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
             if row["state"] not in OPEN_STATES or row["attempts"] > 0:
                 continue  # already worked on: its history stays as it is
             new = wanted.get(row["dedupe_key"])
+            new = catch_up(new, now=now, calendar=calendar) if new is not None else None
             await cancel_timers(subject_type=SUBJECT, subject_id=row["id"])
             if new is None or new.deadline_at <= now:
                 await Callback.update({Callback.state: "cancelled", Callback.claimed_by: None,
@@ -164,7 +165,8 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
             }).where(Callback.id == row["id"])
             await schedule_timer(kind=TIMER_KIND, due_at=new.due_at, group_id=group_id, store_id=store_id,
                                  subject_type=SUBJECT, subject_id=row["id"])
-        await _create(group_id, store_id, [p for key, p in wanted.items() if key not in known])
+        await create_plans(group_id=group_id, store_id=store_id, calendar=calendar,
+                           plans=[p for key, p in wanted.items() if key not in known])
 
 
 def _sales(store_id: int):

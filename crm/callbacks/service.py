@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from crm import clock
 from crm.callbacks import scheduling
-from crm.callbacks.planning import retry_time
+from crm.callbacks.planning import contact_calendar, retry_time
 from crm.callbacks.rules import DEFAULT_RULES, effective_rules
 from crm.callbacks.context import call_context, car_name
 from crm.callbacks.scripts import render_script, salutation
@@ -337,6 +337,15 @@ async def mark_due(*, callback_id: int) -> str:
     if cb["channel"] == "sms":
         from crm.callbacks.messages import send_callback_sms
 
+        rule = DEFAULT_RULES.get(cb["kind"])
+        calendar = contact_calendar(rule.trigger if rule else "", await _calendar(cb["store"]))
+        now = clock.now()
+        window_opens = calendar.next_contact_time(now)
+        if window_opens > now:  # fired late, in quiet hours (a worker down overnight): hold it until morning
+            await Callback.update({Callback.due_at: window_opens}).where(Callback.id == callback_id)
+            await schedule_timer(kind=scheduling.TIMER_KIND, due_at=window_opens, group_id=cb["group"],
+                                 store_id=cb["store"], subject_type=scheduling.SUBJECT, subject_id=callback_id)
+            return "deferred"
         await send_callback_sms(cb)
         return "sent"
     await Callback.update({Callback.state: "due"}).where(Callback.id == callback_id, Callback.state == "scheduled")

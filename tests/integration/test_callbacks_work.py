@@ -219,3 +219,23 @@ async def test_sms_reminder_is_sent_through_the_sms_channel_and_recorded(tenant)
     assert "李先生" in requests[1].body["text"] and "走合保养" in requests[1].body["text"]
     row = await _state(reminder["id"])
     assert row["state"] == "done" and row["outcome"] == "sent" and row["attempts"] == 1
+
+
+async def test_sms_firing_late_at_night_waits_for_the_contact_window(tenant):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from crm.timers import runner
+
+    _, _, sale_id = await delivered_customer(tenant)
+    reminder = (await callbacks_of("sale", sale_id))["runin_reminder"]
+    timer = (await pending_callback_timers(reminder["id"]))[0]
+    night = datetime.combine(reminder["due_at"].astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1),
+                             time(23, 30), tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(night, tick=False):
+        assert await runner.fire_timer(timer["id"]) == "fired"
+    row = await _state(reminder["id"])
+    assert row["state"] == "scheduled" and row["attempts"] == 0
+    local_due = row["due_at"].astimezone(ZoneInfo("Asia/Shanghai"))
+    assert local_due.date() > night.date() and local_due.time() == time(9, 0)
+    assert [t["due_at"] for t in await pending_callback_timers(reminder["id"])] == [row["due_at"]]
