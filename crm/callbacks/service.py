@@ -140,6 +140,8 @@ class OutcomeResult:
 
 async def work_queue(*, actor: Scope, store_id: int | None = None, limit: int = 50) -> WorkQueue:
     """The phone calls of the caller's stores: my claimed call, overdue, due now, upcoming (next 3 days)."""
+    if store_id is not None:
+        actor.require_store(store_id)
     actor.require_role(*CALLBACK_READERS)
     now = clock.now()
     expired = now - CLAIM_TTL
@@ -169,8 +171,8 @@ async def work_queue(*, actor: Scope, store_id: int | None = None, limit: int = 
 
 async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
     """One callback with the customer, the car, what it follows up, the filled-in script and its history."""
+    cb = await _get(actor, callback_id)  # out of scope is 404 before any role check
     actor.require_role(*CALLBACK_READERS)
-    cb = await _get(actor, callback_id)
     context = await call_context(cb, agent_name=actor.display_name)
     rules = await effective_rules(group_id=cb["group"], store_id=cb["store"])
     rule = rules.get(cb["kind"])
@@ -203,8 +205,8 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
 
 async def claim_callback(*, actor: Scope, callback_id: int) -> CallbackDetail:
     """Take a due call; 409 when another agent holds it or it is no longer due."""
-    actor.require_role(*CALLBACK_WORKERS)
     cb = await _get(actor, callback_id)
+    actor.require_role(*CALLBACK_WORKERS)
     if not await _try_claim(actor, cb["id"]):
         raise await _claim_conflict(callback_id)
     if await _skip_if_do_not_call(cb):
@@ -214,6 +216,8 @@ async def claim_callback(*, actor: Scope, callback_id: int) -> CallbackDetail:
 
 async def claim_next(*, actor: Scope, store_id: int | None = None) -> CallbackDetail | None:
     """The next call to make (my current one first, then overdue, then oldest due), claimed; None when the queue is empty."""
+    if store_id is not None:
+        actor.require_store(store_id)
     actor.require_role(*CALLBACK_WORKERS)
     now = clock.now()
 
@@ -244,8 +248,8 @@ async def claim_next(*, actor: Scope, store_id: int | None = None) -> CallbackDe
 
 async def release_callback(*, actor: Scope, callback_id: int) -> None:
     """Put a claimed call back in the queue (the holder, or the store's customer-relations manager)."""
-    actor.require_role(*CALLBACK_WORKERS)
     await _get(actor, callback_id)
+    actor.require_role(*CALLBACK_WORKERS)
     query = Callback.update({Callback.claimed_by: None, Callback.claimed_at: None}).where(Callback.id == callback_id)
     if not actor.has_role(Role.STORE_CR_MANAGER):
         query = query.where(Callback.claimed_by == actor.user_id)
@@ -269,8 +273,8 @@ async def record_outcome(
     `max_attempts`, then unreachable. Wrong number → unreachable at once. An unhappy
     customer (satisfied = False) gets a complaint at the store with this callback linked.
     """
-    actor.require_role(*CALLBACK_WORKERS)
     cb = await _get(actor, callback_id)
+    actor.require_role(*CALLBACK_WORKERS)
     scores = scores or {}
     _validate_outcome(cb, outcome, satisfied, scores, corrections or {})
     customer = await actor.filter(Customer.select(), Customer).where(Customer.id == cb["customer"]).first()

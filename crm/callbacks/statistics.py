@@ -93,8 +93,8 @@ async def callback_statistics(*, actor: Scope, store_id: int, period: str, day: 
     from crm.calendar.service import calendar_for_store
     from crm.callbacks.service import CALLBACK_READERS
 
-    actor.require_role(*CALLBACK_READERS)
     actor.require_store(store_id)
+    actor.require_role(*CALLBACK_READERS)
     start, end = period_bounds(period, day)
     tz = (await calendar_for_store(store_id)).tz
     start_at = datetime.combine(start, time(0), tzinfo=tz).astimezone(timezone.utc)
