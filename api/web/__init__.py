@@ -3,9 +3,10 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import customers, pages
+from api.web import callbacks, customers, pages
 
 ROUTES = [
     *pages.ROUTES,
     *customers.ROUTES,
+    *callbacks.ROUTES,
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm.callbacks.service import CALLBACK_READERS
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope
 
@@ -39,6 +40,8 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "工作台", "Home"),
     NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
+    NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
+    NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
 ]
 
 

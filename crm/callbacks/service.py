@@ -29,6 +29,7 @@ from crm.timers.service import schedule_timer
 from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
+from tenants.tables import User
 
 CLAIM_TTL = timedelta(minutes=20)
 UPCOMING_HORIZON = timedelta(days=3)
@@ -43,6 +44,12 @@ OUTCOMES = {
     "no_answer": ("无人接听", "No answer"),
     "refused": ("拒绝回访", "Refused"),
     "wrong_number": ("号码错误", "Wrong number"),
+}
+OUTCOME_LABELS = {
+    **OUTCOMES,
+    "sent": ("短信已发送", "SMS sent"),
+    "failed": ("短信发送失败", "SMS failed"),
+    "do_not_call": ("免打扰跳过", "Skipped: do not call"),
 }
 STATES = {
     "scheduled": ("待回访", "Scheduled"),
@@ -114,6 +121,7 @@ class CallbackDetail:
     attempts: int
     max_attempts: int
     claimed_by: int | None
+    claimed_by_name: str
     claimed_by_me: bool
     outcome: str
     satisfied: bool | None
@@ -184,12 +192,14 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
         CallbackScore.callback == callback_id)
     now = clock.now()
     claimed = cb["claimed_by"] if cb["claimed_at"] and cb["claimed_at"] > now - CLAIM_TTL else None
+    holder = await User.select(User.display_name).where(User.id == claimed).first() if claimed else None
     return CallbackDetail(
         id=cb["id"], store_id=cb["store"], store_name=context.store_name, kind=cb["kind"],
         kind_label=_kind_label(cb["kind"]), channel=cb["channel"], survey=cb["survey"], state=cb["state"],
         state_label=STATES[cb["state"]][0], due_at=cb["due_at"], deadline_at=cb["deadline_at"],
         attempts=cb["attempts"], max_attempts=cb["max_attempts"], claimed_by=claimed,
-        claimed_by_me=claimed == actor.user_id, outcome=cb["outcome"], satisfied=cb["satisfied"],
+        claimed_by_name=holder["display_name"] if holder else "", claimed_by_me=claimed == actor.user_id,
+        outcome=cb["outcome"], satisfied=cb["satisfied"],
         comment=cb["comment"], complaint_id=cb["complaint_id"],
         script=render_script(rule.script, context.values) if rule else "",
         customer=_customer_view(context.customer), vehicle=_vehicle_view(context.vehicle), source=context.source,
