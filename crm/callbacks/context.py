@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from crm import clock
 from crm.callbacks.rules import DEFAULT_RULES
-from crm.callbacks.scripts import REPAIR_TYPES_ZH, salutation
+from crm.callbacks.scripts import REPAIR_TYPES_ZH, days_ago_zh, salutation
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
 from tenants.tables import Store
 
@@ -88,6 +88,7 @@ def _script_values(cb: dict, customer: dict | None, vehicle: dict | None, source
         "plate": vehicle.get("plate"),
         "vin_tail": (vehicle.get("vin") or "")[-6:],
         "days_ago": max((today - anchor_day).days, 0),
+        "when": days_ago_zh(max((today - anchor_day).days, 0)),
         "delivered_on": _zh_date(source.get("on")) if source.get("type") == "sale" else None,
         "visit_on": _zh_date(source.get("on")) if source.get("type") == "service_visit" else None,
         "advisor": source.get("advisor"),

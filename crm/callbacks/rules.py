@@ -60,7 +60,7 @@ class Rule:
 
 
 _SALES_OPENING = (
-    "您好!{customer},我是{store}客户中心的客户专员{agent}。{days_ago}天前您在我公司购买了一辆{car},"
+    "您好!{customer},我是{store}客户中心的客户专员{agent}。{when}您在我公司购买了一辆{car},"
     "我想对您进行一个简单的电话回访,可能需要占用您几分钟时间。(征得同意后继续)"
 )
 _SERVICE_OPENING = (

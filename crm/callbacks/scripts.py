@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 # Every placeholder a rule's script may use; a missing value shows as a blank to fill in on the call.
 PLACEHOLDERS = frozenset({
-    "customer", "customer_name", "store", "agent", "car", "plate", "vin_tail", "days_ago", "delivered_on",
+    "customer", "customer_name", "store", "agent", "car", "plate", "vin_tail", "days_ago", "when", "delivered_on",
     "visit_on", "advisor", "salesperson", "repair_type", "mileage", "next_visit_on", "insurance_expires_on",
     "inspection_due_on", "holiday",
 })
@@ -19,6 +19,11 @@ REPAIR_TYPES_ZH = {"maintenance": "保养", "repair": "维修", "warranty": "保
 # Two-character surnames common enough to get right in a greeting (欧阳先生, not 欧先生).
 _COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
                                 "宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "万俟", "闻人"})
+
+
+def days_ago_zh(days: int) -> str:
+    """今天 / 昨天 / 前天 / N天前 — how an agent says when the delivery or visit was."""
+    return {0: "今天", 1: "昨天", 2: "前天"}.get(days, f"{days}天前")
 
 
 def script_placeholders(script: str) -> set[str]:
