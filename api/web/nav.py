@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm.callbacks.service import CALLBACK_READERS
+from crm.complaints.queries import ACCOUNTABILITY_READERS
+from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope
 
@@ -40,6 +42,10 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "工作台", "Home"),
     NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
+    NavItem("/complaint-intake", "投诉登记", "New complaint", INTAKE_ROLES),
+    NavItem("/complaints", "投诉处理", "Complaints", TENANT_ROLES),
+    NavItem("/revisits", "投诉回访", "Revisits", REVISIT_ROLES),
+    NavItem("/accountability", "责任统计", "Accountability", ACCOUNTABILITY_READERS),
     NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
     NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
 ]
