@@ -50,10 +50,14 @@ class CallbackRule(Table, tablename="callback_rule"):
 
 
 class Callback(Table):
-    """One planned contact (回访 / 关怀) with a customer."""
+    """One planned contact (回访 / 关怀) with a customer.
 
-    group = ForeignKey(DealerGroup, null=False, index=True)
-    store = ForeignKey(Store, null=False, index=True)
+    Besides the columns' own indexes, the migration adds (store, deadline_at) and (store, due_at) for the
+    queue and the statistics; scope filters (group AND store) use those.
+    """
+
+    group = ForeignKey(DealerGroup, null=False)
+    store = ForeignKey(Store, null=False)
     customer = ForeignKey(Customer, null=False, index=True)
     vehicle = ForeignKey(Vehicle, null=True, default=None)
     kind = Varchar(length=40)

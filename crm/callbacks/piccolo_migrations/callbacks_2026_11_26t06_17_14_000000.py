@@ -2,7 +2,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-11-26T05:45:02:000000"
+ID = "2026-11-26T06:17:14:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "work-queue, statistics and source indexes on callback"
 
