@@ -49,19 +49,19 @@ def birthday_in(birthday: date, year: int, *, lunar: bool) -> date:
         return date(year, 2, 28)
 
 
-async def plan_care(*, store_ids: Iterable[int] | None = None) -> dict[str, int]:
+async def plan_care(*, store_ids: Iterable[int] | None = None, enqueue: bool = True) -> dict[str, int]:
     """The daily job: plan the coming greetings and reminders of every (or the given) active store."""
     query = Store.select(Store.id, Store.group).where(Store.active.eq(True))
     if store_ids is not None:
         query = query.where(Store.id.is_in(list(store_ids) or [-1]))
     totals = {"stores": 0, "created": 0}
     for store in await query:
-        totals["created"] += await plan_store_care(group_id=store["group"], store_id=store["id"])
+        totals["created"] += await plan_store_care(group_id=store["group"], store_id=store["id"], enqueue=enqueue)
         totals["stores"] += 1
     return totals
 
 
-async def plan_store_care(*, group_id: int, store_id: int) -> int:
+async def plan_store_care(*, group_id: int, store_id: int, enqueue: bool = True) -> int:
     rules = await effective_rules(group_id=group_id, store_id=store_id)
     calendar = await calendar_for_store(store_id)
     now = clock.now()
@@ -118,4 +118,4 @@ async def plan_store_care(*, group_id: int, store_id: int) -> int:
             day = vehicle[column._meta.name]
             add(rule, day, "vehicle", vehicle["id"], vehicle["customer"], vehicle["id"],
                 f"{rule.trigger}:{vehicle['id']}:{day.isoformat()}")
-    return await create_plans(group_id=group_id, store_id=store_id, plans=plans, calendar=calendar)
+    return await create_plans(group_id=group_id, store_id=store_id, plans=plans, calendar=calendar, enqueue=enqueue)

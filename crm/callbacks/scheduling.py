@@ -94,13 +94,15 @@ async def cancel_for_source(*, source_type: str, source_id: int) -> int:
 
 
 async def schedule_bulk(
-    *, group_id: int, store_id: int, sale_ids: Sequence[int] = (), visit_ids: Sequence[int] = ()
+    *, group_id: int, store_id: int, sale_ids: Sequence[int] = (), visit_ids: Sequence[int] = (),
+    enqueue: bool = True,
 ) -> int:
     """Plan the callbacks of many deliveries and visits of one store at once (imports); returns how many were created.
 
     Same plans as the one-at-a-time path; rows are written with multi-row
     statements, and timers due beyond the timer horizon stay in the database
-    until the timers' promoter moves them into Redis.
+    until the timers' promoter moves them into Redis. `enqueue=False` leaves even
+    the soon-due ones to the promoter (demo seeding runs without Redis).
     """
     rules, calendar = await _rules_and_calendar(group_id, store_id)
     plans: list[Plan] = []
@@ -110,10 +112,10 @@ async def schedule_bulk(
     for chunk in _chunks(list(visit_ids), 5000):
         for visit in await _visits(store_id).where(ServiceVisit.id.is_in(chunk)):
             plans.extend(plans_for_visit(rules, visit, calendar))
-    return await create_plans(group_id=group_id, store_id=store_id, plans=plans, calendar=calendar)
+    return await create_plans(group_id=group_id, store_id=store_id, plans=plans, calendar=calendar, enqueue=enqueue)
 
 
-async def create_plans(*, group_id: int, store_id: int, plans: list[Plan], calendar) -> int:
+async def create_plans(*, group_id: int, store_id: int, plans: list[Plan], calendar, enqueue: bool = True) -> int:
     """Insert what can still be done, with its timers; returns how many callbacks were created."""
     now = clock.now()
     plans = [catch_up(p, now=now, calendar=calendar) for p in plans if p.deadline_at > now]
@@ -124,7 +126,8 @@ async def create_plans(*, group_id: int, store_id: int, plans: list[Plan], calen
         do_not_call = await _do_not_call({p.customer_id for p in plans})
         for chunk in _chunks(plans, 5000):
             rows = await _insert_callbacks(group_id, store_id, chunk, do_not_call, now)
-            await _insert_timers(group_id, store_id, [r for r in rows if r["state"] == "scheduled"], now)
+            await _insert_timers(group_id, store_id, [r for r in rows if r["state"] == "scheduled"], now,
+                                 enqueue=enqueue)
             created += len(rows)
     return created
 
@@ -229,7 +232,7 @@ async def _insert_callbacks_pg(group_id: int, store_id: int, values: list[tuple]
     return list(await Callback.raw(sql, group_id, store_id, now, "{}", *[list(c) for c in columns]))
 
 
-async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: datetime) -> None:
+async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: datetime, enqueue: bool = True) -> None:
     """Timers for many new callbacks in one statement.
 
     As `schedule_timer` does, timers due within the horizon are marked enqueued
@@ -238,8 +241,8 @@ async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: da
     if not rows:
         return
     soon = now + horizon()
-    values = [(r["id"], r["due_at"], now if r["due_at"] <= soon else None, 1 if r["due_at"] <= soon else 0)
-              for r in rows]
+    held = [enqueue and r["due_at"] <= soon for r in rows]
+    values = [(r["id"], r["due_at"], now if hold else None, 1 if hold else 0) for r, hold in zip(rows, held)]
     if is_postgres():
         sql = (
             'INSERT INTO timer ("group", store, kind, subject_type, payload, state, attempts, last_error, '
