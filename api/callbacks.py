@@ -10,7 +10,6 @@ import msgspec
 from litestar import delete, get, post, put
 from litestar.params import Parameter
 
-from crm import clock
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
 from crm.callbacks.service import CallbackDetail, OutcomeResult, WorkQueue
@@ -94,8 +93,7 @@ async def callback_statistics(
     day: Annotated[date | None, Parameter(query="date", required=False)] = None,
 ) -> Statistics:
     """Attachment 3 and 4 figures for the week or month containing `date` (default today)."""
-    return await statistics.callback_statistics(actor=actor, store_id=store_id, period=period,
-                                                day=day or clock.now().date())
+    return await statistics.callback_statistics(actor=actor, store_id=store_id, period=period, day=day)
 
 
 @get("/api/v1/callbacks/targets", tags=["callbacks"])

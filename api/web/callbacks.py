@@ -18,7 +18,6 @@ from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import extend
-from crm import clock
 from crm.callbacks import service, statistics
 from crm.callbacks.service import CALLBACK_READERS, CALLBACK_WORKERS, OUTCOME_LABELS, OUTCOMES, STATES
 from tenants.errors import Conflict, InvalidInput, NotFound
@@ -181,13 +180,13 @@ async def stats_page(actor: Scope, store: int | None = None, period: str = "week
     if store_id is None:
         raise NotFound("store")
     try:
-        chosen = date.fromisoformat(day) if day else clock.now().date()
+        chosen = date.fromisoformat(day) if day else None
     except ValueError:
-        chosen = clock.now().date()
+        chosen = None
     period = period if period in ("week", "month") else "week"
     stats = await statistics.callback_statistics(actor=actor, store_id=store_id, period=period, day=chosen)
     return Template("callbacks/stats.html", context={"stats": stats, "stores": stores, "store_id": store_id,
-                                                     "period": period, "day": chosen.isoformat()})
+                                                     "period": period, "day": (chosen or stats.start).isoformat()})
 
 
 async def _call_screen(actor: Scope, callback_id: int, *, problems=None, error: str = "", form=None,

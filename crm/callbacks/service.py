@@ -50,6 +50,7 @@ OUTCOME_LABELS = {
     "sent": ("短信已发送", "SMS sent"),
     "failed": ("短信发送失败", "SMS failed"),
     "do_not_call": ("免打扰跳过", "Skipped: do not call"),
+    "inactive": ("客户档案已停用", "Skipped: customer record deactivated"),
 }
 STATES = {
     "scheduled": ("待回访", "Scheduled"),
@@ -440,10 +441,13 @@ async def _claim_conflict(callback_id: int) -> Conflict:
 
 
 async def _skip_if_do_not_call(cb: dict, from_state: str = "due") -> bool:
-    customer = await Customer.select(Customer.do_not_call).where(Customer.id == cb["customer"]).first()
-    if not customer or not customer["do_not_call"]:
+    """Do-not-call customers — and profiles deactivated since planning — are skipped, never called."""
+    customer = await Customer.select(Customer.do_not_call, Customer.active).where(
+        Customer.id == cb["customer"]).first()
+    if customer and not customer["do_not_call"] and customer["active"]:
         return False
-    await Callback.update({Callback.state: "skipped", Callback.outcome: "do_not_call", Callback.claimed_by: None,
+    reason = "do_not_call" if customer and customer["do_not_call"] else "inactive"
+    await Callback.update({Callback.state: "skipped", Callback.outcome: reason, Callback.claimed_by: None,
                            Callback.claimed_at: None, Callback.completed_at: clock.now()}).where(
         Callback.id == cb["id"], Callback.state == from_state)
     return True

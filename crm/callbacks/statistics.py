@@ -88,15 +88,15 @@ def period_bounds(period: str, day: date) -> tuple[date, date]:
     raise InvalidInput.one("period", "统计周期只能是周或月", "Period must be week or month")
 
 
-async def callback_statistics(*, actor: Scope, store_id: int, period: str, day: date) -> Statistics:
-    """The figures of attachments 3 and 4 for one store and one week or month."""
+async def callback_statistics(*, actor: Scope, store_id: int, period: str, day: date | None = None) -> Statistics:
+    """The figures of attachments 3 and 4 for one store and one week or month (default: the store's today)."""
     from crm.calendar.service import calendar_for_store
     from crm.callbacks.service import CALLBACK_READERS
 
     actor.require_store(store_id)
     actor.require_role(*CALLBACK_READERS)
-    start, end = period_bounds(period, day)
     tz = (await calendar_for_store(store_id)).tz
+    start, end = period_bounds(period, day or clock.now().astimezone(tz).date())
     start_at = datetime.combine(start, time(0), tzinfo=tz).astimezone(timezone.utc)
     end_at = datetime.combine(end, time(0), tzinfo=tz).astimezone(timezone.utc)
     rows = await actor.filter(

@@ -239,3 +239,14 @@ async def test_sms_firing_late_at_night_waits_for_the_contact_window(tenant):
     local_due = row["due_at"].astimezone(ZoneInfo("Asia/Shanghai"))
     assert local_due.date() > night.date() and local_due.time() == time(9, 0)
     assert [t["due_at"] for t in await pending_callback_timers(reminder["id"])] == [row["due_at"]]
+
+
+async def test_deactivated_customer_is_skipped_when_due(tenant):
+    from crm.customers import service as customers
+
+    customer_id, _, sale_id = await delivered_customer(tenant)
+    await customers.deactivate_customer(actor=await tenant.scope("store_cr_manager@A"), customer_id=customer_id)
+    care = (await callbacks_of("sale", sale_id))["delivery_care_2h"]
+    await fire_callback_timers(care["id"])
+    row = await _state(care["id"])
+    assert row["state"] == "skipped" and row["outcome"] == "inactive"
