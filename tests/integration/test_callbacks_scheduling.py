@@ -217,3 +217,31 @@ async def test_many_deliveries_in_one_transaction_are_planned_together_before_co
         sale_ids = [await make_sale(tenant, tenant.store_b, customer_id, vehicle_id, clock.now()) for _ in range(5)]
         assert await Callback.count().where(Callback.source_type == "sale", Callback.source_id.is_in(sale_ids)) == 0
     assert await Callback.count().where(Callback.source_type == "sale", Callback.source_id.is_in(sale_ids)) == 20
+
+
+async def test_importing_a_year_of_dms_history_plans_only_what_can_still_be_done(tenant):
+    """Through the customer records' importer (rows recorded one by one, callbacks planned once before commit)."""
+    import csv
+    import io
+
+    from crm.customers.importer import import_file
+    from tests.customer_factories import make_mobile, make_vin
+
+    today = clock.now().astimezone(SHANGHAI).date()
+    days_ago = [300, 200, 100, 30, 10, 1]  # a year of history, the last deliveries days ago
+    rows = [["客户姓名", "手机", "车架号/VIN", "车型", "交车日期", "订单号", "销售顾问"]]
+    for n, age in enumerate(days_ago):
+        rows.append([f"客户{n}", make_mobile(), make_vin(), "帕萨特", (today - timedelta(days=age)).isoformat(),
+                     f"HIST-{n}", "刘洋"])
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    report = await import_file(actor=await tenant.scope("store_cr_manager@A"), store_id=tenant.store_a,
+                               filename="交车历史.csv", content=buffer.getvalue().encode())
+    assert report.created.sales == len(days_ago)
+    planned = {}
+    for n, age in enumerate(days_ago):
+        sale = await Sale.select(Sale.id).where(Sale.store == tenant.store_a, Sale.order_no == f"HIST-{n}").first()
+        planned[age] = set(await callbacks_of("sale", sale["id"]))
+    assert planned[300] == planned[200] == planned[100] == planned[30] == set()
+    assert planned[10] == {"runin_reminder"}  # 14–21 days after delivery: still ahead
+    assert "delivery_followup_3d" in planned[1] and "delivery_care_7d" in planned[1]
