@@ -137,3 +137,14 @@ async def test_cancelled_while_sending_records_nothing(tenant):
             await _deliver_until_settled(message["id"])
     assert (await _callback(reminder["id"]))["state"] == "cancelled"
     assert await _attempts(reminder["id"]) == []
+
+
+async def test_without_any_gateway_production_fails_for_good(tenant):
+    """The tests run as production does (PostgreSQL): no gateway configured is a permanent failure, not the log."""
+    reminder = await _reminder(tenant)
+    await fire_callback_timers(reminder["id"])
+    [message] = await _messages(reminder["id"])
+    assert await _deliver_until_settled(message["id"]) == ["failed"]
+    row = await _callback(reminder["id"])
+    assert row["state"] == "unreachable" and row["outcome"] == "failed"
+    assert "no sms endpoint configured" in (await _attempts(reminder["id"]))[0]["comment"]
