@@ -126,6 +126,7 @@ class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 2
+    handle_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     report_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     feedback_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
     revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3

@@ -16,9 +16,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
+import sqlite3
+
+import asyncpg
 import structlog
 
 log = structlog.get_logger()
+
+# What a unique index refusing a row raises, on either engine.
+UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (asyncpg.exceptions.UniqueViolationError, sqlite3.IntegrityError)
 
 AfterCommit = Callable[[], Awaitable[object]]
 
