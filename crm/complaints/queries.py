@@ -402,6 +402,11 @@ async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
 # ---------------------------------------------------------------- accountability and missed deadlines
 
 
+async def current_month(*, actor: Scope) -> str:
+    """This month (YYYY-MM) on the group's clock: the accountability page's default."""
+    return clock.now().astimezone(await _group_tz(actor)).strftime("%Y-%m")
+
+
 async def staff_accountability(*, actor: Scope, month: str, store_id: int | None = None) -> list[AccountabilityRow]:
     """Per staff member for one month (YYYY-MM, group time): complaints judged 有责 (voided ones
     excepted) and deadlines missed as handler."""
@@ -543,13 +548,17 @@ async def _month_bounds(actor: Scope, month: str) -> tuple[datetime, datetime]:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
         raise InvalidInput.one("month", "月份格式应为 YYYY-MM", "Month must be YYYY-MM") from None
-    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
-    tz = ZoneInfo(group["timezone"] if group else "Asia/Shanghai")
+    tz = await _group_tz(actor)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return (
         datetime(first.year, first.month, 1, tzinfo=tz),
         datetime(following.year, following.month, 1, tzinfo=tz),
     )
+
+
+async def _group_tz(actor: Scope) -> ZoneInfo:
+    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
+    return ZoneInfo(group["timezone"] if group and group["timezone"] else "Asia/Shanghai")
 
 
 def _escalation_zh(violations: int) -> str:
