@@ -67,6 +67,22 @@ async def transaction() -> AsyncIterator[None]:
 
 
 @asynccontextmanager
+async def without_after_commit() -> AsyncIterator[None]:
+    """Bulk work inside an already open Piccolo transaction, without Redis (demo seeding): the services'
+    transactions join it, and their after-commit work (timer jobs, notification deliveries, live pushes)
+    is dropped — the timers' sweeper and the notifications' retry sweep pick it up once a worker runs."""
+    token, closing_token = _pending.set([]), _closing.set([])
+    try:
+        yield
+        closing = _closing.get() or []
+        while closing:
+            await closing.pop(0)()
+    finally:
+        _pending.reset(token)
+        _closing.reset(closing_token)
+
+
+@asynccontextmanager
 async def savepoint() -> AsyncIterator[None]:
     """A part of the current transaction that can fail alone: its rows and after-commit work are undone."""
     callbacks = _pending.get()
