@@ -223,7 +223,7 @@ async def get_policy(actor: Scope) -> PolicyBody:
 
 @put("/policy")
 async def put_policy(actor: Scope, data: PolicyBody) -> PolicyBody:
-    """Group admins set the deadlines (acceptance in working hours, report days, feedback hours, revisit days)."""
+    """Group admins set the deadlines (acceptance in working hours, handling in working days, report days, feedback hours, revisit days)."""
     await authority.set_policy(actor=actor, policy=authority.Policy(**msgspec.structs.asdict(data)))
     return data
 

@@ -218,6 +218,17 @@ async def told_about(cid: int) -> set[int]:
     return {r["recipient"] for r in rows}
 
 
+async def resolved_on_wednesday(tenant) -> int:
+    """A call-center complaint the store handled and resolved on Wednesday at 10:00."""
+    car = await customer_with_car(tenant, "A")
+    with time_machine.travel(WEDNESDAY_10, tick=False):
+        cid = await take(tenant, car)
+        await to_countermeasure(tenant, cid)
+        await service.resolve_complaint(actor=await tenant.scope("department_head@A"), complaint_id=cid,
+                                        resolution="已喷漆", improvement_measures="PDI加检")
+    return cid
+
+
 async def test_a_store_that_never_handles_is_overdue_against_the_handler(tenant):
     car = await customer_with_car(tenant, "A")
     with time_machine.travel(WEDNESDAY_10, tick=False):
@@ -282,12 +293,7 @@ async def test_an_appeal_pauses_handling_and_a_rejected_one_restarts_the_day(ten
 
 
 async def test_a_missed_feedback_to_the_group_fires_against_the_store(tenant):
-    car = await customer_with_car(tenant, "A")
-    with time_machine.travel(WEDNESDAY_10, tick=False):
-        cid = await take(tenant, car)
-        await to_countermeasure(tenant, cid)
-        await service.resolve_complaint(actor=await tenant.scope("department_head@A"), complaint_id=cid,
-                                        resolution="已喷漆", improvement_measures="PDI加检")
+    cid = await resolved_on_wednesday(tenant)
     assert await pending(cid) == [("complaint.feedback_due", tenant.store_a, WEDNESDAY_10 + timedelta(hours=24))]
     assert await fire_pending(cid, WEDNESDAY_10 + timedelta(hours=23, minutes=59)) == "not_due"
     assert await fire_pending(cid, WEDNESDAY_10 + timedelta(hours=24, minutes=1)) == "fired"
@@ -301,12 +307,8 @@ async def test_a_missed_feedback_to_the_group_fires_against_the_store(tenant):
 
 
 async def test_a_missed_group_revisit_counts_against_the_group_not_the_store(tenant):
-    car = await customer_with_car(tenant, "A")
+    cid = await resolved_on_wednesday(tenant)
     with time_machine.travel(WEDNESDAY_10, tick=False):
-        cid = await take(tenant, car)
-        await to_countermeasure(tenant, cid)
-        await service.resolve_complaint(actor=await tenant.scope("department_head@A"), complaint_id=cid,
-                                        resolution="已喷漆", improvement_measures="PDI加检")
         await service.feed_back_to_group(actor=await tenant.scope("store_cr_manager@A"), complaint_id=cid)
     due_at = WEDNESDAY_10 + timedelta(days=3)
     assert await pending(cid) == [("complaint.revisit_due", tenant.store_a, due_at)]
