@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import delete, get, post, put
+from litestar.params import Parameter
 
-from api.params import IdParam
+from api.params import IdParam, text
 from crm.calendar import overrides
 from crm.calendar.settings import effective_settings, update_settings
 from tenants.scope import Scope
@@ -54,7 +55,7 @@ async def put_store_calendar(actor: Scope, store_id: IdParam, data: CalendarSett
 class OverrideIn(msgspec.Struct, forbid_unknown_fields=True):
     day: dt.date
     kind: Literal["holiday", "workday"]  # 放假 / 调休上班
-    name: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    name: text(40) = ""
 
 
 class OverridesIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -62,7 +63,9 @@ class OverridesIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @get("/api/v1/calendar/overrides", tags=TAGS)
-async def list_overrides(actor: Scope, year: int | None = None) -> list[dict[str, Any]]:
+async def list_overrides(
+    actor: Scope, year: Annotated[int | None, Parameter(ge=1900, le=9998)] = None
+) -> list[dict[str, Any]]:
     """The group's own holiday schedule entries (consulted before the built-in schedule)."""
     return await overrides.list_overrides(actor=actor, year=year)
 
@@ -75,7 +78,7 @@ async def put_overrides(actor: Scope, data: OverridesIn) -> list[dict[str, Any]]
 
 
 @delete("/api/v1/calendar/overrides/{override_id:int}", tags=TAGS, status_code=204)
-async def delete_override(actor: Scope, override_id: int) -> None:
+async def delete_override(actor: Scope, override_id: IdParam) -> None:
     await overrides.delete_override(actor=actor, override_id=override_id)
 
 

@@ -10,13 +10,14 @@ import msgspec
 from litestar import delete, get, post, put
 from litestar.params import Parameter
 
+from api.params import IdParam, OptionalStoreIdQuery, StoreIdQuery, text
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
 from crm.callbacks.service import CallbackDetail, OutcomeResult, WorkQueue
 from crm.callbacks.statistics import Statistics, Targets
 from tenants.scope import Scope
 
-StoreId = Annotated[int | None, Parameter(query="store_id", required=False, gt=0)]
+StoreId = OptionalStoreIdQuery
 Minutes = Annotated[int, msgspec.Meta(ge=-527040, le=527040)]
 
 
@@ -30,15 +31,15 @@ class RuleChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     window_minutes: Annotated[int, msgspec.Meta(ge=1, le=527040)] | None = None
     max_attempts: Annotated[int, msgspec.Meta(ge=1, le=10)] | None = None
     retry_minutes: Annotated[int, msgspec.Meta(ge=10, le=10080)] | None = None
-    script: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    script: text(2000) | None = None
 
 
 class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Literal["reached", "no_answer", "refused", "wrong_number"]
     satisfied: bool | None = None
-    scores: dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[int, msgspec.Meta(ge=1, le=10)]] = {}
-    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    corrections: dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[str, msgspec.Meta(max_length=255)]] = {}
+    scores: dict[text(40), Annotated[int, msgspec.Meta(ge=1, le=10)]] = {}
+    comment: text(2000) = ""
+    corrections: dict[text(40), text(255)] = {}
     do_not_call: bool = False
     # Reached, but the customer would not score the survey: required instead of the scores (SSI/CSI callbacks).
     survey_declined: bool = False
@@ -90,7 +91,7 @@ async def next_call(actor: Scope, store_id: StoreId = None) -> NextCall:
 @get("/api/v1/callbacks/statistics", tags=["callbacks"])
 async def callback_statistics(
     actor: Scope,
-    store_id: Annotated[int, Parameter(query="store_id", gt=0)],
+    store_id: StoreIdQuery,
     period: Literal["week", "month"] = "week",
     day: Annotated[date | None, Parameter(query="date", required=False)] = None,
 ) -> Statistics:
@@ -113,24 +114,24 @@ async def set_targets(actor: Scope, data: TargetsIn, store_id: StoreId = None) -
 
 
 @get("/api/v1/callbacks/{callback_id:int}", tags=["callbacks"])
-async def callback_detail(actor: Scope, callback_id: int) -> CallbackDetail:
+async def callback_detail(actor: Scope, callback_id: IdParam) -> CallbackDetail:
     """A callback with its filled-in script (话术), the customer, the car and its history."""
     return await service.callback_detail(actor=actor, callback_id=callback_id)
 
 
 @post("/api/v1/callbacks/{callback_id:int}/claim", tags=["callbacks"], status_code=200)
-async def claim(actor: Scope, callback_id: int) -> CallbackDetail:
+async def claim(actor: Scope, callback_id: IdParam) -> CallbackDetail:
     """Take the call; 409 when another agent has it."""
     return await service.claim_callback(actor=actor, callback_id=callback_id)
 
 
 @post("/api/v1/callbacks/{callback_id:int}/release", tags=["callbacks"], status_code=204)
-async def release(actor: Scope, callback_id: int) -> None:
+async def release(actor: Scope, callback_id: IdParam) -> None:
     await service.release_callback(actor=actor, callback_id=callback_id)
 
 
 @post("/api/v1/callbacks/{callback_id:int}/outcome", tags=["callbacks"], status_code=200)
-async def record_outcome(actor: Scope, callback_id: int, data: OutcomeIn) -> OutcomeResult:
+async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) -> OutcomeResult:
     """Record the call: reached (with satisfaction, scores, comments, corrections) / no answer / refused / wrong number.
 
     Reached on a callback with a survey: every factor scored 1–10, or `survey_declined: true` and no scores."""

@@ -15,7 +15,7 @@ import msgspec
 from litestar import Router, get, post, put
 from litestar.params import Parameter
 
-from api.params import Id, IdParam, Offset, OptionalIdParam, query_text, text
+from api.params import Id, IdParam, Offset, OptionalIdParam, text_param, text
 from crm import clock
 from crm.complaints import authority, queries, service, workflow
 from crm.complaints.queries import (
@@ -167,7 +167,7 @@ async def list_complaints(
     channel: Channel | None = None,
     open_only: bool = False,
     overdue_only: bool = False,
-    q: query_text(100) = "",
+    q: text_param(100) = "",
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> list[ComplaintSummary]:

@@ -21,7 +21,7 @@ from litestar.params import Body, Parameter
 
 from api.auth import requires
 from api.errors import error_body
-from api.params import Id, IdParam, Offset, OptionalIdParam, query_text, text
+from api.params import Id, IdParam, Offset, OptionalIdParam, text_param, text
 from crm.customers import importer, service
 from crm.customers.records import (
     CustomerProfile,
@@ -192,7 +192,7 @@ class ImportForm:
 @get("/api/v1/customers", tags=["customers"])
 async def search_customers(
     actor: Scope,
-    q: query_text(50) = "",
+    q: text_param(50) = "",
     store_id: OptionalIdParam = None,
     include_inactive: bool = False,
     limit: Limit = 20,
@@ -243,7 +243,7 @@ async def list_vehicles(
     actor: Scope,
     customer_id: OptionalIdParam = None,
     store_id: OptionalIdParam = None,
-    q: query_text(20) = "",
+    q: text_param(20) = "",
     include_inactive: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,

@@ -8,46 +8,46 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.params import Parameter
 
 from api.errors import _translate as translate_validation
 from api.errors import error_body
+from api.params import StoreIdQuery, text, text_param
 from crm.callbacks import dms
 from crm.callbacks.dms import Applied, IssuedKey, KeyInfo
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.scope import Scope
 
-Text = Annotated[str, msgspec.Meta(max_length=100)]
+Text = text(100)
 
 
 class DmsCustomer(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    mobile: Annotated[str, msgspec.Meta(max_length=20)] = ""
-    id_number: Annotated[str, msgspec.Meta(max_length=18)] = ""
+    name: text(100, 1)
+    mobile: text(20) = ""
+    id_number: text(18) = ""
     gender: Literal["male", "female", ""] = ""
-    dms_ref: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    dms_ref: text(64) = ""
 
 
 class DmsVehicle(msgspec.Struct, forbid_unknown_fields=True):
-    vin: Annotated[str, msgspec.Meta(min_length=17, max_length=17)]
-    plate: Annotated[str, msgspec.Meta(max_length=10)] = ""
+    vin: text(17, 17)
+    plate: text(10) = ""
     brand: Text = ""
     model: Text = ""
-    colour: Annotated[str, msgspec.Meta(max_length=30)] = ""
+    colour: text(30) = ""
 
 
 class DmsDelivery(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    order_no: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    order_no: text(64, 1)
     delivered_at: datetime | None = None
-    salesperson: Annotated[str, msgspec.Meta(max_length=50)] | None = None
+    salesperson: text(50) | None = None
     price: Decimal | None = None
 
 
 class DmsServiceVisit(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    repair_order_no: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    repair_order_no: text(64, 1)
     left_at: datetime | None = None
     arrived_at: datetime | None = None
-    advisor: Annotated[str, msgspec.Meta(max_length=50)] | None = None
+    advisor: text(50) | None = None
     repair_type: Literal["maintenance", "repair", "warranty", "accident", "other"] | None = None
     mileage: Annotated[int, msgspec.Meta(ge=0, le=2_000_000)] | None = None
     amount: Decimal | None = None
@@ -55,7 +55,7 @@ class DmsServiceVisit(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
 
 
 class DmsEventIn(msgspec.Struct, forbid_unknown_fields=True):
-    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    event_id: text(64, 1)
     event: Literal["delivery.recorded", "delivery.changed", "delivery.cancelled",
                    "service_visit.recorded", "service_visit.changed", "service_visit.cancelled"]
     customer: DmsCustomer
@@ -93,18 +93,18 @@ async def dms_webhook(request: Request) -> Response:
 
 
 @post("/api/v1/dms/keys", tags=["dms"], status_code=201)
-async def issue_key(actor: Scope, store_id: Annotated[int, Parameter(query="store_id", gt=0)]) -> IssuedKey:
+async def issue_key(actor: Scope, store_id: StoreIdQuery) -> IssuedKey:
     """A new key for the store's DMS; the secret is shown only in this answer."""
     return await dms.issue_key(actor=actor, store_id=store_id)
 
 
 @get("/api/v1/dms/keys", tags=["dms"])
-async def list_keys(actor: Scope, store_id: Annotated[int, Parameter(query="store_id", gt=0)]) -> list[KeyInfo]:
+async def list_keys(actor: Scope, store_id: StoreIdQuery) -> list[KeyInfo]:
     return await dms.list_keys(actor=actor, store_id=store_id)
 
 
 @delete("/api/v1/dms/keys/{key_id:str}", tags=["dms"], status_code=204)
-async def revoke_key(actor: Scope, key_id: str) -> None:
+async def revoke_key(actor: Scope, key_id: text_param(64)) -> None:
     await dms.revoke_key(actor=actor, key_id=key_id)
 
 

@@ -22,6 +22,8 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
 # Path and query parameters. An optional one carries its bounds outside the `| None`, or Litestar drops them.
 IdParam = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 OptionalIdParam = Annotated[int | None, Parameter(ge=1, le=MAX_ID)]
+StoreIdQuery = Annotated[int, Parameter(query="store_id", ge=1, le=MAX_ID)]
+OptionalStoreIdQuery = Annotated[int | None, Parameter(query="store_id", required=False, ge=1, le=MAX_ID)]
 BigIdParam = Annotated[int, Parameter(ge=1, le=MAX_BIG_ID)]
 OptionalBigIdParam = Annotated[int | None, Parameter(ge=1, le=MAX_BIG_ID)]
 Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET)]
@@ -35,6 +37,6 @@ def text(max_length: int, min_length: int = 0) -> Any:
     return Annotated[str, msgspec.Meta(min_length=min_length, max_length=max_length, pattern=NO_NUL)]
 
 
-def query_text(max_length: int) -> Any:
-    """A query-string search term, bounded like `text`."""
+def text_param(max_length: int) -> Any:
+    """A text path or query parameter (e.g. a search term), bounded like `text`."""
     return Annotated[str, Parameter(max_length=max_length, pattern=NO_NUL)]

@@ -95,6 +95,8 @@ async def callback_statistics(*, actor: Scope, store_id: int, period: str, day: 
 
     actor.require_store(store_id)
     actor.require_role(*CALLBACK_READERS)
+    if day is not None and not date(1900, 1, 1) <= day <= date(9998, 12, 31):  # its period must be a real one
+        raise InvalidInput.one("date", "日期须在1900年至9998年之间", "The date must be between 1900 and 9998")
     tz = (await calendar_for_store(store_id)).tz
     start, end = period_bounds(period, day or clock.now().astimezone(tz).date())
     start_at = datetime.combine(start, time(0), tzinfo=tz).astimezone(timezone.utc)

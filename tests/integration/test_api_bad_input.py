@@ -45,10 +45,26 @@ async def world(tenant):
     (f"/complaints?store_id={TOO_BIG}", "store_id"),
     (f"/complaints/routing-suggestion?customer_id={TOO_BIG}", "customer_id"),
     (f"/notifications?before_id={2**63}", "before_id"),
+    (f"/callbacks/{TOO_BIG}", "callback_id"),
+    (f"/callbacks/queue?store_id={TOO_BIG}", "store_id"),
+    (f"/dms/keys?store_id={FAR_TOO_BIG}", "store_id"),
 ])
 async def test_ids_beyond_the_database_columns_are_400_not_500(client, tenant, path, field):
     response = await client.get(f"{API}{path}", headers=await tenant.headers("group_admin"))
     assert fields_of(response) == {field}
+
+
+async def test_ids_and_text_of_other_writes_are_checked_before_the_database(client, tenant):
+    h = await tenant.headers("group_admin")
+    assert fields_of(await client.delete(f"{API}/calendar/overrides/{TOO_BIG}", headers=h)) == {"override_id"}
+    assert fields_of(await client.post(f"{API}/callbacks/{TOO_BIG}/claim", headers=h)) == {"callback_id"}
+    assert fields_of(await client.delete(f"{API}/dms/keys/%00", headers=h)) == {"key_id"}
+    for body, field in (
+        ({"comment": "满意\u0000"}, "comment"),
+        ({"corrections": {"mobile": "139\u0000"}}, "corrections[...]"),  # msgspec's path for a dict value
+    ):
+        outcome = await client.post(f"{API}/callbacks/1/outcome", headers=h, json={"outcome": "reached", **body})
+        assert fields_of(outcome) == {field}
 
 
 async def test_ids_in_bodies_and_actions_beyond_the_columns_are_400(client, tenant):
@@ -182,9 +198,13 @@ async def test_times_before_1900_are_400(client, world, when):
     ("/visits?left_before=9999-12-31T20:00:00Z", "left_before"),
     ("/complaints/accountability?month=0001-01", "month"),
     ("/complaints/accountability?month=9999-12", "month"),
+    ("/calendar/overrides?year=0", "year"),
+    ("/callbacks/statistics?store_id={store}&date=0001-01-01", "date"),
+    ("/callbacks/statistics?store_id={store}&period=month&date=9999-12-31", "date"),
 ])
 async def test_time_filters_beyond_what_the_database_holds_are_400(client, tenant, query, field):
-    assert fields_of(await client.get(f"{API}{query}", headers=await tenant.headers("group_admin"))) == {field}
+    path = API + query.format(store=tenant.store_a)
+    assert fields_of(await client.get(path, headers=await tenant.headers("group_admin"))) == {field}
 
 
 async def test_intake_that_fails_after_making_the_new_customer_leaves_no_customer(client, tenant):
