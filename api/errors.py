@@ -176,6 +176,8 @@ def _translate(item: dict) -> FieldProblem:
     at = re.search(r"at `\$\.([\w.\[\]]+)`", message)
     if at:
         field = at.group(1)
+    if item.get("key") == "data" and message == "'data'":  # Litestar's word for a request without a body
+        return FieldProblem("body", "缺少请求体(无内容时请发送 {})", "The request body is missing (send {} if empty)")
     if "regex" in message and "x00" in message:  # api.params.NO_NUL
         return FieldProblem(field, "不能包含空字符 (U+0000)", "Must not contain the NUL character (U+0000)")
     for pattern, zh, _en in _MSGSPEC_PATTERNS:

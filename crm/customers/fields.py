@@ -224,6 +224,8 @@ def _bounded_text(problems: Problems, table: type[Table], key: str, raw: Any) ->
     length = getattr(getattr(table, key), "length", None)
     if length and len(value) > length:
         problems.add(key, f"长度不能超过{length}个字符", f"At most {length} characters")
+    if "\x00" in value:  # PostgreSQL text cannot hold it; imported files and web forms get here unchecked
+        problems.add(key, "不能包含空字符 (U+0000)", "Must not contain the NUL character (U+0000)")
     return value
 
 

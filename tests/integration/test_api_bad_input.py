@@ -106,12 +106,26 @@ async def test_nul_characters_in_bodies_are_400_and_write_nothing(client, tenant
     assert await Customer.count().where(Customer.store == tenant.store_a) == customers
 
 
-@pytest.mark.parametrize("content", [b"\x00", b"{", b"", b"[]", b"null"])
+@pytest.mark.parametrize("content", [b"\x00", b"{", b"\xff\xfe", b"", b"[]", b"null"])
 async def test_a_body_that_is_not_the_expected_json_is_400_with_a_field(client, tenant, content):
     response = await client.post(f"{API}/customers", content=content, headers={
         **await tenant.headers("store_cr_manager@A"), "content-type": "application/json",
     })
     assert fields_of(response)
+
+
+async def test_a_missing_body_says_so(client, tenant):
+    response = await client.post(f"{API}/complaints/1/accept", headers=await tenant.headers("store_cr_manager@A"))
+    assert fields_of(response) == {"body"}
+    assert "missing" in response.json()["errors"][0]["message_en"]
+
+
+async def test_nul_characters_in_an_imported_file_are_a_row_error(client, tenant):
+    csv = "姓名,手机\n张\x00三,13900000000\n".encode()
+    response = await client.post(f"{API}/customers/import", headers=await tenant.headers("store_cr_manager@A"),
+                                 files={"file": ("customers.csv", csv, "text/csv")})
+    assert fields_of(response) == {"name"}
+    assert await Customer.count().where(Customer.store == tenant.store_a) == 0
 
 
 @pytest.mark.parametrize("query, field", [
