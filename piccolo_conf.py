@@ -35,5 +35,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "tenants.piccolo_app",
         "crm.customers.piccolo_app",
+        "crm.timers.piccolo_app",
     ]
 )

@@ -21,6 +21,21 @@ class Settings:
     debug: bool = False
     secure_cookies: bool = False
     token_ttl_hours: int = 12
+    # Timers: only timers due within the horizon are held in Redis; the sweeper runs every `timer_sweep_seconds`.
+    timer_horizon_seconds: int = 7200
+    timer_sweep_seconds: int = 30
+    # Notification channels (a group's own settings in `notify_channel_config` win over these).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "dealerdesk@localhost"
+    smtp_starttls: bool = False
+    wecom_webhook_url: str = ""
+    dingtalk_webhook_url: str = ""
+    dingtalk_secret: str = ""
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -46,6 +61,19 @@ def get_settings() -> Settings:
         debug=os.environ.get("DEBUG", "") == "1",
         secure_cookies=os.environ.get("SECURE_COOKIES", "") == "1",
         token_ttl_hours=int(os.environ.get("TOKEN_TTL_HOURS", "12")),
+        timer_horizon_seconds=int(os.environ.get("TIMER_HORIZON_SECONDS", "7200")),
+        timer_sweep_seconds=int(os.environ.get("TIMER_SWEEP_SECONDS", "30")),
+        smtp_host=os.environ.get("SMTP_HOST", ""),
+        smtp_port=int(os.environ.get("SMTP_PORT", "25")),
+        smtp_username=os.environ.get("SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+        smtp_sender=os.environ.get("SMTP_SENDER", "dealerdesk@localhost"),
+        smtp_starttls=os.environ.get("SMTP_STARTTLS", "") == "1",
+        wecom_webhook_url=os.environ.get("WECOM_WEBHOOK_URL", ""),
+        dingtalk_webhook_url=os.environ.get("DINGTALK_WEBHOOK_URL", ""),
+        dingtalk_secret=os.environ.get("DINGTALK_SECRET", ""),
+        sms_gateway_url=os.environ.get("SMS_GATEWAY_URL", ""),
+        sms_gateway_token=os.environ.get("SMS_GATEWAY_TOKEN", ""),
     )
 
 

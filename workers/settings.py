@@ -1,21 +1,115 @@
-"""arq WorkerSettings — one place for the worker's functions, cron jobs and Redis settings."""
+"""arq WorkerSettings — the one place for the worker's functions, cron jobs and Redis settings.
+
+`dealerdesk worker` runs `WorkerSettings`. Every job leaves one structlog line
+saying what it did (the small dict each job returns). SIGTERM/SIGINT stop taking
+jobs and give running ones `job_completion_wait` seconds before cancelling them;
+a cancelled timer job rolls back and its timer stays pending for the sweeper.
+"""
 
 from __future__ import annotations
 
-from arq.connections import RedisSettings
+import functools
+import time
+from collections.abc import Awaitable, Callable
 
+import structlog
+from arq import cron, func
+
+from crm.queue import redis_settings, use_queue
 from crm.settings import get_settings
+from crm.timers.registry import load_handlers
+from workers import timers
 
-
-def redis_settings() -> RedisSettings:
-    return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379/0")
+log = structlog.get_logger("dealerdesk.worker")
 
 
 async def ping(ctx: dict) -> dict:
     return {"pong": 1}
 
 
+async def startup(ctx: dict) -> None:
+    from crm.db import engine, is_postgres
+    from crm.timers import runner
+
+    if is_postgres():
+        await engine().start_connection_pool(min_size=1, max_size=20)
+    use_queue(ctx["redis"])
+    kinds = load_handlers()
+    # Catch up at once rather than at the first cron tick: whatever came due while no worker ran.
+    swept = await runner.sweep()
+    promoted = await runner.promote()
+    log.info("worker_started", timer_kinds=kinds, **swept, **promoted)
+
+
+async def shutdown(ctx: dict) -> None:
+    from crm.db import engine, is_postgres
+
+    if is_postgres():
+        await engine().close_connection_pool()
+    log.info("worker_stopped")
+
+
+async def job_start(ctx: dict) -> None:
+    ctx["started"] = time.monotonic()
+
+
+async def job_end(ctx: dict) -> None:
+    """One line per job: which, how long, and the counts it returned."""
+    log.info(
+        "job_done",
+        function=ctx.get("function"),
+        job_id=ctx.get("job_id"),
+        job_try=ctx.get("job_try"),
+        seconds=round(time.monotonic() - ctx.get("started", time.monotonic()), 4),
+        **ctx.get("did", {}),
+    )
+
+
+def reporting(job: Callable[..., Awaitable[dict]]) -> Callable[..., Awaitable[dict]]:
+    """Keep a job's returned dict in its ctx for `job_end` (arq passes the same ctx to both)."""
+
+    @functools.wraps(job)
+    async def run(ctx: dict, *args, **kwargs) -> dict:
+        ctx["function"] = job.__name__
+        ctx["did"] = result = await job(ctx, *args, **kwargs)
+        return result
+
+    return run
+
+
+def _every(seconds: int) -> dict:
+    """Cron fields for "every N seconds" (N divides 60) or "every N minutes"."""
+    if seconds < 60:
+        return {"second": set(range(0, 60, seconds))}
+    return {"second": {0}, "minute": set(range(0, 60, max(seconds // 60, 1)))}
+
+
+def _functions() -> list:
+    return [
+        reporting(ping),
+        # Short timeout: after a crash arq retries only when the in-progress key expires (timeout + 10 s).
+        func(reporting(timers.fire_timer), timeout=30, keep_result=0, max_tries=5),
+    ]
+
+
+def _cron_jobs() -> list:
+    every = _every(get_settings().timer_sweep_seconds)
+    return [
+        cron(reporting(timers.sweep_timers), timeout=120, keep_result=0, **every),
+        cron(reporting(timers.promote_timers), timeout=120, keep_result=0, **every),
+    ]
+
+
 class WorkerSettings:
-    functions = [ping]
-    cron_jobs: list = []
+    functions = _functions()
+    cron_jobs = _cron_jobs()
     redis_settings = redis_settings()
+    on_startup = startup
+    on_shutdown = shutdown
+    on_job_start = job_start
+    on_job_end = job_end
+    health_check_interval = 30
+    job_timeout = 60
+    job_completion_wait = 20
+    max_jobs = 20
+    poll_delay = 0.2

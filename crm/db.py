@@ -1,0 +1,106 @@
+"""Transactions with after-commit work: the one way services open a database transaction.
+
+`async with transaction():` opens a Piccolo transaction (IMMEDIATE on SQLite, so
+concurrent writers queue instead of failing with "database is locked"). Work that
+must only happen once the rows are committed — above all enqueueing arq jobs — is
+registered with `after_commit(...)`; it runs after the outermost transaction
+commits and is dropped on rollback, so no job ever points at a row that does not
+exist. Nested `transaction()` blocks join the outer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+
+import structlog
+
+log = structlog.get_logger()
+
+AfterCommit = Callable[[], Awaitable[object]]
+
+_pending: ContextVar[list[AfterCommit] | None] = ContextVar("dealerdesk_after_commit", default=None)
+
+
+def engine():
+    """The Piccolo engine of the running configuration."""
+    from piccolo_conf import DB
+
+    return DB
+
+
+def is_postgres() -> bool:
+    from piccolo.engine.postgres import PostgresEngine
+
+    return isinstance(engine(), PostgresEngine)
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[None]:
+    """A database transaction whose `after_commit` callbacks run once it has committed."""
+    if _pending.get() is not None:
+        yield  # joins the outer transaction; its callbacks run when the outer one commits
+        return
+    callbacks: list[AfterCommit] = []
+    token = _pending.set(callbacks)
+    try:
+        async with _begin():
+            yield
+    finally:
+        _pending.reset(token)
+    for callback in callbacks:
+        await _run_safely(callback)
+
+
+@asynccontextmanager
+async def savepoint() -> AsyncIterator[None]:
+    """A part of the current transaction that can fail alone: its rows and after-commit work are undone."""
+    callbacks = _pending.get()
+    if callbacks is None:
+        raise RuntimeError("savepoint() needs an open transaction()")
+    mark = len(callbacks)
+    current = engine().current_transaction.get()
+    point = await current.savepoint()
+    try:
+        yield
+    except BaseException:
+        await point.rollback_to()
+        del callbacks[mark:]
+        raise
+    else:
+        await point.release()
+
+
+async def after_commit(callback: AfterCommit) -> None:
+    """Run `callback` after the current transaction commits (at once when there is none)."""
+    callbacks = _pending.get()
+    if callbacks is None:
+        await _run_safely(callback)
+    else:
+        callbacks.append(callback)
+
+
+def in_transaction() -> bool:
+    return _pending.get() is not None
+
+
+def _begin():
+    db = engine()
+    if is_postgres():
+        return db.transaction()
+    from piccolo.engine.sqlite import TransactionType
+
+    return db.transaction(transaction_type=TransactionType.immediate)
+
+
+async def _run_safely(callback: AfterCommit) -> None:
+    """After-commit work must not turn a committed change into an error for the caller.
+
+    Everything registered here has a database-side safety net (the timer sweeper,
+    the notification retry sweep), so a failure is logged and left to it.
+    """
+    try:
+        await callback()
+    except Exception:
+        log.warning("after_commit_failed", callback=getattr(callback, "__qualname__", repr(callback)), exc_info=True)

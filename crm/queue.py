@@ -1,0 +1,87 @@
+"""The arq queue as seen from crm/: one Redis pool per event loop, and enqueue-after-commit.
+
+Services never enqueue directly: `enqueue_after_commit(...)` buffers the job in the
+current `crm.db.transaction()` and sends it once the rows it refers to are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms, to_unix_ms
+
+from crm.db import after_commit
+from crm.settings import get_settings
+
+_pools: dict[int, ArqRedis] = {}
+
+
+def redis_settings() -> RedisSettings:
+    """Redis for arq from REDIS_URL (the embedded launcher sets it to the Redis it starts)."""
+    return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379/0")
+
+
+async def get_queue() -> ArqRedis:
+    """The arq pool of the running event loop (created on first use)."""
+    loop_id = id(asyncio.get_running_loop())
+    pool = _pools.get(loop_id)
+    if pool is None:
+        pool = await create_pool(redis_settings())
+        _pools[loop_id] = pool
+    return pool
+
+
+def use_queue(pool: ArqRedis) -> None:
+    """Share an existing pool (the worker's own) for this event loop."""
+    _pools[id(asyncio.get_running_loop())] = pool
+
+
+async def close_queue() -> None:
+    pool = _pools.pop(id(asyncio.get_running_loop()), None)
+    if pool is not None:
+        await pool.aclose()
+
+
+async def enqueue_after_commit(
+    function: str, *args: Any, job_id: str, defer_until: datetime | None = None, **kwargs: Any
+) -> None:
+    """Enqueue an arq job once the current transaction commits; dropped on rollback."""
+
+    async def send() -> None:
+        queue = await get_queue()
+        await queue.enqueue_job(function, *args, _job_id=job_id, _defer_until=defer_until, **kwargs)
+
+    await after_commit(send)
+
+
+async def enqueue_many(function: str, jobs: list[tuple[str, datetime, tuple]]) -> None:
+    """Enqueue many deferred jobs `(job_id, defer_until, args)` in one round trip.
+
+    Each job id is new (timer ids carry a version), so arq's per-job existence
+    check is replaced by SET NX: an id already queued keeps its job.
+    """
+    if not jobs:
+        return
+    queue = await get_queue()
+    now_ms = timestamp_ms()
+    async with queue.pipeline(transaction=False) as pipe:
+        for job_id, defer_until, args in jobs:
+            score = to_unix_ms(defer_until)
+            payload = serialize_job(function, args, {}, None, now_ms, serializer=queue.job_serializer)
+            pipe.set(job_key_prefix + job_id, payload, px=max(score - now_ms, 0) + expires_extra_ms, nx=True)
+            pipe.zadd(default_queue_name, {job_id: score}, nx=True)
+        await pipe.execute()
+
+
+async def forget_jobs(job_ids: list[str]) -> None:
+    """Remove queued jobs that are no longer needed (a job that already started finishes as a no-op)."""
+    queue = await get_queue()
+    async with queue.pipeline(transaction=False) as pipe:
+        pipe.zrem(default_queue_name, *job_ids)
+        pipe.delete(*[job_key_prefix + j for j in job_ids])
+        await pipe.execute()
