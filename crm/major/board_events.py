@@ -29,14 +29,19 @@ async def changed(*, group_id: int, store_id: int, major_id: int) -> None:
     await after_commit(publish)
 
 
-async def listen(*, group_id: int, store_ids: frozenset[int]) -> AsyncIterator[dict]:
-    """Changes of the group's major complaints in `store_ids`, as they happen."""
+async def listen(
+    *, group_id: int, store_ids: frozenset[int], idle_seconds: float = 15.0
+) -> AsyncIterator[dict | None]:
+    """Changes of the group's major complaints in `store_ids`, as they happen; None after
+    `idle_seconds` without one (so the stream can send a keep-alive)."""
     queue = await get_queue()
     pubsub = queue.pubsub()
     await pubsub.subscribe(channel(group_id))
     try:
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=idle_seconds)
+            if message is None:
+                yield None
                 continue
             event = json.loads(message["data"])
             if event.get("store_id") in store_ids:
