@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from api import customers, web
+from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
 from crm.settings import Settings, get_settings
@@ -59,7 +60,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_httponly=False,
             exclude=["/api/"],
         ),
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+        ),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
         lifespan=[_database_pool],

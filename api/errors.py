@@ -1,6 +1,9 @@
 """One place that turns errors into HTTP answers, with messages in Chinese and English.
 
-Shape of every error body:
+`/api/` answers JSON; the web UI (every other path) gets the same status as an
+HTML page in the user's language, and a sign-in redirect instead of 401.
+
+Shape of every JSON error body:
     {"status_code": 400, "detail": "输入有误 / Invalid input",
      "errors": [{"field": "vin", "message": "… / …", "message_zh": "…", "message_en": "…"}]}
 """
@@ -8,6 +11,7 @@ Shape of every error body:
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlsplit
 
 import structlog
 from litestar import MediaType, Request, Response
@@ -17,15 +21,16 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 
+from api.i18n import CATALOGUE, language_of, translate
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 
 log = structlog.get_logger()
 
 
 def exception_handlers() -> dict:
-    return {
+    handlers = {
         InvalidInput: _invalid_input,
         ValidationException: _validation,
         NotFound: _not_found,
@@ -36,6 +41,7 @@ def exception_handlers() -> dict:
         HTTPException: _http,
         Exception: _unexpected,
     }
+    return {exc: _as_page_for_web(handler) for exc, handler in handlers.items()}
 
 
 def error_body(status: int, zh: str, en: str, problems: list[FieldProblem] | None = None, **extra) -> dict:
@@ -78,11 +84,21 @@ def _conflict(_: Request, exc: Conflict) -> Response:
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if not request.url.path.startswith("/api/"):
-        return Redirect(path=f"/login?next={request.url.path}")
+        if request.headers.get("hx-request"):
+            # an htmx fragment request would swap the login page into the page; send the whole browser there
+            page = urlsplit(request.headers.get("hx-current-url", "/"))
+            login = _login_url(page.path, page.query)
+            return Response(content=b"", status_code=401, headers={"HX-Redirect": login})
+        return Redirect(path=_login_url(request.url.path, request.url.query))
     zh, _, en = str(exc.detail or "").partition(" / ")
     if not en:
         zh, en = "请先登录", "Authentication required"
     return _json(401, error_body(401, zh, en))
+
+
+def _login_url(path: str, query: str) -> str:
+    here = (path or "/") + (f"?{query}" if query else "")
+    return f"/login?next={quote(here, safe='')}"
 
 
 def _http(_: Request, exc: HTTPException) -> Response:
@@ -99,6 +115,37 @@ def _http(_: Request, exc: HTTPException) -> Response:
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected_error", path=request.url.path)
     return _json(500, error_body(500, "服务器内部错误", "Internal server error"))
+
+
+def _as_page_for_web(handler):
+    """Keep the JSON answer for the API; show web users a page with the same status."""
+
+    def handle(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        if not _is_web(request) or isinstance(response, Redirect) or "HX-Redirect" in response.headers:
+            return response
+        return error_page(request, response.status_code)
+
+    handle.__name__ = handler.__name__
+    return handle
+
+
+def _is_web(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/schema", "/health"))
+
+
+def error_page(request: Request, status: int) -> Template:
+    lang = language_of(request)
+    key = f"error.{status}" if f"error.{status}.title" in CATALOGUE else "error.other"
+    return Template(
+        "errors/error.html",
+        context={
+            "status_code": status,
+            "title": translate(f"{key}.title", lang),
+            "text": translate(f"{key}.text", lang),
+        },
+        status_code=status,
+    )
 
 
 _MSGSPEC_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [

@@ -1,5 +1,8 @@
-"""The server-rendered web UI (Simplified Chinese first, English switchable)."""
+"""The server-rendered web UI (Simplified Chinese first, English switchable).
 
-from api.web.pages import login_form, login_submit, logout, home
+Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
+"""
 
-ROUTES = [login_form, login_submit, logout, home]
+from api.web import pages
+
+ROUTES = [*pages.ROUTES]

@@ -1,4 +1,4 @@
-"""Login, logout and the landing page."""
+"""Sign-in, sign-out, the language switch and the landing page (工作台)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
+from api.web.templating import WORKPLACE_KEY
+from crm.settings import get_settings
 from tenants.accounts import authenticate
-from tenants.scope import Scope
+from tenants.directory import workplace_of
+from tenants.errors import NotFound
+from tenants.scope import Scope, scope_for_user
 
 
 class LoginForm(msgspec.Struct):
@@ -22,29 +28,71 @@ class LoginForm(msgspec.Struct):
 
 @get("/login", exclude_from_auth=True, include_in_schema=False)
 async def login_form(next: str = "/") -> Template:
-    return Template("login.html", context={"next": next, "error": None})
+    return Template("login.html", context={"next": safe_next(next), "error": None, "username": ""})
 
 
 @post("/login", exclude_from_auth=True, include_in_schema=False)
 async def login_submit(
     request: Request, data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-) -> Any:
-    user_id = await authenticate(data.username, data.password)
-    if user_id is None:
-        return Template(
-            "login.html", context={"next": data.next, "error": "用户名或密码错误"}, status_code=401
-        )
-    request.set_session({"user_id": user_id})
-    target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
-    return Redirect(path=target)
+) -> Template | Redirect:
+    lang = language_of(request)
+    username = data.username.strip()
+    if not username or not data.password:
+        return _login_failed(data, translate("login.required", lang), 400)
+    user_id = await authenticate(username, data.password)
+    actor = await scope_for_user(user_id) if user_id is not None else None
+    if actor is None:
+        return _login_failed(data, translate("login.failed", lang), 401)
+    place = await workplace_of(actor, default_timezone=get_settings().default_timezone)
+    request.set_session(
+        {
+            "user_id": actor.user_id,
+            SESSION_KEY: lang,
+            WORKPLACE_KEY: {
+                "group_name": place.group_name,
+                "store_name": place.store_name,
+                "timezone": place.timezone,
+            },
+        }
+    )
+    return Redirect(path=safe_next(data.next), status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/logout", include_in_schema=False, exclude_from_auth=True)
 async def logout(request: Request) -> Redirect:
-    request.clear_session()
-    return Redirect(path="/login")
+    """Ends the session but keeps the chosen language for the login page."""
+    request.set_session({SESSION_KEY: language_of(request)})
+    return Redirect(path="/login", status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/lang/{code:str}", exclude_from_auth=True, include_in_schema=False)
+async def switch_language(request: Request, code: str, next: str = "/") -> Redirect:
+    """Remember the UI language in the session and go back to the page the user was on."""
+    if code not in LANGUAGES:
+        raise NotFound("language")
+    session = request.scope.get("session")
+    request.set_session({**(session if isinstance(session, dict) else {}), SESSION_KEY: code})
+    return Redirect(path=safe_next(next), status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Scope, Any, Any]) -> Template:
-    return Template("home.html", context={"me": request.user})
+    return Template("home.html", context={"actor": request.user})
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site: no scheme, no host, no `//evil` or `/\\evil` tricks."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or any(c in target for c in "\r\n"):
+        return "/"
+    return target
+
+
+def _login_failed(data: LoginForm, message: str, status: int) -> Template:
+    return Template(
+        "login.html",
+        context={"next": safe_next(data.next), "error": message, "username": data.username.strip()},
+        status_code=status,
+    )
+
+
+ROUTES = [login_form, login_submit, logout, switch_language, home]

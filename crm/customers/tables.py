@@ -23,10 +23,16 @@ from tenants.tables import DealerGroup, Store
 
 
 class CustomerIdentity(Table, tablename="customer_identity"):
-    """The group-wide identity of a customer; `match_key` is the normalised mobile or ID number."""
+    """The group-wide identity of a customer, matched by normalised mobile or ID number.
+
+    Two keys rather than one: a store may know a customer by phone only and
+    another by ID number only; whichever arrives first is kept, the other is
+    filled in when a later profile brings it.
+    """
 
     group = ForeignKey(DealerGroup, null=False, index=True)
-    match_key = Varchar(length=40, index=True)
+    mobile = Varchar(length=20, index=True, default="")
+    id_number = Varchar(length=18, index=True, default="")
     name = Varchar(length=100)
     created_at = Timestamptz()
 
@@ -58,11 +64,15 @@ class Customer(Table):
     do_not_call = Boolean(default=False)
     dms_ref = Varchar(length=64, default="", index=True)
     note = Text(default="")
+    # Deactivated, never deleted: complaints and callbacks keep pointing at the profile.
+    active = Boolean(default=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
 
 class Vehicle(Table):
+    """A vehicle known to one store; the VIN is unique per store among active vehicles."""
+
     group = ForeignKey(DealerGroup, null=False, index=True)
     store = ForeignKey(Store, null=False, index=True)
     customer = ForeignKey(Customer, null=False, index=True)
@@ -76,6 +86,7 @@ class Vehicle(Table):
     insurance_expires_on = Date(null=True, default=None)
     inspection_due_on = Date(null=True, default=None)
     source = Varchar(length=30, default="manual")
+    active = Boolean(default=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -93,7 +104,10 @@ class Sale(Table):
     discount = Numeric(digits=(12, 2), null=True, default=None)
     delivered_at = Timestamptz()
     source = Varchar(length=30, default="manual")
+    # Cancelled rows stay for the record; reads and statistics skip them.
+    cancelled_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    updated_at = Timestamptz()
 
 
 class ServiceVisit(Table, tablename="service_visit"):
@@ -112,4 +126,6 @@ class ServiceVisit(Table, tablename="service_visit"):
     left_at = Timestamptz()
     next_visit_on = Date(null=True, default=None)
     source = Varchar(length=30, default="manual")
+    cancelled_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    updated_at = Timestamptz()

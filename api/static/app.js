@@ -1,0 +1,86 @@
+// dealerdesk web UI behaviour that htmx attributes do not cover: keyboard selection in result lists,
+// clickable rows, the user menu. No build step, no dependencies besides htmx.
+(function () {
+  "use strict";
+
+  // ---- result lists: ↑/↓ select a row, Enter opens it, Esc clears the search ----
+  // <input data-result-list="#results"> drives rows `tr[data-href]` inside the list element.
+  function rows(list) {
+    return Array.from(list.querySelectorAll("tr[data-href]"));
+  }
+
+  function select(list, index) {
+    const all = rows(list);
+    all.forEach(function (row) { row.classList.remove("selected"); row.removeAttribute("aria-selected"); });
+    if (!all.length) return null;
+    const row = all[Math.max(0, Math.min(index, all.length - 1))];
+    row.classList.add("selected");
+    row.setAttribute("aria-selected", "true");
+    row.scrollIntoView({ block: "nearest" });
+    return row;
+  }
+
+  function selectedIndex(list) {
+    return rows(list).findIndex(function (row) { return row.classList.contains("selected"); });
+  }
+
+  function wireResultList(input) {
+    const list = document.querySelector(input.dataset.resultList);
+    if (!list) return;
+    let openFirstWhenLoaded = false;
+
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        const current = selectedIndex(list);
+        select(list, current < 0 ? (step > 0 ? 0 : rows(list).length - 1) : current + step);
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        const current = selectedIndex(list);
+        const upToDate = list.dataset.query === input.value.trim() && !input.classList.contains("htmx-request");
+        if (current >= 0 && upToDate) {
+          window.location.href = rows(list)[current].dataset.href;
+        } else if (upToDate && rows(list).length) {
+          window.location.href = rows(list)[0].dataset.href;
+        } else {
+          openFirstWhenLoaded = true;
+          htmx.trigger(input, "search");
+        }
+      } else if (event.key === "Escape") {
+        input.value = "";
+        htmx.trigger(input, "search");
+      }
+    });
+
+    list.addEventListener("htmx:afterSettle", function () {
+      const first = rows(list)[0];
+      if (openFirstWhenLoaded && first && list.dataset.query === input.value.trim()) {
+        window.location.href = first.dataset.href;
+      }
+      openFirstWhenLoaded = false;
+    });
+  }
+
+  // A click anywhere on a row opens it; links inside the row keep their own behaviour (middle-click, copy).
+  document.addEventListener("click", function (event) {
+    const row = event.target.closest("tr[data-href]");
+    if (row && !event.target.closest("a, button, input") && !window.getSelection().toString()) {
+      window.location.href = row.dataset.href;
+    }
+  });
+
+  // Clicking outside an open user menu closes it.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-result-list]").forEach(wireResultList);
+    document.querySelectorAll("[data-back]").forEach(function (button) {
+      button.addEventListener("click", function () { window.history.back(); });
+    });
+  });
+})();

@@ -1,0 +1,46 @@
+"""The navigation of the web UI: each area registers its pages here, with the roles that see them.
+
+The layout shows an item when the signed-in user holds one of its roles; an
+item without roles is shown to everyone signed in. Add an item only for a page
+that exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
+from tenants.scope import Scope
+
+# Everyone who works inside a group: HQ, brand divisions, call center and every store role.
+TENANT_ROLES = frozenset(GROUP_ROLES | STORE_ROLES)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label_zh: str
+    label_en: str
+    roles: frozenset[Role] = frozenset()
+
+    def visible_to(self, actor: Scope) -> bool:
+        return not self.roles or actor.has_role(*self.roles)
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_zh
+
+    def is_current(self, path: str) -> bool:
+        """The item of the page being shown: its own path or a page below it."""
+        if self.path == "/":
+            return path == "/"
+        return path == self.path or path.startswith(self.path.rstrip("/") + "/")
+
+
+NAV: list[NavItem] = [
+    NavItem("/", "工作台", "Home"),
+    NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
+]
+
+
+def nav_for(actor: Scope) -> list[NavItem]:
+    return [item for item in NAV if item.visible_to(actor)]

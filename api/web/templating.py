@@ -1,0 +1,127 @@
+"""What every template can use: UI text, the signed-in user, the navigation, display filters.
+
+Registered on the Jinja environment once (`configure`), so a page handler only
+returns `Template("area/page.html", context={...})` and the layout fills itself
+from the request: `t("key")`, `lang()`, `tr(zh, en)`, `me()`, `nav()`,
+`role_titles()`, `workplace()`; filters `date`, `datetime`, `money`, `masked_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import pass_context
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from api.i18n import language_of, pick, translate
+from api.web.nav import NavItem, nav_for
+from crm.settings import get_settings
+from tenants.roles import Role
+from tenants.scope import Scope
+
+# Session key of the caller's group/store names and timezone, written at sign-in.
+WORKPLACE_KEY = "workplace"
+
+
+def configure(engine: JinjaTemplateEngine) -> None:
+    for name, fn in {
+        "t": t,
+        "lang": lang,
+        "tr": tr,
+        "me": me,
+        "nav": nav,
+        "role_titles": role_titles,
+        "workplace": workplace,
+    }.items():
+        engine.register_template_callable(key=name, template_callable=fn)
+    engine.engine.filters.update(
+        {"date": _date, "datetime": _datetime, "money": _money, "masked_id": _masked_id}
+    )
+
+
+def t(context: Mapping[str, Any], key: str, /, **params: Any) -> str:
+    return translate(key, lang(context), **params)
+
+
+def lang(context: Mapping[str, Any]) -> str:
+    return language_of(context["request"])
+
+
+def tr(context: Mapping[str, Any], zh: str, en: str) -> str:
+    return pick(zh, en, lang(context))
+
+
+def me(context: Mapping[str, Any]) -> Scope | None:
+    """The signed-in user, or None on pages outside the login (login, unknown URLs)."""
+    user = context["request"].scope.get("user")
+    return user if isinstance(user, Scope) else None
+
+
+def nav(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    actor = me(context)
+    if actor is None:
+        return []
+    path = context["request"].url.path
+    language = lang(context)
+    return [_nav_entry(item, path, language) for item in nav_for(actor)]
+
+
+def role_titles(context: Mapping[str, Any]) -> str:
+    actor = me(context)
+    if actor is None:
+        return ""
+    language = lang(context)
+    ordered = [role for role in Role if role in actor.roles]
+    return "、".join(pick(role.title_zh, role.title_en, language) for role in ordered)
+
+
+def workplace(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Group name, home store name and timezone of the signed-in user (empty before sign-in)."""
+    session = context["request"].scope.get("session")
+    place = session.get(WORKPLACE_KEY) if isinstance(session, dict) else None
+    return place if isinstance(place, dict) else {}
+
+
+def _nav_entry(item: NavItem, path: str, language: str) -> dict[str, Any]:
+    return {"path": item.path, "label": item.label(language), "current": item.is_current(path)}
+
+
+def _zone(context: Mapping[str, Any]) -> ZoneInfo:
+    name = workplace(context).get("timezone") or get_settings().default_timezone
+    return ZoneInfo(name)
+
+
+@pass_context
+def _date(context: Mapping[str, Any], value: date | datetime | None) -> str:
+    """YYYY-MM-DD; a timestamp is shown in the user's timezone."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(_zone(context)).date()
+    return value.isoformat()
+
+
+@pass_context
+def _datetime(context: Mapping[str, Any], value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(_zone(context)).strftime("%Y-%m-%d %H:%M")
+
+
+def _money(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return "—"
+    return f"¥{Decimal(value):,.2f}"
+
+
+def _masked_id(value: str | None) -> str:
+    """An ID number shows only its first 6 and last 4 characters: customer data is confidential (秘密级)."""
+    if not value:
+        return "—"
+    if len(value) <= 10:
+        return value[:2] + "*" * (len(value) - 2)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]

@@ -1,0 +1,1119 @@
+"""Customer records (客户档案): customers, vehicles, deliveries (交车) and service visits.
+
+Every function takes the caller's `Scope` as `actor` and reads or writes only
+through it: a row outside the scope is `NotFound`, exactly like a missing one.
+Ids a caller names in a body (the store, the customer of a new vehicle) are
+checked the same way but reported as a field problem (400), because the
+request, not the URL, is wrong.
+
+Each store keeps its own profile of a customer; profiles of the same person
+across the group's stores share one `CustomerIdentity` (matched by normalised
+mobile or ID number), so HQ sees the whole history while a store sees its own.
+
+Deliveries and visits fire the signals of `crm.customers.events` inside the
+transaction, so other areas (callbacks) schedule their work atomically with
+the record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from piccolo.table import Table
+
+from crm import clock
+from crm.customers import events
+from crm.customers.records import (
+    CustomerProfile,
+    CustomerRecord,
+    CustomerSummary,
+    IdentityHistory,
+    Page,
+    SaleRecord,
+    StoreHistory,
+    VehicleRecord,
+    VisitRecord,
+)
+from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.customers.tx import transaction
+from crm.customers.validation import (
+    Problems,
+    birthday_from_id_number,
+    check_credit_code,
+    check_email,
+    check_id_number,
+    check_mobile,
+    check_plate,
+    check_postcode,
+    check_vin,
+    normalise_mobile,
+)
+from tenants.errors import Conflict, InvalidInput, NotFound
+from tenants.roles import CUSTOMER_EDITORS
+from tenants.scope import Scope
+from tenants.tables import Store
+
+KINDS = {"private": ("个人", "Private"), "company": ("单位", "Company")}
+GENDERS = {"": ("", ""), "male": ("男", "Male"), "female": ("女", "Female")}
+MARITAL_STATUSES = {
+    "": ("", ""),
+    "single": ("未婚", "Single"),
+    "married": ("已婚", "Married"),
+    "divorced": ("离异", "Divorced"),
+    "widowed": ("丧偶", "Widowed"),
+}
+REPAIR_TYPES = {
+    "": ("", ""),
+    "maintenance": ("保养", "Maintenance"),
+    "repair": ("维修", "Repair"),
+    "warranty": ("保修索赔", "Warranty"),
+    "accident": ("事故车", "Accident repair"),
+    "other": ("其他", "Other"),
+}
+SOURCES = {
+    "manual": ("手工录入", "Entered by hand"),
+    "import": ("文件导入", "File import"),
+    "call_center": ("呼叫中心", "Call center"),
+    "dms": ("DMS同步", "DMS sync"),
+    "seed": ("演示数据", "Demo data"),
+}
+
+# Fields a caller may set; everything else (ids, owner store, timestamps) is the service's business.
+CUSTOMER_FIELDS = frozenset(
+    {
+        "kind", "name", "gender", "birthday", "birthday_is_lunar", "marital_status", "mobile", "phone2",
+        "email", "id_number", "address", "postcode", "employer", "occupation", "hobbies", "industry",
+        "contact_person", "source", "do_not_call", "dms_ref", "note",
+    }
+)
+VEHICLE_FIELDS = frozenset(
+    {
+        "vin", "engine_no", "plate", "brand", "model", "colour", "insurer", "insurance_expires_on",
+        "inspection_due_on", "source",
+    }
+)
+SALE_FIELDS = frozenset({"order_no", "salesperson", "price", "discount", "delivered_at", "source"})
+VISIT_FIELDS = frozenset(
+    {
+        "repair_order_no", "advisor", "repair_type", "amount", "mileage", "arrived_at", "left_at",
+        "next_visit_on", "source",
+    }
+)
+
+MAX_PAGE = 200
+
+# A delivery or departure recorded "in the future" beyond clock skew is a typing error.
+_FUTURE_TOLERANCE = timedelta(hours=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+# ---------------------------------------------------------------------------------------------
+
+
+async def search_customers(*, actor: Scope, q: str, limit: int = 20) -> list[CustomerSummary]:
+    """Customers in the caller's scope matching `q`: phone (full or last 4+ digits), plate,
+    VIN (full or last 6+ characters) or name. Most recently created first."""
+    page = await search_customers_page(actor=actor, q=q, limit=limit, offset=0)
+    return page.items
+
+
+async def search_customers_page(
+    *,
+    actor: Scope,
+    q: str = "",
+    store_id: int | None = None,
+    include_inactive: bool = False,
+    limit: int = 20,
+    offset: int = 0,
+) -> Page[CustomerSummary]:
+    """A page of `search_customers`; an empty `q` lists the newest customers."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = actor.filter(Customer.select(Customer.id), Customer)
+    if store_id is not None:
+        query = query.where(Customer.store == actor.require_store(store_id))
+    if not include_inactive:
+        query = query.where(Customer.active.eq(True))
+    matches = _search_condition(actor, q)
+    if matches is False:
+        return Page(items=[], limit=limit, offset=offset, has_more=False)
+    if matches is not None:
+        query = query.where(matches)
+    rows = await query.order_by(Customer.id, ascending=False).limit(limit + 1).offset(offset)
+    ids = [r["id"] for r in rows]
+    summaries = await _summaries(ids[:limit])
+    return Page(items=summaries, limit=limit, offset=offset, has_more=len(ids) > limit)
+
+
+async def customer_profile(*, actor: Scope, customer_id: int) -> CustomerProfile:
+    """A customer page: profile, vehicles, deliveries and visits of one store's customer.
+
+    Group-level callers (HQ, call center) also get the same person's profiles in
+    the other stores they may see; store staff only ever get their own store's rows.
+    """
+    row = await _visible_row(actor, Customer, customer_id)
+    others: list[int] = []
+    if actor.is_group_level:
+        query = actor.filter(Customer.select(Customer.id), Customer).where(
+            Customer.group_identity == row["group_identity"], Customer.id != customer_id
+        )
+        others = [r["id"] for r in await query.order_by(Customer.id)]
+    histories = await _histories([customer_id, *others])
+    own = histories[0]
+    return CustomerProfile(
+        customer=own.customer,
+        store_name=own.store_name,
+        vehicles=own.vehicles,
+        sales=own.sales,
+        visits=own.visits,
+        other_stores=histories[1:],
+    )
+
+
+async def identity_history(*, actor: Scope, identity_id: int) -> IdentityHistory:
+    """HQ's view of one group-wide customer: the history in every store the caller may see.
+
+    An identity with no profile in the caller's stores is NotFound, so a store
+    user can read only their own store's part and other groups nothing at all.
+    """
+    identity = await actor.filter_group(CustomerIdentity.select(), CustomerIdentity).where(
+        CustomerIdentity.id == identity_id
+    ).first()
+    if identity is None:
+        raise NotFound("customer_identity")
+    query = actor.filter(Customer.select(Customer.id), Customer).where(Customer.group_identity == identity_id)
+    ids = [r["id"] for r in await query.order_by(Customer.store).order_by(Customer.id)]
+    if not ids:
+        raise NotFound("customer_identity")
+    return IdentityHistory(
+        identity_id=identity_id,
+        name=identity["name"],
+        mobile=identity["mobile"],
+        id_number=identity["id_number"],
+        stores=await _histories(ids),
+    )
+
+
+async def get_customer(*, actor: Scope, customer_id: int) -> CustomerRecord:
+    return _customer_record(await _visible_row(actor, Customer, customer_id))
+
+
+async def get_vehicle(*, actor: Scope, vehicle_id: int) -> VehicleRecord:
+    return _vehicle_record(await _visible_row(actor, Vehicle, vehicle_id))
+
+
+async def get_sale(*, actor: Scope, sale_id: int) -> SaleRecord:
+    return _sale_record(await _visible_row(actor, Sale, sale_id))
+
+
+async def get_visit(*, actor: Scope, visit_id: int) -> VisitRecord:
+    return _visit_record(await _visible_row(actor, ServiceVisit, visit_id))
+
+
+async def list_vehicles(
+    *,
+    actor: Scope,
+    customer_id: int | None = None,
+    store_id: int | None = None,
+    q: str = "",
+    include_inactive: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[VehicleRecord]:
+    """Vehicles in scope, newest first; `q` matches VIN (last 6+ characters) or plate."""
+    query = actor.filter(Vehicle.select(), Vehicle)
+    if customer_id is not None:
+        query = query.where(Vehicle.customer == customer_id)
+    if store_id is not None:
+        query = query.where(Vehicle.store == actor.require_store(store_id))
+    if not include_inactive:
+        query = query.where(Vehicle.active.eq(True))
+    matches = _vehicle_condition(q) if q.strip() else None
+    if matches is False:
+        return Page(items=[], limit=limit, offset=offset, has_more=False)
+    if matches is not None:
+        query = query.where(matches)
+    return await _page(query.order_by(Vehicle.id, ascending=False), _vehicle_record, limit, offset)
+
+
+async def list_sales(
+    *,
+    actor: Scope,
+    customer_id: int | None = None,
+    vehicle_id: int | None = None,
+    store_id: int | None = None,
+    delivered_from: datetime | None = None,
+    delivered_before: datetime | None = None,
+    include_cancelled: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[SaleRecord]:
+    """Deliveries in scope, latest delivery first."""
+    query = actor.filter(Sale.select(), Sale)
+    if customer_id is not None:
+        query = query.where(Sale.customer == customer_id)
+    if vehicle_id is not None:
+        query = query.where(Sale.vehicle == vehicle_id)
+    if store_id is not None:
+        query = query.where(Sale.store == actor.require_store(store_id))
+    if delivered_from is not None:
+        query = query.where(Sale.delivered_at >= delivered_from)
+    if delivered_before is not None:
+        query = query.where(Sale.delivered_at < delivered_before)
+    if not include_cancelled:
+        query = query.where(Sale.cancelled_at.is_null())
+    query = query.order_by(Sale.delivered_at, ascending=False).order_by(Sale.id, ascending=False)
+    return await _page(query, _sale_record, limit, offset)
+
+
+async def list_visits(
+    *,
+    actor: Scope,
+    customer_id: int | None = None,
+    vehicle_id: int | None = None,
+    store_id: int | None = None,
+    left_from: datetime | None = None,
+    left_before: datetime | None = None,
+    include_cancelled: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[VisitRecord]:
+    """Service visits in scope, latest departure (离站) first."""
+    query = actor.filter(ServiceVisit.select(), ServiceVisit)
+    if customer_id is not None:
+        query = query.where(ServiceVisit.customer == customer_id)
+    if vehicle_id is not None:
+        query = query.where(ServiceVisit.vehicle == vehicle_id)
+    if store_id is not None:
+        query = query.where(ServiceVisit.store == actor.require_store(store_id))
+    if left_from is not None:
+        query = query.where(ServiceVisit.left_at >= left_from)
+    if left_before is not None:
+        query = query.where(ServiceVisit.left_at < left_before)
+    if not include_cancelled:
+        query = query.where(ServiceVisit.cancelled_at.is_null())
+    query = query.order_by(ServiceVisit.left_at, ascending=False).order_by(ServiceVisit.id, ascending=False)
+    return await _page(query, _visit_record, limit, offset)
+
+
+# ---------------------------------------------------------------------------------------------
+# Customers
+# ---------------------------------------------------------------------------------------------
+
+
+async def find_or_create_customer(
+    *,
+    actor: Scope,
+    store_id: int | None,
+    name: str,
+    mobile: str,
+    id_number: str = "",
+    kind: str = "private",
+    source: str = "manual",
+    **fields: Any,
+) -> int:
+    """The id of the store's active customer with this mobile (or ID number), creating one if none.
+
+    Used where a customer turns up by phone (call center, complaint intake): the
+    agent gives what the caller says and gets a profile to link to.
+    """
+    actor.require_role(*CUSTOMER_EDITORS)
+    store = _store_for_write(actor, store_id)
+    values = _clean_customer(
+        {"name": name, "mobile": mobile, "id_number": id_number, "kind": kind, "source": source, **fields},
+        kind=kind,
+    )
+    async with transaction():
+        existing = await _store_customer_by_keys(store, values.get("mobile", ""), values.get("id_number", ""))
+        if existing is not None:
+            return existing
+        return await _insert_customer(actor, store, values)
+
+
+async def create_customer(*, actor: Scope, store_id: int | None = None, **fields: Any) -> int:
+    """A new customer profile in a store; a second active profile with the same mobile or
+    ID number in the same store is a Conflict naming the existing one."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    store = _store_for_write(actor, store_id)
+    kind = fields.get("kind", "private")
+    values = _clean_customer({"kind": kind, **fields}, kind=kind)
+    if not values.get("name"):
+        raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
+    async with transaction():
+        existing = await _store_customer_by_keys(store, values.get("mobile", ""), values.get("id_number", ""))
+        if existing is not None:
+            raise _duplicate_customer(existing)
+        return await _insert_customer(actor, store, values)
+
+
+async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> CustomerRecord:
+    """Change fields of a profile; a changed mobile or ID number re-links the group identity."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    async with transaction():
+        row = await _visible_row(actor, Customer, customer_id)
+        kind = changes.get("kind", row["kind"])
+        check = dict(changes)
+        if "kind" in changes and "id_number" not in changes and row["id_number"]:
+            check["id_number"] = row["id_number"]  # re-check the number against the new kind
+        values = _clean_customer(check, kind=kind)
+        if "name" in values and not values["name"]:
+            raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
+        store = _Store(row["store"], row["group"])
+        mobile = values.get("mobile", row["mobile"])
+        id_number = values.get("id_number", row["id_number"])
+        if (mobile, id_number) != (row["mobile"], row["id_number"]):
+            existing = await _store_customer_by_keys(store, mobile, id_number, excluding=customer_id)
+            if existing is not None:
+                raise _duplicate_customer(existing)
+            values["group_identity"] = await _relink_identity(
+                row, mobile=mobile, id_number=id_number, name=values.get("name", row["name"])
+            )
+        _fill_from_id_number({**row, **values}, values)
+        values["updated_at"] = clock.now()
+        await Customer.update(values, use_auto_update=False).where(Customer.id == customer_id)
+    return await get_customer(actor=actor, customer_id=customer_id)
+
+
+async def deactivate_customer(*, actor: Scope, customer_id: int) -> None:
+    """Deactivate (停用) rather than delete: complaints and callbacks keep their customer."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    await _visible_row(actor, Customer, customer_id)
+    await Customer.update({Customer.active: False, Customer.updated_at: clock.now()}).where(
+        Customer.id == customer_id
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Vehicles
+# ---------------------------------------------------------------------------------------------
+
+
+async def create_vehicle(*, actor: Scope, customer_id: int, vin: str, **fields: Any) -> int:
+    """A vehicle of a customer, in the customer's store; one active vehicle per VIN and store."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    values = _clean_vehicle({"vin": vin, **fields})
+    async with transaction():
+        owner = await _referenced(actor, Customer, customer_id, "customer_id")
+        _require_active_customer(owner)
+        await _require_free_vin(owner["store"], values["vin"])
+        now = clock.now()
+        vehicle = Vehicle(
+            group=owner["group"], store=owner["store"], customer=customer_id,
+            created_at=now, updated_at=now, **values,
+        )
+        await vehicle.save()
+        return vehicle.id
+
+
+async def update_vehicle(
+    *, actor: Scope, vehicle_id: int, customer_id: int | None = None, **changes: Any
+) -> VehicleRecord:
+    """Change a vehicle; `customer_id` hands it to another customer of the same store (过户)."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    values = _clean_vehicle(changes, partial=True)
+    async with transaction():
+        row = await _visible_row(actor, Vehicle, vehicle_id)
+        if customer_id is not None and customer_id != row["customer"]:
+            owner = await _referenced(actor, Customer, customer_id, "customer_id")
+            _require_same_store(owner, row, "customer_id")
+            _require_active_customer(owner)
+            values["customer"] = customer_id
+        if "vin" in values and values["vin"] != row["vin"] and row["active"]:
+            await _require_free_vin(row["store"], values["vin"])
+        values["updated_at"] = clock.now()
+        await Vehicle.update(values, use_auto_update=False).where(Vehicle.id == vehicle_id)
+    return await get_vehicle(actor=actor, vehicle_id=vehicle_id)
+
+
+async def deactivate_vehicle(*, actor: Scope, vehicle_id: int) -> None:
+    """The store no longer looks after this vehicle (sold on, scrapped); its history stays."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    await _visible_row(actor, Vehicle, vehicle_id)
+    await Vehicle.update({Vehicle.active: False, Vehicle.updated_at: clock.now()}).where(Vehicle.id == vehicle_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deliveries (交车)
+# ---------------------------------------------------------------------------------------------
+
+
+async def record_sale(
+    *, actor: Scope, customer_id: int, vehicle_id: int, delivered_at: datetime, **fields: Any
+) -> int:
+    """Record a sale delivered to a customer; fires `sale_recorded` inside the transaction."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    values = _clean_sale({"delivered_at": delivered_at, **fields})
+    async with transaction():
+        customer, vehicle = await _customer_and_vehicle(actor, customer_id, vehicle_id)
+        if values.get("order_no"):
+            await _require_free_number(Sale, Sale.order_no, customer["store"], values["order_no"], "order_no")
+        now = clock.now()
+        sale = Sale(
+            group=customer["group"], store=customer["store"], customer=customer_id, vehicle=vehicle["id"],
+            created_at=now, updated_at=now, **values,
+        )
+        await sale.save()
+        await events.sale_recorded.send(group_id=customer["group"], store_id=customer["store"], sale_id=sale.id)
+        return sale.id
+
+
+async def update_sale(*, actor: Scope, sale_id: int, **changes: Any) -> SaleRecord:
+    """Correct a delivery; fires `sale_changed` so deadlines derived from it are recomputed."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    values = _clean_sale(changes, partial=True)
+    async with transaction():
+        row = await _visible_row(actor, Sale, sale_id)
+        _require_not_cancelled(row)
+        if values.get("order_no") and values["order_no"] != row["order_no"]:
+            await _require_free_number(Sale, Sale.order_no, row["store"], values["order_no"], "order_no")
+        if values:
+            values["updated_at"] = clock.now()
+            await Sale.update(values, use_auto_update=False).where(Sale.id == sale_id)
+            await events.sale_changed.send(group_id=row["group"], store_id=row["store"], sale_id=sale_id)
+    return await get_sale(actor=actor, sale_id=sale_id)
+
+
+async def cancel_sale(*, actor: Scope, sale_id: int) -> None:
+    """Cancel a delivery recorded by mistake; fires `sale_cancelled`. Cancelling twice is a no-op."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    async with transaction():
+        row = await _visible_row(actor, Sale, sale_id)
+        if row["cancelled_at"] is not None:
+            return
+        now = clock.now()
+        await Sale.update({Sale.cancelled_at: now, Sale.updated_at: now}).where(Sale.id == sale_id)
+        await events.sale_cancelled.send(group_id=row["group"], store_id=row["store"], sale_id=sale_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Service visits (维修/保养, 离站)
+# ---------------------------------------------------------------------------------------------
+
+
+async def record_visit(
+    *, actor: Scope, customer_id: int, vehicle_id: int, left_at: datetime, **fields: Any
+) -> int:
+    """Record a workshop visit up to the customer leaving (离站); fires `visit_recorded`."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    values = _clean_visit({"left_at": left_at, **fields})
+    async with transaction():
+        customer, vehicle = await _customer_and_vehicle(actor, customer_id, vehicle_id)
+        if values.get("repair_order_no"):
+            await _require_free_number(
+                ServiceVisit, ServiceVisit.repair_order_no, customer["store"], values["repair_order_no"],
+                "repair_order_no",
+            )
+        now = clock.now()
+        visit = ServiceVisit(
+            group=customer["group"], store=customer["store"], customer=customer_id, vehicle=vehicle["id"],
+            created_at=now, updated_at=now, **values,
+        )
+        await visit.save()
+        await events.visit_recorded.send(group_id=customer["group"], store_id=customer["store"], visit_id=visit.id)
+        return visit.id
+
+
+async def update_visit(*, actor: Scope, visit_id: int, **changes: Any) -> VisitRecord:
+    """Correct a visit (e.g. the 离站 time); fires `visit_changed`."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    values = _clean_visit(changes, partial=True)
+    async with transaction():
+        row = await _visible_row(actor, ServiceVisit, visit_id)
+        _require_not_cancelled(row)
+        _check_visit_times({**row, **values})
+        number = values.get("repair_order_no")
+        if number and number != row["repair_order_no"]:
+            await _require_free_number(
+                ServiceVisit, ServiceVisit.repair_order_no, row["store"], number, "repair_order_no"
+            )
+        if values:
+            values["updated_at"] = clock.now()
+            await ServiceVisit.update(values, use_auto_update=False).where(ServiceVisit.id == visit_id)
+            await events.visit_changed.send(group_id=row["group"], store_id=row["store"], visit_id=visit_id)
+    return await get_visit(actor=actor, visit_id=visit_id)
+
+
+async def cancel_visit(*, actor: Scope, visit_id: int) -> None:
+    """Cancel a visit recorded by mistake; fires `visit_cancelled`. Cancelling twice is a no-op."""
+    actor.require_role(*CUSTOMER_EDITORS)
+    async with transaction():
+        row = await _visible_row(actor, ServiceVisit, visit_id)
+        if row["cancelled_at"] is not None:
+            return
+        now = clock.now()
+        await ServiceVisit.update({ServiceVisit.cancelled_at: now, ServiceVisit.updated_at: now}).where(
+            ServiceVisit.id == visit_id
+        )
+        await events.visit_cancelled.send(group_id=row["group"], store_id=row["store"], visit_id=visit_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: scope and references
+# ---------------------------------------------------------------------------------------------
+
+
+class _Store:
+    """The store a write goes to, with its group (both already checked against the scope)."""
+
+    __slots__ = ("id", "group_id")
+
+    def __init__(self, store_id: int, group_id: int) -> None:
+        self.id, self.group_id = store_id, group_id
+
+
+def _store_for_write(actor: Scope, store_id: int | None) -> _Store:
+    """Store staff write to their own store; group-level callers must name a store they can see.
+
+    An unknown or invisible store is a field problem (400): the body is wrong,
+    and the message is the same for both so that store ids leak nothing.
+    """
+    if store_id is None:
+        if actor.is_group_level or actor.home_store_id is None:
+            raise InvalidInput.one("store_id", "请选择门店", "Choose a store")
+        store_id = actor.home_store_id
+    if not actor.can_see_store(store_id) or actor.group_id is None:
+        raise InvalidInput.one("store_id", "门店不存在或无权访问", "Unknown store")
+    return _Store(int(store_id), actor.group_id)
+
+
+async def _visible_row(actor: Scope, table: type[Table], row_id: int) -> dict:
+    row = await actor.filter(table.select(), table).where(table.id == row_id).first()
+    if row is None:
+        raise NotFound(table._meta.tablename)
+    return row
+
+
+async def _referenced(actor: Scope, table: type[Table], row_id: int, field: str) -> dict:
+    """A row named in a request body: out of scope is a 400 on that field, not a 404."""
+    try:
+        return await _visible_row(actor, table, row_id)
+    except NotFound:
+        raise InvalidInput.one(field, "引用的记录不存在或无权访问", "Unknown id") from None
+
+
+async def _customer_and_vehicle(actor: Scope, customer_id: int, vehicle_id: int) -> tuple[dict, dict]:
+    customer = await _referenced(actor, Customer, customer_id, "customer_id")
+    vehicle = await _referenced(actor, Vehicle, vehicle_id, "vehicle_id")
+    _require_same_store(customer, vehicle, "vehicle_id")
+    _require_active_customer(customer)
+    return customer, vehicle
+
+
+def _require_same_store(a: dict, b: dict, field: str) -> None:
+    if a["store"] != b["store"]:
+        raise InvalidInput.one(field, "客户与车辆不属于同一门店", "Customer and vehicle belong to different stores")
+
+
+def _require_active_customer(customer: dict) -> None:
+    if not customer["active"]:
+        raise Conflict("客户档案已停用", "The customer profile is deactivated", {"customer_id": customer["id"]})
+
+
+def _require_not_cancelled(row: dict) -> None:
+    if row["cancelled_at"] is not None:
+        raise Conflict("记录已作废,不能修改", "The record is cancelled and cannot be changed")
+
+
+async def _require_free_vin(store_id: int, vin: str) -> None:
+    existing = await Vehicle.select(Vehicle.id).where(
+        Vehicle.store == store_id, Vehicle.vin == vin, Vehicle.active.eq(True)
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            "该门店已有此车架号(VIN)的车辆", "This store already has a vehicle with this VIN",
+            {"field": "vin", "vehicle_id": existing["id"]},
+        )
+
+
+async def _require_free_number(table: type[Table], column, store_id: int, number: str, field: str) -> None:
+    """DMS document numbers (订单号, 工单号) are unique per store among live records."""
+    existing = await table.select(table.id).where(
+        table.store == store_id, column == number, table.cancelled_at.is_null()
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            "该单号在本门店已存在", "This document number already exists in the store",
+            {"field": field, "id": existing["id"]},
+        )
+
+
+def _duplicate_customer(existing_id: int) -> Conflict:
+    return Conflict(
+        "本门店已有相同手机号或证件号的客户档案",
+        "The store already has a customer with this mobile or ID number",
+        {"customer_id": existing_id},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: identities (集团客户)
+# ---------------------------------------------------------------------------------------------
+
+
+async def _store_customer_by_keys(
+    store: _Store, mobile: str, id_number: str, excluding: int | None = None
+) -> int | None:
+    """The store's active customer with this ID number, else with this mobile."""
+    for column, key in ((Customer.id_number, id_number), (Customer.mobile, mobile)):
+        if not key:
+            continue
+        query = Customer.select(Customer.id).where(
+            Customer.store == store.id, column == key, Customer.active.eq(True)
+        )
+        if excluding is not None:
+            query = query.where(Customer.id != excluding)
+        row = await query.order_by(Customer.id).first()
+        if row is not None:
+            return row["id"]
+    return None
+
+
+async def _insert_customer(actor: Scope, store: _Store, values: dict) -> int:
+    _fill_from_id_number(values, values)
+    identity_id = await link_identity(
+        group_id=store.group_id, mobile=values.get("mobile", ""), id_number=values.get("id_number", ""),
+        name=values.get("name", ""),
+    )
+    now = clock.now()
+    customer = Customer(
+        group=store.group_id, store=store.id, group_identity=identity_id, created_at=now, updated_at=now, **values
+    )
+    await customer.save()
+    return customer.id
+
+
+async def link_identity(*, group_id: int, mobile: str, id_number: str, name: str) -> int:
+    """The group-wide identity for these (normalised) keys, created when none matches.
+
+    The ID number decides first. A mobile matches an identity only when their
+    ID numbers do not contradict: a family phone shared by two people with
+    different ID numbers must not merge them.
+    """
+    found = await _find_identity(group_id, mobile, id_number)
+    if found is not None:
+        await _complete_identity(found, mobile, id_number)
+        return found["id"]
+    identity = CustomerIdentity(
+        group=group_id, mobile=mobile, id_number=id_number, name=name, created_at=clock.now()
+    )
+    await identity.save()
+    return identity.id
+
+
+async def _find_identity(group_id: int, mobile: str, id_number: str) -> dict | None:
+    base = CustomerIdentity.select().where(CustomerIdentity.group == group_id)
+    if id_number:
+        row = await base.where(CustomerIdentity.id_number == id_number).order_by(CustomerIdentity.id).first()
+        if row is not None:
+            return row
+    if mobile:
+        query = CustomerIdentity.select().where(
+            CustomerIdentity.group == group_id, CustomerIdentity.mobile == mobile
+        )
+        if id_number:
+            query = query.where(CustomerIdentity.id_number == "")
+        return await query.order_by(CustomerIdentity.id).first()
+    return None
+
+
+async def _complete_identity(identity: dict, mobile: str, id_number: str) -> None:
+    """Fill a key the identity did not have yet (a later store knew the ID number, say)."""
+    missing = {}
+    if mobile and not identity["mobile"]:
+        missing[CustomerIdentity.mobile] = mobile
+    if id_number and not identity["id_number"]:
+        missing[CustomerIdentity.id_number] = id_number
+    if missing:
+        await CustomerIdentity.update(missing).where(CustomerIdentity.id == identity["id"])
+
+
+async def _relink_identity(row: dict, *, mobile: str, id_number: str, name: str) -> int:
+    """After a change of mobile or ID number: join the matching identity, or keep (and re-key)
+    the current one when this profile is its only member, or start a new one."""
+    found = await _find_identity(row["group"], mobile, id_number)
+    current = row["group_identity"]
+    if found is not None:
+        await _complete_identity(found, mobile, id_number)
+        return found["id"]
+    shared = await Customer.count().where(Customer.group_identity == current, Customer.id != row["id"])
+    if not shared:
+        await CustomerIdentity.update(
+            {CustomerIdentity.mobile: mobile, CustomerIdentity.id_number: id_number, CustomerIdentity.name: name}
+        ).where(CustomerIdentity.id == current)
+        return current
+    return await link_identity(group_id=row["group"], mobile=mobile, id_number=id_number, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: search
+# ---------------------------------------------------------------------------------------------
+
+
+def _search_condition(actor: Scope, q: str):
+    """The WHERE of a customer search: None for "everything", False for "nothing can match".
+
+    Digits look like a phone (last 4+ digits) and may be the end of a VIN (6+);
+    letters and digits may be a VIN or part of a plate; anything else is a name.
+    Vehicle matches are a sub-select limited to the scope as well.
+    """
+    term = q.strip()
+    if not term:
+        return None
+    conditions = []
+    digits = normalise_mobile(term)
+    if digits.isdigit() and len(digits) >= 4:
+        if len(digits) == 11:
+            conditions.append(Customer.mobile == digits)
+        else:
+            conditions.append(Customer.mobile.like(f"%{digits}"))
+        conditions.append(Customer.phone2.like(f"%{digits}"))
+    vehicle_match = _vehicle_condition(term)
+    if vehicle_match not in (None, False):
+        owners = actor.filter(Vehicle.select(Vehicle.customer), Vehicle).where(vehicle_match)
+        conditions.append(Customer.id.is_in(owners))
+    if not digits.isdigit():
+        name = _like_escape(term)
+        if name:
+            conditions.append(_contains(Customer.name, name))
+    if not conditions:
+        return False
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = combined | condition
+    return combined
+
+
+def _vehicle_condition(q: str):
+    """VIN (full, or last 6+ characters) or plate (3+ characters, anywhere in the plate)."""
+    token = re.sub(r"[\s\-·•]", "", q).upper()
+    conditions = []
+    if re.fullmatch(r"[A-Z0-9]{6,17}", token):
+        conditions.append(Vehicle.vin == token if len(token) == 17 else Vehicle.vin.like(f"%{token}"))
+    if re.fullmatch(r"[A-Z0-9\u4e00-\u9fff]{3,8}", token):
+        conditions.append(Vehicle.plate.like(f"%{token}%"))
+    if not conditions:
+        return False
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = combined | condition
+    return combined
+
+
+def _like_escape(term: str) -> str:
+    """LIKE wildcards typed by a user are dropped rather than escaped: names never contain them."""
+    return term.replace("%", "").replace("_", "").replace("\\", "")[:50]
+
+
+def _contains(column, term: str):
+    if column._meta.engine_type in ("postgres", "cockroach"):
+        return column.ilike(f"%{term}%")
+    return column.like(f"%{term}%")
+
+
+async def _summaries(customer_ids: list[int]) -> list[CustomerSummary]:
+    if not customer_ids:
+        return []
+    rows = await Customer.select(
+        Customer.id, Customer.store, Customer.group_identity, Customer.kind, Customer.name, Customer.mobile,
+        Customer.active,
+    ).where(Customer.id.is_in(customer_ids))
+    vehicles = await Vehicle.select(Vehicle.customer, Vehicle.plate, Vehicle.vin).where(
+        Vehicle.customer.is_in(customer_ids), Vehicle.active.eq(True)
+    ).order_by(Vehicle.id)
+    plates: dict[int, list[str]] = defaultdict(list)
+    vins: dict[int, list[str]] = defaultdict(list)
+    for v in vehicles:
+        if v["plate"]:
+            plates[v["customer"]].append(v["plate"])
+        vins[v["customer"]].append(v["vin"])
+    names = await _store_names({r["store"] for r in rows})
+    by_id = {r["id"]: r for r in rows}
+    return [
+        CustomerSummary(
+            id=cid, store_id=r["store"], store_name=names.get(r["store"], ""), identity_id=r["group_identity"],
+            kind=r["kind"], name=r["name"], mobile=r["mobile"], plates=plates[cid], vins=vins[cid],
+            active=r["active"],
+        )
+        for cid in customer_ids
+        if (r := by_id.get(cid)) is not None
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: histories and records
+# ---------------------------------------------------------------------------------------------
+
+
+async def _histories(customer_ids: list[int]) -> list[StoreHistory]:
+    """Each customer's store history, in the order given (ids already checked against the scope)."""
+    customers = {r["id"]: r for r in await Customer.select().where(Customer.id.is_in(customer_ids))}
+    vehicles = await Vehicle.select().where(Vehicle.customer.is_in(customer_ids)).order_by(Vehicle.id)
+    sales = await Sale.select().where(Sale.customer.is_in(customer_ids), Sale.cancelled_at.is_null()).order_by(
+        Sale.delivered_at, ascending=False
+    )
+    visits = await ServiceVisit.select().where(
+        ServiceVisit.customer.is_in(customer_ids), ServiceVisit.cancelled_at.is_null()
+    ).order_by(ServiceVisit.left_at, ascending=False)
+    names = await _store_names({c["store"] for c in customers.values()})
+    grouped: dict[str, dict[int, list]] = {"v": defaultdict(list), "s": defaultdict(list), "x": defaultdict(list)}
+    for v in vehicles:
+        grouped["v"][v["customer"]].append(_vehicle_record(v))
+    for s in sales:
+        grouped["s"][s["customer"]].append(_sale_record(s))
+    for x in visits:
+        grouped["x"][x["customer"]].append(_visit_record(x))
+    return [
+        StoreHistory(
+            store_id=customers[cid]["store"],
+            store_name=names.get(customers[cid]["store"], ""),
+            customer=_customer_record(customers[cid]),
+            vehicles=grouped["v"][cid],
+            sales=grouped["s"][cid],
+            visits=grouped["x"][cid],
+        )
+        for cid in customer_ids
+    ]
+
+
+async def _store_names(store_ids: set[int]) -> dict[int, str]:
+    if not store_ids:
+        return {}
+    rows = await Store.select(Store.id, Store.name).where(Store.id.is_in(sorted(store_ids)))
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def _page(query, convert, limit: int, offset: int) -> Page:
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = await query.limit(limit + 1).offset(max(0, offset))
+    return Page(items=[convert(r) for r in rows[:limit]], limit=limit, offset=offset, has_more=len(rows) > limit)
+
+
+def _customer_record(row: dict) -> CustomerRecord:
+    return CustomerRecord(
+        id=row["id"], group_id=row["group"], store_id=row["store"], identity_id=row["group_identity"],
+        **{f: row[f] for f in sorted(CUSTOMER_FIELDS)},
+        active=row["active"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def _vehicle_record(row: dict) -> VehicleRecord:
+    return VehicleRecord(
+        id=row["id"], store_id=row["store"], customer_id=row["customer"],
+        **{f: row[f] for f in sorted(VEHICLE_FIELDS)},
+        active=row["active"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def _sale_record(row: dict) -> SaleRecord:
+    return SaleRecord(
+        id=row["id"], store_id=row["store"], customer_id=row["customer"], vehicle_id=row["vehicle"],
+        **{f: row[f] for f in sorted(SALE_FIELDS)},
+        cancelled_at=row["cancelled_at"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def _visit_record(row: dict) -> VisitRecord:
+    return VisitRecord(
+        id=row["id"], store_id=row["store"], customer_id=row["customer"], vehicle_id=row["vehicle"],
+        **{f: row[f] for f in sorted(VISIT_FIELDS)},
+        cancelled_at=row["cancelled_at"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: cleaning input (all problems of a record at once, values normalised)
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean_customer(fields: dict, *, kind: str) -> dict:
+    _reject_unknown(fields, CUSTOMER_FIELDS)
+    problems = Problems()
+    values: dict[str, Any] = {}
+    for key, raw in fields.items():
+        if key == "kind":
+            values[key] = _choice(problems, key, raw, KINDS)
+        elif key in ("gender", "marital_status"):
+            values[key] = _choice(problems, key, raw, GENDERS if key == "gender" else MARITAL_STATUSES)
+        elif key == "source":
+            values[key] = _choice(problems, key, raw, SOURCES)
+        elif key in ("birthday_is_lunar", "do_not_call"):
+            values[key] = bool(raw)
+        elif key == "birthday":
+            values[key] = _date_or_none(problems, key, raw)
+            if values[key] is not None and values[key] > clock.now().date():
+                problems.add(key, "生日不能晚于今天", "The birthday is in the future")
+        elif key == "mobile":
+            values[key] = problems.check(check_mobile, raw, key) if _text(raw) else ""
+        elif key == "id_number":
+            checker = check_credit_code if kind == "company" else check_id_number
+            values[key] = problems.check(checker, raw, key) if _text(raw) else ""
+        elif key == "email":
+            values[key] = problems.check(check_email, raw, key) if _text(raw) else ""
+        elif key == "postcode":
+            values[key] = problems.check(check_postcode, raw, key) if _text(raw) else ""
+        else:
+            values[key] = _bounded_text(problems, Customer, key, raw)
+    problems.raise_if_any()
+    return values
+
+
+def _clean_vehicle(fields: dict, *, partial: bool = False) -> dict:
+    _reject_unknown(fields, VEHICLE_FIELDS)
+    problems = Problems()
+    values: dict[str, Any] = {}
+    for key, raw in fields.items():
+        if key == "vin":
+            values[key] = problems.check(check_vin, _text(raw), key)
+        elif key == "plate":
+            values[key] = problems.check(check_plate, raw, key) if _text(raw) else ""
+        elif key in ("insurance_expires_on", "inspection_due_on"):
+            values[key] = _date_or_none(problems, key, raw)
+        elif key == "source":
+            values[key] = _choice(problems, key, raw, SOURCES)
+        else:
+            values[key] = _bounded_text(problems, Vehicle, key, raw)
+    problems.raise_if_any()
+    return values
+
+
+def _clean_sale(fields: dict, *, partial: bool = False) -> dict:
+    _reject_unknown(fields, SALE_FIELDS)
+    problems = Problems()
+    values: dict[str, Any] = {}
+    for key, raw in fields.items():
+        if key == "delivered_at":
+            values[key] = _past_instant(problems, key, raw, "交车时间")
+        elif key in ("price", "discount"):
+            values[key] = _money(problems, key, raw)
+        elif key == "source":
+            values[key] = _choice(problems, key, raw, SOURCES)
+        else:
+            values[key] = _bounded_text(problems, Sale, key, raw)
+    price, discount = values.get("price"), values.get("discount")
+    if price is not None and discount is not None and discount > price:
+        problems.add("discount", "优惠金额不能大于售价", "The discount exceeds the price")
+    problems.raise_if_any()
+    return values
+
+
+def _clean_visit(fields: dict, *, partial: bool = False) -> dict:
+    _reject_unknown(fields, VISIT_FIELDS)
+    problems = Problems()
+    values: dict[str, Any] = {}
+    for key, raw in fields.items():
+        if key in ("left_at", "arrived_at"):
+            label = "离站时间" if key == "left_at" else "进站时间"
+            values[key] = None if raw is None and key == "arrived_at" else _past_instant(problems, key, raw, label)
+        elif key == "next_visit_on":
+            values[key] = _date_or_none(problems, key, raw)
+        elif key == "amount":
+            values[key] = _money(problems, key, raw)
+        elif key == "mileage":
+            values[key] = _mileage(problems, key, raw)
+        elif key == "repair_type":
+            values[key] = _choice(problems, key, raw, REPAIR_TYPES)
+        elif key == "source":
+            values[key] = _choice(problems, key, raw, SOURCES)
+        else:
+            values[key] = _bounded_text(problems, ServiceVisit, key, raw)
+    problems.raise_if_any()
+    if not partial:
+        _check_visit_times(values)
+    return values
+
+
+def _check_visit_times(values: dict) -> None:
+    problems = Problems()
+    left, arrived, next_visit = values.get("left_at"), values.get("arrived_at"), values.get("next_visit_on")
+    if arrived is not None and left is not None and arrived > left:
+        problems.add("arrived_at", "进站时间不能晚于离站时间", "Arrival is after departure")
+    if next_visit is not None and left is not None and next_visit < left.date():
+        problems.add("next_visit_on", "下次来店日期不能早于离站日期", "The next visit is before this departure")
+    problems.raise_if_any()
+
+
+def _fill_from_id_number(current: dict, values: dict) -> None:
+    """A private customer's birthday and gender are in the ID number: fill them when blank."""
+    number = current.get("id_number") or ""
+    if current.get("kind", "private") != "private" or len(number) != 18:
+        return
+    if not current.get("birthday"):
+        values["birthday"] = birthday_from_id_number(number)
+    if not current.get("gender"):
+        values["gender"] = "male" if int(number[16]) % 2 else "female"
+
+
+def _reject_unknown(fields: dict, allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+
+
+def _text(raw: Any) -> str:
+    return "" if raw is None else str(raw).strip()
+
+
+def _bounded_text(problems: Problems, table: type[Table], key: str, raw: Any) -> str:
+    value = _text(raw)
+    length = getattr(getattr(table, key), "length", None)
+    if length and len(value) > length:
+        problems.add(key, f"长度不能超过{length}个字符", f"At most {length} characters")
+    return value
+
+
+def _choice(problems: Problems, key: str, raw: Any, choices: dict) -> str:
+    value = _text(raw)
+    if value not in choices:
+        allowed = "、".join(f"{k}({zh})" for k, (zh, _) in choices.items() if k)
+        problems.add(key, f"取值无效,可选:{allowed}", f"Invalid value; one of {', '.join(k for k in choices if k)}")
+    return value
+
+
+def _date_or_none(problems: Problems, key: str, raw: Any) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    problems.add(key, "日期格式错误", "Not a date")
+    return None
+
+
+def _past_instant(problems: Problems, key: str, raw: Any, label: str) -> datetime | None:
+    if not isinstance(raw, datetime) or raw.tzinfo is None:
+        problems.add(key, f"{label}必须是带时区的时间", "A date-time with a time zone is required")
+        return None
+    if raw > clock.now() + _FUTURE_TOLERANCE:
+        problems.add(key, f"{label}不能晚于当前时间", "The time is in the future")
+    return raw
+
+
+def _money(problems: Problems, key: str, raw: Any) -> Decimal | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(str(raw)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        problems.add(key, "金额格式错误", "Not an amount")
+        return None
+    if value < 0 or value >= Decimal("10000000000"):
+        problems.add(key, "金额超出范围", "The amount is out of range")
+    return value
+
+
+def _mileage(problems: Problems, key: str, raw: Any) -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(Decimal(str(raw)))
+    except ArithmeticError:
+        problems.add(key, "里程数格式错误", "Not a mileage")
+        return None
+    if not 0 <= value <= 2_000_000:
+        problems.add(key, "里程数超出范围(0–2000000公里)", "Mileage out of range (0–2,000,000 km)")
+    return value

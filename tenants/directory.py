@@ -1,0 +1,35 @@
+"""Names of the places a user works in (集团 / 门店), for display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tenants.scope import Scope
+from tenants.tables import DealerGroup, Store
+
+
+@dataclass(frozen=True)
+class Workplace:
+    group_name: str
+    store_name: str | None
+    timezone: str
+
+
+async def workplace_of(actor: Scope, *, default_timezone: str = "Asia/Shanghai") -> Workplace:
+    """The caller's group and home store; a store's own timezone wins over its group's."""
+    group = None
+    if actor.group_id is not None:
+        group = await DealerGroup.select(DealerGroup.name, DealerGroup.timezone).where(
+            DealerGroup.id == actor.group_id
+        ).first()
+    store = None
+    if actor.home_store_id is not None:
+        store = await Store.select(Store.name, Store.timezone).where(
+            Store.id == actor.home_store_id, Store.group == (actor.group_id or -1)
+        ).first()
+    timezone = (store or {}).get("timezone") or (group or {}).get("timezone") or default_timezone
+    return Workplace(
+        group_name=group["name"] if group else "",
+        store_name=store["name"] if store else None,
+        timezone=timezone,
+    )
