@@ -36,5 +36,7 @@ APP_REGISTRY = AppRegistry(
         "tenants.piccolo_app",
         "crm.customers.piccolo_app",
         "crm.timers.piccolo_app",
+        "crm.notify.piccolo_app",
+        "crm.calendar.piccolo_app",
     ]
 )

@@ -2,7 +2,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-11-26T05:50:00:000000"
+ID = "2026-11-26T05:42:32:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "partial indexes on pending timers"
 

@@ -1,0 +1,1 @@
+"""Notifications: one row per recipient and channel, delivered at least once and recorded once."""

@@ -1,0 +1,124 @@
+"""Delivering external notifications: at least once, recorded once, retried with backoff.
+
+A delivery first takes a lease on its row (a conditional UPDATE), so a job and
+the retry sweep never send the same notification at the same time; a worker that
+dies mid-send leaves a lease that expires, and the notification is sent again.
+After `MAX_ATTEMPTS` transient failures, or one permanent failure, the row is
+marked failed — once — and shows up in the admins' failed list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+
+from crm import clock
+from crm.db import transaction
+from crm.notify.channels import ChannelError, Message, endpoint_for, send
+from crm.notify.service import DELIVER_JOB, delivery_job_id
+from crm.notify.tables import Notification
+from crm.queue import enqueue_after_commit
+from tenants.tables import User
+
+log = structlog.get_logger()
+
+MAX_ATTEMPTS = 6
+LEASE = timedelta(seconds=60)
+_BACKOFF_BASE = timedelta(seconds=10)
+_BACKOFF_CAP = timedelta(minutes=30)
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s, … capped at 30 minutes."""
+    return min(_BACKOFF_BASE * 2 ** max(attempts - 1, 0), _BACKOFF_CAP)
+
+
+async def deliver(notification_id: int) -> dict:
+    """Send one notification if it is due and nobody else is sending it. Returns what happened."""
+    now = clock.now()
+    claimed = await Notification.update(
+        {Notification.status: "sending", Notification.lease_until: now + LEASE,
+         Notification.attempts: Notification.attempts + 1}
+    ).where(
+        (Notification.id == notification_id)
+        & (
+            ((Notification.status == "pending") & (Notification.next_attempt_at <= now))
+            | ((Notification.status == "sending") & (Notification.lease_until < now))
+        )
+    ).returning(
+        Notification.id, Notification.group, Notification.recipient, Notification.channel, Notification.attempts,
+        Notification.title_zh, Notification.title_en, Notification.body_zh, Notification.body_en,
+        Notification.link,
+    )
+    if not claimed:
+        return {"notification": notification_id, "outcome": "skipped"}
+    row = claimed[0]
+    try:
+        endpoint = await endpoint_for(row["group"], row["channel"])
+        await send(row["channel"], endpoint, await _message(row))
+    except ChannelError as exc:
+        return await _failed(row, exc)
+    await Notification.update(
+        {Notification.status: "delivered", Notification.delivered_at: clock.now(),
+         Notification.lease_until: None, Notification.last_error: ""}
+    ).where(Notification.id == notification_id, Notification.status == "sending")
+    return {"notification": notification_id, "outcome": "delivered", "attempts": row["attempts"]}
+
+
+async def deliver_due(*, limit: int = 500, concurrency: int = 10) -> dict:
+    """The retry sweep: send what is due now (covers lost jobs, expired leases, a flushed Redis)."""
+    now = clock.now()
+    rows = await Notification.select(Notification.id).where(
+        ((Notification.status == "pending") & (Notification.next_attempt_at <= now))
+        | ((Notification.status == "sending") & (Notification.lease_until < now))
+    ).order_by(Notification.next_attempt_at).limit(limit)
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(notification_id: int) -> str:
+        async with semaphore:
+            return (await deliver(notification_id))["outcome"]
+
+    outcomes = await asyncio.gather(*(one(r["id"]) for r in rows))
+    return {outcome: outcomes.count(outcome) for outcome in set(outcomes)} | {"due": len(rows)}
+
+
+async def _failed(row: dict, exc: ChannelError) -> dict:
+    now = clock.now()
+    attempts = row["attempts"]
+    permanent = exc.permanent or attempts >= MAX_ATTEMPTS
+    async with transaction():
+        if permanent:
+            await Notification.update(
+                {Notification.status: "failed", Notification.failed_at: now, Notification.lease_until: None,
+                 Notification.last_error: str(exc)[:2000]}
+            ).where(Notification.id == row["id"], Notification.status == "sending")
+        else:
+            retry_at = now + backoff(attempts)
+            await Notification.update(
+                {Notification.status: "pending", Notification.next_attempt_at: retry_at,
+                 Notification.lease_until: None, Notification.last_error: str(exc)[:2000]}
+            ).where(Notification.id == row["id"], Notification.status == "sending")
+            await enqueue_after_commit(
+                DELIVER_JOB, row["id"], job_id=delivery_job_id(row["id"], attempts), defer_until=retry_at
+            )
+    log.warning("notification_failed", notification=row["id"], channel=row["channel"], attempts=attempts,
+                permanent=permanent, error=str(exc))
+    outcome = "failed" if permanent else "retry"
+    return {"notification": row["id"], "outcome": outcome, "attempts": attempts}
+
+
+async def _message(row: dict) -> Message:
+    user = await User.select(User.email, User.phone, User.display_name, User.locale).where(
+        User.id == row["recipient"]
+    ).first()
+    english = (user or {}).get("locale") == "en"
+    return Message(
+        title=(row["title_en"] or row["title_zh"]) if english else row["title_zh"],
+        body=(row["body_en"] or row["body_zh"]) if english else row["body_zh"],
+        link=row["link"],
+        email=(user or {}).get("email", ""),
+        phone=(user or {}).get("phone", ""),
+        name=(user or {}).get("display_name", ""),
+    )
