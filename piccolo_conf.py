@@ -38,5 +38,6 @@ APP_REGISTRY = AppRegistry(
         "crm.timers.piccolo_app",
         "crm.notify.piccolo_app",
         "crm.calendar.piccolo_app",
+        "crm.major.piccolo_app",
     ]
 )

@@ -7,10 +7,10 @@ and shapes the answer. Objects outside the caller's scope answer 404.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, get, post, put
+from litestar import get, post, put
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent
 
@@ -263,10 +263,14 @@ async def write_policy(actor: Scope, data: Policy) -> Policy:
 
 
 @get("/api/v1/major/events", tags=["major"])
-async def board_stream(request: Request[Scope, Any, Any]) -> ServerSentEvent:
+async def board_stream(actor: Scope) -> ServerSentEvent:
     """Server-Sent Events: `major` with `{major_id}` whenever a major complaint the caller may see changes."""
-    actor = request.user
-    return ServerSentEvent(_events(actor))
+    return board_events_stream(actor)
+
+
+def board_events_stream(actor: Scope) -> ServerSentEvent:
+    """The board's live stream for this caller (also served to the web UI at /major/events)."""
+    return ServerSentEvent(_events(actor), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 async def _events(actor: Scope):

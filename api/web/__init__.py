@@ -3,6 +3,6 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import pages
+from api.web import major, pages
 
-ROUTES = [*pages.ROUTES]
+ROUTES = [*pages.ROUTES, *major.ROUTES]

@@ -14,6 +14,8 @@ from tenants.scope import Scope
 
 # Everyone who works inside a group: HQ, brand divisions, call center and every store role.
 TENANT_ROLES = frozenset(GROUP_ROLES | STORE_ROLES)
+# The HQ major-complaint board; store managers see their own store on it.
+MAJOR_BOARD_ROLES = frozenset(GROUP_ROLES | {Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD})
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "工作台", "Home"),
     NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
+    NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_ROLES),
 ]
 
 

@@ -17,10 +17,9 @@ from crm.major import board_events
 from crm.major.policy import Level, Policy, decode_policy
 from crm.major.rules import Condition
 from crm.major.tables import MajorAlert, MajorAlertRecipient, MajorComplaint
-from crm.notify.service import notify_users
+from crm.notify.service import notify_users, users_with_roles
 from crm.timers.service import cancel_timers, schedule_timer
-from tenants.roles import GROUP_ROLES, Role
-from tenants.tables import Store, UserRole
+from tenants.roles import Role
 
 RENOTIFY = "major.renotify"
 ALERT_SUBJECT = "major_alert"
@@ -122,16 +121,14 @@ async def settle_all(*, major_id: int) -> None:
 
 
 async def recipients(*, group_id: int, store_id: int, roles: list[Role]) -> list[int]:
-    """Active users holding `roles` for this store: its own staff for store roles, and group users
-    for group roles — a brand-division user only for their division's stores. Without a brand
-    division manager for the store, the management department (集团管理员) stands in."""
-    store = await Store.select(Store.brand_division).where(Store.id == store_id).first()
-    division = store["brand_division"] if store else None
-    roles = list(roles)
-    found = await _users_with_roles(group_id, store_id, division, roles)
-    if Role.BRAND_MANAGER in roles and not any(role == Role.BRAND_MANAGER for _, role in found):
-        found += await _users_with_roles(group_id, store_id, division, [Role.GROUP_ADMIN])
-    return sorted({user_id for user_id, _ in found})
+    """Active users holding `roles` for this store (as `notify_roles` addresses them). Without a
+    brand-division manager for the store, the management department (集团管理员) stands in."""
+    found = set(await users_with_roles(group_id=group_id, roles=roles, store_id=store_id))
+    if Role.BRAND_MANAGER in roles:
+        division = await users_with_roles(group_id=group_id, roles=[Role.BRAND_MANAGER], store_id=store_id)
+        if not division:
+            found |= set(await users_with_roles(group_id=group_id, roles=[Role.GROUP_ADMIN], store_id=store_id))
+    return sorted(found)
 
 
 async def notify_people(
@@ -189,7 +186,7 @@ def _notify_args(
         link=f"/major/{major['id']}", idempotency_key=key,
     )
     if channels:
-        args["channels"] = channels
+        args["extra_channels"] = channels
     return args
 
 
@@ -206,33 +203,6 @@ async def _reminder_titles(major: dict, level: int, round_no: int) -> tuple[str,
     label = await complaint_label(major["complaint"])
     return (f"【第{round_no}次提醒】重大投诉预警待确认:{label}",
             f"[Reminder {round_no}] Major-complaint alert awaiting acknowledgement: {label}")
-
-
-async def _users_with_roles(
-    group_id: int, store_id: int, division: int | None, roles: list[Role]
-) -> list[tuple[int, Role]]:
-    store_roles = [str(r) for r in roles if r not in GROUP_ROLES]
-    group_roles = [str(r) for r in roles if r in GROUP_ROLES]
-    found: list[tuple[int, Role]] = []
-    if store_roles:
-        rows = await UserRole.select(UserRole.user, UserRole.role).where(
-            UserRole.role.is_in(store_roles),
-            UserRole.user._.store == store_id,
-            UserRole.user._.active.eq(True),
-        )
-        found += [(r["user"], Role(r["role"])) for r in rows]
-    if group_roles:
-        rows = await UserRole.select(UserRole.user, UserRole.role, UserRole.user._.brand_division).where(
-            UserRole.role.is_in(group_roles),
-            UserRole.user._.group == group_id,
-            UserRole.user._.store.is_null(),
-            UserRole.user._.active.eq(True),
-        )
-        found += [
-            (r["user"], Role(r["role"])) for r in rows
-            if r["user.brand_division"] is None or r["user.brand_division"] == division
-        ]
-    return found
 
 
 def _policy(major: dict) -> Policy:

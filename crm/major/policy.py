@@ -19,12 +19,14 @@ import msgspec
 from crm import clock
 from crm.major.rules import Condition
 from crm.major.tables import MajorPolicyRow
+from crm.notify.tables import EXTERNAL_CHANNELS
 from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
 
 DAY = 86400
-CHANNELS = ("in_app", "email", "wecom", "dingtalk", "sms")
+# In-app is always on; a level may add external channels to each recipient's own choice.
+CHANNELS = EXTERNAL_CHANNELS
 # Nobody outside the group's own staff may be a recipient.
 RECIPIENT_ROLES = frozenset(Role) - {Role.PLATFORM_ADMIN}
 
@@ -37,7 +39,7 @@ class Level(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     delay_seconds: Seconds
     condition: Condition
     roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=12)]
-    channels: Annotated[list[str], msgspec.Meta(max_length=5)] = []  # empty: each recipient's own choice
+    channels: Annotated[list[str], msgspec.Meta(max_length=4)] = []  # added to each recipient's own choice
     label_zh: Annotated[str, msgspec.Meta(max_length=60)] = ""
     label_en: Annotated[str, msgspec.Meta(max_length=60)] = ""
 
@@ -49,7 +51,7 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     alert_roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=12)] = msgspec.field(
         default_factory=lambda: [Role.STORE_GM, Role.DEPARTMENT_HEAD, Role.BRAND_MANAGER, Role.LEGAL]
     )
-    alert_channels: Annotated[list[str], msgspec.Meta(max_length=5)] = []
+    alert_channels: Annotated[list[str], msgspec.Meta(max_length=4)] = []
     levels: Annotated[list[Level], msgspec.Meta(max_length=10)] = msgspec.field(
         default_factory=lambda: [
             Level(
