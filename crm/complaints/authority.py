@@ -1,0 +1,122 @@
+"""A group's complaint policy: deadlines, and the authority table (权限核决表) that maps compensation
+amounts to the role that must approve them (seed 004 #10 §2.9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crm import clock
+from crm.complaints.tables import AuthorityRule, ComplaintPolicy
+from tenants.errors import FieldProblem, InvalidInput
+from tenants.roles import Role
+from tenants.scope import Scope
+
+# Until a group sets its own: a customer-relations manager approves small amounts, the GM larger
+# ones, and above that the group's operations VP / CEO.
+DEFAULT_AUTHORITY: list[tuple[Decimal | None, Role]] = [
+    (Decimal("1000"), Role.STORE_CR_MANAGER),
+    (Decimal("10000"), Role.STORE_GM),
+    (None, Role.HQ_VIEWER),
+]
+APPROVER_ROLES = frozenset(
+    {Role.STORE_CR_MANAGER, Role.STORE_GM, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.GROUP_ADMIN}
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    accept_working_hours: int = 2
+    report_days: int = 1
+    feedback_hours: int = 24
+    revisit_days: int = 3
+
+
+@dataclass(frozen=True)
+class AuthorityTier:
+    max_amount: Decimal | None
+    approver_role: Role
+
+
+async def policy_for_group(group_id: int) -> Policy:
+    row = await ComplaintPolicy.select().where(ComplaintPolicy.group == group_id).first()
+    if row is None:
+        return Policy()
+    return Policy(
+        accept_working_hours=row["accept_working_hours"],
+        report_days=row["report_days"],
+        feedback_hours=row["feedback_hours"],
+        revisit_days=row["revisit_days"],
+    )
+
+
+async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
+    """Group admins set their group's deadlines."""
+    actor.require_role(Role.GROUP_ADMIN)
+    problems = [
+        FieldProblem(name, "必须在 1 到 720 之间", "Must be between 1 and 720")
+        for name, value in vars(policy).items()
+        if not 1 <= value <= 720
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    values = {**vars(policy), "updated_at": clock.now()}
+    existing = await ComplaintPolicy.select(ComplaintPolicy.id).where(ComplaintPolicy.group == actor.group_id).first()
+    if existing:
+        await ComplaintPolicy.update(
+            {getattr(ComplaintPolicy, k): v for k, v in values.items()}
+        ).where(ComplaintPolicy.id == existing["id"])
+    else:
+        await ComplaintPolicy.insert(ComplaintPolicy(group=actor.group_id, **values))
+    return policy
+
+
+async def authority_table(group_id: int) -> list[AuthorityTier]:
+    """The group's tiers, smallest limit first, the unlimited tier last."""
+    rows = await AuthorityRule.select().where(AuthorityRule.group == group_id)
+    if not rows:
+        return [AuthorityTier(limit, role) for limit, role in DEFAULT_AUTHORITY]
+    tiers = [AuthorityTier(r["max_amount"], Role(r["approver_role"])) for r in rows]
+    return sorted(tiers, key=lambda t: (t.max_amount is None, t.max_amount or 0))
+
+
+async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> list[AuthorityTier]:
+    """Replace the group's table. Limits must rise, and the last tier must have no limit."""
+    actor.require_role(Role.GROUP_ADMIN)
+    problems: list[FieldProblem] = []
+    if not tiers:
+        problems.append(FieldProblem("tiers", "至少需要一档", "At least one tier is needed"))
+    for i, tier in enumerate(tiers):
+        last = i == len(tiers) - 1
+        if tier.approver_role not in APPROVER_ROLES:
+            problems.append(FieldProblem(f"tiers[{i}].approver_role", "该角色不能审批补偿", "This role may not approve"))
+        if last and tier.max_amount is not None:
+            problems.append(FieldProblem(f"tiers[{i}].max_amount", "最后一档不得设上限", "The last tier has no limit"))
+        if not last and (tier.max_amount is None or tier.max_amount <= 0):
+            problems.append(FieldProblem(f"tiers[{i}].max_amount", "须为正数", "Must be positive"))
+        if i and not last and tier.max_amount is not None and tiers[i - 1].max_amount is not None:
+            if tier.max_amount <= tiers[i - 1].max_amount:
+                problems.append(FieldProblem(f"tiers[{i}].max_amount", "金额须逐档递增", "Limits must rise"))
+    if problems:
+        raise InvalidInput(problems)
+    async with AuthorityRule._meta.db.transaction():
+        await AuthorityRule.delete().where(AuthorityRule.group == actor.group_id)
+        await AuthorityRule.insert(
+            *[AuthorityRule(group=actor.group_id, max_amount=t.max_amount, approver_role=str(t.approver_role)) for t in tiers]
+        )
+    return tiers
+
+
+def approver_for(tiers: list[AuthorityTier], amount: Decimal) -> Role:
+    """The role that must approve this amount: the first tier whose limit covers it."""
+    for tier in tiers:
+        if tier.max_amount is None or amount <= tier.max_amount:
+            return tier.approver_role
+    return tiers[-1].approver_role
+
+
+def may_approve(tiers: list[AuthorityTier], roles: frozenset[Role], required: Role) -> bool:
+    """The required role, or any role of a higher tier, may approve."""
+    needed = next((i for i, tier in enumerate(tiers) if tier.approver_role == required), len(tiers))
+    held = [i for i, tier in enumerate(tiers) if tier.approver_role in roles]
+    return bool(held) and max(held) >= needed

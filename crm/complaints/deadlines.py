@@ -1,0 +1,86 @@
+"""A complaint's deadlines, each a timer (DOMAIN.md "Complaints", steps 1, 7, 8):
+
+| kind     | runs while                      | due                                              | responsible           |
+|----------|---------------------------------|--------------------------------------------------|-----------------------|
+| accept   | received (routed, not accepted) | N working hours after routing (group policy, 2)  | store CR manager      |
+| report   | countermeasure (being handled)  | 1 day after handling started: result + measures  | the handler           |
+| feedback | resolved, taken by the group    | 24 h after resolution: result to group service   | store CR manager      |
+| revisit  | fed back (group) / resolved     | 3 days after feedback / resolution               | group CS / store      |
+
+The due time follows from the complaint's state and timestamps alone, so `sync` can always
+recompute it: a state change that moves or ends a deadline cancels the old timer and creates the
+new one. The complaint keeps a copy (`due_kind`, `due_at`) for sorting and countdowns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from crm.calendar.service import calendar_for_store
+from crm.complaints.authority import Policy, policy_for_group
+from crm.complaints.tables import Complaint
+from crm.complaints.workflow import State
+from crm.timers.service import cancel_timers, schedule_timer
+from tenants.roles import Role
+
+SUBJECT = "complaint"
+KINDS = ("accept", "report", "feedback", "revisit")
+KIND_TITLES: dict[str, tuple[str, str]] = {
+    "accept": ("门店受理", "Store acceptance"),
+    "report": ("处理结果报告", "Result report"),
+    "feedback": ("反馈集团", "Feedback to group"),
+    "revisit": ("回访", "Revisit"),
+}
+
+
+def timer_kind(kind: str) -> str:
+    return f"complaint.{kind}_due"
+
+
+def responsible_roles(kind: str, *, via_group: bool) -> list[Role]:
+    """Who is told when the deadline passes (the handler, if any, is told as well)."""
+    if kind == "report":
+        return [Role.DEPARTMENT_HEAD, Role.STORE_CR_MANAGER]
+    if kind == "revisit":
+        return [Role.GROUP_CUSTOMER_SERVICE] if via_group else [Role.CALLBACK_AGENT, Role.STORE_CR_MANAGER]
+    return [Role.STORE_CR_MANAGER]
+
+
+async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, datetime] | None:
+    """The deadline running in the complaint's current state, or None."""
+    policy = policy or await policy_for_group(complaint.group)
+    state = State(complaint.state)
+    if state == State.RECEIVED:
+        calendar = await calendar_for_store(complaint.store)
+        return "accept", calendar.add_working_hours(complaint.routed_at, policy.accept_working_hours)
+    if state == State.COUNTERMEASURE and complaint.handled_at is not None:
+        return "report", complaint.handled_at + timedelta(days=policy.report_days)
+    if state == State.RESOLVED and complaint.resolved_at is not None:
+        if complaint.via_group:
+            return "feedback", complaint.resolved_at + timedelta(hours=policy.feedback_hours)
+        return "revisit", complaint.resolved_at + timedelta(days=policy.revisit_days)
+    if state == State.FED_BACK and complaint.fed_back_at is not None:
+        return "revisit", complaint.fed_back_at + timedelta(days=policy.revisit_days)
+    return None
+
+
+async def sync(complaint: Complaint, *, moved_store: bool = False) -> None:
+    """Make the complaint's pending timer match its state: keep, move, create or cancel it."""
+    wanted = await due(complaint)
+    current = (complaint.due_kind, complaint.due_at) if complaint.due_kind else None
+    if wanted == current and not moved_store:
+        return
+    await cancel_timers(subject_type=SUBJECT, subject_id=complaint.id)
+    kind, due_at = wanted if wanted else ("", None)
+    if wanted:
+        await schedule_timer(
+            kind=timer_kind(kind),
+            due_at=due_at,
+            group_id=complaint.group,
+            store_id=complaint.store,
+            subject_type=SUBJECT,
+            subject_id=complaint.id,
+            payload={"cycle": complaint.reopen_count},
+        )
+    await Complaint.update({Complaint.due_kind: kind, Complaint.due_at: due_at}).where(Complaint.id == complaint.id)
+    complaint.due_kind, complaint.due_at = kind, due_at

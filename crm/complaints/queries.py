@@ -1,0 +1,499 @@
+"""Reading complaints: the lists (store inbox, group list, revisit queue), one complaint with its
+timeline, staff accountability per month, and missed deadlines per store. Everything through the
+caller's scope; what the service returns are msgspec Structs the API and the web UI share."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from piccolo.query.functions.aggregate import Count
+
+from crm import clock
+from crm.complaints import workflow
+from crm.complaints.deadlines import KIND_TITLES
+from crm.complaints.tables import (
+    Complaint,
+    ComplaintAppeal,
+    ComplaintCompensation,
+    ComplaintDeadlineMiss,
+    ComplaintEvent,
+)
+from crm.complaints.workflow import FINAL_STATES, State
+from tenants.errors import InvalidInput
+from tenants.roles import Role
+from tenants.scope import Scope
+from tenants.tables import DealerGroup, Store, User, UserRole
+
+MAX_PAGE = 200
+
+
+class ComplaintSummary(msgspec.Struct, kw_only=True):
+    id: int
+    store_id: int
+    store_name: str
+    state: str
+    state_zh: str
+    channel: str
+    via_group: bool
+    complainant_name: str
+    complainant_phone: str
+    plate: str
+    vehicle_model: str
+    content: str
+    received_at: datetime
+    due_kind: str
+    due_kind_zh: str
+    due_at: datetime | None
+    overdue: bool
+    reopen_count: int
+    handler_name: str
+
+
+class TimelineEntry(msgspec.Struct, kw_only=True):
+    id: int
+    at: datetime
+    actor_user_id: int | None
+    actor_name: str
+    action: str
+    action_zh: str
+    from_state: str
+    to_state: str
+    note: str
+    data: dict[str, Any]
+
+
+class AppealRecord(msgspec.Struct, kw_only=True):
+    id: int
+    filed_by: int
+    filed_by_name: str
+    filed_at: datetime
+    reason: str
+    status: str
+    head_opinion: str
+    forwarded_at: datetime | None
+    ruled_by: int | None
+    ruled_by_name: str
+    ruled_at: datetime | None
+    ruling_note: str
+
+
+class CompensationRecord(msgspec.Struct, kw_only=True):
+    id: int
+    amount: Decimal
+    kind: str
+    description: str
+    requested_by: int
+    requested_by_name: str
+    requested_at: datetime
+    required_role: str
+    required_role_zh: str
+    status: str
+    decided_by: int | None
+    decided_by_name: str
+    decided_at: datetime | None
+    decision_note: str
+
+
+class StaffMember(msgspec.Struct, kw_only=True):
+    id: int
+    display_name: str
+    roles: list[str]
+
+
+class ComplaintDetail(msgspec.Struct, kw_only=True):
+    summary: ComplaintSummary
+    customer_id: int
+    customer_identity_id: int | None
+    vehicle_id: int | None
+    vin: str
+    expected_solution: str
+    external_ref: str
+    source_callback_id: int | None
+    intake_by_name: str
+    accused_user_id: int | None
+    accused_name: str
+    handler_user_id: int | None
+    handler_department: str
+    cause_category: str
+    cause_department: str
+    liability: str
+    cause_note: str
+    countermeasure: str
+    resolution: str
+    improvement_measures: str
+    feedback_note: str
+    revisit_satisfied: bool | None
+    revisit_note: str
+    routed_at: datetime
+    accepted_at: datetime | None
+    judged_at: datetime | None
+    handled_at: datetime | None
+    resolved_at: datetime | None
+    fed_back_at: datetime | None
+    revisited_at: datetime | None
+    closed_at: datetime | None
+    voided_at: datetime | None
+    actions: list[str]
+    timeline: list[TimelineEntry]
+    appeals: list[AppealRecord]
+    compensations: list[CompensationRecord]
+    deadline_misses: list[dict[str, Any]]
+
+
+class AccountabilityRow(msgspec.Struct, kw_only=True):
+    """One staff member's month (DOMAIN.md "Accountability"): the product counts, payroll decides."""
+
+    user_id: int
+    display_name: str
+    store_id: int | None
+    store_name: str
+    liable_complaints: int
+    missed_deadlines: int
+    violations: int
+    escalation_zh: str
+
+
+class StoreDeadlineStats(msgspec.Struct, kw_only=True):
+    store_id: int
+    store_name: str
+    open_complaints: int
+    overdue_now: int
+    missed: dict[str, int]
+    missed_total: int
+
+
+# ---------------------------------------------------------------- lists
+
+
+async def list_complaints(
+    *,
+    actor: Scope,
+    state: str | None = None,
+    store_id: int | None = None,
+    channel: str | None = None,
+    open_only: bool = False,
+    overdue_only: bool = False,
+    q: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[ComplaintSummary]:
+    """The store inbox (store staff) or the group's list (group roles): overdue first, then by deadline."""
+    query = _summary_query(actor)
+    if state:
+        if state not in State._value2member_map_:
+            raise InvalidInput.one("state", "状态无效", "Unknown state")
+        query = query.where(Complaint.state == state)
+    if store_id is not None:
+        query = query.where(Complaint.store == actor.require_store(store_id))
+    if channel:
+        query = query.where(Complaint.channel == channel)
+    if open_only:
+        query = query.where(Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+    if overdue_only:
+        query = query.where(Complaint.due_at < clock.now())
+    if q.strip():
+        term = f"%{_like_escape(q.strip())}%"
+        query = query.where(
+            Complaint.complainant_name.ilike(term)
+            | Complaint.complainant_phone.ilike(term)
+            | Complaint.plate.ilike(term)
+            | Complaint.vin.ilike(term)
+        )
+    return await _summaries(query, limit, offset)
+
+
+async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> list[ComplaintSummary]:
+    """Resolved complaints waiting for their revisit, soonest deadline first.
+
+    Group customer service revisits what the group took (fed back by the store); store callback
+    agents revisit what their store took.
+    """
+    query = _summary_query(actor)
+    if actor.has_role(*workflow.GROUP_REVISIT_ROLES):
+        query = query.where(Complaint.via_group.eq(True), Complaint.state == State.FED_BACK)
+    elif actor.has_role(*workflow.STORE_REVISIT_ROLES):
+        query = query.where(Complaint.via_group.eq(False), Complaint.state == State.RESOLVED)
+    else:
+        return []
+    return await _summaries(query, limit, offset)
+
+
+async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetail:
+    complaint = await actor.get(Complaint, complaint_id)
+    summary = (await _summaries(_summary_query(actor).where(Complaint.id == complaint_id), 1, 0))[0]
+    appeals = await ComplaintAppeal.select().where(ComplaintAppeal.complaint == complaint.id).order_by(
+        ComplaintAppeal.id
+    )
+    compensations = await ComplaintCompensation.select().where(
+        ComplaintCompensation.complaint == complaint.id
+    ).order_by(ComplaintCompensation.id)
+    names = await _user_names(
+        {complaint.intake_by, complaint.accused_user}
+        | {a["filed_by"] for a in appeals}
+        | {a["ruled_by"] for a in appeals}
+        | {c["requested_by"] for c in compensations}
+        | {c["decided_by"] for c in compensations}
+    )
+    misses = await ComplaintDeadlineMiss.select(
+        ComplaintDeadlineMiss.kind, ComplaintDeadlineMiss.due_at, ComplaintDeadlineMiss.missed_at
+    ).where(ComplaintDeadlineMiss.complaint == complaint.id).order_by(ComplaintDeadlineMiss.id)
+    return ComplaintDetail(
+        summary=summary,
+        customer_id=complaint.customer,
+        customer_identity_id=complaint.customer_identity,
+        vehicle_id=complaint.vehicle,
+        vin=complaint.vin,
+        expected_solution=complaint.expected_solution,
+        external_ref=complaint.external_ref,
+        source_callback_id=complaint.source_callback_id,
+        intake_by_name=names.get(complaint.intake_by, ""),
+        accused_user_id=complaint.accused_user,
+        accused_name=names.get(complaint.accused_user, ""),
+        handler_user_id=complaint.handler_user,
+        handler_department=complaint.handler_department,
+        cause_category=complaint.cause_category,
+        cause_department=complaint.cause_department,
+        liability=complaint.liability,
+        cause_note=complaint.cause_note,
+        countermeasure=complaint.countermeasure,
+        resolution=complaint.resolution,
+        improvement_measures=complaint.improvement_measures,
+        feedback_note=complaint.feedback_note,
+        revisit_satisfied=complaint.revisit_satisfied,
+        revisit_note=complaint.revisit_note,
+        routed_at=complaint.routed_at,
+        accepted_at=complaint.accepted_at,
+        judged_at=complaint.judged_at,
+        handled_at=complaint.handled_at,
+        resolved_at=complaint.resolved_at,
+        fed_back_at=complaint.fed_back_at,
+        revisited_at=complaint.revisited_at,
+        closed_at=complaint.closed_at,
+        voided_at=complaint.voided_at,
+        actions=workflow.available_actions(actor, complaint),
+        timeline=await timeline(actor=actor, complaint_id=complaint.id),
+        appeals=[
+            AppealRecord(
+                id=a["id"], filed_by=a["filed_by"], filed_by_name=names.get(a["filed_by"], ""),
+                filed_at=a["filed_at"], reason=a["reason"], status=a["status"], head_opinion=a["head_opinion"],
+                forwarded_at=a["forwarded_at"], ruled_by=a["ruled_by"], ruled_by_name=names.get(a["ruled_by"], ""),
+                ruled_at=a["ruled_at"], ruling_note=a["ruling_note"],
+            )
+            for a in appeals
+        ],
+        compensations=[
+            CompensationRecord(
+                id=c["id"], amount=c["amount"], kind=c["kind"], description=c["description"],
+                requested_by=c["requested_by"], requested_by_name=names.get(c["requested_by"], ""),
+                requested_at=c["requested_at"], required_role=c["required_role"],
+                required_role_zh=Role(c["required_role"]).title_zh, status=c["status"],
+                decided_by=c["decided_by"], decided_by_name=names.get(c["decided_by"], ""),
+                decided_at=c["decided_at"], decision_note=c["decision_note"],
+            )
+            for c in compensations
+        ],
+        deadline_misses=[
+            {**m, "kind_zh": KIND_TITLES[m["kind"]][0]} for m in misses
+        ],
+    )
+
+
+async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
+    """The complaint's steps in order (append-only)."""
+    await actor.get(Complaint, complaint_id)
+    rows = await actor.filter(ComplaintEvent.select(), ComplaintEvent).where(
+        ComplaintEvent.complaint == complaint_id
+    ).order_by(ComplaintEvent.id)
+    return [
+        TimelineEntry(
+            id=r["id"], at=r["at"], actor_user_id=r["actor_user"], actor_name=r["actor_name"],
+            action=r["action"], action_zh=_action_zh(r["action"]), from_state=r["from_state"],
+            to_state=r["to_state"], note=r["note"], data=r["data"] if isinstance(r["data"], dict) else msgspec.json.decode(r["data"] or "{}"),
+        )
+        for r in rows
+    ]
+
+
+async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
+    """Who at a store can be named handler or accused."""
+    actor.require_store(store_id)
+    users = await User.select(User.id, User.display_name).where(
+        User.store == store_id, User.group == actor.group_id, User.active.eq(True)
+    ).order_by(User.display_name)
+    roles: dict[int, list[str]] = {}
+    if users:
+        for r in await UserRole.select(UserRole.user, UserRole.role).where(
+            UserRole.user.is_in([u["id"] for u in users])
+        ):
+            roles.setdefault(r["user"], []).append(r["role"])
+    return [StaffMember(id=u["id"], display_name=u["display_name"], roles=sorted(roles.get(u["id"], []))) for u in users]
+
+
+# ---------------------------------------------------------------- accountability and missed deadlines
+
+
+async def staff_accountability(*, actor: Scope, month: str, store_id: int | None = None) -> list[AccountabilityRow]:
+    """Per staff member for one month (YYYY-MM, group time): complaints judged 有责 (voided ones
+    excepted) and deadlines missed as handler."""
+    actor.require_role(
+        Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.GROUP_CUSTOMER_SERVICE,
+        Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD,
+    )
+    start, end = await _month_bounds(actor, month)
+    liable_q = actor.filter(
+        Complaint.select(Complaint.accused_user, Count(Complaint.id, alias="n")), Complaint
+    ).where(
+        Complaint.liability == "liable",
+        Complaint.accused_user.is_not_null(),
+        Complaint.state != State.VOIDED,
+        Complaint.judged_at >= start,
+        Complaint.judged_at < end,
+    ).group_by(Complaint.accused_user)
+    missed_q = actor.filter(
+        ComplaintDeadlineMiss.select(ComplaintDeadlineMiss.handler_user, Count(ComplaintDeadlineMiss.id, alias="n")),
+        ComplaintDeadlineMiss,
+    ).where(
+        ComplaintDeadlineMiss.handler_user.is_not_null(),
+        ComplaintDeadlineMiss.missed_at >= start,
+        ComplaintDeadlineMiss.missed_at < end,
+    ).group_by(ComplaintDeadlineMiss.handler_user)
+    if store_id is not None:
+        actor.require_store(store_id)
+        liable_q = liable_q.where(Complaint.store == store_id)
+        missed_q = missed_q.where(ComplaintDeadlineMiss.store == store_id)
+    liable = {r["accused_user"]: r["n"] for r in await liable_q}
+    missed = {r["handler_user"]: r["n"] for r in await missed_q}
+    user_ids = set(liable) | set(missed)
+    if not user_ids:
+        return []
+    users = await User.select(User.id, User.display_name, User.store, User.store.name.as_alias("store_name")).where(
+        User.id.is_in(sorted(user_ids))
+    )
+    rows = []
+    for u in users:
+        violations = liable.get(u["id"], 0) + missed.get(u["id"], 0)
+        rows.append(
+            AccountabilityRow(
+                user_id=u["id"], display_name=u["display_name"], store_id=u["store"],
+                store_name=u["store_name"] or "", liable_complaints=liable.get(u["id"], 0),
+                missed_deadlines=missed.get(u["id"], 0), violations=violations,
+                escalation_zh=_escalation_zh(violations),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.violations, r.store_name, r.display_name))
+
+
+async def deadline_stats(*, actor: Scope, since: datetime, until: datetime) -> list[StoreDeadlineStats]:
+    """Per store: open complaints, overdue now, and deadlines missed in the period — for the dashboards."""
+    now = clock.now()
+    open_q = actor.filter(
+        Complaint.select(Complaint.store, Count(Complaint.id, alias="n")), Complaint
+    ).where(Complaint.state.not_in([str(s) for s in FINAL_STATES])).group_by(Complaint.store)
+    overdue_q = actor.filter(
+        Complaint.select(Complaint.store, Count(Complaint.id, alias="n")), Complaint
+    ).where(Complaint.due_at < now).group_by(Complaint.store)
+    missed_q = actor.filter(
+        ComplaintDeadlineMiss.select(
+            ComplaintDeadlineMiss.store, ComplaintDeadlineMiss.kind, Count(ComplaintDeadlineMiss.id, alias="n")
+        ),
+        ComplaintDeadlineMiss,
+    ).where(ComplaintDeadlineMiss.missed_at >= since, ComplaintDeadlineMiss.missed_at < until).group_by(
+        ComplaintDeadlineMiss.store, ComplaintDeadlineMiss.kind
+    )
+    open_n = {r["store"]: r["n"] for r in await open_q}
+    overdue_n = {r["store"]: r["n"] for r in await overdue_q}
+    missed: dict[int, dict[str, int]] = {}
+    for r in await missed_q:
+        missed.setdefault(r["store"], {})[r["kind"]] = r["n"]
+    stores = await Store.select(Store.id, Store.name).where(
+        Store.id.is_in(sorted(actor.store_ids) or [-1])
+    ).order_by(Store.id)
+    return [
+        StoreDeadlineStats(
+            store_id=s["id"], store_name=s["name"], open_complaints=open_n.get(s["id"], 0),
+            overdue_now=overdue_n.get(s["id"], 0), missed=missed.get(s["id"], {}),
+            missed_total=sum(missed.get(s["id"], {}).values()),
+        )
+        for s in stores
+    ]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _summary_query(actor: Scope):
+    return actor.filter(
+        Complaint.select(
+            Complaint.id, Complaint.store, Complaint.store.name.as_alias("store_name"), Complaint.state,
+            Complaint.channel, Complaint.via_group, Complaint.complainant_name, Complaint.complainant_phone,
+            Complaint.plate, Complaint.vehicle_model, Complaint.content, Complaint.received_at,
+            Complaint.due_kind, Complaint.due_at, Complaint.reopen_count,
+            Complaint.handler_user.display_name.as_alias("handler_name"),
+        ),
+        Complaint,
+    )
+
+
+async def _summaries(query, limit: int, offset: int) -> list[ComplaintSummary]:
+    from piccolo.query import OrderByRaw
+
+    limit = max(1, min(limit, MAX_PAGE))
+    # Overdue first falls out of sorting by deadline; complaints without one come last, newest first.
+    rows = await query.order_by(OrderByRaw("due_at IS NULL")).order_by(Complaint.due_at).order_by(
+        Complaint.received_at, ascending=False
+    ).order_by(Complaint.id, ascending=False).limit(limit).offset(max(0, offset))
+    now = clock.now()
+    return [
+        ComplaintSummary(
+            id=r["id"], store_id=r["store"], store_name=r["store_name"], state=r["state"],
+            state_zh=State(r["state"]).title_zh, channel=r["channel"], via_group=r["via_group"],
+            complainant_name=r["complainant_name"], complainant_phone=r["complainant_phone"], plate=r["plate"],
+            vehicle_model=r["vehicle_model"], content=r["content"], received_at=r["received_at"],
+            due_kind=r["due_kind"], due_kind_zh=KIND_TITLES[r["due_kind"]][0] if r["due_kind"] else "",
+            due_at=r["due_at"], overdue=r["due_at"] is not None and r["due_at"] < now,
+            reopen_count=r["reopen_count"], handler_name=r["handler_name"] or "",
+        )
+        for r in rows
+    ]
+
+
+async def _user_names(ids: set[int | None]) -> dict[int, str]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(User.id.is_in(wanted))}
+
+
+async def _month_bounds(actor: Scope, month: str) -> tuple[datetime, datetime]:
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise InvalidInput.one("month", "月份格式应为 YYYY-MM", "Month must be YYYY-MM") from None
+    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
+    tz = ZoneInfo(group["timezone"] if group else "Asia/Shanghai")
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (
+        datetime(first.year, first.month, 1, tzinfo=tz),
+        datetime(following.year, following.month, 1, tzinfo=tz),
+    )
+
+
+def _escalation_zh(violations: int) -> str:
+    """Repeated violations escalate (seed 001 §5.2): first, second, third → dismissal."""
+    if violations <= 0:
+        return ""
+    return {1: "第一次", 2: "第二次"}.get(violations, "第三次及以上(辞退)")
+
+
+def _action_zh(action: str) -> str:
+    if action in workflow.ACTIONS:
+        return workflow.ACTIONS[action].label_zh
+    return {"create": "登记投诉", "deadline_missed": "超时"}.get(action, action)
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,625 @@
+"""Complaints (投诉): intake, routing to a store, the store's handling, the group's revisit.
+
+Every change goes through `crm.complaints.workflow` (may this action start now, may this caller do
+it), is written with a conditional update on the state it started from (two people clicking at once:
+one wins, the other gets 409), appends a timeline row, recomputes the complaint's deadline timer and
+tells the `events` listeners — all in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from crm import clock
+from crm.complaints import alerts, deadlines, events, workflow
+from crm.complaints.authority import approver_for, authority_table, may_approve
+from crm.complaints.tables import (
+    Complaint,
+    ComplaintAppeal,
+    ComplaintCompensation,
+    ComplaintEvent,
+)
+from crm.complaints.workflow import State
+from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
+from crm.db import transaction
+from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.roles import Role
+from tenants.scope import Scope
+from tenants.tables import Store, User
+
+CHANNELS: dict[str, tuple[str, str]] = {
+    "hotline_400": ("400热线", "400 hotline"),
+    "walk_in": ("到店投诉", "Walk-in"),
+    "callback": ("回访发现", "Callback"),
+    "manufacturer": ("厂家客服中心", "Manufacturer customer center"),
+    "online": ("网络", "Online"),
+    "email": ("电子邮件", "E-mail"),
+    "media": ("媒体", "Media"),
+    "store_phone": ("门店来电", "Store phone"),
+}
+CAUSES: dict[str, tuple[str, str]] = {
+    "service": ("服务问题", "Service"),
+    "customer": ("用户问题", "Customer"),
+    "product": ("产品问题", "Product"),
+}
+DEPARTMENTS: dict[str, tuple[str, str]] = {
+    "sales": ("销售部", "Sales"),
+    "service": ("售后服务部", "After-sales service"),
+    "parts": ("配件部", "Parts"),
+    "accessories": ("精品部", "Accessories"),
+    "other": ("其他部门", "Other"),
+}
+LIABILITY: dict[str, tuple[str, str]] = {"liable": ("有责", "Liable"), "not_liable": ("无责", "Not liable")}
+COMPENSATION_KINDS: dict[str, tuple[str, str]] = {
+    "cash": ("现金", "Cash"),
+    "voucher": ("代金券", "Voucher"),
+    "parts": ("配件", "Parts"),
+    "service": ("免费服务", "Free service"),
+    "other": ("其他", "Other"),
+}
+
+
+@dataclass(frozen=True)
+class RoutingSuggestion:
+    store_id: int
+    store_name: str
+    reason: str  # last_service_visit | last_sale | home_store
+    reason_zh: str
+    last_contact_at: datetime | None
+
+
+# ---------------------------------------------------------------- intake and routing
+
+
+async def create_complaint(
+    *,
+    actor: Scope,
+    store_id: int | None = None,
+    customer_id: int,
+    vehicle_id: int | None = None,
+    channel: str,
+    content: str,
+    expected_solution: str = "",
+    source_callback_id: int | None = None,
+    complainant_name: str = "",
+    complainant_phone: str = "",
+    accused_user_id: int | None = None,
+    external_ref: str = "",
+) -> int:
+    """Record a complaint (投诉登记) and route it to a store; returns its id.
+
+    Without `store_id` the complaint goes to the suggested store (`suggest_store`). Group intake
+    (call center, group customer service, a group integration account) makes the store feed the
+    result back to the group. A repeated `external_ref` on the same channel (an integration
+    retrying) returns the complaint already recorded.
+    """
+    actor.require_role(*workflow.INTAKE_ROLES)
+    problems: list[FieldProblem] = []
+    if channel not in CHANNELS:
+        problems.append(FieldProblem("channel", "投诉渠道无效", "Unknown channel"))
+    if not content.strip():
+        problems.append(FieldProblem("content", "请填写投诉内容", "Content is required"))
+    if problems:
+        raise InvalidInput(problems)
+    customer = await _referenced(actor, Customer, customer_id, "customer_id", "客户不存在", "Unknown customer")
+    vehicle = None
+    if vehicle_id is not None:
+        vehicle = await _referenced(actor, Vehicle, vehicle_id, "vehicle_id", "车辆不存在", "Unknown vehicle")
+        if not await _same_customer(customer, vehicle):
+            raise InvalidInput.one("vehicle_id", "车辆不属于该客户", "The vehicle is not this customer's")
+    suggestion = await suggest_store(actor=actor, customer_id=customer_id, vehicle_id=vehicle_id)
+    target = suggestion.store_id if store_id is None else store_id
+    if not actor.can_see_store(target):
+        raise InvalidInput.one("store_id", "门店不存在", "Unknown store")
+    if accused_user_id is not None:
+        await _store_user(accused_user_id, target, "accused_user_id")
+
+    async with transaction():
+        if external_ref:
+            existing = await Complaint.select(Complaint.id).where(
+                Complaint.group == actor.group_id,
+                Complaint.channel == channel,
+                Complaint.external_ref == external_ref,
+            ).first()
+            if existing:
+                return existing["id"]
+        now = clock.now()
+        complaint = Complaint(
+            group=actor.group_id,
+            store=target,
+            channel=channel,
+            via_group=actor.is_group_level,
+            intake_by=actor.user_id,
+            external_ref=external_ref,
+            source_callback_id=source_callback_id,
+            customer=customer.id,
+            customer_identity=customer.group_identity,
+            vehicle=vehicle.id if vehicle else None,
+            complainant_name=complainant_name.strip() or customer.name,
+            complainant_phone=complainant_phone.strip() or customer.mobile,
+            plate=vehicle.plate if vehicle else "",
+            vin=vehicle.vin if vehicle else "",
+            vehicle_model=vehicle.model if vehicle else "",
+            content=content.strip(),
+            expected_solution=expected_solution.strip(),
+            accused_user=accused_user_id,
+            state=State.RECEIVED,
+            received_at=now,
+            routed_at=now,
+            updated_at=now,
+        )
+        await complaint.save()
+        await _append(
+            actor, complaint, "create", "", State.RECEIVED,
+            data={
+                "store_id": target,
+                "suggested_store_id": suggestion.store_id,
+                "routing": "suggested" if target == suggestion.store_id else "override",
+                "routing_reason": suggestion.reason,
+                "channel": channel,
+            },
+        )
+        await deadlines.sync(complaint)
+        await alerts.routed(complaint)
+        await events.complaint_created.send(
+            group_id=complaint.group,
+            store_id=complaint.store,
+            complaint_id=complaint.id,
+            channel=channel,
+            customer_id=customer.id,
+            customer_identity_id=customer.group_identity,
+            vehicle_id=complaint.vehicle,
+        )
+        # A store manager registering a walk-in has accepted it by doing so.
+        if not actor.is_group_level and workflow.may(actor, complaint, "accept"):
+            await _move(actor, complaint, "accept", State.ACCEPTED, accepted_at=now)
+    return complaint.id
+
+
+async def suggest_store(*, actor: Scope, customer_id: int, vehicle_id: int | None = None) -> RoutingSuggestion:
+    """The store the customer last dealt with for this vehicle (sale or service visit), else their home store."""
+    customer = await actor.get(Customer, customer_id)
+    best: tuple[datetime, int, str] | None = None
+    if vehicle_id is not None:
+        vehicle = await actor.get(Vehicle, vehicle_id)
+        # The same car (VIN) may be known to several of the group's stores.
+        same_car = actor.filter(Vehicle.select(Vehicle.id), Vehicle).where(Vehicle.vin == vehicle.vin)
+        car_ids = [r["id"] for r in await same_car] or [vehicle.id]
+        visit = await actor.filter(
+            ServiceVisit.select(ServiceVisit.store, ServiceVisit.left_at), ServiceVisit
+        ).where(ServiceVisit.vehicle.is_in(car_ids)).order_by(ServiceVisit.left_at, ascending=False).first()
+        sale = await actor.filter(Sale.select(Sale.store, Sale.delivered_at), Sale).where(
+            Sale.vehicle.is_in(car_ids)
+        ).order_by(Sale.delivered_at, ascending=False).first()
+        candidates = []
+        if visit:
+            candidates.append((visit["left_at"], visit["store"], "last_service_visit"))
+        if sale:
+            candidates.append((sale["delivered_at"], sale["store"], "last_sale"))
+        if candidates:
+            best = max(candidates, key=lambda c: c[0])
+    if best is None:
+        store_id, reason, at = customer.store, "home_store", None
+    else:
+        at, store_id, reason = best
+    store = await Store.select(Store.name).where(Store.id == store_id).first()
+    reasons_zh = {"last_service_visit": "最近维修保养门店", "last_sale": "购车门店", "home_store": "客户档案所属门店"}
+    return RoutingSuggestion(store_id, store["name"], reason, reasons_zh[reason], at)
+
+
+async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, note: str = "") -> None:
+    """改派: send the complaint to another store; it waits there for acceptance again."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "reroute")
+        if not actor.can_see_store(store_id):
+            raise InvalidInput.one("store_id", "门店不存在", "Unknown store")
+        if store_id == complaint.store:
+            raise InvalidInput.one("store_id", "已在该门店", "Already at this store")
+        old_store = complaint.store
+        now = clock.now()
+        await _move(
+            actor, complaint, "reroute", State.RECEIVED, note=note,
+            data={"from_store_id": old_store, "to_store_id": store_id},
+            store=store_id, routed_at=now, accepted_at=None, accused_user=None, handler_user=None,
+        )
+        # Children follow the complaint so the new store's scope sees its whole history.
+        for child in (ComplaintEvent, ComplaintAppeal, ComplaintCompensation):
+            await child.update({child.store: store_id}).where(child.complaint == complaint.id)
+        await alerts.routed(complaint)
+
+
+# ---------------------------------------------------------------- the store's handling
+
+
+async def accept_complaint(*, actor: Scope, complaint_id: int, note: str = "") -> None:
+    """门店受理: the store's customer-relations manager registers the complaint."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "accept")
+        await _move(actor, complaint, "accept", State.ACCEPTED, note=note, accepted_at=clock.now())
+
+
+async def assign_handler(
+    *, actor: Scope, complaint_id: int, handler_user_id: int, department: str, note: str = ""
+) -> None:
+    """Issue the complaint form (《用户抱怨/投诉处理表》) to a handler of a department."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "assign")
+        if department not in DEPARTMENTS:
+            raise InvalidInput.one("department", "部门无效", "Unknown department")
+        handler = await _store_user(handler_user_id, complaint.store, "handler_user_id")
+        if handler_user_id == complaint.accused_user:
+            raise InvalidInput.one(
+                "handler_user_id", "被投诉员工不得处理本投诉", "The staff member complained about may not handle it"
+            )
+        await _move(
+            actor, complaint, "assign", State.ASSIGNED, note=note,
+            data={"handler_user_id": handler_user_id, "handler_name": handler["display_name"], "department": department},
+            handler_user=handler_user_id, handler_department=department, assigned_at=clock.now(),
+        )
+        await alerts.assigned(complaint)
+
+
+async def record_cause(
+    *,
+    actor: Scope,
+    complaint_id: int,
+    cause_category: str,
+    department: str,
+    liability: str,
+    accused_user_id: int | None = None,
+    note: str = "",
+) -> None:
+    """原因分析: service / customer / product problem, the department, 有责 or 无责 and the staff responsible."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "analyse")
+        problems = []
+        if cause_category not in CAUSES:
+            problems.append(FieldProblem("cause_category", "原因类别无效", "Unknown cause"))
+        if department not in DEPARTMENTS:
+            problems.append(FieldProblem("department", "部门无效", "Unknown department"))
+        if liability not in LIABILITY:
+            problems.append(FieldProblem("liability", "请选择有责或无责", "Choose liable or not liable"))
+        if problems:
+            raise InvalidInput(problems)
+        accused = complaint.accused_user if accused_user_id is None else accused_user_id
+        if accused_user_id is not None:
+            await _store_user(accused_user_id, complaint.store, "accused_user_id")
+            if accused_user_id == complaint.handler_user:
+                raise InvalidInput.one(
+                    "accused_user_id",
+                    "处理人不能是被投诉员工,请先改派处理人",
+                    "The handler cannot be the staff member complained about; assign another handler first",
+                )
+        await _move(
+            actor, complaint, "analyse", State.ANALYSED, note=note,
+            data={"cause_category": cause_category, "department": department, "liability": liability,
+                  "accused_user_id": accused},
+            cause_category=cause_category, cause_department=department, liability=liability,
+            accused_user=accused, cause_note=note, judged_at=clock.now(),
+        )
+
+
+async def record_countermeasure(*, actor: Scope, complaint_id: int, countermeasure: str, note: str = "") -> None:
+    """对策: what the store does about it. Handling starts the 1-day clock for the result report."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "countermeasure")
+        _required("countermeasure", countermeasure, "请填写处理对策", "Countermeasure is required")
+        await _move(
+            actor, complaint, "countermeasure", State.COUNTERMEASURE, note=note,
+            data={"countermeasure": countermeasure.strip()},
+            countermeasure=countermeasure.strip(), handled_at=complaint.handled_at or clock.now(),
+        )
+
+
+async def resolve_complaint(
+    *, actor: Scope, complaint_id: int, resolution: str, improvement_measures: str, note: str = ""
+) -> None:
+    """处理完毕: the result and the improvement measures (改善措施), reported within a day of handling."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "resolve")
+        problems = []
+        if not resolution.strip():
+            problems.append(FieldProblem("resolution", "请填写处理结果", "Resolution is required"))
+        if not improvement_measures.strip():
+            problems.append(FieldProblem("improvement_measures", "请填写改善措施", "Improvement measures are required"))
+        if problems:
+            raise InvalidInput(problems)
+        pending = await ComplaintCompensation.count().where(
+            ComplaintCompensation.complaint == complaint.id, ComplaintCompensation.status == "pending"
+        )
+        if pending:
+            raise Conflict("尚有待审批的补偿申请", "A compensation request is still awaiting approval",
+                           {"pending_compensations": pending})
+        await _move(
+            actor, complaint, "resolve", State.RESOLVED, note=note,
+            data={"resolution": resolution.strip(), "improvement_measures": improvement_measures.strip()},
+            resolution=resolution.strip(), improvement_measures=improvement_measures.strip(),
+            resolved_at=clock.now(),
+        )
+
+
+async def feed_back_to_group(*, actor: Scope, complaint_id: int, note: str = "") -> None:
+    """处理结果反馈集团客服部 (within 24 h of completion)."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "feed_back")
+        await _move(actor, complaint, "feed_back", State.FED_BACK, note=note,
+                    feedback_note=note.strip(), fed_back_at=clock.now())
+        await alerts.fed_back(complaint)
+
+
+async def record_revisit(*, actor: Scope, complaint_id: int, satisfied: bool, note: str = "") -> None:
+    """回访: the customer's satisfaction with the handling; an unsatisfied customer reopens it at the store."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "revisit")
+        now = clock.now()
+        data = {"satisfied": satisfied}
+        if satisfied:
+            await _move(actor, complaint, "revisit", State.REVISITED, note=note, data=data,
+                        revisit_satisfied=True, revisit_note=note.strip(), revisited_at=now)
+        else:
+            await _move(actor, complaint, "revisit", State.REOPENED, note=note, data=data,
+                        revisit_satisfied=False, revisit_note=note.strip(), revisited_at=now,
+                        **_reopened(complaint))
+            await alerts.reopened(complaint)
+
+
+async def close_complaint(*, actor: Scope, complaint_id: int, note: str = "") -> None:
+    """结案."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "close")
+        await _move(actor, complaint, "close", State.CLOSED, note=note, closed_at=clock.now())
+
+
+async def reopen_complaint(*, actor: Scope, complaint_id: int, reason: str) -> None:
+    """重新处理: the cause is re-identified and the store handles it again; the reopen count rises."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "reopen")
+        _required("reason", reason, "请填写重开原因", "A reason is required")
+        await _move(actor, complaint, "reopen", State.REOPENED, note=reason, **_reopened(complaint))
+        await alerts.reopened(complaint)
+
+
+async def add_note(*, actor: Scope, complaint_id: int, note: str) -> None:
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "add_note")
+        _required("note", note, "请填写备注", "A note is required")
+        await _move(actor, complaint, "add_note", State(complaint.state), note=note)
+
+
+# ---------------------------------------------------------------- appeal (申诉)
+
+
+async def file_appeal(*, actor: Scope, complaint_id: int, reason: str) -> int:
+    """申诉单: the staff member complained about contests it; returns the appeal id."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "file_appeal")
+        _required("reason", reason, "请填写申诉理由", "A reason is required")
+        appeal = ComplaintAppeal(
+            group=complaint.group, store=complaint.store, complaint=complaint.id, filed_by=actor.user_id,
+            filed_at=clock.now(), reason=reason.strip(), previous_state=complaint.state,
+        )
+        await appeal.save()
+        await _move(actor, complaint, "file_appeal", State.APPEALED, note=reason, data={"appeal_id": appeal.id})
+        await alerts.appeal_filed(complaint)
+    return appeal.id
+
+
+async def forward_appeal(*, actor: Scope, complaint_id: int, opinion: str = "") -> None:
+    """The department head adds an opinion and passes the appeal to the GM (提报总经理)."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "forward_appeal")
+        appeal = await _pending_appeal(complaint)
+        if appeal.status != "filed":
+            raise Conflict("申诉已提报总经理", "The appeal was already forwarded", {"appeal_status": appeal.status})
+        await ComplaintAppeal.update(
+            {ComplaintAppeal.status: "forwarded", ComplaintAppeal.forwarded_by: actor.user_id,
+             ComplaintAppeal.forwarded_at: clock.now(), ComplaintAppeal.head_opinion: opinion.strip()}
+        ).where(ComplaintAppeal.id == appeal.id)
+        await _move(actor, complaint, "forward_appeal", State.APPEALED, note=opinion, data={"appeal_id": appeal.id})
+        await alerts.appeal_forwarded(complaint)
+
+
+async def rule_appeal(*, actor: Scope, complaint_id: int, upheld: bool, note: str = "") -> None:
+    """总经理裁决: upheld voids the complaint (the GM is the recorded approver); rejected resumes handling."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "rule_appeal")
+        appeal = await _pending_appeal(complaint)
+        now = clock.now()
+        await ComplaintAppeal.update(
+            {ComplaintAppeal.status: "upheld" if upheld else "rejected", ComplaintAppeal.ruled_by: actor.user_id,
+             ComplaintAppeal.ruled_at: now, ComplaintAppeal.ruling_note: note.strip()}
+        ).where(ComplaintAppeal.id == appeal.id)
+        data = {"appeal_id": appeal.id, "upheld": upheld, "approver_user_id": actor.user_id}
+        if upheld:
+            await _move(actor, complaint, "rule_appeal", State.VOIDED, note=note, data=data, voided_at=now)
+        else:
+            await _move(actor, complaint, "rule_appeal", State(appeal.previous_state), note=note, data=data)
+
+
+# ---------------------------------------------------------------- compensation (权限核决表)
+
+
+async def request_compensation(
+    *, actor: Scope, complaint_id: int, amount: Decimal, kind: str, description: str = ""
+) -> int:
+    """Ask for a compensation; the authority table decides who must approve it. Returns its id."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "request_compensation")
+        problems = []
+        if amount <= 0:
+            problems.append(FieldProblem("amount", "金额须大于零", "Amount must be positive"))
+        if kind not in COMPENSATION_KINDS:
+            problems.append(FieldProblem("kind", "补偿方式无效", "Unknown kind"))
+        if problems:
+            raise InvalidInput(problems)
+        required = approver_for(await authority_table(complaint.group), amount)
+        row = ComplaintCompensation(
+            group=complaint.group, store=complaint.store, complaint=complaint.id, amount=amount, kind=kind,
+            description=description.strip(), requested_by=actor.user_id, requested_at=clock.now(),
+            required_role=str(required),
+        )
+        await row.save()
+        await _move(
+            actor, complaint, "request_compensation", State(complaint.state), note=description,
+            data={"compensation_id": row.id, "amount": str(amount), "kind": kind, "required_role": str(required)},
+        )
+        await alerts.compensation_requested(complaint, row.id, amount, required)
+    return row.id
+
+
+async def decide_compensation(
+    *, actor: Scope, complaint_id: int, compensation_id: int, approve: bool, note: str = ""
+) -> None:
+    """Approve or reject, by the role the authority table names for the amount or a higher one."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "decide_compensation")
+        row = await ComplaintCompensation.objects().where(
+            ComplaintCompensation.id == compensation_id, ComplaintCompensation.complaint == complaint.id
+        ).first()
+        if row is None:
+            raise NotFound("complaint_compensation")
+        if row.status != "pending":
+            raise Conflict("该补偿申请已审批", "Already decided", {"status": row.status})
+        tiers = await authority_table(complaint.group)
+        if not may_approve(tiers, actor.roles, Role(row.required_role)):
+            required = Role(row.required_role)
+            raise Forbidden(f"该金额须由{required.title_zh}或更高权限审批", f"Needs approval by {required.title_en} or higher")
+        if row.requested_by == actor.user_id:
+            raise Forbidden("申请人不能审批自己的申请", "You may not approve your own request")
+        status = "approved" if approve else "rejected"
+        await ComplaintCompensation.update(
+            {ComplaintCompensation.status: status, ComplaintCompensation.decided_by: actor.user_id,
+             ComplaintCompensation.decided_at: clock.now(), ComplaintCompensation.decision_note: note.strip()}
+        ).where(ComplaintCompensation.id == row.id)
+        await _move(
+            actor, complaint, "decide_compensation", State(complaint.state), note=note,
+            data={"compensation_id": row.id, "status": status, "amount": str(row.amount)},
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def _load(actor: Scope, complaint_id: int, action: str) -> Complaint:
+    complaint = await actor.get(Complaint, complaint_id)
+    workflow.check(actor, complaint, action)
+    return complaint
+
+
+async def _move(
+    actor: Scope | None,
+    complaint: Complaint,
+    action: str,
+    to_state: State,
+    *,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> None:
+    """Apply one step: conditional update from the state it started in, a timeline row, the deadline, the hooks."""
+    from_state = State(complaint.state)
+    now = clock.now()
+    values = {"state": str(to_state), "updated_at": now, **changes}
+    updated = await Complaint.update({getattr(Complaint, k): v for k, v in values.items()}).where(
+        Complaint.id == complaint.id, Complaint.state == str(from_state)
+    ).returning(Complaint.id)
+    if not updated:
+        current = await Complaint.objects().where(Complaint.id == complaint.id).first()
+        raise Conflict(
+            "投诉已被他人更新,请刷新后重试", "The complaint was changed meanwhile; reload and retry",
+            {"state": current.state, "allowed": workflow.actions_from(current)},
+        )
+    for key, value in values.items():
+        setattr(complaint, key, value)
+    await _append(actor, complaint, action, from_state, to_state, note=note, data=data)
+    if to_state != from_state or "store" in changes:
+        await deadlines.sync(complaint, moved_store="store" in changes)
+        await events.complaint_state_changed.send(
+            group_id=complaint.group,
+            store_id=complaint.store,
+            complaint_id=complaint.id,
+            action=action,
+            from_state=str(from_state),
+            to_state=str(to_state),
+            actor_user_id=actor.user_id if actor else None,
+        )
+
+
+async def _append(
+    actor: Scope | None,
+    complaint: Complaint,
+    action: str,
+    from_state: str,
+    to_state: str,
+    *,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The timeline is append-only: this is the only writer, and nothing updates or deletes its rows."""
+    await ComplaintEvent.insert(
+        ComplaintEvent(
+            group=complaint.group,
+            store=complaint.store,
+            complaint=complaint.id,
+            at=clock.now(),
+            actor_user=actor.user_id if actor else None,
+            actor_name=actor.display_name if actor else "系统",
+            action=action,
+            from_state=str(from_state),
+            to_state=str(to_state),
+            note=note.strip(),
+            data=data or {},
+        )
+    )
+
+
+def _reopened(complaint: Complaint) -> dict[str, Any]:
+    """A new handling cycle: the deadlines of the last one no longer apply."""
+    return {
+        "reopen_count": complaint.reopen_count + 1,
+        "handled_at": None,
+        "resolved_at": None,
+        "fed_back_at": None,
+        "closed_at": None,
+    }
+
+
+async def _pending_appeal(complaint: Complaint) -> ComplaintAppeal:
+    appeal = await ComplaintAppeal.objects().where(
+        ComplaintAppeal.complaint == complaint.id, ComplaintAppeal.status.is_in(["filed", "forwarded"])
+    ).first()
+    if appeal is None:
+        raise Conflict("没有待裁决的申诉", "No appeal is pending", {})
+    return appeal
+
+
+async def _referenced(actor: Scope, table, row_id: int, field: str, zh: str, en: str):
+    """A row named in a request body: out of scope is a field problem (400), like an unknown id."""
+    try:
+        return await actor.get(table, row_id)
+    except NotFound:
+        raise InvalidInput.one(field, zh, en) from None
+
+
+async def _same_customer(customer: Customer, vehicle: Vehicle) -> bool:
+    if vehicle.customer == customer.id:
+        return True
+    owner = await Customer.select(Customer.group_identity).where(Customer.id == vehicle.customer).first()
+    return owner is not None and owner["group_identity"] == customer.group_identity
+
+
+async def _store_user(user_id: int, store_id: int, field: str) -> dict[str, Any]:
+    user = await User.select(User.id, User.display_name).where(
+        User.id == user_id, User.store == store_id, User.active.eq(True)
+    ).first()
+    if user is None:
+        raise InvalidInput.one(field, "该门店没有此员工", "No such staff member at this store")
+    return user
+
+
+def _required(field: str, value: str, zh: str, en: str) -> None:
+    if not value.strip():
+        raise InvalidInput.one(field, zh, en)

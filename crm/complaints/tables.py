@@ -1,0 +1,167 @@
+"""Complaints (投诉 / 抱怨): the complaint, its append-only timeline, appeals, compensation,
+missed deadlines, and the group's policy and authority table (权限核决表).
+
+Every store-owned row carries `group` and `store`; child rows follow their complaint
+when it is re-routed to another store, so scope filters stay correct.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from crm.customers.tables import Customer, CustomerIdentity, Vehicle
+from tenants.tables import DealerGroup, Store, User
+
+
+class Complaint(Table):
+    """One customer complaint, from intake to close. `state` moves only through `crm.complaints.workflow`."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    channel = Varchar(length=20)
+    # Taken by the group (call center, group customer service, a group integration account):
+    # the store then feeds the result back to the group, and the group revisits.
+    via_group = Boolean(default=False)
+    intake_by = ForeignKey(User, null=True)
+    external_ref = Varchar(length=64, default="", index=True)
+    source_callback_id = Integer(null=True, default=None)
+
+    customer = ForeignKey(Customer, null=False, index=True)
+    customer_identity = ForeignKey(CustomerIdentity, null=True, index=True)
+    vehicle = ForeignKey(Vehicle, null=True, index=True)
+    complainant_name = Varchar(length=100)
+    complainant_phone = Varchar(length=20, default="")
+    plate = Varchar(length=10, default="")
+    vin = Varchar(length=17, default="")
+    vehicle_model = Varchar(length=100, default="")
+    content = Text()
+    expected_solution = Text(default="")
+    accused_user = ForeignKey(User, null=True, index=True)
+
+    state = Varchar(length=20, index=True)
+    reopen_count = Integer(default=0)
+    handler_user = ForeignKey(User, null=True, index=True)
+    handler_department = Varchar(length=20, default="")
+    cause_category = Varchar(length=20, default="")
+    cause_department = Varchar(length=20, default="")
+    liability = Varchar(length=12, default="")
+    cause_note = Text(default="")
+    countermeasure = Text(default="")
+    resolution = Text(default="")
+    improvement_measures = Text(default="")
+    feedback_note = Text(default="")
+    revisit_satisfied = Boolean(null=True, default=None)
+    revisit_note = Text(default="")
+
+    received_at = Timestamptz()
+    routed_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    assigned_at = Timestamptz(null=True, default=None)
+    judged_at = Timestamptz(null=True, default=None)
+    handled_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    fed_back_at = Timestamptz(null=True, default=None)
+    revisited_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    voided_at = Timestamptz(null=True, default=None)
+    # The deadline now running (a copy of the pending timer, for sorting and countdowns).
+    due_kind = Varchar(length=20, default="")
+    due_at = Timestamptz(null=True, default=None, index=True)
+    updated_at = Timestamptz()
+
+
+class ComplaintEvent(Table, tablename="complaint_event"):
+    """The timeline: one row per step, never updated or deleted (who, when, from → to, note)."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    complaint = ForeignKey(Complaint, null=False, index=True)
+    at = Timestamptz()
+    actor_user = ForeignKey(User, null=True)
+    actor_name = Varchar(length=100, default="")
+    action = Varchar(length=30)
+    from_state = Varchar(length=20, default="")
+    to_state = Varchar(length=20, default="")
+    note = Text(default="")
+    data = JSON(default={})
+
+
+class ComplaintAppeal(Table, tablename="complaint_appeal"):
+    """申诉单: the accused staff member contests the complaint; the department head forwards, the GM rules."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    complaint = ForeignKey(Complaint, null=False, index=True)
+    filed_by = ForeignKey(User, null=False)
+    filed_at = Timestamptz()
+    reason = Text()
+    previous_state = Varchar(length=20)
+    status = Varchar(length=12, default="filed")  # filed | forwarded | upheld | rejected
+    forwarded_by = ForeignKey(User, null=True)
+    forwarded_at = Timestamptz(null=True, default=None)
+    head_opinion = Text(default="")
+    ruled_by = ForeignKey(User, null=True)
+    ruled_at = Timestamptz(null=True, default=None)
+    ruling_note = Text(default="")
+
+
+class ComplaintCompensation(Table, tablename="complaint_compensation"):
+    """A compensation (赔偿/补偿) request; its approver role comes from the authority table."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    complaint = ForeignKey(Complaint, null=False, index=True)
+    amount = Numeric(digits=(12, 2))
+    kind = Varchar(length=20)  # cash | voucher | parts | service | other
+    description = Text(default="")
+    requested_by = ForeignKey(User, null=False)
+    requested_at = Timestamptz()
+    required_role = Varchar(length=40)
+    status = Varchar(length=12, default="pending")  # pending | approved | rejected
+    decided_by = ForeignKey(User, null=True)
+    decided_at = Timestamptz(null=True, default=None)
+    decision_note = Text(default="")
+
+
+class ComplaintDeadlineMiss(Table, tablename="complaint_deadline_miss"):
+    """A deadline that passed: counted against the store, and against the handler when one was responsible."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    complaint = ForeignKey(Complaint, null=False, index=True)
+    kind = Varchar(length=20)
+    due_at = Timestamptz()
+    missed_at = Timestamptz()
+    responsible_role = Varchar(length=40)
+    handler_user = ForeignKey(User, null=True, index=True)
+    # complaint:kind:cycle — one record per deadline per handling cycle (reopen count), however often it fires.
+    dedupe_key = Varchar(length=80, unique=True)
+
+
+class ComplaintPolicy(Table, tablename="complaint_policy"):
+    """A group's complaint deadlines (defaults follow the seeds)."""
+
+    group = ForeignKey(DealerGroup, null=False, unique=True)
+    accept_working_hours = Integer(default=2)
+    report_days = Integer(default=1)
+    feedback_hours = Integer(default=24)
+    revisit_days = Integer(default=3)
+    updated_at = Timestamptz()
+
+
+class AuthorityRule(Table, tablename="complaint_authority_rule"):
+    """权限核决表: compensation up to `max_amount` (None = no limit) is approved by `approver_role`."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    max_amount = Numeric(digits=(12, 2), null=True, default=None)
+    approver_role = Varchar(length=40)

@@ -1,0 +1,61 @@
+"""What happens when a complaint deadline passes: a `ComplaintDeadlineMiss` record (counted against
+the store, and against the handler for the result report), a timeline row, and the responsible role
+told. A timer that no longer matches the complaint's deadline (it moved on) does nothing."""
+
+from __future__ import annotations
+
+from crm import clock
+from crm.complaints import alerts
+from crm.complaints.deadlines import KIND_TITLES, KINDS, responsible_roles, timer_kind
+from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
+from crm.db import transaction
+from crm.timers.registry import FiredTimer, on_timer
+
+
+async def deadline_passed(timer: FiredTimer) -> None:
+    kind = timer.kind.removeprefix("complaint.").removesuffix("_due")
+    complaint = await Complaint.objects().where(
+        Complaint.id == timer.subject_id, Complaint.group == timer.group_id
+    ).first()
+    if complaint is None or complaint.due_kind != kind or complaint.due_at != timer.due_at:
+        return
+    dedupe_key = f"{complaint.id}:{kind}:{complaint.reopen_count}"
+    async with transaction():
+        if await ComplaintDeadlineMiss.exists().where(ComplaintDeadlineMiss.dedupe_key == dedupe_key):
+            return
+        roles = responsible_roles(kind, via_group=complaint.via_group)
+        now = clock.now()
+        await ComplaintDeadlineMiss.insert(
+            ComplaintDeadlineMiss(
+                group=complaint.group,
+                store=complaint.store,
+                complaint=complaint.id,
+                kind=kind,
+                due_at=complaint.due_at,
+                missed_at=now,
+                responsible_role=str(roles[0]),
+                handler_user=complaint.handler_user if kind == "report" else None,
+                dedupe_key=dedupe_key,
+            )
+        )
+        title_zh, title_en = KIND_TITLES[kind]
+        await ComplaintEvent.insert(
+            ComplaintEvent(
+                group=complaint.group,
+                store=complaint.store,
+                complaint=complaint.id,
+                at=now,
+                actor_user=None,
+                actor_name="系统",
+                action="deadline_missed",
+                from_state=complaint.state,
+                to_state=complaint.state,
+                note=f"{title_zh}超时 / {title_en} overdue",
+                data={"kind": kind, "due_at": complaint.due_at.isoformat(), "timer_id": timer.id},
+            )
+        )
+        await alerts.deadline_missed(complaint, kind, title_zh, title_en, roles)
+
+
+for _kind in KINDS:
+    on_timer(timer_kind(_kind))(deadline_passed)
