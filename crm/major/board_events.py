@@ -7,7 +7,9 @@ the row through the scoped board query. The message carries no complaint data.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 from crm.db import after_commit
@@ -38,14 +40,21 @@ async def listen(
     pubsub = queue.pubsub()
     await pubsub.subscribe(channel(group_id))
     try:
+        quiet_until = time.monotonic() + idle_seconds
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=idle_seconds)
+            # None also comes back for the subscription's own confirmation: only silence counts as idle.
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=max(quiet_until - time.monotonic(), 0.01)
+            )
             if message is None:
-                yield None
+                if time.monotonic() >= quiet_until:
+                    quiet_until = time.monotonic() + idle_seconds
+                    yield None
                 continue
+            quiet_until = time.monotonic() + idle_seconds
             event = json.loads(message["data"])
             if event.get("store_id") in store_ids:
                 yield event
     finally:
         await pubsub.unsubscribe()
-        await pubsub.aclose()
+        await asyncio.shield(pubsub.aclose())

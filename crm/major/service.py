@@ -279,9 +279,9 @@ async def file_report(*, actor: Scope, major_id: int, form: ReportForm) -> datet
     """File 《重大投诉事件处理报告》: satisfies the 24-hour rule when on time. Returns the filing time."""
     actor.require_role(*REPORTERS)
     _check_lengths(form)
-    _check_complete(form)
     async with transaction():
         major = await actor.get(MajorComplaint, major_id)
+        _check_complete(form)
         report = await MajorReport.objects().where(MajorReport.major == major.id).first()
         if report is not None and report.status != "draft":
             raise Conflict("报告已提交", "The report is already filed")

@@ -53,7 +53,7 @@ class MajorReasonRow(Table, tablename="major_reason"):
     added_at = Timestamptz()
     added_by = ForeignKey(User, null=True, default=None)
 
-    unique_reason = Unique(["major", "reason"])
+    major_reason_once = Unique(["major", "reason"])
 
 
 class MajorReport(Table, tablename="major_report"):
@@ -93,7 +93,7 @@ class MajorAlert(Table, tablename="major_alert"):
     last_sent_at = Timestamptz()
     settled_at = Timestamptz(null=True, default=None)  # everyone acknowledged, or the complaint closed
 
-    unique_level = Unique(["major", "level"])
+    major_alert_once = Unique(["major", "level"])
 
 
 class MajorAlertRecipient(Table, tablename="major_alert_recipient"):
@@ -103,4 +103,4 @@ class MajorAlertRecipient(Table, tablename="major_alert_recipient"):
     user = ForeignKey(User, null=False, index=True)
     acknowledged_at = Timestamptz(null=True, default=None)
 
-    unique_user = Unique(["alert", "user"])
+    major_alert_recipient_once = Unique(["alert", "user"])
