@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import customers, major, web
+from api import calendar, customers, major, notifications, web
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             me,
             *customers.ROUTES,
             *major.ROUTES,
+            *notifications.ROUTES,
+            *calendar.ROUTES,
             *web.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
-        lifespan=[_database_pool],
+        lifespan=[_database_pool, _queue],
         debug=settings.debug,
     )
 
@@ -85,3 +87,14 @@ async def _database_pool(_: Litestar):
     finally:
         if pooled:
             await DB.close_connection_pool()
+
+
+@asynccontextmanager
+async def _queue(_: Litestar):
+    """The arq pool (for enqueueing after commit and live notifications) is opened on first use, closed here."""
+    from crm.queue import close_queue
+
+    try:
+        yield
+    finally:
+        await close_queue()

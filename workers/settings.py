@@ -18,7 +18,7 @@ from arq import cron, func
 from crm.queue import redis_settings, use_queue
 from crm.settings import get_settings
 from crm.timers.registry import load_handlers
-from workers import timers
+from workers import notify, timers
 
 log = structlog.get_logger("dealerdesk.worker")
 
@@ -89,6 +89,7 @@ def _functions() -> list:
         reporting(ping),
         # Short timeout: after a crash arq retries only when the in-progress key expires (timeout + 10 s).
         func(reporting(timers.fire_timer), timeout=30, keep_result=0, max_tries=5),
+        func(reporting(notify.deliver_notification), timeout=60, keep_result=0, max_tries=3),
     ]
 
 
@@ -97,6 +98,7 @@ def _cron_jobs() -> list:
     return [
         cron(reporting(timers.sweep_timers), timeout=120, keep_result=0, **every),
         cron(reporting(timers.promote_timers), timeout=120, keep_result=0, **every),
+        cron(reporting(notify.deliver_due_notifications), timeout=120, keep_result=0, **every),
     ]
 
 

@@ -1,0 +1,180 @@
+"""Notifications API (通知): the caller's inbox, live stream, channel preferences; failed deliveries for admins."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post, put
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from api.auth import requires
+from crm.notify import inbox
+from crm.notify.live import listen
+from tenants.roles import Role
+from tenants.scope import Scope
+
+TAGS = ["notifications"]
+
+
+class NotificationOut(msgspec.Struct):
+    id: int
+    kind: str
+    store_id: int | None
+    title_zh: str
+    title_en: str
+    body_zh: str
+    body_en: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class UnreadCount(msgspec.Struct):
+    unread: int
+
+
+class Marked(msgspec.Struct):
+    marked: int
+
+
+class FailedDelivery(msgspec.Struct):
+    id: int
+    store_id: int | None
+    recipient_id: int
+    recipient_name: str
+    channel: str
+    kind: str
+    title_zh: str
+    title_en: str
+    attempts: int
+    last_error: str
+    failed_at: datetime | None
+
+
+class Preferences(msgspec.Struct, forbid_unknown_fields=True):
+    """External channels besides in-app (always on): 邮件 e-mail, 企业微信 WeCom, 钉钉 DingTalk, 短信 SMS."""
+
+    email: bool | None = None
+    wecom: bool | None = None
+    dingtalk: bool | None = None
+    sms: bool | None = None
+
+
+class ChannelSettingIn(msgspec.Struct, forbid_unknown_fields=True):
+    url: Annotated[str, msgspec.Meta(max_length=500)]
+    secret: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    enabled: bool = True
+
+
+class ChannelSettingOut(msgspec.Struct):
+    channel: str
+    url: str
+    has_secret: bool
+    enabled: bool
+
+
+@get("/api/v1/notifications", tags=TAGS)
+async def list_notifications(
+    actor: Scope,
+    unread_only: bool = False,
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    before_id: int | None = None,
+) -> list[NotificationOut]:
+    """My in-app notifications, newest first."""
+    rows = await inbox.list_mine(actor=actor, unread_only=unread_only, limit=limit, before_id=before_id)
+    return [_out(r) for r in rows]
+
+
+@get("/api/v1/notifications/unread-count", tags=TAGS)
+async def unread_count(actor: Scope) -> UnreadCount:
+    return UnreadCount(unread=await inbox.unread_count(actor=actor))
+
+
+@post("/api/v1/notifications/{notification_id:int}/read", tags=TAGS, status_code=200)
+async def mark_read(actor: Scope, notification_id: int) -> NotificationOut:
+    return _out(await inbox.mark_read(actor=actor, notification_id=notification_id))
+
+
+@post("/api/v1/notifications/read-all", tags=TAGS, status_code=200)
+async def mark_all_read(actor: Scope) -> Marked:
+    return Marked(marked=await inbox.mark_all_read(actor=actor))
+
+
+@get("/api/v1/notifications/stream", tags=TAGS)
+async def stream(actor: Scope) -> ServerSentEvent:
+    """Server-Sent Events: `unread` (the count) on connect, then one `notification` event per new notification."""
+    return ServerSentEvent(_events(actor))
+
+
+@get("/events", include_in_schema=False)
+async def web_stream(request: Request[Scope, Any, Any]) -> ServerSentEvent:
+    """The same stream for the web UI (session cookie); the layout's bell listens here."""
+    return ServerSentEvent(_events(request.user))
+
+
+@get("/api/v1/notifications/failed", tags=TAGS, guards=[requires(Role.GROUP_ADMIN)])
+async def failed_deliveries(actor: Scope, limit: Annotated[int, Parameter(ge=1, le=500)] = 100
+                            ) -> list[FailedDelivery]:
+    """Notifications that could not be delivered (after all retries, or refused for good)."""
+    rows = await inbox.failed_deliveries(actor=actor, limit=limit)
+    return [
+        FailedDelivery(
+            id=r["id"], store_id=r["store"], recipient_id=r["recipient"], recipient_name=r["recipient_name"],
+            channel=r["channel"], kind=r["kind"], title_zh=r["title_zh"], title_en=r["title_en"],
+            attempts=r["attempts"], last_error=r["last_error"], failed_at=r["failed_at"],
+        )
+        for r in rows
+    ]
+
+
+@get("/api/v1/notifications/preferences", tags=TAGS)
+async def get_preferences(actor: Scope) -> dict[str, bool]:
+    return await inbox.preferences(actor=actor)
+
+
+@put("/api/v1/notifications/preferences", tags=TAGS)
+async def put_preferences(actor: Scope, data: Preferences) -> dict[str, bool]:
+    chosen = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    return await inbox.set_preferences(actor=actor, channels=chosen)
+
+
+@get("/api/v1/notifications/channels", tags=TAGS, guards=[requires(Role.GROUP_ADMIN)])
+async def list_channel_settings(actor: Scope) -> list[ChannelSettingOut]:
+    return [ChannelSettingOut(**s) for s in await inbox.channel_settings(actor=actor)]
+
+
+@put("/api/v1/notifications/channels/{channel:str}", tags=TAGS, guards=[requires(Role.GROUP_ADMIN)])
+async def put_channel_setting(actor: Scope, channel: str, data: ChannelSettingIn) -> ChannelSettingOut:
+    """Set the group's endpoint for email (smtp://…), wecom, dingtalk or sms (webhook / gateway URL)."""
+    setting = await inbox.set_channel_setting(
+        actor=actor, channel=channel, url=data.url, secret=data.secret, enabled=data.enabled
+    )
+    return ChannelSettingOut(**setting)
+
+
+ROUTES = [
+    list_notifications, unread_count, mark_read, mark_all_read, stream, web_stream, failed_deliveries,
+    get_preferences, put_preferences, list_channel_settings, put_channel_setting,
+]
+
+
+async def _events(actor: Scope) -> AsyncIterator[ServerSentEventMessage]:
+    yield ServerSentEventMessage(event="unread", data=json.dumps({"unread": await inbox.unread_count(actor=actor)}))
+    async for item in listen(actor.user_id):
+        if item is None:
+            yield ServerSentEventMessage(comment="keepalive")
+        else:
+            yield ServerSentEventMessage(event="notification", data=json.dumps(item, ensure_ascii=False))
+
+
+def _out(row: dict[str, Any]) -> NotificationOut:
+    return NotificationOut(
+        id=row["id"], kind=row["kind"], store_id=row["store"], title_zh=row["title_zh"], title_en=row["title_en"],
+        body_zh=row["body_zh"], body_en=row["body_en"], link=row["link"], created_at=row["created_at"],
+        read_at=row["read_at"],
+    )

@@ -1,0 +1,149 @@
+"""What a signed-in user does with notifications: their in-app inbox, their channel preferences;
+and what a group admin sees: failed deliveries and the group's channel settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm import clock
+from crm.db import transaction
+from crm.notify.tables import EXTERNAL_CHANNELS, ChannelSetting, Notification, NotificationPreference
+from tenants.errors import InvalidInput, NotFound
+from tenants.roles import Role
+from tenants.scope import Scope
+from tenants.tables import User
+
+_INBOX_COLUMNS = (
+    Notification.id, Notification.kind, Notification.store, Notification.title_zh, Notification.title_en,
+    Notification.body_zh, Notification.body_en, Notification.link, Notification.created_at, Notification.read_at,
+)
+
+
+async def list_mine(*, actor: Scope, unread_only: bool = False, limit: int = 50, before_id: int | None = None
+                    ) -> list[dict[str, Any]]:
+    """The caller's in-app notifications, newest first."""
+    query = Notification.select(*_INBOX_COLUMNS).where(_mine(actor))
+    if unread_only:
+        query = query.where(Notification.read_at.is_null())
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    return await query.order_by(Notification.id, ascending=False).limit(limit)
+
+
+async def unread_count(*, actor: Scope) -> int:
+    return await Notification.count().where(_mine(actor), Notification.read_at.is_null())
+
+
+async def mark_read(*, actor: Scope, notification_id: int) -> dict[str, Any]:
+    """Mark one of the caller's notifications read (NotFound for anyone else's)."""
+    async with transaction():
+        row = await Notification.select(*_INBOX_COLUMNS).where(_mine(actor), Notification.id == notification_id).first()
+        if row is None:
+            raise NotFound("notification")
+        if row["read_at"] is None:
+            row["read_at"] = clock.now()
+            await Notification.update({Notification.read_at: row["read_at"]}).where(Notification.id == notification_id)
+    return row
+
+
+async def mark_all_read(*, actor: Scope) -> int:
+    rows = await Notification.update({Notification.read_at: clock.now()}).where(
+        _mine(actor), Notification.read_at.is_null()
+    ).returning(Notification.id)
+    return len(rows)
+
+
+async def failed_deliveries(*, actor: Scope, limit: int = 100) -> list[dict[str, Any]]:
+    """Notifications that could not be delivered for good, in the admin's group (投递失败)."""
+    actor.require_role(Role.GROUP_ADMIN)
+    rows = await actor.filter_group(
+        Notification.select(
+            Notification.id, Notification.store, Notification.recipient, Notification.recipient.display_name,
+            Notification.channel, Notification.kind, Notification.title_zh, Notification.title_en,
+            Notification.attempts, Notification.last_error, Notification.failed_at,
+        ).where(Notification.status == "failed"),
+        Notification,
+    ).order_by(Notification.failed_at, ascending=False).limit(limit)
+    for row in rows:
+        row["recipient_name"] = row.pop("recipient.display_name")
+    return rows
+
+
+async def preferences(*, actor: Scope) -> dict[str, bool]:
+    row = await NotificationPreference.select().where(NotificationPreference.user == actor.user_id).first()
+    return {channel: bool(row and row[channel]) for channel in EXTERNAL_CHANNELS}
+
+
+async def set_preferences(*, actor: Scope, channels: dict[str, bool]) -> dict[str, bool]:
+    """Choose external channels; e-mail and SMS need an address on the user's profile."""
+    unknown = set(channels) - set(EXTERNAL_CHANNELS)
+    if unknown:
+        raise InvalidInput.one(sorted(unknown)[0], "未知的通知渠道", "Unknown channel")
+    user = await User.select(User.email, User.phone).where(User.id == actor.user_id).first()
+    if channels.get("email") and not user["email"]:
+        raise InvalidInput.one("email", "请先在个人资料中填写邮箱", "Add an e-mail address to your profile first")
+    if channels.get("sms") and not user["phone"]:
+        raise InvalidInput.one("sms", "请先在个人资料中填写手机号", "Add a mobile number to your profile first")
+    values = {getattr(NotificationPreference, c): bool(v) for c, v in channels.items()}
+    async with transaction():
+        existing = await NotificationPreference.select(NotificationPreference.id).where(
+            NotificationPreference.user == actor.user_id
+        ).first()
+        if existing is None:
+            await NotificationPreference.insert(
+                NotificationPreference(user=actor.user_id, updated_at=clock.now(), **channels)
+            )
+        elif values:
+            await NotificationPreference.update({**values, NotificationPreference.updated_at: clock.now()}).where(
+                NotificationPreference.id == existing["id"]
+            )
+    return await preferences(actor=actor)
+
+
+async def channel_settings(*, actor: Scope) -> list[dict[str, Any]]:
+    """The group's channel endpoints; secrets are never shown, only whether one is set."""
+    actor.require_role(Role.GROUP_ADMIN)
+    rows = await actor.filter_group(ChannelSetting.select(), ChannelSetting).order_by(ChannelSetting.channel)
+    return [
+        {"channel": r["channel"], "url": _mask_url(r["url"]), "has_secret": bool(r["secret"]), "enabled": r["enabled"]}
+        for r in rows
+    ]
+
+
+async def set_channel_setting(*, actor: Scope, channel: str, url: str, secret: str | None, enabled: bool
+                              ) -> dict[str, Any]:
+    actor.require_role(Role.GROUP_ADMIN)
+    if channel not in EXTERNAL_CHANNELS:
+        raise NotFound("channel")
+    scheme = "smtp" if channel == "email" else "http"
+    if url and not url.startswith(scheme):
+        raise InvalidInput.one("url", f"地址必须以 {scheme} 开头", f"The URL must start with {scheme}")
+    async with transaction():
+        existing = await actor.filter_group(ChannelSetting.select(ChannelSetting.id), ChannelSetting).where(
+            ChannelSetting.channel == channel
+        ).first()
+        values = {ChannelSetting.url: url, ChannelSetting.enabled: enabled, ChannelSetting.updated_at: clock.now()}
+        if secret is not None:
+            values[ChannelSetting.secret] = secret
+        if existing is None:
+            await ChannelSetting.insert(ChannelSetting(
+                group=actor.group_id, channel=channel, url=url, secret=secret or "", enabled=enabled,
+                updated_at=clock.now(),
+            ))
+        else:
+            await ChannelSetting.update(values).where(ChannelSetting.id == existing["id"])
+    return next(s for s in await channel_settings(actor=actor) if s["channel"] == channel)
+
+
+def _mine(actor: Scope):
+    return (Notification.recipient == actor.user_id) & (Notification.channel == "inapp")
+
+
+def _mask_url(url: str) -> str:
+    """Robot webhook URLs carry their access token: show only where they point."""
+    head, _, query = url.partition("?")
+    if "@" in head:
+        scheme, _, rest = head.partition("://")
+        head = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return head + ("?…" if query else "")
