@@ -17,8 +17,7 @@ from pathlib import Path
 from crm.major.tables import MajorAlert, MajorComplaint
 from crm.timers.tables import Timer
 from tests.integration.test_worker import ROOT, stop_worker, wait_for
-from tests.support.major import complaint_for, customer_with_car, notifications
-from tests.support.major_hang import MARKER_ENV
+from tests.support.major import HANG_MARKER_ENV, complaint_for, customer_with_car, notifications
 
 SECONDS_LADDER = {
     "report_deadline_seconds": 2,
@@ -77,7 +76,7 @@ async def test_a_ladder_in_seconds_fires_with_a_real_worker(client, tenant, tmp_
 async def test_sigkill_mid_escalation_alerts_once_after_restart(client, tenant, tmp_path):
     log = tmp_path / "worker.log"
     marker = tmp_path / "escalating"
-    env = {MARKER_ENV: str(marker)}
+    env = {HANG_MARKER_ENV: str(marker)}
     worker = start_worker(log, "tests.support.major_hang", **env)
     try:
         await wait_for(lambda: _logged(log, "worker_started"), what="the worker to start", log=log)

@@ -14,6 +14,9 @@ from crm.major.tables import MajorAlert, MajorAlertRecipient, MajorComplaint
 from crm.notify.tables import Notification
 from crm.timers.tables import Timer
 
+# Set for a worker subprocess that loads tests.support.major_hang: where it marks "escalation started".
+HANG_MARKER_ENV = "MAJOR_HANG_MARKER"
+
 _serial = itertools.count(random.randrange(10**5, 10**6))
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
