@@ -1,3 +1,436 @@
-"""Customer records API (客户档案) — filled in by the customer-records work."""
+"""Customer records API (客户档案) under /api/v1: customers, vehicles, deliveries, service visits, import.
 
-ROUTES: list = []
+Thin on purpose: each handler turns the request into one call of
+`crm.customers.service` (or the importer) and returns what it gives back.
+Request bodies are msgspec Structs that reject unknown fields; the service
+does the checks that need rules (VIN check digit, ID checksum, scope).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import MediaType, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+
+from api.auth import requires
+from api.errors import error_body
+from crm.customers import importer, service
+from crm.customers.records import (
+    CustomerProfile,
+    CustomerRecord,
+    CustomerSummary,
+    IdentityHistory,
+    Page,
+    SaleRecord,
+    VehicleRecord,
+    VisitRecord,
+)
+from tenants.errors import FieldProblem
+from tenants.roles import CUSTOMER_EDITORS, IMPORTERS
+from tenants.scope import Scope
+
+EDITORS = [requires(*CUSTOMER_EDITORS)]
+
+Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+
+
+def _text(max_length: int, min_length: int = 0):
+    return Annotated[str, msgspec.Meta(min_length=min_length, max_length=max_length)]
+
+
+Instant = Annotated[datetime, msgspec.Meta(tz=True)]
+Money = Decimal  # the service rejects negative amounts with a field message
+UNSET = msgspec.UNSET
+Unset = msgspec.UnsetType
+
+
+class CustomerCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new customer profile; group-level callers must give `store_id`."""
+
+    store_id: Id | None = None
+    kind: Literal["private", "company"] = "private"
+    name: _text(100, 1)
+    gender: Literal["", "male", "female"] = ""
+    birthday: date | None = None
+    birthday_is_lunar: bool = False
+    marital_status: Literal["", "single", "married", "divorced", "widowed"] = ""
+    mobile: _text(30) = ""
+    phone2: _text(20) = ""
+    email: _text(200) = ""
+    id_number: _text(30) = ""
+    address: _text(255) = ""
+    postcode: _text(10) = ""
+    employer: _text(100) = ""
+    occupation: _text(50) = ""
+    hobbies: _text(200) = ""
+    industry: _text(50) = ""
+    contact_person: _text(50) = ""
+    do_not_call: bool = False
+    dms_ref: _text(64) = ""
+    note: _text(4000) = ""
+
+
+class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Only the fields present are changed."""
+
+    kind: Literal["private", "company"] | Unset = UNSET
+    name: _text(100, 1) | Unset = UNSET
+    gender: Literal["", "male", "female"] | Unset = UNSET
+    birthday: date | None | Unset = UNSET
+    birthday_is_lunar: bool | Unset = UNSET
+    marital_status: Literal["", "single", "married", "divorced", "widowed"] | Unset = UNSET
+    mobile: _text(30) | Unset = UNSET
+    phone2: _text(20) | Unset = UNSET
+    email: _text(200) | Unset = UNSET
+    id_number: _text(30) | Unset = UNSET
+    address: _text(255) | Unset = UNSET
+    postcode: _text(10) | Unset = UNSET
+    employer: _text(100) | Unset = UNSET
+    occupation: _text(50) | Unset = UNSET
+    hobbies: _text(200) | Unset = UNSET
+    industry: _text(50) | Unset = UNSET
+    contact_person: _text(50) | Unset = UNSET
+    do_not_call: bool | Unset = UNSET
+    dms_ref: _text(64) | Unset = UNSET
+    note: _text(4000) | Unset = UNSET
+
+
+class VehicleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    customer_id: Id
+    vin: _text(30, 1)
+    engine_no: _text(30) = ""
+    plate: _text(12) = ""
+    brand: _text(50) = ""
+    model: _text(100) = ""
+    colour: _text(30) = ""
+    insurer: _text(100) = ""
+    insurance_expires_on: date | None = None
+    inspection_due_on: date | None = None
+
+
+class VehicleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`customer_id` hands the vehicle to another customer of the same store (过户)."""
+
+    customer_id: Id | Unset = UNSET
+    vin: _text(30, 1) | Unset = UNSET
+    engine_no: _text(30) | Unset = UNSET
+    plate: _text(12) | Unset = UNSET
+    brand: _text(50) | Unset = UNSET
+    model: _text(100) | Unset = UNSET
+    colour: _text(30) | Unset = UNSET
+    insurer: _text(100) | Unset = UNSET
+    insurance_expires_on: date | None | Unset = UNSET
+    inspection_due_on: date | None | Unset = UNSET
+
+
+class SaleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A delivery (交车); `delivered_at` with its time zone, e.g. 2025-03-01T10:30:00+08:00."""
+
+    customer_id: Id
+    vehicle_id: Id
+    delivered_at: Instant
+    order_no: _text(64) = ""
+    salesperson: _text(50) = ""
+    price: Money | None = None
+    discount: Money | None = None
+
+
+class SaleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    delivered_at: Instant | Unset = UNSET
+    order_no: _text(64) | Unset = UNSET
+    salesperson: _text(50) | Unset = UNSET
+    price: Money | None | Unset = UNSET
+    discount: Money | None | Unset = UNSET
+
+
+RepairType = Literal["", "maintenance", "repair", "warranty", "accident", "other"]
+
+
+class VisitCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A service visit; `left_at` is when the customer left (离站)."""
+
+    customer_id: Id
+    vehicle_id: Id
+    left_at: Instant
+    arrived_at: Instant | None = None
+    repair_order_no: _text(64) = ""
+    advisor: _text(50) = ""
+    repair_type: RepairType = ""
+    amount: Money | None = None
+    mileage: Annotated[int, msgspec.Meta(ge=0, le=2_000_000)] | None = None
+    next_visit_on: date | None = None
+
+
+class VisitUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    left_at: Instant | Unset = UNSET
+    arrived_at: Instant | None | Unset = UNSET
+    repair_order_no: _text(64) | Unset = UNSET
+    advisor: _text(50) | Unset = UNSET
+    repair_type: RepairType | Unset = UNSET
+    amount: Money | None | Unset = UNSET
+    mileage: Annotated[int, msgspec.Meta(ge=0, le=2_000_000)] | None | Unset = UNSET
+    next_visit_on: date | None | Unset = UNSET
+
+
+@dataclass
+class ImportForm:
+    """Multipart form of an import: the DMS export and what to do with it."""
+
+    file: UploadFile
+    store_id: int | None = None
+    accept_valid_rows: bool = False
+    sheet: str | None = None  # XLSX only; by default the first sheet with recognisable headers
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+@get("/api/v1/customers", tags=["customers"])
+async def search_customers(
+    actor: Scope,
+    q: Annotated[str, Parameter(max_length=50)] = "",
+    store_id: int | None = None,
+    include_inactive: bool = False,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> Page[CustomerSummary]:
+    """Search by phone (full or last 4+ digits), plate, VIN (full or last 6+) or name; empty `q` lists the newest."""
+    return await service.search_customers_page(
+        actor=actor, q=q, store_id=store_id, include_inactive=include_inactive, limit=limit, offset=offset
+    )
+
+
+@post("/api/v1/customers", guards=EDITORS, tags=["customers"])
+async def create_customer(actor: Scope, data: CustomerCreate) -> CustomerRecord:
+    fields = msgspec.structs.asdict(data)
+    store_id = fields.pop("store_id")
+    customer_id = await service.create_customer(actor=actor, store_id=store_id, **fields)
+    return await service.get_customer(actor=actor, customer_id=customer_id)
+
+
+@get("/api/v1/customers/{customer_id:int}", tags=["customers"])
+async def customer_profile(actor: Scope, customer_id: int) -> CustomerProfile:
+    """Profile, vehicles, deliveries and visits; group-level callers also get the other stores' profiles."""
+    return await service.customer_profile(actor=actor, customer_id=customer_id)
+
+
+@patch("/api/v1/customers/{customer_id:int}", guards=EDITORS, tags=["customers"])
+async def update_customer(actor: Scope, customer_id: int, data: CustomerUpdate) -> CustomerRecord:
+    return await service.update_customer(actor=actor, customer_id=customer_id, **_present(data))
+
+
+@delete("/api/v1/customers/{customer_id:int}", guards=EDITORS, tags=["customers"])
+async def deactivate_customer(actor: Scope, customer_id: int) -> None:
+    """Deactivates (停用) the profile; its history stays."""
+    await service.deactivate_customer(actor=actor, customer_id=customer_id)
+
+
+@get("/api/v1/customer-identities/{identity_id:int}", tags=["customers"])
+async def identity_history(actor: Scope, identity_id: int) -> IdentityHistory:
+    """One group-wide customer across every store the caller may see (HQ's view)."""
+    return await service.identity_history(actor=actor, identity_id=identity_id)
+
+
+# --- vehicles -------------------------------------------------------------------------------
+
+
+@get("/api/v1/vehicles", tags=["customers"])
+async def list_vehicles(
+    actor: Scope,
+    customer_id: int | None = None,
+    store_id: int | None = None,
+    q: Annotated[str, Parameter(max_length=20)] = "",
+    include_inactive: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[VehicleRecord]:
+    return await service.list_vehicles(
+        actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive,
+        limit=limit, offset=offset,
+    )
+
+
+@post("/api/v1/vehicles", guards=EDITORS, tags=["customers"])
+async def create_vehicle(actor: Scope, data: VehicleCreate) -> VehicleRecord:
+    fields = msgspec.structs.asdict(data)
+    vehicle_id = await service.create_vehicle(actor=actor, **fields)
+    return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
+
+
+@get("/api/v1/vehicles/{vehicle_id:int}", tags=["customers"])
+async def get_vehicle(actor: Scope, vehicle_id: int) -> VehicleRecord:
+    return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
+
+
+@patch("/api/v1/vehicles/{vehicle_id:int}", guards=EDITORS, tags=["customers"])
+async def update_vehicle(actor: Scope, vehicle_id: int, data: VehicleUpdate) -> VehicleRecord:
+    return await service.update_vehicle(actor=actor, vehicle_id=vehicle_id, **_present(data))
+
+
+@delete("/api/v1/vehicles/{vehicle_id:int}", guards=EDITORS, tags=["customers"])
+async def deactivate_vehicle(actor: Scope, vehicle_id: int) -> None:
+    await service.deactivate_vehicle(actor=actor, vehicle_id=vehicle_id)
+
+
+# --- deliveries -----------------------------------------------------------------------------
+
+
+@get("/api/v1/sales", tags=["customers"])
+async def list_sales(
+    actor: Scope,
+    customer_id: int | None = None,
+    vehicle_id: int | None = None,
+    store_id: int | None = None,
+    delivered_from: datetime | None = None,
+    delivered_before: datetime | None = None,
+    include_cancelled: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[SaleRecord]:
+    return await service.list_sales(
+        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
+        delivered_from=delivered_from, delivered_before=delivered_before, include_cancelled=include_cancelled,
+        limit=limit, offset=offset,
+    )
+
+
+@post("/api/v1/sales", guards=EDITORS, tags=["customers"])
+async def record_sale(actor: Scope, data: SaleCreate) -> SaleRecord:
+    sale_id = await service.record_sale(actor=actor, **msgspec.structs.asdict(data))
+    return await service.get_sale(actor=actor, sale_id=sale_id)
+
+
+@get("/api/v1/sales/{sale_id:int}", tags=["customers"])
+async def get_sale(actor: Scope, sale_id: int) -> SaleRecord:
+    return await service.get_sale(actor=actor, sale_id=sale_id)
+
+
+@patch("/api/v1/sales/{sale_id:int}", guards=EDITORS, tags=["customers"])
+async def update_sale(actor: Scope, sale_id: int, data: SaleUpdate) -> SaleRecord:
+    return await service.update_sale(actor=actor, sale_id=sale_id, **_present(data))
+
+
+@delete("/api/v1/sales/{sale_id:int}", guards=EDITORS, tags=["customers"])
+async def cancel_sale(actor: Scope, sale_id: int) -> None:
+    """Cancels (作废) a delivery recorded by mistake."""
+    await service.cancel_sale(actor=actor, sale_id=sale_id)
+
+
+# --- service visits -------------------------------------------------------------------------
+
+
+@get("/api/v1/visits", tags=["customers"])
+async def list_visits(
+    actor: Scope,
+    customer_id: int | None = None,
+    vehicle_id: int | None = None,
+    store_id: int | None = None,
+    left_from: datetime | None = None,
+    left_before: datetime | None = None,
+    include_cancelled: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[VisitRecord]:
+    return await service.list_visits(
+        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
+        left_before=left_before, include_cancelled=include_cancelled, limit=limit, offset=offset,
+    )
+
+
+@post("/api/v1/visits", guards=EDITORS, tags=["customers"])
+async def record_visit(actor: Scope, data: VisitCreate) -> VisitRecord:
+    visit_id = await service.record_visit(actor=actor, **msgspec.structs.asdict(data))
+    return await service.get_visit(actor=actor, visit_id=visit_id)
+
+
+@get("/api/v1/visits/{visit_id:int}", tags=["customers"])
+async def get_visit(actor: Scope, visit_id: int) -> VisitRecord:
+    return await service.get_visit(actor=actor, visit_id=visit_id)
+
+
+@patch("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
+async def update_visit(actor: Scope, visit_id: int, data: VisitUpdate) -> VisitRecord:
+    return await service.update_visit(actor=actor, visit_id=visit_id, **_present(data))
+
+
+@delete("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
+async def cancel_visit(actor: Scope, visit_id: int) -> None:
+    await service.cancel_visit(actor=actor, visit_id=visit_id)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+@post(
+    "/api/v1/customers/import",
+    guards=[requires(*IMPORTERS)],
+    tags=["customers"],
+    request_max_body_size=importer.MAX_FILE_BYTES + 64 * 1024,
+)
+async def import_records(
+    actor: Scope, data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> Response[Any]:
+    """Import a DMS export (CSV in UTF-8 or GBK, or XLSX) of customers, vehicles, deliveries and visits.
+
+    A file with row errors imports nothing (400 with every row's problems)
+    unless `accept_valid_rows` is true; then the valid rows are imported and
+    the report lists the skipped ones. Re-importing a file creates no duplicates.
+    """
+    content = await data.file.read(importer.MAX_FILE_BYTES + 1)
+    report = await importer.import_file(
+        actor=actor,
+        store_id=data.store_id,
+        filename=data.file.filename or "",
+        content=content,
+        accept_valid_rows=data.accept_valid_rows,
+        sheet=data.sheet or None,
+    )
+    body = msgspec.to_builtins(report)
+    if report.imported:
+        return Response(content=body, status_code=200, media_type=MediaType.JSON)
+    problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report.errors]
+    error = error_body(400, "导入文件有错误,未导入任何数据", "The file has errors; nothing was imported", problems)
+    for item, row_error in zip(error["errors"], report.errors):
+        item["row"] = row_error.row
+        item["column"] = row_error.column
+    return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
+
+
+def _present(data: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually carries."""
+    return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+
+
+ROUTES = [
+    search_customers,
+    create_customer,
+    customer_profile,
+    update_customer,
+    deactivate_customer,
+    identity_history,
+    list_vehicles,
+    create_vehicle,
+    get_vehicle,
+    update_vehicle,
+    deactivate_vehicle,
+    list_sales,
+    record_sale,
+    get_sale,
+    update_sale,
+    cancel_sale,
+    list_visits,
+    record_visit,
+    get_visit,
+    update_visit,
+    cancel_visit,
+    import_records,
+]

@@ -1,7 +1,7 @@
 """UI text in Simplified Chinese (default) and English.
 
-Every string the web UI shows comes from `CATALOGUE` by key: `t("nav.customers")`
-in a template, `translate("nav.customers", lang)` in Python. The language is the
+Every string the web UI shows comes from `CATALOGUE` by key: `t("customers.title")`
+in a template, `translate("customers.title", lang)` in Python. The language is the
 session's choice (`/lang/zh`, `/lang/en`), Chinese when none was made.
 
 Areas keep their own keys next to their pages and add them with
@@ -25,13 +25,9 @@ log = structlog.get_logger()
 # key → (中文, English)
 CATALOGUE: dict[str, tuple[str, str]] = {
     "app.name": ("经销商客户关系平台", "Dealer Customer Relations"),
-    "app.short": ("客户关系", "CRM"),
-    "lang.zh": ("中文", "中文"),
-    "lang.en": ("English", "English"),
+    "app.brand": ("经销商客户关系平台", "dealerdesk CRM"),
     "lang.switch": ("语言", "Language"),
     # navigation and layout
-    "nav.home": ("工作台", "Home"),
-    "nav.customers": ("客户档案", "Customers"),
     "nav.main": ("主导航", "Main navigation"),
     "layout.skip": ("跳到正文", "Skip to content"),
     "user.menu": ("用户菜单", "User menu"),
@@ -43,7 +39,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "notif.none": ("暂无新通知", "No new notifications"),
     # login
     "login.title": ("登录", "Sign in"),
-    "login.heading": ("登录到经销商客户关系平台", "Sign in to Dealer Customer Relations"),
     "login.username": ("用户名", "Username"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),
@@ -82,11 +77,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "customers.col.name": ("客户", "Customer"),
     "customers.col.kind": ("类型", "Type"),
     "customers.col.mobile": ("手机号", "Mobile"),
-    "customers.col.vehicles": ("车辆", "Vehicles"),
     "customers.col.store": ("门店", "Store"),
-    "customers.kind.private": ("个人", "Private"),
-    "customers.kind.company": ("单位", "Company"),
-    "customer.back": ("返回查找", "Back to search"),
     "customer.profile": ("基本信息", "Profile"),
     "customer.vehicles": ("车辆", "Vehicles"),
     "customer.sales": ("购车记录", "Sales"),
@@ -94,10 +85,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "customer.other_stores": ("本集团其他门店的记录", "Records in other stores of the group"),
     "customer.other_stores.none": ("其他门店没有该客户的记录。", "No records in other stores."),
     "customer.none": ("暂无记录", "No records"),
-    "customer.source": ("来源", "Source"),
     "customer.do_not_call": ("勿扰", "Do not call"),
-    "field.name": ("姓名", "Name"),
-    "field.company_name": ("单位名称", "Company name"),
+    "customer.inactive": ("已停用", "Inactive"),
+    "customer.store_source": ("建档门店:{store} · 来源:{source}", "Store: {store} · Source: {source}"),
     "field.gender": ("性别", "Gender"),
     "field.birthday": ("生日", "Birthday"),
     "field.birthday_lunar": ("(农历)", "(lunar)"),
@@ -113,8 +103,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "field.hobbies": ("爱好", "Hobbies"),
     "field.industry": ("行业", "Industry"),
     "field.contact_person": ("联系人", "Contact person"),
+    "field.credit_code": ("统一社会信用代码", "Unified social credit code"),
+    "field.phone": ("联系电话", "Phone"),
+    "field.brand": ("品牌", "Brand"),
+    "field.vehicle": ("车辆", "Vehicle"),
     "field.note": ("备注", "Note"),
-    "field.store": ("门店", "Store"),
     "field.plate": ("车牌号", "Plate"),
     "field.vin": ("VIN", "VIN"),
     "field.engine_no": ("发动机号", "Engine no."),
@@ -135,21 +128,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "field.mileage": ("里程(km)", "Mileage (km)"),
     "field.amount": ("金额", "Amount"),
     "field.next_visit_on": ("下次保养", "Next visit"),
-    "gender.male": ("男", "Male"),
-    "gender.female": ("女", "Female"),
-    "marital.single": ("未婚", "Single"),
-    "marital.married": ("已婚", "Married"),
-    "marital.divorced": ("离异", "Divorced"),
-    "marital.widowed": ("丧偶", "Widowed"),
-    "repair_type.maintenance": ("保养", "Maintenance"),
-    "repair_type.repair": ("维修", "Repair"),
-    "repair_type.warranty": ("索赔", "Warranty"),
-    "repair_type.accident": ("事故车", "Accident"),
-    "repair_type.other": ("其他", "Other"),
-    "source.manual": ("手工录入", "Manual"),
-    "source.import": ("文件导入", "Import"),
-    "source.call_center": ("呼叫中心", "Call center"),
-    "source.dms": ("DMS", "DMS"),
     # errors
     "error.404.title": ("页面不存在", "Page not found"),
     "error.404.text": (
@@ -169,9 +147,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "error.other.text": ("无法处理该请求,请返回后重试。", "The request could not be handled; go back and try again."),
     "error.home": ("返回工作台", "Back to home"),
     "error.back": ("返回上一页", "Go back"),
-    "common.dash": ("—", "—"),
-    "common.yes": ("是", "Yes"),
-    "common.no": ("否", "No"),
 }
 
 

@@ -20,6 +20,12 @@
     return row;
   }
 
+  // The query the shown results answer (set by the server on the result fragment).
+  function shownQuery(list) {
+    const holder = list.querySelector("[data-query]");
+    return holder ? holder.dataset.query : null;
+  }
+
   function selectedIndex(list) {
     return rows(list).findIndex(function (row) { return row.classList.contains("selected"); });
   }
@@ -38,7 +44,7 @@
       } else if (event.key === "Enter") {
         event.preventDefault();
         const current = selectedIndex(list);
-        const upToDate = list.dataset.query === input.value.trim() && !input.classList.contains("htmx-request");
+        const upToDate = shownQuery(list) === input.value.trim() && !input.classList.contains("htmx-request");
         if (current >= 0 && upToDate) {
           window.location.href = rows(list)[current].dataset.href;
         } else if (upToDate && rows(list).length) {
@@ -55,7 +61,7 @@
 
     list.addEventListener("htmx:afterSettle", function () {
       const first = rows(list)[0];
-      if (openFirstWhenLoaded && first && list.dataset.query === input.value.trim()) {
+      if (openFirstWhenLoaded && first && shownQuery(list) === input.value.trim()) {
         window.location.href = first.dataset.href;
       }
       openFirstWhenLoaded = false;

@@ -3,6 +3,10 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import major, pages
+from api.web import customers, major, pages
 
-ROUTES = [*pages.ROUTES, *major.ROUTES]
+ROUTES = [
+    *pages.ROUTES,
+    *customers.ROUTES,
+    *major.ROUTES,
+]

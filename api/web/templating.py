@@ -2,8 +2,8 @@
 
 Registered on the Jinja environment once (`configure`), so a page handler only
 returns `Template("area/page.html", context={...})` and the layout fills itself
-from the request: `t("key")`, `lang()`, `tr(zh, en)`, `me()`, `nav()`,
-`role_titles()`, `workplace()`; filters `date`, `datetime`, `money`, `masked_id`.
+from the request: `t("customers.title")`, `lang()`, `tr(zh, en)`, `me()`, `nav()`,
+`label(codes, code)`, `role_titles()`, `workplace()`; filters `date`, `datetime`, `money`, `masked_id`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         "t": t,
         "lang": lang,
         "tr": tr,
+        "label": label,
         "me": me,
         "nav": nav,
         "role_titles": role_titles,
@@ -52,6 +53,14 @@ def lang(context: Mapping[str, Any]) -> str:
 
 
 def tr(context: Mapping[str, Any], zh: str, en: str) -> str:
+    return pick(zh, en, lang(context))
+
+
+def label(context: Mapping[str, Any], codes: Mapping[str, tuple[str, str]], code: str | None) -> str:
+    """The display label of a stored code from a (中文, English) table; an unknown code shows as itself."""
+    if not code:
+        return ""
+    zh, en = codes.get(code, (code, code))
     return pick(zh, en, lang(context))
 
 

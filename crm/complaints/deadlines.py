@@ -50,17 +50,19 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
     """The deadline running in the complaint's current state, or None."""
     policy = policy or await policy_for_group(complaint.group)
     state = State(complaint.state)
+    if state not in (State.RECEIVED, State.COUNTERMEASURE, State.RESOLVED, State.FED_BACK):
+        return None
+    calendar = await calendar_for_store(complaint.store)
     if state == State.RECEIVED:
-        calendar = await calendar_for_store(complaint.store)
         return "accept", calendar.add_working_hours(complaint.routed_at, policy.accept_working_hours)
     if state == State.COUNTERMEASURE and complaint.handled_at is not None:
-        return "report", complaint.handled_at + timedelta(days=policy.report_days)
+        return "report", calendar.add_calendar_days(complaint.handled_at, policy.report_days)
     if state == State.RESOLVED and complaint.resolved_at is not None:
         if complaint.via_group:
             return "feedback", complaint.resolved_at + timedelta(hours=policy.feedback_hours)
-        return "revisit", complaint.resolved_at + timedelta(days=policy.revisit_days)
+        return "revisit", calendar.add_calendar_days(complaint.resolved_at, policy.revisit_days)
     if state == State.FED_BACK and complaint.fed_back_at is not None:
-        return "revisit", complaint.fed_back_at + timedelta(days=policy.revisit_days)
+        return "revisit", calendar.add_calendar_days(complaint.fed_back_at, policy.revisit_days)
     return None
 
 

@@ -318,8 +318,13 @@ async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
     ]
 
 
+async def complaint_staff(*, actor: Scope, complaint_id: int) -> list[StaffMember]:
+    """Who at the complaint's store can be named handler or the staff member complained about."""
+    complaint = await actor.get(Complaint, complaint_id)
+    return await store_staff(actor=actor, store_id=complaint.store)
+
+
 async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
-    """Who at a store can be named handler or accused."""
     actor.require_store(store_id)
     users = await User.select(User.id, User.display_name).where(
         User.store == store_id, User.group == actor.group_id, User.active.eq(True)

@@ -23,6 +23,7 @@ from crm.complaints.tables import (
     ComplaintEvent,
 )
 from crm.complaints.workflow import State
+from crm.customers.service import find_or_create_customer
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
 from crm.db import transaction
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -60,6 +61,7 @@ COMPENSATION_KINDS: dict[str, tuple[str, str]] = {
     "service": ("免费服务", "Free service"),
     "other": ("其他", "Other"),
 }
+MAX_COMPENSATION = Decimal("10000000")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ async def create_complaint(
         await _store_user(accused_user_id, target, "accused_user_id")
 
     async with transaction():
+        customer = await _profile_in_store(actor, customer, target)
         if external_ref:
             existing = await Complaint.select(Complaint.id).where(
                 Complaint.group == actor.group_id,
@@ -179,6 +182,27 @@ async def create_complaint(
     return complaint.id
 
 
+async def register_complaint(
+    *,
+    actor: Scope,
+    customer_id: int | None = None,
+    new_customer_name: str = "",
+    new_customer_mobile: str = "",
+    store_id: int | None = None,
+    **fields: Any,
+) -> int:
+    """Intake as the call center does it: an existing customer, or a minimal record made on the spot."""
+    async with transaction():
+        if customer_id is None:
+            if store_id is None:
+                raise InvalidInput.one("store_id", "新客户须指定门店", "Choose a store for a new customer")
+            customer_id = await find_or_create_customer(
+                actor=actor, store_id=store_id, name=new_customer_name, mobile=new_customer_mobile,
+                source="call_center" if actor.is_group_level else "manual",
+            )
+        return await create_complaint(actor=actor, customer_id=customer_id, store_id=store_id, **fields)
+
+
 async def suggest_store(*, actor: Scope, customer_id: int, vehicle_id: int | None = None) -> RoutingSuggestion:
     """The store the customer last dealt with for this vehicle (sale or service visit), else their home store."""
     customer = await actor.get(Customer, customer_id)
@@ -186,13 +210,15 @@ async def suggest_store(*, actor: Scope, customer_id: int, vehicle_id: int | Non
     if vehicle_id is not None:
         vehicle = await actor.get(Vehicle, vehicle_id)
         # The same car (VIN) may be known to several of the group's stores.
-        same_car = actor.filter(Vehicle.select(Vehicle.id), Vehicle).where(Vehicle.vin == vehicle.vin)
+        same_car = actor.filter(Vehicle.select(Vehicle.id), Vehicle).where(
+            Vehicle.vin == vehicle.vin, Vehicle.active.eq(True)
+        )
         car_ids = [r["id"] for r in await same_car] or [vehicle.id]
         visit = await actor.filter(
             ServiceVisit.select(ServiceVisit.store, ServiceVisit.left_at), ServiceVisit
-        ).where(ServiceVisit.vehicle.is_in(car_ids)).order_by(ServiceVisit.left_at, ascending=False).first()
+        ).where(ServiceVisit.vehicle.is_in(car_ids), ServiceVisit.cancelled_at.is_null()).order_by(ServiceVisit.left_at, ascending=False).first()
         sale = await actor.filter(Sale.select(Sale.store, Sale.delivered_at), Sale).where(
-            Sale.vehicle.is_in(car_ids)
+            Sale.vehicle.is_in(car_ids), Sale.cancelled_at.is_null()
         ).order_by(Sale.delivered_at, ascending=False).first()
         candidates = []
         if visit:
@@ -219,11 +245,13 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
         if store_id == complaint.store:
             raise InvalidInput.one("store_id", "已在该门店", "Already at this store")
         old_store = complaint.store
+        customer = await _profile_in_store(actor, await Customer.objects().get(Customer.id == complaint.customer), store_id)
         now = clock.now()
         await _move(
             actor, complaint, "reroute", State.RECEIVED, note=note,
             data={"from_store_id": old_store, "to_store_id": store_id},
-            store=store_id, routed_at=now, accepted_at=None, accused_user=None, handler_user=None,
+            store=store_id, customer=customer.id, routed_at=now, accepted_at=None, accused_user=None,
+            handler_user=None,
         )
         # Children follow the complaint so the new store's scope sees its whole history.
         for child in (ComplaintEvent, ComplaintAppeal, ComplaintCompensation):
@@ -449,8 +477,9 @@ async def request_compensation(
     async with transaction():
         complaint = await _load(actor, complaint_id, "request_compensation")
         problems = []
-        if amount <= 0:
-            problems.append(FieldProblem("amount", "金额须大于零", "Amount must be positive"))
+        if not Decimal("0") < amount <= MAX_COMPENSATION or amount != amount.quantize(Decimal("0.01")):
+            problems.append(FieldProblem("amount", "金额须大于零、不超过一千万且最多两位小数",
+                                         "Amount must be positive, at most 10,000,000, with at most 2 decimals"))
         if kind not in COMPENSATION_KINDS:
             problems.append(FieldProblem("kind", "补偿方式无效", "Unknown kind"))
         if problems:
@@ -482,7 +511,7 @@ async def decide_compensation(
         if row is None:
             raise NotFound("complaint_compensation")
         if row.status != "pending":
-            raise Conflict("该补偿申请已审批", "Already decided", {"status": row.status})
+            raise Conflict("该补偿申请已审批", "Already decided", {"compensation_status": row.status})
         tiers = await authority_table(complaint.group)
         if not may_approve(tiers, actor.roles, Role(row.required_role)):
             required = Role(row.required_role)
@@ -602,6 +631,18 @@ async def _referenced(actor: Scope, table, row_id: int, field: str, zh: str, en:
         return await actor.get(table, row_id)
     except NotFound:
         raise InvalidInput.one(field, zh, en) from None
+
+
+async def _profile_in_store(actor: Scope, customer: Customer, store_id: int) -> Customer:
+    """The customer's profile at the store the complaint goes to, made if the store does not know them
+    yet: the store's staff can then open the customer's record (客户档案) from the complaint."""
+    if customer.store == store_id or not customer.mobile:
+        return customer
+    profile_id = await find_or_create_customer(
+        actor=actor, store_id=store_id, name=customer.name, mobile=customer.mobile, id_number=customer.id_number,
+        kind=customer.kind, source="call_center" if actor.is_group_level else "manual",
+    )
+    return await Customer.objects().get(Customer.id == profile_id)
 
 
 async def _same_customer(customer: Customer, vehicle: Vehicle) -> bool:

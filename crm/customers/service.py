@@ -135,7 +135,7 @@ async def search_customers_page(
     limit = max(1, min(limit, MAX_PAGE))
     query = actor.filter(Customer.select(Customer.id), Customer)
     if store_id is not None:
-        query = query.where(Customer.store == actor.require_store(store_id))
+        query = query.where(Customer.store == _store_filter(actor, store_id))
     if not include_inactive:
         query = query.where(Customer.active.eq(True))
     matches = _search_condition(actor, q)
@@ -229,7 +229,7 @@ async def list_vehicles(
     if customer_id is not None:
         query = query.where(Vehicle.customer == customer_id)
     if store_id is not None:
-        query = query.where(Vehicle.store == actor.require_store(store_id))
+        query = query.where(Vehicle.store == _store_filter(actor, store_id))
     if not include_inactive:
         query = query.where(Vehicle.active.eq(True))
     matches = _vehicle_condition(q) if q.strip() else None
@@ -253,21 +253,11 @@ async def list_sales(
     offset: int = 0,
 ) -> Page[SaleRecord]:
     """Deliveries in scope, latest delivery first."""
-    query = actor.filter(Sale.select(), Sale)
-    if customer_id is not None:
-        query = query.where(Sale.customer == customer_id)
-    if vehicle_id is not None:
-        query = query.where(Sale.vehicle == vehicle_id)
-    if store_id is not None:
-        query = query.where(Sale.store == actor.require_store(store_id))
-    if delivered_from is not None:
-        query = query.where(Sale.delivered_at >= delivered_from)
-    if delivered_before is not None:
-        query = query.where(Sale.delivered_at < delivered_before)
-    if not include_cancelled:
-        query = query.where(Sale.cancelled_at.is_null())
-    query = query.order_by(Sale.delivered_at, ascending=False).order_by(Sale.id, ascending=False)
-    return await _page(query, _sale_record, limit, offset)
+    return await _documents(
+        actor, Sale, Sale.delivered_at, _sale_record, customer_id=customer_id, vehicle_id=vehicle_id,
+        store_id=store_id, since=delivered_from, before=delivered_before, include_cancelled=include_cancelled,
+        limit=limit, offset=offset,
+    )
 
 
 async def list_visits(
@@ -283,21 +273,11 @@ async def list_visits(
     offset: int = 0,
 ) -> Page[VisitRecord]:
     """Service visits in scope, latest departure (离站) first."""
-    query = actor.filter(ServiceVisit.select(), ServiceVisit)
-    if customer_id is not None:
-        query = query.where(ServiceVisit.customer == customer_id)
-    if vehicle_id is not None:
-        query = query.where(ServiceVisit.vehicle == vehicle_id)
-    if store_id is not None:
-        query = query.where(ServiceVisit.store == actor.require_store(store_id))
-    if left_from is not None:
-        query = query.where(ServiceVisit.left_at >= left_from)
-    if left_before is not None:
-        query = query.where(ServiceVisit.left_at < left_before)
-    if not include_cancelled:
-        query = query.where(ServiceVisit.cancelled_at.is_null())
-    query = query.order_by(ServiceVisit.left_at, ascending=False).order_by(ServiceVisit.id, ascending=False)
-    return await _page(query, _visit_record, limit, offset)
+    return await _documents(
+        actor, ServiceVisit, ServiceVisit.left_at, _visit_record, customer_id=customer_id, vehicle_id=vehicle_id,
+        store_id=store_id, since=left_from, before=left_before, include_cancelled=include_cancelled,
+        limit=limit, offset=offset,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,8 +302,8 @@ async def find_or_create_customer(
     agent gives what the caller says and gets a profile to link to.
     """
     actor.require_role(*CUSTOMER_EDITORS)
-    store = _store_for_write(actor, store_id)
-    values = _clean_customer(
+    store = writable_store(actor, store_id)
+    values = clean_customer(
         {"name": name, "mobile": mobile, "id_number": id_number, "kind": kind, "source": source, **fields},
         kind=kind,
     )
@@ -338,9 +318,9 @@ async def create_customer(*, actor: Scope, store_id: int | None = None, **fields
     """A new customer profile in a store; a second active profile with the same mobile or
     ID number in the same store is a Conflict naming the existing one."""
     actor.require_role(*CUSTOMER_EDITORS)
-    store = _store_for_write(actor, store_id)
+    store = writable_store(actor, store_id)
     kind = fields.get("kind", "private")
-    values = _clean_customer({"kind": kind, **fields}, kind=kind)
+    values = clean_customer({"kind": kind, **fields}, kind=kind)
     if not values.get("name"):
         raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
     async with transaction():
@@ -359,10 +339,10 @@ async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> 
         check = dict(changes)
         if "kind" in changes and "id_number" not in changes and row["id_number"]:
             check["id_number"] = row["id_number"]  # re-check the number against the new kind
-        values = _clean_customer(check, kind=kind)
+        values = clean_customer(check, kind=kind)
         if "name" in values and not values["name"]:
             raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
-        store = _Store(row["store"], row["group"])
+        store = StoreRef(row["store"], row["group"])
         mobile = values.get("mobile", row["mobile"])
         id_number = values.get("id_number", row["id_number"])
         if (mobile, id_number) != (row["mobile"], row["id_number"]):
@@ -372,7 +352,7 @@ async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> 
             values["group_identity"] = await _relink_identity(
                 row, mobile=mobile, id_number=id_number, name=values.get("name", row["name"])
             )
-        _fill_from_id_number({**row, **values}, values)
+        fill_from_id_number({**row, **values}, values)
         values["updated_at"] = clock.now()
         await Customer.update(values, use_auto_update=False).where(Customer.id == customer_id)
     return await get_customer(actor=actor, customer_id=customer_id)
@@ -395,7 +375,7 @@ async def deactivate_customer(*, actor: Scope, customer_id: int) -> None:
 async def create_vehicle(*, actor: Scope, customer_id: int, vin: str, **fields: Any) -> int:
     """A vehicle of a customer, in the customer's store; one active vehicle per VIN and store."""
     actor.require_role(*CUSTOMER_EDITORS)
-    values = _clean_vehicle({"vin": vin, **fields})
+    values = clean_vehicle({"vin": vin, **fields})
     async with transaction():
         owner = await _referenced(actor, Customer, customer_id, "customer_id")
         _require_active_customer(owner)
@@ -414,7 +394,7 @@ async def update_vehicle(
 ) -> VehicleRecord:
     """Change a vehicle; `customer_id` hands it to another customer of the same store (过户)."""
     actor.require_role(*CUSTOMER_EDITORS)
-    values = _clean_vehicle(changes, partial=True)
+    values = clean_vehicle(changes)
     async with transaction():
         row = await _visible_row(actor, Vehicle, vehicle_id)
         if customer_id is not None and customer_id != row["customer"]:
@@ -446,7 +426,7 @@ async def record_sale(
 ) -> int:
     """Record a sale delivered to a customer; fires `sale_recorded` inside the transaction."""
     actor.require_role(*CUSTOMER_EDITORS)
-    values = _clean_sale({"delivered_at": delivered_at, **fields})
+    values = clean_sale({"delivered_at": delivered_at, **fields})
     async with transaction():
         customer, vehicle = await _customer_and_vehicle(actor, customer_id, vehicle_id)
         if values.get("order_no"):
@@ -464,7 +444,7 @@ async def record_sale(
 async def update_sale(*, actor: Scope, sale_id: int, **changes: Any) -> SaleRecord:
     """Correct a delivery; fires `sale_changed` so deadlines derived from it are recomputed."""
     actor.require_role(*CUSTOMER_EDITORS)
-    values = _clean_sale(changes, partial=True)
+    values = clean_sale(changes)
     async with transaction():
         row = await _visible_row(actor, Sale, sale_id)
         _require_not_cancelled(row)
@@ -499,7 +479,7 @@ async def record_visit(
 ) -> int:
     """Record a workshop visit up to the customer leaving (离站); fires `visit_recorded`."""
     actor.require_role(*CUSTOMER_EDITORS)
-    values = _clean_visit({"left_at": left_at, **fields})
+    values = clean_visit({"left_at": left_at, **fields})
     async with transaction():
         customer, vehicle = await _customer_and_vehicle(actor, customer_id, vehicle_id)
         if values.get("repair_order_no"):
@@ -520,7 +500,7 @@ async def record_visit(
 async def update_visit(*, actor: Scope, visit_id: int, **changes: Any) -> VisitRecord:
     """Correct a visit (e.g. the 离站 time); fires `visit_changed`."""
     actor.require_role(*CUSTOMER_EDITORS)
-    values = _clean_visit(changes, partial=True)
+    values = clean_visit(changes, partial=True)
     async with transaction():
         row = await _visible_row(actor, ServiceVisit, visit_id)
         _require_not_cancelled(row)
@@ -556,7 +536,7 @@ async def cancel_visit(*, actor: Scope, visit_id: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Store:
+class StoreRef:
     """The store a write goes to, with its group (both already checked against the scope)."""
 
     __slots__ = ("id", "group_id")
@@ -565,7 +545,7 @@ class _Store:
         self.id, self.group_id = store_id, group_id
 
 
-def _store_for_write(actor: Scope, store_id: int | None) -> _Store:
+def writable_store(actor: Scope, store_id: int | None) -> StoreRef:
     """Store staff write to their own store; group-level callers must name a store they can see.
 
     An unknown or invisible store is a field problem (400): the body is wrong,
@@ -575,9 +555,16 @@ def _store_for_write(actor: Scope, store_id: int | None) -> _Store:
         if actor.is_group_level or actor.home_store_id is None:
             raise InvalidInput.one("store_id", "请选择门店", "Choose a store")
         store_id = actor.home_store_id
-    if not actor.can_see_store(store_id) or actor.group_id is None:
+    if actor.group_id is None:
         raise InvalidInput.one("store_id", "门店不存在或无权访问", "Unknown store")
-    return _Store(int(store_id), actor.group_id)
+    return StoreRef(_store_filter(actor, store_id), actor.group_id)
+
+
+def _store_filter(actor: Scope, store_id: int) -> int:
+    """A store named as a list filter; unknown or invisible is a 400 on `store_id`, like in a body."""
+    if not actor.can_see_store(store_id):
+        raise InvalidInput.one("store_id", "门店不存在或无权访问", "Unknown store")
+    return store_id
 
 
 async def _visible_row(actor: Scope, table: type[Table], row_id: int) -> dict:
@@ -655,7 +642,7 @@ def _duplicate_customer(existing_id: int) -> Conflict:
 
 
 async def _store_customer_by_keys(
-    store: _Store, mobile: str, id_number: str, excluding: int | None = None
+    store: StoreRef, mobile: str, id_number: str, excluding: int | None = None
 ) -> int | None:
     """The store's active customer with this ID number, else with this mobile."""
     for column, key in ((Customer.id_number, id_number), (Customer.mobile, mobile)):
@@ -672,8 +659,8 @@ async def _store_customer_by_keys(
     return None
 
 
-async def _insert_customer(actor: Scope, store: _Store, values: dict) -> int:
-    _fill_from_id_number(values, values)
+async def _insert_customer(actor: Scope, store: StoreRef, values: dict) -> int:
+    fill_from_id_number(values, values)
     identity_id = await link_identity(
         group_id=store.group_id, mobile=values.get("mobile", ""), id_number=values.get("id_number", ""),
         name=values.get("name", ""),
@@ -886,6 +873,28 @@ async def _store_names(store_ids: set[int]) -> dict[int, str]:
     return {r["id"]: r["name"] for r in rows}
 
 
+async def _documents(
+    actor: Scope, table: type[Table], when, convert, *, customer_id: int | None, vehicle_id: int | None,
+    store_id: int | None, since: datetime | None, before: datetime | None, include_cancelled: bool,
+    limit: int, offset: int,
+) -> Page:
+    """Sales and visits are listed alike: filters, then newest first by their own time column."""
+    query = actor.filter(table.select(), table)
+    if customer_id is not None:
+        query = query.where(table.customer == customer_id)
+    if vehicle_id is not None:
+        query = query.where(table.vehicle == vehicle_id)
+    if store_id is not None:
+        query = query.where(table.store == _store_filter(actor, store_id))
+    if since is not None:
+        query = query.where(when >= since)
+    if before is not None:
+        query = query.where(when < before)
+    if not include_cancelled:
+        query = query.where(table.cancelled_at.is_null())
+    return await _page(query.order_by(when, ascending=False).order_by(table.id, ascending=False), convert, limit, offset)
+
+
 async def _page(query, convert, limit: int, offset: int) -> Page:
     limit = max(1, min(limit, MAX_PAGE))
     rows = await query.limit(limit + 1).offset(max(0, offset))
@@ -929,7 +938,8 @@ def _visit_record(row: dict) -> VisitRecord:
 # ---------------------------------------------------------------------------------------------
 
 
-def _clean_customer(fields: dict, *, kind: str) -> dict:
+def clean_customer(fields: dict, *, kind: str) -> dict:
+    """Check and normalise customer fields; the ID number is checked as a person's or a company's by `kind`."""
     _reject_unknown(fields, CUSTOMER_FIELDS)
     problems = Problems()
     values: dict[str, Any] = {}
@@ -961,7 +971,8 @@ def _clean_customer(fields: dict, *, kind: str) -> dict:
     return values
 
 
-def _clean_vehicle(fields: dict, *, partial: bool = False) -> dict:
+def clean_vehicle(fields: dict) -> dict:
+    """Check and normalise vehicle fields (VIN check digit, plate); every problem at once."""
     _reject_unknown(fields, VEHICLE_FIELDS)
     problems = Problems()
     values: dict[str, Any] = {}
@@ -980,7 +991,8 @@ def _clean_vehicle(fields: dict, *, partial: bool = False) -> dict:
     return values
 
 
-def _clean_sale(fields: dict, *, partial: bool = False) -> dict:
+def clean_sale(fields: dict) -> dict:
+    """Check delivery fields: an aware, not-future delivery time, amounts, discount within price."""
     _reject_unknown(fields, SALE_FIELDS)
     problems = Problems()
     values: dict[str, Any] = {}
@@ -1000,7 +1012,8 @@ def _clean_sale(fields: dict, *, partial: bool = False) -> dict:
     return values
 
 
-def _clean_visit(fields: dict, *, partial: bool = False) -> dict:
+def clean_visit(fields: dict, *, partial: bool = False) -> dict:
+    """Check visit fields; a complete visit (not `partial`) also has its times in order."""
     _reject_unknown(fields, VISIT_FIELDS)
     problems = Problems()
     values: dict[str, Any] = {}
@@ -1020,23 +1033,26 @@ def _clean_visit(fields: dict, *, partial: bool = False) -> dict:
             values[key] = _choice(problems, key, raw, SOURCES)
         else:
             values[key] = _bounded_text(problems, ServiceVisit, key, raw)
-    problems.raise_if_any()
     if not partial:
-        _check_visit_times(values)
+        _check_visit_times(values, problems)
+    problems.raise_if_any()
     return values
 
 
-def _check_visit_times(values: dict) -> None:
-    problems = Problems()
+def _check_visit_times(values: dict, problems: Problems | None = None) -> None:
+    """Arrival before departure, next visit not before it; raises unless the caller collects problems."""
+    collect = problems is not None
+    problems = problems or Problems()
     left, arrived, next_visit = values.get("left_at"), values.get("arrived_at"), values.get("next_visit_on")
     if arrived is not None and left is not None and arrived > left:
         problems.add("arrived_at", "进站时间不能晚于离站时间", "Arrival is after departure")
     if next_visit is not None and left is not None and next_visit < left.date():
         problems.add("next_visit_on", "下次来店日期不能早于离站日期", "The next visit is before this departure")
-    problems.raise_if_any()
+    if not collect:
+        problems.raise_if_any()
 
 
-def _fill_from_id_number(current: dict, values: dict) -> None:
+def fill_from_id_number(current: dict, values: dict) -> None:
     """A private customer's birthday and gender are in the ID number: fill them when blank."""
     number = current.get("id_number") or ""
     if current.get("kind", "private") != "private" or len(number) != 18:

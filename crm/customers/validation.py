@@ -30,7 +30,7 @@ PROVINCE_ABBREVIATIONS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂
 
 def normalise_mobile(raw: str) -> str:
     """Digits only, without the +86 / 0086 country prefix; no validity check."""
-    digits = re.sub(r"[\s\-()().+]", "", raw or "")
+    digits = re.sub(r"[\s\-()\uff08\uff09.+]", "", raw or "")
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]
@@ -61,7 +61,7 @@ def check_vin(raw: str, field: str = "vin") -> str:
 
 def vin_check_digit(vin: str) -> str:
     """The check character for position 9 (ISO 3779 / GB 16735): weighted sum mod 11, 10 → X."""
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin.upper(), _VIN_WEIGHTS))
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin.upper(), _VIN_WEIGHTS) if w)
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 

@@ -1,0 +1,392 @@
+"""Complaints API (投诉) under /api/v1/complaints: intake (call center, store, integrations), the
+workflow steps, the lists and queues, accountability, and the group's policy and authority table.
+
+Thin: each handler validates its body (msgspec) and calls one `crm.complaints` function. A step
+that cannot start from the complaint's state answers 409 with the allowed steps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Router, get, post, put
+from litestar.params import Parameter
+
+from crm import clock
+from crm.complaints import authority, queries, service, workflow
+from crm.complaints.queries import (
+    AccountabilityRow,
+    ComplaintDetail,
+    ComplaintSummary,
+    StaffMember,
+    StoreDeadlineStats,
+    TimelineEntry,
+)
+from tenants.errors import InvalidInput
+from tenants.roles import Role
+from tenants.scope import Scope
+
+Text = Annotated[str, msgspec.Meta(max_length=5000)]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Id = Annotated[int, msgspec.Meta(ge=1)]
+Channel = Literal["hotline_400", "walk_in", "callback", "manufacturer", "online", "email", "media", "store_phone"]
+Department = Literal["sales", "service", "parts", "accessories", "other"]
+
+
+class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    channel: Channel
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    customer_id: Id | None = None
+    # No customer yet: a minimal record in `store_id` (name and mainland mobile).
+    new_customer_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    new_customer_mobile: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    vehicle_id: Id | None = None
+    store_id: Id | None = None
+    expected_solution: Text = ""
+    complainant_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    complainant_phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    accused_user_id: Id | None = None
+    external_ref: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    source_callback_id: Id | None = None
+
+
+class Created(msgspec.Struct):
+    id: int
+
+
+class NoteRequest(msgspec.Struct, forbid_unknown_fields=True):
+    note: Note = ""
+
+
+class RequiredNote(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class RerouteRequest(msgspec.Struct, forbid_unknown_fields=True):
+    store_id: Id
+    note: Note = ""
+
+
+class AssignRequest(msgspec.Struct, forbid_unknown_fields=True):
+    handler_user_id: Id
+    department: Department
+    note: Note = ""
+
+
+class AnalyseRequest(msgspec.Struct, forbid_unknown_fields=True):
+    cause_category: Literal["service", "customer", "product"]
+    department: Department
+    liability: Literal["liable", "not_liable"]
+    accused_user_id: Id | None = None
+    note: Note = ""
+
+
+class CountermeasureRequest(msgspec.Struct, forbid_unknown_fields=True):
+    countermeasure: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    note: Note = ""
+
+
+class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    resolution: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    improvement_measures: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    note: Note = ""
+
+
+class RevisitRequest(msgspec.Struct, forbid_unknown_fields=True):
+    satisfied: bool
+    note: Note = ""
+
+
+class ReasonRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ForwardRequest(msgspec.Struct, forbid_unknown_fields=True):
+    opinion: Note = ""
+
+
+class RulingRequest(msgspec.Struct, forbid_unknown_fields=True):
+    upheld: bool
+    note: Note = ""
+
+
+class CompensationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Decimal  # msgspec cannot bound a Decimal; the service checks it
+    kind: Literal["cash", "voucher", "parts", "service", "other"]
+    description: Text = ""
+
+
+class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    approve: bool
+    note: Note = ""
+
+
+class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
+    accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 2
+    report_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
+    feedback_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
+    revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
+
+
+class Tier(msgspec.Struct, forbid_unknown_fields=True):
+    approver_role: str
+    max_amount: Decimal | None = None
+
+
+class AuthorityBody(msgspec.Struct, forbid_unknown_fields=True):
+    tiers: Annotated[list[Tier], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class RoutingSuggestionOut(msgspec.Struct):
+    store_id: int
+    store_name: str
+    reason: str
+    reason_zh: str
+    last_contact_at: datetime | None
+
+
+# ---------------------------------------------------------------- intake and lists
+
+
+@post("/", status_code=201)
+async def take_complaint(actor: Scope, data: IntakeRequest) -> Created:
+    """Record a complaint and route it (without `store_id`: to the suggested store)."""
+    fields = msgspec.structs.asdict(data)
+    return Created(id=await service.register_complaint(actor=actor, **fields))
+
+
+@get("/")
+async def list_complaints(
+    actor: Scope,
+    in_state: Annotated[str | None, Parameter(query="state")] = None,
+    store_id: int | None = None,
+    channel: str | None = None,
+    open_only: bool = False,
+    overdue_only: bool = False,
+    q: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[ComplaintSummary]:
+    """The caller's complaints (a store's inbox, or the group's list): overdue first, then by deadline."""
+    return await queries.list_complaints(
+        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
+        overdue_only=overdue_only, q=q, limit=limit, offset=offset,
+    )
+
+
+@get("/routing-suggestion")
+async def routing_suggestion(actor: Scope, customer_id: int, vehicle_id: int | None = None) -> RoutingSuggestionOut:
+    """The store the customer last dealt with for the vehicle, else their home store."""
+    s = await service.suggest_store(actor=actor, customer_id=customer_id, vehicle_id=vehicle_id)
+    return RoutingSuggestionOut(s.store_id, s.store_name, s.reason, s.reason_zh, s.last_contact_at)
+
+
+@get("/revisit-queue")
+async def revisit_queue(actor: Scope, limit: int = 100, offset: int = 0) -> list[ComplaintSummary]:
+    """Resolved complaints due for the revisit (回访), soonest deadline first."""
+    return await queries.revisit_queue(actor=actor, limit=limit, offset=offset)
+
+
+@get("/accountability")
+async def accountability(actor: Scope, month: str, store_id: int | None = None) -> list[AccountabilityRow]:
+    """Per staff member: complaints judged 有责 and deadlines missed as handler in the month (YYYY-MM)."""
+    return await queries.staff_accountability(actor=actor, month=month, store_id=store_id)
+
+
+@get("/deadline-stats")
+async def deadline_stats(actor: Scope, days: int = 30) -> list[StoreDeadlineStats]:
+    """Per store: open, overdue now, and deadlines missed in the last `days` days."""
+    if not 1 <= days <= 366:
+        raise InvalidInput.one("days", "天数须在 1 到 366 之间", "Days must be between 1 and 366")
+    now = clock.now()
+    return await queries.deadline_stats(actor=actor, since=now - timedelta(days=days), until=now)
+
+
+@get("/workflow", sync_to_thread=False)
+def describe_workflow() -> dict:
+    """The state machine: states with their titles, and each action's sources, targets and roles."""
+    return {
+        "states": [{"state": str(s), "title_zh": s.title_zh, "title_en": s.title_en} for s in workflow.State],
+        "actions": workflow.describe(),
+    }
+
+
+@get("/policy")
+async def get_policy(actor: Scope) -> PolicyBody:
+    policy = await authority.policy_for_group(actor.group_id)
+    return PolicyBody(**vars(policy))
+
+
+@put("/policy")
+async def put_policy(actor: Scope, data: PolicyBody) -> PolicyBody:
+    """Group admins set the deadlines (acceptance in working hours, report days, feedback hours, revisit days)."""
+    await authority.set_policy(actor=actor, policy=authority.Policy(**msgspec.structs.asdict(data)))
+    return data
+
+
+@get("/authority")
+async def get_authority(actor: Scope) -> AuthorityBody:
+    tiers = await authority.authority_table(actor.group_id)
+    return AuthorityBody(tiers=[Tier(approver_role=str(t.approver_role), max_amount=t.max_amount) for t in tiers])
+
+
+@put("/authority")
+async def put_authority(actor: Scope, data: AuthorityBody) -> AuthorityBody:
+    """Replace the group's 权限核决表: rising limits, the last tier unlimited."""
+    problems = [i for i, t in enumerate(data.tiers) if t.approver_role not in Role._value2member_map_]
+    if problems:
+        raise InvalidInput.one(f"tiers[{problems[0]}].approver_role", "角色无效", "Unknown role")
+    await authority.set_authority_table(
+        actor=actor, tiers=[authority.AuthorityTier(t.max_amount, Role(t.approver_role)) for t in data.tiers]
+    )
+    return data
+
+
+# ---------------------------------------------------------------- one complaint
+
+
+@get("/{complaint_id:int}")
+async def get_complaint(actor: Scope, complaint_id: int) -> ComplaintDetail:
+    """The complaint with its timeline and the actions the caller may take now."""
+    return await queries.complaint_detail(actor=actor, complaint_id=complaint_id)
+
+
+@get("/{complaint_id:int}/timeline")
+async def get_timeline(actor: Scope, complaint_id: int) -> list[TimelineEntry]:
+    return await queries.timeline(actor=actor, complaint_id=complaint_id)
+
+
+@get("/{complaint_id:int}/staff")
+async def get_staff(actor: Scope, complaint_id: int) -> list[StaffMember]:
+    """The complaint's store staff: candidates for handler and for the staff complained about."""
+    return await queries.complaint_staff(actor=actor, complaint_id=complaint_id)
+
+
+async def _detail(actor: Scope, complaint_id: int) -> ComplaintDetail:
+    return await queries.complaint_detail(actor=actor, complaint_id=complaint_id)
+
+
+@post("/{complaint_id:int}/reroute", status_code=200)
+async def reroute(actor: Scope, complaint_id: int, data: RerouteRequest) -> ComplaintDetail:
+    await service.reroute_complaint(actor=actor, complaint_id=complaint_id, store_id=data.store_id, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/accept", status_code=200)
+async def accept(actor: Scope, complaint_id: int, data: NoteRequest) -> ComplaintDetail:
+    await service.accept_complaint(actor=actor, complaint_id=complaint_id, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/assign", status_code=200)
+async def assign(actor: Scope, complaint_id: int, data: AssignRequest) -> ComplaintDetail:
+    await service.assign_handler(
+        actor=actor, complaint_id=complaint_id, handler_user_id=data.handler_user_id,
+        department=data.department, note=data.note,
+    )
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/analyse", status_code=200)
+async def analyse(actor: Scope, complaint_id: int, data: AnalyseRequest) -> ComplaintDetail:
+    await service.record_cause(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/countermeasure", status_code=200)
+async def countermeasure(actor: Scope, complaint_id: int, data: CountermeasureRequest) -> ComplaintDetail:
+    await service.record_countermeasure(
+        actor=actor, complaint_id=complaint_id, countermeasure=data.countermeasure, note=data.note
+    )
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/resolve", status_code=200)
+async def resolve(actor: Scope, complaint_id: int, data: ResolveRequest) -> ComplaintDetail:
+    await service.resolve_complaint(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/feed-back", status_code=200)
+async def feed_back(actor: Scope, complaint_id: int, data: NoteRequest) -> ComplaintDetail:
+    await service.feed_back_to_group(actor=actor, complaint_id=complaint_id, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/revisit", status_code=200)
+async def revisit(actor: Scope, complaint_id: int, data: RevisitRequest) -> ComplaintDetail:
+    await service.record_revisit(actor=actor, complaint_id=complaint_id, satisfied=data.satisfied, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/close", status_code=200)
+async def close(actor: Scope, complaint_id: int, data: NoteRequest) -> ComplaintDetail:
+    await service.close_complaint(actor=actor, complaint_id=complaint_id, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/reopen", status_code=200)
+async def reopen(actor: Scope, complaint_id: int, data: ReasonRequest) -> ComplaintDetail:
+    await service.reopen_complaint(actor=actor, complaint_id=complaint_id, reason=data.reason)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/notes", status_code=200)
+async def note(actor: Scope, complaint_id: int, data: RequiredNote) -> ComplaintDetail:
+    await service.add_note(actor=actor, complaint_id=complaint_id, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/appeal", status_code=200)
+async def appeal(actor: Scope, complaint_id: int, data: ReasonRequest) -> ComplaintDetail:
+    """申诉: only the staff member the complaint is about may file one."""
+    await service.file_appeal(actor=actor, complaint_id=complaint_id, reason=data.reason)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/appeal/forward", status_code=200)
+async def forward_appeal(actor: Scope, complaint_id: int, data: ForwardRequest) -> ComplaintDetail:
+    await service.forward_appeal(actor=actor, complaint_id=complaint_id, opinion=data.opinion)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/appeal/ruling", status_code=200)
+async def rule_appeal(actor: Scope, complaint_id: int, data: RulingRequest) -> ComplaintDetail:
+    """The GM's ruling: upheld voids the complaint, rejected resumes its handling."""
+    await service.rule_appeal(actor=actor, complaint_id=complaint_id, upheld=data.upheld, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/compensations", status_code=201)
+async def request_compensation(actor: Scope, complaint_id: int, data: CompensationRequest) -> Created:
+    """Ask for compensation; the group's authority table names the approver role."""
+    return Created(id=await service.request_compensation(
+        actor=actor, complaint_id=complaint_id, amount=data.amount, kind=data.kind, description=data.description
+    ))
+
+
+@post("/{complaint_id:int}/compensations/{compensation_id:int}/decision", status_code=200)
+async def decide_compensation(
+    actor: Scope, complaint_id: int, compensation_id: int, data: DecisionRequest
+) -> ComplaintDetail:
+    await service.decide_compensation(
+        actor=actor, complaint_id=complaint_id, compensation_id=compensation_id, approve=data.approve, note=data.note
+    )
+    return await _detail(actor, complaint_id)
+
+
+ROUTES = [
+    Router(
+        path="/api/v1/complaints",
+        tags=["complaints"],
+        route_handlers=[
+            take_complaint, list_complaints, routing_suggestion, revisit_queue, accountability, deadline_stats,
+            describe_workflow, get_policy, put_policy, get_authority, put_authority, get_complaint, get_timeline,
+            get_staff, reroute, accept, assign, analyse, countermeasure, resolve, feed_back, revisit, close, reopen,
+            note, appeal, forward_appeal, rule_appeal, request_compensation, decide_compensation,
+        ],
+    )
+]
