@@ -145,6 +145,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "error.other.title": ("请求无法处理", "The request could not be handled"),
     "error.other.text": ("无法处理该请求,请返回后重试。", "The request could not be handled; go back and try again."),
+    "error.request_failed": ("请求失败,请稍后重试。", "The request failed; try again later."),
     "error.home": ("返回工作台", "Back to home"),
     "error.back": ("返回上一页", "Go back"),
 }

@@ -1,5 +1,5 @@
 // dealerdesk web UI behaviour that htmx attributes do not cover: keyboard selection in result lists,
-// clickable rows, the user menu. No build step, no dependencies besides htmx.
+// clickable rows, the menus, the notification bell. No build step, no dependencies besides htmx.
 (function () {
   "use strict";
 
@@ -76,15 +76,82 @@
     }
   });
 
-  // Clicking outside an open user menu closes it.
+  // A short message in the corner that goes away by itself.
+  function toast(content) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const note = document.createElement("div");
+    note.className = "toast";
+    note.setAttribute("role", "status");
+    note.appendChild(content);
+    box.appendChild(note);
+    window.setTimeout(function () { note.remove(); }, 8000);
+  }
+
+  // An htmx request that fails (server error, network) would otherwise change nothing on the page.
+  document.addEventListener("htmx:responseError", showFailure);
+  document.addEventListener("htmx:sendError", showFailure);
+  function showFailure() {
+    const box = document.getElementById("toasts");
+    if (box) toast(document.createTextNode(box.dataset.failedText));
+  }
+
+  // ---- the bell: live notifications from the server's event stream (SSE) ----
+  // `unread` carries the count on connect; each `notification` adds one, lists it and shows a toast.
+  function wireBell(bell) {
+    if (!window.EventSource || !bell.dataset.events) return;
+    const badge = bell.querySelector(".badge");
+    const list = document.querySelector(".notif-list");
+    const english = document.documentElement.lang === "en";
+    let unread = 0;
+
+    function showCount(count) {
+      unread = count;
+      bell.dataset.unread = String(count);
+      badge.textContent = count > 99 ? "99+" : String(count);
+      badge.hidden = count <= 0;
+    }
+
+    function entry(item) {
+      const title = (english && item.title_en) || item.title_zh || item.title_en || "";
+      const node = document.createElement(item.link ? "a" : "span");
+      if (item.link && item.link.charAt(0) === "/") node.href = item.link;
+      node.textContent = title;
+      return node;
+    }
+
+    function addToList(item) {
+      const empty = list.querySelector(".notif-empty");
+      if (empty) empty.remove();
+      const li = document.createElement("li");
+      li.appendChild(entry(item));
+      list.prepend(li);
+    }
+
+    const source = new EventSource(bell.dataset.events);
+    source.addEventListener("unread", function (event) {
+      showCount(JSON.parse(event.data).unread || 0);
+    });
+    source.addEventListener("notification", function (event) {
+      const item = JSON.parse(event.data);
+      showCount(unread + 1);
+      addToList(item);
+      toast(entry(item));
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  // Clicking outside an open menu (user, notifications) closes it.
   document.addEventListener("click", function (event) {
-    document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+    document.querySelectorAll("details.user-menu[open], details.notif-menu[open]").forEach(function (menu) {
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-result-list]").forEach(wireResultList);
+    const bell = document.getElementById("notif-bell");
+    if (bell) wireBell(bell);
     document.querySelectorAll("[data-back]").forEach(function (button) {
       button.addEventListener("click", function () { window.history.back(); });
     });
