@@ -20,7 +20,8 @@ from api.i18n import extend
 from api.major import board_events_stream
 from api.web.nav import MAJOR_BOARD_ROLES
 from crm.major import service
-from crm.major.rules import REPORT_TEXT_FIELDS, MajorReason, ReportStatus, RiskLevel
+from crm.complaints.workflow import STATE_TITLES
+from crm.major.rules import REPORT_TEXT_FIELDS, MajorReason, RiskLevel
 from crm.major.service import Person, ReasonInput, ReportForm
 from tenants.errors import Forbidden, InvalidInput, NotFound
 from tenants.scope import Scope
@@ -248,7 +249,8 @@ def _as_list(value: list[str] | str) -> list[str]:
 
 
 def _labels() -> dict:
-    return {"report_fields": REPORT_TEXT_FIELDS, "risk_levels": list(RiskLevel), "ReportStatus": ReportStatus}
+    return {"report_fields": REPORT_TEXT_FIELDS, "risk_levels": list(RiskLevel), "RiskLevel": RiskLevel,
+            "state_titles": {str(state): title for state, title in STATE_TITLES.items()}}
 
 
 def _require_board(actor: Scope) -> None:

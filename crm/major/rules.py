@@ -79,6 +79,10 @@ class RiskLevel(StrEnum):
     def title_zh(self) -> str:
         return {"none": "无", "low": "低", "medium": "中", "high": "高"}[self.value]
 
+    @property
+    def title_en(self) -> str:
+        return self.value
+
 
 # The report form 《重大投诉事件处理报告》 (seed 002 attachment 8): field → (zh, en) label.
 REPORT_TEXT_FIELDS: dict[str, tuple[str, str]] = {

@@ -32,6 +32,7 @@ from tests.support.major import (
     complaint_for,
     customer_with_car,
     major_of,
+    major_of_id,
     notifications,
     pending_major_timers,
     resolve,
@@ -552,11 +553,6 @@ async def test_board_changes_are_published_for_viewers_of_the_store(tenant):
     assert event == {"major_id": major_id, "store_id": tenant.store_b}
     await stream.aclose()
 
-
-async def major_of_id(major_id: int) -> dict:
-    from crm.major.tables import MajorComplaint
-
-    return await MajorComplaint.select().where(MajorComplaint.id == major_id).first()
 
 
 async def test_transaction_rollback_leaves_no_major(tenant):

@@ -3,30 +3,17 @@ intake, the complaint workflow up to resolution, and counting alerts and notific
 
 from __future__ import annotations
 
-import itertools
-import random
 from dataclasses import dataclass
 
 from crm.complaints import service as complaints
 from crm.customers.service import create_customer, create_vehicle
-from crm.customers.validation import vin_check_digit
 from crm.major.tables import MajorAlert, MajorAlertRecipient, MajorComplaint
 from crm.notify.tables import Notification
 from crm.timers.tables import Timer
+from tests.customer_factories import make_mobile, make_vin
 
 # Set for a worker subprocess that loads tests.support.major_hang: where it marks "escalation started".
 HANG_MARKER_ENV = "MAJOR_HANG_MARKER"
-
-_serial = itertools.count(random.randrange(10**5, 10**6))
-VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
-
-
-def make_vin() -> str:
-    n = next(_serial)
-    body = f"LSV{random.choice(VIN_CHARS)}A2{random.choice('ABC')}4"  # the 8 characters before the check digit
-    tail = f"{random.choice('JKL')}{random.choice('ABC')}{n:06d}"[-8:]
-    raw = body + "0" + tail
-    return raw[:8] + vin_check_digit(raw) + raw[9:]
 
 
 @dataclass
@@ -39,7 +26,7 @@ class Car:
 
 async def customer_with_car(tenant, store: str = "A", *, vin: str | None = None, mobile: str | None = None) -> Car:
     actor = await tenant.scope(f"store_cr_manager@{store}")
-    mobile = mobile or f"139{next(_serial) % 10**8:08d}"
+    mobile = mobile or make_mobile()
     customer_id = await create_customer(actor=actor, name="王先生", mobile=mobile)
     vin = vin or make_vin()
     vehicle_id = await create_vehicle(actor=actor, customer_id=customer_id, vin=vin, plate="", model="帕萨特")
@@ -86,6 +73,10 @@ async def close(tenant, complaint_id: int, store: str = "A") -> None:
 
 async def major_of(complaint_id: int) -> dict | None:
     return await MajorComplaint.select().where(MajorComplaint.complaint == complaint_id).first()
+
+
+async def major_of_id(major_id: int) -> dict:
+    return await MajorComplaint.select().where(MajorComplaint.id == major_id).first()
 
 
 async def alert_levels(major_id: int) -> list[int]:
