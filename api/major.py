@@ -18,6 +18,7 @@ from api.auth import requires
 from crm import clock
 from crm.major import board_events, service
 from crm.major.policy import Policy, get_policy, set_policy
+from crm.major.rules import MajorReason, RiskLevel
 from crm.major.service import MajorView, ReasonInput, ReportForm
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -29,7 +30,7 @@ _Short = Annotated[str, msgspec.Meta(max_length=50)]
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: service.MajorReason
+    reason: MajorReason
     note: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
@@ -50,8 +51,8 @@ class ReportIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     cause: _Text = ""
     customer_demands: _Text = ""
     actions_taken: _Text = ""
-    media_risk: service.RiskLevel = service.RiskLevel.NONE
-    legal_risk: service.RiskLevel = service.RiskLevel.NONE
+    media_risk: RiskLevel = RiskLevel.NONE
+    legal_risk: RiskLevel = RiskLevel.NONE
     risk_note: _Text = ""
     proposed_settlement: _Text = ""
     responsible_people: Annotated[list[PersonIn], msgspec.Meta(max_length=20)] = []

@@ -20,10 +20,12 @@ from api.i18n import extend
 from api.major import board_events_stream
 from api.web.nav import MAJOR_BOARD_ROLES
 from crm.major import service
+from crm.major.policy import CHANNELS, RECIPIENT_ROLES, Policy, get_policy, set_policy
 from crm.complaints.workflow import STATE_TITLES
-from crm.major.rules import REPORT_TEXT_FIELDS, MajorReason, RiskLevel
+from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, RiskLevel
 from crm.major.service import Person, ReasonInput, ReportForm
-from tenants.errors import Forbidden, InvalidInput, NotFound
+from tenants.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.roles import Role
 from tenants.scope import Scope
 
 _MAX_ID = 2**31 - 1
@@ -83,6 +85,23 @@ extend({
     ),
     "major.suggest.manufacturer": ("厂家渠道投诉默认为重大投诉。", "Manufacturer-channel complaints are major."),
     "major.errors": ("请修正以下问题:", "Please fix the following:"),
+    "major.policy.title": ("重大投诉预警与升级规则", "Major-complaint alerts and escalation"),
+    "major.policy.link": ("升级规则", "Escalation rules"),
+    "major.policy.repeat_window": ("重复投诉识别期(天)", "Repeat-complaint window (days)"),
+    "major.policy.deadline": ("处理报告时限(小时)", "Report deadline (hours)"),
+    "major.policy.renotify": ("未确认预警重发间隔(分钟)", "Re-send unacknowledged alerts every (minutes)"),
+    "major.policy.immediate": ("标记时即时预警", "Immediate alert on marking"),
+    "major.policy.roles": ("接收角色", "Recipient roles"),
+    "major.policy.channels": ("另加通知渠道(应用内通知始终发送)", "Extra channels (in-app always)"),
+    "major.policy.levels": ("升级梯度", "Escalation ladder"),
+    "major.policy.level_hours": ("标记后(小时)", "Hours after marking"),
+    "major.policy.condition": ("条件", "Condition"),
+    "major.policy.label": ("通知标题", "Alert title"),
+    "major.policy.hint": (
+        "清空“标记后(小时)”即删除该级;修改只影响之后标记的重大投诉。",
+        "Clear the hours to remove a level; changes apply to complaints marked from now on.",
+    ),
+    "major.policy.save": ("保存规则", "Save rules"),
 })
 
 
@@ -112,8 +131,9 @@ async def board_page(request: Request[Scope, Any, Any], actor: Scope, include_cl
     views = await service.board(actor=actor, include_closed=include_closed)
     fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
     template = "major/_rows.html" if fragment else "major/board.html"
-    return Template(template, context={"views": views, "include_closed": include_closed, **_labels()},
-                    headers={"Vary": "HX-Request"})
+    context = {"views": views, "include_closed": include_closed, "can_see_policy": actor.has_role(*POLICY_READERS),
+               **_labels()}
+    return Template(template, context=context, headers={"Vary": "HX-Request"})
 
 
 @get("/major/events", include_in_schema=False)
@@ -155,6 +175,25 @@ async def acknowledge_submit(actor: Scope, alert_id: int, next: str = "") -> Red
     await service.acknowledge_alert(actor=actor, alert_id=alert_id)
     target = next if next.startswith("/major") and not next.startswith("//") else "/major"
     return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/major/policy", include_in_schema=False)
+async def policy_page(actor: Scope) -> Template:
+    _require_policy_reader(actor)
+    return _policy_template(actor, msgspec.to_builtins(await get_policy(actor=actor)))
+
+
+@post("/major/policy", include_in_schema=False)
+async def policy_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    actor.require_role(Role.GROUP_ADMIN)
+    raw, policy, problems = _policy_from_form(await request.form())
+    try:
+        if policy is None:
+            raise InvalidInput(problems)
+        await set_policy(actor=actor, policy=policy)
+    except InvalidInput as problem:
+        return _policy_template(actor, raw, errors=problem.problems, status_code=400)
+    return Redirect(path="/major/policy", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/complaints/{complaint_id:int}/major", include_in_schema=False)
@@ -228,6 +267,72 @@ async def _mark_page(actor: Scope, complaint_id: int, *, errors: list | None = N
     )
 
 
+POLICY_READERS = (Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.LEGAL)
+_EXTRA_LEVEL_ROWS = 2
+
+
+def _require_policy_reader(actor: Scope) -> None:
+    actor.require_role(*POLICY_READERS)
+
+
+def _policy_template(actor: Scope, policy: dict, *, errors: list | None = None, status_code: int = 200) -> Template:
+    """`policy` as plain data (a saved Policy, or what the admin typed when it did not validate)."""
+    return Template(
+        "major/policy.html",
+        context={
+            "policy": policy, "rows": [*policy["levels"], *([None] * _EXTRA_LEVEL_ROWS)],
+            "editable": actor.has_role(Role.GROUP_ADMIN), "errors": errors or [],
+            "roles": [r for r in Role if r in RECIPIENT_ROLES], "channels": CHANNELS, "conditions": list(Condition),
+        },
+        status_code=status_code,
+    )
+
+
+def _policy_from_form(form: Any) -> tuple[dict, Policy | None, list[FieldProblem]]:
+    """The ladder form (hours and minutes, as people think of them) → the policy, checked like the API's.
+    Returns what was typed as plain data too, to show it again when it does not validate."""
+    problems: list[FieldProblem] = []
+
+    def seconds(field: str, raw: str, unit: int) -> int:
+        try:
+            return max(int(round(float(raw) * unit)), 0)
+        except ValueError:
+            problems.append(FieldProblem(field, "请输入数字", "Enter a number"))
+            return 0
+
+    raw = {
+        "repeat_window_days": seconds("repeat_window_days", form.get("repeat_window_days", ""), 1),
+        "report_deadline_seconds": seconds("report_deadline_hours", form.get("report_deadline_hours", ""), 3600),
+        "renotify_seconds": seconds("renotify_minutes", form.get("renotify_minutes", ""), 60),
+        "alert_roles": form.getall("alert_roles", []),
+        "alert_channels": form.getall("alert_channels", []),
+        "levels": [],
+    }
+    for i in range(min(int(form.get("level_count", "0") or 0), 20)):
+        hours = form.get(f"level{i}_hours", "").strip()
+        if not hours:
+            continue  # an empty row, or a level the admin removed
+        raw["levels"].append({
+            "delay_seconds": seconds(f"levels[{len(raw['levels'])}].delay_seconds", hours, 3600),
+            "condition": form.get(f"level{i}_condition", ""),
+            "roles": form.getall(f"level{i}_roles", []),
+            "channels": form.getall(f"level{i}_channels", []),
+            "label_zh": form.get(f"level{i}_label_zh", "").strip(),
+            "label_en": form.get(f"level{i}_label_en", "").strip(),
+        })
+    if problems:
+        return raw, None, problems
+    try:
+        return raw, msgspec.convert(raw, Policy), []
+    except msgspec.ValidationError as error:
+        return raw, None, [FieldProblem(_msgspec_field(str(error)), "取值无效", str(error))]
+
+
+def _msgspec_field(message: str) -> str:
+    at = message.rsplit("at `$.", 1)
+    return at[1].rstrip("`") if len(at) == 2 else "policy"
+
+
 def _report_form(data: ReportPost) -> ReportForm:
     names, positions, phones = (_as_list(data.person_name), _as_list(data.person_position), _as_list(data.person_phone))
     people = [
@@ -263,5 +368,5 @@ def _check_id(value: int) -> None:
         raise NotFound("major")
 
 
-ROUTES = [board_page, board_events, major_page, report_submit, forward_submit, acknowledge_submit, mark_page,
-          mark_submit]
+ROUTES = [board_page, board_events, major_page, report_submit, forward_submit, acknowledge_submit, policy_page,
+          policy_submit, mark_page, mark_submit]

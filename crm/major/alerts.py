@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from piccolo.query.mixins import OnConflictAction
+
 from crm import clock
 from crm.major import board_events
 from crm.major.policy import Level, Policy, decode_policy
@@ -31,16 +33,15 @@ async def raise_alert(
 ) -> int | None:
     """Raise the alert of one level for a major complaint, once. Returns its id (None if it already existed)."""
     now = clock.now()
-    exists = await MajorAlert.exists().where(MajorAlert.major == major["id"], MajorAlert.level == level)
-    if exists:
-        return None
     user_ids = await recipients(group_id=major["group"], store_id=major["store"], roles=roles)
     rows = await MajorAlert.insert(
         MajorAlert(
             group=major["group"], store=major["store"], major=major["id"], level=level, condition=condition,
             raised_at=now, rounds=1, last_sent_at=now, settled_at=None if user_ids else now,
         )
-    ).returning(MajorAlert.id)
+    ).on_conflict(action=OnConflictAction.do_nothing).returning(MajorAlert.id)
+    if not rows:
+        return None  # (major, level) is unique: this level was reached before
     alert_id = rows[0]["id"]
     if user_ids:
         await MajorAlertRecipient.insert(

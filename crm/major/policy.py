@@ -85,17 +85,12 @@ async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
     actor.require_role(Role.GROUP_ADMIN)
     group_id = _group_of(actor)
     policy = validate_policy(policy)
-    config = encode_policy(policy)
-    existing = await MajorPolicyRow.select(MajorPolicyRow.id).where(MajorPolicyRow.group == group_id).first()
-    if existing is None:
-        await MajorPolicyRow.insert(
-            MajorPolicyRow(group=group_id, config=config, updated_at=clock.now(), updated_by=actor.user_id)
-        )
-    else:
-        await MajorPolicyRow.update(
-            {MajorPolicyRow.config: config, MajorPolicyRow.updated_at: clock.now(),
-             MajorPolicyRow.updated_by: actor.user_id}
-        ).where(MajorPolicyRow.id == existing["id"])
+    row = MajorPolicyRow(group=group_id, config=encode_policy(policy), updated_at=clock.now(),
+                         updated_by=actor.user_id)
+    await MajorPolicyRow.insert(row).on_conflict(
+        target=MajorPolicyRow.group, action="DO UPDATE",
+        values=[MajorPolicyRow.config, MajorPolicyRow.updated_at, MajorPolicyRow.updated_by],
+    )
     return policy
 
 

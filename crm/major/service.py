@@ -21,7 +21,7 @@ from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES, State
 from crm.db import transaction
 from crm.major import alerts, board_events
-from crm.major.policy import Level, Policy, decode_policy, encode_policy, policy_for_group
+from crm.major.policy import Level, decode_policy, encode_policy, policy_for_group
 from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, ReportStatus, RiskLevel
 from crm.major.tables import (
     MajorAlert,
@@ -34,7 +34,6 @@ from crm.timers.service import cancel_timers, schedule_timer
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
-from tenants.tables import Store, User
 
 SUBJECT = "major_complaint"
 LEVEL_KINDS = {Condition.REPORT_MISSING: "major.report_missing", Condition.UNRESOLVED: "major.unresolved"}
@@ -404,7 +403,11 @@ async def complaint_label(complaint_id: int) -> str:
     ).first()
     if row is None:
         return f"#{complaint_id}"
-    return f"{row['store.name']} · {row['complainant_name']} · 投诉#{complaint_id}"
+    return _label(row["store.name"], row["complainant_name"], complaint_id)
+
+
+def _label(store_name: str, complainant: str, complaint_id: int) -> str:
+    return f"{store_name} · {complainant} · 投诉#{complaint_id}"
 
 
 async def report_overdue_ids(*, complaint_ids: list[int]) -> set[int]:
@@ -476,7 +479,9 @@ async def _schedule_levels(major: dict, *, reschedule: bool) -> None:
 
 async def escalate(*, major_id: int, level: int) -> int | None:
     """A ladder level's timer fired: alert its roles if its condition still holds. Returns the alert id."""
-    major = await _major_row(major_id)
+    major = await MajorComplaint.select(
+        MajorComplaint.all_columns(), MajorComplaint.complaint.complainant_name, MajorComplaint.store.name
+    ).where(MajorComplaint.id == major_id).first()
     if major is None:
         return None
     policy = decode_policy(major["policy"])
@@ -485,7 +490,7 @@ async def escalate(*, major_id: int, level: int) -> int | None:
     cfg = policy.levels[level - 1]
     if not alerts.condition_holds(major, cfg.condition):
         return None
-    label = await complaint_label(major["complaint"])
+    label = _label(major["store.name"], major["complaint.complainant_name"], major["complaint"])
     title_zh, title_en = alerts.level_titles(level=level, level_cfg=cfg, complaint_label=label)
     body_zh, body_en = _level_body(major, cfg)
     alert_id = await alerts.raise_alert(
