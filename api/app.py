@@ -20,6 +20,7 @@ from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
 from crm.settings import Settings, get_settings
+from tenants.scope import TtlCache
 
 HERE = Path(__file__).parent
 
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         dependencies={"actor": Provide(provide_scope)},
-        middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,

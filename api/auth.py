@@ -17,7 +17,7 @@ from litestar.middleware.authentication import AbstractAuthenticationMiddleware,
 from crm.settings import get_settings
 from tenants.accounts import authenticate, issue_token, user_for_token
 from tenants.roles import Role
-from tenants.scope import Scope, scope_for_user
+from tenants.scope import Scope, TtlCache, scope_for_user
 
 PUBLIC_PATHS = [
     "^/login",
@@ -31,17 +31,24 @@ PUBLIC_PATHS = [
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
+    def __init__(self, app, cache: TtlCache, **kwargs) -> None:
+        super().__init__(app, **kwargs)
+        self.cache = cache
+
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         user_id: int | None = None
         header = connection.headers.get("authorization", "")
         if connection.scope["path"].startswith("/api/"):
             if header.lower().startswith("bearer "):
-                user_id = await user_for_token(header[7:].strip())
+                token = header[7:].strip()
+                user_id = await self.cache.get(("token", token), lambda: user_for_token(token))
             kind = "token"
         else:
             user_id = (connection.scope.get("session") or {}).get("user_id")
             kind = "session"
-        scope = await scope_for_user(int(user_id)) if user_id else None
+        scope = None
+        if user_id:
+            scope = await self.cache.get(("user", int(user_id)), lambda: scope_for_user(int(user_id)))
         if scope is None:
             raise NotAuthorizedException()
         return AuthenticationResult(user=scope, auth=kind)

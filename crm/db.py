@@ -75,10 +75,13 @@ async def savepoint() -> AsyncIterator[None]:
 async def after_commit(callback: AfterCommit) -> None:
     """Run `callback` after the current transaction commits (at once when there is none)."""
     callbacks = _pending.get()
-    if callbacks is None:
-        await _run_safely(callback)
-    else:
+    if callbacks is not None:
         callbacks.append(callback)
+        return
+    if engine().current_transaction.get() is not None:
+        # A bare Piccolo transaction gives no commit hook: the work runs now, before the commit.
+        log.warning("after_commit_outside_crm_transaction", hint="use crm.db.transaction()")
+    await _run_safely(callback)
 
 
 def in_transaction() -> bool:

@@ -21,6 +21,7 @@ class Settings:
     debug: bool = False
     secure_cookies: bool = False
     token_ttl_hours: int = 12
+    scope_cache_seconds: float = 5.0
     # Timers: only timers due within the horizon are held in Redis; the sweeper runs every `timer_sweep_seconds`.
     timer_horizon_seconds: int = 7200
     timer_sweep_seconds: int = 30
@@ -61,6 +62,7 @@ def get_settings() -> Settings:
         debug=os.environ.get("DEBUG", "") == "1",
         secure_cookies=os.environ.get("SECURE_COOKIES", "") == "1",
         token_ttl_hours=int(os.environ.get("TOKEN_TTL_HOURS", "12")),
+        scope_cache_seconds=float(os.environ.get("SCOPE_CACHE_SECONDS", "5")),
         timer_horizon_seconds=int(os.environ.get("TIMER_HORIZON_SECONDS", "7200")),
         timer_sweep_seconds=int(os.environ.get("TIMER_SWEEP_SECONDS", "30")),
         smtp_host=os.environ.get("SMTP_HOST", ""),

@@ -8,7 +8,9 @@ like a row that does not exist, so ids of other tenants leak nothing.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from piccolo.table import Table
@@ -98,3 +100,37 @@ async def scope_for_user(user_id: int) -> Scope | None:
         brand_division_id=user["brand_division"],
         display_name=user["display_name"],
     )
+
+
+class TtlCache:
+    """Answers of recent look-ups, kept for a few seconds.
+
+    Resolving a caller (token → user → roles → stores) costs four queries and an
+    API client makes many requests in a row. A role change, a deactivation or a
+    new store takes effect within `ttl` seconds (`SCOPE_CACHE_SECONDS`; 0 turns
+    caching off).
+    """
+
+    def __init__(
+        self, ttl: float, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[Any, tuple[float, Any]] = {}
+
+    async def get(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
+        if self.ttl <= 0:
+            return await load()
+        now = self._clock()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = await load()
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (now + self.ttl, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()

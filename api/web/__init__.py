@@ -3,10 +3,11 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import customers, major, pages
+from api.web import complaints, customers, major, pages
 
 ROUTES = [
     *pages.ROUTES,
     *customers.ROUTES,
+    *complaints.ROUTES,
     *major.ROUTES,
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm.complaints.queries import ACCOUNTABILITY_READERS
+from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope
 
@@ -41,6 +43,10 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "工作台", "Home"),
     NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
+    NavItem("/complaint-intake", "投诉登记", "New complaint", INTAKE_ROLES),
+    NavItem("/complaints", "投诉处理", "Complaints", TENANT_ROLES),
+    NavItem("/revisits", "投诉回访", "Revisits", REVISIT_ROLES),
+    NavItem("/accountability", "责任统计", "Accountability", ACCOUNTABILITY_READERS),
     NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_ROLES),
 ]
 

@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Count
 
 from crm import clock
 from crm.complaints import workflow
+from crm.complaints.authority import authority_table, may_approve
 from crm.complaints.deadlines import KIND_TITLES
 from crm.complaints.tables import (
     Complaint,
@@ -23,12 +24,19 @@ from crm.complaints.tables import (
     ComplaintEvent,
 )
 from crm.complaints.workflow import FINAL_STATES, State
+from crm.customers.service import search_customers
+from crm.customers.tables import Vehicle
 from tenants.errors import InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 from tenants.tables import DealerGroup, Store, User, UserRole
 
 MAX_PAGE = 200
+# Who reads the per-staff counts: managers of the staff, and the group.
+ACCOUNTABILITY_READERS = frozenset(
+    {Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.GROUP_CUSTOMER_SERVICE,
+     Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD}
+)
 
 
 class ComplaintSummary(msgspec.Struct, kw_only=True):
@@ -96,12 +104,31 @@ class CompensationRecord(msgspec.Struct, kw_only=True):
     decided_by_name: str
     decided_at: datetime | None
     decision_note: str
+    can_decide: bool  # may the viewer approve or reject it (authority table, not their own request)
 
 
 class StaffMember(msgspec.Struct, kw_only=True):
     id: int
     display_name: str
     roles: list[str]
+
+
+class CandidateVehicle(msgspec.Struct, kw_only=True):
+    id: int
+    plate: str
+    vin: str
+    model: str
+
+
+class IntakeCandidate(msgspec.Struct, kw_only=True):
+    """A customer the agent may mean, with their cars: one line per car in the intake screen."""
+
+    customer_id: int
+    name: str
+    mobile: str
+    store_id: int
+    store_name: str
+    vehicles: list[CandidateVehicle]
 
 
 class ComplaintDetail(msgspec.Struct, kw_only=True):
@@ -238,6 +265,8 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
         | {c["requested_by"] for c in compensations}
         | {c["decided_by"] for c in compensations}
     )
+    actions = workflow.available_actions(actor, complaint)
+    tiers = await authority_table(complaint.group)
     misses = await ComplaintDeadlineMiss.select(
         ComplaintDeadlineMiss.kind, ComplaintDeadlineMiss.due_at, ComplaintDeadlineMiss.missed_at
     ).where(ComplaintDeadlineMiss.complaint == complaint.id).order_by(ComplaintDeadlineMiss.id)
@@ -274,7 +303,7 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
         revisited_at=complaint.revisited_at,
         closed_at=complaint.closed_at,
         voided_at=complaint.voided_at,
-        actions=workflow.available_actions(actor, complaint),
+        actions=actions,
         timeline=await timeline(actor=actor, complaint_id=complaint.id),
         appeals=[
             AppealRecord(
@@ -293,6 +322,9 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
                 required_role_zh=Role(c["required_role"]).title_zh, status=c["status"],
                 decided_by=c["decided_by"], decided_by_name=names.get(c["decided_by"], ""),
                 decided_at=c["decided_at"], decision_note=c["decision_note"],
+                can_decide=c["status"] == "pending" and "decide_compensation" in actions
+                and c["requested_by"] != actor.user_id
+                and may_approve(tiers, actor.roles, Role(c["required_role"])),
             )
             for c in compensations
         ],
@@ -303,9 +335,10 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
 
 
 async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
-    """The complaint's steps in order (append-only)."""
+    """The complaint's steps in order (append-only). Rows keep the store each step happened at, so a
+    re-routed complaint's earlier steps are read through the complaint, which the caller may see."""
     await actor.get(Complaint, complaint_id)
-    rows = await actor.filter(ComplaintEvent.select(), ComplaintEvent).where(
+    rows = await actor.filter_group(ComplaintEvent.select(), ComplaintEvent).where(
         ComplaintEvent.complaint == complaint_id
     ).order_by(ComplaintEvent.id)
     return [
@@ -315,6 +348,29 @@ async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
             to_state=r["to_state"], note=r["note"], data=r["data"] if isinstance(r["data"], dict) else msgspec.json.decode(r["data"] or "{}"),
         )
         for r in rows
+    ]
+
+
+async def intake_candidates(*, actor: Scope, q: str, limit: int = 10) -> list[IntakeCandidate]:
+    """Customers matching a phone, plate, VIN or name, with their active vehicles, for the intake screen."""
+    found = await search_customers(actor=actor, q=q, limit=limit)
+    found = [c for c in found if c.active]
+    if not found:
+        return []
+    vehicles: dict[int, list[CandidateVehicle]] = {}
+    rows = await actor.filter(
+        Vehicle.select(Vehicle.id, Vehicle.customer, Vehicle.plate, Vehicle.vin, Vehicle.model), Vehicle
+    ).where(Vehicle.customer.is_in([c.id for c in found]), Vehicle.active.eq(True)).order_by(Vehicle.id)
+    for r in rows:
+        vehicles.setdefault(r["customer"], []).append(
+            CandidateVehicle(id=r["id"], plate=r["plate"], vin=r["vin"], model=r["model"])
+        )
+    return [
+        IntakeCandidate(
+            customer_id=c.id, name=c.name, mobile=c.mobile, store_id=c.store_id, store_name=c.store_name,
+            vehicles=vehicles.get(c.id, []),
+        )
+        for c in found
     ]
 
 
@@ -335,7 +391,9 @@ async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
             UserRole.user.is_in([u["id"] for u in users])
         ):
             roles.setdefault(r["user"], []).append(r["role"])
-    return [StaffMember(id=u["id"], display_name=u["display_name"], roles=sorted(roles.get(u["id"], []))) for u in users]
+    staff = [StaffMember(id=u["id"], display_name=u["display_name"], roles=sorted(roles.get(u["id"], []))) for u in users]
+    # Department heads first: complaint forms go to them (《用户抱怨/投诉处理表》 to the department head).
+    return sorted(staff, key=lambda m: Role.DEPARTMENT_HEAD not in m.roles)
 
 
 # ---------------------------------------------------------------- accountability and missed deadlines
@@ -344,10 +402,7 @@ async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
 async def staff_accountability(*, actor: Scope, month: str, store_id: int | None = None) -> list[AccountabilityRow]:
     """Per staff member for one month (YYYY-MM, group time): complaints judged 有责 (voided ones
     excepted) and deadlines missed as handler."""
-    actor.require_role(
-        Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.GROUP_CUSTOMER_SERVICE,
-        Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD,
-    )
+    actor.require_role(*ACCOUNTABILITY_READERS)
     start, end = await _month_bounds(actor, month)
     liable_q = actor.filter(
         Complaint.select(Complaint.accused_user, Count(Complaint.id, alias="n")), Complaint

@@ -192,6 +192,8 @@ async def register_complaint(
     **fields: Any,
 ) -> int:
     """Intake as the call center does it: an existing customer, or a minimal record made on the spot."""
+    if store_id is None and not actor.is_group_level:
+        store_id = actor.home_store_id
     async with transaction():
         if customer_id is None:
             if store_id is None:
@@ -253,8 +255,8 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
             store=store_id, customer=customer.id, routed_at=now, accepted_at=None, accused_user=None,
             handler_user=None,
         )
-        # Children follow the complaint so the new store's scope sees its whole history.
-        for child in (ComplaintEvent, ComplaintAppeal, ComplaintCompensation):
+        # Appeals and compensations follow the complaint; timeline rows keep the store they happened at.
+        for child in (ComplaintAppeal, ComplaintCompensation):
             await child.update({child.store: store_id}).where(child.complaint == complaint.id)
         await alerts.routed(complaint)
 

@@ -1,8 +1,9 @@
 """Complaints (投诉 / 抱怨): the complaint, its append-only timeline, appeals, compensation,
 missed deadlines, and the group's policy and authority table (权限核决表).
 
-Every store-owned row carries `group` and `store`; child rows follow their complaint
-when it is re-routed to another store, so scope filters stay correct.
+Every store-owned row carries `group` and `store`. Appeals and compensations follow their
+complaint when it is re-routed to another store; timeline rows are never changed (a trigger
+refuses UPDATE) and keep the store each step happened at.
 """
 
 from __future__ import annotations

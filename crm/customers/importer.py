@@ -7,7 +7,7 @@ them all: each row names a customer, optionally a vehicle (by VIN), and a
 delivery and/or a service visit of that vehicle.
 
 Rules:
-- Every row is checked with the same rules as manual entry (`service.clean_*`);
+- Every row is checked with the same rules as manual entry (`fields.clean_*`);
   each problem is reported with its spreadsheet row number, column and a
   Chinese and English message.
 - A file with any row error writes nothing unless the caller accepts importing
@@ -27,6 +27,7 @@ import csv
 import io
 import re
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -37,14 +38,16 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from crm import clock
-from crm.customers import events, service
-from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
+from crm.customers import events, fields, service
+from crm.customers.identity import choose_identity, complete_identity, identity_candidates
+from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.settings import get_settings
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import IMPORTERS
 from tenants.scope import Scope
-from tenants.tables import DealerGroup, Store
+from tenants.tables import Store
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -99,12 +102,12 @@ async def import_file(
     """Read, check and (when clean, or when asked to take the valid rows) import a DMS export."""
     actor.require_role(*IMPORTERS)
     store = service.writable_store(actor, store_id)
-    table = read_table(filename=filename, content=content, sheet=sheet)
-    columns = _map_columns(table.header)
+    parsed = read_sheet(filename=filename, content=content, sheet=sheet)
+    columns = _map_columns(parsed.header)
     tz = await _store_timezone(store.id)
     rows: list[_Row] = []
     errors: list[RowError] = []
-    for number, cells in table.rows:
+    for number, cells in parsed.rows:
         if not any(_cell_text(c) for c in cells):
             continue
         if len(rows) + len(errors) >= MAX_ROWS:
@@ -117,10 +120,10 @@ async def import_file(
     rows_with_errors = len({e.row for e in errors})
     report = ImportReport(
         filename=filename,
-        format=table.format,
-        encoding=table.encoding,
-        sheet=table.sheet,
-        header_row=table.header_row,
+        format=parsed.format,
+        encoding=parsed.encoding,
+        sheet=parsed.sheet,
+        header_row=parsed.header_row,
         rows_total=len(rows) + rows_with_errors,
         rows_valid=len(rows),
         rows_with_errors=rows_with_errors,
@@ -142,7 +145,7 @@ async def import_file(
 
 
 @dataclass
-class Table:
+class Sheet:
     """A sheet as read from the file: the header and the data rows with their spreadsheet numbers."""
 
     format: str
@@ -153,7 +156,7 @@ class Table:
     rows: list[tuple[int, list[Any]]]
 
 
-def read_table(*, filename: str, content: bytes, sheet: str | None = None) -> Table:
+def read_sheet(*, filename: str, content: bytes, sheet: str | None = None) -> Sheet:
     """Decode CSV or XLSX into a `Table`, finding the header row (DMS exports often put a title above it)."""
     if len(content) > MAX_FILE_BYTES:
         raise _file_problem("文件超过20MB上限", "The file is larger than 20 MB")
@@ -174,7 +177,7 @@ def read_table(*, filename: str, content: bytes, sheet: str | None = None) -> Ta
 # ---------------------------------------------------------------------------------------------
 
 
-def _read_xlsx(content: bytes, wanted: str | None) -> Table:
+def _read_xlsx(content: bytes, wanted: str | None) -> Sheet:
     from openpyxl import load_workbook
 
     try:
@@ -207,7 +210,7 @@ def _read_xlsx(content: bytes, wanted: str | None) -> Table:
             if found is not None:
                 header_row, header = found
                 data = [(n, cells) for n, cells in grid if n > header_row]
-                return Table("xlsx", "", sheet_name, header_row, header, data)
+                return Sheet("xlsx", "", sheet_name, header_row, header, data)
         raise _file_problem(
             f"工作表中未找到可识别的列标题(如 客户姓名、手机、车架号),工作表:{'、'.join(names)}",
             f"No sheet has recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN); sheets: {', '.join(names)}",
@@ -216,7 +219,7 @@ def _read_xlsx(content: bytes, wanted: str | None) -> Table:
         workbook.close()
 
 
-def _read_csv(content: bytes) -> Table:
+def _read_csv(content: bytes) -> Sheet:
     text, encoding = _decode(content)
     sample = text[:4096]
     try:
@@ -234,7 +237,7 @@ def _read_csv(content: bytes) -> Table:
             "No recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN)",
         )
     header_row, header = found
-    return Table("csv", encoding, "", header_row, header, [(n, c) for n, c in grid if n > header_row])
+    return Sheet("csv", encoding, "", header_row, header, [(n, c) for n, c in grid if n > header_row])
 
 
 def _decode(content: bytes) -> tuple[str, str]:
@@ -294,9 +297,7 @@ def _map_columns(header: list[str]) -> _Columns:
         raise _file_problem(
             "缺少“手机”“证件号”或“客户编号”列之一", "The file needs a mobile, ID number or customer number column"
         )
-    has_sale = columns.index.keys() & _SALE_COLUMNS
-    has_visit = columns.index.keys() & _VISIT_COLUMNS
-    if (has_sale or has_visit) and "vin" not in columns.index:
+    if columns.index.keys() & {"delivered_at", "order_no", "left_at", "repair_order_no"} and "vin" not in columns.index:
         raise _file_problem("交车或维修记录需要“车架号/VIN”列", "Sales and visits need a VIN column (车架号)")
     return columns
 
@@ -354,16 +355,17 @@ _FIELD_ALIASES: dict[str, list[str]] = {
 }
 _ALIASES = {_header_key(alias): target for target, aliases in _FIELD_ALIASES.items() for alias in aliases}
 
-_CUSTOMER_COLUMNS = set(service.CUSTOMER_FIELDS) - {"source", "birthday_is_lunar", "do_not_call"}
-_VEHICLE_COLUMNS = set(service.VEHICLE_FIELDS) - {"source"}
-_SALE_COLUMNS = set(service.SALE_FIELDS) - {"source"}
-_VISIT_COLUMNS = set(service.VISIT_FIELDS) - {"source"}
+_CUSTOMER_COLUMNS = set(fields.CUSTOMER_FIELDS) - {"source", "birthday_is_lunar", "do_not_call"}
+_VEHICLE_COLUMNS = set(fields.VEHICLE_FIELDS) - {"source"}
+_SALE_COLUMNS = set(fields.SALE_FIELDS) - {"source"}
+_VISIT_COLUMNS = set(fields.VISIT_FIELDS) - {"source"}
 
 _KIND_WORDS = {"个人": "private", "私人": "private", "private": "private", "personal": "private",
                "单位": "company", "公司": "company", "企业": "company", "company": "company", "corporate": "company"}
 _GENDER_WORDS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female"}
 _MARITAL_WORDS = {"未婚": "single", "已婚": "married", "离异": "divorced", "离婚": "divorced", "丧偶": "widowed",
                   "single": "single", "married": "married", "divorced": "divorced", "widowed": "widowed"}
+_CODED = {"kind": _KIND_WORDS, "gender": _GENDER_WORDS, "marital_status": _MARITAL_WORDS}
 _REPAIR_WORDS = [
     (("首保", "定保", "保养", "maintenance"), "maintenance"),
     (("保修", "索赔", "三包", "warranty"), "warranty"),
@@ -387,61 +389,68 @@ class _Row:
 
 
 def _parse_row(number: int, cells: list[Any], columns: _Columns, tz: ZoneInfo) -> tuple[_Row, list[RowError]]:
-    """One row checked by the service's own rules; every problem names its column."""
-    raw = {key: cells[i] if i < len(cells) else None for key, i in columns.index.items()}
+    """One row checked by the service's own rules; every problem names its column.
+
+    A row is a delivery when it has a delivery date or an order number, a visit
+    when it has a departure time or a repair-order number; other sale or visit
+    columns alone (a customer list with its 销售顾问, say) make no record.
+    """
     problems: list[FieldProblem] = []
-
-    def convert(key: str, parse) -> Any:
-        try:
-            return parse(raw[key])
-        except _CellError as error:
-            problems.append(FieldProblem(key, error.zh, error.en))
-            return None
-
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in ("birthday", "insurance_expires_on", "inspection_due_on", "next_visit_on"):
-            values[key] = convert(key, _to_date)
-        elif key in ("delivered_at", "left_at", "arrived_at"):
-            values[key] = convert(key, lambda v: _to_instant(v, tz))
-        elif key in ("price", "discount", "amount", "mileage"):
-            values[key] = convert(key, _to_number)
-        elif key == "kind":
-            values[key] = _word(value, _KIND_WORDS)
-        elif key == "gender":
-            values[key] = _word(value, _GENDER_WORDS)
-        elif key == "marital_status":
-            values[key] = _word(value, _MARITAL_WORDS)
-        elif key == "repair_type":
-            values[key] = _repair_type(value)
-        else:
-            values[key] = _cell_text(value, phone=key in ("mobile", "phone2", "id_number"))
+    values = _typed_values(cells, columns, tz, problems)
     kind = values.get("kind") or _guess_kind(values.get("name", ""))
-    customer = {k: v for k, v in values.items() if k in _CUSTOMER_COLUMNS and v not in (None, "")}
-    customer.update(kind=kind, source="import")
+    customer = {**_part(values, _CUSTOMER_COLUMNS), "kind": kind, "source": "import"}
     vehicle = _part(values, _VEHICLE_COLUMNS)
-    sale = _part(values, _SALE_COLUMNS)
-    visit = _part(values, _VISIT_COLUMNS)
-    cleaned = _Row(number, {}, None, None, None)
+    sale = _part(values, _SALE_COLUMNS) if _has_any(values, "delivered_at", "order_no") else {}
+    visit = _part(values, _VISIT_COLUMNS) if _has_any(values, "left_at", "repair_order_no") else {}
     if not customer.get("name"):
         problems.append(FieldProblem("name", "缺少客户姓名", "The customer name is missing"))
-    if not (customer.get("mobile") or customer.get("id_number") or customer.get("dms_ref")):
+    if not _has_any(customer, "mobile", "id_number", "dms_ref"):
         problems.append(
             FieldProblem("mobile", "需要手机、证件号或客户编号之一", "A mobile, ID number or customer number is needed")
         )
-    if (sale or visit) and not (vehicle or {}).get("vin"):
+    if (sale or visit) and not vehicle.get("vin"):
         problems.append(FieldProblem("vin", "交车或维修记录缺少车架号", "A sale or visit needs the VIN"))
-    if sale and values.get("delivered_at") is None and "delivered_at" not in {p.field for p in problems}:
-        problems.append(FieldProblem("delivered_at", "缺少交车日期", "The delivery date is missing"))
-    if visit and values.get("left_at") is None and "left_at" not in {p.field for p in problems}:
-        problems.append(FieldProblem("left_at", "缺少离站时间", "The departure time is missing"))
-    cleaned.customer = _collect(problems, service.clean_customer, customer, kind=kind)
-    if vehicle and vehicle.get("vin"):
-        cleaned.vehicle = _collect(problems, service.clean_vehicle, {**vehicle, "source": "import"})
-    if sale and values.get("delivered_at") is not None:
-        cleaned.sale = _collect(problems, service.clean_sale, {**sale, "source": "import"})
-    if visit and values.get("left_at") is not None:
-        cleaned.visit = _collect(problems, service.clean_visit, {**visit, "source": "import"})
+    for record, when, zh, en in (
+        (sale, "delivered_at", "缺少交车日期", "The delivery date is missing"),
+        (visit, "left_at", "缺少离站时间", "The departure time is missing"),
+    ):
+        if record and when not in record and when not in {p.field for p in problems}:
+            problems.append(FieldProblem(when, zh, en))
+    row = _Row(number, _checked(problems, fields.clean_customer, customer, kind=kind), None, None, None)
+    if vehicle.get("vin"):
+        row.vehicle = _checked(problems, fields.clean_vehicle, {**vehicle, "source": "import"})
+    if sale.get("delivered_at"):
+        row.sale = _checked(problems, fields.clean_sale, {**sale, "source": "import"})
+    if visit.get("left_at"):
+        row.visit = _checked(problems, fields.clean_visit, {**visit, "source": "import"})
+    return row, _row_errors(number, problems, columns)
+
+
+def _typed_values(cells: list[Any], columns: _Columns, tz: ZoneInfo, problems: list[FieldProblem]) -> dict:
+    """The row's cells as Python values per field: dates, aware instants, numbers, codes, text."""
+    values: dict[str, Any] = {}
+    for key, position in columns.index.items():
+        value = cells[position] if position < len(cells) else None
+        try:
+            if key in ("birthday", "insurance_expires_on", "inspection_due_on", "next_visit_on"):
+                values[key] = _to_date(value)
+            elif key in ("delivered_at", "left_at", "arrived_at"):
+                values[key] = _to_instant(value, tz)
+            elif key in ("price", "discount", "amount", "mileage"):
+                values[key] = _to_number(value)
+            elif key in _CODED:
+                values[key] = _word(value, _CODED[key])
+            elif key == "repair_type":
+                values[key] = _repair_type(value)
+            else:
+                values[key] = _cell_text(value, phone=key in ("mobile", "phone2", "id_number"))
+        except _CellError as error:
+            problems.append(FieldProblem(key, error.zh, error.en))
+    return values
+
+
+def _row_errors(number: int, problems: list[FieldProblem], columns: _Columns) -> list[RowError]:
+    """Problems of one row as report lines, each once, with the column header the user sees."""
     seen: set[tuple[str, str]] = set()
     errors = []
     for p in problems:
@@ -454,17 +463,21 @@ def _parse_row(number: int, cells: list[Any], columns: _Columns, tz: ZoneInfo) -
                 message=f"{p.zh} / {p.en}", message_zh=p.zh, message_en=p.en,
             )
         )
-    return cleaned, errors
+    return errors
 
 
-def _part(values: dict, keys: set[str]) -> dict | None:
-    part = {k: v for k, v in values.items() if k in keys and v not in (None, "")}
-    return part or None
+def _has_any(values: dict, *keys: str) -> bool:
+    return any(values.get(k) not in (None, "") for k in keys)
 
 
-def _collect(problems: list[FieldProblem], clean, fields: dict, **kwargs) -> dict:
+def _part(values: dict, keys: set[str]) -> dict:
+    return {k: v for k, v in values.items() if k in keys and v not in (None, "")}
+
+
+def _checked(problems: list[FieldProblem], clean, values: dict, **kwargs) -> dict:
+    """The cleaned values, or {} with the problems collected (the row is rejected anyway)."""
     try:
-        return clean(fields, **kwargs)
+        return clean(values, **kwargs)
     except InvalidInput as error:
         problems.extend(error.problems)
         return {}
@@ -502,7 +515,7 @@ def _repair_type(value: Any) -> str:
     for needles, code in _REPAIR_WORDS:
         if any(n in text for n in needles):
             return code
-    return text if text in service.REPAIR_TYPES else "other"
+    return text if text in fields.REPAIR_TYPES else "other"
 
 
 def _guess_kind(name: str) -> str:
@@ -597,123 +610,101 @@ async def _store_timezone(store_id: int) -> ZoneInfo:
 class _Writer:
     """Writes checked rows into one store, matching what exists so that nothing is created twice.
 
-    The store's keys are loaded once up front and kept current as rows are
-    written, so a customer appearing on many rows of the file is one customer.
+    Two passes. The first walks the rows in memory against the store's keys
+    (loaded once): a row matching an existing record fills that record's
+    blanks; anything new becomes a pending record, which later rows of the
+    file match too (a customer on many rows is one customer). The second pass
+    inserts the pending records in batches — identities, customers, vehicles,
+    then deliveries and visits — and fires the signals of the new ones.
     """
 
     def __init__(self, store: service.StoreRef, report: ImportReport) -> None:
         self.store = store
         self.report = report
-        self.customers: dict[tuple[str, str], int] = {}
-        self.customer_rows: dict[int, dict] = {}
-        self.vehicles: dict[str, dict] = {}
-        self.sales: set[tuple] = set()
-        self.visits: set[tuple] = set()
-        self.seen: set[tuple[str, int]] = set()  # (table, id) already counted in this import
+        self.customers: dict[tuple[str, str], dict] = {}  # (key, value) → existing row or pending record
+        self.vehicles: dict[str, dict] = {}  # VIN → existing row or pending record
+        self.documents: dict[type, set[tuple]] = {Sale: set(), ServiceVisit: set()}
+        self.pending: dict[type, list[dict]] = {Customer: [], Vehicle: [], Sale: [], ServiceVisit: []}
+        self.seen: set[int] = set()  # id() of existing rows already counted in this import
 
     async def write(self, rows: Iterable[_Row]) -> None:
+        # Two imports into one store at once would both miss each other's rows: one at a time.
+        await lock_keys(f"import:{self.store.id}")
         await self._load()
         for row in rows:
-            customer_id = await self._customer(row.customer)
-            vehicle_id = await self._vehicle(row.vehicle, customer_id) if row.vehicle else None
-            if row.sale is not None and vehicle_id is not None:
-                await self._sale(row.sale, customer_id, vehicle_id)
-            if row.visit is not None and vehicle_id is not None:
-                await self._visit(row.visit, customer_id, vehicle_id)
+            customer = await self._customer(row.customer)
+            vehicle = await self._vehicle(row.vehicle, customer) if row.vehicle else None
+            if vehicle is not None and row.sale is not None:
+                keys = _sale_keys(row.sale.get("order_no", ""), vehicle, row.sale["delivered_at"])
+                self._document(Sale, keys, row.sale, customer, vehicle, "sales")
+            if vehicle is not None and row.visit is not None:
+                keys = _visit_keys(row.visit.get("repair_order_no", ""), vehicle, row.visit["left_at"])
+                self._document(ServiceVisit, keys, row.visit, customer, vehicle, "visits")
+        await self._link_identities()
+        for table in (Customer, Vehicle, Sale, ServiceVisit):
+            await self._insert(table)
+        group_id, store_id = self.store.group_id, self.store.id
+        for sale in self.pending[Sale]:
+            await events.sale_recorded.send(group_id=group_id, store_id=store_id, sale_id=sale["id"])
+        for visit in self.pending[ServiceVisit]:
+            await events.visit_recorded.send(group_id=group_id, store_id=store_id, visit_id=visit["id"])
 
     async def _load(self) -> None:
         store = self.store.id
-        for c in await Customer.select().where(Customer.store == store, Customer.active.eq(True)).order_by(
-            Customer.id, ascending=False
-        ):
-            self._remember_customer(c)
-        for v in await Vehicle.select().where(Vehicle.store == store, Vehicle.active.eq(True)):
-            self.vehicles[v["vin"]] = v
-        for s in await Sale.select(Sale.order_no, Sale.vehicle, Sale.delivered_at).where(
+        customers = await Customer.select().where(Customer.store == store, Customer.active.eq(True))
+        for customer in sorted(customers, key=lambda c: c["id"], reverse=True):
+            self._remember_customer(customer)  # newest first: the oldest profile wins a key, as in `service`
+        for vehicle in await Vehicle.select().where(Vehicle.store == store, Vehicle.active.eq(True)):
+            self.vehicles[vehicle["vin"]] = vehicle
+        for sale in await Sale.select(Sale.order_no, Sale.vehicle, Sale.delivered_at).where(
             Sale.store == store, Sale.cancelled_at.is_null()
         ):
-            self.sales.update(_sale_keys(s["order_no"], s["vehicle"], s["delivered_at"]))
-        for x in await ServiceVisit.select(
+            self.documents[Sale] |= _sale_keys(sale["order_no"], {"id": sale["vehicle"]}, sale["delivered_at"])
+        for visit in await ServiceVisit.select(
             ServiceVisit.repair_order_no, ServiceVisit.vehicle, ServiceVisit.left_at
         ).where(ServiceVisit.store == store, ServiceVisit.cancelled_at.is_null()):
-            self.visits.update(_visit_keys(x["repair_order_no"], x["vehicle"], x["left_at"]))
+            self.documents[ServiceVisit] |= _visit_keys(
+                visit["repair_order_no"], {"id": visit["vehicle"]}, visit["left_at"]
+            )
 
-    def _remember_customer(self, row: dict) -> None:
-        # Loaded newest first: the oldest profile wins a key, as `service` matches by lowest id.
+    def _remember_customer(self, customer: dict) -> None:
         for key in ("dms_ref", "id_number", "mobile"):
-            if row.get(key):
-                self.customers[(key, row[key])] = row["id"]
-        self.customer_rows[row["id"]] = row
+            if customer.get(key):
+                self.customers[(key, customer[key])] = customer
 
-    async def _customer(self, values: dict) -> int:
+    async def _customer(self, values: dict) -> dict:
         for key in ("dms_ref", "id_number", "mobile"):
             found = self.customers.get((key, values.get(key, "")))
             if found is not None:
-                await self._fill_blanks(Customer, self.customer_rows[found], values, "customers")
-                self._remember_customer(self.customer_rows[found])
+                await self._fill_blanks(Customer, found, values, "customers")
+                self._remember_customer(found)
                 return found
-        values = dict(values)
-        service.fill_from_id_number(values, values)
-        identity_id = await service.link_identity(
-            group_id=self.store.group_id, mobile=values.get("mobile", ""), id_number=values.get("id_number", ""),
-            name=values["name"],
-        )
-        now = clock.now()
-        customer = Customer(
-            group=self.store.group_id, store=self.store.id, group_identity=identity_id,
-            created_at=now, updated_at=now, **values,
-        )
-        await customer.save()
-        self._remember_customer({**values, "id": customer.id})
-        self.seen.add(("customers", customer.id))
+        customer = dict(values)
+        fields.fill_from_id_number(customer, customer)
+        self.pending[Customer].append(customer)
+        self._remember_customer(customer)
         self.report.created.customers += 1
-        return customer.id
+        return customer
 
-    async def _vehicle(self, values: dict, customer_id: int) -> int:
-        existing = self.vehicles.get(values["vin"])
-        if existing is not None:
-            await self._fill_blanks(Vehicle, existing, values, "vehicles")
-            return existing["id"]
-        now = clock.now()
-        vehicle = Vehicle(
-            group=self.store.group_id, store=self.store.id, customer=customer_id,
-            created_at=now, updated_at=now, **values,
-        )
-        await vehicle.save()
-        self.vehicles[values["vin"]] = {**values, "id": vehicle.id}
-        self.seen.add(("vehicles", vehicle.id))
+    async def _vehicle(self, values: dict, customer: dict) -> dict:
+        found = self.vehicles.get(values["vin"])
+        if found is not None:
+            await self._fill_blanks(Vehicle, found, values, "vehicles")
+            return found
+        vehicle = {**values, "customer": customer}
+        self.pending[Vehicle].append(vehicle)
+        self.vehicles[values["vin"]] = vehicle
         self.report.created.vehicles += 1
-        return vehicle.id
+        return vehicle
 
-    async def _sale(self, values: dict, customer_id: int, vehicle_id: int) -> None:
-        keys = _sale_keys(values.get("order_no", ""), vehicle_id, values["delivered_at"])
-        sale_id = await self._document(Sale, self.sales, keys, values, customer_id, vehicle_id, "sales")
-        if sale_id is not None:
-            await events.sale_recorded.send(group_id=self.store.group_id, store_id=self.store.id, sale_id=sale_id)
-
-    async def _visit(self, values: dict, customer_id: int, vehicle_id: int) -> None:
-        keys = _visit_keys(values.get("repair_order_no", ""), vehicle_id, values["left_at"])
-        visit_id = await self._document(ServiceVisit, self.visits, keys, values, customer_id, vehicle_id, "visits")
-        if visit_id is not None:
-            await events.visit_recorded.send(group_id=self.store.group_id, store_id=self.store.id, visit_id=visit_id)
-
-    async def _document(
-        self, table, known: set[tuple], keys: set[tuple], values: dict, customer_id: int, vehicle_id: int,
-        counter: str,
-    ) -> int | None:
-        """Insert a delivery or visit unless one of its keys is known; the new id, or None when it existed."""
-        if keys & known:
+    def _document(self, table, keys: set[tuple], values: dict, customer: dict, vehicle: dict, counter: str) -> None:
+        """A delivery or visit is new unless one of its keys is known (from the store or earlier rows)."""
+        if keys & self.documents[table]:
             setattr(self.report.unchanged, counter, getattr(self.report.unchanged, counter) + 1)
-            return None
-        now = clock.now()
-        row = table(
-            group=self.store.group_id, store=self.store.id, customer=customer_id, vehicle=vehicle_id,
-            created_at=now, updated_at=now, **values,
-        )
-        await row.save()
-        known.update(keys)
+            return
+        self.documents[table] |= keys
+        self.pending[table].append({**values, "customer": customer, "vehicle": vehicle})
         setattr(self.report.created, counter, getattr(self.report.created, counter) + 1)
-        return row.id
 
     async def _fill_blanks(self, table, existing: dict, values: dict, counter: str) -> None:
         """A matched record only gets the fields it lacks: the store's own corrections are never overwritten.
@@ -725,31 +716,103 @@ class _Writer:
             k: v for k, v in values.items()
             if k not in _NEVER_FILLED and v not in (None, "") and existing.get(k) in (None, "")
         }
-        first_time = (counter, existing["id"]) not in self.seen
-        self.seen.add((counter, existing["id"]))
+        existing.update(blanks)
+        if "id" not in existing:
+            return  # a record of this file, not inserted yet: it simply carries the values
+        first_time = id(existing) not in self.seen
+        self.seen.add(id(existing))
         if blanks:
             await table.update({**blanks, "updated_at": clock.now()}, use_auto_update=False).where(
                 table.id == existing["id"]
             )
-            existing.update(blanks)
             setattr(self.report.updated, counter, getattr(self.report.updated, counter) + 1)
         elif first_time:
             setattr(self.report.unchanged, counter, getattr(self.report.unchanged, counter) + 1)
 
+    async def _link_identities(self) -> None:
+        """Each new customer joins the group identity its keys match, by the service's own rule;
+        identities still missing are created in one batch."""
+        customers = self.pending[Customer]
+        if not customers:
+            return
+        group_id = self.store.group_id
+        known = await identity_candidates(
+            group_id,
+            mobiles={c.get("mobile", "") for c in customers},
+            id_numbers={c.get("id_number", "") for c in customers},
+        )
+        by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)
 
+        def index(identity: dict) -> None:
+            for key in ("mobile", "id_number"):
+                if identity[key]:
+                    by_key[(key, identity[key])].append(identity)
+
+        for identity in known:
+            index(identity)
+        created: list[CustomerIdentity] = []
+        for customer in customers:
+            mobile, id_number = customer.get("mobile", ""), customer.get("id_number", "")
+            candidates = by_key.get(("mobile", mobile), []) + by_key.get(("id_number", id_number), [])
+            found = choose_identity(candidates, mobile=mobile, id_number=id_number)
+            if found is None:
+                identity = CustomerIdentity(
+                    group=group_id, mobile=mobile, id_number=id_number, name=customer["name"],
+                    created_at=clock.now(),
+                )
+                created.append(identity)
+                # Stands for the new identity in later matches (after every older one); the id comes from the insert.
+                found = {"id": float("inf"), "mobile": mobile, "id_number": id_number, "row": identity}
+                index(found)
+            elif "row" not in found:
+                await complete_identity(found, mobile=mobile, id_number=id_number)
+                index(found)  # a key it just gained matches later customers too
+            customer["group_identity"] = found
+        for start in range(0, len(created), _BATCH):
+            await CustomerIdentity.insert(*created[start:start + _BATCH])
+        for customer in customers:
+            identity = customer["group_identity"]
+            customer["group_identity"] = identity["row"].id if "row" in identity else identity["id"]
+
+    async def _insert(self, table) -> None:
+        """Insert the pending records of `table` in batches; each gets its id."""
+        pending = self.pending[table]
+        now = clock.now()
+        for start in range(0, len(pending), _BATCH):
+            batch = pending[start:start + _BATCH]
+            rows = [
+                table(
+                    group=self.store.group_id, store=self.store.id, created_at=now, updated_at=now,
+                    **{k: (v["id"] if k in ("customer", "vehicle") else v) for k, v in record.items()},
+                )
+                for record in batch
+            ]
+            await table.insert(*rows)
+            for record, row in zip(batch, rows):
+                record["id"] = row.id
+
+
+_BATCH = 500
 _NEVER_FILLED = {"source", "mobile", "id_number"}
 
 
-def _sale_keys(order_no: str, vehicle_id: int, delivered_at: datetime) -> set[tuple]:
-    """A delivery is the same when its order number is, or — without one — the same vehicle on the same day."""
+def _sale_keys(order_no: str, vehicle: dict, delivered_at: datetime) -> set[tuple]:
+    """A delivery is the same when its order number is, or — without one — the same vehicle on the same day.
+
+    Vehicles are keyed by the record's identity, not its id: a vehicle new in this file has no id yet.
+    """
     if order_no:
         return {("order", order_no)}
-    return {("vehicle-day", vehicle_id, delivered_at.astimezone(timezone.utc).date())}
+    return {("vehicle-day", _vehicle_key(vehicle), delivered_at.astimezone(timezone.utc).date())}
 
 
-def _visit_keys(repair_order_no: str, vehicle_id: int, left_at: datetime) -> set[tuple]:
-    """A visit is the same when its repair-order number is, or — without one — the same vehicle leaving at the same time."""
+def _visit_keys(repair_order_no: str, vehicle: dict, left_at: datetime) -> set[tuple]:
+    """A visit is the same when its repair-order number is, or — without one — the same vehicle leaving then."""
     if repair_order_no:
         return {("ro", repair_order_no)}
-    return {("vehicle-left", vehicle_id, left_at.timestamp())}
+    return {("vehicle-left", _vehicle_key(vehicle), left_at.timestamp())}
+
+
+def _vehicle_key(vehicle: dict):
+    return vehicle["id"] if "id" in vehicle else f"new:{id(vehicle)}"
 

@@ -19,14 +19,31 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from piccolo.table import Table
 
 from crm import clock
 from crm.customers import events
+from crm.customers.fields import (  # GENDERS, KINDS … are re-exported: the web UI labels codes with them
+    CUSTOMER_FIELDS,
+    GENDERS,
+    KINDS,
+    MARITAL_STATUSES,
+    REPAIR_TYPES,
+    SALE_FIELDS,
+    SOURCES,
+    VEHICLE_FIELDS,
+    VISIT_FIELDS,
+    check_visit_times,
+    clean_customer,
+    clean_sale,
+    clean_vehicle,
+    clean_visit,
+    fill_from_id_number,
+)
+from crm.customers.identity import link_identity, relink_identity
 from crm.customers.records import (
     CustomerProfile,
     CustomerRecord,
@@ -39,76 +56,15 @@ from crm.customers.records import (
     VisitRecord,
 )
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
-from crm.customers.validation import (
-    Problems,
-    birthday_from_id_number,
-    check_credit_code,
-    check_email,
-    check_id_number,
-    check_mobile,
-    check_plate,
-    check_postcode,
-    check_vin,
-    normalise_mobile,
-)
+from crm.customers.validation import normalise_mobile
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.roles import CUSTOMER_EDITORS
 from tenants.scope import Scope
 from tenants.tables import Store
 
-KINDS = {"private": ("个人", "Private"), "company": ("单位", "Company")}
-GENDERS = {"": ("", ""), "male": ("男", "Male"), "female": ("女", "Female")}
-MARITAL_STATUSES = {
-    "": ("", ""),
-    "single": ("未婚", "Single"),
-    "married": ("已婚", "Married"),
-    "divorced": ("离异", "Divorced"),
-    "widowed": ("丧偶", "Widowed"),
-}
-REPAIR_TYPES = {
-    "": ("", ""),
-    "maintenance": ("保养", "Maintenance"),
-    "repair": ("维修", "Repair"),
-    "warranty": ("保修索赔", "Warranty"),
-    "accident": ("事故车", "Accident repair"),
-    "other": ("其他", "Other"),
-}
-SOURCES = {
-    "manual": ("手工录入", "Entered by hand"),
-    "import": ("文件导入", "File import"),
-    "call_center": ("呼叫中心", "Call center"),
-    "dms": ("DMS同步", "DMS sync"),
-    "seed": ("演示数据", "Demo data"),
-}
-
-# Fields a caller may set; everything else (ids, owner store, timestamps) is the service's business.
-CUSTOMER_FIELDS = frozenset(
-    {
-        "kind", "name", "gender", "birthday", "birthday_is_lunar", "marital_status", "mobile", "phone2",
-        "email", "id_number", "address", "postcode", "employer", "occupation", "hobbies", "industry",
-        "contact_person", "source", "do_not_call", "dms_ref", "note",
-    }
-)
-VEHICLE_FIELDS = frozenset(
-    {
-        "vin", "engine_no", "plate", "brand", "model", "colour", "insurer", "insurance_expires_on",
-        "inspection_due_on", "source",
-    }
-)
-SALE_FIELDS = frozenset({"order_no", "salesperson", "price", "discount", "delivered_at", "source"})
-VISIT_FIELDS = frozenset(
-    {
-        "repair_order_no", "advisor", "repair_type", "amount", "mileage", "arrived_at", "left_at",
-        "next_visit_on", "source",
-    }
-)
-
 MAX_PAGE = 200
-
-# A delivery or departure recorded "in the future" beyond clock skew is a typing error.
-_FUTURE_TOLERANCE = timedelta(hours=1)
-
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -307,11 +263,13 @@ async def find_or_create_customer(
         {"name": name, "mobile": mobile, "id_number": id_number, "kind": kind, "source": source, **fields},
         kind=kind,
     )
+    _require_name(values)
     async with transaction():
+        await _lock_customer_keys(store.group_id, values)
         existing = await _store_customer_by_keys(store, values.get("mobile", ""), values.get("id_number", ""))
         if existing is not None:
             return existing
-        return await _insert_customer(actor, store, values)
+        return await _insert_customer(store, values)
 
 
 async def create_customer(*, actor: Scope, store_id: int | None = None, **fields: Any) -> int:
@@ -321,13 +279,13 @@ async def create_customer(*, actor: Scope, store_id: int | None = None, **fields
     store = writable_store(actor, store_id)
     kind = fields.get("kind", "private")
     values = clean_customer({"kind": kind, **fields}, kind=kind)
-    if not values.get("name"):
-        raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
+    _require_name(values)
     async with transaction():
+        await _lock_customer_keys(store.group_id, values)
         existing = await _store_customer_by_keys(store, values.get("mobile", ""), values.get("id_number", ""))
         if existing is not None:
             raise _duplicate_customer(existing)
-        return await _insert_customer(actor, store, values)
+        return await _insert_customer(store, values)
 
 
 async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> CustomerRecord:
@@ -340,16 +298,17 @@ async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> 
         if "kind" in changes and "id_number" not in changes and row["id_number"]:
             check["id_number"] = row["id_number"]  # re-check the number against the new kind
         values = clean_customer(check, kind=kind)
-        if "name" in values and not values["name"]:
-            raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
+        if "name" in values:
+            _require_name(values)
         store = StoreRef(row["store"], row["group"])
         mobile = values.get("mobile", row["mobile"])
         id_number = values.get("id_number", row["id_number"])
         if (mobile, id_number) != (row["mobile"], row["id_number"]):
+            await _lock_customer_keys(row["group"], {"mobile": mobile, "id_number": id_number})
             existing = await _store_customer_by_keys(store, mobile, id_number, excluding=customer_id)
             if existing is not None:
                 raise _duplicate_customer(existing)
-            values["group_identity"] = await _relink_identity(
+            values["group_identity"] = await relink_identity(
                 row, mobile=mobile, id_number=id_number, name=values.get("name", row["name"])
             )
         fill_from_id_number({**row, **values}, values)
@@ -504,7 +463,7 @@ async def update_visit(*, actor: Scope, visit_id: int, **changes: Any) -> VisitR
     async with transaction():
         row = await _visible_row(actor, ServiceVisit, visit_id)
         _require_not_cancelled(row)
-        _check_visit_times({**row, **values})
+        check_visit_times({**row, **values})
         number = values.get("repair_order_no")
         if number and number != row["repair_order_no"]:
             await _require_free_number(
@@ -606,6 +565,7 @@ def _require_not_cancelled(row: dict) -> None:
 
 
 async def _require_free_vin(store_id: int, vin: str) -> None:
+    await lock_keys(f"vin:{store_id}:{vin}")
     existing = await Vehicle.select(Vehicle.id).where(
         Vehicle.store == store_id, Vehicle.vin == vin, Vehicle.active.eq(True)
     ).first()
@@ -618,6 +578,7 @@ async def _require_free_vin(store_id: int, vin: str) -> None:
 
 async def _require_free_number(table: type[Table], column, store_id: int, number: str, field: str) -> None:
     """DMS document numbers (订单号, 工单号) are unique per store among live records."""
+    await lock_keys(f"{field}:{store_id}:{number}")
     existing = await table.select(table.id).where(
         table.store == store_id, column == number, table.cancelled_at.is_null()
     ).first()
@@ -626,6 +587,11 @@ async def _require_free_number(table: type[Table], column, store_id: int, number
             "该单号在本门店已存在", "This document number already exists in the store",
             {"field": field, "id": existing["id"]},
         )
+
+
+def _require_name(values: dict) -> None:
+    if not values.get("name"):
+        raise InvalidInput.one("name", "请填写客户姓名或单位名称", "Name is required")
 
 
 def _duplicate_customer(existing_id: int) -> Conflict:
@@ -639,6 +605,13 @@ def _duplicate_customer(existing_id: int) -> Conflict:
 # ---------------------------------------------------------------------------------------------
 # Helpers: identities (集团客户)
 # ---------------------------------------------------------------------------------------------
+
+
+async def _lock_customer_keys(group_id: int, values: dict) -> None:
+    """Customer keys are locked group-wide: they decide both the store profile and the group identity."""
+    await lock_keys(
+        *(f"{key}:{group_id}:{values[key]}" for key in ("mobile", "id_number") if values.get(key))
+    )
 
 
 async def _store_customer_by_keys(
@@ -659,7 +632,7 @@ async def _store_customer_by_keys(
     return None
 
 
-async def _insert_customer(actor: Scope, store: StoreRef, values: dict) -> int:
+async def _insert_customer(store: StoreRef, values: dict) -> int:
     fill_from_id_number(values, values)
     identity_id = await link_identity(
         group_id=store.group_id, mobile=values.get("mobile", ""), id_number=values.get("id_number", ""),
@@ -671,68 +644,6 @@ async def _insert_customer(actor: Scope, store: StoreRef, values: dict) -> int:
     )
     await customer.save()
     return customer.id
-
-
-async def link_identity(*, group_id: int, mobile: str, id_number: str, name: str) -> int:
-    """The group-wide identity for these (normalised) keys, created when none matches.
-
-    The ID number decides first. A mobile matches an identity only when their
-    ID numbers do not contradict: a family phone shared by two people with
-    different ID numbers must not merge them.
-    """
-    found = await _find_identity(group_id, mobile, id_number)
-    if found is not None:
-        await _complete_identity(found, mobile, id_number)
-        return found["id"]
-    identity = CustomerIdentity(
-        group=group_id, mobile=mobile, id_number=id_number, name=name, created_at=clock.now()
-    )
-    await identity.save()
-    return identity.id
-
-
-async def _find_identity(group_id: int, mobile: str, id_number: str) -> dict | None:
-    base = CustomerIdentity.select().where(CustomerIdentity.group == group_id)
-    if id_number:
-        row = await base.where(CustomerIdentity.id_number == id_number).order_by(CustomerIdentity.id).first()
-        if row is not None:
-            return row
-    if mobile:
-        query = CustomerIdentity.select().where(
-            CustomerIdentity.group == group_id, CustomerIdentity.mobile == mobile
-        )
-        if id_number:
-            query = query.where(CustomerIdentity.id_number == "")
-        return await query.order_by(CustomerIdentity.id).first()
-    return None
-
-
-async def _complete_identity(identity: dict, mobile: str, id_number: str) -> None:
-    """Fill a key the identity did not have yet (a later store knew the ID number, say)."""
-    missing = {}
-    if mobile and not identity["mobile"]:
-        missing[CustomerIdentity.mobile] = mobile
-    if id_number and not identity["id_number"]:
-        missing[CustomerIdentity.id_number] = id_number
-    if missing:
-        await CustomerIdentity.update(missing).where(CustomerIdentity.id == identity["id"])
-
-
-async def _relink_identity(row: dict, *, mobile: str, id_number: str, name: str) -> int:
-    """After a change of mobile or ID number: join the matching identity, or keep (and re-key)
-    the current one when this profile is its only member, or start a new one."""
-    found = await _find_identity(row["group"], mobile, id_number)
-    current = row["group_identity"]
-    if found is not None:
-        await _complete_identity(found, mobile, id_number)
-        return found["id"]
-    shared = await Customer.count().where(Customer.group_identity == current, Customer.id != row["id"])
-    if not shared:
-        await CustomerIdentity.update(
-            {CustomerIdentity.mobile: mobile, CustomerIdentity.id_number: id_number, CustomerIdentity.name: name}
-        ).where(CustomerIdentity.id == current)
-        return current
-    return await link_identity(group_id=row["group"], mobile=mobile, id_number=id_number, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -931,205 +842,3 @@ def _visit_record(row: dict) -> VisitRecord:
         **{f: row[f] for f in sorted(VISIT_FIELDS)},
         cancelled_at=row["cancelled_at"], created_at=row["created_at"], updated_at=row["updated_at"],
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers: cleaning input (all problems of a record at once, values normalised)
-# ---------------------------------------------------------------------------------------------
-
-
-def clean_customer(fields: dict, *, kind: str) -> dict:
-    """Check and normalise customer fields; the ID number is checked as a person's or a company's by `kind`."""
-    _reject_unknown(fields, CUSTOMER_FIELDS)
-    problems = Problems()
-    values: dict[str, Any] = {}
-    for key, raw in fields.items():
-        if key == "kind":
-            values[key] = _choice(problems, key, raw, KINDS)
-        elif key in ("gender", "marital_status"):
-            values[key] = _choice(problems, key, raw, GENDERS if key == "gender" else MARITAL_STATUSES)
-        elif key == "source":
-            values[key] = _choice(problems, key, raw, SOURCES)
-        elif key in ("birthday_is_lunar", "do_not_call"):
-            values[key] = bool(raw)
-        elif key == "birthday":
-            values[key] = _date_or_none(problems, key, raw)
-            if values[key] is not None and values[key] > clock.now().date():
-                problems.add(key, "生日不能晚于今天", "The birthday is in the future")
-        elif key == "mobile":
-            values[key] = problems.check(check_mobile, raw, key) if _text(raw) else ""
-        elif key == "id_number":
-            checker = check_credit_code if kind == "company" else check_id_number
-            values[key] = problems.check(checker, raw, key) if _text(raw) else ""
-        elif key == "email":
-            values[key] = problems.check(check_email, raw, key) if _text(raw) else ""
-        elif key == "postcode":
-            values[key] = problems.check(check_postcode, raw, key) if _text(raw) else ""
-        else:
-            values[key] = _bounded_text(problems, Customer, key, raw)
-    problems.raise_if_any()
-    return values
-
-
-def clean_vehicle(fields: dict) -> dict:
-    """Check and normalise vehicle fields (VIN check digit, plate); every problem at once."""
-    _reject_unknown(fields, VEHICLE_FIELDS)
-    problems = Problems()
-    values: dict[str, Any] = {}
-    for key, raw in fields.items():
-        if key == "vin":
-            values[key] = problems.check(check_vin, _text(raw), key)
-        elif key == "plate":
-            values[key] = problems.check(check_plate, raw, key) if _text(raw) else ""
-        elif key in ("insurance_expires_on", "inspection_due_on"):
-            values[key] = _date_or_none(problems, key, raw)
-        elif key == "source":
-            values[key] = _choice(problems, key, raw, SOURCES)
-        else:
-            values[key] = _bounded_text(problems, Vehicle, key, raw)
-    problems.raise_if_any()
-    return values
-
-
-def clean_sale(fields: dict) -> dict:
-    """Check delivery fields: an aware, not-future delivery time, amounts, discount within price."""
-    _reject_unknown(fields, SALE_FIELDS)
-    problems = Problems()
-    values: dict[str, Any] = {}
-    for key, raw in fields.items():
-        if key == "delivered_at":
-            values[key] = _past_instant(problems, key, raw, "交车时间")
-        elif key in ("price", "discount"):
-            values[key] = _money(problems, key, raw)
-        elif key == "source":
-            values[key] = _choice(problems, key, raw, SOURCES)
-        else:
-            values[key] = _bounded_text(problems, Sale, key, raw)
-    price, discount = values.get("price"), values.get("discount")
-    if price is not None and discount is not None and discount > price:
-        problems.add("discount", "优惠金额不能大于售价", "The discount exceeds the price")
-    problems.raise_if_any()
-    return values
-
-
-def clean_visit(fields: dict, *, partial: bool = False) -> dict:
-    """Check visit fields; a complete visit (not `partial`) also has its times in order."""
-    _reject_unknown(fields, VISIT_FIELDS)
-    problems = Problems()
-    values: dict[str, Any] = {}
-    for key, raw in fields.items():
-        if key in ("left_at", "arrived_at"):
-            label = "离站时间" if key == "left_at" else "进站时间"
-            values[key] = None if raw is None and key == "arrived_at" else _past_instant(problems, key, raw, label)
-        elif key == "next_visit_on":
-            values[key] = _date_or_none(problems, key, raw)
-        elif key == "amount":
-            values[key] = _money(problems, key, raw)
-        elif key == "mileage":
-            values[key] = _mileage(problems, key, raw)
-        elif key == "repair_type":
-            values[key] = _choice(problems, key, raw, REPAIR_TYPES)
-        elif key == "source":
-            values[key] = _choice(problems, key, raw, SOURCES)
-        else:
-            values[key] = _bounded_text(problems, ServiceVisit, key, raw)
-    if not partial:
-        _check_visit_times(values, problems)
-    problems.raise_if_any()
-    return values
-
-
-def _check_visit_times(values: dict, problems: Problems | None = None) -> None:
-    """Arrival before departure, next visit not before it; raises unless the caller collects problems."""
-    collect = problems is not None
-    problems = problems or Problems()
-    left, arrived, next_visit = values.get("left_at"), values.get("arrived_at"), values.get("next_visit_on")
-    if arrived is not None and left is not None and arrived > left:
-        problems.add("arrived_at", "进站时间不能晚于离站时间", "Arrival is after departure")
-    if next_visit is not None and left is not None and next_visit < left.date():
-        problems.add("next_visit_on", "下次来店日期不能早于离站日期", "The next visit is before this departure")
-    if not collect:
-        problems.raise_if_any()
-
-
-def fill_from_id_number(current: dict, values: dict) -> None:
-    """A private customer's birthday and gender are in the ID number: fill them when blank."""
-    number = current.get("id_number") or ""
-    if current.get("kind", "private") != "private" or len(number) != 18:
-        return
-    if not current.get("birthday"):
-        values["birthday"] = birthday_from_id_number(number)
-    if not current.get("gender"):
-        values["gender"] = "male" if int(number[16]) % 2 else "female"
-
-
-def _reject_unknown(fields: dict, allowed: frozenset[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"unknown fields: {sorted(unknown)}")
-
-
-def _text(raw: Any) -> str:
-    return "" if raw is None else str(raw).strip()
-
-
-def _bounded_text(problems: Problems, table: type[Table], key: str, raw: Any) -> str:
-    value = _text(raw)
-    length = getattr(getattr(table, key), "length", None)
-    if length and len(value) > length:
-        problems.add(key, f"长度不能超过{length}个字符", f"At most {length} characters")
-    return value
-
-
-def _choice(problems: Problems, key: str, raw: Any, choices: dict) -> str:
-    value = _text(raw)
-    if value not in choices:
-        allowed = "、".join(f"{k}({zh})" for k, (zh, _) in choices.items() if k)
-        problems.add(key, f"取值无效,可选:{allowed}", f"Invalid value; one of {', '.join(k for k in choices if k)}")
-    return value
-
-
-def _date_or_none(problems: Problems, key: str, raw: Any) -> date | None:
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    problems.add(key, "日期格式错误", "Not a date")
-    return None
-
-
-def _past_instant(problems: Problems, key: str, raw: Any, label: str) -> datetime | None:
-    if not isinstance(raw, datetime) or raw.tzinfo is None:
-        problems.add(key, f"{label}必须是带时区的时间", "A date-time with a time zone is required")
-        return None
-    if raw > clock.now() + _FUTURE_TOLERANCE:
-        problems.add(key, f"{label}不能晚于当前时间", "The time is in the future")
-    return raw
-
-
-def _money(problems: Problems, key: str, raw: Any) -> Decimal | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = Decimal(str(raw)).quantize(Decimal("0.01"))
-    except ArithmeticError:
-        problems.add(key, "金额格式错误", "Not an amount")
-        return None
-    if value < 0 or value >= Decimal("10000000000"):
-        problems.add(key, "金额超出范围", "The amount is out of range")
-    return value
-
-
-def _mileage(problems: Problems, key: str, raw: Any) -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(Decimal(str(raw)))
-    except ArithmeticError:
-        problems.add(key, "里程数格式错误", "Not a mileage")
-        return None
-    if not 0 <= value <= 2_000_000:
-        problems.add(key, "里程数超出范围(0–2000000公里)", "Mileage out of range (0–2,000,000 km)")
-    return value

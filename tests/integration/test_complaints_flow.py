@@ -72,6 +72,9 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
 
     await step(client, tenant, "store_cr_manager@A", cid, "accept")
     resolved = await handle_to_resolved(client, tenant, cid)
+    assert await Notification.count().where(
+        Notification.kind == "complaint.assigned", Notification.recipient == tenant.users["department_head@A"]
+    ) == 1
     assert resolved["summary"]["state"] == "resolved"
     assert resolved["summary"]["due_kind"] == "feedback"
 
@@ -216,6 +219,16 @@ async def test_intake_of_a_new_caller_creates_a_minimal_customer(client, tenant)
     assert r.status_code == 201, r.text
     got = await detail(client, tenant, "store_cr_manager@B", r.json()["id"])
     assert (got["summary"]["complainant_name"], got["summary"]["complainant_phone"]) == ("李四", "13812345678")
+
+
+async def test_a_store_walk_in_of_a_new_customer_stays_at_the_store(client, tenant):
+    r = await client.post(API, json={
+        "channel": "walk_in", "content": "展厅等候区空调太冷", "new_customer_name": "赵六",
+        "new_customer_mobile": "13912345670",
+    }, headers=await tenant.headers("staff@B"))
+    assert r.status_code == 201, r.text
+    got = await detail(client, tenant, "store_cr_manager@B", r.json()["id"])
+    assert (got["summary"]["store_id"], got["summary"]["via_group"]) == (tenant.store_b, False)
 
 
 async def test_intake_validation_names_fields_and_writes_nothing(client, tenant):

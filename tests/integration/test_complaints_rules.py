@@ -169,3 +169,54 @@ async def test_policy_and_authority_belong_to_the_group(client, tenant, other_te
     bad = await client.put(f"{API}/policy", json={"accept_working_hours": 0}, headers=mine)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "accept_working_hours"
     assert (await client.put(f"{API}/policy", json={}, headers=await tenant.headers("store_gm@A"))).status_code == 403
+
+
+async def test_the_timeline_cannot_be_changed(client, tenant):
+    import pytest
+
+    from crm.complaints.tables import ComplaintEvent
+
+    car = await customer_with_car(tenant, "A")
+    cid = await intake(client, tenant, car)
+    with pytest.raises(Exception, match="append-only"):
+        await ComplaintEvent.update({ComplaintEvent.note: "改写历史"}).where(ComplaintEvent.complaint == cid)
+    assert [e["note"] for e in await ComplaintEvent.select(ComplaintEvent.note).where(ComplaintEvent.complaint == cid)] == [""]
+
+
+async def test_other_areas_hear_of_new_complaints_and_every_step(client, tenant):
+    from crm.complaints import events
+
+    created, changed = [], []
+
+    async def on_created(**kw):
+        created.append(kw)
+
+    async def on_changed(**kw):
+        changed.append(kw)
+
+    events.complaint_created.connect(on_created)
+    events.complaint_state_changed.connect(on_changed)
+    try:
+        car = await customer_with_car(tenant, "A")
+        cid = await intake(client, tenant, car, channel="manufacturer")
+        await step(client, tenant, "store_cr_manager@A", cid, "accept")
+    finally:
+        events.complaint_created.disconnect(on_created)
+        events.complaint_state_changed.disconnect(on_changed)
+    assert created == [{
+        "group_id": tenant.group_id, "store_id": tenant.store_a, "complaint_id": cid, "channel": "manufacturer",
+        "customer_id": car.customer_id, "customer_identity_id": created[0]["customer_identity_id"],
+        "vehicle_id": car.vehicle_id,
+    }]
+    assert [(c["action"], c["from_state"], c["to_state"]) for c in changed] == [("accept", "received", "accepted")]
+    assert changed[0]["actor_user_id"] == tenant.users["store_cr_manager@A"]
+
+
+async def test_the_state_machine_is_published(client, tenant):
+    r = await client.get(f"{API}/workflow", headers=await tenant.headers("staff@A"))
+    assert r.status_code == 200
+    actions = {a["action"]: a for a in r.json()["actions"]}
+    assert actions["accept"]["from"] == ["received"] and actions["accept"]["to"] == ["accepted"]
+    assert actions["revisit"]["from_when_taken_by_group"] == ["fed_back"]
+    assert actions["file_appeal"]["accused_only"] is True
+    assert {s["state"] for s in r.json()["states"]} >= {"received", "closed", "voided", "reopened"}

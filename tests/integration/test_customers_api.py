@@ -292,3 +292,13 @@ async def test_import_into_a_foreign_store_is_refused(client, world, other_tenan
         assert response.status_code == 400 and response.json()["errors"][0]["field"] == "store_id"
     assert await Customer.count().where(Customer.name == "越权") == 0
     assert await ServiceVisit.count().where(ServiceVisit.store == world.tenant.store_b) == 1
+
+
+async def test_openapi_documents_the_customer_endpoints(client):
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in ("/api/v1/customers", "/api/v1/customers/{customer_id}", "/api/v1/customer-identities/{identity_id}",
+                 "/api/v1/vehicles/{vehicle_id}", "/api/v1/sales", "/api/v1/visits/{visit_id}",
+                 "/api/v1/customers/import"):
+        assert path in paths, path

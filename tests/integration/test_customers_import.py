@@ -260,3 +260,24 @@ async def test_group_admin_must_name_the_store(client, tenant):
     content = csv_text([["客户姓名", "手机"], ["张三", make_mobile()]]).encode()
     response = await upload(client, await tenant.headers("group_admin"), "a.csv", content)
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "store_id"
+
+
+async def test_customer_list_keyed_by_dms_number_with_landline_only(client, tenant):
+    """A DMS customer list: no mobile, a landline and the DMS customer number (客户编号) as the key;
+    its 销售顾问 column alone makes no delivery."""
+    headers = await tenant.headers("store_gm@A")
+    rows = [
+        ["客户编号", "客户名称", "联系电话", "联系人", "销售顾问", "备注"],
+        ["C0001", "广州某某物流有限公司", "020-88886666", "黄经理", "刘洋", "车队客户"],
+        ["C0002", "陈女士", "020-87654321", "", "刘洋", ""],
+        ["", "缺编号", "", "", "", ""],
+    ]
+    content = csv_text(rows).encode("gbk")
+    first = await upload(client, headers, "customers.csv", content, accept_valid_rows=True)
+    assert first.status_code == 200, first.text
+    assert first.json()["created"] == {"customers": 2, "vehicles": 0, "sales": 0, "visits": 0}
+    assert [(e["row"], e["field"]) for e in first.json()["errors"]] == [(4, "mobile")]
+    again = await upload(client, headers, "customers.csv", content, accept_valid_rows=True)
+    assert again.json()["created"]["customers"] == 0 and again.json()["unchanged"]["customers"] == 2
+    company = await Customer.select().where(Customer.store == tenant.store_a, Customer.dms_ref == "C0001").first()
+    assert company["kind"] == "company" and company["phone2"] == "020-88886666" and company["note"] == "车队客户"

@@ -345,3 +345,16 @@ async def test_a_shared_family_phone_does_not_merge_people_with_different_id_num
     assert (await service.get_customer(actor=hq, customer_id=a)).identity_id != (
         await service.get_customer(actor=hq, customer_id=b)
     ).identity_id
+
+
+async def test_concurrent_creation_with_one_mobile_makes_one_profile(tenant):
+    import asyncio
+
+    mobile = make_mobile()
+    agent = await tenant.scope("call_center_agent")
+    ids = await asyncio.gather(*[
+        service.find_or_create_customer(actor=agent, store_id=tenant.store_a, name="并发", mobile=mobile)
+        for _ in range(4)
+    ])
+    assert len(set(ids)) == 1
+    assert await CustomerIdentity.count().where(CustomerIdentity.mobile == mobile) == 1

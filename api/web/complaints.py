@@ -1,0 +1,451 @@
+"""Complaint pages (投诉): the call-center intake screen, the store inbox / group list with deadline
+countdowns, the complaint page with its timeline and the viewer's actions, the revisit queue and
+staff accountability.
+
+Thin like the JSON API: forms are read here and handed to `crm.complaints`; a refused step
+(wrong state, wrong role, bad input) re-renders the page with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from api.auth import requires
+from api.i18n import extend
+from api.web.nav import TENANT_ROLES
+from crm import clock
+from crm.complaints import queries, service, workflow
+from crm.complaints.deadlines import KIND_TITLES
+from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
+from crm.complaints.workflow import STATE_TITLES
+from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.roles import ROLE_TITLES
+from tenants.scope import Scope
+from tenants.tables import Store
+
+INTAKE_PATH = "/complaint-intake"
+REVISIT_PATH = "/revisits"
+ACCOUNTABILITY_PATH = "/accountability"
+_MAX_ID = 2**31 - 1
+
+LABELS = {
+    "state": {str(k): v for k, v in STATE_TITLES.items()},
+    "channel": CHANNELS,
+    "cause": CAUSES,
+    "department": DEPARTMENTS,
+    "liability": LIABILITY,
+    "compensation_kind": COMPENSATION_KINDS,
+    "deadline": KIND_TITLES,
+    "role": {str(k): v for k, v in ROLE_TITLES.items()},
+    "action": {
+        **{name: (a.label_zh, a.label_en) for name, a in workflow.ACTIONS.items()},
+        "create": ("登记投诉", "Complaint recorded"),
+        "deadline_missed": ("超时", "Deadline missed"),
+    },
+    "appeal_status": {
+        "filed": ("待部门主管提报", "Awaiting department head"),
+        "forwarded": ("待总经理裁决", "Awaiting GM ruling"),
+        "upheld": ("申诉成功(投诉作废)", "Upheld (complaint voided)"),
+        "rejected": ("申诉驳回", "Rejected"),
+    },
+    "compensation_status": {
+        "pending": ("待审批", "Pending"),
+        "approved": ("已批准", "Approved"),
+        "rejected": ("已驳回", "Rejected"),
+    },
+}
+
+extend({
+    "complaints.nav.list": ("投诉处理", "Complaints"),
+    "complaints.nav.intake": ("投诉登记", "New complaint"),
+    "complaints.nav.revisits": ("投诉回访", "Revisits"),
+    "complaints.nav.accountability": ("责任统计", "Accountability"),
+    "complaints.inbox": ("本店投诉", "Store complaints"),
+    "complaints.group_list": ("集团投诉总览", "All complaints of the group"),
+    "complaints.filter.state": ("状态", "State"),
+    "complaints.filter.store": ("门店", "Store"),
+    "complaints.filter.channel": ("渠道", "Channel"),
+    "complaints.filter.any": ("全部", "All"),
+    "complaints.filter.open": ("仅未结案", "Open only"),
+    "complaints.filter.overdue": ("仅超时", "Overdue only"),
+    "complaints.filter.q": ("客户姓名、电话、车牌或VIN", "Name, phone, plate or VIN"),
+    "complaints.filter.apply": ("筛选", "Filter"),
+    "complaints.empty": ("没有符合条件的投诉。", "No complaints match."),
+    "complaints.col.no": ("编号", "No."),
+    "complaints.col.received": ("登记时间", "Received"),
+    "complaints.col.customer": ("投诉人", "Complainant"),
+    "complaints.col.content": ("投诉内容", "Content"),
+    "complaints.col.deadline": ("时限", "Deadline"),
+    "complaints.col.handler": ("处理人", "Handler"),
+    "complaints.overdue": ("已超时", "overdue by"),
+    "complaints.remaining": ("剩余", "left:"),
+    "complaints.dur.dh": ("{d}天{h}小时", "{d}d {h}h"),
+    "complaints.dur.hm": ("{h}小时{m}分", "{h}h {m}m"),
+    "complaints.dur.m": ("{m}分钟", "{m} min"),
+    "complaints.reopened_n": ("重开{n}次", "Reopened {n}×"),
+    "complaints.intake.title": ("投诉登记", "Record a complaint"),
+    "complaints.intake.lookup": ("查找客户", "Find the customer"),
+    "complaints.intake.lookup_hint": (
+        "输入手机号、车牌号、VIN 或姓名;↑↓ 选择车辆,回车确定,Ctrl+回车提交。",
+        "Phone, plate, VIN or name; ↑↓ to pick the car, Enter to take it, Ctrl+Enter to submit.",
+    ),
+    "complaints.intake.none": ("没有找到客户,可在下方新建。", "No customer found; create one below."),
+    "complaints.intake.no_car": ("(无车辆)", "(no vehicle)"),
+    "complaints.intake.chosen": ("已选客户", "Customer"),
+    "complaints.intake.new_customer": ("新客户(系统中查不到时填写)", "New customer (when not found)"),
+    "complaints.intake.name": ("姓名", "Name"),
+    "complaints.intake.mobile": ("手机号", "Mobile"),
+    "complaints.intake.store": ("处理门店", "Store"),
+    "complaints.intake.suggested": ("建议:{store}({reason})", "Suggested: {store} ({reason})"),
+    "complaints.intake.channel": ("投诉渠道", "Channel"),
+    "complaints.intake.content": ("投诉内容", "Complaint"),
+    "complaints.intake.expected": ("客户期望的解决方式", "Expected solution"),
+    "complaints.intake.submit": ("登记并派发门店", "Record and route to store"),
+    "complaints.field.store": ("门店", "Store"),
+    "complaints.field.channel": ("渠道", "Channel"),
+    "complaints.field.complainant": ("投诉人", "Complainant"),
+    "complaints.field.phone": ("电话", "Phone"),
+    "complaints.field.vehicle": ("车辆", "Vehicle"),
+    "complaints.field.received": ("登记时间", "Received"),
+    "complaints.field.intake_by": ("登记人", "Recorded by"),
+    "complaints.field.content": ("投诉内容", "Complaint"),
+    "complaints.field.expected": ("期望解决方式", "Expected solution"),
+    "complaints.field.accused": ("被投诉员工", "Staff complained about"),
+    "complaints.field.handler": ("处理人", "Handler"),
+    "complaints.field.department": ("责任部门", "Department"),
+    "complaints.field.cause": ("原因类别", "Cause"),
+    "complaints.field.liability": ("责任判定", "Liability"),
+    "complaints.field.countermeasure": ("处理对策", "Countermeasure"),
+    "complaints.field.resolution": ("处理结果", "Result"),
+    "complaints.field.improvement": ("改善措施", "Improvement measures"),
+    "complaints.field.revisit": ("回访结果", "Revisit"),
+    "complaints.field.note": ("备注", "Note"),
+    "complaints.field.reason": ("原因", "Reason"),
+    "complaints.field.amount": ("金额(元)", "Amount (CNY)"),
+    "complaints.field.kind": ("补偿方式", "Kind"),
+    "complaints.field.description": ("说明", "Description"),
+    "complaints.field.approver": ("审批角色", "Approver"),
+    "complaints.field.status": ("状态", "Status"),
+    "complaints.satisfied": ("满意", "Satisfied"),
+    "complaints.unsatisfied": ("不满意(重新处理)", "Not satisfied (reopen)"),
+    "complaints.upheld": ("申诉成立,投诉作废", "Uphold: void the complaint"),
+    "complaints.rejected": ("驳回申诉,继续处理", "Reject: continue handling"),
+    "complaints.approve": ("批准", "Approve"),
+    "complaints.reject": ("驳回", "Reject"),
+    "complaints.none": ("无", "None"),
+    "complaints.timeline": ("处理时间线", "Timeline"),
+    "complaints.actions": ("可执行的操作", "What you can do"),
+    "complaints.no_actions": ("当前没有您可以执行的操作。", "There is nothing for you to do now."),
+    "complaints.appeals": ("申诉", "Appeals"),
+    "complaints.compensations": ("补偿申请", "Compensation"),
+    "complaints.misses": ("超时记录", "Missed deadlines"),
+    "complaints.system": ("系统", "System"),
+    "complaints.refused": ("操作未完成:", "Not done: "),
+    "complaints.revisits.title": ("待回访投诉", "Complaints to revisit"),
+    "complaints.accountability.title": ("员工投诉责任统计", "Staff accountability"),
+    "complaints.accountability.month": ("月份", "Month"),
+    "complaints.accountability.liable": ("有责投诉", "Liable complaints"),
+    "complaints.accountability.missed": ("处理超时", "Deadlines missed"),
+    "complaints.accountability.total": ("合计", "Total"),
+    "complaints.accountability.step": ("累计次数", "Occurrence"),
+    "complaints.accountability.staff": ("员工", "Staff"),
+    "complaints.accountability.empty": ("本月没有记录。", "Nothing recorded this month."),
+    "complaints.step.1": ("第一次", "First"),
+    "complaints.step.2": ("第二次", "Second"),
+    "complaints.step.3": ("第三次及以上(辞退)", "Third or more (dismissal)"),
+})
+
+
+# ---------------------------------------------------------------- lists
+
+
+@get("/complaints", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+async def complaint_list(
+    actor: Scope,
+    in_state: Annotated[str, Parameter(query="state")] = "",
+    store: str = "",
+    channel: str = "",
+    overdue: str = "",
+    open: str = "1",
+    q: str = "",
+) -> Template:
+    """A store's inbox, or the group's list of every routed complaint: overdue first."""
+    store_id = _optional_int(store)
+    filters = {"state": in_state if in_state in LABELS["state"] else "", "store": store_id, "channel":
+               channel if channel in CHANNELS else "", "overdue": overdue == "1", "open": open == "1", "q": q[:60]}
+    items = await queries.list_complaints(
+        actor=actor, state=filters["state"] or None, channel=filters["channel"] or None,
+        store_id=store_id if store_id in actor.store_ids else None,
+        overdue_only=filters["overdue"], open_only=filters["open"], q=filters["q"], limit=200,
+    )
+    return Template("complaints/list.html", context={
+        "items": items, "filters": filters, "stores": await _stores(actor), "labels": LABELS, "now": clock.now(),
+        "countdown": countdown,
+    })
+
+
+@get(REVISIT_PATH, guards=[requires(*workflow.REVISIT_ROLES)], include_in_schema=False)
+async def revisit_page(actor: Scope) -> Template:
+    """The revisit queue (回访): resolved complaints whose customer is to be called, soonest first."""
+    items = await queries.revisit_queue(actor=actor)
+    return Template("complaints/revisits.html", context={
+        "items": items, "labels": LABELS, "now": clock.now(), "countdown": countdown,
+    })
+
+
+@get(ACCOUNTABILITY_PATH, guards=[requires(*queries.ACCOUNTABILITY_READERS)], include_in_schema=False)
+async def accountability_page(actor: Scope, month: str = "") -> Template:
+    month = month or clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    rows = await queries.staff_accountability(actor=actor, month=month)
+    return Template("complaints/accountability.html", context={"rows": rows, "month": month})
+
+
+# ---------------------------------------------------------------- intake
+
+
+@get(INTAKE_PATH, guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
+async def intake_page(actor: Scope) -> Template:
+    return await _intake(actor, {}, None)
+
+
+@get(f"{INTAKE_PATH}/lookup", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
+async def intake_lookup(actor: Scope, q: str = "") -> Template:
+    """The candidates fragment, as the agent types."""
+    query = q.strip()[:60]
+    found = await queries.intake_candidates(actor=actor, q=query) if query else []
+    return Template("complaints/_candidates.html", context={"q": query, "candidates": found})
+
+
+@get(f"{INTAKE_PATH}/route", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
+async def intake_route(actor: Scope, customer_id: str = "", vehicle_id: str = "") -> Template:
+    """The store picker with the suggested store selected (最近维修/购车门店, else the customer's own)."""
+    customer, vehicle = _optional_int(customer_id), _optional_int(vehicle_id)
+    suggestion = None
+    if customer is not None:
+        suggestion = await service.suggest_store(actor=actor, customer_id=customer, vehicle_id=vehicle)
+    return Template("complaints/_route.html", context={
+        "stores": await _stores(actor), "suggestion": suggestion,
+        "selected": suggestion.store_id if suggestion else None,
+    })
+
+
+@post(INTAKE_PATH, guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
+async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    form = dict((await request.form()).items())
+    try:
+        customer_id = _optional_int(form.get("customer_id", ""), "customer_id")
+        store_id = _optional_int(form.get("store_id", ""), "store_id")
+        if not actor.is_group_level:
+            store_id = actor.home_store_id
+        complaint_id = await service.register_complaint(
+            actor=actor,
+            customer_id=customer_id,
+            vehicle_id=_optional_int(form.get("vehicle_id", ""), "vehicle_id") if customer_id else None,
+            new_customer_name=form.get("new_customer_name", "").strip(),
+            new_customer_mobile=form.get("new_customer_mobile", "").strip(),
+            store_id=store_id,
+            channel=form.get("channel", ""),
+            content=form.get("content", "")[:5000],
+            expected_solution=form.get("expected_solution", "")[:5000],
+        )
+    except (InvalidInput, Conflict, Forbidden) as refused:
+        return await _intake(actor, form, refused, status=400)
+    return Redirect(path=f"/complaints/{complaint_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None, status: int = 200) -> Template:
+    return Template("complaints/intake.html", status_code=status, context={
+        "form": form, "errors": _messages(refused), "stores": await _stores(actor), "labels": LABELS,
+        "default_channel": "hotline_400" if actor.is_group_level else "walk_in",
+    })
+
+
+# ---------------------------------------------------------------- one complaint
+
+
+@get("/complaints/{complaint_id:int}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+async def complaint_page(actor: Scope, complaint_id: int) -> Template:
+    return await _page(actor, complaint_id, None)
+
+
+@post("/complaints/{complaint_id:int}/act/{action:str}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+async def complaint_act(
+    request: Request[Scope, Any, Any], actor: Scope, complaint_id: int, action: str
+) -> Template | Redirect:
+    """One step from the complaint page; afterwards back to the page (or the refusal shown on it)."""
+    if not 0 < complaint_id <= _MAX_ID or action not in _STEPS:
+        raise NotFound("complaint")
+    form = dict((await request.form()).items())
+    try:
+        await _STEPS[action](actor, complaint_id, form)
+    except (InvalidInput, Conflict, Forbidden) as refused:
+        status = 409 if isinstance(refused, Conflict) else 403 if isinstance(refused, Forbidden) else 400
+        return await _page(actor, complaint_id, refused, status=status, form=form, failed=action)
+    return Redirect(path=f"/complaints/{complaint_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+async def _page(
+    actor: Scope, complaint_id: int, refused: Exception | None, *, status: int = 200,
+    form: dict[str, str] | None = None, failed: str = "",
+) -> Template:
+    if not 0 < complaint_id <= _MAX_ID:
+        raise NotFound("complaint")
+    detail = await queries.complaint_detail(actor=actor, complaint_id=complaint_id)
+    needs_staff = {"assign", "analyse"} & set(detail.actions)
+    staff = await queries.store_staff(actor=actor, store_id=detail.summary.store_id) if needs_staff else []
+    stores = await _stores(actor) if "reroute" in detail.actions else []
+    return Template("complaints/detail.html", status_code=status, context={
+        "c": detail, "s": detail.summary, "staff": staff, "stores": stores, "labels": LABELS,
+        "errors": _messages(refused), "form": form or {}, "failed": failed, "now": clock.now(),
+        "countdown": countdown,
+    })
+
+
+async def _reroute(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.reroute_complaint(actor=actor, complaint_id=cid, store_id=_int(f, "store_id"), note=f.get("note", ""))
+
+
+async def _accept(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.accept_complaint(actor=actor, complaint_id=cid, note=f.get("note", ""))
+
+
+async def _assign(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.assign_handler(actor=actor, complaint_id=cid, handler_user_id=_int(f, "handler_user_id"),
+                                 department=f.get("department", ""), note=f.get("note", ""))
+
+
+async def _analyse(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.record_cause(
+        actor=actor, complaint_id=cid, cause_category=f.get("cause_category", ""), department=f.get("department", ""),
+        liability=f.get("liability", ""), accused_user_id=_optional_int(f.get("accused_user_id", ""), "accused_user_id"),
+        note=f.get("note", ""),
+    )
+
+
+async def _countermeasure(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.record_countermeasure(actor=actor, complaint_id=cid, countermeasure=f.get("countermeasure", ""),
+                                        note=f.get("note", ""))
+
+
+async def _resolve(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.resolve_complaint(actor=actor, complaint_id=cid, resolution=f.get("resolution", ""),
+                                    improvement_measures=f.get("improvement_measures", ""), note=f.get("note", ""))
+
+
+async def _feed_back(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.feed_back_to_group(actor=actor, complaint_id=cid, note=f.get("note", ""))
+
+
+async def _revisit(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    if f.get("satisfied") not in ("yes", "no"):
+        raise InvalidInput.one("satisfied", "请选择客户是否满意", "Choose whether the customer is satisfied")
+    await service.record_revisit(actor=actor, complaint_id=cid, satisfied=f["satisfied"] == "yes",
+                                 note=f.get("note", ""))
+
+
+async def _close(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.close_complaint(actor=actor, complaint_id=cid, note=f.get("note", ""))
+
+
+async def _reopen(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.reopen_complaint(actor=actor, complaint_id=cid, reason=f.get("reason", ""))
+
+
+async def _file_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.file_appeal(actor=actor, complaint_id=cid, reason=f.get("reason", ""))
+
+
+async def _forward_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.forward_appeal(actor=actor, complaint_id=cid, opinion=f.get("note", ""))
+
+
+async def _rule_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    if f.get("upheld") not in ("yes", "no"):
+        raise InvalidInput.one("upheld", "请选择裁决结果", "Choose the ruling")
+    await service.rule_appeal(actor=actor, complaint_id=cid, upheld=f["upheld"] == "yes", note=f.get("note", ""))
+
+
+async def _request_compensation(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    try:
+        amount = Decimal(f.get("amount", "").strip())
+    except InvalidOperation:
+        raise InvalidInput.one("amount", "请填写金额", "Enter an amount") from None
+    await service.request_compensation(actor=actor, complaint_id=cid, amount=amount, kind=f.get("kind", ""),
+                                       description=f.get("description", ""))
+
+
+async def _decide_compensation(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.decide_compensation(actor=actor, complaint_id=cid, compensation_id=_int(f, "compensation_id"),
+                                      approve=f.get("approve") == "yes", note=f.get("note", ""))
+
+
+async def _add_note(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.add_note(actor=actor, complaint_id=cid, note=f.get("note", ""))
+
+
+_STEPS = {
+    "reroute": _reroute, "accept": _accept, "assign": _assign, "analyse": _analyse,
+    "countermeasure": _countermeasure, "resolve": _resolve, "feed_back": _feed_back, "revisit": _revisit,
+    "close": _close, "reopen": _reopen, "file_appeal": _file_appeal, "forward_appeal": _forward_appeal,
+    "rule_appeal": _rule_appeal, "request_compensation": _request_compensation,
+    "decide_compensation": _decide_compensation, "add_note": _add_note,
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def _stores(actor: Scope) -> list[dict[str, Any]]:
+    return await Store.select(Store.id, Store.name).where(
+        Store.id.is_in(sorted(actor.store_ids) or [-1]), Store.group == actor.group_id
+    ).order_by(Store.name)
+
+
+def _messages(refused: Exception | None) -> list[FieldProblem]:
+    if refused is None:
+        return []
+    if isinstance(refused, InvalidInput):
+        return refused.problems
+    return [FieldProblem("", refused.zh, refused.en)]  # type: ignore[attr-defined]
+
+
+def _int(form: dict[str, str], field: str) -> int:
+    value = _optional_int(form.get(field, ""), field)
+    if value is None:
+        raise InvalidInput.one(field, "请选择", "Please choose")
+    return value
+
+
+def _optional_int(raw: str, field: str = "") -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if raw.isdigit() and 0 < int(raw) <= _MAX_ID:
+        return int(raw)
+    if field:
+        raise InvalidInput.one(field, "取值无效", "Invalid value")
+    return None
+
+
+def countdown(due_at: datetime | None, now: datetime) -> dict[str, Any] | None:
+    """A deadline as the countdown shows it: overdue or not, and days / hours / minutes away."""
+    if due_at is None:
+        return None
+    seconds = int((due_at - now).total_seconds())
+    overdue, seconds = seconds < 0, abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    return {"overdue": overdue, "d": days, "h": rest // 3600, "m": rest % 3600 // 60}
+
+
+ROUTES = [
+    complaint_list, revisit_page, accountability_page, intake_page, intake_lookup, intake_route, intake_submit,
+    complaint_page, complaint_act,
+]

