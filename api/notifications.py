@@ -164,9 +164,12 @@ ROUTES = [
 
 
 async def _events(actor: Scope) -> AsyncIterator[ServerSentEventMessage]:
-    yield ServerSentEventMessage(event="unread", data=json.dumps({"unread": await inbox.unread_count(actor=actor)}))
+    subscribed = False
     async for item in listen(actor.user_id):
-        if item is None:
+        if not subscribed:  # count only once subscribed, so nothing published in between is missed
+            subscribed = True
+            yield ServerSentEventMessage(event="unread", data=json.dumps({"unread": await inbox.unread_count(actor=actor)}))
+        elif item is None:
             yield ServerSentEventMessage(comment="keepalive")
         else:
             yield ServerSentEventMessage(event="notification", data=json.dumps(item, ensure_ascii=False))

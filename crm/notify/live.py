@@ -32,11 +32,16 @@ async def publish(user_id: int, notification_id: int) -> None:
 
 
 async def listen(user_id: int, *, keepalive: float = 15.0) -> AsyncIterator[dict[str, Any] | None]:
-    """Yield each notification published for the user; None every `keepalive` seconds of silence."""
+    """Yield each notification published for the user; None every `keepalive` seconds of silence.
+
+    The first None comes as soon as the subscription stands, so a caller can read
+    current state (e.g. the unread count) then without missing what follows.
+    """
     queue = await get_queue()
     pubsub = queue.pubsub()
     await pubsub.subscribe(channel_name(user_id))
     try:
+        yield None
         while True:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=keepalive)
             if message is None:
