@@ -4,12 +4,14 @@ A `MajorComplaint` row exists once a complaint is major; `marked_at` starts the
 24-hour clock of the early-warning report 《重大投诉事件处理报告》 and of every
 escalation level. Alerts are rows too, one per level reached, with one recipient
 row per person, each to be acknowledged.
+
+Uniqueness Piccolo cannot declare for every engine — one reason per major complaint, one alert per
+level, one recipient row per person — is made by unique indexes in the migrations (`*_once`).
 """
 
 from __future__ import annotations
 
 from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from crm.complaints.tables import Complaint
@@ -53,8 +55,6 @@ class MajorReasonRow(Table, tablename="major_reason"):
     added_at = Timestamptz()
     added_by = ForeignKey(User, null=True, default=None)
 
-    major_reason_once = Unique(["major", "reason"])
-
 
 class MajorReport(Table, tablename="major_report"):
     """《重大投诉事件处理报告》: saved as a draft, then filed once (the 24-hour rule), then forwarded."""
@@ -93,8 +93,6 @@ class MajorAlert(Table, tablename="major_alert"):
     last_sent_at = Timestamptz()
     settled_at = Timestamptz(null=True, default=None)  # everyone acknowledged, or the complaint closed
 
-    major_alert_once = Unique(["major", "level"])
-
 
 class MajorAlertRecipient(Table, tablename="major_alert_recipient"):
     group = ForeignKey(DealerGroup, null=False)
@@ -102,5 +100,3 @@ class MajorAlertRecipient(Table, tablename="major_alert_recipient"):
     alert = ForeignKey(MajorAlert, null=False, index=True)
     user = ForeignKey(User, null=False, index=True)
     acknowledged_at = Timestamptz(null=True, default=None)
-
-    major_alert_recipient_once = Unique(["alert", "user"])

@@ -9,6 +9,7 @@ import time_machine
 
 from crm import clock
 from crm.major import service
+from crm.major.policy import get_policy
 from crm.major.rules import MajorReason
 from crm.timers import runner
 from crm.timers.registry import load_handlers
@@ -130,3 +131,38 @@ async def test_pages_are_404_across_stores_and_groups(browser_session, tenant, o
             assert marking.status_code in (403, 404)
     other_gm = await browser_session(other_tenant.usernames["store_gm@A"])
     assert (await _post(other_gm, f"/major/{major_id}/report", {"action": "save", "facts": "x"})).status_code == 404
+
+
+async def test_the_group_admin_edits_the_ladder_on_its_page(browser_session, tenant, other_tenant):
+    admin = await browser_session(tenant.usernames["group_admin"])
+    page = await admin.get("/major/policy")
+    assert page.status_code == 200 and "升级梯度" in page.text and 'name="level0_hours" inputmode="decimal" value="24"' in page.text
+    form = {
+        "repeat_window_days": "60", "report_deadline_hours": "24", "renotify_minutes": "45",
+        "alert_roles": ["store_gm", "legal"], "level_count": "3",
+        "level0_hours": "24", "level0_condition": "report_missing", "level0_roles": "hq_viewer",
+        "level1_hours": "48", "level1_condition": "unresolved", "level1_roles": "hq_viewer",
+        "level1_channels": "sms", "level1_label_zh": "48小时未解决",
+        "level2_hours": "",
+    }
+    saved = await _post(admin, "/major/policy", form)
+    assert saved.status_code == 303
+    policy = await get_policy(actor=await tenant.scope("group_admin"))
+    assert (policy.repeat_window_days, policy.renotify_seconds, [str(r) for r in policy.alert_roles]) == (
+        60, 2700, ["store_gm", "legal"])
+    assert [(lv.delay_seconds, lv.condition.value, lv.channels) for lv in policy.levels] == [
+        (86400, "report_missing", []), (172800, "unresolved", ["sms"])]
+    bad = await _post(admin, "/major/policy", {**form, "level1_roles": [], "renotify_minutes": "x"})
+    assert bad.status_code == 400 and 'data-field="renotify_minutes"' in bad.text
+    bad = await _post(admin, "/major/policy", {**form, "level1_roles": []})
+    assert bad.status_code == 400 and "levels[1].roles" in bad.text and 'value="48小时未解决"' in bad.text
+    assert len((await get_policy(actor=await tenant.scope("group_admin"))).levels) == 2
+    other = await get_policy(actor=await other_tenant.scope("group_admin"))
+    assert len(other.levels) == 1 and other.repeat_window_days == 90
+
+    hq = await browser_session(tenant.usernames["hq_viewer"])
+    read_only = await hq.get("/major/policy")
+    assert read_only.status_code == 200 and "<fieldset disabled>" in read_only.text and "保存规则" not in read_only.text
+    assert (await _post(hq, "/major/policy", form)).status_code == 403
+    staff = await browser_session(tenant.usernames["staff@A"])
+    assert (await staff.get("/major/policy")).status_code == 403

@@ -11,7 +11,6 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 
@@ -93,7 +92,7 @@ class User(Table, tablename="app_user", schema=None):
     )
 
 
-ID = "2026-11-26T05:45:06:840639"
+ID = "2026-11-26T06:39:17:859260"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -101,6 +100,13 @@ DESCRIPTION = ""
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="major", description=DESCRIPTION
+    )
+
+    manager.add_table(
+        class_name="MajorPolicyRow",
+        tablename="major_policy",
+        schema=None,
+        columns=None,
     )
 
     manager.add_table(
@@ -118,13 +124,6 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="MajorAlertRecipient",
-        tablename="major_alert_recipient",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
         class_name="MajorReasonRow",
         tablename="major_reason",
         schema=None,
@@ -132,8 +131,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="MajorPolicyRow",
-        tablename="major_policy",
+        class_name="MajorAlertRecipient",
+        tablename="major_alert_recipient",
         schema=None,
         columns=None,
     )
@@ -143,6 +142,96 @@ async def forwards():
         tablename="major_alert",
         schema=None,
         columns=None,
+    )
+
+    manager.add_column(
+        table_class_name="MajorPolicyRow",
+        tablename="major_policy",
+        column_name="group",
+        db_column_name="group",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": DealerGroup,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="MajorPolicyRow",
+        tablename="major_policy",
+        column_name="config",
+        db_column_name="config",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": "{}",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="MajorPolicyRow",
+        tablename="major_policy",
+        column_name="updated_at",
+        db_column_name="updated_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="MajorPolicyRow",
+        tablename="major_policy",
+        column_name="updated_by",
+        db_column_name="updated_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
     )
 
     manager.add_column(
@@ -852,123 +941,6 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="MajorAlertRecipient",
-        tablename="major_alert_recipient",
-        column_name="group",
-        db_column_name="group",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": DealerGroup,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="MajorAlertRecipient",
-        tablename="major_alert_recipient",
-        column_name="store",
-        db_column_name="store",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Store,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="MajorAlertRecipient",
-        tablename="major_alert_recipient",
-        column_name="alert",
-        db_column_name="alert",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": MajorAlert,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="MajorAlertRecipient",
-        tablename="major_alert_recipient",
-        column_name="user",
-        db_column_name="user",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="MajorAlertRecipient",
-        tablename="major_alert_recipient",
-        column_name="acknowledged_at",
-        db_column_name="acknowledged_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
         table_class_name="MajorReasonRow",
         tablename="major_reason",
         column_name="group",
@@ -1150,8 +1122,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="MajorPolicyRow",
-        tablename="major_policy",
+        table_class_name="MajorAlertRecipient",
+        tablename="major_alert_recipient",
         column_name="group",
         db_column_name="group",
         column_class_name="ForeignKey",
@@ -1163,7 +1135,7 @@ async def forwards():
             "target_column": None,
             "null": False,
             "primary_key": False,
-            "unique": True,
+            "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -1174,14 +1146,17 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="MajorPolicyRow",
-        tablename="major_policy",
-        column_name="config",
-        db_column_name="config",
-        column_class_name="JSON",
-        column_class=JSON,
+        table_class_name="MajorAlertRecipient",
+        tablename="major_alert_recipient",
+        column_name="store",
+        db_column_name="store",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "default": "{}",
+            "references": Store,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -1195,18 +1170,21 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="MajorPolicyRow",
-        tablename="major_policy",
-        column_name="updated_at",
-        db_column_name="updated_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="MajorAlertRecipient",
+        tablename="major_alert_recipient",
+        column_name="alert",
+        db_column_name="alert",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "default": TimestamptzNow(),
+            "references": MajorAlert,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
             "null": False,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -1216,10 +1194,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="MajorPolicyRow",
-        tablename="major_policy",
-        column_name="updated_by",
-        db_column_name="updated_by",
+        table_class_name="MajorAlertRecipient",
+        tablename="major_alert_recipient",
+        column_name="user",
+        db_column_name="user",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -1227,6 +1205,27 @@ async def forwards():
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="MajorAlertRecipient",
+        tablename="major_alert_recipient",
+        column_name="acknowledged_at",
+        db_column_name="acknowledged_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1435,33 +1434,6 @@ async def forwards():
             "db_column_name": None,
             "secret": False,
         },
-        schema=None,
-    )
-
-    manager.add_constraint(
-        table_class_name="MajorAlertRecipient",
-        tablename="major_alert_recipient",
-        constraint_name="major_alert_recipient_once",
-        constraint_class=Unique,
-        params={"columns": ["alert", "user"], "nulls_distinct": True},
-        schema=None,
-    )
-
-    manager.add_constraint(
-        table_class_name="MajorReasonRow",
-        tablename="major_reason",
-        constraint_name="major_reason_once",
-        constraint_class=Unique,
-        params={"columns": ["major", "reason"], "nulls_distinct": True},
-        schema=None,
-    )
-
-    manager.add_constraint(
-        table_class_name="MajorAlert",
-        tablename="major_alert",
-        constraint_name="major_alert_once",
-        constraint_class=Unique,
-        params={"columns": ["major", "level"], "nulls_distinct": True},
         schema=None,
     )
 
