@@ -45,6 +45,7 @@ extend({
     "major.col.level": ("升级级别", "Level"),
     "major.col.acks": ("预警确认", "Acknowledged"),
     "major.overdue": ("报告逾期", "Report overdue"),
+    "major.tag": ("重大投诉", "Major"),
     "major.late": ("逾期提交", "Filed late"),
     "major.remaining": ("剩余", "left"),
     "major.passed": ("已超时", "over by"),

@@ -410,14 +410,22 @@ def _label(store_name: str, complainant: str, complaint_id: int) -> str:
     return f"{store_name} · {complainant} · 投诉#{complaint_id}"
 
 
-async def report_overdue_ids(*, complaint_ids: list[int]) -> set[int]:
-    """Which of these complaints are flagged "report overdue" — for other HQ views to show the flag."""
+@dataclass(frozen=True)
+class MajorFlag:
+    major_id: int
+    report_status: str
+    report_overdue: bool
+
+
+async def major_flags(*, complaint_ids: list[int]) -> dict[int, MajorFlag]:
+    """Which of these complaints (already read through the caller's scope) are major, and which are
+    flagged "report overdue" — for every complaint list and page to show it."""
     if not complaint_ids:
-        return set()
-    rows = await MajorComplaint.select(MajorComplaint.complaint).where(
-        MajorComplaint.complaint.is_in(complaint_ids), MajorComplaint.report_overdue.eq(True)
-    )
-    return {r["complaint"] for r in rows}
+        return {}
+    rows = await MajorComplaint.select(
+        MajorComplaint.id, MajorComplaint.complaint, MajorComplaint.report_status, MajorComplaint.report_overdue
+    ).where(MajorComplaint.complaint.is_in(list(complaint_ids)))
+    return {r["complaint"]: MajorFlag(r["id"], r["report_status"], r["report_overdue"]) for r in rows}
 
 
 # --- internals -----------------------------------------------------------------------------------

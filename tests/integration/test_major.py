@@ -339,7 +339,8 @@ async def test_overdue_flag_shows_on_the_board_and_for_other_hq_views(client, te
     first = board[0]
     assert first["report_overdue"] and first["report_late"] and first["level_reached"] == 1
     assert first["seconds_to_report_deadline"] <= 0
-    assert await service.report_overdue_ids(complaint_ids=[complaint_id]) == {complaint_id}
+    flags = await service.major_flags(complaint_ids=[complaint_id])
+    assert flags[complaint_id] == service.MajorFlag(major_id, "missing", True)
     with _at(start + DAY + 2 * HOUR):
         late_filed = await _file(tenant, major_id)
         detail = (await client.get(f"/api/v1/major/{major_id}", headers=await _headers_now(tenant, "hq_viewer"))).json()

@@ -166,3 +166,21 @@ async def test_the_group_admin_edits_the_ladder_on_its_page(browser_session, ten
     assert (await _post(hq, "/major/policy", form)).status_code == 403
     staff = await browser_session(tenant.usernames["staff@A"])
     assert (await staff.get("/major/policy")).status_code == 403
+
+
+async def test_complaint_pages_show_the_major_flag_and_offer_marking(browser_session, tenant):
+    load_handlers()
+    start = clock.now()
+    with time_machine.travel(start, tick=False):
+        complaint_id, major_id = await _major(tenant)
+    with time_machine.travel(start + timedelta(days=1, seconds=1), tick=False):
+        await runner.sweep()
+    plain = await complaint_for(tenant, await customer_with_car(tenant))
+    hq = await browser_session(tenant.usernames["hq_viewer"])
+    listing = (await hq.get("/complaints")).text
+    flag = f'<a class="tag tag-danger major-flag" href="/major/{major_id}">重大投诉 · 报告逾期</a>'
+    assert flag in listing
+    assert flag in (await hq.get(f"/complaints/{complaint_id}")).text
+    gm = await browser_session(tenant.usernames["store_gm@A"])
+    assert f'href="/complaints/{plain}/major"' in (await gm.get(f"/complaints/{plain}")).text
+    assert f'href="/complaints/{plain}/major"' not in (await hq.get(f"/complaints/{plain}")).text
