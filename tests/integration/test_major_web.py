@@ -32,18 +32,24 @@ async def _major(tenant, store: str = "A") -> tuple[int, int]:
     return complaint_id, major_id
 
 
+async def _overdue_major(tenant) -> tuple[int, int]:
+    """A major complaint whose 24 hours passed without a report (the sweeper escalated it)."""
+    load_handlers()
+    start = clock.now()
+    with time_machine.travel(start, tick=False):
+        ids = await _major(tenant)
+    with time_machine.travel(start + timedelta(days=1, seconds=1), tick=False):
+        await runner.sweep()
+    return ids
+
+
 async def _post(client, path: str, data: dict):
     page = await client.get("/major")  # any signed-in page carries the CSRF token
     return await client.post(path, data={**data, "_csrf_token": csrf_of(page.text)})
 
 
 async def test_board_lists_open_major_complaints_with_countdown_and_overdue_flag(browser_session, tenant):
-    load_handlers()
-    start = clock.now()
-    with time_machine.travel(start, tick=False):
-        _, overdue = await _major(tenant)
-    with time_machine.travel(start + timedelta(days=1, seconds=1), tick=False):
-        await runner.sweep()
+    _, overdue = await _overdue_major(tenant)
     _, fresh = await _major(tenant, "B")
     hq = await browser_session(tenant.usernames["hq_viewer"])
     page = await hq.get("/major")
@@ -169,12 +175,7 @@ async def test_the_group_admin_edits_the_ladder_on_its_page(browser_session, ten
 
 
 async def test_complaint_pages_show_the_major_flag_and_offer_marking(browser_session, tenant):
-    load_handlers()
-    start = clock.now()
-    with time_machine.travel(start, tick=False):
-        complaint_id, major_id = await _major(tenant)
-    with time_machine.travel(start + timedelta(days=1, seconds=1), tick=False):
-        await runner.sweep()
+    complaint_id, major_id = await _overdue_major(tenant)
     plain = await complaint_for(tenant, await customer_with_car(tenant))
     hq = await browser_session(tenant.usernames["hq_viewer"])
     listing = (await hq.get("/complaints")).text
