@@ -3,12 +3,13 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import callbacks, complaints, customers, major, pages
+from api.web import callbacks, complaints, customers, major, notifications, pages
 
 ROUTES = [
     *pages.ROUTES,
     *customers.ROUTES,
     *complaints.ROUTES,
     *callbacks.ROUTES,
+    *notifications.ROUTES,
     *major.ROUTES,
 ]

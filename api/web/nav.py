@@ -51,6 +51,8 @@ NAV: list[NavItem] = [
     NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
     NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
     NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_ROLES),
+    NavItem("/notifications", "我的通知", "Notifications"),
+    NavItem("/notification-failures", "通知投递失败", "Failed deliveries", frozenset({Role.GROUP_ADMIN})),
 ]
 
 
