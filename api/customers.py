@@ -219,7 +219,7 @@ async def customer_profile(actor: Scope, customer_id: IdParam) -> CustomerProfil
 
 
 @get("/api/v1/customers/{customer_id:int}/record", tags=["customers"])
-async def customer_record(actor: Scope, customer_id: int) -> CustomerRecord:
+async def customer_record(actor: Scope, customer_id: IdParam) -> CustomerRecord:
     """The customer's own record only — one scoped row, for integrations that do not want the history."""
     return await service.get_customer(actor=actor, customer_id=customer_id)
 

@@ -11,10 +11,10 @@ from typing import Annotated
 
 import msgspec
 from litestar import get, post, put
-from litestar.params import Parameter
 from litestar.response import ServerSentEvent
 
 from api.auth import requires
+from api.params import IdParam, OptionalIdParam, text, text_param
 from crm import clock
 from crm.major import board_events, service
 from crm.major.policy import Policy, get_policy, set_policy
@@ -23,15 +23,13 @@ from crm.major.service import MajorView, ReasonInput, ReportForm
 from tenants.roles import Role
 from tenants.scope import Scope
 
-Id = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
-BodyId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
-_Text = Annotated[str, msgspec.Meta(max_length=5000)]
-_Short = Annotated[str, msgspec.Meta(max_length=50)]
+_Text = text(5000)
+_Short = text(50)
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: MajorReason
-    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    note: text(500) = ""
 
 
 class MarkRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,9 +37,9 @@ class MarkRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(max_length=50)]
+    name: text(50)
     position: _Short = ""
-    phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    phone: text(20) = ""
 
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -170,7 +168,7 @@ class FiledOut(msgspec.Struct):
 
 
 @post("/api/v1/complaints/{complaint_id:int}/major", tags=["major"], guards=[requires(*service.MARKERS)])
-async def mark_complaint_major(actor: Scope, complaint_id: Id, data: MarkRequest) -> MajorOut:
+async def mark_complaint_major(actor: Scope, complaint_id: IdParam, data: MarkRequest) -> MajorOut:
     """Mark a complaint major with one or more reasons (其他 needs a note). Marking starts the 24-hour clock."""
     reasons = [ReasonInput(reason=r.reason, note=r.note) for r in data.reasons]
     major_id = await service.mark_major(actor=actor, complaint_id=complaint_id, reasons=reasons)
@@ -178,7 +176,7 @@ async def mark_complaint_major(actor: Scope, complaint_id: Id, data: MarkRequest
 
 
 @get("/api/v1/complaints/{complaint_id:int}/major", tags=["major"])
-async def complaint_major(actor: Scope, complaint_id: Id) -> ComplaintMajorOut:
+async def complaint_major(actor: Scope, complaint_id: IdParam) -> ComplaintMajorOut:
     """Whether the complaint is major, and what the system suggests (repeat complaint, manufacturer channel)."""
     from crm.complaints.tables import Complaint
 
@@ -193,8 +191,8 @@ async def complaint_major(actor: Scope, complaint_id: Id) -> ComplaintMajorOut:
 
 @get("/api/v1/major/repeat-check", tags=["major"])
 async def repeat_check(
-    actor: Scope, customer_id: Id, vehicle_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1)] = None,
-    channel: Annotated[str, Parameter(max_length=20)] = "",
+    actor: Scope, customer_id: IdParam, vehicle_id: OptionalIdParam = None,
+    channel: text_param(20) = "",
 ) -> SuggestionOut:
     """At intake, before saving: earlier complaints of this customer or vehicle within the group's window."""
     suggestion = await service.suggest_for_intake(
@@ -206,26 +204,26 @@ async def repeat_check(
 @get("/api/v1/major", tags=["major"])
 async def major_board(
     actor: Scope, include_closed: bool = False,
-    store_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1)] = None,
+    store_id: OptionalIdParam = None,
 ) -> list[MajorOut]:
     """The major-complaint board: open major complaints in the caller's scope, overdue first."""
     return [major_out(v) for v in await service.board(actor=actor, include_closed=include_closed, store_id=store_id)]
 
 
 @get("/api/v1/major/{major_id:int}", tags=["major"])
-async def major_detail(actor: Scope, major_id: Id) -> MajorOut:
+async def major_detail(actor: Scope, major_id: IdParam) -> MajorOut:
     return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 
 @put("/api/v1/major/{major_id:int}/report", tags=["major"], guards=[requires(*service.REPORTERS)])
-async def save_report_draft(actor: Scope, major_id: Id, data: ReportIn) -> MajorOut:
+async def save_report_draft(actor: Scope, major_id: IdParam, data: ReportIn) -> MajorOut:
     """Save 《重大投诉事件处理报告》 as a draft."""
     await service.save_report(actor=actor, major_id=major_id, form=data.to_form())
     return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 
 @post("/api/v1/major/{major_id:int}/report/file", tags=["major"], guards=[requires(*service.REPORTERS)])
-async def file_report(actor: Scope, major_id: Id, data: ReportIn) -> FiledOut:
+async def file_report(actor: Scope, major_id: IdParam, data: ReportIn) -> FiledOut:
     """File the report (every part filled in). Within 24 h of marking this satisfies the rule."""
     filed_at = await service.file_report(actor=actor, major_id=major_id, form=data.to_form())
     view = await service.major_detail(actor=actor, major_id=major_id)
@@ -233,14 +231,14 @@ async def file_report(actor: Scope, major_id: Id, data: ReportIn) -> FiledOut:
 
 
 @post("/api/v1/major/{major_id:int}/report/forward", tags=["major"], guards=[requires(*service.FORWARDERS)])
-async def forward_report(actor: Scope, major_id: Id) -> MajorOut:
+async def forward_report(actor: Scope, major_id: IdParam) -> MajorOut:
     """The brand division forwards the filed report to the VP operations and the CEO."""
     await service.forward_report(actor=actor, major_id=major_id)
     return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 
 @post("/api/v1/major/alerts/{alert_id:int}/acknowledge", tags=["major"])
-async def acknowledge_alert(actor: Scope, alert_id: Id) -> AckOut:
+async def acknowledge_alert(actor: Scope, alert_id: IdParam) -> AckOut:
     """Acknowledge an alert sent to you: it stops re-notifying you."""
     new = await service.acknowledge_alert(actor=actor, alert_id=alert_id)
     return AckOut(alert_id=alert_id, acknowledged=new)

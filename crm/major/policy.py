@@ -31,6 +31,7 @@ CHANNELS = EXTERNAL_CHANNELS
 RECIPIENT_ROLES = frozenset(Role) - {Role.PLATFORM_ADMIN}
 
 Seconds = Annotated[int, msgspec.Meta(ge=1, le=90 * DAY)]
+Label = Annotated[str, msgspec.Meta(max_length=60, pattern=r"^[^\x00]*$")]  # in notification titles: no U+0000
 
 
 class Level(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -40,8 +41,8 @@ class Level(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     condition: Condition
     roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=12)]
     channels: Annotated[list[str], msgspec.Meta(max_length=4)] = []  # added to each recipient's own choice
-    label_zh: Annotated[str, msgspec.Meta(max_length=60)] = ""
-    label_en: Annotated[str, msgspec.Meta(max_length=60)] = ""
+    label_zh: Label = ""
+    label_en: Label = ""
 
 
 class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -106,6 +106,19 @@ async def test_nul_characters_in_bodies_are_400_and_write_nothing(client, tenant
     assert await Customer.count().where(Customer.store == tenant.store_a) == customers
 
 
+async def test_nul_characters_in_major_complaint_reports_and_policy_are_400(client, tenant):
+    report = await client.put(f"{API}/major/1/report", headers=await tenant.headers("store_cr_manager@A"),
+                              json={"facts": "客户\u0000堵门"})
+    assert fields_of(report) == {"facts"}
+    policy = await client.put(f"{API}/major/policy", headers=await tenant.headers("group_admin"), json={"levels": [
+        {"delay_seconds": 86400, "condition": "report_missing", "roles": ["hq_viewer"], "label_zh": "超时\u0000"},
+    ]})
+    assert fields_of(policy) == {"levels[0].label_zh"}
+    repeat = await client.get(f"{API}/major/repeat-check?customer_id=1&channel=%00",
+                              headers=await tenant.headers("call_center_agent"))
+    assert fields_of(repeat) == {"channel"}
+
+
 @pytest.mark.parametrize("content", [b"\x00", b"{", b"\xff\xfe", b"", b"[]", b"null"])
 async def test_a_body_that_is_not_the_expected_json_is_400_with_a_field(client, tenant, content):
     response = await client.post(f"{API}/customers", content=content, headers={
