@@ -84,5 +84,6 @@ async def sync(complaint: Complaint, *, moved_store: bool = False) -> None:
             subject_id=complaint.id,
             payload={"cycle": complaint.reopen_count},
         )
+    # tenant: the complaint the caller loaded (through the scope, or by its timer's group)
     await Complaint.update({Complaint.due_kind: kind, Complaint.due_at: due_at}).where(Complaint.id == complaint.id)
     complaint.due_kind, complaint.due_at = kind, due_at

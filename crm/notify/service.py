@@ -42,7 +42,7 @@ async def notify_users(
     if not user_ids:
         return 0
     async with transaction():
-        users = await User.select(User.id, User.email, User.phone).where(
+        users = await User.select(User.id, User.email, User.phone).where(  # tenant: users of group_id only
             User.id.is_in(user_ids), User.group == group_id, User.active.eq(True)
         )
         preferences = {
@@ -115,7 +115,7 @@ async def users_with_roles(
     ids: set[int] = set()
     store_roles = roles & STORE_ROLES
     if store_roles and store_id is not None:
-        query = User.select(User.id).where(
+        query = User.select(User.id).where(  # tenant: users of group_id only
             User.store == store_id, User.group == group_id, User.active.eq(True),
             User.id.is_in(await _holders(store_roles)),
         )
@@ -126,7 +126,7 @@ async def users_with_roles(
         if division is None and store_id is not None:
             store = await Store.select(Store.brand_division).where(Store.id == store_id).first()
             division = store["brand_division"] if store else None
-        query = User.select(User.id, User.brand_division).where(
+        query = User.select(User.id, User.brand_division).where(  # tenant: users of group_id only
             User.group == group_id, User.store.is_null(), User.active.eq(True),
             User.id.is_in(await _holders(group_roles)),
         )
