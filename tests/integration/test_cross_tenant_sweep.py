@@ -1,0 +1,307 @@
+"""Cross-tenant sweep (租户隔离): every route with an id in its path, called with another tenant's ids.
+
+Tenant A's store A gets one of each store-owned object the API can create (a customer with a
+vehicle, a delivery and a service visit, a complaint with a compensation request, the notification
+the complaint raised, the store's calendar). Then every route of the app whose path has an
+`{..._id}` parameter is called, with every method it has, with tenant A's ids:
+
+* by one user of each role of another group;
+* by the users of tenant A's own group who cannot see store A (store B's staff, the manager of the
+  other brand division).
+
+The answer must be 404 — exactly what an id that does not exist gets, so ids leak nothing — never
+2xx and never 5xx. The one exception is 403 from a route guard (`guards=[requires(...)]`), which
+refuses a role before the handler runs and so before any lookup: today the PATCH/DELETE routes of
+customers, vehicles, sales and visits for roles that may not edit customer records (HQ viewer,
+brand manager, legal), and the web pages for users without a tenant role. The test computes that
+from the guards themselves and accepts 403 only there.
+
+Path parameters are filled from `PATH_IDS` (an id parameter → the table of the tenant-A object whose
+id goes there) and `OTHER_PARAMS`. A new endpoint whose parameter is in neither fails the test with
+its name: add it, and build the object in `_tenant_a_objects`. Request bodies are made from the
+handler's msgspec type (the smallest valid body), so the lookup — not validation — decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import typing
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import msgspec
+from litestar.exceptions import PermissionDeniedException
+from litestar.routes import HTTPRoute
+
+from crm import clock
+from crm.complaints import service as complaints
+from crm.complaints.tables import Complaint, ComplaintCompensation
+from crm.complaints.workflow import ACTIONS
+from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.notify.tables import Notification
+from tenants.roles import GROUP_ROLES, STORE_ROLES
+from tenants.scope import Scope
+from tenants.tables import Store
+from tests.customer_factories import make_mobile, make_profile
+from tests.factories import PASSWORD, Tenant
+
+# An id parameter of a path → the table of the tenant-A object whose id is used.
+PATH_IDS: dict[str, type] = {
+    "customer_id": Customer,
+    "identity_id": CustomerIdentity,
+    "vehicle_id": Vehicle,
+    "sale_id": Sale,
+    "visit_id": ServiceVisit,
+    "complaint_id": Complaint,
+    "compensation_id": ComplaintCompensation,
+    "notification_id": Notification,
+    "store_id": Store,
+}
+# Other parameters of those paths → every value to try.
+OTHER_PARAMS: dict[str, list[str]] = {
+    "action": sorted(ACTIONS),  # the web complaint page's steps
+}
+SKIPPED_METHODS = {"OPTIONS", "HEAD"}
+
+
+async def test_no_route_serves_another_tenants_ids(app, client, tenant, other_tenant):
+    objects = await _tenant_a_objects(tenant)
+    await _check_objects_belong_to_store_a(objects, tenant)
+    probes = _probes(app, objects)
+    assert probes, "no route with an id parameter found"
+
+    owner = await _Caller.of(tenant, "group_admin", "tenant A's group admin")
+    outsiders = [
+        await _Caller.of(other_tenant, key, f"other group's {key}")
+        for key in [*sorted(GROUP_ROLES), *(f"{role}@A" for role in sorted(STORE_ROLES))]
+    ]
+    neighbours = [
+        await _Caller.of(tenant, key, key)
+        for key in [*(f"{role}@B" for role in sorted(STORE_ROLES)), "brand_manager@div2"]
+    ]
+
+    problems: list[str] = []
+    async with _Sessions(app) as sessions:
+        for probe in probes:
+            if probe.method == "GET":
+                status = (await probe.call(client, sessions, owner)).status_code
+                if status != 200:
+                    problems.append(f"{probe}: {owner} gets {status}, not 200 — is the id map right?")
+        for probe in probes:
+            for caller in [*outsiders, *neighbours]:
+                expected = 403 if await probe.guard_refuses(caller.scope) else 404
+                response = await probe.call(client, sessions, caller)
+                if response.status_code != expected:
+                    problems.append(
+                        f"{probe} as {caller}: {response.status_code}, expected {expected} "
+                        f"({'guard refuses the role' if expected == 403 else 'not in the caller scope'}) "
+                        f"{response.text[:160]!r}"
+                    )
+    assert not problems, f"{len(problems)} cross-tenant calls answered wrongly:\n" + "\n".join(problems)
+
+
+async def test_every_id_parameter_of_the_app_is_mapped(app):
+    unmapped = sorted(
+        f"{name} (in {route.path})"
+        for route in _routes_with_ids(app)
+        for name in route.path_parameters
+        if name not in PATH_IDS and name not in OTHER_PARAMS
+    )
+    assert not unmapped, (
+        "path parameters the cross-tenant sweep cannot fill: " + ", ".join(unmapped)
+        + ".\nAdd each to PATH_IDS (the table of the object its id names) or OTHER_PARAMS in "
+        "tests/integration/test_cross_tenant_sweep.py, and build one such object in `_tenant_a_objects`."
+    )
+
+
+# ---------------------------------------------------------------- tenant A's objects
+
+
+async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
+    """One object of each kind in store A, made the way users make them."""
+    profile = await make_profile(tenant, "store_cr_manager@A", name="赵敏", mobile=make_mobile(), plate="沪A5S001")
+    customer = await Customer.objects().get(Customer.id == profile.customer_id)
+    agent = await tenant.scope("call_center_agent")
+    complaint_id = await complaints.create_complaint(
+        actor=agent, store_id=tenant.store_a, customer_id=profile.customer_id, vehicle_id=profile.vehicle_id,
+        channel="hotline_400", content="交车时承诺的保养券没有给",
+    )
+    manager, head = await tenant.scope("store_cr_manager@A"), await tenant.scope("department_head@A")
+    await complaints.accept_complaint(actor=manager, complaint_id=complaint_id)
+    await complaints.assign_handler(
+        actor=manager, complaint_id=complaint_id, handler_user_id=head.user_id, department="sales"
+    )
+    await complaints.record_cause(
+        actor=head, complaint_id=complaint_id, cause_category="service", department="sales", liability="liable"
+    )
+    compensation_id = await complaints.request_compensation(
+        actor=head, complaint_id=complaint_id, amount=Decimal("300.00"), kind="voucher"
+    )
+    notification = await Notification.select(Notification.id).where(
+        Notification.recipient == manager.user_id, Notification.link == f"/complaints/{complaint_id}"
+    ).first()
+    return {
+        Customer: profile.customer_id,
+        CustomerIdentity: customer.group_identity,
+        Vehicle: profile.vehicle_id,
+        Sale: profile.sale_id,
+        ServiceVisit: profile.visit_id,
+        Complaint: complaint_id,
+        ComplaintCompensation: compensation_id,
+        Notification: notification["id"],
+        Store: tenant.store_a,
+    }
+
+
+async def _check_objects_belong_to_store_a(objects: dict[type, int], tenant: Tenant) -> None:
+    """A wrong id would make every 404 meaningless: each object is tenant A's, in store A where it has a store."""
+    for table in PATH_IDS.values():
+        assert table in objects, f"no {table.__name__} built in `_tenant_a_objects`"
+        row = await table.select().where(table.id == objects[table]).first()
+        assert row is not None and row["group"] == tenant.group_id, table
+        assert row.get("store", tenant.store_a) == tenant.store_a, table
+
+
+# ---------------------------------------------------------------- calls
+
+
+@dataclass(frozen=True, eq=False)
+class _Caller:
+    tenant: Tenant
+    key: str
+    label: str
+    scope: Scope
+
+    @classmethod
+    async def of(cls, tenant: Tenant, key: str, label: str) -> _Caller:
+        return cls(tenant, key, label, await tenant.scope(key))
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class _Probe:
+    method: str
+    path: str
+    handler: Any
+    body: Any
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def is_web(self) -> bool:
+        return not self.path.startswith("/api/")
+
+    async def guard_refuses(self, scope: Scope) -> bool:
+        connection = SimpleNamespace(user=scope)
+        for guard in self.handler.resolve_guards():
+            try:
+                await guard(connection, self.handler)
+            except PermissionDeniedException:
+                return True
+        return False
+
+    async def call(self, client: httpx.AsyncClient, sessions: _Sessions, caller: _Caller) -> httpx.Response:
+        if self.is_web:
+            session = await sessions.of(caller)
+            headers = {"x-csrftoken": session.cookies.get("csrftoken", "")}
+            return await session.request(self.method, self.path, headers=headers, data={})
+        headers = await caller.tenant.headers(caller.key)
+        return await client.request(self.method, self.path, headers=headers, json=self.body)
+
+
+class _Sessions:
+    """Signed-in web clients, one per caller, for the pages outside /api/."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.clients: dict[_Caller, httpx.AsyncClient] = {}
+
+    async def __aenter__(self) -> _Sessions:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await asyncio.gather(*(c.aclose() for c in self.clients.values()))
+
+    async def of(self, caller: _Caller) -> httpx.AsyncClient:
+        if caller not in self.clients:
+            session = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver")
+            page = await session.get("/login")
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+            signed_in = await session.post("/login", data={
+                "username": caller.tenant.usernames[caller.key], "password": PASSWORD, "next": "/",
+                "_csrf_token": token,
+            })
+            assert signed_in.status_code == 303, signed_in.text
+            self.clients[caller] = session
+        return self.clients[caller]
+
+
+def _routes_with_ids(app) -> list[HTTPRoute]:
+    return [
+        route for route in app.routes
+        if isinstance(route, HTTPRoute) and any(name.endswith("_id") for name in route.path_parameters)
+    ]
+
+
+def _probes(app, objects: dict[type, int]) -> list[_Probe]:
+    probes = []
+    for route in _routes_with_ids(app):
+        for handler in route.route_handlers:
+            for method in sorted(set(handler.http_methods) - SKIPPED_METHODS):
+                body = _example_body(handler)
+                for path in _paths(route, objects):
+                    probes.append(_Probe(method, path, handler, body))
+    return probes
+
+
+def _paths(route: HTTPRoute, objects: dict[type, int]) -> list[str]:
+    """The route's path once per combination of parameter values."""
+    paths = [route.path_format]
+    for name in route.path_parameters:
+        values = [str(objects[PATH_IDS[name]])] if name in PATH_IDS else OTHER_PARAMS[name]
+        paths = [path.replace(f"{{{name}}}", value) for path in paths for value in values]
+    return paths
+
+
+def _example_body(handler) -> Any:
+    """The smallest body the handler's msgspec type accepts (None without a body)."""
+    data_type = typing.get_type_hints(handler.fn, include_extras=True).get("data")
+    if data_type is None:
+        return None
+    schema = msgspec.json.schema(data_type)
+    return _example(schema, schema.get("$defs", {}))
+
+
+def _example(schema: dict, defs: dict) -> Any:
+    if "$ref" in schema:
+        return _example(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return _example(options[0], defs) if options else None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        required = set(schema.get("required", []))
+        return {k: _example(v, defs) for k, v in schema.get("properties", {}).items() if k in required}
+    if kind == "array":
+        return [_example(schema.get("items", {}), defs) for _ in range(schema.get("minItems", 0))]
+    if kind in ("integer", "number"):
+        return max(schema.get("minimum", 1), 1)
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        return {
+            "date-time": clock.now().isoformat(),
+            "date": (date.today() - timedelta(days=1)).isoformat(),
+            "decimal": "1",
+        }.get(schema.get("format", ""), "测" * max(schema.get("minLength", 1), 1))
+    raise AssertionError(f"cannot make an example of {schema}: give the route a body in the sweep")
