@@ -38,6 +38,7 @@ APP_REGISTRY = AppRegistry(
         "crm.timers.piccolo_app",
         "crm.notify.piccolo_app",
         "crm.calendar.piccolo_app",
+        "crm.callbacks.piccolo_app",
         "crm.complaints.piccolo_app",
     ]
 )

@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, complaints, customers, notifications, web
+from api import calendar, callbacks, complaints, customers, dms, notifications, web
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *notifications.ROUTES,
             *calendar.ROUTES,
             *complaints.ROUTES,
+            *callbacks.ROUTES,
+            *dms.ROUTES,
             *web.ROUTES,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

@@ -5,7 +5,9 @@ concurrent writers queue instead of failing with "database is locked"). Work tha
 must only happen once the rows are committed — above all enqueueing arq jobs — is
 registered with `after_commit(...)`; it runs after the outermost transaction
 commits and is dropped on rollback, so no job ever points at a row that does not
-exist. Nested `transaction()` blocks join the outer one.
+exist. Nested `transaction()` blocks join the outer one. Work that must still be
+part of the transaction but is best done once at its end — batching many rows a
+loop recorded one by one — is registered with `before_commit(...)`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ log = structlog.get_logger()
 AfterCommit = Callable[[], Awaitable[object]]
 
 _pending: ContextVar[list[AfterCommit] | None] = ContextVar("dealerdesk_after_commit", default=None)
+_closing: ContextVar[list[AfterCommit] | None] = ContextVar("dealerdesk_before_commit", default=None)
 
 
 def engine():
@@ -43,12 +46,16 @@ async def transaction() -> AsyncIterator[None]:
         yield  # joins the outer transaction; its callbacks run when the outer one commits
         return
     callbacks: list[AfterCommit] = []
-    token = _pending.set(callbacks)
+    closing: list[AfterCommit] = []
+    token, closing_token = _pending.set(callbacks), _closing.set(closing)
     try:
         async with _begin():
             yield
+            while closing:
+                await closing.pop(0)()
     finally:
         _pending.reset(token)
+        _closing.reset(closing_token)
     for callback in callbacks:
         await _run_safely(callback)
 
@@ -60,6 +67,8 @@ async def savepoint() -> AsyncIterator[None]:
     if callbacks is None:
         raise RuntimeError("savepoint() needs an open transaction()")
     mark = len(callbacks)
+    closing = _closing.get() or []
+    closing_mark = len(closing)
     current = engine().current_transaction.get()
     point = await current.savepoint()
     try:
@@ -67,6 +76,7 @@ async def savepoint() -> AsyncIterator[None]:
     except BaseException:
         await point.rollback_to()
         del callbacks[mark:]
+        del closing[closing_mark:]
         raise
     else:
         await point.release()
@@ -82,6 +92,18 @@ async def after_commit(callback: AfterCommit) -> None:
         # A bare Piccolo transaction gives no commit hook: the work runs now, before the commit.
         log.warning("after_commit_outside_crm_transaction", hint="use crm.db.transaction()")
     await _run_safely(callback)
+
+
+async def before_commit(callback: AfterCommit) -> None:
+    """Run `callback` inside the current transaction, just before it commits (at once when there is none).
+
+    Its failure rolls the whole transaction back, like any statement of it.
+    """
+    closing = _closing.get()
+    if closing is None:
+        await callback()
+    else:
+        closing.append(callback)
 
 
 def in_transaction() -> bool:

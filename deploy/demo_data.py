@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from piccolo.table import Table, sort_table_classes
 
 from crm import clock
+from crm.callbacks.demo import seed_callbacks
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.validation import id_check_character, vin_check_digit
 from tenants.accounts import create_user, hash_password
@@ -283,7 +284,7 @@ async def seed_customer_records(ctx: DemoContext) -> None:
                       sales=len(sales), service_visits=len(visits))
 
 
-STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records]
+STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_callbacks]
 
 
 async def _insert(table: type[Table], rows: list[Table]) -> None:

@@ -3,10 +3,11 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import complaints, customers, pages
+from api.web import callbacks, complaints, customers, pages
 
 ROUTES = [
     *pages.ROUTES,
     *customers.ROUTES,
     *complaints.ROUTES,
+    *callbacks.ROUTES,
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm.callbacks.service import CALLBACK_READERS
 from crm.complaints.queries import ACCOUNTABILITY_READERS
 from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
@@ -45,6 +46,8 @@ NAV: list[NavItem] = [
     NavItem("/complaints", "投诉处理", "Complaints", TENANT_ROLES),
     NavItem("/revisits", "投诉回访", "Revisits", REVISIT_ROLES),
     NavItem("/accountability", "责任统计", "Accountability", ACCOUNTABILITY_READERS),
+    NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
+    NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
 ]
 
 

@@ -10,6 +10,7 @@ the timezone is the store's, else the group's (default Asia/Shanghai).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, fields, replace
 from zoneinfo import ZoneInfo
 
@@ -40,18 +41,11 @@ class BusinessCalendar:
 
     def is_working_day(self, day: dt.date) -> bool:
         """Working day under the official schedule: weekdays minus holidays, plus 调休 weekend workdays."""
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day.weekday() < 5
+        return _official_working_day(day)
 
     def is_public_holiday(self, day: dt.date) -> bool:
         """A statutory holiday (including the rest days of its block), not an ordinary weekend."""
-        try:
-            on_holiday, name = chinese_calendar.get_holiday_detail(day)
-        except NotImplementedError:
-            return False
-        return bool(on_holiday and name)
+        return _official_holiday(day)
 
     def is_contact_day(self, day: dt.date) -> bool:
         if self.is_working_day(day):
@@ -194,6 +188,25 @@ def _build(timezone: str | None, group_row: dict | None, store_row: dict | None)
             changes[f.name] = parse_hhmm(value) if isinstance(value, str) else bool(value)
         calendar = replace(calendar, **changes)
     return calendar
+
+
+# The official schedule per day, memoised: `chinese_calendar` scans its whole table on every call, which
+# dominated planning tens of thousands of callbacks at once.
+@functools.lru_cache(maxsize=8192)
+def _official_working_day(day: dt.date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+@functools.lru_cache(maxsize=8192)
+def _official_holiday(day: dt.date) -> bool:
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return False
+    return bool(on_holiday and name)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -23,6 +23,7 @@ from typing import Any
 
 # One line per area, e.g. "crm.complaints.timer_handlers",
 HANDLER_MODULES: list[str] = [
+    "crm.callbacks.timer_handlers",
     "crm.complaints.timer_handlers",
 ]
 

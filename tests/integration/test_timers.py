@@ -73,7 +73,9 @@ async def test_job_and_sweeper_race_fire_once(tenant):
         results = await asyncio.gather(
             runner.sweep(batch=7), *[runner.fire_timer(i) for i in ids], runner.sweep(batch=5)
         )
-    assert sum(r == "fired" for r in results[1:-1]) + results[0]["fired"] + results[-1]["fired"] == len(ids)
+    # The sweeps may also fire other areas' due timers (callbacks of deliveries other tests recorded), so the
+    # exactly-once check is per timer of this test: fired, with its effect committed once.
+    assert sum(r == "fired" for r in results[1:-1]) <= len(ids)
     for timer_id in ids:
         assert await _state(timer_id) == "fired"
         assert await effect_count(timer_id) == 1

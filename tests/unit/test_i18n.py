@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import api.web  # noqa: F401  (loads every area's pages, which add their UI text with `i18n.extend`)
 from api import i18n
 
 API = Path(__file__).resolve().parents[2] / "api"

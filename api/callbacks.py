@@ -1,0 +1,140 @@
+"""Callbacks API (回访): rules, the agents' work queue, claiming, outcomes, statistics and targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import delete, get, post, put
+from litestar.params import Parameter
+
+from crm.callbacks import rules, service, statistics
+from crm.callbacks.rules import Rule
+from crm.callbacks.service import CallbackDetail, OutcomeResult, WorkQueue
+from crm.callbacks.statistics import Statistics, Targets
+from tenants.scope import Scope
+
+StoreId = Annotated[int | None, Parameter(query="store_id", required=False, gt=0)]
+Minutes = Annotated[int, msgspec.Meta(ge=-527040, le=527040)]
+
+
+class RuleChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Fields to override; omitted fields keep the inherited value."""
+
+    enabled: bool | None = None
+    channel: Literal["phone", "sms"] | None = None
+    survey: Literal["", "ssi", "csi"] | None = None
+    offset_minutes: Minutes | None = None
+    window_minutes: Annotated[int, msgspec.Meta(ge=1, le=527040)] | None = None
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=10)] | None = None
+    retry_minutes: Annotated[int, msgspec.Meta(ge=10, le=10080)] | None = None
+    script: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: Literal["reached", "no_answer", "refused", "wrong_number"]
+    satisfied: bool | None = None
+    scores: dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[int, msgspec.Meta(ge=1, le=10)]] = {}
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    corrections: dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[str, msgspec.Meta(max_length=255)]] = {}
+    do_not_call: bool = False
+
+
+class TargetsIn(msgspec.Struct, forbid_unknown_fields=True):
+    callback_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)]
+    satisfaction_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+@dataclass
+class NextCall:
+    callback: CallbackDetail | None
+
+
+@get("/api/v1/callbacks/rules", tags=["callbacks"])
+async def list_rules(actor: Scope, store_id: StoreId = None) -> list[Rule]:
+    """Every callback/care rule as it applies to a store (or the group's own, without `store_id`)."""
+    return await rules.list_rules(actor=actor, store_id=store_id)
+
+
+@put("/api/v1/callbacks/rules/{kind:str}", tags=["callbacks"])
+async def set_rule(actor: Scope, kind: str, data: RuleChange, store_id: StoreId = None) -> Rule:
+    """Override a rule for the group (group admin) or one store (its GM / customer-relations manager)."""
+    changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not None}
+    return await rules.set_rule(actor=actor, kind=kind, store_id=store_id, changes=changes)
+
+
+@delete("/api/v1/callbacks/rules/{kind:str}", tags=["callbacks"], status_code=200)
+async def reset_rule(actor: Scope, kind: str, store_id: StoreId = None) -> Rule:
+    """Drop the override at that level; returns the rule now in effect."""
+    return await rules.reset_rule(actor=actor, kind=kind, store_id=store_id)
+
+
+@get("/api/v1/callbacks/queue", tags=["callbacks"])
+async def work_queue(
+    actor: Scope, store_id: StoreId = None, limit: Annotated[int, Parameter(ge=1, le=200)] = 50
+) -> WorkQueue:
+    """The agent's queue: my current call, overdue, due now, upcoming."""
+    return await service.work_queue(actor=actor, store_id=store_id, limit=limit)
+
+
+@post("/api/v1/callbacks/next", tags=["callbacks"], status_code=200)
+async def next_call(actor: Scope, store_id: StoreId = None) -> NextCall:
+    """Claim the next call (my current one first); `callback` is null when nothing is due."""
+    return NextCall(callback=await service.claim_next(actor=actor, store_id=store_id))
+
+
+@get("/api/v1/callbacks/statistics", tags=["callbacks"])
+async def callback_statistics(
+    actor: Scope,
+    store_id: Annotated[int, Parameter(query="store_id", gt=0)],
+    period: Literal["week", "month"] = "week",
+    day: Annotated[date | None, Parameter(query="date", required=False)] = None,
+) -> Statistics:
+    """Attachment 3 and 4 figures for the week or month containing `date` (default today)."""
+    return await statistics.callback_statistics(actor=actor, store_id=store_id, period=period, day=day)
+
+
+@get("/api/v1/callbacks/targets", tags=["callbacks"])
+async def get_targets(actor: Scope, store_id: StoreId = None) -> Targets:
+    if store_id is not None:
+        actor.require_store(store_id)
+    return await statistics.callback_targets(group_id=actor.group_id or -1, store_id=store_id)
+
+
+@put("/api/v1/callbacks/targets", tags=["callbacks"])
+async def set_targets(actor: Scope, data: TargetsIn, store_id: StoreId = None) -> Targets:
+    return await statistics.set_callback_targets(actor=actor, store_id=store_id,
+                                                 callback_rate_pct=data.callback_rate_pct,
+                                                 satisfaction_rate_pct=data.satisfaction_rate_pct)
+
+
+@get("/api/v1/callbacks/{callback_id:int}", tags=["callbacks"])
+async def callback_detail(actor: Scope, callback_id: int) -> CallbackDetail:
+    """A callback with its filled-in script (话术), the customer, the car and its history."""
+    return await service.callback_detail(actor=actor, callback_id=callback_id)
+
+
+@post("/api/v1/callbacks/{callback_id:int}/claim", tags=["callbacks"], status_code=200)
+async def claim(actor: Scope, callback_id: int) -> CallbackDetail:
+    """Take the call; 409 when another agent has it."""
+    return await service.claim_callback(actor=actor, callback_id=callback_id)
+
+
+@post("/api/v1/callbacks/{callback_id:int}/release", tags=["callbacks"], status_code=204)
+async def release(actor: Scope, callback_id: int) -> None:
+    await service.release_callback(actor=actor, callback_id=callback_id)
+
+
+@post("/api/v1/callbacks/{callback_id:int}/outcome", tags=["callbacks"], status_code=200)
+async def record_outcome(actor: Scope, callback_id: int, data: OutcomeIn) -> OutcomeResult:
+    """Record the call: reached (with satisfaction, scores, comments, corrections) / no answer / refused / wrong number."""
+    return await service.record_outcome(
+        actor=actor, callback_id=callback_id, outcome=data.outcome, satisfied=data.satisfied, scores=data.scores,
+        comment=data.comment, corrections=data.corrections, do_not_call=data.do_not_call,
+    )
+
+
+ROUTES = [list_rules, set_rule, reset_rule, work_queue, next_call, callback_statistics, get_targets, set_targets,
+          callback_detail, claim, release, record_outcome]

@@ -1,0 +1,6 @@
+"""Callbacks (回访) and care (关怀): rules, scheduling, the agents' work queue, outcomes and statistics.
+
+Importing the package connects its handlers to the customer records' signals (deliveries and visits → callbacks).
+"""
+
+from crm.callbacks import signal_handlers  # noqa: F401

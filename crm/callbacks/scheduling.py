@@ -1,0 +1,270 @@
+"""Turning deliveries, service visits and resolved complaints into callbacks, each with its timer.
+
+Every callback is created `scheduled` with a `callback.due` timer at its due time;
+when the timer fires the call enters the agents' queue (or the SMS is sent). A
+callback whose customer is do-not-call is created `skipped`, without a timer, so the
+statistics can say why nobody called. Editing a delivery or visit moves the callbacks
+nobody has worked on yet; cancelling it cancels them. Only what can still be done is
+planned: a callback whose on-time window has already passed is not created, which is
+what makes importing a year of history cheap.
+
+Two paths compute identical plans (`crm.callbacks.planning`): one event at a time,
+inside the recording transaction (`schedule_for_sale` …), and `schedule_bulk` for
+imports, which writes callbacks and timers with multi-row statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from crm import clock
+from crm.callbacks.planning import Plan, catch_up, plan, plans_for_sale, plans_for_visit
+from crm.callbacks.rules import effective_rules
+from crm.callbacks.tables import Callback
+from crm.customers.tables import Customer, Sale, ServiceVisit
+from crm.db import after_commit, is_postgres, transaction
+from crm.queue import enqueue_many
+from crm.timers.service import FIRE_JOB, cancel_timers, horizon, job_id, schedule_timer
+from crm.timers.tables import Timer
+
+TIMER_KIND = "callback.due"
+SUBJECT = "callback"
+OPEN_STATES = ("scheduled", "due")
+
+_SALE_COLUMNS = (Sale.id, Sale.customer, Sale.vehicle, Sale.delivered_at)
+_VISIT_COLUMNS = (ServiceVisit.id, ServiceVisit.customer, ServiceVisit.vehicle, ServiceVisit.left_at,
+                  ServiceVisit.next_visit_on)
+
+
+async def schedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> int:
+    """Plan the callbacks of a delivery (交车); returns how many were created."""
+    return await schedule_bulk(group_id=group_id, store_id=store_id, sale_ids=[sale_id])
+
+
+async def schedule_for_visit(*, group_id: int, store_id: int, visit_id: int) -> int:
+    """Plan the callbacks of a service visit (维修回访, 下次保养提醒); returns how many were created."""
+    return await schedule_bulk(group_id=group_id, store_id=store_id, visit_ids=[visit_id])
+
+
+async def schedule_complaint_revisit(
+    *, group_id: int, store_id: int, complaint_id: int, customer_id: int, vehicle_id: int | None,
+    resolved_at: datetime,
+) -> int:
+    """The revisit within 3 days of a resolved complaint (000 e); a reopened-and-resolved complaint gets a new one."""
+    rules, calendar = await _rules_and_calendar(group_id, store_id)
+    rule = rules["complaint_revisit_3d"]
+    if not rule.enabled:
+        return 0
+    key = f"complaint:{complaint_id}:{rule.kind}:{int(resolved_at.timestamp())}"
+    return await create_plans(group_id=group_id, store_id=store_id, calendar=calendar, plans=[
+        plan(rule, anchor=resolved_at, calendar=calendar, source_type="complaint", source_id=complaint_id,
+             customer_id=customer_id, vehicle_id=vehicle_id, dedupe_key=key)
+    ])
+
+
+async def reschedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> None:
+    """A delivery was edited: move the callbacks nobody has worked on, plan any newly needed."""
+    sale = await _sales(store_id).where(Sale.id == sale_id).first()
+    if sale is None:
+        return
+    rules, calendar = await _rules_and_calendar(group_id, store_id)
+    await _replan(group_id, store_id, calendar, "sale", sale_id, plans_for_sale(rules, sale, calendar))
+
+
+async def reschedule_for_visit(*, group_id: int, store_id: int, visit_id: int) -> None:
+    visit = await _visits(store_id).where(ServiceVisit.id == visit_id).first()
+    if visit is None:
+        return
+    rules, calendar = await _rules_and_calendar(group_id, store_id)
+    await _replan(group_id, store_id, calendar, "service_visit", visit_id, plans_for_visit(rules, visit, calendar))
+
+
+async def cancel_for_source(*, source_type: str, source_id: int) -> int:
+    """The delivery or visit was cancelled: its open callbacks and their timers are cancelled."""
+    rows = await Callback.update(
+        {Callback.state: "cancelled", Callback.claimed_by: None, Callback.claimed_at: None,
+         Callback.completed_at: clock.now()}
+    ).where(
+        Callback.source_type == source_type, Callback.source_id == source_id, Callback.state.is_in(OPEN_STATES)
+    ).returning(Callback.id)
+    for row in rows:
+        await cancel_timers(subject_type=SUBJECT, subject_id=row["id"])
+    return len(rows)
+
+
+async def schedule_bulk(
+    *, group_id: int, store_id: int, sale_ids: Sequence[int] = (), visit_ids: Sequence[int] = (),
+    enqueue: bool = True,
+) -> int:
+    """Plan the callbacks of many deliveries and visits of one store at once (imports); returns how many were created.
+
+    Same plans as the one-at-a-time path; rows are written with multi-row
+    statements, and timers due beyond the timer horizon stay in the database
+    until the timers' promoter moves them into Redis. `enqueue=False` leaves even
+    the soon-due ones to the promoter (demo seeding runs without Redis).
+    """
+    rules, calendar = await _rules_and_calendar(group_id, store_id)
+    plans: list[Plan] = []
+    for chunk in _chunks(list(sale_ids), 5000):
+        for sale in await _sales(store_id).where(Sale.id.is_in(chunk)):
+            plans.extend(plans_for_sale(rules, sale, calendar))
+    for chunk in _chunks(list(visit_ids), 5000):
+        for visit in await _visits(store_id).where(ServiceVisit.id.is_in(chunk)):
+            plans.extend(plans_for_visit(rules, visit, calendar))
+    return await create_plans(group_id=group_id, store_id=store_id, plans=plans, calendar=calendar, enqueue=enqueue)
+
+
+async def create_plans(*, group_id: int, store_id: int, plans: list[Plan], calendar, enqueue: bool = True) -> int:
+    """Insert what can still be done, with its timers; returns how many callbacks were created."""
+    now = clock.now()
+    plans = [catch_up(p, now=now, calendar=calendar) for p in plans if p.deadline_at > now]
+    if not plans:
+        return 0
+    created = 0
+    async with transaction():
+        do_not_call = await _do_not_call({p.customer_id for p in plans})
+        for chunk in _chunks(plans, 5000):
+            rows = await _insert_callbacks(group_id, store_id, chunk, do_not_call, now)
+            await _insert_timers(group_id, store_id, [r for r in rows if r["state"] == "scheduled"], now,
+                                 enqueue=enqueue)
+            created += len(rows)
+    return created
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+async def _rules_and_calendar(group_id: int, store_id: int):
+    from crm.calendar.service import calendar_for_store
+
+    return await effective_rules(group_id=group_id, store_id=store_id), await calendar_for_store(store_id)
+
+
+async def _replan(group_id: int, store_id: int, calendar, source_type: str, source_id: int, plans: list[Plan]) -> None:
+    """Move untouched callbacks to their new times, cancel those no longer planned, create the missing ones."""
+    wanted = {p.dedupe_key: p for p in plans}
+    now = clock.now()
+    async with transaction():
+        existing = await Callback.select(Callback.id, Callback.dedupe_key, Callback.state, Callback.attempts).where(
+            Callback.source_type == source_type, Callback.source_id == source_id
+        )
+        known = {row["dedupe_key"] for row in existing}
+        for row in existing:
+            if row["state"] not in OPEN_STATES or row["attempts"] > 0:
+                continue  # already worked on: its history stays as it is
+            new = wanted.get(row["dedupe_key"])
+            new = catch_up(new, now=now, calendar=calendar) if new is not None else None
+            await cancel_timers(subject_type=SUBJECT, subject_id=row["id"])
+            if new is None or new.deadline_at <= now:
+                await Callback.update({Callback.state: "cancelled", Callback.claimed_by: None,
+                                       Callback.claimed_at: None, Callback.completed_at: now}).where(
+                    Callback.id == row["id"])
+                continue
+            await Callback.update({
+                Callback.anchor_at: new.anchor_at, Callback.due_at: new.due_at,
+                Callback.deadline_at: new.deadline_at, Callback.state: "scheduled",
+                Callback.claimed_by: None, Callback.claimed_at: None,
+            }).where(Callback.id == row["id"])
+            await schedule_timer(kind=TIMER_KIND, due_at=new.due_at, group_id=group_id, store_id=store_id,
+                                 subject_type=SUBJECT, subject_id=row["id"])
+        await create_plans(group_id=group_id, store_id=store_id, calendar=calendar,
+                           plans=[p for key, p in wanted.items() if key not in known])
+
+
+def _sales(store_id: int):
+    return Sale.select(*_SALE_COLUMNS).where(Sale.store == store_id, Sale.cancelled_at.is_null())
+
+
+def _visits(store_id: int):
+    return ServiceVisit.select(*_VISIT_COLUMNS).where(ServiceVisit.store == store_id,
+                                                      ServiceVisit.cancelled_at.is_null())
+
+
+async def _do_not_call(customer_ids: Iterable[int]) -> set[int]:
+    ids = list(customer_ids)
+    found: set[int] = set()
+    for chunk in _chunks(ids, 10000):
+        rows = await Customer.select(Customer.id).where(Customer.id.is_in(chunk), Customer.do_not_call.eq(True))
+        found.update(r["id"] for r in rows)
+    return found
+
+
+_CALLBACK_COLUMNS = ("customer", "vehicle", "kind", "channel", "survey", "source_type", "source_id", "dedupe_key",
+                     "anchor_at", "due_at", "deadline_at", "state", "max_attempts", "retry_minutes", "outcome",
+                     "completed_at")
+
+
+async def _insert_callbacks(
+    group_id: int, store_id: int, plans: list[Plan], do_not_call: set[int], now: datetime
+) -> list[dict]:
+    """Insert callbacks, skipping any whose dedupe key exists; returns id, due_at and state of the new rows."""
+    values = []
+    for p in plans:
+        skipped = p.customer_id in do_not_call
+        values.append((p.customer_id, p.vehicle_id, p.kind, p.channel, p.survey, p.source_type, p.source_id,
+                       p.dedupe_key, p.anchor_at, p.due_at, p.deadline_at, "skipped" if skipped else "scheduled",
+                       p.max_attempts, p.retry_minutes, "do_not_call" if skipped else "",
+                       now if skipped else None))
+    if is_postgres():
+        return await _insert_callbacks_pg(group_id, store_id, values, now)
+    rows = await Callback.insert(
+        *[Callback(group=group_id, store=store_id, created_at=now, **dict(zip(_CALLBACK_COLUMNS, v)))
+          for v in values]
+    ).on_conflict(target=Callback.dedupe_key, action="DO NOTHING").returning(
+        Callback.id, Callback.due_at, Callback.state
+    )
+    return list(rows)
+
+
+async def _insert_callbacks_pg(group_id: int, store_id: int, values: list[tuple], now: datetime) -> list[dict]:
+    """One statement per chunk: the columns travel as arrays and `unnest` turns them back into rows."""
+    types = ("int", "int", "text", "text", "text", "text", "int", "text", "timestamptz", "timestamptz",
+             "timestamptz", "text", "int", "int", "text", "timestamptz")
+    columns = list(zip(*values))
+    select = ", ".join(f"{{}}::{t}[]" for t in types)
+    names = ", ".join(f'"{c}"' for c in _CALLBACK_COLUMNS)
+    sql = (
+        f'INSERT INTO callback ("group", "store", "created_at", "attempts", "comment", "corrections", {names}) '
+        f"SELECT {{}}, {{}}, {{}}, 0, '', {{}}::json, * FROM unnest({select}) "
+        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, due_at, state"
+    )
+    return list(await Callback.raw(sql, group_id, store_id, now, "{}", *[list(c) for c in columns]))
+
+
+async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: datetime, enqueue: bool = True) -> None:
+    """Timers for many new callbacks in one statement.
+
+    As `schedule_timer` does, timers due within the horizon are marked enqueued
+    and sent to arq after commit; the rest wait in the database for the promoter.
+    """
+    if not rows:
+        return
+    soon = now + horizon()
+    held = [enqueue and r["due_at"] <= soon for r in rows]
+    values = [(r["id"], r["due_at"], now if hold else None, 1 if hold else 0) for r, hold in zip(rows, held)]
+    if is_postgres():
+        sql = (
+            'INSERT INTO timer ("group", store, kind, subject_type, payload, state, attempts, last_error, '
+            "created_at, subject_id, due_at, enqueued_at, version) "
+            "SELECT {}, {}, {}, {}, {}::json, 'pending', 0, '', {}, * "
+            "FROM unnest({}::bigint[], {}::timestamptz[], {}::timestamptz[], {}::int[]) "
+            "RETURNING id, due_at, version, enqueued_at"
+        )
+        timers = await Timer.raw(sql, group_id, store_id, TIMER_KIND, SUBJECT, "{}", now,
+                                 *[list(column) for column in zip(*values)])
+    else:
+        timers = await Timer.insert(*[
+            Timer(group=group_id, store=store_id, kind=TIMER_KIND, subject_type=SUBJECT, subject_id=subject_id,
+                  payload="{}", due_at=due_at, state="pending", enqueued_at=enqueued_at, version=version,
+                  created_at=now)
+            for subject_id, due_at, enqueued_at, version in values
+        ]).returning(Timer.id, Timer.due_at, Timer.version, Timer.enqueued_at)
+    jobs = [(job_id(t["id"], t["version"]), t["due_at"], (t["id"],)) for t in timers if t["enqueued_at"]]
+    if jobs:
+        await after_commit(lambda: enqueue_many(FIRE_JOB, jobs))
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

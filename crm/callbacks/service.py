@@ -1,0 +1,571 @@
+"""The callback agents' work (回访员): the queue, claiming a call, the filled-in script, recording what the customer said.
+
+Claiming is a conditional UPDATE (`… WHERE state = 'due' AND claimed_by IS NULL
+OR expired`), so when two agents reach for the same call exactly one gets it; a
+claim left alone for `CLAIM_TTL` returns the call to the queue. Recording an
+outcome re-checks the claim in the same statement, inside the transaction that
+writes the attempt, the scores, corrections to the customer record and — for an
+unhappy customer — the complaint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from crm import clock
+from crm.callbacks import scheduling
+from crm.callbacks.planning import contact_calendar, retry_time
+from crm.callbacks.rules import DEFAULT_RULES, effective_rules
+from crm.callbacks.context import call_context, car_name
+from crm.callbacks.scripts import render_script, salutation
+from crm.callbacks.surveys import MAX_SCORE, MIN_SCORE, SURVEYS, factor_codes
+from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
+from crm.customers.service import clean_customer, update_customer
+from crm.customers.tables import Customer
+from crm.db import transaction
+from crm.timers.service import schedule_timer
+from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from tenants.roles import Role
+from tenants.scope import Scope
+from tenants.tables import User
+
+CLAIM_TTL = timedelta(minutes=20)
+UPCOMING_HORIZON = timedelta(days=3)
+
+# Who works calls, and who may look at the queue and the results.
+CALLBACK_WORKERS = frozenset({Role.CALLBACK_AGENT, Role.STORE_CR_MANAGER, Role.GROUP_CUSTOMER_SERVICE,
+                              Role.CALL_CENTER_AGENT})
+CALLBACK_READERS = CALLBACK_WORKERS | {Role.STORE_GM, Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER}
+
+OUTCOMES = {
+    "reached": ("已接通", "Reached"),
+    "no_answer": ("无人接听", "No answer"),
+    "refused": ("拒绝回访", "Refused"),
+    "wrong_number": ("号码错误", "Wrong number"),
+}
+OUTCOME_LABELS = {
+    **OUTCOMES,
+    "sent": ("短信已发送", "SMS sent"),
+    "failed": ("短信发送失败", "SMS failed"),
+    "do_not_call": ("免打扰跳过", "Skipped: do not call"),
+    "inactive": ("客户档案已停用", "Skipped: customer record deactivated"),
+}
+STATES = {
+    "scheduled": ("待回访", "Scheduled"),
+    "due": ("待处理", "Due"),
+    "done": ("已完成", "Done"),
+    "unreachable": ("无法联系", "Unreachable"),
+    "skipped": ("免打扰跳过", "Skipped (do not call)"),
+    "cancelled": ("已取消", "Cancelled"),
+}
+# Fields of the customer record an agent may correct during a call (001 §9.3); checked by the customer records' rules.
+CORRECTABLE = frozenset({"name", "gender", "mobile", "phone2", "email", "address", "postcode", "birthday",
+                         "employer", "occupation"})
+
+
+@dataclass
+class QueueItem:
+    id: int
+    store_id: int
+    kind: str
+    kind_label: str
+    survey: str
+    customer_id: int
+    customer: str
+    mobile: str
+    car: str
+    plate: str
+    due_at: datetime
+    deadline_at: datetime
+    state: str
+    attempts: int
+    max_attempts: int
+    overdue: bool
+    claimed_by: int | None
+    claimed_by_name: str
+    claimed_by_me: bool
+
+
+@dataclass
+class WorkQueue:
+    mine: list[QueueItem]
+    overdue: list[QueueItem]
+    due: list[QueueItem]
+    upcoming: list[QueueItem]
+    counts: dict[str, int]
+
+
+@dataclass
+class Attempt:
+    attempt_no: int
+    outcome: str
+    agent_name: str
+    comment: str
+    at: datetime
+
+
+@dataclass
+class CallbackDetail:
+    id: int
+    store_id: int
+    store_name: str
+    kind: str
+    kind_label: str
+    channel: str
+    survey: str
+    state: str
+    state_label: str
+    due_at: datetime
+    deadline_at: datetime
+    attempts: int
+    max_attempts: int
+    claimed_by: int | None
+    claimed_by_name: str
+    claimed_by_me: bool
+    outcome: str
+    satisfied: bool | None
+    comment: str
+    complaint_id: int | None
+    script: str
+    customer: dict
+    vehicle: dict | None
+    source: dict
+    factors: list[dict]
+    scores: dict[str, int]
+    corrections: dict
+    history: list[Attempt] = field(default_factory=list)
+
+
+@dataclass
+class OutcomeResult:
+    id: int
+    state: str
+    attempts: int
+    next_due_at: datetime | None
+    complaint_id: int | None
+
+
+async def work_queue(*, actor: Scope, store_id: int | None = None, limit: int = 50) -> WorkQueue:
+    """The phone calls of the caller's stores: my claimed call, overdue, due now, upcoming (next 3 days)."""
+    if store_id is not None:
+        actor.require_store(store_id)
+    actor.require_role(*CALLBACK_READERS)
+    now = clock.now()
+    expired = now - CLAIM_TTL
+
+    def base():
+        query = actor.filter(Callback.select(*_QUEUE_COLUMNS), Callback).where(Callback.channel == "phone")
+        if store_id is not None:
+            query = query.where(Callback.store == actor.require_store(store_id))
+        return query
+
+    is_mine = (Callback.claimed_by == actor.user_id) & (Callback.claimed_at > expired)
+    mine = await base().where(Callback.state == "due", is_mine).order_by(Callback.claimed_at).limit(limit)
+    overdue = await base().where(Callback.state == "due", Callback.deadline_at < now).order_by(
+        Callback.deadline_at).limit(limit)
+    due = await base().where(Callback.state == "due", Callback.deadline_at >= now).order_by(
+        Callback.due_at).limit(limit)
+    upcoming = await base().where(Callback.state == "scheduled", Callback.due_at <= now + UPCOMING_HORIZON).order_by(
+        Callback.due_at).limit(limit)
+    counts = await _queue_counts(actor, store_id, now)
+
+    def items(rows):
+        return [_queue_item(row, actor, now, expired) for row in rows]
+
+    return WorkQueue(mine=items(mine), overdue=items(overdue), due=items(due), upcoming=items(upcoming),
+                     counts=counts)
+
+
+async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
+    """One callback with the customer, the car, what it follows up, the filled-in script and its history."""
+    cb = await _get(actor, callback_id)  # out of scope is 404 before any role check
+    actor.require_role(*CALLBACK_READERS)
+    context = await call_context(cb, agent_name=actor.display_name)
+    rules = await effective_rules(group_id=cb["group"], store_id=cb["store"])
+    rule = rules.get(cb["kind"])
+    attempts = await CallbackAttempt.select(
+        CallbackAttempt.attempt_no, CallbackAttempt.outcome, CallbackAttempt.agent.display_name,
+        CallbackAttempt.comment, CallbackAttempt.at,
+    ).where(CallbackAttempt.callback == callback_id).order_by(CallbackAttempt.attempt_no)
+    scores = await CallbackScore.select(CallbackScore.factor, CallbackScore.score).where(
+        CallbackScore.callback == callback_id)
+    now = clock.now()
+    claimed = cb["claimed_by"] if cb["claimed_at"] and cb["claimed_at"] > now - CLAIM_TTL else None
+    holder = await User.select(User.display_name).where(User.id == claimed).first() if claimed else None
+    return CallbackDetail(
+        id=cb["id"], store_id=cb["store"], store_name=context.store_name, kind=cb["kind"],
+        kind_label=_kind_label(cb["kind"]), channel=cb["channel"], survey=cb["survey"], state=cb["state"],
+        state_label=STATES[cb["state"]][0], due_at=cb["due_at"], deadline_at=cb["deadline_at"],
+        attempts=cb["attempts"], max_attempts=cb["max_attempts"], claimed_by=claimed,
+        claimed_by_name=holder["display_name"] if holder else "", claimed_by_me=claimed == actor.user_id,
+        outcome=cb["outcome"], satisfied=cb["satisfied"],
+        comment=cb["comment"], complaint_id=cb["complaint_id"],
+        script=render_script(rule.script, context.values) if rule else "",
+        customer=_customer_view(context.customer), vehicle=_vehicle_view(context.vehicle), source=context.source,
+        factors=[{"code": f.code, "label_zh": f.label_zh, "label_en": f.label_en}
+                 for f in SURVEYS.get(cb["survey"], ())],
+        scores={s["factor"]: s["score"] for s in scores},
+        corrections=_load_json(cb["corrections"]),
+        history=[Attempt(attempt_no=a["attempt_no"], outcome=a["outcome"],
+                         agent_name=a["agent.display_name"] or "", comment=a["comment"], at=a["at"])
+                 for a in attempts],
+    )
+
+
+async def claim_callback(*, actor: Scope, callback_id: int) -> CallbackDetail:
+    """Take a due call; 409 when another agent holds it or it is no longer due."""
+    cb = await _get(actor, callback_id)
+    actor.require_role(*CALLBACK_WORKERS)
+    if not await _try_claim(actor, cb["id"]):
+        raise await _claim_conflict(callback_id)
+    if await _skip_if_do_not_call(cb):
+        raise Conflict("客户已设置免打扰,本次回访已跳过", "The customer asked not to be called; the call was skipped")
+    return await callback_detail(actor=actor, callback_id=callback_id)
+
+
+async def claim_next(*, actor: Scope, store_id: int | None = None) -> CallbackDetail | None:
+    """The next call to make (my current one first, then overdue, then oldest due), claimed; None when the queue is empty."""
+    if store_id is not None:
+        actor.require_store(store_id)
+    actor.require_role(*CALLBACK_WORKERS)
+    now = clock.now()
+
+    def due_calls():
+        query = actor.filter(Callback.select(Callback.id, Callback.customer), Callback).where(
+            Callback.channel == "phone", Callback.state == "due")
+        if store_id is not None:
+            query = query.where(Callback.store == actor.require_store(store_id))
+        return query
+
+    current = await due_calls().where(Callback.claimed_by == actor.user_id,
+                                      Callback.claimed_at > now - CLAIM_TTL).first()
+    if current:
+        return await callback_detail(actor=actor, callback_id=current["id"])
+    for _ in range(20):
+        candidates = await due_calls().where(
+            Callback.claimed_by.is_null() | (Callback.claimed_at <= now - CLAIM_TTL)
+        ).order_by(Callback.deadline_at).limit(10)
+        if not candidates:
+            return None
+        for row in candidates:
+            if await _try_claim(actor, row["id"]):
+                if await _skip_if_do_not_call({"id": row["id"], "customer": row["customer"]}):
+                    break
+                return await callback_detail(actor=actor, callback_id=row["id"])
+    return None
+
+
+async def release_callback(*, actor: Scope, callback_id: int) -> None:
+    """Put a claimed call back in the queue (the holder, or the store's customer-relations manager)."""
+    await _get(actor, callback_id)
+    actor.require_role(*CALLBACK_WORKERS)
+    query = Callback.update({Callback.claimed_by: None, Callback.claimed_at: None}).where(Callback.id == callback_id)
+    if not actor.has_role(Role.STORE_CR_MANAGER):
+        query = query.where(Callback.claimed_by == actor.user_id)
+    await query
+
+
+async def record_outcome(
+    *,
+    actor: Scope,
+    callback_id: int,
+    outcome: str,
+    satisfied: bool | None = None,
+    scores: dict[str, int] | None = None,
+    comment: str = "",
+    corrections: dict[str, str] | None = None,
+    do_not_call: bool = False,
+) -> OutcomeResult:
+    """Record one call: reached / no answer / refused / wrong number, with the answers when reached.
+
+    No answer → retried later (spaced by the rule, inside the contact window) until
+    `max_attempts`, then unreachable. Wrong number → unreachable at once. An unhappy
+    customer (satisfied = False) gets a complaint at the store with this callback linked.
+    """
+    cb = await _get(actor, callback_id)
+    actor.require_role(*CALLBACK_WORKERS)
+    scores = scores or {}
+    _validate_outcome(cb, outcome, satisfied, scores, corrections or {})
+    customer = await actor.filter(Customer.select(), Customer).where(Customer.id == cb["customer"]).first()
+    if customer is None:
+        raise NotFound("customer")
+    corrections = _clean_corrections(corrections, customer["kind"]) if corrections else {}
+    now = clock.now()
+    async with transaction():
+        if not await _try_claim(actor, callback_id):
+            raise await _claim_conflict(callback_id)
+        attempts = cb["attempts"] + 1
+        await CallbackAttempt.insert(CallbackAttempt(
+            group=cb["group"], store=cb["store"], callback=callback_id, attempt_no=attempts, outcome=outcome,
+            agent=actor.user_id, comment=comment, at=now))
+        changes = {
+            Callback.attempts: attempts, Callback.outcome: outcome, Callback.claimed_by: None,
+            Callback.claimed_at: None, Callback.first_attempt_at: cb["first_attempt_at"] or now,
+        }
+        if comment:
+            changes[Callback.comment] = comment
+        next_due_at = None
+        if outcome == "no_answer" and attempts < cb["max_attempts"]:
+            calendar = await _calendar(cb["store"])
+            next_due_at = retry_time(now=now, attempts=attempts, retry_minutes=cb["retry_minutes"], calendar=calendar)
+            changes |= {Callback.state: "scheduled", Callback.due_at: next_due_at}
+        else:
+            final = "done" if outcome in ("reached", "refused") else "unreachable"
+            changes |= {Callback.state: final, Callback.completed_at: now, Callback.completed_by: actor.user_id}
+        if outcome == "reached":
+            changes[Callback.satisfied] = satisfied
+            if scores:
+                await CallbackScore.insert(*[
+                    CallbackScore(group=cb["group"], store=cb["store"], callback=callback_id, survey=cb["survey"],
+                                  factor=factor, score=score, recorded_at=now)
+                    for factor, score in scores.items()])
+        applied = await _apply_corrections(actor, customer, corrections, do_not_call)
+        if applied:
+            changes[Callback.corrections] = json.dumps({**_load_json(cb["corrections"]), **applied},
+                                                       ensure_ascii=False)
+        complaint_id = None
+        if outcome == "reached" and cb["source_type"] == "complaint":
+            await _complaint_revisited(actor, cb, satisfied, comment)
+        elif outcome == "reached" and satisfied is False:
+            complaint_id = await _complaint_from_callback(actor, cb, comment)
+            changes[Callback.complaint_id] = complaint_id
+        await Callback.update(changes).where(Callback.id == callback_id)
+        if next_due_at is not None:
+            await schedule_timer(kind=scheduling.TIMER_KIND, due_at=next_due_at, group_id=cb["group"],
+                                 store_id=cb["store"], subject_type=scheduling.SUBJECT, subject_id=callback_id)
+    return OutcomeResult(id=callback_id, state=changes[Callback.state], attempts=attempts, next_due_at=next_due_at,
+                         complaint_id=complaint_id)
+
+
+async def mark_due(*, callback_id: int) -> str:
+    """The callback's timer fired: a call enters the queue, an SMS is sent; do-not-call customers are skipped.
+
+    Runs in the timer's transaction; a second firing finds the callback no longer scheduled and does nothing.
+    """
+    cb = await Callback.select().where(Callback.id == callback_id).first()
+    if cb is None or cb["state"] != "scheduled":
+        return "ignored"
+    if await _skip_if_do_not_call(cb, from_state="scheduled"):
+        return "skipped"
+    if cb["channel"] == "sms":
+        from crm.callbacks.messages import send_callback_sms
+
+        rule = DEFAULT_RULES.get(cb["kind"])
+        calendar = contact_calendar(rule.trigger if rule else "", await _calendar(cb["store"]))
+        now = clock.now()
+        window_opens = calendar.next_contact_time(now)
+        if window_opens > now:  # fired late, in quiet hours (a worker down overnight): hold it until morning
+            await Callback.update({Callback.due_at: window_opens}).where(Callback.id == callback_id)
+            await schedule_timer(kind=scheduling.TIMER_KIND, due_at=window_opens, group_id=cb["group"],
+                                 store_id=cb["store"], subject_type=scheduling.SUBJECT, subject_id=callback_id)
+            return "deferred"
+        await send_callback_sms(cb)
+        return "sent"
+    await Callback.update({Callback.state: "due"}).where(Callback.id == callback_id, Callback.state == "scheduled")
+    return "due"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+_QUEUE_COLUMNS = (
+    Callback.id, Callback.store, Callback.kind, Callback.survey, Callback.customer, Callback.due_at,
+    Callback.deadline_at, Callback.state, Callback.attempts, Callback.max_attempts, Callback.claimed_by,
+    Callback.claimed_at, Callback.customer.name, Callback.customer.gender, Callback.customer.kind,
+    Callback.customer.contact_person, Callback.customer.mobile, Callback.vehicle.plate, Callback.vehicle.brand,
+    Callback.vehicle.model, Callback.claimed_by.display_name,
+)
+
+
+def _queue_item(row: dict, actor: Scope, now: datetime, expired: datetime) -> QueueItem:
+    claimed = row["claimed_by"] if row["claimed_at"] and row["claimed_at"] > expired else None
+    return QueueItem(
+        id=row["id"], store_id=row["store"], kind=row["kind"], kind_label=_kind_label(row["kind"]),
+        survey=row["survey"], customer_id=row["customer"],
+        customer=salutation(name=row["customer.name"] or "", gender=row["customer.gender"] or "",
+                            kind=row["customer.kind"] or "private",
+                            contact_person=row["customer.contact_person"] or ""),
+        mobile=row["customer.mobile"] or "", car=car_name(row["vehicle.brand"], row["vehicle.model"]),
+        plate=row["vehicle.plate"] or "", due_at=row["due_at"], deadline_at=row["deadline_at"],
+        state=row["state"], attempts=row["attempts"], max_attempts=row["max_attempts"],
+        overdue=row["state"] == "due" and row["deadline_at"] < now, claimed_by=claimed,
+        claimed_by_name=(row["claimed_by.display_name"] or "") if claimed else "",
+        claimed_by_me=claimed == actor.user_id,
+    )
+
+
+async def _queue_counts(actor: Scope, store_id: int | None, now: datetime) -> dict[str, int]:
+    async def count(*conditions) -> int:
+        query = actor.filter(Callback.count(), Callback).where(Callback.channel == "phone", *conditions)
+        if store_id is not None:
+            query = query.where(Callback.store == store_id)
+        return await query
+
+    return {
+        "overdue": await count(Callback.state == "due", Callback.deadline_at < now),
+        "due": await count(Callback.state == "due", Callback.deadline_at >= now),
+        "upcoming": await count(Callback.state == "scheduled", Callback.due_at <= now + UPCOMING_HORIZON),
+    }
+
+
+async def _get(actor: Scope, callback_id: int) -> dict:
+    row = await actor.filter(Callback.select(), Callback).where(Callback.id == callback_id).first()
+    if row is None:
+        raise NotFound("callback")
+    return row
+
+
+async def _try_claim(actor: Scope, callback_id: int) -> bool:
+    """The one statement that decides who gets a call."""
+    now = clock.now()
+    rows = await Callback.update({Callback.claimed_by: actor.user_id, Callback.claimed_at: now}).where(
+        Callback.id == callback_id,
+        Callback.state == "due",
+        Callback.claimed_by.is_null() | (Callback.claimed_by == actor.user_id)
+        | (Callback.claimed_at <= now - CLAIM_TTL),
+    ).returning(Callback.id)
+    return bool(rows)
+
+
+async def _claim_conflict(callback_id: int) -> Conflict:
+    row = await Callback.select(Callback.state, Callback.claimed_by.display_name).where(
+        Callback.id == callback_id).first()
+    if row and row["state"] == "due":
+        name = row["claimed_by.display_name"] or ""
+        return Conflict(f"该回访已由{name}领取", f"{name} is already working on this call", {"claimed_by_name": name})
+    state = row["state"] if row else "cancelled"
+    zh, en = STATES.get(state, ("不可处理", "not workable"))
+    return Conflict(f"该回访当前状态为「{zh}」,不能处理", f"This callback is {en.lower()} and cannot be worked",
+                    {"state": state})
+
+
+async def _skip_if_do_not_call(cb: dict, from_state: str = "due") -> bool:
+    """Do-not-call customers — and profiles deactivated since planning — are skipped, never called."""
+    customer = await Customer.select(Customer.do_not_call, Customer.active).where(
+        Customer.id == cb["customer"]).first()
+    if customer and not customer["do_not_call"] and customer["active"]:
+        return False
+    reason = "do_not_call" if customer and customer["do_not_call"] else "inactive"
+    await Callback.update({Callback.state: "skipped", Callback.outcome: reason, Callback.claimed_by: None,
+                           Callback.claimed_at: None, Callback.completed_at: clock.now()}).where(
+        Callback.id == cb["id"], Callback.state == from_state)
+    return True
+
+
+def _validate_outcome(cb: dict, outcome: str, satisfied: bool | None, scores: dict, corrections: dict) -> None:
+    problems: list[FieldProblem] = []
+    if outcome not in OUTCOMES:
+        problems.append(FieldProblem("outcome", "回访结果无效", "Outcome must be reached, no_answer, refused or "
+                                                              "wrong_number"))
+    if outcome == "reached" and satisfied is None:
+        problems.append(FieldProblem("satisfied", "接通后请记录客户是否满意", "Record whether the customer is satisfied"))
+    if outcome != "reached" and (satisfied is not None or scores):
+        problems.append(FieldProblem("satisfied", "未接通不能记录满意度或评分",
+                                     "Satisfaction and scores need a reached customer"))
+    allowed = set(factor_codes(cb["survey"]))
+    for factor, score in scores.items():
+        if factor not in allowed:
+            problems.append(FieldProblem(f"scores.{factor}", "该回访没有此评分项",
+                                         f"This callback does not score {factor!r}"))
+        elif not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
+            problems.append(FieldProblem(f"scores.{factor}", "评分应为1–10分", "Scores are 1–10"))
+    for name in corrections:
+        if name not in CORRECTABLE:
+            problems.append(FieldProblem(f"corrections.{name}", "该字段不能在回访中修改",
+                                         f"{name!r} cannot be corrected during a callback"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _clean_corrections(corrections: dict[str, str], customer_kind: str) -> dict:
+    """The corrections as the customer records would store them, or InvalidInput on `corrections.<field>`."""
+    values: dict = dict(corrections)
+    if values.get("birthday"):
+        try:
+            values["birthday"] = date.fromisoformat(values["birthday"])
+        except ValueError:
+            raise InvalidInput.one("corrections.birthday", "生日格式应为 YYYY-MM-DD", "Birthday must be YYYY-MM-DD")
+    try:
+        return clean_customer(values, kind=customer_kind)
+    except InvalidInput as error:
+        raise InvalidInput([FieldProblem(f"corrections.{p.field}", p.zh, p.en) for p in error.problems])
+
+
+async def _apply_corrections(actor: Scope, customer: dict, corrections: dict, do_not_call: bool) -> dict:
+    """Fix the customer record as the customer told us; returns {field: [old, new]} of what changed."""
+    changes = {name: value for name, value in corrections.items() if customer[name] != value}
+    if do_not_call and not customer["do_not_call"]:
+        changes["do_not_call"] = True
+    if changes:
+        await update_customer(actor=actor, customer_id=customer["id"], **changes)
+    return {name: [_plain(customer[name]), _plain(value)] for name, value in changes.items()}
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+async def _complaint_from_callback(actor: Scope, cb: dict, comment: str) -> int:
+    """An unhappy answer becomes a complaint at the store, linked to this callback (001 §5.1)."""
+    from crm.complaints.service import create_complaint
+
+    content = comment.strip() or f"{_kind_label(cb['kind'])}中客户表示不满意"
+    return await create_complaint(actor=actor, store_id=cb["store"], customer_id=cb["customer"],
+                                  vehicle_id=cb["vehicle"], channel="callback", content=content,
+                                  source_callback_id=cb["id"])
+
+
+async def _complaint_revisited(actor: Scope, cb: dict, satisfied: bool | None, comment: str) -> None:
+    """The revisit of a resolved complaint: recorded on the complaint, which reopens if the customer is unhappy."""
+    from crm.complaints.service import record_revisit
+
+    await record_revisit(actor=actor, complaint_id=cb["source_id"], satisfied=bool(satisfied), note=comment)
+
+
+def _customer_view(customer: dict | None) -> dict:
+    if not customer:
+        return {}
+    return {
+        "id": customer["id"], "name": customer["name"], "kind": customer["kind"],
+        "salutation": salutation(name=customer["name"], gender=customer["gender"], kind=customer["kind"],
+                                 contact_person=customer["contact_person"]),
+        "gender": customer["gender"], "mobile": customer["mobile"], "phone2": customer["phone2"],
+        "email": customer["email"], "address": customer["address"], "postcode": customer["postcode"],
+        "birthday": customer["birthday"].isoformat() if customer["birthday"] else None,
+        "do_not_call": customer["do_not_call"],
+    }
+
+
+def _vehicle_view(vehicle: dict | None) -> dict | None:
+    if not vehicle:
+        return None
+    return {"id": vehicle["id"], "vin": vehicle["vin"], "plate": vehicle["plate"], "brand": vehicle["brand"],
+            "model": vehicle["model"], "colour": vehicle["colour"],
+            "insurance_expires_on": _iso(vehicle["insurance_expires_on"]),
+            "inspection_due_on": _iso(vehicle["inspection_due_on"])}
+
+
+def _kind_label(kind: str) -> str:
+    rule = DEFAULT_RULES.get(kind)
+    return rule.label_zh if rule else kind
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _load_json(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    try:
+        return json.loads(value or "{}")
+    except ValueError:
+        return {}
+
+
+async def _calendar(store_id: int):
+    from crm.calendar.service import calendar_for_store
+
+    return await calendar_for_store(store_id)
+

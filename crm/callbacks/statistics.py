@@ -1,0 +1,244 @@
+"""Weekly and monthly callback statistics per store (seed 002 attachments 3 and 4).
+
+新购车用户回访记录统计表 (sales callbacks) and 维修用户回访记录统计表 (service
+callbacks) count, for the callbacks due in the period (in the store's local time):
+
+- 应回访 `planned`: phone callbacks due, not cancelled, not skipped as do-not-call;
+- 已回访 `called`: at least one call made — **callback rate** = called / planned (target 100 %);
+- 及时 `on_time`: first call made by the deadline — **on-time rate** = on_time / planned;
+- 接通 `reached`: the customer answered (reached or refused) — **reach rate** = reached / called;
+- 满意 `satisfied` of those who answered the satisfaction question — **satisfaction rate**;
+- per-factor averages of the SSI eight / CSI six scores (1–10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from crm import clock
+from crm.callbacks.rules import DEFAULT_RULES, SALES_KINDS, SERVICE_KINDS
+from crm.callbacks.surveys import SURVEYS
+from crm.callbacks.tables import Callback, CallbackScore, CallbackTarget
+from crm.db import transaction
+from tenants.errors import InvalidInput, NotFound
+from tenants.roles import Role
+from tenants.scope import Scope
+
+DEFAULT_TARGETS = (100, 90)  # 回访率 100 % (002 §2.1); 满意率不低于XX% — 90 % until the group sets its XX
+
+
+@dataclass
+class Figures:
+    planned: int = 0
+    called: int = 0
+    on_time: int = 0
+    reached: int = 0
+    refused: int = 0
+    no_answer_open: int = 0
+    unreachable: int = 0
+    wrong_number: int = 0
+    answered: int = 0
+    satisfied: int = 0
+    complaints: int = 0
+    skipped_do_not_call: int = 0
+    callback_rate: float | None = None
+    on_time_rate: float | None = None
+    reach_rate: float | None = None
+    satisfaction_rate: float | None = None
+
+
+@dataclass
+class FactorAverage:
+    survey: str
+    factor: str
+    label_zh: str
+    label_en: str
+    average: float | None
+    answers: int
+
+
+@dataclass
+class Statistics:
+    store_id: int
+    period: str
+    start: date
+    end: date  # exclusive
+    sales: Figures
+    service: Figures
+    all_calls: Figures
+    sms_sent: int
+    sms_failed: int
+    by_kind: dict[str, Figures]
+    factors: list[FactorAverage]
+    callback_target: float = 1.0
+    satisfaction_target: float = 0.9
+    below_target: list[str] = field(default_factory=list)
+
+
+def period_bounds(period: str, day: date) -> tuple[date, date]:
+    """[start, end) of the ISO week (Monday first) or the calendar month containing `day`."""
+    if period == "week":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=7)
+    if period == "month":
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+        return start, end
+    raise InvalidInput.one("period", "统计周期只能是周或月", "Period must be week or month")
+
+
+async def callback_statistics(*, actor: Scope, store_id: int, period: str, day: date | None = None) -> Statistics:
+    """The figures of attachments 3 and 4 for one store and one week or month (default: the store's today)."""
+    from crm.calendar.service import calendar_for_store
+    from crm.callbacks.service import CALLBACK_READERS
+
+    actor.require_store(store_id)
+    actor.require_role(*CALLBACK_READERS)
+    tz = (await calendar_for_store(store_id)).tz
+    start, end = period_bounds(period, day or clock.now().astimezone(tz).date())
+    start_at = datetime.combine(start, time(0), tzinfo=tz).astimezone(timezone.utc)
+    end_at = datetime.combine(end, time(0), tzinfo=tz).astimezone(timezone.utc)
+    rows = await actor.filter(
+        Callback.select(
+            Callback.kind, Callback.channel, Callback.state, Callback.outcome, Callback.attempts,
+            Callback.first_attempt_at, Callback.deadline_at, Callback.satisfied, Callback.complaint_id,
+        ),
+        Callback,
+    ).where(Callback.store == store_id, Callback.due_at >= start_at, Callback.due_at < end_at,
+            Callback.state != "cancelled")
+    by_kind: dict[str, Figures] = {}
+    sales, service, all_calls = Figures(), Figures(), Figures()
+    sms_sent = sms_failed = 0
+    for row in rows:
+        if row["channel"] == "sms":
+            sms_sent += row["outcome"] == "sent"
+            sms_failed += row["outcome"] == "failed"
+            continue
+        targets = [all_calls, by_kind.setdefault(row["kind"], Figures())]
+        if row["kind"] in SALES_KINDS:
+            targets.append(sales)
+        elif row["kind"] in SERVICE_KINDS:
+            targets.append(service)
+        for figures in targets:
+            _count(figures, row)
+    for figures in (sales, service, all_calls, *by_kind.values()):
+        _rates(figures)
+    stats = Statistics(
+        store_id=store_id, period=period, start=start, end=end, sales=sales, service=service,
+        all_calls=all_calls, sms_sent=sms_sent, sms_failed=sms_failed,
+        by_kind=dict(sorted(by_kind.items(), key=lambda kv: list(DEFAULT_RULES).index(kv[0])
+                            if kv[0] in DEFAULT_RULES else 99)),
+        factors=await _factor_averages(actor, store_id, start_at, end_at),
+    )
+    targets = await callback_targets(group_id=actor.group_id or -1, store_id=store_id)
+    stats.callback_target, stats.satisfaction_target = targets.callback_rate, targets.satisfaction_rate
+    for name, figures in (("sales", sales), ("service", service)):
+        if figures.callback_rate is not None and figures.callback_rate < targets.callback_rate:
+            stats.below_target.append(f"{name}.callback_rate")
+        if figures.satisfaction_rate is not None and figures.satisfaction_rate < targets.satisfaction_rate:
+            stats.below_target.append(f"{name}.satisfaction_rate")
+    return stats
+
+
+@dataclass
+class Targets:
+    callback_rate: float
+    satisfaction_rate: float
+    level: str  # default | group | store
+
+
+async def callback_targets(*, group_id: int, store_id: int | None) -> Targets:
+    """The store's targets, else the group's, else the defaults."""
+    keys = [_target_key(group_id, None)] + ([_target_key(group_id, store_id)] if store_id is not None else [])
+    rows = {r["target_key"]: r for r in await CallbackTarget.select().where(CallbackTarget.target_key.is_in(keys))}
+    for key, level in reversed(list(zip(keys, ("group", "store")))):
+        if key in rows:
+            row = rows[key]
+            return Targets(row["callback_rate_pct"] / 100, row["satisfaction_rate_pct"] / 100, level)
+    return Targets(DEFAULT_TARGETS[0] / 100, DEFAULT_TARGETS[1] / 100, "default")
+
+
+async def set_callback_targets(
+    *, actor: Scope, store_id: int | None, callback_rate_pct: int, satisfaction_rate_pct: int
+) -> Targets:
+    """Set the group's targets (group admins) or one store's (its GM or customer-relations manager)."""
+    from crm.callbacks.rules import RULE_EDITORS
+
+    if actor.group_id is None:
+        raise NotFound("group")
+    if store_id is None:
+        actor.require_role(Role.GROUP_ADMIN)
+    else:
+        actor.require_store(store_id)
+        actor.require_role(*RULE_EDITORS)
+    key = _target_key(actor.group_id, store_id)
+    values = {CallbackTarget.callback_rate_pct: callback_rate_pct,
+              CallbackTarget.satisfaction_rate_pct: satisfaction_rate_pct, CallbackTarget.updated_at: clock.now()}
+    async with transaction():
+        updated = await CallbackTarget.update(values).where(CallbackTarget.target_key == key).returning(
+            CallbackTarget.id)
+        if not updated:
+            await CallbackTarget.insert(CallbackTarget(
+                group=actor.group_id, store=store_id, target_key=key, callback_rate_pct=callback_rate_pct,
+                satisfaction_rate_pct=satisfaction_rate_pct, updated_at=clock.now()))
+    return await callback_targets(group_id=actor.group_id, store_id=store_id)
+
+
+def _target_key(group_id: int, store_id: int | None) -> str:
+    return f"{group_id}:{store_id if store_id is not None else '*'}"
+
+
+def _count(figures: Figures, row: dict) -> None:
+    if row["state"] == "skipped":
+        figures.skipped_do_not_call += 1
+        return
+    figures.planned += 1
+    if row["attempts"] > 0:
+        figures.called += 1
+        if row["first_attempt_at"] is not None and row["first_attempt_at"] <= row["deadline_at"]:
+            figures.on_time += 1
+    if row["outcome"] in ("reached", "refused"):
+        figures.reached += 1
+    figures.refused += row["outcome"] == "refused"
+    figures.wrong_number += row["outcome"] == "wrong_number"
+    figures.unreachable += row["state"] == "unreachable"
+    figures.no_answer_open += row["outcome"] == "no_answer" and row["state"] in ("scheduled", "due")
+    if row["satisfied"] is not None:
+        figures.answered += 1
+        figures.satisfied += bool(row["satisfied"])
+    figures.complaints += row["complaint_id"] is not None
+
+
+def _rates(figures: Figures) -> None:
+    figures.callback_rate = _ratio(figures.called, figures.planned)
+    figures.on_time_rate = _ratio(figures.on_time, figures.planned)
+    figures.reach_rate = _ratio(figures.reached, figures.called)
+    figures.satisfaction_rate = _ratio(figures.satisfied, figures.answered)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+async def _factor_averages(actor: Scope, store_id: int, start_at: datetime, end_at: datetime) -> list[FactorAverage]:
+    """Average score per SSI/CSI factor of the callbacks due in the period."""
+    from piccolo.query.functions.aggregate import Avg, Count
+
+    rows = await actor.filter(
+        CallbackScore.select(CallbackScore.survey, CallbackScore.factor, Avg(CallbackScore.score, alias="average"),
+                             Count(CallbackScore.id, alias="answers")),
+        CallbackScore,
+    ).where(
+        CallbackScore.store == store_id, CallbackScore.callback.due_at >= start_at,
+        CallbackScore.callback.due_at < end_at,
+    ).group_by(CallbackScore.survey, CallbackScore.factor)
+    found = {(r["survey"], r["factor"]): r for r in rows}
+    averages = []
+    for survey, factors in SURVEYS.items():
+        for factor in factors:
+            row = found.get((survey, factor.code))
+            averages.append(FactorAverage(
+                survey=survey, factor=factor.code, label_zh=factor.label_zh, label_en=factor.label_en,
+                average=round(float(row["average"]), 2) if row else None, answers=row["answers"] if row else 0))
+    return averages

@@ -1,0 +1,12 @@
+"""Timer handlers of callbacks: a callback's `callback.due` timer fired."""
+
+from __future__ import annotations
+
+from crm.callbacks.scheduling import TIMER_KIND
+from crm.callbacks.service import mark_due
+from crm.timers.registry import FiredTimer, on_timer
+
+
+@on_timer(TIMER_KIND)
+async def callback_due(timer: FiredTimer) -> None:
+    await mark_due(callback_id=timer.subject_id)
