@@ -43,7 +43,7 @@ async def _finish(cb: dict, *, state: str, outcome: str, comment: str, now) -> N
     await CallbackAttempt.insert(CallbackAttempt(
         group=cb["group"], store=cb["store"], callback=cb["id"], attempt_no=cb["attempts"] + 1, outcome=outcome,
         agent=None, comment=comment, at=now))
-    await Callback.update({
+    await Callback.update({  # tenant: the callback its timer fired (mark_due checked group and store)
         Callback.state: state, Callback.outcome: outcome, Callback.attempts: cb["attempts"] + 1,
         Callback.first_attempt_at: cb["first_attempt_at"] or now, Callback.completed_at: now,
     }).where(Callback.id == cb["id"], Callback.state == "scheduled")

@@ -1,8 +1,8 @@
 """Cross-tenant sweep (租户隔离): every route with an id in its path, called with another tenant's ids.
 
 Tenant A's store A gets one of each store-owned object the API can create (a customer with a
-vehicle, a delivery and a service visit, a complaint with a compensation request, the notification
-the complaint raised, the store's calendar). Then every route of the app whose path has an
+vehicle, a delivery and a service visit, the callbacks the delivery plans, a complaint with a
+compensation request, the notification the complaint raised, a DMS key). Then every route of the app whose path has an
 `{..._id}` parameter is called, with every method it has, with tenant A's ids:
 
 * by one user of each role of another group;
@@ -13,11 +13,12 @@ The answer must be 404 — exactly what an id that does not exist gets, so ids l
 2xx and never 5xx. The one exception is 403 from a route guard (`guards=[requires(...)]`), which
 refuses a role before the handler runs and so before any lookup: today the PATCH/DELETE routes of
 customers, vehicles, sales and visits for roles that may not edit customer records (HQ viewer,
-brand manager, legal), and the web pages for users without a tenant role. The test computes that
-from the guards themselves and accepts 403 only there.
+brand manager, legal), and the web callback pages (`/callbacks/{callback_id}…`) for roles that
+may not read, or work, callbacks. The test computes that from the guards themselves and accepts
+403 only there; the JSON API of complaints and callbacks looks the row up first and answers 404.
 
-Path parameters are filled from `PATH_IDS` (an id parameter → the table of the tenant-A object whose
-id goes there) and `OTHER_PARAMS`. A new endpoint whose parameter is in neither fails the test with
+Path parameters are filled from `PATH_IDS` (an id parameter → the column of the tenant-A object whose
+value goes there) and `OTHER_PARAMS`. A new endpoint whose parameter is in neither fails the test with
 its name: add it, and build the object in `_tenant_a_objects`. Request bodies are made from the
 handler's msgspec type (the smallest valid body), so the lookup — not validation — decides.
 """
@@ -37,11 +38,15 @@ import httpx
 import msgspec
 from litestar.exceptions import PermissionDeniedException
 from litestar.routes import HTTPRoute
+from piccolo.columns import Column
 
 from crm import clock
+from crm.callbacks import dms
+from crm.callbacks.tables import Callback, DmsWebhookKey
 from crm.complaints import service as complaints
 from crm.complaints.tables import Complaint, ComplaintCompensation
 from crm.complaints.workflow import ACTIONS
+from crm.customers import service as customers
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.notify.tables import Notification
 from tenants.roles import GROUP_ROLES, STORE_ROLES
@@ -50,17 +55,19 @@ from tenants.tables import Store
 from tests.customer_factories import make_mobile, make_profile
 from tests.factories import PASSWORD, Tenant
 
-# An id parameter of a path → the table of the tenant-A object whose id is used.
-PATH_IDS: dict[str, type] = {
-    "customer_id": Customer,
-    "identity_id": CustomerIdentity,
-    "vehicle_id": Vehicle,
-    "sale_id": Sale,
-    "visit_id": ServiceVisit,
-    "complaint_id": Complaint,
-    "compensation_id": ComplaintCompensation,
-    "notification_id": Notification,
-    "store_id": Store,
+# An id parameter of a path → the column of the tenant-A object whose value is used.
+PATH_IDS: dict[str, Column] = {
+    "customer_id": Customer.id,
+    "identity_id": CustomerIdentity.id,
+    "vehicle_id": Vehicle.id,
+    "sale_id": Sale.id,
+    "visit_id": ServiceVisit.id,
+    "complaint_id": Complaint.id,
+    "compensation_id": ComplaintCompensation.id,
+    "notification_id": Notification.id,
+    "store_id": Store.id,
+    "callback_id": Callback.id,
+    "key_id": DmsWebhookKey.key_id,
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
@@ -70,9 +77,10 @@ SKIPPED_METHODS = {"OPTIONS", "HEAD"}
 
 
 async def test_no_route_serves_another_tenants_ids(app, client, tenant, other_tenant):
+    assert not _unmapped_parameters(app), "see test_every_id_parameter_of_the_app_is_mapped"
     objects = await _tenant_a_objects(tenant)
-    await _check_objects_belong_to_store_a(objects, tenant)
-    probes = _probes(app, objects)
+    params = await _path_values(objects, tenant)
+    probes = _probes(app, params)
     assert probes, "no route with an id parameter found"
 
     owner = await _Caller.of(tenant, "group_admin", "tenant A's group admin")
@@ -106,12 +114,7 @@ async def test_no_route_serves_another_tenants_ids(app, client, tenant, other_te
 
 
 async def test_every_id_parameter_of_the_app_is_mapped(app):
-    unmapped = sorted(
-        f"{name} (in {route.path})"
-        for route in _routes_with_ids(app)
-        for name in route.path_parameters
-        if name not in PATH_IDS and name not in OTHER_PARAMS
-    )
+    unmapped = _unmapped_parameters(app)
     assert not unmapped, (
         "path parameters the cross-tenant sweep cannot fill: " + ", ".join(unmapped)
         + ".\nAdd each to PATH_IDS (the table of the object its id names) or OTHER_PARAMS in "
@@ -126,12 +129,17 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     """One object of each kind in store A, made the way users make them."""
     profile = await make_profile(tenant, "store_cr_manager@A", name="赵敏", mobile=make_mobile(), plate="沪A5S001")
     customer = await Customer.objects().get(Customer.id == profile.customer_id)
+    manager, head = await tenant.scope("store_cr_manager@A"), await tenant.scope("department_head@A")
+    # A fresh delivery plans its callbacks (the profile's is too old to be called about).
+    await customers.record_sale(actor=manager, customer_id=profile.customer_id, vehicle_id=profile.vehicle_id,
+                                delivered_at=clock.now() - timedelta(hours=1))
+    callback = await Callback.select(Callback.id).where(Callback.customer == profile.customer_id).first()
+    key = await dms.issue_key(actor=await tenant.scope("store_gm@A"), store_id=tenant.store_a)
     agent = await tenant.scope("call_center_agent")
     complaint_id = await complaints.create_complaint(
         actor=agent, store_id=tenant.store_a, customer_id=profile.customer_id, vehicle_id=profile.vehicle_id,
         channel="hotline_400", content="交车时承诺的保养券没有给",
     )
-    manager, head = await tenant.scope("store_cr_manager@A"), await tenant.scope("department_head@A")
     await complaints.accept_complaint(actor=manager, complaint_id=complaint_id)
     await complaints.assign_handler(
         actor=manager, complaint_id=complaint_id, handler_user_id=head.user_id, department="sales"
@@ -155,16 +163,23 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         ComplaintCompensation: compensation_id,
         Notification: notification["id"],
         Store: tenant.store_a,
+        Callback: callback["id"],
+        DmsWebhookKey: (await DmsWebhookKey.objects().get(DmsWebhookKey.key_id == key.key_id)).id,
     }
 
 
-async def _check_objects_belong_to_store_a(objects: dict[type, int], tenant: Tenant) -> None:
-    """A wrong id would make every 404 meaningless: each object is tenant A's, in store A where it has a store."""
-    for table in PATH_IDS.values():
+async def _path_values(objects: dict[type, int], tenant: Tenant) -> dict[str, list[str]]:
+    """Each parameter's values; every object is checked to be tenant A's and in store A (where it has a store):
+    a wrong id would make every 404 meaningless."""
+    values = {name: list(choices) for name, choices in OTHER_PARAMS.items()}
+    for name, column in PATH_IDS.items():
+        table = column._meta.table
         assert table in objects, f"no {table.__name__} built in `_tenant_a_objects`"
         row = await table.select().where(table.id == objects[table]).first()
         assert row is not None and row["group"] == tenant.group_id, table
         assert row.get("store", tenant.store_a) == tenant.store_a, table
+        values[name] = [str(row[column._meta.name])]
+    return values
 
 
 # ---------------------------------------------------------------- calls
@@ -244,6 +259,15 @@ class _Sessions:
         return self.clients[caller]
 
 
+def _unmapped_parameters(app) -> list[str]:
+    return sorted(
+        f"{name} (in {route.path})"
+        for route in _routes_with_ids(app)
+        for name in route.path_parameters
+        if name not in PATH_IDS and name not in OTHER_PARAMS
+    )
+
+
 def _routes_with_ids(app) -> list[HTTPRoute]:
     return [
         route for route in app.routes
@@ -251,23 +275,22 @@ def _routes_with_ids(app) -> list[HTTPRoute]:
     ]
 
 
-def _probes(app, objects: dict[type, int]) -> list[_Probe]:
+def _probes(app, params: dict[str, list[str]]) -> list[_Probe]:
     probes = []
     for route in _routes_with_ids(app):
         for handler in route.route_handlers:
             for method in sorted(set(handler.http_methods) - SKIPPED_METHODS):
                 body = _example_body(handler)
-                for path in _paths(route, objects):
+                for path in _paths(route, params):
                     probes.append(_Probe(method, path, handler, body))
     return probes
 
 
-def _paths(route: HTTPRoute, objects: dict[type, int]) -> list[str]:
+def _paths(route: HTTPRoute, params: dict[str, list[str]]) -> list[str]:
     """The route's path once per combination of parameter values."""
     paths = [route.path_format]
     for name in route.path_parameters:
-        values = [str(objects[PATH_IDS[name]])] if name in PATH_IDS else OTHER_PARAMS[name]
-        paths = [path.replace(f"{{{name}}}", value) for path in paths for value in values]
+        paths = [path.replace(f"{{{name}}}", value) for path in paths for value in params[name]]
     return paths
 
 

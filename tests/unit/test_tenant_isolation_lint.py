@@ -32,6 +32,7 @@ import importlib
 import inspect
 import io
 import re
+import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,17 +88,18 @@ class Order(Table):
 """
 
 
-def _check_source(source: str, tmp_path: Path) -> list[Finding]:
+def _check_source(source: str, tmp_path: Path, monkeypatch) -> list[Finding]:
     namespace: dict = {}
     exec(compile(_EXAMPLE_TABLES, "<example tables>", "exec"), namespace)
     module = ModuleType("example")
     module.__dict__.update(Order=namespace["Order"], Shop=namespace["Shop"])
+    monkeypatch.setitem(sys.modules, "example", module)
     path = tmp_path / "example.py"
     path.write_text(source)
     return check_file(path, {namespace["Order"]}, module=module)
 
 
-def test_lint_accepts_scoped_queries_and_marked_ones(tmp_path):
+def test_lint_accepts_scoped_queries_and_marked_ones(tmp_path, monkeypatch):
     source = (
         "async def f(actor, ids, existing, values):\n"
         "    await actor.filter(Order.select(), Order).where(Order.id == 1)\n"
@@ -116,10 +118,10 @@ def test_lint_accepts_scoped_queries_and_marked_ones(tmp_path):
         "    for row in await Order.select().where(Order.id.is_in(ids)):\n"
         "        pass\n"
     )
-    assert _check_source(source, tmp_path) == []
+    assert _check_source(source, tmp_path, monkeypatch) == []
 
 
-def test_lint_reports_unscoped_queries_with_their_line(tmp_path):
+def test_lint_reports_unscoped_queries_with_their_line(tmp_path, monkeypatch):
     source = (
         "async def f(actor, table: type[Table], order_id):\n"
         "    await Order.select().where(Order.id == order_id)\n"
@@ -130,8 +132,10 @@ def test_lint_reports_unscoped_queries_with_their_line(tmp_path):
         "    for t in (Shop, Order):\n"
         "        await t.delete().where(t.id == order_id)\n"
         "    await Shop.raw('SELECT * FROM \"order\" WHERE id = {}', order_id)\n"
+        "    from example import Order as O\n"
+        "    await O.exists().where(O.id == order_id)\n"
     )
-    assert [(f.line, f.message) for f in _check_source(source, tmp_path)] == [
+    assert [(f.line, f.message) for f in _check_source(source, tmp_path, monkeypatch)] == [
         (2, "Order.select(...) is not restricted by the tenant scope"),
         (3, "Order.select(...) is not restricted by the tenant scope"),
         (4, "Order.count(...) is not restricted by the tenant scope"),
@@ -139,6 +143,7 @@ def test_lint_reports_unscoped_queries_with_their_line(tmp_path):
         (6, f"{ANY_TABLE}.exists(...) is not restricted by the tenant scope"),
         (8, "Order.delete(...) is not restricted by the tenant scope"),
         (9, "Shop.raw(...) on order is not restricted by the tenant scope"),
+        (11, "Order.exists(...) is not restricted by the tenant scope"),
     ]
 
 
@@ -232,12 +237,14 @@ class _FileChecker:
             if named:
                 return f"{ast.unparse(call.func)}(...) on {', '.join(named)}"
         dotted = ast.unparse(call.func.value)
-        function = self._function_binding(call, dotted.split(".")[0])
-        if function is not None:
-            table = self._local_table(call, function, dotted.split(".")[0])
+        head, _, rest = dotted.partition(".")
+        function = self._function_binding(call, head)
+        if function is None:
+            table = self._table_named(self.module, dotted)
+        elif head in _local_imports(function):
+            table = self._table_named(_local_imports(function)[head], rest)
         else:
-            resolved = self._resolve(dotted)
-            table = resolved.__name__ if resolved in self.tables else None
+            table = self._local_table(call, function, head)
         return None if table is None else f"{table}.{method}(...)"
 
     def _local_table(self, call: ast.Call, function, name: str) -> str | None:
@@ -245,9 +252,8 @@ class _FileChecker:
         for loop in ast.walk(function):
             if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == name:
                 if isinstance(loop.iter, (ast.Tuple, ast.List)):
-                    listed = [self._resolve(ast.unparse(e)) for e in loop.iter.elts]
-                    owned = [t.__name__ for t in listed if t in self.tables]
-                    return "/".join(owned) or None
+                    owned = [self._table_named(self.module, ast.unparse(e)) for e in loop.iter.elts]
+                    return "/".join(filter(None, owned)) or None
         for arg in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]:
             if arg.arg == name and arg.annotation is not None and "type[" in ast.unparse(arg.annotation):
                 return ANY_TABLE
@@ -255,13 +261,14 @@ class _FileChecker:
         chained = isinstance(parent, ast.Attribute) and parent.attr in PICCOLO_CHAIN
         return ANY_TABLE if chained or call.func.attr in ("select", "objects") else None
 
-    def _resolve(self, dotted: str) -> type[Table] | None:
-        value: object = self.module
-        for part in dotted.split("."):
+    def _table_named(self, start: object, dotted: str) -> str | None:
+        """The name of the store-owned table that `dotted` names, looked up from `start` (a module), or None."""
+        value = start
+        for part in filter(None, dotted.split(".")):
             if not part.isidentifier():
                 return None
             value = getattr(value, part, None)
-        return value if inspect.isclass(value) and issubclass(value, Table) else None
+        return value.__name__ if inspect.isclass(value) and value in self.tables else None
 
     def _tables_in_sql(self, sql: str) -> list[str]:
         return [name for name in sorted(self.table_names) if re.search(rf"\b{re.escape(name)}\b", sql)]
@@ -333,11 +340,25 @@ def _chain_root(expr: ast.expr) -> ast.Call | None:
 
 
 def _local_names(function) -> set[str]:
-    """Names bound inside a function: its parameters and what it assigns or loops over."""
+    """Names bound inside a function: its parameters, what it assigns or loops over, what it imports."""
     args = function.args
     names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
     names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
     for node in ast.walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
-    return names
+    return names | set(_local_imports(function))
+
+
+def _local_imports(function) -> dict[str, object]:
+    """What a function imports for itself (`from crm.complaints.tables import Complaint` inside it)."""
+    imported: dict[str, object] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            module = importlib.import_module(node.module)
+            imported |= {a.asname or a.name: getattr(module, a.name, None) for a in node.names}
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                name = a.asname or a.name.partition(".")[0]
+                imported[name] = importlib.import_module(a.name if a.asname else name)
+    return imported
