@@ -2,8 +2,8 @@
 
 Tenant A's store A gets one of each store-owned object the API can create (a customer with a
 vehicle, a delivery and a service visit, the callbacks the delivery plans, a complaint with a
-compensation request, the notification the complaint raised, a DMS key). Then every route of the app whose path has an
-`{..._id}` parameter is called, with every method it has, with tenant A's ids:
+compensation request, the notification the complaint raised, a DMS key). Then every route of the
+app whose path has an `{..._id}` parameter is called, with every method it has, with tenant A's ids:
 
 * by one user of each role of another group;
 * by the users of tenant A's own group who cannot see store A (store B's staff, the manager of the
@@ -117,7 +117,7 @@ async def test_every_id_parameter_of_the_app_is_mapped(app):
     unmapped = _unmapped_parameters(app)
     assert not unmapped, (
         "path parameters the cross-tenant sweep cannot fill: " + ", ".join(unmapped)
-        + ".\nAdd each to PATH_IDS (the table of the object its id names) or OTHER_PARAMS in "
+        + ".\nAdd each to PATH_IDS (the column of the object whose value fills it) or OTHER_PARAMS in "
         "tests/integration/test_cross_tenant_sweep.py, and build one such object in `_tenant_a_objects`."
     )
 

@@ -63,7 +63,7 @@ def test_every_query_on_a_store_owned_table_goes_through_the_scope():
     findings = [f for path in checked_files() for f in check_file(path, tables)]
     if findings:
         pytest.fail(
-            f"{len(findings)} quer{'y' if len(findings) == 1 else 'ies'} on store-owned tables bypass the tenant scope:\n"
+            f"{len(findings)} {'query bypasses' if len(findings) == 1 else 'queries bypass'} the tenant scope:\n"
             + "\n".join(f"  {f}" for f in findings)
             + "\n\nRead through the scope: `actor.filter(Table.select(...), Table)` or `await actor.get(Table, id)`.\n"
             "Where the scope cannot apply (ids a scoped lookup just returned; a timer or worker without a user that\n"
