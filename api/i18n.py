@@ -37,6 +37,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "user.logout": ("退出登录", "Sign out"),
     "notif.title": ("通知", "Notifications"),
     "notif.none": ("暂无新通知", "No new notifications"),
+    "notif.all": ("查看全部通知", "All notifications"),
+    "notif.settings": ("通知设置", "Notification settings"),
     # login
     "login.title": ("登录", "Sign in"),
     "login.username": ("用户名", "Username"),

@@ -45,7 +45,7 @@ class Marked(msgspec.Struct):
 class FailedDelivery(msgspec.Struct):
     id: int
     store_id: int | None
-    recipient_id: int
+    recipient_id: int | None  # None: a message to a customer (SMS reminder, greeting)
     recipient_name: str
     channel: str
     kind: str

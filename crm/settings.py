@@ -47,6 +47,14 @@ class Settings:
     def embedded_redis(self) -> bool:
         return not self.redis_url
 
+    @property
+    def sms_to_log(self) -> bool:
+        """Embedded/demo mode (SQLite) without SMS_GATEWAY_URL: SMS are written to the log and count as delivered.
+
+        Production (PostgreSQL) never does this: there an unconfigured gateway is a permanent failure.
+        """
+        return self.is_sqlite and not self.sms_gateway_url
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

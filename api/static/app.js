@@ -98,10 +98,11 @@
 
   // ---- the bell: live notifications from the server's event stream (SSE) ----
   // `unread` carries the count on connect; each `notification` adds one, lists it and shows a toast.
+  // Every entry links to /notifications/<id>, which marks it read and opens its subject.
   function wireBell(bell) {
-    if (!window.EventSource || !bell.dataset.events) return;
     const badge = bell.querySelector(".badge");
-    const list = document.querySelector(".notif-list");
+    const menu = bell.closest("details");
+    const panel = menu.querySelector(".notif-panel");
     const english = document.documentElement.lang === "en";
     let unread = 0;
 
@@ -114,20 +115,44 @@
 
     function entry(item) {
       const title = (english && item.title_en) || item.title_zh || item.title_en || "";
-      const node = document.createElement(item.link ? "a" : "span");
-      if (item.link && item.link.charAt(0) === "/") node.href = item.link;
+      const node = document.createElement(item.id ? "a" : "span");
+      if (item.id) node.href = "/notifications/" + item.id;  // marks it read, then goes to its subject
       node.textContent = title;
       return node;
     }
 
     function addToList(item) {
+      const list = panel.querySelector(".notif-list");
       const empty = list.querySelector(".notif-empty");
       if (empty) empty.remove();
       const li = document.createElement("li");
+      li.className = "notif-item unread";
       li.appendChild(entry(item));
       list.prepend(li);
     }
 
+    // Opening the bell loads the latest notifications from the server (the list, unread marked, and the count).
+    let loading = null;
+    function loadMenu() {
+      const here = window.location.pathname + window.location.search;
+      const url = panel.dataset.menu + "?next=" + encodeURIComponent(here);
+      const request = fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) {
+          if (loading !== request) return;
+          const holder = document.createElement("div");
+          holder.innerHTML = html;
+          const body = holder.querySelector(".notif-body");
+          if (!body) return;
+          panel.querySelector(".notif-body").replaceWith(body);
+          showCount(parseInt(body.dataset.unread, 10) || 0);
+        })
+        .catch(function () { showFailure(); });
+      loading = request;
+    }
+    menu.addEventListener("toggle", function () { if (menu.open) loadMenu(); });
+
+    if (!window.EventSource || !bell.dataset.events) return;
     const source = new EventSource(bell.dataset.events);
     source.addEventListener("unread", function (event) {
       showCount(JSON.parse(event.data).unread || 0);

@@ -3,11 +3,12 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import callbacks, complaints, customers, pages
+from api.web import callbacks, complaints, customers, notifications, pages
 
 ROUTES = [
     *pages.ROUTES,
     *customers.ROUTES,
     *complaints.ROUTES,
     *callbacks.ROUTES,
+    *notifications.ROUTES,
 ]

@@ -48,6 +48,8 @@ NAV: list[NavItem] = [
     NavItem("/accountability", "责任统计", "Accountability", ACCOUNTABILITY_READERS),
     NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
     NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
+    NavItem("/notifications", "我的通知", "Notifications"),
+    NavItem("/notification-failures", "通知投递失败", "Failed deliveries", frozenset({Role.GROUP_ADMIN})),
 ]
 
 

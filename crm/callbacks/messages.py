@@ -1,9 +1,11 @@
-"""SMS-channel callbacks (reminders, greetings): the rule's text, sent to the customer over the notification SMS channel.
+"""SMS-channel callbacks (reminders, greetings): the rule's text, sent to the customer through the notifications.
 
-The send happens in the transaction of the firing timer. A transient gateway
-error raises, which rolls the callback back to `scheduled` and lets the timer
-mechanism retry with backoff; a permanent one (no gateway configured, no mobile
-number, a 4xx answer) ends the callback `unreachable` with the reason recorded.
+When the timer fires, the text is handed to `crm.notify` with the key
+`callback:<id>:sms` — recorded once however often the timer fires — and the
+callback waits in `sending`. The notification worker sends it with its retries
+and backoff, outside any callback transaction; when it is delivered or fails for
+good, `delivery_settled` brings the result back here and the callback ends `done`
+(sent) or `unreachable` (failed, with the reason), once.
 """
 
 from __future__ import annotations
@@ -13,37 +15,59 @@ from crm.callbacks.context import call_context
 from crm.callbacks.rules import effective_rules
 from crm.callbacks.scripts import render_script
 from crm.callbacks.tables import Callback, CallbackAttempt
-from crm.notify.channels import ChannelError, Message, endpoint_for, send
+from crm.notify.events import delivery_settled
+from crm.notify.service import message_customer
+
+SMS_KIND = "callback.sms"
+SUBJECT = "callback"
+
+
+def idempotency_key(callback_id: int) -> str:
+    return f"callback:{callback_id}:sms"
 
 
 async def send_callback_sms(cb: dict) -> str:
-    """Send one SMS callback and record it; returns the callback's new state."""
+    """Hand one SMS callback to the notifications (inside the firing timer's transaction); returns its new state."""
     context = await call_context(cb, agent_name="")
-    customer = context.customer
     rule = (await effective_rules(group_id=cb["group"], store_id=cb["store"]))[cb["kind"]]
     text = render_script(rule.script, context.values)
-    now = clock.now()
-    try:
-        if not customer.get("mobile"):
-            raise ChannelError("the customer has no mobile number", permanent=True)
-        endpoint = await endpoint_for(cb["group"], "sms")
-        await send("sms", endpoint, Message(title="", body=text, link="", email="", phone=customer["mobile"],
-                                            name=customer.get("name", "")))
-    except ChannelError as exc:
-        if not exc.permanent:
-            raise
-        await _finish(cb, state="unreachable", outcome="failed", comment=f"{text}\n[未发送 / not sent: {exc}]",
-                      now=now)
+    mobile = context.customer.get("mobile") or ""
+    if not mobile:
+        await _finish(cb, from_state="scheduled", state="unreachable", outcome="failed",
+                      comment=f"{text}\n[未发送 / not sent: the customer has no mobile number]")
         return "unreachable"
-    await _finish(cb, state="done", outcome="sent", comment=text, now=now)
-    return "done"
+    await message_customer(
+        group_id=cb["group"], store_id=cb["store"], mobile=mobile, kind=SMS_KIND, label_zh=rule.label_zh,
+        label_en=rule.label_en, text=text, idempotency_key=idempotency_key(cb["id"]), subject_type=SUBJECT,
+        subject_id=cb["id"],
+    )
+    await Callback.update({Callback.state: "sending"}).where(Callback.id == cb["id"], Callback.state == "scheduled")
+    return "sending"
 
 
-async def _finish(cb: dict, *, state: str, outcome: str, comment: str, now) -> None:
-    await CallbackAttempt.insert(CallbackAttempt(
-        group=cb["group"], store=cb["store"], callback=cb["id"], attempt_no=cb["attempts"] + 1, outcome=outcome,
-        agent=None, comment=comment, at=now))
-    await Callback.update({  # tenant: the callback its timer fired (mark_due checked group and store)
+@delivery_settled.connect
+async def sms_settled(*, subject_type: str, subject_id: int | None, status: str, error: str, text: str,
+                      **_: object) -> None:
+    """The notification worker delivered the SMS, or gave up on it: record that on the callback, once."""
+    if subject_type != SUBJECT or subject_id is None:
+        return
+    cb = await Callback.select().where(Callback.id == subject_id, Callback.state == "sending").first()
+    if cb is None:  # cancelled meanwhile, or already recorded
+        return
+    if status == "delivered":
+        await _finish(cb, from_state="sending", state="done", outcome="sent", comment=text)
+    else:
+        await _finish(cb, from_state="sending", state="unreachable", outcome="failed",
+                      comment=f"{text}\n[未发送 / not sent: {error}]")
+
+
+async def _finish(cb: dict, *, from_state: str, state: str, outcome: str, comment: str) -> None:
+    now = clock.now()
+    changed = await Callback.update({
         Callback.state: state, Callback.outcome: outcome, Callback.attempts: cb["attempts"] + 1,
         Callback.first_attempt_at: cb["first_attempt_at"] or now, Callback.completed_at: now,
-    }).where(Callback.id == cb["id"], Callback.state == "scheduled")
+    }).where(Callback.id == cb["id"], Callback.state == from_state).returning(Callback.id)
+    if changed:
+        await CallbackAttempt.insert(CallbackAttempt(
+            group=cb["group"], store=cb["store"], callback=cb["id"], attempt_no=cb["attempts"] + 1, outcome=outcome,
+            agent=None, comment=comment, at=now))

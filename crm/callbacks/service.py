@@ -55,6 +55,7 @@ OUTCOME_LABELS = {
 STATES = {
     "scheduled": ("待回访", "Scheduled"),
     "due": ("待处理", "Due"),
+    "sending": ("短信发送中", "SMS being sent"),
     "done": ("已完成", "Done"),
     "unreachable": ("无法联系", "Unreachable"),
     "skipped": ("免打扰跳过", "Skipped (do not call)"),
@@ -344,7 +345,8 @@ async def record_outcome(
 
 
 async def mark_due(*, callback_id: int, group_id: int, store_id: int) -> str:
-    """The callback's timer fired: a call enters the queue, an SMS is sent; do-not-call customers are skipped.
+    """The callback's timer fired: a call enters the queue, an SMS is handed to the notifications; do-not-call
+    customers are skipped.
 
     Runs in the timer's transaction; a second firing finds the callback no longer scheduled and does nothing.
     """
@@ -368,8 +370,7 @@ async def mark_due(*, callback_id: int, group_id: int, store_id: int) -> str:
             await schedule_timer(kind=scheduling.TIMER_KIND, due_at=window_opens, group_id=cb["group"],
                                  store_id=cb["store"], subject_type=scheduling.SUBJECT, subject_id=callback_id)
             return "deferred"
-        await send_callback_sms(cb)
-        return "sent"
+        return await send_callback_sms(cb)
     # tenant: the callback read above for the timer's group and store
     await Callback.update({Callback.state: "due"}).where(Callback.id == callback_id, Callback.state == "scheduled")
     return "due"

@@ -9,7 +9,7 @@ complaint's transaction, so what they write commits or rolls back with it.
 
 from __future__ import annotations
 
-from crm.customers.events import Signal
+from crm.signals import Signal
 
 complaint_created = Signal("complaint_created")
 complaint_state_changed = Signal("complaint_state_changed")

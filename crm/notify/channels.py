@@ -1,4 +1,5 @@
-"""External channels: SMTP e-mail, WeCom and DingTalk group robots, a generic HTTP SMS gateway.
+"""External channels: SMTP e-mail, WeCom and DingTalk group robots, a generic HTTP SMS gateway
+(or, in the embedded/demo mode without one, the log).
 
 Each `send_*` raises `ChannelError` on failure; `permanent=True` means retrying
 cannot help (no endpoint configured, the recipient has no address, a 4xx answer).
@@ -16,11 +17,16 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import httpx
+import structlog
 
 from crm.notify.tables import ChannelSetting
-from crm.settings import get_settings
+from crm.settings import Settings, get_settings
 
 TIMEOUT = httpx.Timeout(10.0)
+# The SMS "gateway" of the embedded/demo mode: the message goes to the log (see `environment_endpoint`).
+LOG_SMS = "log:"
+
+log = structlog.get_logger()
 
 
 class ChannelError(Exception):
@@ -58,17 +64,22 @@ async def endpoint_for(group_id: int, channel: str) -> Endpoint:
         if not row["enabled"]:
             raise ChannelError(f"{channel} is disabled for this group", permanent=True)
         return Endpoint(row["url"], row["secret"])
-    settings = get_settings()
-    fallback = {
-        "email": Endpoint(_smtp_url_from_settings()) if settings.smtp_host else None,
-        "wecom": Endpoint(settings.wecom_webhook_url) if settings.wecom_webhook_url else None,
-        "dingtalk": Endpoint(settings.dingtalk_webhook_url, settings.dingtalk_secret)
-        if settings.dingtalk_webhook_url else None,
-        "sms": Endpoint(settings.sms_gateway_url, settings.sms_gateway_token) if settings.sms_gateway_url else None,
-    }.get(channel)
+    fallback = environment_endpoint(channel, get_settings())
     if fallback is None:
         raise ChannelError(f"no {channel} endpoint configured", permanent=True)
     return fallback
+
+
+def environment_endpoint(channel: str, settings: Settings) -> Endpoint | None:
+    """The channel's endpoint from the environment; SMS falls back to the log only in the embedded/demo mode."""
+    sms = Endpoint(settings.sms_gateway_url, settings.sms_gateway_token) if settings.sms_gateway_url else None
+    return {
+        "email": Endpoint(_smtp_url_from_settings(settings)) if settings.smtp_host else None,
+        "wecom": Endpoint(settings.wecom_webhook_url) if settings.wecom_webhook_url else None,
+        "dingtalk": Endpoint(settings.dingtalk_webhook_url, settings.dingtalk_secret)
+        if settings.dingtalk_webhook_url else None,
+        "sms": Endpoint(LOG_SMS) if settings.sms_to_log else sms,
+    }.get(channel)
 
 
 async def send(channel: str, endpoint: Endpoint, message: Message) -> None:
@@ -121,9 +132,15 @@ async def send_dingtalk(endpoint: Endpoint, message: Message) -> None:
 
 
 async def send_sms(endpoint: Endpoint, message: Message) -> None:
-    """A generic HTTP SMS gateway: POST {"to", "text"} with a bearer token; any 2xx is accepted."""
+    """A generic HTTP SMS gateway: POST {"to", "text"} with a bearer token; any 2xx is accepted.
+
+    The `log:` endpoint (embedded/demo mode only, see `Settings.sms_to_log`) writes the message to the log instead.
+    """
     if not message.phone:
         raise ChannelError("recipient has no mobile number", permanent=True)
+    if endpoint.url == LOG_SMS:
+        log.info("sms_logged", to=message.phone, text=message.text, note="demo mode: no SMS gateway configured")
+        return
     headers = {"Authorization": f"Bearer {endpoint.secret}"} if endpoint.secret else {}
     response = await _post(endpoint.url, {"to": message.phone, "text": message.text}, headers)
     _raise_for_status(response)
@@ -165,8 +182,7 @@ def _mobiles(message: Message) -> list[str]:
     return [message.phone] if message.phone else []
 
 
-def _smtp_url_from_settings() -> str:
-    s = get_settings()
+def _smtp_url_from_settings(s: Settings) -> str:
     auth = ""
     if s.smtp_username:
         auth = urllib.parse.quote(s.smtp_username, safe="") + ":" + urllib.parse.quote(s.smtp_password, safe="") + "@"

@@ -4,7 +4,9 @@ A delivery first takes a lease on its row (a conditional UPDATE), so a job and
 the retry sweep never send the same notification at the same time; a worker that
 dies mid-send leaves a lease that expires, and the notification is sent again.
 After `MAX_ATTEMPTS` transient failures, or one permanent failure, the row is
-marked failed — once — and shows up in the admins' failed list.
+marked failed — once — and shows up in the admins' failed list. Either end is
+announced once through `crm.notify.events.delivery_settled`, in the transaction
+that records it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import structlog
 from crm import clock
 from crm.db import transaction
 from crm.notify.channels import ChannelError, Message, endpoint_for, send
+from crm.notify.events import delivery_settled
 from crm.notify.service import DELIVER_JOB, delivery_job_id
 from crm.notify.tables import Notification
 from crm.queue import enqueue_after_commit
@@ -49,9 +52,10 @@ async def deliver(notification_id: int) -> dict:
             | ((Notification.status == "sending") & (Notification.lease_until < now))
         )
     ).returning(
-        Notification.id, Notification.group, Notification.recipient, Notification.channel, Notification.attempts,
-        Notification.title_zh, Notification.title_en, Notification.body_zh, Notification.body_en,
-        Notification.link,
+        Notification.id, Notification.group, Notification.store, Notification.recipient, Notification.address,
+        Notification.channel, Notification.kind, Notification.attempts, Notification.title_zh, Notification.title_en,
+        Notification.body_zh, Notification.body_en, Notification.link, Notification.subject_type,
+        Notification.subject_id,
     )
     if not claimed:
         return {"notification": notification_id, "outcome": "skipped"}
@@ -61,10 +65,13 @@ async def deliver(notification_id: int) -> dict:
         await send(row["channel"], endpoint, await _message(row))
     except ChannelError as exc:
         return await _failed(row, exc)
-    await Notification.update(  # tenant: delivery worker, the notification claimed above
-        {Notification.status: "delivered", Notification.delivered_at: clock.now(),
-         Notification.lease_until: None, Notification.last_error: ""}
-    ).where(Notification.id == notification_id, Notification.status == "sending")
+    async with transaction():
+        recorded = await Notification.update(  # tenant: delivery worker, the notification claimed above
+            {Notification.status: "delivered", Notification.delivered_at: clock.now(),
+             Notification.lease_until: None, Notification.last_error: ""}
+        ).where(Notification.id == notification_id, Notification.status == "sending").returning(Notification.id)
+        if recorded:
+            await _settled(row, "delivered", "")
     return {"notification": notification_id, "outcome": "delivered", "attempts": row["attempts"]}
 
 
@@ -92,10 +99,12 @@ async def _failed(row: dict, exc: ChannelError) -> dict:
     permanent = exc.permanent or attempts >= MAX_ATTEMPTS
     async with transaction():
         if permanent:
-            await Notification.update(  # tenant: delivery worker, the notification claimed above
+            recorded = await Notification.update(  # tenant: delivery worker, the notification claimed above
                 {Notification.status: "failed", Notification.failed_at: now, Notification.lease_until: None,
                  Notification.last_error: str(exc)[:2000]}
-            ).where(Notification.id == row["id"], Notification.status == "sending")
+            ).where(Notification.id == row["id"], Notification.status == "sending").returning(Notification.id)
+            if recorded:
+                await _settled(row, "failed", str(exc)[:2000])
         else:
             retry_at = now + backoff(attempts)
             await Notification.update(  # tenant: delivery worker, the notification claimed above
@@ -111,7 +120,17 @@ async def _failed(row: dict, exc: ChannelError) -> dict:
     return {"notification": row["id"], "outcome": outcome, "attempts": attempts}
 
 
+async def _settled(row: dict, status: str, error: str) -> None:
+    await delivery_settled.send(
+        notification_id=row["id"], group_id=row["group"], store_id=row["store"], kind=row["kind"],
+        channel=row["channel"], subject_type=row["subject_type"], subject_id=row["subject_id"], status=status,
+        error=error, text=row["body_zh"],
+    )
+
+
 async def _message(row: dict) -> Message:
+    if row["recipient"] is None:  # a message to a customer: the text as written, to the number recorded
+        return Message(title="", body=row["body_zh"], link="", email="", phone=row["address"], name="")
     # tenant: the notification's own recipient
     user = await User.select(User.email, User.phone, User.display_name, User.locale).where(
         User.id == row["recipient"]

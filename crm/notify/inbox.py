@@ -57,19 +57,25 @@ async def mark_all_read(*, actor: Scope) -> int:
 
 
 async def failed_deliveries(*, actor: Scope, limit: int = 100) -> list[dict[str, Any]]:
-    """Notifications that could not be delivered for good, in the admin's group (投递失败)."""
+    """Notifications that could not be delivered for good, in the admin's group (投递失败).
+
+    Messages to customers (no user recipient) name the customer by a masked mobile number.
+    """
     actor.require_role(Role.GROUP_ADMIN)
     # tenant: the group admin's whole group, including notifications of no store (which actor.filter would drop)
     rows = await actor.filter_group(
         Notification.select(
             Notification.id, Notification.store, Notification.recipient, Notification.recipient.display_name,
+            Notification.address,
             Notification.channel, Notification.kind, Notification.title_zh, Notification.title_en,
             Notification.attempts, Notification.last_error, Notification.failed_at,
         ).where(Notification.status == "failed"),
         Notification,
     ).order_by(Notification.failed_at, ascending=False).limit(limit)
     for row in rows:
-        row["recipient_name"] = row.pop("recipient.display_name")
+        name = row.pop("recipient.display_name")
+        address = row.pop("address")
+        row["recipient_name"] = name if row["recipient"] is not None else f"客户 customer {_mask_mobile(address)}"
     return rows
 
 
@@ -141,6 +147,11 @@ async def set_channel_setting(*, actor: Scope, channel: str, url: str, secret: s
 
 def _mine(actor: Scope):
     return (Notification.recipient == actor.user_id) & (Notification.channel == "inapp")
+
+
+def _mask_mobile(mobile: str) -> str:
+    """Customer data is confidential (秘密级): the admins' list shows only enough of a number to recognise it."""
+    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 8 else "****"
 
 
 def _mask_url(url: str) -> str:

@@ -80,6 +80,42 @@ async def notify_users(
     return len(created)
 
 
+async def message_customer(
+    *,
+    group_id: int,
+    store_id: int | None,
+    mobile: str,
+    kind: str,
+    label_zh: str,
+    label_en: str,
+    text: str,
+    idempotency_key: str,
+    subject_type: str = "",
+    subject_id: int | None = None,
+) -> int:
+    """Send `text` to a customer's mobile by SMS (短信), recorded once per key; returns the notification's id.
+
+    The row has no user recipient: `address` is the number, `label_*` names it in the admins' failed list.
+    Delivery is the worker's, with the same retries as every notification; `crm.notify.events.delivery_settled`
+    tells the caller's area when it was delivered or failed for good.
+    """
+    async with transaction():
+        now = clock.now()
+        created = await Notification.insert(Notification(
+            group=group_id, store=store_id, recipient=None, address=mobile[:40], channel="sms", kind=kind,
+            title_zh=label_zh[:200], title_en=label_en[:200], body_zh=text, idempotency_key=idempotency_key[:200],
+            subject_type=subject_type, subject_id=subject_id, status="pending", next_attempt_at=now, created_at=now,
+        )).on_conflict(action=OnConflictAction.do_nothing).returning(Notification.id)
+        if created:
+            await enqueue_after_commit(DELIVER_JOB, created[0]["id"], job_id=delivery_job_id(created[0]["id"], 0))
+            return created[0]["id"]
+        existing = await Notification.select(Notification.id).where(
+            Notification.idempotency_key == idempotency_key[:200], Notification.channel == "sms",
+            Notification.recipient.is_null(),
+        ).first()
+        return existing["id"]
+
+
 async def notify_roles(
     *,
     group_id: int,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import BigSerial, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, BigSerial, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from tenants.tables import DealerGroup, Store, User
@@ -14,8 +14,9 @@ EXTERNAL_CHANNELS = ("email", "wecom", "dingtalk", "sms")
 class Notification(Table, tablename="notification"):
     """One message to one user over one channel (通知).
 
-    Unique on (idempotency_key, recipient, channel) — see the migration — so a
-    notification is recorded once however often the code that raises it runs.
+    Unique on (idempotency_key, recipient, channel), and on (idempotency_key, channel)
+    for messages to customers — see the migrations — so a notification is recorded
+    once however often the code that raises it runs.
     In-app rows are delivered when written; the others go through the worker
     with retries (status pending → sending → delivered, or failed for good).
     """
@@ -23,7 +24,9 @@ class Notification(Table, tablename="notification"):
     id = BigSerial(primary_key=True)
     group = ForeignKey(DealerGroup, null=False)
     store = ForeignKey(Store, null=True, default=None)
-    recipient = ForeignKey(User, null=False)
+    # A user, or — for messages to customers (SMS reminders, greetings) — null with the mobile number in `address`.
+    recipient = ForeignKey(User, null=True, default=None)
+    address = Varchar(length=40, default="")
     channel = Varchar(length=12)
     kind = Varchar(length=60)
     title_zh = Varchar(length=200)
@@ -31,6 +34,9 @@ class Notification(Table, tablename="notification"):
     body_zh = Text(default="")
     body_en = Text(default="")
     link = Varchar(length=300, default="")
+    # What the message is about (e.g. "callback", 42): named in `delivery_settled` when it is delivered or fails.
+    subject_type = Varchar(length=30, default="")
+    subject_id = BigInt(null=True, default=None)
     idempotency_key = Varchar(length=200)
     status = Varchar(length=12, default="pending")  # pending | sending | delivered | failed
     attempts = Integer(default=0)

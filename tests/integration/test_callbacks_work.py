@@ -12,7 +12,6 @@ from crm import clock
 from crm.callbacks import service
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.tables import Customer
-from crm.notify.tables import ChannelSetting
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.callbacks import (
     callbacks_of,
@@ -22,7 +21,6 @@ from tests.support.callbacks import (
     pending_callback_timers,
     settle_timers,
 )
-from tests.support.receivers import http_receiver
 
 pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 
@@ -196,29 +194,6 @@ async def test_roles_and_scope(tenant, other_tenant):
     assert (await service.callback_detail(actor=gm, callback_id=callback_id)).id == callback_id
     with pytest.raises(Forbidden):
         await service.claim_callback(actor=gm, callback_id=callback_id)
-
-
-async def test_sms_reminder_is_sent_through_the_sms_channel_and_recorded(tenant):
-    _, _, sale_id = await delivered_customer(tenant, store_id=tenant.store_b, name="李雷", mobile="13912345678")
-    reminder = (await callbacks_of("sale", sale_id))["runin_reminder"]
-    with http_receiver(script=[(503, {"error": "busy"})]) as gateway:  # fails once: the timer retries
-        await ChannelSetting.insert(ChannelSetting(group=tenant.group_id, channel="sms", url=gateway.url,
-                                                   secret="tok", updated_at=clock.now()))
-        assert await fire_callback_timers(reminder["id"]) == ["failed"]
-        assert (await _state(reminder["id"]))["state"] == "scheduled"
-        from crm.timers.tables import Timer
-
-        timer = await Timer.select().where(Timer.subject_type == "callback", Timer.subject_id == reminder["id"]).first()
-        with time_machine.travel(timer["retry_at"], tick=False):
-            from crm.timers import runner
-
-            assert await runner.fire_timer(timer["id"]) == "fired"
-        requests = gateway.requests
-    assert len(requests) == 2  # the failed try and the one that got through
-    assert requests[1].body["to"] == "13912345678" and requests[1].headers["authorization"] == "Bearer tok"
-    assert "李先生" in requests[1].body["text"] and "走合保养" in requests[1].body["text"]
-    row = await _state(reminder["id"])
-    assert row["state"] == "done" and row["outcome"] == "sent" and row["attempts"] == 1
 
 
 async def test_sms_firing_late_at_night_waits_for_the_contact_window(tenant):

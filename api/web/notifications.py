@@ -1,0 +1,136 @@
+"""Notification pages (通知): the bell's list, the inbox page, channel preferences, failed deliveries for admins.
+
+The bell loads `/notifications/menu` each time it opens; every entry links to
+`/notifications/<id>`, which marks that notification read and goes on to its
+subject. Opening is a GET on purpose: entries are plain links (new tab, toasts,
+no JavaScript needed) and the only effect is on the caller's own read mark.
+All rules live in `crm.notify.inbox`; these handlers translate and render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from api.auth import requires
+from api.i18n import extend
+from api.web.pages import safe_next
+from crm.notify import inbox
+from crm.notify.tables import EXTERNAL_CHANNELS
+from tenants.errors import InvalidInput, NotFound
+from tenants.roles import Role
+from tenants.scope import Scope
+
+MENU_SIZE = 8
+PAGE_SIZE = 30
+_MAX_ID = 2**63 - 1
+
+CHANNEL_LABELS = {
+    "inapp": ("站内通知", "In-app"),
+    "email": ("邮件", "E-mail"),
+    "wecom": ("企业微信", "WeCom"),
+    "dingtalk": ("钉钉", "DingTalk"),
+    "sms": ("短信", "SMS"),
+}
+
+extend({
+    "notif.read_all": ("全部标为已读", "Mark all as read"),
+    "notif.unread": ("未读", "Unread"),
+    "notif.unread_only": ("只看未读", "Unread only"),
+    "notif.show_all": ("显示全部", "Show all"),
+    "notif.page": ("我的通知", "My notifications"),
+    "notif.unread_count": ("未读 {n} 条", "{n} unread"),
+    "notif.older": ("更早的通知", "Older"),
+    "notif.newest": ("回到最新", "Newest"),
+    "notif.empty": ("没有通知", "No notifications"),
+    "notif.settings.intro": ("站内通知始终开启。您还可以选择通过以下渠道接收通知:",
+                             "In-app notifications are always on. You can also receive them over:"),
+    "notif.settings.save": ("保存", "Save"),
+    "notif.settings.saved": ("已保存", "Saved"),
+    "notif.settings.hint": ("邮件和短信需要个人资料中有邮箱或手机号;企业微信、钉钉发到集团配置的群机器人。",
+                            "E-mail and SMS need an address on your profile; WeCom and DingTalk go to the "
+                            "group's robots."),
+    "notif.failed": ("通知投递失败", "Failed deliveries"),
+    "notif.failed.intro": ("以下通知在多次重试后仍未送达,或被渠道拒绝。",
+                           "These notifications could not be delivered after all retries, or were refused."),
+    "notif.col.time": ("时间", "Time"),
+    "notif.col.title": ("通知", "Notification"),
+    "notif.col.recipient": ("接收人", "Recipient"),
+    "notif.col.channel": ("渠道", "Channel"),
+    "notif.col.attempts": ("尝试次数", "Attempts"),
+    "notif.col.error": ("失败原因", "Error"),
+})
+
+
+@get("/notifications/menu", include_in_schema=False)
+async def menu(actor: Scope, next: str = "/notifications") -> Template:
+    """The bell's panel: the latest notifications, unread ones highlighted; `next` is the page it opened on."""
+    items = await inbox.list_mine(actor=actor, limit=MENU_SIZE)
+    return Template("notifications/_menu.html", context={
+        "items": items, "unread": await inbox.unread_count(actor=actor), "next": safe_next(next),
+    })
+
+
+@get("/notifications", include_in_schema=False)
+async def inbox_page(request: Request[Scope, Any, Any], actor: Scope, unread: bool = False,
+                     before: int | None = None) -> Template:
+    """All of the caller's notifications, newest first, `PAGE_SIZE` a page (older pages by `before` id)."""
+    before = before if before is not None and 0 < before <= _MAX_ID else None
+    rows = await inbox.list_mine(actor=actor, unread_only=unread, limit=PAGE_SIZE + 1, before_id=before)
+    items = rows[:PAGE_SIZE]
+    return Template("notifications/inbox.html", context={
+        "items": items, "unread_only": unread, "before": before,
+        "older": items[-1]["id"] if len(rows) > PAGE_SIZE else None,
+        "unread": await inbox.unread_count(actor=actor),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    })
+
+
+@get("/notifications/{notification_id:int}", include_in_schema=False)
+async def open_notification(actor: Scope, notification_id: int) -> Redirect:
+    """Mark it read and go to what it is about (the inbox when it links nowhere)."""
+    if not 0 < notification_id <= _MAX_ID:
+        raise NotFound("notification")
+    row = await inbox.mark_read(actor=actor, notification_id=notification_id)
+    return Redirect(path=safe_next(row["link"]) if row["link"] else "/notifications")
+
+
+@post("/notifications/read-all", include_in_schema=False)
+async def read_all(request: Request[Scope, Any, Any], actor: Scope) -> Redirect:
+    await inbox.mark_all_read(actor=actor)
+    form = await request.form()
+    return Redirect(path=safe_next(str(form.get("next", "/notifications"))))
+
+
+@get("/notification-settings", include_in_schema=False)
+async def settings_page(actor: Scope, saved: bool = False) -> Template:
+    return _settings(await inbox.preferences(actor=actor), saved=saved)
+
+
+@post("/notification-settings", include_in_schema=False)
+async def save_settings(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    form = await request.form()
+    chosen = {channel: form.get(channel) == "1" for channel in EXTERNAL_CHANNELS}
+    try:
+        await inbox.set_preferences(actor=actor, channels=chosen)
+    except InvalidInput as invalid:
+        return _settings(chosen, problems=invalid.problems, status=400)
+    return Redirect(path="/notification-settings?saved=1")
+
+
+@get("/notification-failures", guards=[requires(Role.GROUP_ADMIN)], include_in_schema=False)
+async def failures_page(actor: Scope) -> Template:
+    rows = await inbox.failed_deliveries(actor=actor, limit=200)
+    return Template("notifications/failures.html", context={"rows": rows, "channels": CHANNEL_LABELS})
+
+
+def _settings(chosen: dict[str, bool], *, saved: bool = False, problems=None, status: int = 200) -> Template:
+    return Template("notifications/settings.html", status_code=status, context={
+        "chosen": chosen, "channels": [(c, CHANNEL_LABELS[c]) for c in EXTERNAL_CHANNELS],
+        "saved": saved, "problems": problems or [],
+    })
+
+
+ROUTES = [menu, inbox_page, open_notification, read_all, settings_page, save_settings, failures_page]
