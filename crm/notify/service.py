@@ -109,9 +109,9 @@ async def message_customer(
         if created:
             await enqueue_after_commit(DELIVER_JOB, created[0]["id"], job_id=delivery_job_id(created[0]["id"], 0))
             return created[0]["id"]
-        existing = await Notification.select(Notification.id).where(
+        existing = await Notification.select(Notification.id).where(  # tenant: the group's own message
             Notification.idempotency_key == idempotency_key[:200], Notification.channel == "sms",
-            Notification.recipient.is_null(),
+            Notification.recipient.is_null(), Notification.group == group_id,
         ).first()
         return existing["id"]
 

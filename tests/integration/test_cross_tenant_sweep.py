@@ -83,7 +83,8 @@ async def test_no_route_serves_another_tenants_ids(app, client, tenant, other_te
     probes = _probes(app, params)
     assert probes, "no route with an id parameter found"
 
-    owner = await _Caller.of(tenant, "group_admin", "tenant A's group admin")
+    # Store A's customer-relations manager sees everything built, the notification addressed to them included.
+    owner = await _Caller.of(tenant, "store_cr_manager@A", "store A's own customer-relations manager")
     outsiders = [
         await _Caller.of(other_tenant, key, f"other group's {key}")
         for key in [*sorted(GROUP_ROLES), *(f"{role}@A" for role in sorted(STORE_ROLES))]
@@ -98,8 +99,8 @@ async def test_no_route_serves_another_tenants_ids(app, client, tenant, other_te
         for probe in probes:
             if probe.method == "GET":
                 status = (await probe.call(client, sessions, owner)).status_code
-                if status != 200:
-                    problems.append(f"{probe}: {owner} gets {status}, not 200 — is the id map right?")
+                if status >= 400:  # a page that opens something may redirect to it
+                    problems.append(f"{probe}: {owner} gets {status}, not the object — is the id map right?")
         for probe in probes:
             for caller in [*outsiders, *neighbours]:
                 expected = 403 if await probe.guard_refuses(caller.scope) else 404
