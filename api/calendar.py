@@ -1,12 +1,15 @@
-"""Business calendar settings API (营业时间 / 免打扰时段): the group's, and each store's overrides."""
+"""Business calendar settings API (营业时间 / 免打扰时段): the group's, and each store's overrides;
+the group's holiday schedule entries (放假 / 调休上班) and which years the calendar knows."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import get, put
+from litestar import delete, get, post, put
 
+from crm.calendar import overrides
 from crm.calendar.settings import effective_settings, update_settings
 from tenants.scope import Scope
 
@@ -47,7 +50,42 @@ async def put_store_calendar(actor: Scope, store_id: int, data: CalendarSettings
     return await update_settings(actor=actor, store_id=store_id, changes=_changes(data))
 
 
-ROUTES = [group_calendar, put_group_calendar, store_calendar, put_store_calendar]
+class OverrideIn(msgspec.Struct, forbid_unknown_fields=True):
+    day: dt.date
+    kind: Literal["holiday", "workday"]  # 放假 / 调休上班
+    name: Annotated[str, msgspec.Meta(max_length=40)] = ""
+
+
+class OverridesIn(msgspec.Struct, forbid_unknown_fields=True):
+    overrides: Annotated[list[OverrideIn], msgspec.Meta(min_length=1, max_length=400)]
+
+
+@get("/api/v1/calendar/overrides", tags=TAGS)
+async def list_overrides(actor: Scope, year: int | None = None) -> list[dict[str, Any]]:
+    """The group's own holiday schedule entries (consulted before the built-in schedule)."""
+    return await overrides.list_overrides(actor=actor, year=year)
+
+
+@post("/api/v1/calendar/overrides", tags=TAGS, status_code=200)
+async def put_overrides(actor: Scope, data: OverridesIn) -> list[dict[str, Any]]:
+    """Add or replace (by day) entries: e.g. a year's State Council schedule. Group admins only."""
+    entries = [overrides.OverrideEntry(day=o.day, kind=o.kind, name=o.name.strip()) for o in data.overrides]
+    return await overrides.set_overrides(actor=actor, entries=entries)
+
+
+@delete("/api/v1/calendar/overrides/{override_id:int}", tags=TAGS, status_code=204)
+async def delete_override(actor: Scope, override_id: int) -> None:
+    await overrides.delete_override(actor=actor, override_id=override_id)
+
+
+@get("/api/v1/calendar/coverage", tags=TAGS)
+async def calendar_coverage(actor: Scope) -> dict[str, Any]:
+    """Years within the next 12 months and whether their holiday schedule is known (`uncovered` lists those not)."""
+    return await overrides.coverage(actor=actor)
+
+
+ROUTES = [group_calendar, put_group_calendar, store_calendar, put_store_calendar,
+          list_overrides, put_overrides, delete_override, calendar_coverage]
 
 
 def _changes(data: CalendarSettingsIn) -> dict[str, Any]:

@@ -40,6 +40,8 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     corrections: dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[str, msgspec.Meta(max_length=255)]] = {}
     do_not_call: bool = False
+    # Reached, but the customer would not score the survey: required instead of the scores (SSI/CSI callbacks).
+    survey_declined: bool = False
 
 
 class TargetsIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -129,10 +131,13 @@ async def release(actor: Scope, callback_id: int) -> None:
 
 @post("/api/v1/callbacks/{callback_id:int}/outcome", tags=["callbacks"], status_code=200)
 async def record_outcome(actor: Scope, callback_id: int, data: OutcomeIn) -> OutcomeResult:
-    """Record the call: reached (with satisfaction, scores, comments, corrections) / no answer / refused / wrong number."""
+    """Record the call: reached (with satisfaction, scores, comments, corrections) / no answer / refused / wrong number.
+
+    Reached on a callback with a survey: every factor scored 1–10, or `survey_declined: true` and no scores."""
     return await service.record_outcome(
         actor=actor, callback_id=callback_id, outcome=data.outcome, satisfied=data.satisfied, scores=data.scores,
         comment=data.comment, corrections=data.corrections, do_not_call=data.do_not_call,
+        survey_declined=data.survey_declined,
     )
 
 

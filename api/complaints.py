@@ -126,6 +126,7 @@ class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 2
+    handle_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     report_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     feedback_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
     revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
@@ -222,7 +223,7 @@ async def get_policy(actor: Scope) -> PolicyBody:
 
 @put("/policy")
 async def put_policy(actor: Scope, data: PolicyBody) -> PolicyBody:
-    """Group admins set the deadlines (acceptance in working hours, report days, feedback hours, revisit days)."""
+    """Group admins set the deadlines (acceptance in working hours, handling in working days, report days, feedback hours, revisit days)."""
     await authority.set_policy(actor=actor, policy=authority.Policy(**msgspec.structs.asdict(data)))
     return data
 

@@ -8,14 +8,17 @@ On a throwaway PostgreSQL (and Redis, for the timers enqueued after commit), in 
   baseline  the same rows — 40,000 deliveries/visits, 70,000 callbacks, 70,000 timers — as plain
             multi-row INSERTs into unindexed copies of the tables (no planning, no calendar);
   signals   1,000 deliveries recorded one by one through the customer records' service in one
-            transaction (as the DMS importer does): the callbacks area collects them and plans
-            them once before commit;
+            transaction: the callbacks area collects them and plans them once before commit;
+  import    the same 10,000 deliveries + 30,000 service visits as a DMS export (CSV) through the
+            customer importer (`crm.customers.importer.import_file`) into an empty store: reading,
+            checking, matching, writing the customers, vehicles, deliveries and visits, and planning
+            their callbacks (signals collected, `schedule_bulk` before commit) — the real path;
   queue     GET /api/v1/callbacks/queue (JSON) and GET /callbacks (HTML) with 5,000 open callbacks
             in one store, in-process (httpx → ASGI), against a bare SELECT of the queue rows.
 
 Prints the times and ratios; with --write replaces this benchmark's section in bench/RESULTS.md.
 
-    .venv/bin/python bench/callbacks_ingest.py [--write] [--deliveries 10000] [--visits 30000]
+    .venv/bin/python bench/callbacks_ingest.py [--write] [--deliveries 10000] [--visits 30000] [--profile-import F]
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ def main() -> None:
     parser.add_argument("--open", type=int, default=5_000, help="open callbacks in the queue's store")
     parser.add_argument("--requests", type=int, default=200, help="per queue measurement")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    parser.add_argument("--profile-import", metavar="FILE", help="write a cProfile of the import step to FILE")
+    parser.add_argument("--only-import", action="store_true", help="measure the importer path only")
+    parser.add_argument("--compare-import", action="store_true", help="with --only-import: also the Piccolo insert")
     args = parser.parse_args()
 
     from deploy.services import start_postgres, start_redis
@@ -60,6 +66,9 @@ def main() -> None:
     finally:
         redis.stop()
         pg.stop()
+    if args.only_import:
+        print(results)
+        return
     report = render(results, args)
     print(report)
     if args.write:
@@ -75,9 +84,12 @@ async def run(args) -> dict:
     try:
         world = await make_world(args)
         results = {"pg_version": (await DB.run_querystring(_qs("SHOW server_version")))[0]["server_version"]}
+        if args.only_import:
+            return results | await measure_import(world, args)
         results |= await measure_ingest(world, args)
         results |= await measure_baseline(world, args, results["callbacks"])
         results |= await measure_signals(world)
+        results |= await measure_import(world, args)
         results |= await measure_queue(world, args)
         return results
     finally:
@@ -92,6 +104,8 @@ class World:
     ingest_store: int
     queue_store: int
     signal_store: int
+    import_store: int
+    import_old_store: int
     agent_id: int
     agent_username: str
     customers: list[tuple[int, int]]  # (customer id, vehicle id) in the ingest store
@@ -112,11 +126,11 @@ async def make_world(args) -> World:
     await group.save()
     world.group_id = group.id
     stores = []
-    for code in ("ING", "QUE", "SIG"):
+    for code in ("ING", "QUE", "SIG", "IMP", "IMO"):
         store = Store(group=group.id, code=code, name=f"压测4S店{code}")
         await store.save()
         stores.append(store.id)
-    world.ingest_store, world.queue_store, world.signal_store = stores
+    world.ingest_store, world.queue_store, world.signal_store, world.import_store, world.import_old_store = stores
     world.agent_username = "bench_agent"
     world.agent_id = await create_user(username=world.agent_username, password="Passw0rd!", display_name="压测回访员",
                                        roles=[Role.CALLBACK_AGENT], store_id=world.queue_store)
@@ -259,6 +273,88 @@ async def measure_signals(world: World) -> dict:
     return {"signals_n": len(world.signal_customers), "signals_s": total, "signals_callbacks": created}
 
 
+# ---- import: the same volume as a DMS export through the customer importer -----------------------------------
+
+
+def _dms_export(args, now, prefix: str) -> bytes:
+    """A CSV as a DMS exports it: one row per delivery (customer, car, order), then one per repair order of
+    those cars; every time within the last hour, in the store's local time (Asia/Shanghai)."""
+    import csv
+    import io
+    from zoneinfo import ZoneInfo
+
+    from crm.customers.validation import vin_check_digit
+
+    rng = random.Random(8)
+    local = now.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["客户姓名", "手机", "车架号", "车牌号", "品牌", "车型", "订单号", "交车日期", "工单号", "离站时间"])
+
+    def vin(i: int) -> str:
+        base = f"LSVAU218?N{i:07d}"
+        return base.replace("?", vin_check_digit(base.replace("?", "0")))
+
+    def moment() -> str:
+        return (local - timedelta(minutes=rng.randint(1, 60))).strftime("%Y-%m-%d %H:%M")
+
+    people = [(f"赵{i}", f"{prefix}{i:08d}", vin(i)) for i in range(args.deliveries)]
+    for i, (name, mobile, car) in enumerate(people):
+        writer.writerow([name, mobile, car, f"沪B{i:05d}", "大众", "帕萨特", f"SO{i:08d}", moment(), "", ""])
+    for j in range(args.visits):
+        name, mobile, car = rng.choice(people)
+        writer.writerow([name, mobile, car, "", "", "", "", "", f"RO{j:08d}", moment()])
+    return out.getvalue().encode("utf-8")
+
+
+async def measure_import(world: World, args) -> dict:
+    """The import as it is, and — into another empty store, other customers, same shape — with the importer's
+    rows written by Piccolo's multi-row insert as before (the callbacks' planning is the same in both)."""
+    from crm.customers.importer import _Writer
+
+    results = {}
+    for name, store_id, prefix, plain in (("import", world.import_store, "137", True),
+                                          ("import_piccolo", world.import_old_store, "136", False)):
+        _Writer.plain_insert = plain
+        try:
+            results |= await _measure_import(world, args, name, store_id, prefix,
+                                             args.profile_import if plain else None)
+        finally:
+            _Writer.plain_insert = True
+        if args.only_import and not args.compare_import:
+            break
+    return results
+
+
+async def _measure_import(world: World, args, name: str, store_id: int, prefix: str, profile: str | None) -> dict:
+    import crm.callbacks  # noqa: F401  (connects the callbacks area to the customer records' signals)
+    from crm import clock
+    from crm.callbacks.tables import Callback
+    from crm.customers.importer import import_file
+    from tenants.roles import Role
+    from tenants.scope import Scope
+
+    actor = Scope(user_id=world.agent_id, group_id=world.group_id, roles=frozenset({Role.STORE_GM}),
+                  store_ids=frozenset({store_id}), home_store_id=store_id)
+    content = _dms_export(args, clock.now(), prefix)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    report = await import_file(actor=actor, store_id=store_id, filename="dms.csv", content=content)
+    total = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    assert report.imported and not report.errors, report.errors[:3]
+    created = await Callback.count().where(Callback.store == store_id)
+    return {f"{name}_s": total, f"{name}_rows": report.rows_valid, f"{name}_sales": report.created.sales,
+            f"{name}_visits": report.created.visits, f"{name}_callbacks": created}
+
+
 # ---- the work queue at 5,000 open callbacks ----------------------------------------------------------------------
 
 
@@ -369,10 +465,32 @@ def render(r: dict, args) -> str:
         "",
         f"**Ratio: ingest takes {r['ingest_s'] / r['baseline_s']:.1f}× the plain INSERTs of the same rows.**",
         "",
-        f"Through the customer records' service instead (as the DMS importer records rows, one by one with their "
-        f"signals, in one transaction): {r['signals_n']:,} deliveries → {r['signals_callbacks']:,} callbacks in "
-        f"{r['signals_s']:.2f} s ({r['signals_s'] / r['signals_n'] * 1000:.1f} ms per delivery, nearly all of it the "
-        f"service's own per-row work; the callbacks are planned once, before commit).",
+        f"**Through the DMS importer** (the real recording path: `crm.customers.importer.import_file` reads and "
+        f"checks a CSV export of the same {args.deliveries:,} deliveries + {args.visits:,} service visits, matches "
+        f"and writes customers, vehicles, deliveries and visits into an empty store, and the callbacks area plans "
+        f"their callbacks once before commit): {r['import_rows']:,} rows → {r['import_sales']:,} deliveries + "
+        f"{r['import_visits']:,} visits → {r['import_callbacks']:,} callbacks in **{r['import_s']:.2f} s** "
+        f"({r['import_s'] / r['import_rows'] * 1000:.2f} ms per row; target < 20 s "
+        f"{'met' if r['import_s'] < 20 else '**not met**'}; {r['import_s'] / r['ingest_s']:.1f}× the bulk ingest "
+        f"above).",
+        "",
+        f"The same import with the importer's rows written by Piccolo's multi-row insert, as before this change "
+        f"(other customers into another empty store, same run): **{r['import_piccolo_s']:.2f} s** "
+        f"({r['import_piccolo_s'] / r['import_piccolo_rows'] * 1000:.2f} ms per row) — "
+        f"{r['import_piccolo_s'] / r['import_s']:.1f}× the current path. cProfile of the old path: the callbacks' "
+        f"planning was already batched (`schedule_bulk` before commit, ≈10 % of the time); most went to writing "
+        f"the importer's own customers, vehicles, deliveries and visits, Piccolo building a `Table` object and a "
+        f"nested query string per row and compiling every parameter in Python. On PostgreSQL the importer now "
+        f"sends one plain parameterised INSERT per batch (same columns and defaults). What remains is checking "
+        f"every row with the manual-entry rules, identity matching, the callbacks' planning and PostgreSQL's index "
+        f"upkeep{'.' if r['import_s'] < 20 else '; at this run the < 20 s target is not reached on this path.'}",
+        "",
+        f"Through the customer records' service one call at a time (manual entry, or code recording deliveries "
+        f"one by one in one transaction): {r['signals_n']:,} deliveries → {r['signals_callbacks']:,} callbacks in "
+        f"{r['signals_s']:.2f} s ({r['signals_s'] / r['signals_n'] * 1000:.1f} ms per delivery — "
+        f"≈{r['signals_s'] / r['signals_n'] * (args.deliveries + args.visits):.0f} s at 40,000 rows; nearly all of "
+        f"it the service's own per-row checks and statements, the callbacks are planned once, before commit). Bulk "
+        f"loads should go through the importer.",
         "",
         f"**Work queue** — one store with {sum(r['queue_states'].values()):,} callbacks "
         f"({', '.join(f'{k} {v:,}' for k, v in sorted(r['queue_states'].items()))}), in-process requests "

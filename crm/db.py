@@ -16,9 +16,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
+import sqlite3
+
+import asyncpg
 import structlog
 
 log = structlog.get_logger()
+
+# What a unique index refusing a row raises, on either engine.
+UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (asyncpg.exceptions.UniqueViolationError, sqlite3.IntegrityError)
 
 AfterCommit = Callable[[], Awaitable[object]]
 
@@ -58,6 +64,22 @@ async def transaction() -> AsyncIterator[None]:
         _closing.reset(closing_token)
     for callback in callbacks:
         await _run_safely(callback)
+
+
+@asynccontextmanager
+async def without_after_commit() -> AsyncIterator[None]:
+    """Bulk work inside an already open Piccolo transaction, without Redis (demo seeding): the services'
+    transactions join it, and their after-commit work (timer jobs, notification deliveries, live pushes)
+    is dropped — the timers' sweeper and the notifications' retry sweep pick it up once a worker runs."""
+    token, closing_token = _pending.set([]), _closing.set([])
+    try:
+        yield
+        closing = _closing.get() or []
+        while closing:
+            await closing.pop(0)()
+    finally:
+        _pending.reset(token)
+        _closing.reset(closing_token)
 
 
 @asynccontextmanager

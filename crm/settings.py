@@ -17,6 +17,8 @@ class Settings:
     secret_key: str
     host: str = "127.0.0.1"
     port: int = 8000
+    # Where users reach the web UI: links in messages that leave the system (e-mail, SMS, robots) start here.
+    public_base_url: str = ""
     default_timezone: str = "Asia/Shanghai"
     debug: bool = False
     secure_cookies: bool = False
@@ -66,6 +68,7 @@ def get_settings() -> Settings:
         secret_key=os.environ.get("SECRET_KEY") or _local_secret(var_dir),
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
+        public_base_url=_public_base_url(),
         default_timezone=os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai"),
         debug=os.environ.get("DEBUG", "") == "1",
         secure_cookies=os.environ.get("SECURE_COOKIES", "") == "1",
@@ -95,3 +98,11 @@ def _local_secret(var_dir: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _public_base_url() -> str:
+    """PUBLIC_BASE_URL, else the address the embedded server listens on."""
+    configured = os.environ.get("PUBLIC_BASE_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    return f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"

@@ -27,6 +27,7 @@ from piccolo.table import Table, sort_table_classes
 
 from crm import clock
 from crm.callbacks.demo import seed_callbacks
+from crm.complaints.demo import seed_complaints
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.validation import id_check_character, vin_check_digit
 from tenants.accounts import create_user, hash_password
@@ -62,17 +63,17 @@ class DemoLogin:
 # One demo user per role. Store roles sit in the first store (上汽大众 上海浦东店).
 DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin("admin", Role.PLATFORM_ADMIN, "平台管理员"),
-    DemoLogin("group_admin", Role.GROUP_ADMIN, "集团管理员 周敏"),
-    DemoLogin("ceo", Role.HQ_VIEWER, "运营副总裁 沈建国"),
-    DemoLogin("brand_svw", Role.BRAND_MANAGER, "上汽大众事业部经理 陆海涛", division_code="SVW"),
-    DemoLogin("legal", Role.LEGAL, "法务部 顾晓雯"),
-    DemoLogin("callcenter", Role.CALL_CENTER_AGENT, "呼叫中心坐席 蒋丽"),
-    DemoLogin("groupcs", Role.GROUP_CUSTOMER_SERVICE, "集团客服部 钱芳"),
-    DemoLogin("gm", Role.STORE_GM, "总经理 吴志强", store_code="SVW-SH01"),
-    DemoLogin("crm_manager", Role.STORE_CR_MANAGER, "客户关系部经理 郑婷", store_code="SVW-SH01"),
-    DemoLogin("callback", Role.CALLBACK_AGENT, "回访员 冯雪", store_code="SVW-SH01"),
-    DemoLogin("dept_head", Role.DEPARTMENT_HEAD, "售后服务部经理 褚伟", store_code="SVW-SH01"),
-    DemoLogin("staff", Role.STAFF, "服务顾问 卫鹏", store_code="SVW-SH01"),
+    DemoLogin("group_admin", Role.GROUP_ADMIN, "周敏"),
+    DemoLogin("ceo", Role.HQ_VIEWER, "沈建国"),
+    DemoLogin("brand_svw", Role.BRAND_MANAGER, "陆海涛", division_code="SVW"),
+    DemoLogin("legal", Role.LEGAL, "顾晓雯"),
+    DemoLogin("callcenter", Role.CALL_CENTER_AGENT, "蒋丽"),
+    DemoLogin("groupcs", Role.GROUP_CUSTOMER_SERVICE, "钱芳"),
+    DemoLogin("gm", Role.STORE_GM, "吴志强", store_code="SVW-SH01"),
+    DemoLogin("crm_manager", Role.STORE_CR_MANAGER, "郑婷", store_code="SVW-SH01"),
+    DemoLogin("callback", Role.CALLBACK_AGENT, "冯雪", store_code="SVW-SH01"),
+    DemoLogin("dept_head", Role.DEPARTMENT_HEAD, "褚伟", store_code="SVW-SH01"),
+    DemoLogin("staff", Role.STAFF, "卫鹏", store_code="SVW-SH01"),
 ]
 
 
@@ -111,6 +112,14 @@ class DemoContext:
         """An independent, repeatable random stream per seeding step."""
         digest = hashlib.sha256(f"{SEED}:{name}".encode()).digest()
         return random.Random(int.from_bytes(digest[:8], "big"))
+
+    @property
+    def password(self) -> str:
+        return DEMO_PASSWORD
+
+    def person_name(self, rng: random.Random, gender: str = "male") -> str:
+        """A plausible Chinese full name (for staff other steps create)."""
+        return _People(rng)._name(gender)[0]
 
     def local_time(self, day: date, hour: int, minute: int = 0) -> datetime:
         """A wall-clock time in Shanghai on `day`, as the aware UTC instant the database stores."""
@@ -284,7 +293,7 @@ async def seed_customer_records(ctx: DemoContext) -> None:
                       sales=len(sales), service_visits=len(visits))
 
 
-STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_callbacks]
+STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_callbacks, seed_complaints]
 
 
 async def _insert(table: type[Table], rows: list[Table]) -> None:

@@ -33,6 +33,12 @@
     const reached = form.querySelector("input[name=outcome][value=reached]");
     const part = document.getElementById("reached-part");
     if (part) part.hidden = !(reached && reached.checked);
+    // Scores are required once reached, unless the customer declined the survey (then they are not asked).
+    const declined = document.getElementById("survey-declined");
+    form.querySelectorAll("#scores input").forEach(function (input) {
+      input.disabled = Boolean(declined && declined.checked);
+      input.required = Boolean(reached && reached.checked) && !input.disabled;
+    });
   }
 
   function callKeys(event, form) {

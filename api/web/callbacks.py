@@ -55,7 +55,11 @@ extend({
     "callbacks.call.satisfied": ("客户是否满意", "Satisfied?"),
     "callbacks.call.yes": ("满意 (Y)", "Satisfied (Y)"),
     "callbacks.call.no": ("不满意 (U)", "Not satisfied (U)"),
-    "callbacks.call.scores": ("满意度评分(1–10分)", "Scores (1–10)"),
+    "callbacks.call.scores": ("满意度评分(必填,每项1–10分)", "Scores (required, each 1–10)"),
+    "callbacks.call.scores_note": ("客户接通后须为每一项打分;客户不愿评分时请勾选“客户拒绝评分”。",
+                                   "A reached customer scores every factor; if they will not, tick "
+                                   "\"Customer declined the survey\"."),
+    "callbacks.call.survey_declined": ("客户拒绝评分", "Customer declined the survey"),
     "callbacks.call.comment": ("客户意见 / 备注", "Comments"),
     "callbacks.call.corrections": ("更正客户资料", "Correct the customer record"),
     "callbacks.call.do_not_call": ("客户要求不再回访(免打扰)", "Customer asks not to be called again"),
@@ -150,6 +154,8 @@ async def record_outcome(request: Request[Scope, Any, Any], actor: Scope, callba
     outcome = str(form.get("outcome", ""))
     satisfied = {"yes": True, "no": False}.get(str(form.get("satisfied", "")))
     scores = {key[6:]: _int(value) for key, value in form.items() if key.startswith("score_") and value != ""}
+    if form.get("survey_declined") == "1":
+        scores = {}  # the scores typed before ticking "declined" are not the customer's answers
     corrections = {key[4:]: str(value).strip() for key, value in form.items()
                    if key.startswith("fix_") and str(value).strip()}
     try:
@@ -160,6 +166,7 @@ async def record_outcome(request: Request[Scope, Any, Any], actor: Scope, callba
             satisfied=satisfied if outcome == "reached" else None, scores=scores if outcome == "reached" else {},
             comment=str(form.get("comment", "")).strip()[:2000], corrections=corrections,
             do_not_call=form.get("do_not_call") == "1",
+            survey_declined=outcome == "reached" and form.get("survey_declined") == "1",
         )
     except InvalidInput as invalid:
         return await _call_screen(actor, callback_id, problems=invalid.problems, form=dict(form), status=400)

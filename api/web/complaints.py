@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.params import Parameter
@@ -110,6 +109,7 @@ extend({
     "complaints.intake.expected": ("客户期望的解决方式", "Expected solution"),
     "complaints.intake.submit": ("登记并派发门店", "Record and route to store"),
     "complaints.field.store": ("门店", "Store"),
+    "complaints.choose_store": ("请选择门店", "Choose a store"),
     "complaints.field.channel": ("渠道", "Channel"),
     "complaints.field.complainant": ("投诉人", "Complainant"),
     "complaints.field.phone": ("电话", "Phone"),
@@ -203,7 +203,7 @@ async def revisit_page(actor: Scope) -> Template:
 
 @get(ACCOUNTABILITY_PATH, guards=[requires(*queries.ACCOUNTABILITY_READERS)], include_in_schema=False)
 async def accountability_page(actor: Scope, month: str = "") -> Template:
-    month = month or clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    month = month or await queries.current_month(actor=actor)
     rows = await queries.staff_accountability(actor=actor, month=month)
     return Template("complaints/accountability.html", context={"rows": rows, "month": month})
 

@@ -13,10 +13,12 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
+from crm.calendar.overrides import coverage as calendar_coverage
 from crm.settings import get_settings
 from tenants.accounts import authenticate
 from tenants.directory import workplace_of
 from tenants.errors import NotFound
+from tenants.roles import Role
 from tenants.scope import Scope, scope_for_user
 
 
@@ -77,7 +79,11 @@ async def switch_language(request: Request, code: str, next: str = "/") -> Redir
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Scope, Any, Any]) -> Template:
-    return Template("home.html", context={"actor": request.user})
+    actor = request.user
+    uncovered: list[int] = []
+    if actor.has_role(Role.GROUP_ADMIN):  # the one who can enter the schedule is told it is missing
+        uncovered = (await calendar_coverage(actor=actor))["uncovered"]
+    return Template("home.html", context={"actor": actor, "calendar_uncovered": uncovered})
 
 
 def safe_next(target: str) -> str:

@@ -1,8 +1,11 @@
 """The business calendar of a store: "3 calendar days after", "N working hours after", "next contact window".
 
 Working days follow the State Council's holiday schedule, including make-up
-working days (调休, e.g. a Saturday that is a working day), via `chinesecalendar`;
-years it has no data for fall back to Monday–Friday. Settings come from the
+working days (调休, e.g. a Saturday that is a working day): first the group's own
+overrides (`calendar_override`, entered by a group admin — the library only knows
+the years published before its release), then `chinesecalendar`. A year covered by
+neither falls back to Monday–Friday with no holidays, and says so once per year in
+the log (and in `GET /api/v1/calendar/coverage`). Settings come from the
 group's `calendar_setting` row, overridden field by field by the store's row;
 the timezone is the store's, else the group's (default Asia/Shanghai).
 """
@@ -11,19 +14,25 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from lunar_python import Lunar, LunarMonth, LunarYear
 
-from crm.calendar.tables import CalendarSetting
+from crm.calendar.tables import CalendarOverride, CalendarSetting
 from crm.settings import get_settings
 from tenants.errors import NotFound
 from tenants.tables import DealerGroup, Store
 
 _UTC = dt.timezone.utc
 _SEARCH_DAYS = 400  # no real calendar has a longer stretch without a working day or contact window
+_log = logging.getLogger(__name__)
+_LIBRARY_YEARS = (min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year)
+_warned_years: set[int] = set()
+HOLIDAY, WORKDAY = "holiday", "workday"
 
 
 @dataclass(frozen=True)
@@ -35,16 +44,34 @@ class BusinessCalendar:
     contact_end: dt.time = dt.time(20, 0)  # from here on: quiet hours
     contact_on_weekends: bool = True  # rest days that are not public holidays
     contact_on_holidays: bool = False  # 法定节假日 (春节, 国庆 …)
+    # The group's own schedule entries (day → "holiday" | "workday"), consulted before the library.
+    overrides: Mapping[dt.date, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @functools.cached_property
+    def override_years(self) -> frozenset[int]:
+        return frozenset(day.year for day in self.overrides)
+
+    def covers(self, year: int) -> bool:
+        """Whether the holiday schedule of `year` is known (from the library or the group's overrides)."""
+        return library_covers(year) or year in self.override_years
 
     def local(self, moment: dt.datetime) -> dt.datetime:
         return _aware(moment).astimezone(self.tz)
 
     def is_working_day(self, day: dt.date) -> bool:
         """Working day under the official schedule: weekdays minus holidays, plus 调休 weekend workdays."""
+        kind = self.overrides.get(day)
+        if kind is not None:
+            return kind == WORKDAY
+        self._warn_if_uncovered(day.year)
         return _official_working_day(day)
 
     def is_public_holiday(self, day: dt.date) -> bool:
         """A statutory holiday (including the rest days of its block), not an ordinary weekend."""
+        kind = self.overrides.get(day)
+        if kind is not None:
+            return kind == HOLIDAY
+        self._warn_if_uncovered(day.year)
         return _official_holiday(day)
 
     def is_contact_day(self, day: dt.date) -> bool:
@@ -108,6 +135,16 @@ class BusinessCalendar:
         local = self.local(moment)
         return self.is_working_day(local.date()) and self.open_time <= local.time().replace(tzinfo=None) < self.close_time
 
+    def _warn_if_uncovered(self, year: int) -> None:
+        if year in _warned_years or self.covers(year):
+            return
+        _warned_years.add(year)
+        _log.warning(
+            "holiday schedule for %s unknown (chinesecalendar covers %s–%s, no calendar overrides): "
+            "counting Monday–Friday as working days without public holidays; "
+            "enter the year's schedule via /api/v1/calendar/overrides", year, *_LIBRARY_YEARS,
+        )
+
     def _next_working_day(self, day: dt.date) -> dt.date:
         for _ in range(_SEARCH_DAYS):
             if self.is_working_day(day):
@@ -132,7 +169,8 @@ async def calendar_for_store(store_id: int) -> BusinessCalendar:
     )
     group_row = next((r for r in rows if r["store"] is None), None)
     store_row = next((r for r in rows if r["store"] == store_id), None)
-    return _build(store["timezone"] or (group or {}).get("timezone"), group_row, store_row)
+    overrides = await group_overrides(store["group"])
+    return _build(store["timezone"] or (group or {}).get("timezone"), group_row, store_row, overrides)
 
 
 async def calendar_for_group(group_id: int) -> BusinessCalendar:
@@ -144,7 +182,20 @@ async def calendar_for_group(group_id: int) -> BusinessCalendar:
     row = await CalendarSetting.select().where(
         CalendarSetting.group == group_id, CalendarSetting.store.is_null()
     ).first()
-    return _build(group["timezone"], row, None)
+    return _build(group["timezone"], row, None, await group_overrides(group_id))
+
+
+async def group_overrides(group_id: int) -> dict[dt.date, str]:
+    """The group's own holiday / make-up workday entries, by day."""
+    rows = await CalendarOverride.select(CalendarOverride.day, CalendarOverride.kind).where(
+        CalendarOverride.group == group_id
+    )
+    return {r["day"]: r["kind"] for r in rows}
+
+
+def library_covers(year: int) -> bool:
+    """Whether `chinesecalendar` has the State Council's schedule for `year`."""
+    return _LIBRARY_YEARS[0] <= year <= _LIBRARY_YEARS[1]
 
 
 def lunar_to_solar(year: int, month: int, day: int, *, leap: bool = False) -> dt.date:
@@ -175,15 +226,17 @@ def parse_hhmm(value: str) -> dt.time:
     return dt.time(int(hours), int(minutes))
 
 
-def _build(timezone: str | None, group_row: dict | None, store_row: dict | None) -> BusinessCalendar:
-    calendar = BusinessCalendar(tz=ZoneInfo(timezone or get_settings().default_timezone))
+def _build(
+    timezone: str | None, group_row: dict | None, store_row: dict | None, overrides: Mapping[dt.date, str]
+) -> BusinessCalendar:
+    calendar = BusinessCalendar(tz=ZoneInfo(timezone or get_settings().default_timezone), overrides=overrides)
     for row in (group_row, store_row):
         if row is None:
             continue
         changes = {}
         for f in fields(BusinessCalendar):
             value = row.get(f.name)
-            if f.name == "tz" or value is None:
+            if f.name in ("tz", "overrides") or value is None:
                 continue
             changes[f.name] = parse_hhmm(value) if isinstance(value, str) else bool(value)
         calendar = replace(calendar, **changes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Timestamptz, Varchar
 from piccolo.table import Table
 
 from tenants.tables import DealerGroup, Store
@@ -23,4 +23,19 @@ class CalendarSetting(Table, tablename="calendar_setting"):
     contact_end = Varchar(length=5, null=True, default=None)
     contact_on_weekends = Boolean(null=True, default=None)
     contact_on_holidays = Boolean(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class CalendarOverride(Table, tablename="calendar_override"):
+    """A group's own entry in the holiday schedule: a day off (放假) or a make-up workday (调休上班).
+
+    Consulted before the `chinesecalendar` library, so a group admin can enter the
+    State Council's schedule for a year the library does not know yet (or correct a day).
+    One row per group and day (unique index in the migration).
+    """
+
+    group = ForeignKey(DealerGroup, null=False)
+    day = Date()
+    kind = Varchar(length=8)  # "holiday" | "workday"
+    name = Varchar(length=40, default="")  # 春节, 国庆节 …
     updated_at = Timestamptz()

@@ -72,13 +72,14 @@ async def _history(ctx, store_id: int, rng, now) -> int:
                  else p.due_at + (p.deadline_at - p.due_at) * rng.random() * 0.6)
         attempts = p.max_attempts if outcome == "no_answer" else 1
         satisfied = (rng.random() < 0.93) if outcome == "reached" else None
+        declined = outcome == "reached" and bool(p.survey) and rng.random() < 0.1  # 客户拒绝评分
         rows.append(Callback(
             group=ctx.group_id, store=store_id, customer=p.customer_id, vehicle=p.vehicle_id, kind=p.kind,
             channel=p.channel, survey=p.survey, source_type=p.source_type, source_id=p.source_id,
             dedupe_key=p.dedupe_key, anchor_at=p.anchor_at, due_at=p.due_at, deadline_at=p.deadline_at,
             state="done" if outcome in ("reached", "refused") else "unreachable", max_attempts=p.max_attempts,
             retry_minutes=p.retry_minutes, attempts=attempts, first_attempt_at=first, outcome=outcome,
-            satisfied=satisfied, comment="", completed_at=first, completed_by=agent, created_at=p.anchor_at,
+            satisfied=satisfied, survey_declined=declined, comment="", completed_at=first, completed_by=agent, created_at=p.anchor_at,
         ))
         outcomes.append((outcome, first, satisfied))
     for start in range(0, len(rows), 500):
@@ -87,11 +88,11 @@ async def _history(ctx, store_id: int, rng, now) -> int:
     for row, (outcome, at, satisfied) in zip(rows, outcomes):
         attempts.append(CallbackAttempt(group=ctx.group_id, store=store_id, callback=row.id, attempt_no=row.attempts,
                                         outcome=outcome, agent=agent, comment="", at=at))
-        if outcome == "reached" and row.survey:
+        if outcome == "reached" and row.survey and not row.survey_declined:
             low = 4 if satisfied is False else 7
             scores += [CallbackScore(group=ctx.group_id, store=store_id, callback=row.id, survey=row.survey,
                                      factor=factor, score=rng.randint(low, 10), recorded_at=at)
-                       for factor in factor_codes(row.survey) if rng.random() < 0.9]
+                       for factor in factor_codes(row.survey)]
     for start in range(0, len(attempts), 500):
         await CallbackAttempt.insert(*attempts[start:start + 500])
     for start in range(0, len(scores), 500):

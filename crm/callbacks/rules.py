@@ -95,7 +95,8 @@ DEFAULT_RULES: dict[str, Rule] = {
         Rule("next_maintenance_reminder", "next_maintenance", "下次保养提醒", "Next maintenance reminder", "sms",
              offset_minutes=-7 * DAY + 10 * 60, window_minutes=7 * DAY,
              script="【{store}】尊敬的{customer},您的爱车{car}({plate})下次保养日期为{next_visit_on},欢迎提前预约。"),
-        # 000 e: 投诉处理完毕3天内回访
+        # 000 e: 投诉处理完毕3天内回访. Its deadline is the group's complaint policy (`revisit_days`), not this
+        # window: see `crm.callbacks.scheduling.schedule_complaint_revisit`.
         Rule("complaint_revisit_3d", "complaint_resolved", "投诉处理后3天内回访", "Revisit within 3 days of a resolved complaint",
              "phone", offset_minutes=4 * 60, window_minutes=3 * DAY - 4 * 60,
              script="您好!{customer},我是{store}客户关系部的{agent}。关于您之前反映的问题,我们已处理完毕,"

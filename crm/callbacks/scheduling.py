@@ -16,6 +16,7 @@ imports, which writes callbacks and timers with multi-row statements.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from crm import clock
@@ -51,16 +52,31 @@ async def schedule_complaint_revisit(
     *, group_id: int, store_id: int, complaint_id: int, customer_id: int, vehicle_id: int | None,
     resolved_at: datetime,
 ) -> int:
-    """The revisit within 3 days of a resolved complaint (000 e); a reopened-and-resolved complaint gets a new one."""
+    """The revisit within 3 days of a resolved complaint (000 e); a reopened-and-resolved complaint gets a new one.
+
+    The group's complaint policy (`revisit_days`) says when the revisit is due, not the rule's window: the
+    callback then carries the complaint's revisit deadline, and the complaint runs no timer of its own.
+    """
+    from crm.complaints.deadlines import hand_revisit_to_callback, revisit_due_at
+
     rules, calendar = await _rules_and_calendar(group_id, store_id)
     rule = rules["complaint_revisit_3d"]
     if not rule.enabled:
         return 0
+    deadline = await revisit_due_at(group_id=group_id, store_id=store_id, since=resolved_at)
+    window = int((deadline - resolved_at).total_seconds() // 60) - rule.offset_minutes
+    rule = replace(rule, window_minutes=max(window, 60))
     key = f"complaint:{complaint_id}:{rule.kind}:{int(resolved_at.timestamp())}"
-    return await create_plans(group_id=group_id, store_id=store_id, calendar=calendar, plans=[
+    created = await create_plans(group_id=group_id, store_id=store_id, calendar=calendar, plans=[
         plan(rule, anchor=resolved_at, calendar=calendar, source_type="complaint", source_id=complaint_id,
              customer_id=customer_id, vehicle_id=vehicle_id, dedupe_key=key)
     ])
+    callback = await Callback.select(Callback.id).where(
+        Callback.dedupe_key == key, Callback.state.is_in(OPEN_STATES)
+    ).first()
+    if callback is not None:
+        await hand_revisit_to_callback(complaint_id=complaint_id, callback_id=callback["id"])
+    return created
 
 
 async def reschedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> None:

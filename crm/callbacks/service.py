@@ -20,7 +20,7 @@ from crm.callbacks.planning import contact_calendar, retry_time
 from crm.callbacks.rules import DEFAULT_RULES, effective_rules
 from crm.callbacks.context import call_context, car_name
 from crm.callbacks.scripts import render_script, salutation
-from crm.callbacks.surveys import MAX_SCORE, MIN_SCORE, SURVEYS, factor_codes
+from crm.callbacks.surveys import MAX_SCORE, MIN_SCORE, SURVEY_TITLES, SURVEYS, factor_codes
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.service import clean_customer, update_customer
 from crm.customers.tables import Customer
@@ -127,6 +127,7 @@ class CallbackDetail:
     claimed_by_me: bool
     outcome: str
     satisfied: bool | None
+    survey_declined: bool
     comment: str
     complaint_id: int | None
     script: str
@@ -203,7 +204,7 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
         state_label=STATES[cb["state"]][0], due_at=cb["due_at"], deadline_at=cb["deadline_at"],
         attempts=cb["attempts"], max_attempts=cb["max_attempts"], claimed_by=claimed,
         claimed_by_name=holder["display_name"] if holder else "", claimed_by_me=claimed == actor.user_id,
-        outcome=cb["outcome"], satisfied=cb["satisfied"],
+        outcome=cb["outcome"], satisfied=cb["satisfied"], survey_declined=cb["survey_declined"],
         comment=cb["comment"], complaint_id=cb["complaint_id"],
         script=render_script(rule.script, context.values) if rule else "",
         customer=_customer_view(context.customer), vehicle=_vehicle_view(context.vehicle), source=context.source,
@@ -282,8 +283,13 @@ async def record_outcome(
     comment: str = "",
     corrections: dict[str, str] | None = None,
     do_not_call: bool = False,
+    survey_declined: bool = False,
 ) -> OutcomeResult:
     """Record one call: reached / no answer / refused / wrong number, with the answers when reached.
+
+    A reached customer of a callback with a survey (SSI / CSI) is scored on every
+    factor (1–10), unless the agent records that the customer declined the survey
+    (`survey_declined`, 客户拒绝评分) — then no scores, and the refusal is kept.
 
     No answer → retried later (spaced by the rule, inside the contact window) until
     `max_attempts`, then unreachable. Wrong number → unreachable at once. An unhappy
@@ -292,7 +298,7 @@ async def record_outcome(
     cb = await _get(actor, callback_id)
     actor.require_role(*CALLBACK_WORKERS)
     scores = scores or {}
-    _validate_outcome(cb, outcome, satisfied, scores, corrections or {})
+    _validate_outcome(cb, outcome, satisfied, scores, corrections or {}, survey_declined)
     customer = await actor.filter(Customer.select(), Customer).where(Customer.id == cb["customer"]).first()
     if customer is None:
         raise NotFound("customer")
@@ -321,6 +327,7 @@ async def record_outcome(
             changes |= {Callback.state: final, Callback.completed_at: now, Callback.completed_by: actor.user_id}
         if outcome == "reached":
             changes[Callback.satisfied] = satisfied
+            changes[Callback.survey_declined] = survey_declined
             if scores:
                 await CallbackScore.insert(*[
                     CallbackScore(group=cb["group"], store=cb["store"], callback=callback_id, survey=cb["survey"],
@@ -466,7 +473,9 @@ async def _skip_if_do_not_call(cb: dict, from_state: str = "due") -> bool:
     return True
 
 
-def _validate_outcome(cb: dict, outcome: str, satisfied: bool | None, scores: dict, corrections: dict) -> None:
+def _validate_outcome(
+    cb: dict, outcome: str, satisfied: bool | None, scores: dict, corrections: dict, survey_declined: bool = False
+) -> None:
     problems: list[FieldProblem] = []
     if outcome not in OUTCOMES:
         problems.append(FieldProblem("outcome", "回访结果无效", "Outcome must be reached, no_answer, refused or "
@@ -483,12 +492,33 @@ def _validate_outcome(cb: dict, outcome: str, satisfied: bool | None, scores: di
                                          f"This callback does not score {factor!r}"))
         elif not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
             problems.append(FieldProblem(f"scores.{factor}", "评分应为1–10分", "Scores are 1–10"))
+    problems += _survey_problems(cb["survey"], outcome, scores, survey_declined)
     for name in corrections:
         if name not in CORRECTABLE:
             problems.append(FieldProblem(f"corrections.{name}", "该字段不能在回访中修改",
                                          f"{name!r} cannot be corrected during a callback"))
     if problems:
         raise InvalidInput(problems)
+
+
+def _survey_problems(survey: str, outcome: str, scores: dict, survey_declined: bool) -> list[FieldProblem]:
+    """A reached customer answers every factor of the callback's survey, or is recorded as declining it."""
+    if survey_declined:
+        if outcome != "reached" or not survey:
+            return [FieldProblem("survey_declined", "只有接通且有问卷的回访才能标记拒绝评分",
+                                 "Only a reached customer of a callback with a survey can decline it")]
+        if scores:
+            return [FieldProblem("survey_declined", "客户拒绝评分时不能填写评分",
+                                 "A declined survey carries no scores")]
+        return []
+    if outcome != "reached" or not survey:
+        return []
+    title_zh, title_en = SURVEY_TITLES[survey]
+    return [
+        FieldProblem(f"scores.{f.code}", f"请为{title_zh}“{f.label_zh}”打分(1–10分),或勾选“客户拒绝评分”",
+                     f"Score {title_en} “{f.label_en}” (1–10), or tick “customer declined the survey”")
+        for f in SURVEYS[survey] if f.code not in scores
+    ]
 
 
 def _clean_corrections(corrections: dict[str, str], customer_kind: str) -> dict:

@@ -79,6 +79,8 @@ class Callback(Table):
     claimed_at = Timestamptz(null=True, default=None)
     outcome = Varchar(length=16, default="")  # reached | no_answer | refused | wrong_number | sent
     satisfied = Boolean(null=True, default=None)
+    # Reached, but the customer would not score the survey (客户拒绝评分): recorded instead of the scores.
+    survey_declined = Boolean(default=False)
     comment = Text(default="")
     corrections = JSON(default="{}")
     complaint_id = Integer(null=True, default=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from crm.complaints.deadlines import HANDLER_KINDS
 from crm.complaints.tables import Complaint
 from crm.notify.service import notify_roles, notify_users
 from tenants.roles import Role
@@ -140,7 +141,7 @@ async def deadline_missed(complaint: Complaint, kind: str, title_zh: str, title_
         link=link(complaint),
         idempotency_key=key,
     )
-    if kind == "report" and complaint.handler_user:
+    if kind in HANDLER_KINDS and complaint.handler_user:
         await notify_users(
             group_id=complaint.group,
             user_ids=[complaint.handler_user],

@@ -27,6 +27,7 @@ APPROVER_ROLES = frozenset(
 @dataclass(frozen=True)
 class Policy:
     accept_working_hours: int = 2
+    handle_working_days: int = 1
     report_days: int = 1
     feedback_hours: int = 24
     revisit_days: int = 3
@@ -44,6 +45,7 @@ async def policy_for_group(group_id: int) -> Policy:
         return Policy()
     return Policy(
         accept_working_hours=row["accept_working_hours"],
+        handle_working_days=row["handle_working_days"],
         report_days=row["report_days"],
         feedback_hours=row["feedback_hours"],
         revisit_days=row["revisit_days"],

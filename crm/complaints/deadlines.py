@@ -3,9 +3,23 @@
 | kind     | runs while                      | due                                              | responsible           |
 |----------|---------------------------------|--------------------------------------------------|-----------------------|
 | accept   | received (routed, not accepted) | N working hours after routing (group policy, 2)  | store CR manager      |
+| handle   | accepted, assigned, analysed,   | N working days after acceptance, reopening or a  | handler, dept. head,  |
+|          | reopened (no countermeasure yet)| rejected appeal (group policy, 1): countermeasure| store CR manager      |
 | report   | countermeasure (being handled)  | 1 day after handling started: result + measures  | the handler           |
 | feedback | resolved, taken by the group    | 24 h after resolution: result to group service   | store CR manager      |
 | revisit  | fed back (group) / resolved     | 3 days after feedback / resolution               | group CS / store      |
+
+A store's own resolved complaint is revisited through the store's callback queue when the callback
+rule is enabled: that callback's deadline is `revisit_due_at` (the same policy) and the complaint
+runs no revisit timer of its own, so there is one timer and one overdue count per revisit.
+
+The handling deadline closes the gap between acceptance and the countermeasure: without it a store
+that accepts and never handles, or ignores a reopened complaint, would never be overdue. The seeds
+give a day for the store's own steps (001 §5.1 "within 1 day of handling"); it counts working days
+because it is the store's internal work, like acceptance (a complaint accepted on Friday evening is
+due on Monday, not on Saturday). Reassigning the handler or re-analysing does not restart it.
+While an appeal (申诉) is open nothing runs — handling is paused until the GM rules — and a rejected
+appeal restarts the handling day from the ruling (`handle_from`).
 
 The due time follows from the complaint's state and timestamps alone, so `sync` can always
 recompute it: a state change that moves or ends a deadline cancels the old timer and creates the
@@ -24,13 +38,19 @@ from crm.timers.service import cancel_timers, schedule_timer
 from tenants.roles import Role
 
 SUBJECT = "complaint"
-KINDS = ("accept", "report", "feedback", "revisit")
+KINDS = ("accept", "handle", "report", "feedback", "revisit")
 KIND_TITLES: dict[str, tuple[str, str]] = {
     "accept": ("门店受理", "Store acceptance"),
+    "handle": ("制定处理对策", "Countermeasure"),
     "report": ("处理结果报告", "Result report"),
     "feedback": ("反馈集团", "Feedback to group"),
     "revisit": ("回访", "Revisit"),
 }
+
+
+# Deadlines the assigned handler is answerable for (staff accountability).
+HANDLER_KINDS = frozenset({"handle", "report"})
+HANDLING_STATES = frozenset({State.ACCEPTED, State.ASSIGNED, State.ANALYSED, State.REOPENED})
 
 
 def timer_kind(kind: str) -> str:
@@ -39,7 +59,7 @@ def timer_kind(kind: str) -> str:
 
 def responsible_roles(kind: str, *, via_group: bool) -> list[Role]:
     """Who is told when the deadline passes (the handler, if any, is told as well)."""
-    if kind == "report":
+    if kind in HANDLER_KINDS:
         return [Role.DEPARTMENT_HEAD, Role.STORE_CR_MANAGER]
     if kind == "revisit":
         return [Role.GROUP_CUSTOMER_SERVICE] if via_group else [Role.CALLBACK_AGENT, Role.STORE_CR_MANAGER]
@@ -50,11 +70,13 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
     """The deadline running in the complaint's current state, or None."""
     policy = policy or await policy_for_group(complaint.group)
     state = State(complaint.state)
-    if state not in (State.RECEIVED, State.COUNTERMEASURE, State.RESOLVED, State.FED_BACK):
+    if state not in (State.RECEIVED, State.COUNTERMEASURE, State.RESOLVED, State.FED_BACK, *HANDLING_STATES):
         return None
     calendar = await calendar_for_store(complaint.store)
     if state == State.RECEIVED:
         return "accept", calendar.add_working_hours(complaint.routed_at, policy.accept_working_hours)
+    if state in HANDLING_STATES and complaint.handle_from is not None:
+        return "handle", calendar.add_working_days(complaint.handle_from, policy.handle_working_days)
     if state == State.COUNTERMEASURE and complaint.handled_at is not None:
         return "report", calendar.add_calendar_days(complaint.handled_at, policy.report_days)
     if state == State.RESOLVED and complaint.resolved_at is not None:
@@ -66,6 +88,26 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
     return None
 
 
+async def revisit_due_at(*, group_id: int, store_id: int, since: datetime) -> datetime:
+    """When the revisit of a complaint resolved (or fed back) at `since` is due: the group's policy, the
+    one rule for the complaint's own revisit deadline and for the store's revisit callback."""
+    policy = await policy_for_group(group_id)
+    calendar = await calendar_for_store(store_id)
+    return calendar.add_calendar_days(since, policy.revisit_days)
+
+
+async def hand_revisit_to_callback(*, complaint_id: int, callback_id: int) -> None:
+    """A store's own resolved complaint is revisited through the store's callback queue: the callback (due
+    by `revisit_due_at`) is then the one timer and the one overdue count. The complaint keeps the due time
+    for its countdown but drops its own timer."""
+    await Complaint.update({Complaint.revisit_callback_id: callback_id}).where(Complaint.id == complaint_id)
+    await cancel_timers(subject_type=SUBJECT, subject_id=complaint_id, kinds=[timer_kind("revisit")])
+
+
+def _carried_by_callback(complaint: Complaint, kind: str) -> bool:
+    return kind == "revisit" and not complaint.via_group and complaint.revisit_callback_id is not None
+
+
 async def sync(complaint: Complaint, *, moved_store: bool = False) -> None:
     """Make the complaint's pending timer match its state: keep, move, create or cancel it."""
     wanted = await due(complaint)
@@ -74,7 +116,7 @@ async def sync(complaint: Complaint, *, moved_store: bool = False) -> None:
         return
     await cancel_timers(subject_type=SUBJECT, subject_id=complaint.id)
     kind, due_at = wanted if wanted else ("", None)
-    if wanted:
+    if wanted and not _carried_by_callback(complaint, kind):
         await schedule_timer(
             kind=timer_kind(kind),
             due_at=due_at,

@@ -27,7 +27,7 @@ from crm.complaints.workflow import FINAL_STATES, State
 from crm.customers.service import search_customers
 from crm.customers.tables import Vehicle
 from tenants.errors import InvalidInput
-from tenants.roles import Role
+from tenants.roles import GROUP_ROLES, Role
 from tenants.scope import Scope
 from tenants.tables import DealerGroup, Store, User, UserRole
 
@@ -189,8 +189,11 @@ class StoreDeadlineStats(msgspec.Struct, kw_only=True):
     store_name: str
     open_complaints: int
     overdue_now: int
-    missed: dict[str, int]
+    missed: dict[str, int]  # deadlines the store missed
     missed_total: int
+    # Deadlines the group side missed on this store's complaints (its own revisit): not the store's fault.
+    group_missed: dict[str, int] = {}
+    group_missed_total: int = 0
 
 
 # ---------------------------------------------------------------- lists
@@ -401,6 +404,11 @@ async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
 # ---------------------------------------------------------------- accountability and missed deadlines
 
 
+async def current_month(*, actor: Scope) -> str:
+    """This month (YYYY-MM) on the group's clock: the accountability page's default."""
+    return clock.now().astimezone(await _group_tz(actor)).strftime("%Y-%m")
+
+
 async def staff_accountability(*, actor: Scope, month: str, store_id: int | None = None) -> list[AccountabilityRow]:
     """Per staff member for one month (YYYY-MM, group time): complaints judged 有责 (voided ones
     excepted) and deadlines missed as handler."""
@@ -461,17 +469,22 @@ async def deadline_stats(*, actor: Scope, since: datetime, until: datetime) -> l
     ).where(Complaint.due_at < now).group_by(Complaint.store)
     missed_q = actor.filter(
         ComplaintDeadlineMiss.select(
-            ComplaintDeadlineMiss.store, ComplaintDeadlineMiss.kind, Count(ComplaintDeadlineMiss.id, alias="n")
+            ComplaintDeadlineMiss.store, ComplaintDeadlineMiss.kind, ComplaintDeadlineMiss.responsible_role,
+            Count(ComplaintDeadlineMiss.id, alias="n"),
         ),
         ComplaintDeadlineMiss,
     ).where(ComplaintDeadlineMiss.missed_at >= since, ComplaintDeadlineMiss.missed_at < until).group_by(
-        ComplaintDeadlineMiss.store, ComplaintDeadlineMiss.kind
+        ComplaintDeadlineMiss.store, ComplaintDeadlineMiss.kind, ComplaintDeadlineMiss.responsible_role
     )
     open_n = {r["store"]: r["n"] for r in await open_q}
     overdue_n = {r["store"]: r["n"] for r in await overdue_q}
     missed: dict[int, dict[str, int]] = {}
+    group_missed: dict[int, dict[str, int]] = {}
+    group_roles = {str(role) for role in GROUP_ROLES}
     for r in await missed_q:
-        missed.setdefault(r["store"], {})[r["kind"]] = r["n"]
+        side = group_missed if r["responsible_role"] in group_roles else missed
+        counts = side.setdefault(r["store"], {})
+        counts[r["kind"]] = counts.get(r["kind"], 0) + r["n"]
     stores = await Store.select(Store.id, Store.name).where(
         Store.id.is_in(sorted(actor.store_ids) or [-1])
     ).order_by(Store.id)
@@ -480,6 +493,8 @@ async def deadline_stats(*, actor: Scope, since: datetime, until: datetime) -> l
             store_id=s["id"], store_name=s["name"], open_complaints=open_n.get(s["id"], 0),
             overdue_now=overdue_n.get(s["id"], 0), missed=missed.get(s["id"], {}),
             missed_total=sum(missed.get(s["id"], {}).values()),
+            group_missed=group_missed.get(s["id"], {}),
+            group_missed_total=sum(group_missed.get(s["id"], {}).values()),
         )
         for s in stores
     ]
@@ -537,13 +552,17 @@ async def _month_bounds(actor: Scope, month: str) -> tuple[datetime, datetime]:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
         raise InvalidInput.one("month", "月份格式应为 YYYY-MM", "Month must be YYYY-MM") from None
-    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
-    tz = ZoneInfo(group["timezone"] if group else "Asia/Shanghai")
+    tz = await _group_tz(actor)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return (
         datetime(first.year, first.month, 1, tzinfo=tz),
         datetime(following.year, following.month, 1, tzinfo=tz),
     )
+
+
+async def _group_tz(actor: Scope) -> ZoneInfo:
+    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
+    return ZoneInfo(group["timezone"] if group and group["timezone"] else "Asia/Shanghai")
 
 
 def _escalation_zh(violations: int) -> str:

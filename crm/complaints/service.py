@@ -25,7 +25,7 @@ from crm.complaints.tables import (
 from crm.complaints.workflow import State
 from crm.customers.service import find_or_create_customer
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
-from crm.db import transaction
+from crm.db import UNIQUE_VIOLATIONS, savepoint, transaction
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -152,7 +152,23 @@ async def create_complaint(
             routed_at=now,
             updated_at=now,
         )
-        await complaint.save()
+        if external_ref:
+            # Two deliveries of the same message at once both pass the check above; the unique index
+            # (group, channel, external_ref) lets one insert win and the other answer with its complaint.
+            try:
+                async with savepoint():
+                    await complaint.save()
+            except UNIQUE_VIOLATIONS:
+                existing = await Complaint.select(Complaint.id).where(
+                    Complaint.group == actor.group_id,
+                    Complaint.channel == channel,
+                    Complaint.external_ref == external_ref,
+                ).first()
+                if existing is None:
+                    raise
+                return existing["id"]
+        else:
+            await complaint.save()
         await _append(
             actor, complaint, "create", "", State.RECEIVED,
             data={
@@ -176,7 +192,7 @@ async def create_complaint(
         )
         # A store manager registering a walk-in has accepted it by doing so.
         if not actor.is_group_level and workflow.may(actor, complaint, "accept"):
-            await _move(actor, complaint, "accept", State.ACCEPTED, accepted_at=now)
+            await _move(actor, complaint, "accept", State.ACCEPTED, accepted_at=now, handle_from=now)
     return complaint.id
 
 
@@ -251,7 +267,7 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
         await _move(
             actor, complaint, "reroute", State.RECEIVED, note=note,
             data={"from_store_id": old_store, "to_store_id": store_id},
-            store=store_id, customer=customer.id, routed_at=now, accepted_at=None, accused_user=None,
+            store=store_id, customer=customer.id, routed_at=now, accepted_at=None, handle_from=None, accused_user=None,
             handler_user=None,
         )
         # Appeals and compensations follow the complaint; timeline rows keep the store they happened at.
@@ -267,7 +283,8 @@ async def accept_complaint(*, actor: Scope, complaint_id: int, note: str = "") -
     """门店受理: the store's customer-relations manager registers the complaint."""
     async with transaction():
         complaint = await _load(actor, complaint_id, "accept")
-        await _move(actor, complaint, "accept", State.ACCEPTED, note=note, accepted_at=clock.now())
+        now = clock.now()
+        await _move(actor, complaint, "accept", State.ACCEPTED, note=note, accepted_at=now, handle_from=now)
 
 
 async def assign_handler(
@@ -465,7 +482,9 @@ async def rule_appeal(*, actor: Scope, complaint_id: int, upheld: bool, note: st
         if upheld:
             await _move(actor, complaint, "rule_appeal", State.VOIDED, note=note, data=data, voided_at=now)
         else:
-            await _move(actor, complaint, "rule_appeal", State(appeal.previous_state), note=note, data=data)
+            # Handling was paused by the appeal; it resumes with a full handling deadline from the ruling.
+            await _move(actor, complaint, "rule_appeal", State(appeal.previous_state), note=note, data=data,
+                        handle_from=now)
 
 
 # ---------------------------------------------------------------- compensation (权限核决表)
@@ -611,6 +630,8 @@ def _reopened(complaint: Complaint) -> dict[str, Any]:
     """A new handling cycle: the deadlines of the last one no longer apply."""
     return {
         "reopen_count": complaint.reopen_count + 1,
+        "handle_from": clock.now(),
+        "revisit_callback_id": None,
         "handled_at": None,
         "resolved_at": None,
         "fed_back_at": None,

@@ -36,6 +36,8 @@ class Complaint(Table):
     intake_by = ForeignKey(User, null=True)
     external_ref = Varchar(length=64, default="", index=True)
     source_callback_id = Integer(null=True, default=None)
+    # The store's revisit callback (回访) that carries this handling cycle's revisit deadline, if any.
+    revisit_callback_id = Integer(null=True, default=None)
 
     customer = ForeignKey(Customer, null=False, index=True)
     customer_identity = ForeignKey(CustomerIdentity, null=True, index=True)
@@ -67,6 +69,8 @@ class Complaint(Table):
     received_at = Timestamptz()
     routed_at = Timestamptz()
     accepted_at = Timestamptz(null=True, default=None)
+    # Where the handling deadline counts from: acceptance, reopening, or the GM rejecting an appeal.
+    handle_from = Timestamptz(null=True, default=None)
     assigned_at = Timestamptz(null=True, default=None)
     judged_at = Timestamptz(null=True, default=None)
     handled_at = Timestamptz(null=True, default=None)
@@ -154,6 +158,8 @@ class ComplaintPolicy(Table, tablename="complaint_policy"):
 
     group = ForeignKey(DealerGroup, null=False, unique=True)
     accept_working_hours = Integer(default=2)
+    # From acceptance (or reopening, or a rejected appeal) until the countermeasure is recorded.
+    handle_working_days = Integer(default=1)
     report_days = Integer(default=1)
     feedback_hours = Integer(default=24)
     revisit_days = Integer(default=3)

@@ -1,12 +1,12 @@
 """What happens when a complaint deadline passes: a `ComplaintDeadlineMiss` record (counted against
-the store, and against the handler for the result report), a timeline row, and the responsible role
+the store, and against the handler for the handling and result-report deadlines), a timeline row, and the responsible role
 told. A timer that no longer matches the complaint's deadline (it moved on) does nothing."""
 
 from __future__ import annotations
 
 from crm import clock
 from crm.complaints import alerts
-from crm.complaints.deadlines import KIND_TITLES, KINDS, responsible_roles, timer_kind
+from crm.complaints.deadlines import HANDLER_KINDS, KIND_TITLES, KINDS, responsible_roles, timer_kind
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.db import transaction
 from crm.timers.registry import FiredTimer, on_timer
@@ -36,7 +36,7 @@ async def deadline_passed(timer: FiredTimer) -> None:
                 due_at=complaint.due_at,
                 missed_at=now,
                 responsible_role=str(roles[0]),
-                handler_user=complaint.handler_user if kind == "report" else None,
+                handler_user=complaint.handler_user if kind in HANDLER_KINDS else None,
                 dedupe_key=dedupe_key,
             )
         )

@@ -68,7 +68,11 @@ STORE_MANAGERS = frozenset({Role.STORE_CR_MANAGER, Role.STORE_GM})
 HANDLING_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.STORE_CR_MANAGER, Role.STORE_GM})
 GROUP_INTAKE_ROLES = frozenset({Role.CALL_CENTER_AGENT, Role.GROUP_CUSTOMER_SERVICE, Role.GROUP_ADMIN})
 GROUP_REVISIT_ROLES = frozenset({Role.GROUP_CUSTOMER_SERVICE, Role.CALL_CENTER_AGENT})
-STORE_REVISIT_ROLES = frozenset({Role.CALLBACK_AGENT, Role.STORE_CR_MANAGER, Role.GROUP_CUSTOMER_SERVICE})
+# Everyone who works the store's callback queue (crm.callbacks.service.CALLBACK_WORKERS) may record the
+# revisit a callback asks for: the call center too, as group customer service may (DOMAIN.md step 8).
+STORE_REVISIT_ROLES = frozenset(
+    {Role.CALLBACK_AGENT, Role.STORE_CR_MANAGER, Role.GROUP_CUSTOMER_SERVICE, Role.CALL_CENTER_AGENT}
+)
 STORE_INTAKE_ROLES = frozenset(
     {Role.STORE_GM, Role.STORE_CR_MANAGER, Role.CALLBACK_AGENT, Role.DEPARTMENT_HEAD, Role.STAFF}
 )

@@ -23,6 +23,7 @@ from crm.notify.events import delivery_settled
 from crm.notify.service import DELIVER_JOB, delivery_job_id
 from crm.notify.tables import Notification
 from crm.queue import enqueue_after_commit
+from crm.settings import get_settings
 from tenants.tables import User
 
 log = structlog.get_logger()
@@ -139,8 +140,15 @@ async def _message(row: dict) -> Message:
     return Message(
         title=(row["title_en"] or row["title_zh"]) if english else row["title_zh"],
         body=(row["body_en"] or row["body_zh"]) if english else row["body_zh"],
-        link=row["link"],
+        link=absolute_link(row["link"]),
         email=(user or {}).get("email", ""),
         phone=(user or {}).get("phone", ""),
         name=(user or {}).get("display_name", ""),
     )
+
+
+def absolute_link(link: str) -> str:
+    """In-app links are paths (`/complaints/12`); outside the app they need the site's address."""
+    if link.startswith("/"):
+        return get_settings().public_base_url + link
+    return link

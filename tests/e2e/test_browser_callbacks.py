@@ -68,3 +68,31 @@ async def test_agent_works_three_calls_from_the_queue(page, sign_in, tenant):
 
     await page.goto(f"/callbacks/{third}")
     assert "已生成投诉单" in await page.locator("#call-screen").inner_text()
+
+
+async def test_ssi_call_asks_for_every_score_until_the_survey_is_declined(page, sign_in, tenant):
+    from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers
+
+    _, _, sale_id = await delivered_customer(tenant)
+    followup = (await callbacks_of("sale", sale_id))["delivery_followup_3d"]["id"]
+    await fire_callback_timers(followup)
+    await sign_in(page, tenant.usernames["callback_agent@A"], next_path="/callbacks")
+    await page.locator("#next-call").wait_for()
+    await page.keyboard.press("n")
+    await page.locator("#outcome-form").wait_for()
+    await page.keyboard.press("1")
+    await page.keyboard.press("y")
+    scores = page.locator("#scores input")
+    assert await scores.count() == 8
+    assert await page.locator("#scores input:required").count() == 8
+    await scores.first.fill("9")
+    form_valid = "document.getElementById('outcome-form').checkValidity()"
+    assert await page.evaluate(form_valid) is False  # the browser will not send it: seven scores missing
+    await shot(page, "call-ssi")
+    await page.locator("#survey-declined").check()
+    assert await page.locator("#scores input:disabled").count() == 8
+    assert await page.evaluate(form_valid) is True
+    await page.keyboard.press("Control+Enter")
+    await page.wait_for_url("**/callbacks?empty=1")
+    row = await Callback.select(Callback.state, Callback.survey_declined).where(Callback.id == followup).first()
+    assert row == {"state": "done", "survey_declined": True}

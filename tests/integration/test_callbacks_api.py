@@ -94,6 +94,7 @@ async def test_statistics_of_a_week(client, tenant):
     wednesday = datetime.combine(date(2026, 6, 10), time(10), tzinfo=SHANGHAI)
     agent_scope = await tenant.scope("callback_agent@B")
     from crm.callbacks import service
+    from crm.callbacks.surveys import factor_codes
 
     with time_machine.travel(wednesday, tick=False):
         sales = [await delivered_customer(tenant, tenant.store_b, delivered_at=wednesday) for _ in range(3)]
@@ -104,7 +105,7 @@ async def test_statistics_of_a_week(client, tenant):
         await service.record_outcome(actor=agent_scope, callback_id=cares[0], outcome="reached", satisfied=True)
         await service.record_outcome(actor=agent_scope, callback_id=cares[1], outcome="wrong_number")
         await service.record_outcome(actor=agent_scope, callback_id=followup, outcome="reached", satisfied=True,
-                                     scores={"salesperson": 8, "delivery_process": 10})
+                                     scores={code: 9 for code in factor_codes("ssi")} | {"salesperson": 8})
         r = await client.get(f"{API}/statistics", params={"store_id": tenant.store_b, "period": "week",
                                                           "date": "2026-06-10"},
                              headers=await tenant.headers("store_gm@B"))
@@ -175,3 +176,21 @@ async def test_every_endpoint_is_404_across_stores_and_groups(client, tenant, ot
     # The other group's queue never shows it.
     queue = (await client.get(f"{API}/queue", headers=await other_tenant.headers("call_center_agent"))).json()
     assert callback_id not in [i["id"] for section in ("mine", "overdue", "due", "upcoming") for i in queue[section]]
+
+
+async def test_an_ssi_call_through_the_api_needs_the_scores_or_a_declined_survey(client, tenant):
+    _, _, sale_id = await delivered_customer(tenant)
+    followup = (await callbacks_of("sale", sale_id))["delivery_followup_3d"]["id"]
+    await fire_callback_timers(followup)
+    agent = await tenant.headers("callback_agent@A")
+    assert (await client.post(f"{API}/{followup}/claim", headers=agent)).status_code == 200
+    missing = await client.post(f"{API}/{followup}/outcome", json={"outcome": "reached", "satisfied": True,
+                                                                   "scores": {"salesperson": 9}}, headers=agent)
+    assert missing.status_code == 400
+    errors = missing.json()["errors"]
+    assert len(errors) == 7 and {e["field"] for e in errors} >= {"scores.purchase_experience", "scores.financing"}
+    assert all(e["message_zh"] and e["message_en"] for e in errors)
+    declined = await client.post(f"{API}/{followup}/outcome", json={"outcome": "reached", "satisfied": True,
+                                                                    "survey_declined": True}, headers=agent)
+    assert declined.status_code == 200, declined.text
+    assert (await client.get(f"{API}/{followup}", headers=agent)).json()["survey_declined"] is True

@@ -7,7 +7,7 @@ import pytest
 from crm.callbacks.tables import Callback
 from tests.integration.test_web_pages import browser_session  # noqa: F401  (the signed-in client fixture)
 from tests.integration.test_web_pages import csrf_of as csrf
-from tests.support.callbacks import make_due, settle_timers
+from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, make_due, settle_timers
 
 pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 
@@ -67,3 +67,25 @@ async def test_pages_are_404_for_other_stores_and_groups(browser_session, tenant
     assert (await outsider.get(f"/callbacks/{callback_id}")).status_code == 404
     row = await Callback.select().where(Callback.id == callback_id).first()
     assert row["attempts"] == 0 and row["claimed_by"] is None
+
+
+async def test_ssi_call_screen_requires_every_score_or_the_declined_box(browser_session, tenant):
+    _, _, sale_id = await delivered_customer(tenant)
+    followup = (await callbacks_of("sale", sale_id))["delivery_followup_3d"]["id"]
+    await fire_callback_timers(followup)
+    browser = await browser_session(tenant.usernames["callback_agent@A"])
+    token = csrf((await browser.get("/callbacks")).text)
+    await browser.post(f"/callbacks/{followup}/claim", data={"_csrf_token": token})
+    screen = await browser.get(f"/callbacks/{followup}")
+    assert "满意度评分(必填" in screen.text and 'id="survey-declined"' in screen.text
+    form = {"_csrf_token": csrf(screen.text), "outcome": "reached", "satisfied": "yes", "score_salesperson": "9",
+            "then": "stay"}
+    bad = await browser.post(f"/callbacks/{followup}/outcome", data=form)
+    assert bad.status_code == 400
+    assert bad.text.count('aria-invalid="true"') == 7 and "“交车过程”打分" in bad.text
+    assert 'name="score_salesperson" min="1" max="10" step="1" inputmode="numeric"\n                   value="9"' \
+        in bad.text
+    saved = await browser.post(f"/callbacks/{followup}/outcome", data=form | {"survey_declined": "1"})
+    assert saved.status_code in (302, 303)
+    closed = await browser.get(f"/callbacks/{followup}")
+    assert 'id="survey-declined-note"' in closed.text

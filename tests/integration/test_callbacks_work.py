@@ -10,6 +10,7 @@ import time_machine
 
 from crm import clock
 from crm.callbacks import service
+from crm.callbacks.surveys import factor_codes
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.tables import Customer
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -77,9 +78,15 @@ async def test_next_call_never_gives_two_agents_the_same_call(tenant):
     claimed = [r.id for r in results if r is not None]
     assert len(claimed) == len(set(claimed)) == 3
     assert set(claimed) == ids
-    # Asking again gives each agent their own current call back.
-    again = await service.claim_next(actor=agents[0], store_id=tenant.store_c)
-    assert again is not None and again.id == results[0].id
+    # Whichever agent lost the race got nothing (there are only three calls for four agents).
+    assert sum(r is None for r in results) == 1
+    # Asking again gives each agent who got a call their own current call back, and the loser still nothing.
+    for agent, first in zip(agents, results):
+        again = await service.claim_next(actor=agent, store_id=tenant.store_c)
+        if first is None:
+            assert again is None
+        else:
+            assert again is not None and again.id == first.id
 
 
 async def test_expired_claim_returns_to_the_queue(tenant):
@@ -100,22 +107,55 @@ async def test_reached_and_satisfied_with_scores_and_corrections(tenant):
     agent = await tenant.scope("callback_agent@A")
     detail = await service.claim_callback(actor=agent, callback_id=followup["id"])
     assert [f["label_zh"] for f in detail.factors][:2] == ["开始购车的经历", "经销商的设施"]
+    all_scores = {code: 8 for code in factor_codes("ssi")} | {"salesperson": 9, "delivery_process": 10}
     result = await service.record_outcome(
         actor=agent, callback_id=followup["id"], outcome="reached", satisfied=True,
-        scores={"salesperson": 9, "delivery_process": 10}, comment="客户很满意",
+        scores=all_scores, comment="客户很满意",
         corrections={"address": "上海市浦东新区世纪大道1号", "mobile": "13800138000"},
     )
     assert result.state == "done" and result.complaint_id is None
     row = await _state(followup["id"])
     assert row["satisfied"] is True and row["completed_by"] == agent.user_id and row["first_attempt_at"]
+    assert row["survey_declined"] is False
     scores = await CallbackScore.select(CallbackScore.factor, CallbackScore.score).where(
         CallbackScore.callback == followup["id"])
-    assert {s["factor"]: s["score"] for s in scores} == {"salesperson": 9, "delivery_process": 10}
+    assert {s["factor"]: s["score"] for s in scores} == all_scores
     customer = await Customer.select().where(Customer.id == customer_id).first()
     assert customer["mobile"] == "13800138000" and customer["address"].startswith("上海市")
     detail = await service.callback_detail(actor=agent, callback_id=followup["id"])
     assert detail.corrections["mobile"][1] == "13800138000"
     assert [a.outcome for a in detail.history] == ["reached"]
+
+
+async def test_a_reached_survey_needs_every_score_unless_the_customer_declined(tenant):
+    _, _, sale_id = await delivered_customer(tenant)
+    followup = (await callbacks_of("sale", sale_id))["delivery_followup_3d"]  # SSI: eight factors
+    await fire_callback_timers(followup["id"])
+    agent = await tenant.scope("callback_agent@A")
+    await service.claim_callback(actor=agent, callback_id=followup["id"])
+    for partial in ({}, {"salesperson": 9, "delivery_process": 10}):
+        with pytest.raises(InvalidInput) as error:
+            await service.record_outcome(actor=agent, callback_id=followup["id"], outcome="reached",
+                                         satisfied=True, scores=partial)
+        missing = [code for code in factor_codes("ssi") if code not in partial]
+        assert [p.field for p in error.value.problems] == [f"scores.{code}" for code in missing]
+    first = error.value.problems[0]
+    assert "“开始购车的经历”" in first.zh and "“Start of the purchase experience”" in first.en
+    assert "客户拒绝评分" in first.zh and "declined" in first.en
+    # Declined and scores at once, or declined without a reached customer: contradictions.
+    for case in (dict(outcome="reached", satisfied=True, scores={"salesperson": 9}, survey_declined=True),
+                 dict(outcome="no_answer", survey_declined=True)):
+        with pytest.raises(InvalidInput) as error:
+            await service.record_outcome(actor=agent, callback_id=followup["id"], **case)
+        assert [p.field for p in error.value.problems][-1] == "survey_declined"
+    assert (await _state(followup["id"]))["attempts"] == 0
+    # The customer declined the survey: saved without scores, and the refusal is on record.
+    result = await service.record_outcome(actor=agent, callback_id=followup["id"], outcome="reached",
+                                          satisfied=True, survey_declined=True, comment="客户不愿打分")
+    assert result.state == "done"
+    assert (await _state(followup["id"]))["survey_declined"] is True
+    assert await CallbackScore.count().where(CallbackScore.callback == followup["id"]) == 0
+    assert (await service.callback_detail(actor=agent, callback_id=followup["id"])).survey_declined
 
 
 async def test_no_answer_retries_spaced_then_unreachable(tenant):
@@ -168,6 +208,7 @@ async def test_invalid_outcomes_write_nothing(tenant):
         dict(outcome="reached"),  # satisfaction missing
         dict(outcome="no_answer", satisfied=True),
         dict(outcome="reached", satisfied=True, scores={"salesperson": 9}),  # the 2-hour call has no survey
+        dict(outcome="reached", satisfied=True, survey_declined=True),  # … so nothing to decline either
         dict(outcome="reached", satisfied=True, corrections={"mobile": "12345"}),
         dict(outcome="reached", satisfied=True, corrections={"birthday": "1990-13-01"}),
         dict(outcome="reached", satisfied=True, corrections={"vin": "X"}),

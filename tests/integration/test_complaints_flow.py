@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from zoneinfo import ZoneInfo
 
 from crm import clock
+from crm.complaints import service
 from crm.complaints.tables import Complaint
 from crm.notify.tables import Notification
 from tests.support.complaints import ago, customer_with_car, same_car_at, sale, visit
@@ -209,6 +211,27 @@ async def test_integration_retry_with_the_same_reference_records_once(client, te
     assert first == second
     assert await Complaint.count().where(Complaint.external_ref == "FTMS-2026-000123",
                                          Complaint.group == tenant.group_id) == 1
+
+
+async def test_concurrent_deliveries_of_one_message_record_one_complaint(tenant):
+    car = await customer_with_car(tenant, "A")
+    actor = await tenant.scope("call_center_agent")
+
+    async def deliver() -> int:
+        return await service.create_complaint(
+            actor=actor, customer_id=car.customer_id, vehicle_id=car.vehicle_id, channel="manufacturer",
+            content="厂家转来:客户反映变速箱顿挫", external_ref="FTMS-2026-000777",
+        )
+
+    ids = await asyncio.gather(*(deliver() for _ in range(4)))
+    assert len(set(ids)) == 1
+    assert await Complaint.count().where(Complaint.external_ref == "FTMS-2026-000777",
+                                         Complaint.group == tenant.group_id) == 1
+    # The same reference on another channel is another message.
+    other = await service.create_complaint(
+        actor=actor, customer_id=car.customer_id, channel="email", content="邮件投诉", external_ref="FTMS-2026-000777",
+    )
+    assert other != ids[0]
 
 
 async def test_intake_of_a_new_caller_creates_a_minimal_customer(client, tenant):

@@ -4,8 +4,13 @@ page's actions per role, refusals shown on the page, and the tenant walls."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
-from crm.complaints import service
+import time_machine
+
+from crm.complaints import queries, service
+from crm.complaints.tables import Complaint
+from tenants.tables import DealerGroup
 from tests.integration.test_web_pages import browser_session, csrf_of  # noqa: F401 - fixture
 from tests.support.complaints import customer_with_car, same_car_at, visit, ago
 
@@ -140,3 +145,51 @@ async def test_every_role_can_open_its_complaint_pages(browser_session, tenant):
     await english.get("/lang/en")
     page = await english.get(f"/complaints/{cid}")
     assert "Awaiting store" in page.text and "Timeline" in page.text
+
+
+async def test_intake_routing_and_submit_stay_inside_the_tenant(browser_session, tenant, other_tenant):
+    car = await customer_with_car(tenant, "A")
+    before = await Complaint.count()
+    for owner, who in [(tenant, "store_cr_manager@B"), (other_tenant, "call_center_agent")]:
+        client = await browser_session(owner.usernames[who])
+        route = await client.get("/complaint-intake/route", params={"customer_id": car.customer_id,
+                                                                    "vehicle_id": car.vehicle_id})
+        assert route.status_code == 404, who
+        page = await client.get("/complaint-intake")
+        form = {"_csrf_token": csrf_of(page.text), "customer_id": str(car.customer_id),
+                "vehicle_id": str(car.vehicle_id), "channel": "hotline_400", "content": "跨租户投诉"}
+        refused = await client.post("/complaint-intake", data=form)
+        assert refused.status_code == 400 and "客户不存在" in refused.text, who
+    # A group agent may not send its own customer's complaint to another group's store either.
+    theirs = await customer_with_car(other_tenant, "A")
+    agent = await browser_session(other_tenant.usernames["call_center_agent"])
+    page = await agent.get("/complaint-intake")
+    refused = await agent.post("/complaint-intake", data={
+        "_csrf_token": csrf_of(page.text), "customer_id": str(theirs.customer_id), "store_id": str(tenant.store_a),
+        "channel": "hotline_400", "content": "改派到别的集团",
+    })
+    assert refused.status_code == 400 and "门店不存在" in refused.text
+    assert await Complaint.count() == before
+
+
+async def test_rerouting_asks_for_a_store(browser_session, tenant):
+    car = await customer_with_car(tenant, "A")
+    cid = await service.create_complaint(actor=await tenant.scope("call_center_agent"), customer_id=car.customer_id,
+                                         channel="hotline_400", content="x")
+    agent = await browser_session(tenant.usernames["call_center_agent"])
+    page = await agent.get(f"/complaints/{cid}")
+    assert re.search(r'<select name="store_id" required>\s*<option value="" selected>请选择门店</option>', page.text)
+    refused = await act(agent, cid, "reroute", store_id="")
+    assert refused.status_code == 400 and "请选择" in refused.text
+    assert (await Complaint.select(Complaint.store).where(Complaint.id == cid).first())["store"] == tenant.store_a
+
+
+async def test_the_accountability_month_follows_the_group_timezone(browser_session, tenant):
+    await DealerGroup.update({DealerGroup.timezone: "America/Los_Angeles"}).where(DealerGroup.id == tenant.group_id)
+    actor = await tenant.scope("store_gm@A")
+    # 1 December 03:00 UTC: already December in Shanghai, still November in Los Angeles.
+    with time_machine.travel(datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc), tick=False):
+        assert await queries.current_month(actor=actor) == "2026-11"
+    gm = await browser_session(tenant.usernames["store_gm@A"])
+    page = await gm.get("/accountability")
+    assert page.status_code == 200 and f'value="{await queries.current_month(actor=actor)}"' in page.text

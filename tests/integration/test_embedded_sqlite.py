@@ -73,6 +73,15 @@ def _assert_demo_records_are_valid(path: Path) -> str:
         assert db.execute("SELECT count(*) FROM store").fetchone() == (12,)
         assert db.execute("SELECT count(*) FROM sale").fetchone()[0] > 0
         assert db.execute("SELECT count(*) FROM service_visit").fetchone()[0] > 0
+        # Complaints walked through the service: several states, each with its timeline and live deadline.
+        states = {s for (s,) in db.execute("SELECT state FROM complaint")}
+        assert {"received", "closed", "reopened"} <= states and len(states) >= 6, states
+        assert db.execute(
+            "SELECT count(*) FROM complaint c WHERE (SELECT count(*) FROM complaint_event e WHERE e.complaint = c.id) < 1"
+        ).fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM timer WHERE subject_type = 'complaint' AND state = 'pending'").fetchone()[0]
+        names = [n for (n,) in db.execute("SELECT display_name FROM app_user WHERE username <> 'admin'")]
+        assert names and all(" " not in n for n in names), names
         return db.execute("SELECT mobile FROM customer ORDER BY id LIMIT 1").fetchone()[0]
 
 

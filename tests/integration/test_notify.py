@@ -16,6 +16,8 @@ from crm.notify import delivery
 from crm.notify.service import notify_roles, notify_users
 from crm.notify.tables import ChannelSetting, Notification, NotificationPreference
 from crm.queue import get_queue
+from crm import settings as settings_module
+from crm.settings import get_settings
 from tenants.roles import Role
 from tenants.tables import User
 from tests.support.receivers import http_receiver, smtp_server
@@ -133,6 +135,9 @@ async def test_email_over_smtp(tenant):
     mail = smtp.messages[0]
     assert mail["To"] == f"u{user}@example.test" and mail["From"] == "crm@dealerdesk.test"
     assert "新投诉待处理" in str(mail["Subject"]) or "=?utf-8?" in str(mail["Subject"]).lower()
+    # The link leaves the app, so it carries the site's address.
+    text = mail.get_payload(decode=True).decode(mail.get_content_charset() or "utf-8")
+    assert f"{get_settings().public_base_url}/complaints/1" in text
 
 
 async def test_smtp_down_is_retried_then_fails_once_and_admin_sees_it(client, tenant, other_tenant):
@@ -155,6 +160,16 @@ async def test_smtp_down_is_retried_then_fails_once_and_admin_sees_it(client, te
     assert notification_id not in [f["id"] for f in other.json()]
     store = await client.get("/api/v1/notifications/failed", headers=await tenant.headers("store_gm@A"))
     assert store.status_code == 403
+
+
+def test_public_links_use_the_configured_base_url(monkeypatch):
+    assert delivery.absolute_link("https://elsewhere.test/x") == "https://elsewhere.test/x"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://crm.example-group.cn/")
+    assert settings_module._public_base_url() == "https://crm.example-group.cn"
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    monkeypatch.setenv("HOST", "10.0.0.5")
+    monkeypatch.setenv("PORT", "8080")
+    assert settings_module._public_base_url() == "http://10.0.0.5:8080"
 
 
 async def test_gateway_refusal_is_permanent(tenant):

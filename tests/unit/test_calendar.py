@@ -90,3 +90,18 @@ def test_lunar_birthdays():
     assert next_lunar_birthday(1, 1, on_or_after=dt.date(2026, 2, 18)) == dt.date(2027, 2, 6)
     # day 30 in a year whose month has 29 days falls on the month's last day
     assert lunar_to_solar(2026, 12, 30) >= lunar_to_solar(2026, 12, 29)
+
+
+def test_overrides_come_before_the_library_and_an_unknown_year_is_logged_once(caplog):
+    from crm.calendar import service
+
+    # 2024-10-07 is 国庆 in the library; a group override makes it a workday, and adds 2040's Spring Festival.
+    cal = BusinessCalendar(overrides={dt.date(2024, 10, 7): "workday", dt.date(2040, 2, 13): "holiday"})
+    assert cal.is_working_day(dt.date(2024, 10, 7)) and not cal.is_public_holiday(dt.date(2024, 10, 7))
+    assert not cal.is_working_day(dt.date(2040, 2, 13)) and cal.is_public_holiday(dt.date(2040, 2, 13))
+    assert cal.covers(2040) and not cal.covers(2041) and cal.covers(2026)
+    service._warned_years.discard(2041)
+    with caplog.at_level("WARNING", logger="crm.calendar.service"):
+        assert cal.is_working_day(dt.date(2041, 3, 4)) and cal.is_working_day(dt.date(2041, 3, 5))
+        assert not cal.is_public_holiday(dt.date(2041, 3, 6))
+    assert [r.getMessage()[:36] for r in caplog.records] == ["holiday schedule for 2041 unknown (c"]
