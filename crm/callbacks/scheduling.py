@@ -71,8 +71,9 @@ async def schedule_complaint_revisit(
         plan(rule, anchor=resolved_at, calendar=calendar, source_type="complaint", source_id=complaint_id,
              customer_id=customer_id, vehicle_id=vehicle_id, dedupe_key=key)
     ])
-    callback = await Callback.select(Callback.id).where(
-        Callback.dedupe_key == key, Callback.state.is_in(OPEN_STATES)
+    callback = await Callback.select(Callback.id).where(  # tenant: the revisit just planned for this store
+        Callback.dedupe_key == key, Callback.group == group_id, Callback.store == store_id,
+        Callback.state.is_in(OPEN_STATES),
     ).first()
     if callback is not None:
         await hand_revisit_to_callback(complaint_id=complaint_id, callback_id=callback["id"])

@@ -100,6 +100,7 @@ async def hand_revisit_to_callback(*, complaint_id: int, callback_id: int) -> No
     """A store's own resolved complaint is revisited through the store's callback queue: the callback (due
     by `revisit_due_at`) is then the one timer and the one overdue count. The complaint keeps the due time
     for its countdown but drops its own timer."""
+    # tenant: the complaint whose resolution the complaints service just signalled
     await Complaint.update({Complaint.revisit_callback_id: callback_id}).where(Complaint.id == complaint_id)
     await cancel_timers(subject_type=SUBJECT, subject_id=complaint_id, kinds=[timer_kind("revisit")])
 

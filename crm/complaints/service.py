@@ -159,13 +159,12 @@ async def create_complaint(
                 async with savepoint():
                     await complaint.save()
             except UNIQUE_VIOLATIONS:
-                existing = await Complaint.select(Complaint.id).where(
-                    Complaint.group == actor.group_id,
-                    Complaint.channel == channel,
-                    Complaint.external_ref == external_ref,
+                existing = await actor.filter(Complaint.select(Complaint.id), Complaint).where(
+                    Complaint.channel == channel, Complaint.external_ref == external_ref
                 ).first()
-                if existing is None:
-                    raise
+                if existing is None:  # recorded at a store the caller cannot see: say so, but name nothing
+                    raise Conflict("该外部编号已登记", "This external reference is already recorded",
+                                   {"field": "external_ref"}) from None
                 return existing["id"]
         else:
             await complaint.save()
