@@ -2,6 +2,8 @@
 
 A *store-owned table* is any Piccolo table with both a `group` and a `store` column. They are found by
 importing the apps of `piccolo_conf.APP_REGISTRY`, so a new table is covered the day its app is registered.
+Tables whose `store` may be NULL (users, timers, notifications, settings of a group or one store) count
+too; their queries mostly carry a reason, because `actor.filter` would drop the group-level rows.
 
 In `api/`, `crm/` and `workers/`, every query on such a table — `T.select(`, `T.objects(`, `T.update(`,
 `T.delete(`, `T.count(`, `T.exists(`, `T.raw(` (and raw SQL naming the table) — must be the query
