@@ -40,5 +40,6 @@ APP_REGISTRY = AppRegistry(
         "crm.calendar.piccolo_app",
         "crm.callbacks.piccolo_app",
         "crm.complaints.piccolo_app",
+        "crm.major.piccolo_app",
     ]
 )

@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, callbacks, complaints, customers, dms, notifications, web
+from api import calendar, callbacks, complaints, customers, dms, major, notifications, web
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_token,
             me,
             *customers.ROUTES,
+            *major.ROUTES,
             *notifications.ROUTES,
             *calendar.ROUTES,
             *complaints.ROUTES,

@@ -3,7 +3,7 @@
 Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
 """
 
-from api.web import callbacks, complaints, customers, notifications, pages
+from api.web import callbacks, complaints, customers, major, notifications, pages
 
 ROUTES = [
     *pages.ROUTES,
@@ -11,4 +11,5 @@ ROUTES = [
     *complaints.ROUTES,
     *callbacks.ROUTES,
     *notifications.ROUTES,
+    *major.ROUTES,
 ]

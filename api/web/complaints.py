@@ -25,6 +25,8 @@ from crm.complaints import queries, service, workflow
 from crm.complaints.deadlines import KIND_TITLES
 from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
 from crm.complaints.workflow import STATE_TITLES
+from crm.major.service import MARKERS as MAJOR_MARKERS
+from crm.major.service import major_flags
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import ROLE_TITLES
 from tenants.scope import Scope
@@ -188,7 +190,7 @@ async def complaint_list(
     )
     return Template("complaints/list.html", context={
         "items": items, "filters": filters, "stores": await _stores(actor), "labels": LABELS, "now": clock.now(),
-        "countdown": countdown,
+        "countdown": countdown, "major": await major_flags(complaint_ids=[c.id for c in items]),
     })
 
 
@@ -305,7 +307,8 @@ async def _page(
     return Template("complaints/detail.html", status_code=status, context={
         "c": detail, "s": detail.summary, "staff": staff, "stores": stores, "labels": LABELS,
         "errors": _messages(refused), "form": form or {}, "failed": failed, "now": clock.now(),
-        "countdown": countdown,
+        "countdown": countdown, "major": await major_flags(complaint_ids=[complaint_id]),
+        "can_mark_major": actor.has_role(*MAJOR_MARKERS) and detail.summary.state not in workflow.FINAL_STATES,
     })
 
 

@@ -17,6 +17,8 @@ from tenants.scope import Scope
 
 # Everyone who works inside a group: HQ, brand divisions, call center and every store role.
 TENANT_ROLES = frozenset(GROUP_ROLES | STORE_ROLES)
+# The HQ major-complaint board; store managers see their own store on it.
+MAJOR_BOARD_ROLES = frozenset(GROUP_ROLES | {Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD})
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ NAV: list[NavItem] = [
     NavItem("/accountability", "责任统计", "Accountability", ACCOUNTABILITY_READERS),
     NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
     NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
+    NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_ROLES),
     NavItem("/notifications", "我的通知", "Notifications"),
     NavItem("/notification-failures", "通知投递失败", "Failed deliveries", frozenset({Role.GROUP_ADMIN})),
 ]

@@ -36,8 +36,14 @@ async def notify_users(
     link: str = "",
     idempotency_key: str,
     store_id: int | None = None,
+    extra_channels: Iterable[str] = (),
 ) -> int:
-    """Notify users of the group over in-app plus their preferred channels; returns the rows created."""
+    """Notify users of the group over in-app plus their preferred channels; returns the rows created.
+
+    `extra_channels` (external channel names) are used as well wherever the user is reachable on
+    them, whatever their preferences — for alerts a group wants on e.g. SMS (major-complaint escalation).
+    """
+    extra = [c for c in EXTERNAL_CHANNELS if c in set(extra_channels)]
     user_ids = sorted(set(user_ids))
     if not user_ids:
         return 0
@@ -54,7 +60,7 @@ async def notify_users(
         now = clock.now()
         rows = []
         for user in users:
-            for channel in ("inapp", *_preferred_channels(user, preferences.get(user["id"]))):
+            for channel in ("inapp", *_preferred_channels(user, preferences.get(user["id"]), extra)):
                 inapp = channel == "inapp"
                 rows.append(
                     Notification(
@@ -181,12 +187,14 @@ def delivery_job_id(notification_id: int, attempt: int) -> str:
     return f"notify:{notification_id}:{attempt}"
 
 
-def _preferred_channels(user: dict[str, Any], preference: dict[str, Any] | None) -> list[str]:
-    """External channels the user chose and can be reached on (e-mail needs an address, SMS a phone)."""
-    if preference is None:
-        return []
+def _preferred_channels(
+    user: dict[str, Any], preference: dict[str, Any] | None, extra: list[str] = ()
+) -> list[str]:
+    """External channels the user chose (or the caller added) and can be reached on
+    (e-mail needs an address, SMS a phone)."""
     reachable = {"email": bool(user["email"]), "sms": bool(user["phone"]), "wecom": True, "dingtalk": True}
-    return [c for c in EXTERNAL_CHANNELS if preference.get(c) and reachable[c]]
+    chosen = {c for c in EXTERNAL_CHANNELS if preference is not None and preference.get(c)} | set(extra)
+    return [c for c in EXTERNAL_CHANNELS if c in chosen and reachable[c]]
 
 
 def _push_live(user_id: int, notification_id: int):

@@ -1,0 +1,328 @@
+"""Major complaints API (重大投诉) under /api/v1: marking, repeat check, the report, alerts, the board, the policy.
+
+Thin: each handler calls one function of `crm.major.service` / `crm.major.policy`
+and shapes the answer. Objects outside the caller's scope answer 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import get, post, put
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent
+
+from api.auth import requires
+from crm import clock
+from crm.major import board_events, service
+from crm.major.policy import Policy, get_policy, set_policy
+from crm.major.rules import MajorReason, RiskLevel
+from crm.major.service import MajorView, ReasonInput, ReportForm
+from tenants.roles import Role
+from tenants.scope import Scope
+
+Id = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+BodyId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+_Text = Annotated[str, msgspec.Meta(max_length=5000)]
+_Short = Annotated[str, msgspec.Meta(max_length=50)]
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: MajorReason
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class MarkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reasons: Annotated[list[ReasonIn], msgspec.Meta(min_length=1, max_length=7)]
+
+
+class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(max_length=50)]
+    position: _Short = ""
+    phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
+
+
+class ReportIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """《重大投诉事件处理报告》: 事件经过, 原因分析, 客户诉求, 已采取措施, 媒体/法律升级风险, 拟处理方案, 责任人."""
+
+    facts: _Text = ""
+    cause: _Text = ""
+    customer_demands: _Text = ""
+    actions_taken: _Text = ""
+    media_risk: RiskLevel = RiskLevel.NONE
+    legal_risk: RiskLevel = RiskLevel.NONE
+    risk_note: _Text = ""
+    proposed_settlement: _Text = ""
+    responsible_people: Annotated[list[PersonIn], msgspec.Meta(max_length=20)] = []
+
+    def to_form(self) -> ReportForm:
+        return msgspec.convert(msgspec.to_builtins(self), ReportForm)
+
+
+class ReasonOut(msgspec.Struct):
+    reason: str
+    title_zh: str
+    title_en: str
+    note: str
+    automatic: bool
+
+
+class RecipientOut(msgspec.Struct):
+    user_id: int
+    name: str
+    acknowledged_at: datetime | None
+
+
+class AlertOut(msgspec.Struct):
+    id: int
+    level: int
+    condition: str
+    raised_at: datetime
+    rounds: int
+    settled: bool
+    acknowledged: int
+    recipients: list[RecipientOut]
+
+
+class ReportOut(msgspec.Struct):
+    status: str
+    facts: str
+    cause: str
+    customer_demands: str
+    actions_taken: str
+    media_risk: str
+    legal_risk: str
+    risk_note: str
+    proposed_settlement: str
+    responsible_people: list[dict]
+    saved_at: datetime
+    filed_at: datetime | None
+    forwarded_at: datetime | None
+
+
+class MajorOut(msgspec.Struct):
+    id: int
+    complaint_id: int
+    store_id: int
+    store_name: str
+    customer_name: str
+    complaint_state: str
+    channel: str
+    marked_at: datetime
+    marked_by: str
+    report_due_at: datetime
+    seconds_to_report_deadline: int
+    report_status: str
+    report_filed_at: datetime | None
+    report_overdue: bool
+    report_late: bool
+    level_reached: int
+    levels_total: int
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reasons: list[ReasonOut]
+    alerts: list[AlertOut]
+    report: ReportOut | None = None
+
+
+class RepeatOut(msgspec.Struct):
+    complaint_id: int
+    store_id: int
+    store_name: str
+    received_at: datetime
+    channel: str
+    same_customer: bool
+    same_vehicle: bool
+    content: str
+
+
+class SuggestionOut(msgspec.Struct):
+    suggested_reasons: list[str]
+    window_days: int
+    repeats: list[RepeatOut]
+
+
+class ComplaintMajorOut(msgspec.Struct):
+    major: MajorOut | None
+    suggestion: SuggestionOut
+
+
+class AckOut(msgspec.Struct):
+    alert_id: int
+    acknowledged: bool
+
+
+class OpenAlertOut(msgspec.Struct):
+    alert_id: int
+    major_id: int
+    level: int
+    raised_at: datetime
+    rounds: int
+
+
+class FiledOut(msgspec.Struct):
+    major_id: int
+    filed_at: datetime
+    on_time: bool
+
+
+@post("/api/v1/complaints/{complaint_id:int}/major", tags=["major"], guards=[requires(*service.MARKERS)])
+async def mark_complaint_major(actor: Scope, complaint_id: Id, data: MarkRequest) -> MajorOut:
+    """Mark a complaint major with one or more reasons (其他 needs a note). Marking starts the 24-hour clock."""
+    reasons = [ReasonInput(reason=r.reason, note=r.note) for r in data.reasons]
+    major_id = await service.mark_major(actor=actor, complaint_id=complaint_id, reasons=reasons)
+    return major_out(await service.major_detail(actor=actor, major_id=major_id))
+
+
+@get("/api/v1/complaints/{complaint_id:int}/major", tags=["major"])
+async def complaint_major(actor: Scope, complaint_id: Id) -> ComplaintMajorOut:
+    """Whether the complaint is major, and what the system suggests (repeat complaint, manufacturer channel)."""
+    from crm.complaints.tables import Complaint
+
+    complaint = await actor.get(Complaint, complaint_id)
+    major = await service.major_for_complaint(actor=actor, complaint_id=complaint.id)
+    suggestion = await service.suggest_for_intake(
+        actor=actor, customer_id=complaint.customer, vehicle_id=complaint.vehicle, channel=complaint.channel,
+        exclude_complaint_id=complaint.id,
+    )
+    return ComplaintMajorOut(major=major_out(major) if major else None, suggestion=suggestion_out(suggestion))
+
+
+@get("/api/v1/major/repeat-check", tags=["major"])
+async def repeat_check(
+    actor: Scope, customer_id: Id, vehicle_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1)] = None,
+    channel: Annotated[str, Parameter(max_length=20)] = "",
+) -> SuggestionOut:
+    """At intake, before saving: earlier complaints of this customer or vehicle within the group's window."""
+    suggestion = await service.suggest_for_intake(
+        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, channel=channel
+    )
+    return suggestion_out(suggestion)
+
+
+@get("/api/v1/major", tags=["major"])
+async def major_board(
+    actor: Scope, include_closed: bool = False,
+    store_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1)] = None,
+) -> list[MajorOut]:
+    """The major-complaint board: open major complaints in the caller's scope, overdue first."""
+    return [major_out(v) for v in await service.board(actor=actor, include_closed=include_closed, store_id=store_id)]
+
+
+@get("/api/v1/major/{major_id:int}", tags=["major"])
+async def major_detail(actor: Scope, major_id: Id) -> MajorOut:
+    return major_out(await service.major_detail(actor=actor, major_id=major_id))
+
+
+@put("/api/v1/major/{major_id:int}/report", tags=["major"], guards=[requires(*service.REPORTERS)])
+async def save_report_draft(actor: Scope, major_id: Id, data: ReportIn) -> MajorOut:
+    """Save 《重大投诉事件处理报告》 as a draft."""
+    await service.save_report(actor=actor, major_id=major_id, form=data.to_form())
+    return major_out(await service.major_detail(actor=actor, major_id=major_id))
+
+
+@post("/api/v1/major/{major_id:int}/report/file", tags=["major"], guards=[requires(*service.REPORTERS)])
+async def file_report(actor: Scope, major_id: Id, data: ReportIn) -> FiledOut:
+    """File the report (every part filled in). Within 24 h of marking this satisfies the rule."""
+    filed_at = await service.file_report(actor=actor, major_id=major_id, form=data.to_form())
+    view = await service.major_detail(actor=actor, major_id=major_id)
+    return FiledOut(major_id=major_id, filed_at=filed_at, on_time=filed_at <= view.report_due_at)
+
+
+@post("/api/v1/major/{major_id:int}/report/forward", tags=["major"], guards=[requires(*service.FORWARDERS)])
+async def forward_report(actor: Scope, major_id: Id) -> MajorOut:
+    """The brand division forwards the filed report to the VP operations and the CEO."""
+    await service.forward_report(actor=actor, major_id=major_id)
+    return major_out(await service.major_detail(actor=actor, major_id=major_id))
+
+
+@post("/api/v1/major/alerts/{alert_id:int}/acknowledge", tags=["major"])
+async def acknowledge_alert(actor: Scope, alert_id: Id) -> AckOut:
+    """Acknowledge an alert sent to you: it stops re-notifying you."""
+    new = await service.acknowledge_alert(actor=actor, alert_id=alert_id)
+    return AckOut(alert_id=alert_id, acknowledged=new)
+
+
+@get("/api/v1/major/alerts/mine", tags=["major"])
+async def my_alerts(actor: Scope) -> list[OpenAlertOut]:
+    """Alerts waiting for your acknowledgement."""
+    return [OpenAlertOut(**a) for a in await service.my_open_alerts(actor=actor)]
+
+
+@get("/api/v1/major/policy", tags=["major"], guards=[requires(Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.LEGAL)])
+async def read_policy(actor: Scope) -> Policy:
+    """The group's repeat window, immediate alert and escalation ladder (defaults if never set)."""
+    return await get_policy(actor=actor)
+
+
+@put("/api/v1/major/policy", tags=["major"], guards=[requires(Role.GROUP_ADMIN)])
+async def write_policy(actor: Scope, data: Policy) -> Policy:
+    """Replace the ladder: levels (delay, condition, roles, channels), repeat window, re-notify interval."""
+    return await set_policy(actor=actor, policy=data)
+
+
+@get("/api/v1/major/events", tags=["major"])
+async def board_stream(actor: Scope) -> ServerSentEvent:
+    """Server-Sent Events: `major` with `{major_id}` whenever a major complaint the caller may see changes."""
+    return board_events_stream(actor)
+
+
+def board_events_stream(actor: Scope) -> ServerSentEvent:
+    """The board's live stream for this caller (also served to the web UI at /major/events)."""
+    return ServerSentEvent(_events(actor), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _events(actor: Scope):
+    yield {"event": "ready", "data": "{}"}
+    if actor.group_id is None:
+        return
+    async for event in board_events.listen(group_id=actor.group_id, store_ids=actor.store_ids):
+        if event is None:
+            yield {"comment": "keep-alive", "data": None}
+        else:
+            yield {"event": "major", "data": msgspec.json.encode({"major_id": event["major_id"]}).decode()}
+
+
+def major_out(view: MajorView) -> MajorOut:
+    report = None
+    if view.report is not None:
+        r = view.report
+        report = ReportOut(
+            status=r["status"], facts=r["facts"], cause=r["cause"], customer_demands=r["customer_demands"],
+            actions_taken=r["actions_taken"], media_risk=r["media_risk"], legal_risk=r["legal_risk"],
+            risk_note=r["risk_note"], proposed_settlement=r["proposed_settlement"],
+            responsible_people=list(r["responsible_people"] or []), saved_at=r["saved_at"],
+            filed_at=r["filed_at"], forwarded_at=r["forwarded_at"],
+        )
+    return MajorOut(
+        id=view.id, complaint_id=view.complaint_id, store_id=view.store_id, store_name=view.store_name,
+        customer_name=view.customer_name, complaint_state=view.complaint_state, channel=view.channel,
+        marked_at=view.marked_at, marked_by=view.marked_by, report_due_at=view.report_due_at,
+        seconds_to_report_deadline=int((view.report_due_at - clock.now()).total_seconds()),
+        report_status=view.report_status.value, report_filed_at=view.report_filed_at,
+        report_overdue=view.report_overdue, report_late=view.report_late, level_reached=view.level_reached,
+        levels_total=view.levels_total, resolved_at=view.resolved_at, closed_at=view.closed_at,
+        reasons=[ReasonOut(**r) for r in view.reasons],
+        alerts=[
+            AlertOut(id=a.id, level=a.level, condition=a.condition, raised_at=a.raised_at, rounds=a.rounds,
+                     settled=a.settled, acknowledged=a.acknowledged,
+                     recipients=[RecipientOut(**r) for r in a.recipients])
+            for a in view.alerts
+        ],
+        report=report,
+    )
+
+
+def suggestion_out(suggestion: service.Suggestion) -> SuggestionOut:
+    return SuggestionOut(
+        suggested_reasons=[r.value for r in suggestion.reasons], window_days=suggestion.window_days,
+        repeats=[RepeatOut(**vars(hit)) for hit in suggestion.repeats],
+    )
+
+
+ROUTES = [
+    mark_complaint_major, complaint_major, repeat_check, major_board, major_detail, save_report_draft,
+    file_report, forward_report, acknowledge_alert, my_alerts, read_policy, write_policy, board_stream,
+]

@@ -1,0 +1,373 @@
+"""Major-complaint pages (重大投诉): the HQ board with live countdowns, one major complaint with its
+report form and alerts, and marking a complaint major.
+
+Every read goes through `crm.major.service` with the caller's scope; the board
+refreshes itself over Server-Sent Events (`/major/events`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from api.i18n import extend
+from api.major import board_events_stream
+from api.web.nav import MAJOR_BOARD_ROLES
+from crm.major import service
+from crm.major.policy import CHANNELS, RECIPIENT_ROLES, Policy, get_policy, set_policy
+from crm.complaints.workflow import STATE_TITLES
+from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, RiskLevel
+from crm.major.service import Person, ReasonInput, ReportForm
+from tenants.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.roles import Role
+from tenants.scope import Scope
+
+_MAX_ID = 2**31 - 1
+BOARD_ROLES = MAJOR_BOARD_ROLES
+
+extend({
+    "major.board.title": ("重大投诉看板", "Major-complaint board"),
+    "major.board.empty": ("当前没有未结案的重大投诉。", "No open major complaints."),
+    "major.board.live": ("实时更新", "Live"),
+    "major.board.include_closed": ("包含已结案", "Include closed"),
+    "major.col.store": ("门店", "Store"),
+    "major.col.customer": ("客户", "Customer"),
+    "major.col.reasons": ("原因", "Reasons"),
+    "major.col.marked": ("标记时间", "Marked"),
+    "major.col.deadline": ("24小时报备倒计时", "24-h report countdown"),
+    "major.col.report": ("处理报告", "Report"),
+    "major.col.level": ("升级级别", "Level"),
+    "major.col.acks": ("预警确认", "Acknowledged"),
+    "major.overdue": ("报告逾期", "Report overdue"),
+    "major.tag": ("重大投诉", "Major"),
+    "major.late": ("逾期提交", "Filed late"),
+    "major.remaining": ("剩余", "left"),
+    "major.passed": ("已超时", "over by"),
+    "major.detail.title": ("重大投诉", "Major complaint"),
+    "major.detail.complaint": ("投诉内容", "Complaint"),
+    "major.detail.open_complaint": ("查看投诉", "Open complaint"),
+    "major.detail.marked_by": ("标记人", "Marked by"),
+    "major.detail.due": ("报告截止", "Report due"),
+    "major.detail.state": ("投诉状态", "Complaint state"),
+    "major.report.title": ("重大投诉事件处理报告", "Major-complaint report"),
+    "major.report.media_risk": ("媒体曝光风险", "Media risk"),
+    "major.report.legal_risk": ("法律纠纷风险", "Legal risk"),
+    "major.report.people": ("责任人", "Responsible people"),
+    "major.report.name": ("姓名", "Name"),
+    "major.report.position": ("职务", "Position"),
+    "major.report.phone": ("电话", "Phone"),
+    "major.report.save": ("保存草稿", "Save draft"),
+    "major.report.file": ("提交报告", "File report"),
+    "major.report.forward": ("转呈运营副总裁及总裁", "Forward to VP operations and CEO"),
+    "major.report.filed_at": ("提交时间", "Filed"),
+    "major.report.forwarded_at": ("转呈时间", "Forwarded"),
+    "major.report.none": ("门店尚未提交报告。", "The store has not filed the report yet."),
+    "major.alerts.title": ("预警与确认", "Alerts and acknowledgements"),
+    "major.alerts.level0": ("即时预警", "Immediate alert"),
+    "major.alerts.level": ("第{n}级升级", "Level {n}"),
+    "major.alerts.rounds": ("已发送 {n} 次", "sent {n}×"),
+    "major.alerts.ack": ("确认收到", "Acknowledge"),
+    "major.alerts.acked": ("已确认", "Acknowledged"),
+    "major.alerts.waiting": ("待确认", "Waiting"),
+    "major.alerts.none": ("暂无预警。", "No alerts yet."),
+    "major.mark.title": ("标记为重大投诉", "Mark as major complaint"),
+    "major.mark.submit": ("标记并立即预警", "Mark and alert now"),
+    "major.mark.note": ("说明(选择“其他”时必填)", "Note (required for 'other')"),
+    "major.mark.already": ("该投诉已是重大投诉,可补充原因。", "Already major; you may add reasons."),
+    "major.suggest.repeat": (
+        "系统检测到该客户或车辆在近 {days} 天内已有投诉,建议标记为“重复投诉”。",
+        "This customer or vehicle complained within the last {days} days: consider 'repeat complaint'.",
+    ),
+    "major.suggest.manufacturer": ("厂家渠道投诉默认为重大投诉。", "Manufacturer-channel complaints are major."),
+    "major.errors": ("请修正以下问题:", "Please fix the following:"),
+    "major.policy.title": ("重大投诉预警与升级规则", "Major-complaint alerts and escalation"),
+    "major.policy.link": ("升级规则", "Escalation rules"),
+    "major.policy.repeat_window": ("重复投诉识别期(天)", "Repeat-complaint window (days)"),
+    "major.policy.deadline": ("处理报告时限(小时)", "Report deadline (hours)"),
+    "major.policy.renotify": ("未确认预警重发间隔(分钟)", "Re-send unacknowledged alerts every (minutes)"),
+    "major.policy.immediate": ("标记时即时预警", "Immediate alert on marking"),
+    "major.policy.roles": ("接收角色", "Recipient roles"),
+    "major.policy.channels": ("另加通知渠道(应用内通知始终发送)", "Extra channels (in-app always)"),
+    "major.policy.levels": ("升级梯度", "Escalation ladder"),
+    "major.policy.level_hours": ("标记后(小时)", "Hours after marking"),
+    "major.policy.condition": ("条件", "Condition"),
+    "major.policy.label": ("通知标题", "Alert title"),
+    "major.policy.hint": (
+        "清空“标记后(小时)”即删除该级;修改只影响之后标记的重大投诉。",
+        "Clear the hours to remove a level; changes apply to complaints marked from now on.",
+    ),
+    "major.policy.save": ("保存规则", "Save rules"),
+})
+
+
+class ReportPost(msgspec.Struct, kw_only=True):
+    action: str = "save"
+    facts: str = ""
+    cause: str = ""
+    customer_demands: str = ""
+    actions_taken: str = ""
+    media_risk: str = "none"
+    legal_risk: str = "none"
+    risk_note: str = ""
+    proposed_settlement: str = ""
+    person_name: list[str] | str = []
+    person_position: list[str] | str = []
+    person_phone: list[str] | str = []
+
+
+class MarkPost(msgspec.Struct, kw_only=True):
+    reasons: list[str] | str = []
+    note: str = ""
+
+
+@get("/major", include_in_schema=False)
+async def board_page(request: Request[Scope, Any, Any], actor: Scope, include_closed: bool = False) -> Template:
+    _require_board(actor)
+    views = await service.board(actor=actor, include_closed=include_closed)
+    fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
+    template = "major/_rows.html" if fragment else "major/board.html"
+    context = {"views": views, "include_closed": include_closed, "can_see_policy": actor.has_role(*POLICY_READERS),
+               **_labels()}
+    return Template(template, context=context, headers={"Vary": "HX-Request"})
+
+
+@get("/major/events", include_in_schema=False)
+async def board_events(actor: Scope) -> ServerSentEvent:
+    return board_events_stream(actor)
+
+
+@get("/major/{major_id:int}", include_in_schema=False)
+async def major_page(actor: Scope, major_id: int) -> Template:
+    return await _detail(actor, major_id)
+
+
+@post("/major/{major_id:int}/report", include_in_schema=False)
+async def report_submit(
+    actor: Scope, major_id: int, data: Annotated[ReportPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
+) -> Template | Redirect:
+    _check_id(major_id)
+    form = _report_form(data)
+    try:
+        if data.action == "file":
+            await service.file_report(actor=actor, major_id=major_id, form=form)
+        else:
+            await service.save_report(actor=actor, major_id=major_id, form=form)
+    except InvalidInput as problem:
+        return await _detail(actor, major_id, errors=problem.problems, draft=form, status_code=400)
+    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/major/{major_id:int}/forward", include_in_schema=False)
+async def forward_submit(actor: Scope, major_id: int) -> Redirect:
+    _check_id(major_id)
+    await service.forward_report(actor=actor, major_id=major_id)
+    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/major/alerts/{alert_id:int}/acknowledge", include_in_schema=False)
+async def acknowledge_submit(actor: Scope, alert_id: int, next: str = "") -> Redirect:
+    _check_id(alert_id)
+    await service.acknowledge_alert(actor=actor, alert_id=alert_id)
+    target = next if next.startswith("/major") and not next.startswith("//") else "/major"
+    return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/major/policy", include_in_schema=False)
+async def policy_page(actor: Scope) -> Template:
+    _require_policy_reader(actor)
+    return _policy_template(actor, msgspec.to_builtins(await get_policy(actor=actor)))
+
+
+@post("/major/policy", include_in_schema=False)
+async def policy_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    actor.require_role(Role.GROUP_ADMIN)
+    raw, policy, problems = _policy_from_form(await request.form())
+    try:
+        if policy is None:
+            raise InvalidInput(problems)
+        await set_policy(actor=actor, policy=policy)
+    except InvalidInput as problem:
+        return _policy_template(actor, raw, errors=problem.problems, status_code=400)
+    return Redirect(path="/major/policy", status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/complaints/{complaint_id:int}/major", include_in_schema=False)
+async def mark_page(actor: Scope, complaint_id: int) -> Template:
+    return await _mark_page(actor, complaint_id)
+
+
+@post("/complaints/{complaint_id:int}/major", include_in_schema=False)
+async def mark_submit(
+    actor: Scope, complaint_id: int, data: Annotated[MarkPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
+) -> Template | Redirect:
+    _check_id(complaint_id)
+    chosen = [data.reasons] if isinstance(data.reasons, str) else data.reasons
+    try:
+        reasons = [
+            ReasonInput(MajorReason(r), data.note if r == MajorReason.OTHER else "")
+            for r in chosen if r in MajorReason.__members__.values()
+        ]
+        major_id = await service.mark_major(actor=actor, complaint_id=complaint_id, reasons=reasons)
+    except InvalidInput as problem:
+        return await _mark_page(actor, complaint_id, errors=problem.problems, status_code=400)
+    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+async def _detail(
+    actor: Scope, major_id: int, *, errors: list | None = None, draft: ReportForm | None = None,
+    status_code: int = 200,
+) -> Template:
+    _check_id(major_id)
+    view = await service.major_detail(actor=actor, major_id=major_id)
+    report = view.report or {}
+    form = draft or ReportForm(
+        facts=report.get("facts", ""), cause=report.get("cause", ""),
+        customer_demands=report.get("customer_demands", ""), actions_taken=report.get("actions_taken", ""),
+        media_risk=RiskLevel(report.get("media_risk", "none")), legal_risk=RiskLevel(report.get("legal_risk", "none")),
+        risk_note=report.get("risk_note", ""), proposed_settlement=report.get("proposed_settlement", ""),
+        responsible_people=[Person(**p) for p in report.get("responsible_people", [])],
+    )
+    editable = report.get("status", "draft") == "draft" and actor.has_role(*service.REPORTERS)
+    my_pending = {
+        a.id for a in view.alerts
+        for r in a.recipients if r["user_id"] == actor.user_id and r["acknowledged_at"] is None
+    }
+    return Template(
+        "major/detail.html",
+        context={
+            "view": view, "form": form, "editable": editable, "errors": errors or [],
+            "can_forward": actor.has_role(*service.FORWARDERS) and report.get("status") == "filed",
+            "my_pending": my_pending, **_labels(),
+        },
+        status_code=status_code,
+    )
+
+
+async def _mark_page(actor: Scope, complaint_id: int, *, errors: list | None = None, status_code: int = 200) -> Template:
+    from crm.complaints.tables import Complaint
+
+    _check_id(complaint_id)
+    actor.require_role(*service.MARKERS)
+    complaint = await actor.get(Complaint, complaint_id)
+    major = await service.major_for_complaint(actor=actor, complaint_id=complaint.id)
+    suggestion = await service.suggest_for_intake(
+        actor=actor, customer_id=complaint.customer, vehicle_id=complaint.vehicle, channel=complaint.channel,
+        exclude_complaint_id=complaint.id,
+    )
+    return Template(
+        "major/mark.html",
+        context={"complaint": complaint, "major": major, "suggestion": suggestion, "errors": errors or [],
+                 "reasons": list(MajorReason), **_labels()},
+        status_code=status_code,
+    )
+
+
+POLICY_READERS = (Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.LEGAL)
+_EXTRA_LEVEL_ROWS = 2
+
+
+def _require_policy_reader(actor: Scope) -> None:
+    actor.require_role(*POLICY_READERS)
+
+
+def _policy_template(actor: Scope, policy: dict, *, errors: list | None = None, status_code: int = 200) -> Template:
+    """`policy` as plain data (a saved Policy, or what the admin typed when it did not validate)."""
+    return Template(
+        "major/policy.html",
+        context={
+            "policy": policy, "rows": [*policy["levels"], *([None] * _EXTRA_LEVEL_ROWS)],
+            "editable": actor.has_role(Role.GROUP_ADMIN), "errors": errors or [],
+            "roles": [r for r in Role if r in RECIPIENT_ROLES], "channels": CHANNELS, "conditions": list(Condition),
+        },
+        status_code=status_code,
+    )
+
+
+def _policy_from_form(form: Any) -> tuple[dict, Policy | None, list[FieldProblem]]:
+    """The ladder form (hours and minutes, as people think of them) → the policy, checked like the API's.
+    Returns what was typed as plain data too, to show it again when it does not validate."""
+    problems: list[FieldProblem] = []
+
+    def seconds(field: str, raw: str, unit: int) -> int:
+        try:
+            return max(int(round(float(raw) * unit)), 0)
+        except ValueError:
+            problems.append(FieldProblem(field, "请输入数字", "Enter a number"))
+            return 0
+
+    raw = {
+        "repeat_window_days": seconds("repeat_window_days", form.get("repeat_window_days", ""), 1),
+        "report_deadline_seconds": seconds("report_deadline_hours", form.get("report_deadline_hours", ""), 3600),
+        "renotify_seconds": seconds("renotify_minutes", form.get("renotify_minutes", ""), 60),
+        "alert_roles": form.getall("alert_roles", []),
+        "alert_channels": form.getall("alert_channels", []),
+        "levels": [],
+    }
+    for i in range(min(int(form.get("level_count", "0") or 0), 20)):
+        hours = form.get(f"level{i}_hours", "").strip()
+        if not hours:
+            continue  # an empty row, or a level the admin removed
+        raw["levels"].append({
+            "delay_seconds": seconds(f"levels[{len(raw['levels'])}].delay_seconds", hours, 3600),
+            "condition": form.get(f"level{i}_condition", ""),
+            "roles": form.getall(f"level{i}_roles", []),
+            "channels": form.getall(f"level{i}_channels", []),
+            "label_zh": form.get(f"level{i}_label_zh", "").strip(),
+            "label_en": form.get(f"level{i}_label_en", "").strip(),
+        })
+    if problems:
+        return raw, None, problems
+    try:
+        return raw, msgspec.convert(raw, Policy), []
+    except msgspec.ValidationError as error:
+        return raw, None, [FieldProblem(_msgspec_field(str(error)), "取值无效", str(error))]
+
+
+def _msgspec_field(message: str) -> str:
+    at = message.rsplit("at `$.", 1)
+    return at[1].rstrip("`") if len(at) == 2 else "policy"
+
+
+def _report_form(data: ReportPost) -> ReportForm:
+    names, positions, phones = (_as_list(data.person_name), _as_list(data.person_position), _as_list(data.person_phone))
+    people = [
+        Person(name=n.strip(), position=(positions[i] if i < len(positions) else "").strip(),
+               phone=(phones[i] if i < len(phones) else "").strip())
+        for i, n in enumerate(names) if n.strip()
+    ]
+    risks = {r.value for r in RiskLevel}
+    return ReportForm(
+        facts=data.facts, cause=data.cause, customer_demands=data.customer_demands, actions_taken=data.actions_taken,
+        media_risk=RiskLevel(data.media_risk if data.media_risk in risks else "none"),
+        legal_risk=RiskLevel(data.legal_risk if data.legal_risk in risks else "none"),
+        risk_note=data.risk_note, proposed_settlement=data.proposed_settlement, responsible_people=people,
+    )
+
+
+def _as_list(value: list[str] | str) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _labels() -> dict:
+    return {"report_fields": REPORT_TEXT_FIELDS, "risk_levels": list(RiskLevel), "RiskLevel": RiskLevel,
+            "state_titles": {str(state): title for state, title in STATE_TITLES.items()}}
+
+
+def _require_board(actor: Scope) -> None:
+    if not actor.has_role(*BOARD_ROLES):
+        raise Forbidden()
+
+
+def _check_id(value: int) -> None:
+    if not 0 < value <= _MAX_ID:
+        raise NotFound("major")
+
+
+ROUTES = [board_page, board_events, major_page, report_submit, forward_submit, acknowledge_submit, policy_page,
+          policy_submit, mark_page, mark_submit]

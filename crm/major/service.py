@@ -1,0 +1,694 @@
+"""Major complaints (重大投诉) and the 24-hour rule (seed 004 #10 §2.5–2.7).
+
+Marking a complaint major starts the clock: the store GM, department heads, the
+brand division (or management department) and legal are alerted at once; the store
+files 《重大投诉事件处理报告》 within `report_deadline_seconds` (24 h); each level of
+the group's escalation ladder is a timer that alerts its roles if its condition
+still holds when it fires. Manufacturer-channel complaints are major from intake;
+repeat complaints are detected at intake and suggested to the agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import msgspec
+
+from crm import clock
+from crm.complaints.events import complaint_created, complaint_state_changed
+from crm.complaints.tables import Complaint
+from crm.complaints.workflow import FINAL_STATES, State
+from crm.db import transaction
+from crm.major import alerts, board_events
+from crm.major.policy import Level, decode_policy, encode_policy, policy_for_group
+from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, ReportStatus, RiskLevel
+from crm.major.tables import (
+    MajorAlert,
+    MajorAlertRecipient,
+    MajorComplaint,
+    MajorReasonRow,
+    MajorReport,
+)
+from crm.timers.service import cancel_timers, schedule_timer
+from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.roles import Role
+from tenants.scope import Scope
+
+SUBJECT = "major_complaint"
+LEVEL_KINDS = {Condition.REPORT_MISSING: "major.report_missing", Condition.UNRESOLVED: "major.unresolved"}
+RESOLVED_STATES = frozenset({State.RESOLVED, State.FED_BACK, State.REVISITED, State.CLOSED})
+
+# Who may mark a complaint major: the group's intake and HQ, and the store's managers.
+MARKERS = frozenset({
+    Role.GROUP_ADMIN, Role.CALL_CENTER_AGENT, Role.GROUP_CUSTOMER_SERVICE, Role.BRAND_MANAGER,
+    Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD,
+})
+REPORTERS = frozenset({Role.STORE_GM, Role.STORE_CR_MANAGER})  # the store files the report
+FORWARDERS = frozenset({Role.BRAND_MANAGER, Role.GROUP_ADMIN})  # brand division / management department
+
+
+class ReasonInput(msgspec.Struct, forbid_unknown_fields=True):
+    reason: MajorReason
+    note: str = ""
+
+
+class Person(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    position: str = ""
+    phone: str = ""
+
+
+class ReportForm(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """《重大投诉事件处理报告》 as the store fills it in."""
+
+    facts: str = ""
+    cause: str = ""
+    customer_demands: str = ""
+    actions_taken: str = ""
+    media_risk: RiskLevel = RiskLevel.NONE
+    legal_risk: RiskLevel = RiskLevel.NONE
+    risk_note: str = ""
+    proposed_settlement: str = ""
+    responsible_people: list[Person] = []
+
+
+@dataclass
+class RepeatHit:
+    complaint_id: int
+    store_id: int
+    store_name: str
+    received_at: datetime
+    channel: str
+    same_customer: bool
+    same_vehicle: bool
+    content: str
+
+
+@dataclass
+class Suggestion:
+    """What intake shows the agent before (or after) the complaint is saved."""
+
+    reasons: list[MajorReason]
+    repeats: list[RepeatHit]
+    window_days: int
+
+
+@dataclass
+class AlertView:
+    id: int
+    level: int
+    condition: str
+    raised_at: datetime
+    rounds: int
+    settled: bool
+    recipients: list[dict] = field(default_factory=list)  # {user_id, name, acknowledged_at}
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(1 for r in self.recipients if r["acknowledged_at"] is not None)
+
+
+@dataclass
+class MajorView:
+    id: int
+    complaint_id: int
+    store_id: int
+    store_name: str
+    customer_name: str
+    complaint_state: str
+    channel: str
+    content: str
+    marked_at: datetime
+    marked_by: str
+    report_due_at: datetime
+    report_status: ReportStatus
+    report_filed_at: datetime | None
+    report_overdue: bool
+    level_reached: int
+    levels_total: int
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reasons: list[dict]
+    alerts: list[AlertView] = field(default_factory=list)
+    report: dict | None = None
+
+    @property
+    def report_late(self) -> bool:
+        if self.report_filed_at is None:
+            return self.report_overdue
+        return self.report_filed_at > self.report_due_at
+
+
+# --- marking -------------------------------------------------------------------------------------
+
+
+async def mark_major(*, actor: Scope, complaint_id: int, reasons: list[ReasonInput]) -> int:
+    """Mark a complaint major (or add reasons to one that is). Returns the major-complaint id.
+
+    Marking later than intake starts the clock now: the report is due 24 h from this moment.
+    """
+    actor.require_role(*MARKERS)
+    checked = _check_reasons(reasons)
+    async with transaction():
+        complaint = await actor.get(Complaint, complaint_id)
+        if State(complaint.state) in FINAL_STATES:
+            raise Conflict("投诉已结案或作废,不能标记为重大投诉", "A closed or voided complaint cannot be marked major")
+        return await _mark(
+            group_id=complaint.group, store_id=complaint.store, complaint_id=complaint.id,
+            reasons=checked, user_id=actor.user_id, automatic=False,
+        )
+
+
+async def suggest_for_intake(
+    *, actor: Scope, customer_id: int, vehicle_id: int | None = None, channel: str = "",
+    exclude_complaint_id: int | None = None,
+) -> Suggestion:
+    """Reasons the agent should consider: 重复投诉 (earlier complaints of the same customer
+    identity or vehicle within the group's window) and 向厂方投诉 (manufacturer channel)."""
+    if actor.group_id is None:
+        raise NotFound("customer")
+    from crm.customers.tables import Customer, Vehicle
+
+    customer = await actor.get(Customer, customer_id)
+    vin = ""
+    if vehicle_id is not None:
+        vin = (await actor.get(Vehicle, vehicle_id)).vin
+    policy = await policy_for_group(actor.group_id)
+    repeats = await find_repeats(
+        group_id=actor.group_id, identity_id=customer.group_identity, vin=vin,
+        since=clock.now() - timedelta(days=policy.repeat_window_days), exclude_complaint_id=exclude_complaint_id,
+    )
+    visible = [hit for hit in repeats if actor.can_see_store(hit.store_id)]
+    reasons = []
+    if repeats:
+        reasons.append(MajorReason.REPEAT)
+    if channel == "manufacturer":
+        reasons.append(MajorReason.MANUFACTURER)
+    return Suggestion(reasons=reasons, repeats=visible, window_days=policy.repeat_window_days)
+
+
+async def find_repeats(
+    *, group_id: int, identity_id: int | None, vin: str, since: datetime, exclude_complaint_id: int | None = None
+) -> list[RepeatHit]:
+    """Earlier complaints in the group since `since` by the same customer identity or the same VIN (voided ones excepted)."""
+    if identity_id is None and not vin:
+        return []
+    match = None
+    if identity_id is not None:
+        match = Complaint.customer_identity == identity_id
+    if vin:
+        by_vin = Complaint.vin == vin.upper()
+        match = by_vin if match is None else (match | by_vin)
+    query = Complaint.select(
+        Complaint.id, Complaint.store, Complaint.store.name, Complaint.received_at, Complaint.channel,
+        Complaint.customer_identity, Complaint.vin, Complaint.content,
+    ).where(Complaint.group == group_id, Complaint.received_at >= since, Complaint.state != State.VOIDED.value)
+    query = query.where(match)
+    if exclude_complaint_id is not None:
+        query = query.where(Complaint.id != exclude_complaint_id)
+    rows = await query.order_by(Complaint.received_at, ascending=False).limit(20)
+    return [
+        RepeatHit(
+            complaint_id=r["id"], store_id=r["store"], store_name=r["store.name"], received_at=r["received_at"],
+            channel=r["channel"], same_customer=identity_id is not None and r["customer_identity"] == identity_id,
+            same_vehicle=bool(vin) and r["vin"] == vin.upper(), content=r["content"][:200],
+        )
+        for r in rows
+    ]
+
+
+async def on_complaint_created(
+    *, group_id: int, store_id: int, complaint_id: int, channel: str, **_: object
+) -> None:
+    """Intake hook: a complaint to the manufacturer (向厂方投诉) is major from the start."""
+    if channel == "manufacturer":
+        await _mark(
+            group_id=group_id, store_id=store_id, complaint_id=complaint_id,
+            reasons=[ReasonInput(MajorReason.MANUFACTURER)], user_id=None, automatic=True,
+        )
+
+
+async def on_complaint_state_changed(
+    *, group_id: int, store_id: int, complaint_id: int, action: str, to_state: str, **_: object
+) -> None:
+    """Keep the major complaint in step with its complaint: resolved, closed, reopened, re-routed."""
+    major = await MajorComplaint.select().where(MajorComplaint.complaint == complaint_id).first()
+    if major is None:
+        return
+    now = clock.now()
+    changes: dict = {}
+    if action == "reroute" and store_id != major["store"]:
+        await _move_to_store(major["id"], store_id)
+    state = State(to_state) if to_state else None
+    if state in RESOLVED_STATES and major["resolved_at"] is None:
+        changes[MajorComplaint.resolved_at] = now
+        await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=[LEVEL_KINDS[Condition.UNRESOLVED]])
+    if state in FINAL_STATES and major["closed_at"] is None:
+        changes[MajorComplaint.closed_at] = now
+        await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=list(LEVEL_KINDS.values()))
+        await alerts.settle_all(major_id=major["id"])
+    if state == State.REOPENED:
+        changes[MajorComplaint.resolved_at] = None
+        changes[MajorComplaint.closed_at] = None
+    if changes:
+        await MajorComplaint.update(changes).where(MajorComplaint.id == major["id"])
+    if state == State.REOPENED:
+        major = await MajorComplaint.select().where(MajorComplaint.id == major["id"]).first()
+        await _schedule_levels(major, reschedule=True)
+    await board_events.changed(group_id=group_id, store_id=store_id, major_id=major["id"])
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+async def save_report(*, actor: Scope, major_id: int, form: ReportForm) -> None:
+    """Save the report as a draft (any field may still be empty)."""
+    actor.require_role(*REPORTERS)
+    _check_lengths(form)
+    async with transaction():
+        major = await actor.get(MajorComplaint, major_id)
+        report = await MajorReport.objects().where(MajorReport.major == major.id).first()
+        if report is not None and report.status != "draft":
+            raise Conflict("报告已提交,不能再修改", "The report is filed and can no longer change")
+        await _write_report(major, report, form, actor.user_id, status="draft")
+
+
+async def file_report(*, actor: Scope, major_id: int, form: ReportForm) -> datetime:
+    """File 《重大投诉事件处理报告》: satisfies the 24-hour rule when on time. Returns the filing time."""
+    actor.require_role(*REPORTERS)
+    _check_lengths(form)
+    async with transaction():
+        major = await actor.get(MajorComplaint, major_id)
+        _check_complete(form)
+        report = await MajorReport.objects().where(MajorReport.major == major.id).first()
+        if report is not None and report.status != "draft":
+            raise Conflict("报告已提交", "The report is already filed")
+        now = clock.now()
+        await _write_report(major, report, form, actor.user_id, status="filed", filed_at=now)
+        await MajorComplaint.update(
+            {MajorComplaint.report_status: ReportStatus.FILED.value, MajorComplaint.report_filed_at: now}
+        ).where(MajorComplaint.id == major.id)
+        await cancel_timers(subject_type=SUBJECT, subject_id=major.id, kinds=[LEVEL_KINDS[Condition.REPORT_MISSING]])
+        row = await _major_row(major.id)
+        label = await complaint_label(major.complaint)
+        user_ids = await alerts.recipients(
+            group_id=major.group, store_id=major.store, roles=[Role.BRAND_MANAGER, Role.LEGAL]
+        )
+        late = "(已逾期)" if now > major.report_due_at else ""
+        await alerts.notify_people(
+            major=row, user_ids=user_ids, kind="major.report_filed", key=f"major-report-filed:{major.id}",
+            title_zh=f"重大投诉事件处理报告已提交{late}:{label}",
+            title_en=f"Major-complaint report filed{' (late)' if late else ''}: {label}",
+            body_zh="请审阅后转呈运营副总裁及总裁。", body_en="Review it and forward it to the VP operations and the CEO.",
+        )
+        await board_events.changed(group_id=major.group, store_id=major.store, major_id=major.id)
+    return now
+
+
+async def forward_report(*, actor: Scope, major_id: int) -> None:
+    """The brand division forwards the filed report to the VP operations and the CEO (one action)."""
+    actor.require_role(*FORWARDERS)
+    async with transaction():
+        major = await actor.get(MajorComplaint, major_id)
+        report = await MajorReport.objects().where(MajorReport.major == major.id).first()
+        if report is None or report.status == "draft":
+            raise Conflict("报告尚未提交,不能转呈", "The report is not filed yet")
+        if report.status == "forwarded":
+            raise Conflict("报告已转呈", "The report was already forwarded")
+        now = clock.now()
+        await MajorReport.update(
+            {MajorReport.status: "forwarded", MajorReport.forwarded_at: now, MajorReport.forwarded_by: actor.user_id}
+        ).where(MajorReport.id == report.id)
+        await MajorComplaint.update({MajorComplaint.report_status: ReportStatus.FORWARDED.value}).where(
+            MajorComplaint.id == major.id
+        )
+        row = await _major_row(major.id)
+        label = await complaint_label(major.complaint)
+        user_ids = await alerts.recipients(group_id=major.group, store_id=major.store, roles=[Role.HQ_VIEWER])
+        await alerts.notify_people(
+            major=row, user_ids=user_ids, kind="major.report_forwarded", key=f"major-report-forwarded:{major.id}",
+            title_zh=f"转呈:重大投诉事件处理报告 — {label}",
+            title_en=f"Forwarded: major-complaint report — {label}",
+            body_zh=f"{actor.display_name} 转呈,请审阅。", body_en=f"Forwarded by {actor.display_name} for your review.",
+        )
+        await board_events.changed(group_id=major.group, store_id=major.store, major_id=major.id)
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+async def acknowledge_alert(*, actor: Scope, alert_id: int) -> bool:
+    """The caller acknowledges an alert sent to them; True the first time. Re-notification stops for them."""
+    async with transaction():
+        alert = await actor.get(MajorAlert, alert_id)
+        mine = await MajorAlertRecipient.exists().where(
+            MajorAlertRecipient.alert == alert.id, MajorAlertRecipient.user == actor.user_id
+        )
+        if not mine:
+            raise Forbidden("只有预警接收人可以确认", "Only a recipient of the alert can acknowledge it")
+        new = await alerts.acknowledge(alert_id=alert.id, user_id=actor.user_id)
+        if new:
+            await board_events.changed(group_id=alert.group, store_id=alert.store, major_id=alert.major)
+        return new
+
+
+async def my_open_alerts(*, actor: Scope) -> list[dict]:
+    """Alerts waiting for the caller's acknowledgement, newest first."""
+    rows = await actor.filter(MajorAlertRecipient.select(
+        MajorAlertRecipient.alert, MajorAlertRecipient.alert.level, MajorAlertRecipient.alert.raised_at,
+        MajorAlertRecipient.alert.major, MajorAlertRecipient.alert.rounds,
+    ), MajorAlertRecipient).where(
+        MajorAlertRecipient.user == actor.user_id, MajorAlertRecipient.acknowledged_at.is_null(),
+        MajorAlertRecipient.alert.settled_at.is_null(),
+    ).order_by(MajorAlertRecipient.alert.raised_at, ascending=False)
+    return [
+        {"alert_id": r["alert"], "level": r["alert.level"], "raised_at": r["alert.raised_at"],
+         "major_id": r["alert.major"], "rounds": r["alert.rounds"]}
+        for r in rows
+    ]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+async def board(*, actor: Scope, include_closed: bool = False, store_id: int | None = None) -> list[MajorView]:
+    """The HQ board: every major complaint the caller may see, report deadline soonest first."""
+    query = actor.filter(MajorComplaint.select(MajorComplaint.id), MajorComplaint)
+    if not include_closed:
+        query = query.where(MajorComplaint.closed_at.is_null())
+    if store_id is not None:
+        query = query.where(MajorComplaint.store == actor.require_store(store_id))
+    ids = [r["id"] for r in await query.order_by(MajorComplaint.report_due_at).limit(500)]
+    views = await _views(ids, with_report=False)
+    return sorted(views, key=_board_order)
+
+
+async def major_detail(*, actor: Scope, major_id: int) -> MajorView:
+    major = await actor.get(MajorComplaint, major_id)
+    return (await _views([major.id], with_report=True))[0]
+
+
+async def major_for_complaint(*, actor: Scope, complaint_id: int) -> MajorView | None:
+    complaint = await actor.get(Complaint, complaint_id)
+    row = await MajorComplaint.select(MajorComplaint.id).where(MajorComplaint.complaint == complaint.id).first()
+    if row is None:
+        return None
+    return (await _views([row["id"]], with_report=True))[0]
+
+
+async def complaint_label(complaint_id: int) -> str:
+    row = await Complaint.select(Complaint.complainant_name, Complaint.store.name).where(
+        Complaint.id == complaint_id
+    ).first()
+    if row is None:
+        return f"#{complaint_id}"
+    return _label(row["store.name"], row["complainant_name"], complaint_id)
+
+
+def _label(store_name: str, complainant: str, complaint_id: int) -> str:
+    return f"{store_name} · {complainant} · 投诉#{complaint_id}"
+
+
+@dataclass(frozen=True)
+class MajorFlag:
+    major_id: int
+    report_status: str
+    report_overdue: bool
+
+
+async def major_flags(*, complaint_ids: list[int]) -> dict[int, MajorFlag]:
+    """Which of these complaints (already read through the caller's scope) are major, and which are
+    flagged "report overdue" — for every complaint list and page to show it."""
+    if not complaint_ids:
+        return {}
+    rows = await MajorComplaint.select(
+        MajorComplaint.id, MajorComplaint.complaint, MajorComplaint.report_status, MajorComplaint.report_overdue
+    ).where(MajorComplaint.complaint.is_in(list(complaint_ids)))
+    return {r["complaint"]: MajorFlag(r["id"], r["report_status"], r["report_overdue"]) for r in rows}
+
+
+# --- internals -----------------------------------------------------------------------------------
+
+
+async def _mark(
+    *, group_id: int, store_id: int, complaint_id: int, reasons: list[ReasonInput], user_id: int | None,
+    automatic: bool,
+) -> int:
+    now = clock.now()
+    existing = await MajorComplaint.select(MajorComplaint.id).where(MajorComplaint.complaint == complaint_id).first()
+    if existing is not None:
+        await _add_reasons(existing["id"], group_id, store_id, reasons, user_id, automatic, now)
+        await board_events.changed(group_id=group_id, store_id=store_id, major_id=existing["id"])
+        return existing["id"]
+    policy = await policy_for_group(group_id)
+    rows = await MajorComplaint.insert(
+        MajorComplaint(
+            group=group_id, store=store_id, complaint=complaint_id, marked_at=now, marked_by=user_id,
+            report_due_at=now + timedelta(seconds=policy.report_deadline_seconds),
+            report_status=ReportStatus.MISSING.value, policy=encode_policy(policy),
+        )
+    ).returning(MajorComplaint.id)
+    major_id = rows[0]["id"]
+    await _add_reasons(major_id, group_id, store_id, reasons, user_id, automatic, now)
+    major = await _major_row(major_id)
+    await _schedule_levels(major, reschedule=False)
+    label = await complaint_label(complaint_id)
+    reason_text = "、".join(r.reason.title_zh for r in reasons)
+    title_zh, title_en = alerts.level_titles(level=0, level_cfg=None, complaint_label=label)
+    await alerts.raise_alert(
+        major=major, level=0, roles=list(policy.alert_roles), channels=policy.alert_channels, condition="",
+        title_zh=title_zh, title_en=title_en,
+        body_zh=f"原因:{reason_text}。门店须在{_hours(policy.report_deadline_seconds)}内提交《重大投诉事件处理报告》。",
+        body_en=(f"Reasons: {', '.join(r.reason.title_en for r in reasons)}. The store must file the major-complaint "
+                 f"report within {_hours_en(policy.report_deadline_seconds)}."),
+    )
+    return major_id
+
+
+async def _schedule_levels(major: dict, *, reschedule: bool) -> None:
+    """One timer per level not reached yet whose condition still holds (due now at the earliest)."""
+    policy = decode_policy(major["policy"])
+    if reschedule:
+        await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=list(LEVEL_KINDS.values()))
+    reached = {
+        r["level"] for r in await MajorAlert.select(MajorAlert.level).where(MajorAlert.major == major["id"])
+    }
+    now = clock.now()
+    for index, level in enumerate(policy.levels, start=1):
+        if index in reached or not alerts.condition_holds(major, level.condition):
+            continue
+        await schedule_timer(
+            kind=LEVEL_KINDS[level.condition], due_at=max(alerts.level_due(major, level), now),
+            group_id=major["group"], store_id=major["store"], subject_type=SUBJECT, subject_id=major["id"],
+            payload={"level": index},
+        )
+
+
+async def escalate(*, major_id: int, level: int) -> int | None:
+    """A ladder level's timer fired: alert its roles if its condition still holds. Returns the alert id."""
+    major = await MajorComplaint.select(
+        MajorComplaint.all_columns(), MajorComplaint.complaint.complainant_name, MajorComplaint.store.name
+    ).where(MajorComplaint.id == major_id).first()
+    if major is None:
+        return None
+    policy = decode_policy(major["policy"])
+    if not 1 <= level <= len(policy.levels):
+        return None
+    cfg = policy.levels[level - 1]
+    if not alerts.condition_holds(major, cfg.condition):
+        return None
+    label = _label(major["store.name"], major["complaint.complainant_name"], major["complaint"])
+    title_zh, title_en = alerts.level_titles(level=level, level_cfg=cfg, complaint_label=label)
+    body_zh, body_en = _level_body(major, cfg)
+    alert_id = await alerts.raise_alert(
+        major=major, level=level, roles=list(cfg.roles), channels=cfg.channels, condition=cfg.condition.value,
+        title_zh=title_zh, title_en=title_en, body_zh=body_zh, body_en=body_en,
+    )
+    changes: dict = {MajorComplaint.level_reached: max(major["level_reached"], level)}
+    if cfg.condition == Condition.REPORT_MISSING:
+        changes[MajorComplaint.report_overdue] = True
+    await MajorComplaint.update(changes).where(MajorComplaint.id == major_id)
+    return alert_id
+
+
+def _level_body(major: dict, cfg: Level) -> tuple[str, str]:
+    hours_zh, hours_en = _hours(cfg.delay_seconds), _hours_en(cfg.delay_seconds)
+    if cfg.condition == Condition.REPORT_MISSING:
+        return (f"标记为重大投诉已{hours_zh},门店仍未提交《重大投诉事件处理报告》。",
+                f"Marked major {hours_en} ago and the store has not filed the major-complaint report.")
+    return (f"标记为重大投诉已{hours_zh},投诉仍未解决。", f"Marked major {hours_en} ago and still unresolved.")
+
+
+async def _add_reasons(
+    major_id: int, group_id: int, store_id: int, reasons: list[ReasonInput], user_id: int | None,
+    automatic: bool, now: datetime,
+) -> None:
+    have = {r["reason"] for r in await MajorReasonRow.select(MajorReasonRow.reason).where(MajorReasonRow.major == major_id)}
+    new = [r for r in reasons if r.reason.value not in have]
+    if new:
+        await MajorReasonRow.insert(*[
+            MajorReasonRow(group=group_id, store=store_id, major=major_id, reason=r.reason.value,
+                           note=r.note.strip(), automatic=automatic, added_at=now, added_by=user_id)
+            for r in new
+        ])
+
+
+async def _move_to_store(major_id: int, store_id: int) -> None:
+    """Re-routed: the major complaint and its child rows follow the complaint to its new store."""
+    await MajorComplaint.update({MajorComplaint.store: store_id}).where(MajorComplaint.id == major_id)
+    await MajorReasonRow.update({MajorReasonRow.store: store_id}).where(MajorReasonRow.major == major_id)
+    await MajorReport.update({MajorReport.store: store_id}).where(MajorReport.major == major_id)
+    alert_ids = [r["id"] for r in await MajorAlert.select(MajorAlert.id).where(MajorAlert.major == major_id)]
+    if alert_ids:
+        await MajorAlert.update({MajorAlert.store: store_id}).where(MajorAlert.id.is_in(alert_ids))
+        await MajorAlertRecipient.update({MajorAlertRecipient.store: store_id}).where(
+            MajorAlertRecipient.alert.is_in(alert_ids)
+        )
+
+
+async def _write_report(
+    major: MajorComplaint, report: MajorReport | None, form: ReportForm, user_id: int, *, status: str,
+    filed_at: datetime | None = None,
+) -> None:
+    now = clock.now()
+    values = {
+        "facts": form.facts.strip(), "cause": form.cause.strip(), "customer_demands": form.customer_demands.strip(),
+        "actions_taken": form.actions_taken.strip(), "media_risk": form.media_risk.value,
+        "legal_risk": form.legal_risk.value, "risk_note": form.risk_note.strip(),
+        "proposed_settlement": form.proposed_settlement.strip(),
+        "responsible_people": msgspec.json.encode(
+            [p for p in form.responsible_people if p.name.strip()]
+        ).decode(),
+        "status": status, "saved_at": now, "saved_by": user_id,
+    }
+    if filed_at is not None:
+        values |= {"filed_at": filed_at, "filed_by": user_id}
+    if report is None:
+        await MajorReport.insert(MajorReport(group=major.group, store=major.store, major=major.id, **values))
+    else:
+        await MajorReport.update({getattr(MajorReport, k): v for k, v in values.items()}).where(
+            MajorReport.id == report.id
+        )
+
+
+_MAX_TEXT = 5000
+
+
+def _check_lengths(form: ReportForm) -> None:
+    problems = [
+        FieldProblem(name, f"{zh}不能超过{_MAX_TEXT}字", f"{en} must be at most {_MAX_TEXT} characters")
+        for name, (zh, en) in REPORT_TEXT_FIELDS.items() if len(getattr(form, name)) > _MAX_TEXT
+    ]
+    if len(form.responsible_people) > 20:
+        problems.append(FieldProblem("responsible_people", "责任人最多20人", "At most 20 responsible people"))
+    for i, person in enumerate(form.responsible_people):
+        if len(person.name) > 50 or len(person.position) > 50 or len(person.phone) > 20:
+            problems.append(FieldProblem(f"responsible_people[{i}]", "姓名/职务/电话过长", "Name, position or phone too long"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _check_complete(form: ReportForm) -> None:
+    """Filing needs every part of the form; a draft does not."""
+    problems = [
+        FieldProblem(name, f"请填写「{zh}」", f"{en} is required to file the report")
+        for name, (zh, en) in REPORT_TEXT_FIELDS.items() if not getattr(form, name).strip()
+    ]
+    if not any(p.name.strip() for p in form.responsible_people):
+        problems.append(FieldProblem("responsible_people", "请至少填写一名责任人", "Name at least one responsible person"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _check_reasons(reasons: list[ReasonInput]) -> list[ReasonInput]:
+    if not reasons:
+        raise InvalidInput.one("reasons", "请至少选择一个重大投诉原因", "Choose at least one reason")
+    problems = []
+    seen: set[MajorReason] = set()
+    for i, r in enumerate(reasons):
+        if r.reason in seen:
+            problems.append(FieldProblem(f"reasons[{i}].reason", "原因重复", "Duplicate reason"))
+        seen.add(r.reason)
+        if r.reason == MajorReason.OTHER and not r.note.strip():
+            problems.append(FieldProblem(f"reasons[{i}].note", "选择「其他」时须说明情况", "Describe the case when choosing 'other'"))
+        if len(r.note) > 500:
+            problems.append(FieldProblem(f"reasons[{i}].note", "说明不能超过500字", "Note must be at most 500 characters"))
+    if problems:
+        raise InvalidInput(problems)
+    return reasons
+
+
+async def _major_row(major_id: int) -> dict | None:
+    return await MajorComplaint.select().where(MajorComplaint.id == major_id).first()
+
+
+async def _views(ids: list[int], *, with_report: bool) -> list[MajorView]:
+    if not ids:
+        return []
+    rows = await MajorComplaint.select(
+        MajorComplaint.all_columns(), MajorComplaint.store.name, MajorComplaint.complaint.state,
+        MajorComplaint.complaint.channel, MajorComplaint.complaint.content,
+        MajorComplaint.complaint.complainant_name, MajorComplaint.marked_by.display_name,
+    ).where(MajorComplaint.id.is_in(ids))
+    reasons = await MajorReasonRow.select().where(MajorReasonRow.major.is_in(ids)).order_by(MajorReasonRow.id)
+    alert_rows = await MajorAlert.select().where(MajorAlert.major.is_in(ids)).order_by(MajorAlert.level)
+    alert_ids = [a["id"] for a in alert_rows] or [-1]
+    recipient_rows = await MajorAlertRecipient.select(
+        MajorAlertRecipient.alert, MajorAlertRecipient.user, MajorAlertRecipient.user.display_name,
+        MajorAlertRecipient.acknowledged_at,
+    ).where(MajorAlertRecipient.alert.is_in(alert_ids)).order_by(MajorAlertRecipient.id)
+    reports = {}
+    if with_report:
+        reports = {r["major"]: r for r in await MajorReport.select().where(MajorReport.major.is_in(ids)).output(load_json=True)}
+    views = []
+    for row in rows:
+        policy = decode_policy(row["policy"])
+        view = MajorView(
+            id=row["id"], complaint_id=row["complaint"], store_id=row["store"], store_name=row["store.name"],
+            customer_name=row["complaint.complainant_name"], complaint_state=row["complaint.state"],
+            channel=row["complaint.channel"], content=row["complaint.content"],
+            marked_at=row["marked_at"], marked_by=row["marked_by.display_name"] or "系统 / system",
+            report_due_at=row["report_due_at"], report_status=ReportStatus(row["report_status"]),
+            report_filed_at=row["report_filed_at"], report_overdue=row["report_overdue"],
+            level_reached=row["level_reached"], levels_total=len(policy.levels),
+            resolved_at=row["resolved_at"], closed_at=row["closed_at"],
+            reasons=[
+                {"reason": r["reason"], "title_zh": MajorReason(r["reason"]).title_zh,
+                 "title_en": MajorReason(r["reason"]).title_en, "note": r["note"], "automatic": r["automatic"]}
+                for r in reasons if r["major"] == row["id"]
+            ],
+            report=reports.get(row["id"]),
+        )
+        for a in alert_rows:
+            if a["major"] != row["id"]:
+                continue
+            view.alerts.append(AlertView(
+                id=a["id"], level=a["level"], condition=a["condition"], raised_at=a["raised_at"], rounds=a["rounds"],
+                settled=a["settled_at"] is not None,
+                recipients=[
+                    {"user_id": r["user"], "name": r["user.display_name"], "acknowledged_at": r["acknowledged_at"]}
+                    for r in recipient_rows if r["alert"] == a["id"]
+                ],
+            ))
+        views.append(view)
+    return views
+
+
+def _board_order(view: MajorView) -> tuple:
+    """Overdue first, then the nearest report deadline; filed reports after those still missing."""
+    missing = view.report_status == ReportStatus.MISSING
+    return (not view.report_overdue, not missing, view.report_due_at)
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds // 3600}小时" if seconds % 3600 == 0 else f"{seconds}秒"
+
+
+def _hours_en(seconds: int) -> str:
+    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
+
+
+# Importing this module (the API and the worker both do) hooks major complaints into the complaint lifecycle.
+complaint_created.connect(on_complaint_created)
+complaint_state_changed.connect(on_complaint_state_changed)
