@@ -15,8 +15,9 @@ accepts a 403 only when the same call with an id that does not exist is refused 
 refusal says nothing about the id. Today that is: the PATCH/DELETE routes of customers, vehicles,
 sales and visits for roles that may not edit customer records (HQ viewer, brand manager, legal —
 a route guard); the web callback pages (`/callbacks/{callback_id}…`) for roles that may not read or
-work callbacks (route guards); and deleting a group's calendar override for anyone but a group
-admin (the service checks the role first). The JSON API of complaints and callbacks looks the row
+work callbacks (route guards); marking a complaint major, and filing or forwarding the major-complaint
+report, for roles that may not (route guards and the service's role check); and deleting a group's
+calendar override for anyone but a group admin (the service checks the role first). The JSON API of complaints and callbacks looks the row
 up first and answers 404 to everyone.
 
 Path parameters are filled from `PATH_IDS` (an id parameter → the column of the tenant-A object whose
@@ -50,6 +51,9 @@ from crm.complaints.tables import Complaint, ComplaintCompensation
 from crm.complaints.workflow import ACTIONS
 from crm.customers import service as customers
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.major import service as major
+from crm.major.rules import MajorReason
+from crm.major.tables import MajorAlert, MajorComplaint
 from crm.notify.tables import Notification
 from tenants.roles import GROUP_ROLES, STORE_ROLES
 from tenants.tables import Store
@@ -70,6 +74,8 @@ PATH_IDS: dict[str, Column] = {
     "callback_id": Callback.id,
     "key_id": DmsWebhookKey.key_id,
     "override_id": CalendarOverride.id,  # group-owned: store B shares it, but only group admins may delete it
+    "major_id": MajorComplaint.id,
+    "alert_id": MajorAlert.id,
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
@@ -154,6 +160,10 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     compensation_id = await complaints.request_compensation(
         actor=head, complaint_id=complaint_id, amount=Decimal("300.00"), kind="voucher"
     )
+    major_id = await major.mark_major(
+        actor=manager, complaint_id=complaint_id, reasons=[major.ReasonInput(MajorReason.REPEAT)]
+    )
+    alert = await MajorAlert.select(MajorAlert.id).where(MajorAlert.major == major_id).first()
     notification = await Notification.select(Notification.id).where(
         Notification.recipient == manager.user_id, Notification.link == f"/complaints/{complaint_id}"
     ).first()
@@ -170,6 +180,8 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         Callback: callback["id"],
         DmsWebhookKey: (await DmsWebhookKey.objects().get(DmsWebhookKey.key_id == key.key_id)).id,
         CalendarOverride: override["id"],
+        MajorComplaint: major_id,
+        MajorAlert: alert["id"],
     }
 
 
