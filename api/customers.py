@@ -223,6 +223,12 @@ async def customer_profile(actor: Scope, customer_id: int) -> CustomerProfile:
     return await service.customer_profile(actor=actor, customer_id=customer_id)
 
 
+@get("/api/v1/customers/{customer_id:int}/record", tags=["customers"])
+async def customer_record(actor: Scope, customer_id: int) -> CustomerRecord:
+    """The customer's own record only — one scoped row, for integrations that do not want the history."""
+    return await service.get_customer(actor=actor, customer_id=customer_id)
+
+
 @patch("/api/v1/customers/{customer_id:int}", guards=EDITORS, tags=["customers"])
 async def update_customer(actor: Scope, customer_id: int, data: CustomerUpdate) -> CustomerRecord:
     return await service.update_customer(actor=actor, customer_id=customer_id, **_present(data))
@@ -414,6 +420,7 @@ ROUTES = [
     search_customers,
     create_customer,
     customer_profile,
+    customer_record,
     update_customer,
     deactivate_customer,
     identity_history,

@@ -136,6 +136,7 @@ class RepeatOut(msgspec.Struct):
     same_customer: bool
     same_vehicle: bool
     content: str
+    state: str
 
 
 class SuggestionOut(msgspec.Struct):

@@ -42,10 +42,11 @@
       form.querySelector("#chosen_text").value = row.dataset.text;
       form.querySelector("#chosen-text").textContent = row.dataset.text;
       form.querySelector("#chosen").hidden = false;
+      var query = "?customer_id=" + row.dataset.customer + "&vehicle_id=" + row.dataset.vehicle;
+      htmx.ajax("GET", "/complaint-intake/repeat" + query, { target: form.querySelector("#repeat-check"), swap: "innerHTML" });
       var route = form.querySelector("#route");
       if (route) {
-        htmx.ajax("GET", "/complaint-intake/route?customer_id=" + row.dataset.customer + "&vehicle_id=" + row.dataset.vehicle,
-          { target: route, swap: "innerHTML" });
+        htmx.ajax("GET", "/complaint-intake/route" + query, { target: route, swap: "innerHTML" });
       }
       form.querySelector("#content").focus();
     }

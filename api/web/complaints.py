@@ -25,6 +25,7 @@ from crm.complaints import queries, service, workflow
 from crm.complaints.deadlines import KIND_TITLES
 from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
 from crm.complaints.workflow import STATE_TITLES
+from crm.major import service as major_service
 from crm.major.service import MARKERS as MAJOR_MARKERS
 from crm.major.service import major_flags
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -110,6 +111,19 @@ extend({
     "complaints.intake.content": ("投诉内容", "Complaint"),
     "complaints.intake.expected": ("客户期望的解决方式", "Expected solution"),
     "complaints.intake.submit": ("登记并派发门店", "Record and route to store"),
+    "complaints.intake.repeat_title": (
+        "注意:该客户或车辆在近{days}天内已有投诉,可能是重复投诉!",
+        "Warning: this customer or vehicle complained within the last {days} days — likely a repeat complaint!",
+    ),
+    "complaints.intake.mark_repeat": ("标记为重大投诉(重复投诉)", "Mark as major complaint (repeat complaint)"),
+    "complaints.intake.mark_repeat_hint": (
+        "勾选后,登记时即标记为重大投诉,门店须在24小时内提交《重大投诉事件处理报告》。",
+        "Ticked: the complaint is marked major when recorded; the store must file the report within 24 hours.",
+    ),
+    "complaints.intake.repeat_no_right": (
+        "您无权标记重大投诉,请告知门店总经理或客户关系经理。",
+        "You may not mark major complaints; tell the store GM or customer relations manager.",
+    ),
     "complaints.field.store": ("门店", "Store"),
     "complaints.choose_store": ("请选择门店", "Choose a store"),
     "complaints.field.channel": ("渠道", "Channel"),
@@ -239,6 +253,16 @@ async def intake_route(actor: Scope, customer_id: str = "", vehicle_id: str = ""
     })
 
 
+@get(f"{INTAKE_PATH}/repeat", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
+async def intake_repeat(actor: Scope, customer_id: str = "", vehicle_id: str = "") -> Template:
+    """The repeat-complaint warning (重复投诉) for the chosen customer/vehicle, with the box to mark it major."""
+    customer, vehicle = _optional_int(customer_id), _optional_int(vehicle_id)
+    suggestion = None
+    if customer is not None:  # a customer or vehicle out of the caller's scope is 404
+        suggestion = await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
+    return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, checked=True))
+
+
 @post(INTAKE_PATH, guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
 async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
     form = dict((await request.form()).items())
@@ -247,7 +271,10 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
         store_id = _optional_int(form.get("store_id", ""), "store_id")
         if not actor.is_group_level:
             store_id = actor.home_store_id
-        complaint_id = await service.register_complaint(
+        # Ticked "标记为重大投诉(重复投诉)": recorded and marked major in one transaction.
+        marked = form.get("mark_repeat") == "1"
+        register = major_service.register_repeat_complaint if marked else service.register_complaint
+        complaint_id = await register(
             actor=actor,
             customer_id=customer_id,
             vehicle_id=_optional_int(form.get("vehicle_id", ""), "vehicle_id") if customer_id else None,
@@ -264,10 +291,29 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
 
 
 async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None, status: int = 200) -> Template:
+    suggestion = await _repeat_suggestion(actor, form.get("customer_id", ""), form.get("vehicle_id", ""))
     return Template("complaints/intake.html", status_code=status, context={
         "form": form, "errors": _messages(refused), "stores": await _stores(actor), "labels": LABELS,
         "default_channel": "hotline_400" if actor.is_group_level else "walk_in",
+        **_repeat_context(actor, suggestion, checked=form.get("mark_repeat") == "1"),
     })
+
+
+async def _repeat_suggestion(actor: Scope, customer_id: str, vehicle_id: str) -> major_service.Suggestion | None:
+    """For re-rendering the form: the repeat check of the chosen customer/vehicle, None when there is nothing
+    to check (no customer chosen, or one the caller cannot see — the submit shows that refusal)."""
+    try:
+        customer, vehicle = _optional_int(customer_id, "customer_id"), _optional_int(vehicle_id, "vehicle_id")
+        if customer is None:
+            return None
+        return await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
+    except (InvalidInput, NotFound):
+        return None
+
+
+def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, *, checked: bool) -> dict[str, Any]:
+    return {"repeat": suggestion if suggestion and suggestion.repeats else None, "repeat_checked": checked,
+            "can_mark_major": actor.has_role(*MAJOR_MARKERS), "labels": LABELS}
 
 
 # ---------------------------------------------------------------- one complaint
@@ -449,6 +495,7 @@ def countdown(due_at: datetime | None, now: datetime) -> dict[str, Any] | None:
 
 
 ROUTES = [
-    complaint_list, revisit_page, accountability_page, intake_page, intake_lookup, intake_route, intake_submit,
+    complaint_list, revisit_page, accountability_page, intake_page, intake_lookup, intake_route, intake_repeat,
+    intake_submit,
     complaint_page, complaint_act,
 ]

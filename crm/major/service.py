@@ -17,6 +17,7 @@ import msgspec
 
 from crm import clock
 from crm.complaints.events import complaint_created, complaint_state_changed
+from crm.complaints.service import register_complaint
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES, State
 from crm.db import transaction
@@ -83,6 +84,7 @@ class RepeatHit:
     same_customer: bool
     same_vehicle: bool
     content: str
+    state: str = ""
 
 
 @dataclass
@@ -160,6 +162,17 @@ async def mark_major(*, actor: Scope, complaint_id: int, reasons: list[ReasonInp
         )
 
 
+async def register_repeat_complaint(*, actor: Scope, **fields: object) -> int:
+    """Intake with the agent's "mark as major (重复投诉)" ticked: the complaint is recorded and marked major
+    with reason 重复投诉 in one transaction — if marking is refused, nothing is written.
+    `fields` are those of `crm.complaints.service.register_complaint`."""
+    actor.require_role(*MARKERS)
+    async with transaction():
+        complaint_id = await register_complaint(actor=actor, **fields)
+        await mark_major(actor=actor, complaint_id=complaint_id, reasons=[ReasonInput(MajorReason.REPEAT)])
+    return complaint_id
+
+
 async def suggest_for_intake(
     *, actor: Scope, customer_id: int, vehicle_id: int | None = None, channel: str = "",
     exclude_complaint_id: int | None = None,
@@ -203,7 +216,7 @@ async def find_repeats(
     # tenant: repeats (重复投诉) count group-wide by rule; suggest_for_intake shows only hits in the caller's stores
     query = Complaint.select(
         Complaint.id, Complaint.store, Complaint.store.name, Complaint.received_at, Complaint.channel,
-        Complaint.customer_identity, Complaint.vin, Complaint.content,
+        Complaint.customer_identity, Complaint.vin, Complaint.content, Complaint.state,
     ).where(Complaint.group == group_id, Complaint.received_at >= since, Complaint.state != State.VOIDED.value)
     query = query.where(match)
     if exclude_complaint_id is not None:
@@ -213,7 +226,7 @@ async def find_repeats(
         RepeatHit(
             complaint_id=r["id"], store_id=r["store"], store_name=r["store.name"], received_at=r["received_at"],
             channel=r["channel"], same_customer=identity_id is not None and r["customer_identity"] == identity_id,
-            same_vehicle=bool(vin) and r["vin"] == vin.upper(), content=r["content"][:200],
+            same_vehicle=bool(vin) and r["vin"] == vin.upper(), content=r["content"][:200], state=r["state"],
         )
         for r in rows
     ]

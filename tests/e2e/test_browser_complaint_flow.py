@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm.complaints import service
 from tests.e2e.conftest import CHROMIUM  # noqa: F401 - the e2e fixtures live there
 from tests.support.complaints import customer_with_car
 
@@ -86,4 +87,20 @@ async def test_intake_then_store_handles_then_group_revisits(browser, live_serve
     steps = await page.locator("#timeline li strong").all_inner_texts()
     assert steps == ["登记投诉", "门店受理", "指派处理人", "原因分析", "制定对策", "处理完毕并报告结果",
                      "反馈集团", "回访客户", "结案"]
+    await context.close()
+
+
+async def test_intake_warns_of_a_repeat_complaint_when_the_car_is_taken(browser, live_server, sign_in, tenant):
+    car = await customer_with_car(tenant, "A", name="钱进")
+    await service.create_complaint(actor=await tenant.scope("call_center_agent"), customer_id=car.customer_id,
+                                   vehicle_id=car.vehicle_id, channel="hotline_400", content="刹车异响")
+    context, page = await open_as(browser, live_server, sign_in, tenant.usernames["call_center_agent"])
+    await page.goto("/complaint-intake")
+    await page.locator("#lookup").press_sequentially(car.mobile, delay=15)
+    await page.locator("tr.candidate").first.wait_for()
+    await page.locator("#lookup").press("ArrowDown")
+    await page.locator("#lookup").press("Enter")
+    await page.locator("#repeat-warning").wait_for()
+    assert "刹车异响" in await page.locator("#repeat-warning").inner_text()
+    assert await page.locator("#mark_repeat").is_checked()
     await context.close()
