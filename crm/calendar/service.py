@@ -162,6 +162,7 @@ async def calendar_for_store(store_id: int) -> BusinessCalendar:
     if store is None:
         raise NotFound("store")
     group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == store["group"]).first()
+    # tenant: the store's row and its group's row (the group read from the store)
     rows = await CalendarSetting.select().where(
         CalendarSetting.group == store["group"],
         (CalendarSetting.store.is_null()) | (CalendarSetting.store == store_id),
@@ -177,6 +178,7 @@ async def calendar_for_group(group_id: int) -> BusinessCalendar:
     group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == group_id).first()
     if group is None:
         raise NotFound("group")
+    # tenant: the group's own row (store IS NULL)
     row = await CalendarSetting.select().where(
         CalendarSetting.group == group_id, CalendarSetting.store.is_null()
     ).first()

@@ -85,6 +85,7 @@ async def plan_store_care(*, group_id: int, store_id: int, enqueue: bool = True)
     birthday_rules = [r for r in active if r.trigger == "birthday"]
     holiday_rules = [r for r in active if r.trigger == "holiday"]
     if birthday_rules or holiday_rules:
+        # tenant: care planning (no user) runs per store: this store's customers
         customers = await Customer.select(Customer.id, Customer.birthday, Customer.birthday_is_lunar).where(
             Customer.store == store_id, Customer.active.eq(True), Customer.do_not_call.eq(False),
             Customer.mobile != "")
@@ -111,6 +112,7 @@ async def plan_store_care(*, group_id: int, store_id: int, enqueue: bool = True)
         if column is None:
             continue
         first, last = occasions(rule)
+        # tenant: care planning (no user): this store's vehicles
         vehicles = await Vehicle.select(Vehicle.id, Vehicle.customer, column).where(
             Vehicle.store == store_id, Vehicle.active.eq(True), column >= first, column <= last,
             Vehicle.customer.do_not_call.eq(False))

@@ -32,9 +32,10 @@ async def seed_callbacks(ctx) -> None:
     now = clock.now()
     open_calls = worked = 0
     for store in ctx.stores:
+        # tenant: demo seeding (no user), one store of the demo group at a time
         recent_sales = await Sale.select(Sale.id).where(Sale.store == store.id,
                                                          Sale.delivered_at >= now - timedelta(days=30))
-        recent_visits = await ServiceVisit.select(ServiceVisit.id).where(
+        recent_visits = await ServiceVisit.select(ServiceVisit.id).where(  # tenant: demo seeding, one store
             ServiceVisit.store == store.id, ServiceVisit.left_at >= now - timedelta(days=7))
         open_calls += await schedule_bulk(group_id=ctx.group_id, store_id=store.id,
                                           sale_ids=[r["id"] for r in recent_sales],
@@ -51,9 +52,11 @@ async def _history(ctx, store_id: int, rng, now) -> int:
     calendar = await calendar_for_store(store_id)
     since = now - timedelta(days=HISTORY_DAYS)
     plans = []
+    # tenant: demo seeding, one store
     for sale in await Sale.select(Sale.id, Sale.customer, Sale.vehicle, Sale.delivered_at).where(
             Sale.store == store_id, Sale.delivered_at >= since):
         plans += plans_for_sale(rules, sale, calendar)
+    # tenant: demo seeding, one store
     for visit in await ServiceVisit.select(ServiceVisit.id, ServiceVisit.customer, ServiceVisit.vehicle,
                                            ServiceVisit.left_at, ServiceVisit.next_visit_on).where(
             ServiceVisit.store == store_id, ServiceVisit.left_at >= since):
@@ -99,6 +102,6 @@ async def _history(ctx, store_id: int, rng, now) -> int:
 
 async def _agent(store_id: int) -> int | None:
     holders = await UserRole.select(UserRole.user).where(UserRole.role == Role.CALLBACK_AGENT.value)
-    user = await User.select(User.id).where(User.store == store_id,
+    user = await User.select(User.id).where(User.store == store_id,  # tenant: demo seeding, one store
                                             User.id.is_in([h["user"] for h in holders] or [-1])).first()
     return user["id"] if user else None

@@ -72,6 +72,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 async def verify(*, key_id: str, timestamp: str, signature: str, body: bytes) -> dict:
     """The active key that signed this body, or BadSignature."""
+    # tenant: the key names its store; the HMAC below proves the caller holds its secret
     key = await DmsWebhookKey.select().where(DmsWebhookKey.key_id == key_id, DmsWebhookKey.active.eq(True)).first()
     if key is None:
         raise BadSignature("DMS密钥无效", "Unknown or revoked DMS key")
@@ -132,7 +133,9 @@ async def revoke_key(*, actor: Scope, key_id: str) -> None:
     if row is None:
         raise NotFound("dms_webhook_key")
     actor.require_role(*KEY_MANAGERS)
-    await DmsWebhookKey.update({DmsWebhookKey.active: False}).where(DmsWebhookKey.id == row["id"])
+    await actor.filter(DmsWebhookKey.update({DmsWebhookKey.active: False}), DmsWebhookKey).where(
+        DmsWebhookKey.id == row["id"]
+    )
 
 
 def _dms_actor(key: dict) -> Scope:
@@ -144,7 +147,7 @@ def _dms_actor(key: dict) -> Scope:
 async def _vehicle_of(actor: Scope, store_id: int, customer: dict, vehicle: dict) -> tuple[int, int]:
     """The store's vehicle with this VIN (and its owner), or a new customer profile and vehicle."""
     vin = str(vehicle.get("vin", "")).strip().upper()
-    found = await Vehicle.select(Vehicle.id, Vehicle.customer).where(
+    found = await actor.filter(Vehicle.select(Vehicle.id, Vehicle.customer), Vehicle).where(
         Vehicle.store == store_id, Vehicle.vin == vin, Vehicle.active.eq(True)).first()
     if found:
         return found["customer"], found["id"]
@@ -155,8 +158,8 @@ async def _vehicle_of(actor: Scope, store_id: int, customer: dict, vehicle: dict
 
 
 async def _delivery(actor: Scope, store_id: int, action: str, customer: dict, vehicle: dict, delivery: dict) -> int:
-    existing = await Sale.select(Sale.id).where(Sale.store == store_id, Sale.order_no == delivery["order_no"],
-                                                Sale.cancelled_at.is_null()).first()
+    existing = await actor.filter(Sale.select(Sale.id), Sale).where(
+        Sale.store == store_id, Sale.order_no == delivery["order_no"], Sale.cancelled_at.is_null()).first()
     if action == "recorded" and existing is None:
         customer_id, vehicle_id = await _vehicle_of(actor, store_id, customer, vehicle)
         return await customers.record_sale(actor=actor, customer_id=customer_id, vehicle_id=vehicle_id,
@@ -172,7 +175,7 @@ async def _delivery(actor: Scope, store_id: int, action: str, customer: dict, ve
 
 
 async def _visit(actor: Scope, store_id: int, action: str, customer: dict, vehicle: dict, visit: dict) -> int:
-    existing = await ServiceVisit.select(ServiceVisit.id).where(
+    existing = await actor.filter(ServiceVisit.select(ServiceVisit.id), ServiceVisit).where(
         ServiceVisit.store == store_id, ServiceVisit.repair_order_no == visit["repair_order_no"],
         ServiceVisit.cancelled_at.is_null()).first()
     if action == "recorded" and existing is None:

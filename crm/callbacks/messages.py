@@ -41,17 +41,21 @@ async def send_callback_sms(cb: dict) -> str:
         label_en=rule.label_en, text=text, idempotency_key=idempotency_key(cb["id"]), subject_type=SUBJECT,
         subject_id=cb["id"],
     )
+    # tenant: the callback its timer fired (mark_due read it for the timer's group and store)
     await Callback.update({Callback.state: "sending"}).where(Callback.id == cb["id"], Callback.state == "scheduled")
     return "sending"
 
 
 @delivery_settled.connect
-async def sms_settled(*, subject_type: str, subject_id: int | None, status: str, error: str, text: str,
-                      **_: object) -> None:
+async def sms_settled(*, group_id: int, store_id: int | None, subject_type: str, subject_id: int | None, status: str,
+                      error: str, text: str, **_: object) -> None:
     """The notification worker delivered the SMS, or gave up on it: record that on the callback, once."""
     if subject_type != SUBJECT or subject_id is None:
         return
-    cb = await Callback.select().where(Callback.id == subject_id, Callback.state == "sending").first()
+    # tenant: delivery worker (no user): the notification's subject, restricted by the notification's group and store
+    cb = await Callback.select().where(
+        Callback.id == subject_id, Callback.group == group_id, Callback.store == store_id, Callback.state == "sending"
+    ).first()
     if cb is None:  # cancelled meanwhile, or already recorded
         return
     if status == "delivered":
@@ -63,7 +67,7 @@ async def sms_settled(*, subject_type: str, subject_id: int | None, status: str,
 
 async def _finish(cb: dict, *, from_state: str, state: str, outcome: str, comment: str) -> None:
     now = clock.now()
-    changed = await Callback.update({
+    changed = await Callback.update({  # tenant: a callback its caller read for its timer's or notification's tenant
         Callback.state: state, Callback.outcome: outcome, Callback.attempts: cb["attempts"] + 1,
         Callback.first_attempt_at: cb["first_attempt_at"] or now, Callback.completed_at: now,
     }).where(Callback.id == cb["id"], Callback.state == from_state).returning(Callback.id)

@@ -71,8 +71,9 @@ async def schedule_complaint_revisit(
         plan(rule, anchor=resolved_at, calendar=calendar, source_type="complaint", source_id=complaint_id,
              customer_id=customer_id, vehicle_id=vehicle_id, dedupe_key=key)
     ])
-    callback = await Callback.select(Callback.id).where(
-        Callback.dedupe_key == key, Callback.state.is_in(OPEN_STATES)
+    callback = await Callback.select(Callback.id).where(  # tenant: the revisit just planned for this store
+        Callback.dedupe_key == key, Callback.group == group_id, Callback.store == store_id,
+        Callback.state.is_in(OPEN_STATES),
     ).first()
     if callback is not None:
         await hand_revisit_to_callback(complaint_id=complaint_id, callback_id=callback["id"])
@@ -98,6 +99,7 @@ async def reschedule_for_visit(*, group_id: int, store_id: int, visit_id: int) -
 
 async def cancel_for_source(*, source_type: str, source_id: int) -> int:
     """The delivery or visit was cancelled: its open callbacks and their timers are cancelled."""
+    # tenant: signal handler (no user): callbacks of one delivery, visit or complaint, named by the signal
     rows = await Callback.update(
         {Callback.state: "cancelled", Callback.claimed_by: None, Callback.claimed_at: None,
          Callback.completed_at: clock.now()}
@@ -162,6 +164,7 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
     wanted = {p.dedupe_key: p for p in plans}
     now = clock.now()
     async with transaction():
+        # tenant: signal handler (no user): callbacks of one delivery or visit, named by the signal
         existing = await Callback.select(Callback.id, Callback.dedupe_key, Callback.state, Callback.attempts).where(
             Callback.source_type == source_type, Callback.source_id == source_id
         )
@@ -173,11 +176,12 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
             new = catch_up(new, now=now, calendar=calendar) if new is not None else None
             await cancel_timers(subject_type=SUBJECT, subject_id=row["id"])
             if new is None or new.deadline_at <= now:
+                # tenant: a row found just above
                 await Callback.update({Callback.state: "cancelled", Callback.claimed_by: None,
                                        Callback.claimed_at: None, Callback.completed_at: now}).where(
                     Callback.id == row["id"])
                 continue
-            await Callback.update({
+            await Callback.update({  # tenant: a row found just above
                 Callback.anchor_at: new.anchor_at, Callback.due_at: new.due_at,
                 Callback.deadline_at: new.deadline_at, Callback.state: "scheduled",
                 Callback.claimed_by: None, Callback.claimed_at: None,
@@ -189,11 +193,11 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
 
 
 def _sales(store_id: int):
-    return Sale.select(*_SALE_COLUMNS).where(Sale.store == store_id, Sale.cancelled_at.is_null())
+    return Sale.select(*_SALE_COLUMNS).where(Sale.store == store_id, Sale.cancelled_at.is_null())  # tenant: one store
 
 
 def _visits(store_id: int):
-    return ServiceVisit.select(*_VISIT_COLUMNS).where(ServiceVisit.store == store_id,
+    return ServiceVisit.select(*_VISIT_COLUMNS).where(ServiceVisit.store == store_id,  # tenant: one store
                                                       ServiceVisit.cancelled_at.is_null())
 
 
@@ -201,6 +205,7 @@ async def _do_not_call(customer_ids: Iterable[int]) -> set[int]:
     ids = list(customer_ids)
     found: set[int] = set()
     for chunk in _chunks(ids, 10000):
+        # tenant: customers of plans made from one store's rows
         rows = await Customer.select(Customer.id).where(Customer.id.is_in(chunk), Customer.do_not_call.eq(True))
         found.update(r["id"] for r in rows)
     return found
@@ -245,7 +250,7 @@ async def _insert_callbacks_pg(group_id: int, store_id: int, values: list[tuple]
         f"SELECT {{}}, {{}}, {{}}, 0, '', {{}}::json, * FROM unnest({select}) "
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, due_at, state"
     )
-    return list(await Callback.raw(sql, group_id, store_id, now, "{}", *[list(c) for c in columns]))
+    return list(await Callback.raw(sql, group_id, store_id, now, "{}", *[list(c) for c in columns]))  # tenant: insert
 
 
 async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: datetime, enqueue: bool = True) -> None:
@@ -267,6 +272,7 @@ async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: da
             "FROM unnest({}::bigint[], {}::timestamptz[], {}::timestamptz[], {}::int[]) "
             "RETURNING id, due_at, version, enqueued_at"
         )
+        # tenant: an insert of this store's timers
         timers = await Timer.raw(sql, group_id, store_id, TIMER_KIND, SUBJECT, "{}", now,
                                  *[list(column) for column in zip(*values)])
     else:

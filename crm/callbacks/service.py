@@ -187,14 +187,16 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
     context = await call_context(cb, agent_name=actor.display_name)
     rules = await effective_rules(group_id=cb["group"], store_id=cb["store"])
     rule = rules.get(cb["kind"])
+    # tenant: the attempts, scores and holder of a callback read through the scope above
     attempts = await CallbackAttempt.select(
         CallbackAttempt.attempt_no, CallbackAttempt.outcome, CallbackAttempt.agent.display_name,
         CallbackAttempt.comment, CallbackAttempt.at,
     ).where(CallbackAttempt.callback == callback_id).order_by(CallbackAttempt.attempt_no)
-    scores = await CallbackScore.select(CallbackScore.factor, CallbackScore.score).where(
+    scores = await CallbackScore.select(CallbackScore.factor, CallbackScore.score).where(  # tenant: as above
         CallbackScore.callback == callback_id)
     now = clock.now()
     claimed = cb["claimed_by"] if cb["claimed_at"] and cb["claimed_at"] > now - CLAIM_TTL else None
+    # tenant: the user holding that callback
     holder = await User.select(User.display_name).where(User.id == claimed).first() if claimed else None
     return CallbackDetail(
         id=cb["id"], store_id=cb["store"], store_name=context.store_name, kind=cb["kind"],
@@ -263,7 +265,9 @@ async def release_callback(*, actor: Scope, callback_id: int) -> None:
     """Put a claimed call back in the queue (the holder, or the store's customer-relations manager)."""
     await _get(actor, callback_id)
     actor.require_role(*CALLBACK_WORKERS)
-    query = Callback.update({Callback.claimed_by: None, Callback.claimed_at: None}).where(Callback.id == callback_id)
+    query = actor.filter(Callback.update({Callback.claimed_by: None, Callback.claimed_at: None}), Callback).where(
+        Callback.id == callback_id
+    )
     if not actor.has_role(Role.STORE_CR_MANAGER):
         query = query.where(Callback.claimed_by == actor.user_id)
     await query
@@ -339,7 +343,7 @@ async def record_outcome(
         elif outcome == "reached" and satisfied is False:
             complaint_id = await _complaint_from_callback(actor, cb, comment)
             changes[Callback.complaint_id] = complaint_id
-        await Callback.update(changes).where(Callback.id == callback_id)
+        await actor.filter(Callback.update(changes), Callback).where(Callback.id == callback_id)
         if next_due_at is not None:
             await schedule_timer(kind=scheduling.TIMER_KIND, due_at=next_due_at, group_id=cb["group"],
                                  store_id=cb["store"], subject_type=scheduling.SUBJECT, subject_id=callback_id)
@@ -347,13 +351,16 @@ async def record_outcome(
                          complaint_id=complaint_id)
 
 
-async def mark_due(*, callback_id: int) -> str:
+async def mark_due(*, callback_id: int, group_id: int, store_id: int) -> str:
     """The callback's timer fired: a call enters the queue, an SMS is handed to the notifications; do-not-call
     customers are skipped.
 
     Runs in the timer's transaction; a second firing finds the callback no longer scheduled and does nothing.
     """
-    cb = await Callback.select().where(Callback.id == callback_id).first()
+    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
+    cb = await Callback.select().where(
+        Callback.id == callback_id, Callback.group == group_id, Callback.store == store_id
+    ).first()
     if cb is None or cb["state"] != "scheduled":
         return "ignored"
     if await _skip_if_do_not_call(cb, from_state="scheduled"):
@@ -366,11 +373,12 @@ async def mark_due(*, callback_id: int) -> str:
         now = clock.now()
         window_opens = calendar.next_contact_time(now)
         if window_opens > now:  # fired late, in quiet hours (a worker down overnight): hold it until morning
-            await Callback.update({Callback.due_at: window_opens}).where(Callback.id == callback_id)
+            await Callback.update({Callback.due_at: window_opens}).where(Callback.id == callback_id)  # tenant: cb
             await schedule_timer(kind=scheduling.TIMER_KIND, due_at=window_opens, group_id=cb["group"],
                                  store_id=cb["store"], subject_type=scheduling.SUBJECT, subject_id=callback_id)
             return "deferred"
         return await send_callback_sms(cb)
+    # tenant: the callback read above for the timer's group and store
     await Callback.update({Callback.state: "due"}).where(Callback.id == callback_id, Callback.state == "scheduled")
     return "due"
 
@@ -427,7 +435,9 @@ async def _get(actor: Scope, callback_id: int) -> dict:
 async def _try_claim(actor: Scope, callback_id: int) -> bool:
     """The one statement that decides who gets a call."""
     now = clock.now()
-    rows = await Callback.update({Callback.claimed_by: actor.user_id, Callback.claimed_at: now}).where(
+    rows = await actor.filter(
+        Callback.update({Callback.claimed_by: actor.user_id, Callback.claimed_at: now}), Callback
+    ).where(
         Callback.id == callback_id,
         Callback.state == "due",
         Callback.claimed_by.is_null() | (Callback.claimed_by == actor.user_id)
@@ -437,7 +447,7 @@ async def _try_claim(actor: Scope, callback_id: int) -> bool:
 
 
 async def _claim_conflict(callback_id: int) -> Conflict:
-    row = await Callback.select(Callback.state, Callback.claimed_by.display_name).where(
+    row = await Callback.select(Callback.state, Callback.claimed_by.display_name).where(  # tenant: id checked by _get
         Callback.id == callback_id).first()
     if row and row["state"] == "due":
         name = row["claimed_by.display_name"] or ""
@@ -450,11 +460,13 @@ async def _claim_conflict(callback_id: int) -> Conflict:
 
 async def _skip_if_do_not_call(cb: dict, from_state: str = "due") -> bool:
     """Do-not-call customers — and profiles deactivated since planning — are skipped, never called."""
+    # tenant: the customer of a callback read through the scope or for its timer's group and store
     customer = await Customer.select(Customer.do_not_call, Customer.active).where(
         Customer.id == cb["customer"]).first()
     if customer and not customer["do_not_call"] and customer["active"]:
         return False
     reason = "do_not_call" if customer and customer["do_not_call"] else "inactive"
+    # tenant: that callback
     await Callback.update({Callback.state: "skipped", Callback.outcome: reason, Callback.claimed_by: None,
                            Callback.claimed_at: None, Callback.completed_at: clock.now()}).where(
         Callback.id == cb["id"], Callback.state == from_state)

@@ -65,6 +65,7 @@ async def complaint_state_changed(*, complaint_id: int, from_state: str, to_stat
     if to_state == "resolved":
         from crm.complaints.tables import Complaint
 
+        # tenant: the complaint whose change the complaints service is signalling
         complaint = await Complaint.select(
             Complaint.group, Complaint.store, Complaint.customer, Complaint.vehicle, Complaint.via_group,
             Complaint.resolved_at,

@@ -9,4 +9,4 @@ from crm.timers.registry import FiredTimer, on_timer
 
 @on_timer(TIMER_KIND)
 async def callback_due(timer: FiredTimer) -> None:
-    await mark_due(callback_id=timer.subject_id)
+    await mark_due(callback_id=timer.subject_id, group_id=timer.group_id, store_id=timer.store_id)

@@ -100,6 +100,7 @@ async def hand_revisit_to_callback(*, complaint_id: int, callback_id: int) -> No
     """A store's own resolved complaint is revisited through the store's callback queue: the callback (due
     by `revisit_due_at`) is then the one timer and the one overdue count. The complaint keeps the due time
     for its countdown but drops its own timer."""
+    # tenant: the complaint whose resolution the complaints service just signalled
     await Complaint.update({Complaint.revisit_callback_id: callback_id}).where(Complaint.id == complaint_id)
     await cancel_timers(subject_type=SUBJECT, subject_id=complaint_id, kinds=[timer_kind("revisit")])
 
@@ -126,5 +127,6 @@ async def sync(complaint: Complaint, *, moved_store: bool = False) -> None:
             subject_id=complaint.id,
             payload={"cycle": complaint.reopen_count},
         )
+    # tenant: the complaint the caller loaded (through the scope, or by its timer's group)
     await Complaint.update({Complaint.due_kind: kind, Complaint.due_at: due_at}).where(Complaint.id == complaint.id)
     complaint.due_kind, complaint.due_at = kind, due_at

@@ -129,7 +129,7 @@ async def seed_complaints(ctx) -> None:
             for n in range(per_store * len(ctx.stores)):
                 store = ctx.stores[n % len(ctx.stores)]
                 team = teams[store.id]
-                cars = await Vehicle.select(Vehicle.id, Vehicle.customer).where(
+                cars = await Vehicle.select(Vehicle.id, Vehicle.customer).where(  # tenant: demo seeding, one store
                     Vehicle.store == store.id).order_by(Vehicle.id).limit(60)
                 car = rng.choice(cars)
                 story = rng.choice(STORIES)

@@ -255,10 +255,11 @@ async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> l
 async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetail:
     complaint = await actor.get(Complaint, complaint_id)
     summary = (await _summaries(_summary_query(actor).where(Complaint.id == complaint_id), 1, 0))[0]
+    # tenant: the appeals, compensations and missed deadlines of a complaint read with actor.get above
     appeals = await ComplaintAppeal.select().where(ComplaintAppeal.complaint == complaint.id).order_by(
         ComplaintAppeal.id
     )
-    compensations = await ComplaintCompensation.select().where(
+    compensations = await ComplaintCompensation.select().where(  # tenant: complaint from actor.get
         ComplaintCompensation.complaint == complaint.id
     ).order_by(ComplaintCompensation.id)
     names = await _user_names(
@@ -270,7 +271,7 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
     )
     actions = workflow.available_actions(actor, complaint)
     tiers = await authority_table(complaint.group)
-    misses = await ComplaintDeadlineMiss.select(
+    misses = await ComplaintDeadlineMiss.select(  # tenant: complaint from actor.get
         ComplaintDeadlineMiss.kind, ComplaintDeadlineMiss.due_at, ComplaintDeadlineMiss.missed_at
     ).where(ComplaintDeadlineMiss.complaint == complaint.id).order_by(ComplaintDeadlineMiss.id)
     return ComplaintDetail(
@@ -341,6 +342,7 @@ async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
     """The complaint's steps in order (append-only). Rows keep the store each step happened at, so a
     re-routed complaint's earlier steps are read through the complaint, which the caller may see."""
     await actor.get(Complaint, complaint_id)
+    # tenant: steps of a complaint read with actor.get; a re-routed complaint's steps keep their old store
     rows = await actor.filter_group(ComplaintEvent.select(), ComplaintEvent).where(
         ComplaintEvent.complaint == complaint_id
     ).order_by(ComplaintEvent.id)
@@ -385,7 +387,7 @@ async def complaint_staff(*, actor: Scope, complaint_id: int) -> list[StaffMembe
 
 async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
     actor.require_store(store_id)
-    users = await User.select(User.id, User.display_name).where(
+    users = await User.select(User.id, User.display_name).where(  # tenant: store checked with require_store
         User.store == store_id, User.group == actor.group_id, User.active.eq(True)
     ).order_by(User.display_name)
     roles: dict[int, list[str]] = {}
@@ -438,6 +440,7 @@ async def staff_accountability(*, actor: Scope, month: str, store_id: int | None
     user_ids = set(liable) | set(missed)
     if not user_ids:
         return []
+    # tenant: users named by the scoped counts above
     users = await User.select(User.id, User.display_name, User.store, User.store.name.as_alias("store_name")).where(
         User.id.is_in(sorted(user_ids))
     )
@@ -540,6 +543,7 @@ async def _user_names(ids: set[int | None]) -> dict[int, str]:
     wanted = sorted(i for i in ids if i is not None)
     if not wanted:
         return {}
+    # tenant: users named by rows the caller may see
     return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(User.id.is_in(wanted))}
 
 

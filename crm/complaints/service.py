@@ -122,10 +122,8 @@ async def create_complaint(
     async with transaction():
         customer = await _profile_in_store(actor, customer, target)
         if external_ref:
-            existing = await Complaint.select(Complaint.id).where(
-                Complaint.group == actor.group_id,
-                Complaint.channel == channel,
-                Complaint.external_ref == external_ref,
+            existing = await actor.filter(Complaint.select(Complaint.id), Complaint).where(
+                Complaint.channel == channel, Complaint.external_ref == external_ref
             ).first()
             if existing:
                 return existing["id"]
@@ -161,13 +159,12 @@ async def create_complaint(
                 async with savepoint():
                     await complaint.save()
             except UNIQUE_VIOLATIONS:
-                existing = await Complaint.select(Complaint.id).where(
-                    Complaint.group == actor.group_id,
-                    Complaint.channel == channel,
-                    Complaint.external_ref == external_ref,
+                existing = await actor.filter(Complaint.select(Complaint.id), Complaint).where(
+                    Complaint.channel == channel, Complaint.external_ref == external_ref
                 ).first()
-                if existing is None:
-                    raise
+                if existing is None:  # recorded at a store the caller cannot see: say so, but name nothing
+                    raise Conflict("该外部编号已登记", "This external reference is already recorded",
+                                   {"field": "external_ref"}) from None
                 return existing["id"]
         else:
             await complaint.save()
@@ -263,6 +260,7 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
         if store_id == complaint.store:
             raise InvalidInput.one("store_id", "已在该门店", "Already at this store")
         old_store = complaint.store
+        # tenant: the customer of a complaint read with actor.get
         customer = await _profile_in_store(actor, await Customer.objects().get(Customer.id == complaint.customer), store_id)
         now = clock.now()
         await _move(
@@ -273,7 +271,7 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
         )
         # Appeals and compensations follow the complaint; timeline rows keep the store they happened at.
         for child in (ComplaintAppeal, ComplaintCompensation):
-            await child.update({child.store: store_id}).where(child.complaint == complaint.id)
+            await child.update({child.store: store_id}).where(child.complaint == complaint.id)  # tenant: complaint checked
         await alerts.routed(complaint)
 
 
@@ -374,7 +372,7 @@ async def resolve_complaint(
             problems.append(FieldProblem("improvement_measures", "请填写改善措施", "Improvement measures are required"))
         if problems:
             raise InvalidInput(problems)
-        pending = await ComplaintCompensation.count().where(
+        pending = await ComplaintCompensation.count().where(  # tenant: complaint from actor.get
             ComplaintCompensation.complaint == complaint.id, ComplaintCompensation.status == "pending"
         )
         if pending:
@@ -461,7 +459,7 @@ async def forward_appeal(*, actor: Scope, complaint_id: int, opinion: str = "") 
         appeal = await _pending_appeal(complaint)
         if appeal.status != "filed":
             raise Conflict("申诉已提报总经理", "The appeal was already forwarded", {"appeal_status": appeal.status})
-        await ComplaintAppeal.update(
+        await ComplaintAppeal.update(  # tenant: the appeal of a complaint read with actor.get
             {ComplaintAppeal.status: "forwarded", ComplaintAppeal.forwarded_by: actor.user_id,
              ComplaintAppeal.forwarded_at: clock.now(), ComplaintAppeal.head_opinion: opinion.strip()}
         ).where(ComplaintAppeal.id == appeal.id)
@@ -475,7 +473,7 @@ async def rule_appeal(*, actor: Scope, complaint_id: int, upheld: bool, note: st
         complaint = await _load(actor, complaint_id, "rule_appeal")
         appeal = await _pending_appeal(complaint)
         now = clock.now()
-        await ComplaintAppeal.update(
+        await ComplaintAppeal.update(  # tenant: the appeal of a complaint read with actor.get
             {ComplaintAppeal.status: "upheld" if upheld else "rejected", ComplaintAppeal.ruled_by: actor.user_id,
              ComplaintAppeal.ruled_at: now, ComplaintAppeal.ruling_note: note.strip()}
         ).where(ComplaintAppeal.id == appeal.id)
@@ -530,7 +528,7 @@ async def decide_compensation(
     """Approve or reject, by the role the authority table names for the amount or a higher one."""
     async with transaction():
         complaint = await _load(actor, complaint_id, "decide_compensation")
-        row = await ComplaintCompensation.objects().where(
+        row = await ComplaintCompensation.objects().where(  # tenant: must belong to the complaint from actor.get
             ComplaintCompensation.id == compensation_id, ComplaintCompensation.complaint == complaint.id
         ).first()
         if row is None:
@@ -544,7 +542,7 @@ async def decide_compensation(
         if row.requested_by == actor.user_id:
             raise Forbidden("申请人不能审批自己的申请", "You may not approve your own request")
         status = "approved" if approve else "rejected"
-        await ComplaintCompensation.update(
+        await ComplaintCompensation.update(  # tenant: the row read just above
             {ComplaintCompensation.status: status, ComplaintCompensation.decided_by: actor.user_id,
              ComplaintCompensation.decided_at: clock.now(), ComplaintCompensation.decision_note: note.strip()}
         ).where(ComplaintCompensation.id == row.id)
@@ -577,11 +575,12 @@ async def _move(
     from_state = State(complaint.state)
     now = clock.now()
     values = {"state": str(to_state), "updated_at": now, **changes}
+    # tenant: a complaint loaded through the scope (or, without a user, by its timer's group and store)
     updated = await Complaint.update({getattr(Complaint, k): v for k, v in values.items()}).where(
         Complaint.id == complaint.id, Complaint.state == str(from_state)
     ).returning(Complaint.id)
     if not updated:
-        current = await Complaint.objects().where(Complaint.id == complaint.id).first()
+        current = await Complaint.objects().where(Complaint.id == complaint.id).first()  # tenant: as above
         raise Conflict(
             "投诉已被他人更新,请刷新后重试", "The complaint was changed meanwhile; reload and retry",
             {"state": current.state, "allowed": workflow.actions_from(current)},
@@ -644,7 +643,7 @@ def _reopened(complaint: Complaint) -> dict[str, Any]:
 
 
 async def _pending_appeal(complaint: Complaint) -> ComplaintAppeal:
-    appeal = await ComplaintAppeal.objects().where(
+    appeal = await ComplaintAppeal.objects().where(  # tenant: complaint loaded through the scope
         ComplaintAppeal.complaint == complaint.id, ComplaintAppeal.status.is_in(["filed", "forwarded"])
     ).first()
     if appeal is None:
@@ -669,18 +668,19 @@ async def _profile_in_store(actor: Scope, customer: Customer, store_id: int) -> 
         actor=actor, store_id=store_id, name=customer.name, mobile=customer.mobile, id_number=customer.id_number,
         kind=customer.kind, source="call_center" if actor.is_group_level else "manual",
     )
-    return await Customer.objects().get(Customer.id == profile_id)
+    return await Customer.objects().get(Customer.id == profile_id)  # tenant: id from find_or_create_customer
 
 
 async def _same_customer(customer: Customer, vehicle: Vehicle) -> bool:
     if vehicle.customer == customer.id:
         return True
+    # tenant: the owner of a vehicle read with actor.get
     owner = await Customer.select(Customer.group_identity).where(Customer.id == vehicle.customer).first()
     return owner is not None and owner["group_identity"] == customer.group_identity
 
 
 async def _store_user(user_id: int, store_id: int, field: str) -> dict[str, Any]:
-    user = await User.select(User.id, User.display_name).where(
+    user = await User.select(User.id, User.display_name).where(  # tenant: callers checked the store
         User.id == user_id, User.store == store_id, User.active.eq(True)
     ).first()
     if user is None:

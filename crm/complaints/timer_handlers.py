@@ -14,13 +14,15 @@ from crm.timers.registry import FiredTimer, on_timer
 
 async def deadline_passed(timer: FiredTimer) -> None:
     kind = timer.kind.removeprefix("complaint.").removesuffix("_due")
+    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
     complaint = await Complaint.objects().where(
-        Complaint.id == timer.subject_id, Complaint.group == timer.group_id
+        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
     ).first()
     if complaint is None or complaint.due_kind != kind or complaint.due_at != timer.due_at:
         return
     dedupe_key = f"{complaint.id}:{kind}:{complaint.reopen_count}"
     async with transaction():
+        # tenant: the key starts with the id of the complaint loaded above
         if await ComplaintDeadlineMiss.exists().where(ComplaintDeadlineMiss.dedupe_key == dedupe_key):
             return
         roles = responsible_roles(kind, via_group=complaint.via_group)

@@ -80,6 +80,7 @@ async def relink_identity(row: dict, *, mobile: str, id_number: str, name: str) 
     if found is not None:
         await complete_identity(found, mobile=mobile, id_number=id_number)
         return found["id"]
+    # tenant: group-wide on purpose: another store's profile may share the identity and must keep its keys
     shared = await Customer.count().where(Customer.group_identity == current, Customer.id != row["id"])
     if not shared:
         await CustomerIdentity.update(

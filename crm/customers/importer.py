@@ -657,16 +657,19 @@ class _Writer:
 
     async def _load(self) -> None:
         store = self.store.id
+        # tenant: the import's store, checked by service.writable_store
         customers = await Customer.select().where(Customer.store == store, Customer.active.eq(True))
         for customer in sorted(customers, key=lambda c: c["id"], reverse=True):
             self._remember_customer(customer)  # newest first: the oldest profile wins a key, as in `service`
+        # tenant: the import's store
         for vehicle in await Vehicle.select().where(Vehicle.store == store, Vehicle.active.eq(True)):
             self.vehicles[vehicle["vin"]] = vehicle
+        # tenant: the import's store
         for sale in await Sale.select(Sale.order_no, Sale.vehicle, Sale.delivered_at).where(
             Sale.store == store, Sale.cancelled_at.is_null()
         ):
             self.documents[Sale] |= _sale_keys(sale["order_no"], {"id": sale["vehicle"]}, sale["delivered_at"])
-        for visit in await ServiceVisit.select(
+        for visit in await ServiceVisit.select(  # tenant: the import's store
             ServiceVisit.repair_order_no, ServiceVisit.vehicle, ServiceVisit.left_at
         ).where(ServiceVisit.store == store, ServiceVisit.cancelled_at.is_null()):
             self.documents[ServiceVisit] |= _visit_keys(
@@ -728,6 +731,7 @@ class _Writer:
         first_time = id(existing) not in self.seen
         self.seen.add(id(existing))
         if blanks:
+            # tenant: a row _load read from the import's store
             await table.update({**blanks, "updated_at": clock.now()}, use_auto_update=False).where(
                 table.id == existing["id"]
             )

@@ -16,4 +16,4 @@ async def lock_keys(*keys: str) -> None:
     if Customer._meta.db.engine_type != "postgres":
         return
     for key in sorted({k for k in keys if k}):
-        await Customer.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
+        await Customer.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)  # tenant: a lock, reads no rows

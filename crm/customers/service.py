@@ -316,7 +316,7 @@ async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> 
             )
         fill_from_id_number({**row, **values}, values)
         values["updated_at"] = clock.now()
-        await Customer.update(values, use_auto_update=False).where(Customer.id == customer_id)
+        await actor.filter(Customer.update(values, use_auto_update=False), Customer).where(Customer.id == customer_id)
     return await get_customer(actor=actor, customer_id=customer_id)
 
 
@@ -324,7 +324,7 @@ async def deactivate_customer(*, actor: Scope, customer_id: int) -> None:
     """Deactivate (停用) rather than delete: complaints and callbacks keep their customer."""
     actor.require_role(*CUSTOMER_EDITORS)
     await _visible_row(actor, Customer, customer_id)
-    await Customer.update({Customer.active: False, Customer.updated_at: clock.now()}).where(
+    await actor.filter(Customer.update({Customer.active: False, Customer.updated_at: clock.now()}), Customer).where(
         Customer.id == customer_id
     )
 
@@ -367,7 +367,7 @@ async def update_vehicle(
         if "vin" in values and values["vin"] != row["vin"] and row["active"]:
             await _require_free_vin(row["store"], values["vin"])
         values["updated_at"] = clock.now()
-        await Vehicle.update(values, use_auto_update=False).where(Vehicle.id == vehicle_id)
+        await actor.filter(Vehicle.update(values, use_auto_update=False), Vehicle).where(Vehicle.id == vehicle_id)
     return await get_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
@@ -375,7 +375,9 @@ async def deactivate_vehicle(*, actor: Scope, vehicle_id: int) -> None:
     """The store no longer looks after this vehicle (sold on, scrapped); its history stays."""
     actor.require_role(*CUSTOMER_EDITORS)
     await _visible_row(actor, Vehicle, vehicle_id)
-    await Vehicle.update({Vehicle.active: False, Vehicle.updated_at: clock.now()}).where(Vehicle.id == vehicle_id)
+    await actor.filter(Vehicle.update({Vehicle.active: False, Vehicle.updated_at: clock.now()}), Vehicle).where(
+        Vehicle.id == vehicle_id
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +416,7 @@ async def update_sale(*, actor: Scope, sale_id: int, **changes: Any) -> SaleReco
             await _require_free_number(Sale, Sale.order_no, row["store"], values["order_no"], "order_no")
         if values:
             values["updated_at"] = clock.now()
-            await Sale.update(values, use_auto_update=False).where(Sale.id == sale_id)
+            await actor.filter(Sale.update(values, use_auto_update=False), Sale).where(Sale.id == sale_id)
             await events.sale_changed.send(group_id=row["group"], store_id=row["store"], sale_id=sale_id)
     return await get_sale(actor=actor, sale_id=sale_id)
 
@@ -427,7 +429,7 @@ async def cancel_sale(*, actor: Scope, sale_id: int) -> None:
         if row["cancelled_at"] is not None:
             return
         now = clock.now()
-        await Sale.update({Sale.cancelled_at: now, Sale.updated_at: now}).where(Sale.id == sale_id)
+        await actor.filter(Sale.update({Sale.cancelled_at: now, Sale.updated_at: now}), Sale).where(Sale.id == sale_id)
         await events.sale_cancelled.send(group_id=row["group"], store_id=row["store"], sale_id=sale_id)
 
 
@@ -474,7 +476,9 @@ async def update_visit(*, actor: Scope, visit_id: int, **changes: Any) -> VisitR
             )
         if values:
             values["updated_at"] = clock.now()
-            await ServiceVisit.update(values, use_auto_update=False).where(ServiceVisit.id == visit_id)
+            await actor.filter(ServiceVisit.update(values, use_auto_update=False), ServiceVisit).where(
+                ServiceVisit.id == visit_id
+            )
             await events.visit_changed.send(group_id=row["group"], store_id=row["store"], visit_id=visit_id)
     return await get_visit(actor=actor, visit_id=visit_id)
 
@@ -487,9 +491,9 @@ async def cancel_visit(*, actor: Scope, visit_id: int) -> None:
         if row["cancelled_at"] is not None:
             return
         now = clock.now()
-        await ServiceVisit.update({ServiceVisit.cancelled_at: now, ServiceVisit.updated_at: now}).where(
-            ServiceVisit.id == visit_id
-        )
+        await actor.filter(
+            ServiceVisit.update({ServiceVisit.cancelled_at: now, ServiceVisit.updated_at: now}), ServiceVisit
+        ).where(ServiceVisit.id == visit_id)
         await events.visit_cancelled.send(group_id=row["group"], store_id=row["store"], visit_id=visit_id)
 
 
@@ -569,7 +573,7 @@ def _require_not_cancelled(row: dict) -> None:
 
 async def _require_free_vin(store_id: int, vin: str) -> None:
     await lock_keys(f"vin:{store_id}:{vin}")
-    existing = await Vehicle.select(Vehicle.id).where(
+    existing = await Vehicle.select(Vehicle.id).where(  # tenant: a store from a row read through the scope
         Vehicle.store == store_id, Vehicle.vin == vin, Vehicle.active.eq(True)
     ).first()
     if existing is not None:
@@ -582,7 +586,7 @@ async def _require_free_vin(store_id: int, vin: str) -> None:
 async def _require_free_number(table: type[Table], column, store_id: int, number: str, field: str) -> None:
     """DMS document numbers (订单号, 工单号) are unique per store among live records."""
     await lock_keys(f"{field}:{store_id}:{number}")
-    existing = await table.select(table.id).where(
+    existing = await table.select(table.id).where(  # tenant: a store from a row read through the scope
         table.store == store_id, column == number, table.cancelled_at.is_null()
     ).first()
     if existing is not None:
@@ -624,7 +628,7 @@ async def _store_customer_by_keys(
     for column, key in ((Customer.id_number, id_number), (Customer.mobile, mobile)):
         if not key:
             continue
-        query = Customer.select(Customer.id).where(
+        query = Customer.select(Customer.id).where(  # tenant: a StoreRef is checked against the scope
             Customer.store == store.id, column == key, Customer.active.eq(True)
         )
         if excluding is not None:
@@ -718,11 +722,12 @@ def _contains(column, term: str):
 async def _summaries(customer_ids: list[int]) -> list[CustomerSummary]:
     if not customer_ids:
         return []
+    # tenant: ids from the scoped search (search_customers_page)
     rows = await Customer.select(
         Customer.id, Customer.store, Customer.group_identity, Customer.kind, Customer.name, Customer.mobile,
         Customer.active,
     ).where(Customer.id.is_in(customer_ids))
-    vehicles = await Vehicle.select(Vehicle.customer, Vehicle.plate, Vehicle.vin).where(
+    vehicles = await Vehicle.select(Vehicle.customer, Vehicle.plate, Vehicle.vin).where(  # tenant: as above
         Vehicle.customer.is_in(customer_ids), Vehicle.active.eq(True)
     ).order_by(Vehicle.id)
     plates: dict[int, list[str]] = defaultdict(list)
@@ -751,12 +756,15 @@ async def _summaries(customer_ids: list[int]) -> list[CustomerSummary]:
 
 async def _histories(customer_ids: list[int]) -> list[StoreHistory]:
     """Each customer's store history, in the order given (ids already checked against the scope)."""
+    # tenant: ids the callers read through the scope; a customer's records stay in the customer's store
     customers = {r["id"]: r for r in await Customer.select().where(Customer.id.is_in(customer_ids))}
+    # tenant: as above
     vehicles = await Vehicle.select().where(Vehicle.customer.is_in(customer_ids)).order_by(Vehicle.id)
+    # tenant: as above
     sales = await Sale.select().where(Sale.customer.is_in(customer_ids), Sale.cancelled_at.is_null()).order_by(
         Sale.delivered_at, ascending=False
     )
-    visits = await ServiceVisit.select().where(
+    visits = await ServiceVisit.select().where(  # tenant: as above
         ServiceVisit.customer.is_in(customer_ids), ServiceVisit.cancelled_at.is_null()
     ).order_by(ServiceVisit.left_at, ascending=False)
     names = await _store_names({c["store"] for c in customers.values()})

@@ -55,16 +55,18 @@ async def raise_alert(
     return alert_id
 
 
-async def renotify(*, alert_id: int) -> int:
+async def renotify(*, alert_id: int, group_id: int) -> int:
     """Send an alert again to whoever has not acknowledged it; returns how many were reminded."""
-    alert = await MajorAlert.select().where(MajorAlert.id == alert_id).first()
+    # tenant: timer handler (no user): the timer's subject in the timer's group (a re-route moves the store)
+    alert = await MajorAlert.select().where(MajorAlert.id == alert_id, MajorAlert.group == group_id).first()
     if alert is None or alert["settled_at"] is not None:
         return 0
-    major = await MajorComplaint.select().where(MajorComplaint.id == alert["major"]).first()
+    major = await MajorComplaint.select().where(MajorComplaint.id == alert["major"]).first()  # tenant: the alert's
     if major is None or major["closed_at"] is not None:
         await settle(alert_id=alert_id)
         return 0
     waiting = [
+        # tenant: the alert's recipients
         r["user"] for r in await MajorAlertRecipient.select(MajorAlertRecipient.user).where(
             MajorAlertRecipient.alert == alert_id, MajorAlertRecipient.acknowledged_at.is_null()
         )
@@ -76,6 +78,7 @@ async def renotify(*, alert_id: int) -> int:
     policy = _policy(major)
     level = _level(policy, alert["level"])
     channels = policy.alert_channels if level is None else level.channels
+    # tenant: the alert read above
     await MajorAlert.update({MajorAlert.rounds: round_no, MajorAlert.last_sent_at: clock.now()}).where(
         MajorAlert.id == alert_id
     )
@@ -89,6 +92,7 @@ async def renotify(*, alert_id: int) -> int:
 
 async def acknowledge(*, alert_id: int, user_id: int) -> bool:
     """Record one recipient's acknowledgement; True when it was new. Settles the alert when everyone has."""
+    # tenant: an alert the caller read through the scope (acknowledge_alert), for the caller's own row
     rows = await MajorAlertRecipient.update({MajorAlertRecipient.acknowledged_at: clock.now()}).where(
         MajorAlertRecipient.alert == alert_id,
         MajorAlertRecipient.user == user_id,
@@ -96,7 +100,7 @@ async def acknowledge(*, alert_id: int, user_id: int) -> bool:
     ).returning(MajorAlertRecipient.id)
     if not rows:
         return False
-    waiting = await MajorAlertRecipient.exists().where(
+    waiting = await MajorAlertRecipient.exists().where(  # tenant: the same alert
         MajorAlertRecipient.alert == alert_id, MajorAlertRecipient.acknowledged_at.is_null()
     )
     if not waiting:
@@ -106,7 +110,7 @@ async def acknowledge(*, alert_id: int, user_id: int) -> bool:
 
 async def settle(*, alert_id: int) -> None:
     """No more reminders for this alert."""
-    await MajorAlert.update({MajorAlert.settled_at: clock.now()}).where(
+    await MajorAlert.update({MajorAlert.settled_at: clock.now()}).where(  # tenant: an alert its callers hold
         MajorAlert.id == alert_id, MajorAlert.settled_at.is_null()
     )
     await cancel_timers(subject_type=ALERT_SUBJECT, subject_id=alert_id, kinds=[RENOTIFY])
@@ -114,7 +118,7 @@ async def settle(*, alert_id: int) -> None:
 
 async def settle_all(*, major_id: int) -> None:
     """The complaint is closed: stop every reminder of its alerts."""
-    rows = await MajorAlert.select(MajorAlert.id).where(
+    rows = await MajorAlert.select(MajorAlert.id).where(  # tenant: the alerts of a complaint being closed
         MajorAlert.major == major_id, MajorAlert.settled_at.is_null()
     )
     for row in rows:

@@ -213,6 +213,7 @@ async def find_repeats(
     if vin:
         by_vin = Complaint.vin == vin.upper()
         match = by_vin if match is None else (match | by_vin)
+    # tenant: repeats (重复投诉) count group-wide by rule; suggest_for_intake shows only hits in the caller's stores
     query = Complaint.select(
         Complaint.id, Complaint.store, Complaint.store.name, Complaint.received_at, Complaint.channel,
         Complaint.customer_identity, Complaint.vin, Complaint.content, Complaint.state,
@@ -246,6 +247,7 @@ async def on_complaint_state_changed(
     *, group_id: int, store_id: int, complaint_id: int, action: str, to_state: str, **_: object
 ) -> None:
     """Keep the major complaint in step with its complaint: resolved, closed, reopened, re-routed."""
+    # tenant: the major complaint of the complaint whose change the complaints service is signalling (below too)
     major = await MajorComplaint.select().where(MajorComplaint.complaint == complaint_id).first()
     if major is None:
         return
@@ -265,9 +267,9 @@ async def on_complaint_state_changed(
         changes[MajorComplaint.resolved_at] = None
         changes[MajorComplaint.closed_at] = None
     if changes:
-        await MajorComplaint.update(changes).where(MajorComplaint.id == major["id"])
+        await MajorComplaint.update(changes).where(MajorComplaint.id == major["id"])  # tenant: that row
     if state == State.REOPENED:
-        major = await MajorComplaint.select().where(MajorComplaint.id == major["id"]).first()
+        major = await MajorComplaint.select().where(MajorComplaint.id == major["id"]).first()  # tenant: that row
         await _schedule_levels(major, reschedule=True)
     await board_events.changed(group_id=group_id, store_id=store_id, major_id=major["id"])
 
@@ -281,7 +283,7 @@ async def save_report(*, actor: Scope, major_id: int, form: ReportForm) -> None:
     _check_lengths(form)
     async with transaction():
         major = await actor.get(MajorComplaint, major_id)
-        report = await MajorReport.objects().where(MajorReport.major == major.id).first()
+        report = await actor.filter(MajorReport.objects(), MajorReport).where(MajorReport.major == major.id).first()
         if report is not None and report.status != "draft":
             raise Conflict("报告已提交,不能再修改", "The report is filed and can no longer change")
         await _write_report(major, report, form, actor.user_id, status="draft")
@@ -294,14 +296,14 @@ async def file_report(*, actor: Scope, major_id: int, form: ReportForm) -> datet
     async with transaction():
         major = await actor.get(MajorComplaint, major_id)
         _check_complete(form)
-        report = await MajorReport.objects().where(MajorReport.major == major.id).first()
+        report = await actor.filter(MajorReport.objects(), MajorReport).where(MajorReport.major == major.id).first()
         if report is not None and report.status != "draft":
             raise Conflict("报告已提交", "The report is already filed")
         now = clock.now()
         await _write_report(major, report, form, actor.user_id, status="filed", filed_at=now)
-        await MajorComplaint.update(
+        await actor.filter(MajorComplaint.update(
             {MajorComplaint.report_status: ReportStatus.FILED.value, MajorComplaint.report_filed_at: now}
-        ).where(MajorComplaint.id == major.id)
+        ), MajorComplaint).where(MajorComplaint.id == major.id)
         await cancel_timers(subject_type=SUBJECT, subject_id=major.id, kinds=[LEVEL_KINDS[Condition.REPORT_MISSING]])
         row = await _major_row(major.id)
         label = await complaint_label(major.complaint)
@@ -324,18 +326,18 @@ async def forward_report(*, actor: Scope, major_id: int) -> None:
     actor.require_role(*FORWARDERS)
     async with transaction():
         major = await actor.get(MajorComplaint, major_id)
-        report = await MajorReport.objects().where(MajorReport.major == major.id).first()
+        report = await actor.filter(MajorReport.objects(), MajorReport).where(MajorReport.major == major.id).first()
         if report is None or report.status == "draft":
             raise Conflict("报告尚未提交,不能转呈", "The report is not filed yet")
         if report.status == "forwarded":
             raise Conflict("报告已转呈", "The report was already forwarded")
         now = clock.now()
-        await MajorReport.update(
+        await actor.filter(MajorReport.update(
             {MajorReport.status: "forwarded", MajorReport.forwarded_at: now, MajorReport.forwarded_by: actor.user_id}
-        ).where(MajorReport.id == report.id)
-        await MajorComplaint.update({MajorComplaint.report_status: ReportStatus.FORWARDED.value}).where(
-            MajorComplaint.id == major.id
-        )
+        ), MajorReport).where(MajorReport.id == report.id)
+        await actor.filter(
+            MajorComplaint.update({MajorComplaint.report_status: ReportStatus.FORWARDED.value}), MajorComplaint
+        ).where(MajorComplaint.id == major.id)
         row = await _major_row(major.id)
         label = await complaint_label(major.complaint)
         user_ids = await alerts.recipients(group_id=major.group, store_id=major.store, roles=[Role.HQ_VIEWER])
@@ -355,7 +357,7 @@ async def acknowledge_alert(*, actor: Scope, alert_id: int) -> bool:
     """The caller acknowledges an alert sent to them; True the first time. Re-notification stops for them."""
     async with transaction():
         alert = await actor.get(MajorAlert, alert_id)
-        mine = await MajorAlertRecipient.exists().where(
+        mine = await actor.filter(MajorAlertRecipient.exists(), MajorAlertRecipient).where(
             MajorAlertRecipient.alert == alert.id, MajorAlertRecipient.user == actor.user_id
         )
         if not mine:
@@ -404,14 +406,17 @@ async def major_detail(*, actor: Scope, major_id: int) -> MajorView:
 
 async def major_for_complaint(*, actor: Scope, complaint_id: int) -> MajorView | None:
     complaint = await actor.get(Complaint, complaint_id)
-    row = await MajorComplaint.select(MajorComplaint.id).where(MajorComplaint.complaint == complaint.id).first()
+    row = await actor.filter(MajorComplaint.select(MajorComplaint.id), MajorComplaint).where(
+        MajorComplaint.complaint == complaint.id
+    ).first()
     if row is None:
         return None
     return (await _views([row["id"]], with_report=True))[0]
 
 
 async def complaint_label(complaint_id: int) -> str:
-    row = await Complaint.select(Complaint.complainant_name, Complaint.store.name).where(
+    """How alerts name a complaint; only for a complaint of the major complaint being alerted about."""
+    row = await Complaint.select(Complaint.complainant_name, Complaint.store.name).where(  # tenant: see docstring
         Complaint.id == complaint_id
     ).first()
     if row is None:
@@ -435,7 +440,7 @@ async def major_flags(*, complaint_ids: list[int]) -> dict[int, MajorFlag]:
     flagged "report overdue" — for every complaint list and page to show it."""
     if not complaint_ids:
         return {}
-    rows = await MajorComplaint.select(
+    rows = await MajorComplaint.select(  # tenant: complaint ids the caller read through the scope
         MajorComplaint.id, MajorComplaint.complaint, MajorComplaint.report_status, MajorComplaint.report_overdue
     ).where(MajorComplaint.complaint.is_in(list(complaint_ids)))
     return {r["complaint"]: MajorFlag(r["id"], r["report_status"], r["report_overdue"]) for r in rows}
@@ -449,6 +454,7 @@ async def _mark(
     automatic: bool,
 ) -> int:
     now = clock.now()
+    # tenant: a complaint read through the scope (mark_major) or just recorded (the intake signal)
     existing = await MajorComplaint.select(MajorComplaint.id).where(MajorComplaint.complaint == complaint_id).first()
     if existing is not None:
         await _add_reasons(existing["id"], group_id, store_id, reasons, user_id, automatic, now)
@@ -485,6 +491,7 @@ async def _schedule_levels(major: dict, *, reschedule: bool) -> None:
     if reschedule:
         await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=list(LEVEL_KINDS.values()))
     reached = {
+        # tenant: the alerts of the major complaint being scheduled
         r["level"] for r in await MajorAlert.select(MajorAlert.level).where(MajorAlert.major == major["id"])
     }
     now = clock.now()
@@ -498,11 +505,12 @@ async def _schedule_levels(major: dict, *, reschedule: bool) -> None:
         )
 
 
-async def escalate(*, major_id: int, level: int) -> int | None:
+async def escalate(*, major_id: int, level: int, group_id: int) -> int | None:
     """A ladder level's timer fired: alert its roles if its condition still holds. Returns the alert id."""
+    # tenant: timer handler (no user): the timer's subject in the timer's group (a re-route moves the store)
     major = await MajorComplaint.select(
         MajorComplaint.all_columns(), MajorComplaint.complaint.complainant_name, MajorComplaint.store.name
-    ).where(MajorComplaint.id == major_id).first()
+    ).where(MajorComplaint.id == major_id, MajorComplaint.group == group_id).first()
     if major is None:
         return None
     policy = decode_policy(major["policy"])
@@ -521,7 +529,7 @@ async def escalate(*, major_id: int, level: int) -> int | None:
     changes: dict = {MajorComplaint.level_reached: max(major["level_reached"], level)}
     if cfg.condition == Condition.REPORT_MISSING:
         changes[MajorComplaint.report_overdue] = True
-    await MajorComplaint.update(changes).where(MajorComplaint.id == major_id)
+    await MajorComplaint.update(changes).where(MajorComplaint.id == major_id)  # tenant: the row read above
     return alert_id
 
 
@@ -537,6 +545,7 @@ async def _add_reasons(
     major_id: int, group_id: int, store_id: int, reasons: list[ReasonInput], user_id: int | None,
     automatic: bool, now: datetime,
 ) -> None:
+    # tenant: the reasons of the major complaint being marked
     have = {r["reason"] for r in await MajorReasonRow.select(MajorReasonRow.reason).where(MajorReasonRow.major == major_id)}
     new = [r for r in reasons if r.reason.value not in have]
     if new:
@@ -549,13 +558,16 @@ async def _add_reasons(
 
 async def _move_to_store(major_id: int, store_id: int) -> None:
     """Re-routed: the major complaint and its child rows follow the complaint to its new store."""
+    # tenant: the complaints service re-routed the complaint (to a store the caller may see); its rows follow
     await MajorComplaint.update({MajorComplaint.store: store_id}).where(MajorComplaint.id == major_id)
+    # tenant: as above
     await MajorReasonRow.update({MajorReasonRow.store: store_id}).where(MajorReasonRow.major == major_id)
-    await MajorReport.update({MajorReport.store: store_id}).where(MajorReport.major == major_id)
+    await MajorReport.update({MajorReport.store: store_id}).where(MajorReport.major == major_id)  # tenant: as above
+    # tenant: as above
     alert_ids = [r["id"] for r in await MajorAlert.select(MajorAlert.id).where(MajorAlert.major == major_id)]
     if alert_ids:
-        await MajorAlert.update({MajorAlert.store: store_id}).where(MajorAlert.id.is_in(alert_ids))
-        await MajorAlertRecipient.update({MajorAlertRecipient.store: store_id}).where(
+        await MajorAlert.update({MajorAlert.store: store_id}).where(MajorAlert.id.is_in(alert_ids))  # tenant: as above
+        await MajorAlertRecipient.update({MajorAlertRecipient.store: store_id}).where(  # tenant: as above
             MajorAlertRecipient.alert.is_in(alert_ids)
         )
 
@@ -580,6 +592,7 @@ async def _write_report(
     if report is None:
         await MajorReport.insert(MajorReport(group=major.group, store=major.store, major=major.id, **values))
     else:
+        # tenant: the report of a major complaint read with actor.get
         await MajorReport.update({getattr(MajorReport, k): v for k, v in values.items()}).where(
             MajorReport.id == report.id
         )
@@ -633,26 +646,30 @@ def _check_reasons(reasons: list[ReasonInput]) -> list[ReasonInput]:
 
 
 async def _major_row(major_id: int) -> dict | None:
-    return await MajorComplaint.select().where(MajorComplaint.id == major_id).first()
+    return await MajorComplaint.select().where(MajorComplaint.id == major_id).first()  # tenant: callers' own row
 
 
 async def _views(ids: list[int], *, with_report: bool) -> list[MajorView]:
     if not ids:
         return []
+    # tenant: ids the callers read through the scope (board, major_detail, major_for_complaint), and their rows
     rows = await MajorComplaint.select(
         MajorComplaint.all_columns(), MajorComplaint.store.name, MajorComplaint.complaint.state,
         MajorComplaint.complaint.channel, MajorComplaint.complaint.content,
         MajorComplaint.complaint.complainant_name, MajorComplaint.marked_by.display_name,
     ).where(MajorComplaint.id.is_in(ids))
+    # tenant: as above
     reasons = await MajorReasonRow.select().where(MajorReasonRow.major.is_in(ids)).order_by(MajorReasonRow.id)
+    # tenant: as above
     alert_rows = await MajorAlert.select().where(MajorAlert.major.is_in(ids)).order_by(MajorAlert.level)
     alert_ids = [a["id"] for a in alert_rows] or [-1]
-    recipient_rows = await MajorAlertRecipient.select(
+    recipient_rows = await MajorAlertRecipient.select(  # tenant: as above
         MajorAlertRecipient.alert, MajorAlertRecipient.user, MajorAlertRecipient.user.display_name,
         MajorAlertRecipient.acknowledged_at,
     ).where(MajorAlertRecipient.alert.is_in(alert_ids)).order_by(MajorAlertRecipient.id)
     reports = {}
     if with_report:
+        # tenant: as above
         reports = {r["major"]: r for r in await MajorReport.select().where(MajorReport.major.is_in(ids)).output(load_json=True)}
     views = []
     for row in rows:

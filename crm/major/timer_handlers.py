@@ -15,16 +15,16 @@ from crm.timers.registry import FiredTimer, on_timer
 @on_timer(service.LEVEL_KINDS[Condition.REPORT_MISSING])
 async def report_missing(timer: FiredTimer) -> None:
     """24 h (or the group's delay) after marking and no 《重大投诉事件处理报告》 filed: escalate."""
-    await service.escalate(major_id=timer.subject_id, level=int(timer.payload["level"]))
+    await service.escalate(major_id=timer.subject_id, level=int(timer.payload["level"]), group_id=timer.group_id)
 
 
 @on_timer(service.LEVEL_KINDS[Condition.UNRESOLVED])
 async def unresolved(timer: FiredTimer) -> None:
     """A later level (e.g. 48 h) and the complaint still unresolved: escalate again."""
-    await service.escalate(major_id=timer.subject_id, level=int(timer.payload["level"]))
+    await service.escalate(major_id=timer.subject_id, level=int(timer.payload["level"]), group_id=timer.group_id)
 
 
 @on_timer(alerts.RENOTIFY)
 async def renotify(timer: FiredTimer) -> None:
     """An alert not acknowledged by everyone: send it again to those who have not."""
-    await alerts.renotify(alert_id=timer.subject_id)
+    await alerts.renotify(alert_id=timer.subject_id, group_id=timer.group_id)

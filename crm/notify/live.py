@@ -20,7 +20,7 @@ def channel_name(user_id: int) -> str:
 
 
 async def publish(user_id: int, notification_id: int) -> None:
-    row = await Notification.select(
+    row = await Notification.select(  # tenant: a new notification, published to its own recipient only
         Notification.id, Notification.kind, Notification.title_zh, Notification.title_en, Notification.link,
         Notification.created_at,
     ).where(Notification.id == notification_id).first()

@@ -48,7 +48,7 @@ async def notify_users(
     if not user_ids:
         return 0
     async with transaction():
-        users = await User.select(User.id, User.email, User.phone).where(
+        users = await User.select(User.id, User.email, User.phone).where(  # tenant: users of group_id only
             User.id.is_in(user_ids), User.group == group_id, User.active.eq(True)
         )
         preferences = {
@@ -115,9 +115,9 @@ async def message_customer(
         if created:
             await enqueue_after_commit(DELIVER_JOB, created[0]["id"], job_id=delivery_job_id(created[0]["id"], 0))
             return created[0]["id"]
-        existing = await Notification.select(Notification.id).where(
+        existing = await Notification.select(Notification.id).where(  # tenant: the group's own message
             Notification.idempotency_key == idempotency_key[:200], Notification.channel == "sms",
-            Notification.recipient.is_null(),
+            Notification.recipient.is_null(), Notification.group == group_id,
         ).first()
         return existing["id"]
 
@@ -157,7 +157,7 @@ async def users_with_roles(
     ids: set[int] = set()
     store_roles = roles & STORE_ROLES
     if store_roles and store_id is not None:
-        query = User.select(User.id).where(
+        query = User.select(User.id).where(  # tenant: users of group_id only
             User.store == store_id, User.group == group_id, User.active.eq(True),
             User.id.is_in(await _holders(store_roles)),
         )
@@ -168,7 +168,7 @@ async def users_with_roles(
         if division is None and store_id is not None:
             store = await Store.select(Store.brand_division).where(Store.id == store_id).first()
             division = store["brand_division"] if store else None
-        query = User.select(User.id, User.brand_division).where(
+        query = User.select(User.id, User.brand_division).where(  # tenant: users of group_id only
             User.group == group_id, User.store.is_null(), User.active.eq(True),
             User.id.is_in(await _holders(group_roles)),
         )

@@ -61,7 +61,9 @@ async def test_sent_once_even_when_the_timer_fires_twice(tenant):
         assert await fire_callback_timers(reminder["id"]) == ["fired"]
         assert gateway.requests == []  # nothing leaves inside the timer's transaction
         assert (await _callback(reminder["id"]))["state"] == "sending"
-        assert await service.mark_due(callback_id=reminder["id"]) == "ignored"  # the timer's job again
+        again = await service.mark_due(  # the timer's job again
+            callback_id=reminder["id"], group_id=reminder["group"], store_id=reminder["store"])
+        assert again == "ignored"
         snapshot = {**reminder, "state": "scheduled"}  # two firings that both saw it scheduled
         await messages.send_callback_sms(snapshot)
         await messages.send_callback_sms(snapshot)

@@ -306,8 +306,8 @@ async def test_no_report_escalates_at_24h_exactly_once_when_job_and_sweeper_race
 async def test_a_level_alerts_once_however_often_it_is_escalated(tenant):
     _, major_id = await _new_major(tenant)
     async with transaction():
-        first = await service.escalate(major_id=major_id, level=1)
-        again = await service.escalate(major_id=major_id, level=1)
+        first = await service.escalate(major_id=major_id, level=1, group_id=tenant.group_id)
+        again = await service.escalate(major_id=major_id, level=1, group_id=tenant.group_id)
     assert first is not None and again is None
     assert await alert_levels(major_id) == [0, 1]
     assert len(await notifications(major_id, user_id=tenant.users["hq_viewer"])) == 1
