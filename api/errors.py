@@ -14,6 +14,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 import structlog
+from asyncpg.exceptions import DataError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -39,6 +40,7 @@ def exception_handlers() -> dict:
         Conflict: _conflict,
         NotAuthorizedException: _not_authorized,
         HTTPException: _http,
+        DataError: _data_rejected_by_database,
         Exception: _unexpected,
     }
     return {exc: _as_page_for_web(handler) for exc, handler in handlers.items()}
@@ -67,6 +69,14 @@ def _validation(_: Request, exc: HTTPException) -> Response:
     if not problems:
         problems = [FieldProblem("body", "请求格式错误", str(exc.detail or "Malformed request"))]
     return _json(400, error_body(400, "输入有误", "Invalid input", problems))
+
+
+def _data_rejected_by_database(request: Request, exc: DataError) -> Response:
+    """Safety net behind edge validation: a value PostgreSQL cannot store (a NUL character, a number out
+    of range) is the caller's input, so it is a 400 — logged, because the edge should have caught it."""
+    log.warning("input_rejected_by_database", path=request.url.path, error=type(exc).__name__)
+    problem = FieldProblem("body", "输入包含无法保存的字符或超出范围的值", "A value cannot be stored (bad character or out of range)")
+    return _json(400, error_body(400, "输入有误", "Invalid input", [problem]))
 
 
 def _not_found(_: Request, exc: NotFound) -> Response:

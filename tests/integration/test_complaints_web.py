@@ -193,3 +193,17 @@ async def test_the_accountability_month_follows_the_group_timezone(browser_sessi
     gm = await browser_session(tenant.usernames["store_gm@A"])
     page = await gm.get("/accountability")
     assert page.status_code == 200 and f'value="{await queries.current_month(actor=actor)}"' in page.text
+
+
+async def test_a_nul_character_in_a_web_form_is_a_400_page_and_writes_nothing(browser_session, tenant):
+    from crm.complaints.tables import Complaint
+
+    car = await customer_with_car(tenant, "A", name="郑洁")
+    agent = await browser_session(tenant.usernames["call_center_agent"])
+    page = await agent.get("/complaint-intake")
+    before = await Complaint.count().where(Complaint.group == tenant.group_id)
+    form = {"_csrf_token": csrf_of(page.text), "customer_id": str(car.customer_id), "vehicle_id": str(car.vehicle_id),
+            "store_id": str(tenant.store_a), "channel": "hotline_400", "content": "空调\x00不制冷"}
+    refused = await agent.post("/complaint-intake", data=form)
+    assert refused.status_code == 400
+    assert await Complaint.count().where(Complaint.group == tenant.group_id) == before
