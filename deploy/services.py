@@ -103,6 +103,23 @@ def start_redis(port: int | None = None, persist_dir: Path | None = None) -> Ser
     return Service(url=f"redis://127.0.0.1:{port}/0", workdir=workdir, process=process)
 
 
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Poll a starting server's health URL; fail at once if the process exits (start-up, not a deadline)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
 def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
+from deploy.services import wait_until_healthy
 from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -103,15 +102,8 @@ def sign_in():
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
-    """Poll /health until the server answers; a server that exits or never answers fails with its log."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"uvicorn did not answer within {STARTUP_TIMEOUT_S}s:\n{log_path.read_text()}")
+    """Wait for /health; a server that exits or never answers fails with its log."""
+    try:
+        wait_until_healthy(f"{base_url}/health", process, STARTUP_TIMEOUT_S)
+    except RuntimeError as exc:
+        raise RuntimeError(f"uvicorn: {exc}\n{log_path.read_text()}") from None
