@@ -25,6 +25,7 @@ from typing import Any
 HANDLER_MODULES: list[str] = [
     "crm.callbacks.timer_handlers",
     "crm.complaints.timer_handlers",
+    "crm.customers.timer_handlers",
     "crm.major.timer_handlers",
 ]
 
