@@ -422,12 +422,12 @@ class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
 @get("/api/v1/customer-corrections", tags=["customers"])
 async def list_corrections(
     actor: Scope,
-    state: Literal["open", "unconfirmed", "all"] = "open",
+    which: Annotated[Literal["open", "unconfirmed", "all"], Parameter(query="state")] = "open",
     store_id: OptionalStoreIdQuery = None,
     limit: Limit = 100,
 ) -> list[CorrectionItem]:
     """Correction requests (修正表): open ones soonest deadline first, with the time left and what the caller may do."""
-    return await corrections.list_corrections(actor=actor, state=state, store_id=store_id, limit=limit)
+    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, limit=limit)
 
 
 @get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])

@@ -6,9 +6,10 @@ outside the scope is NotFound, which the error handler shows as the 404 page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from api.auth import requires
@@ -115,25 +116,25 @@ async def customer_page(actor: Scope, customer_id: int) -> Template:
 
 
 @get("/corrections", guards=[requires(*CORRECTION_READERS)], include_in_schema=False)
-async def corrections_page(actor: Scope, state: str = "open") -> Template:
+async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open") -> Template:
     """The managers' list of open correction requests with their countdowns; customer relations confirms here."""
-    return await _corrections_screen(actor, state)
+    return await _corrections_screen(actor, which)
 
 
-@post("/corrections/{correction_id:int}/{action:str}", guards=[requires(*CORRECTION_READERS)],
+@post("/corrections/{correction_id:int}/{step:str}", guards=[requires(*CORRECTION_READERS)],
       include_in_schema=False)
 async def correction_action(
-    request: Request[Scope, Any, Any], actor: Scope, correction_id: int, action: str
+    request: Request[Scope, Any, Any], actor: Scope, correction_id: int, step: str
 ) -> Template | Redirect:
     """Apply, reject or confirm; a refusal shows the list again with the message (400 / 409)."""
-    if not 0 < correction_id <= _MAX_ID or action not in corrections.ACTIONS:
+    if not 0 < correction_id <= _MAX_ID or step not in corrections.ACTIONS:
         raise NotFound("customer_correction")
     form = await request.form()
     note = str(form.get("note", "")).strip()[:2000]
     try:
-        if action == "apply":
+        if step == "apply":
             await corrections.apply_correction(actor=actor, correction_id=correction_id, note=note)
-        elif action == "reject":
+        elif step == "reject":
             await corrections.reject_correction(actor=actor, correction_id=correction_id, note=note)
         else:
             await corrections.confirm_correction(actor=actor, correction_id=correction_id)
