@@ -21,7 +21,15 @@ from litestar.params import Body, Parameter
 
 from api.auth import requires
 from api.errors import error_body
-from api.params import Id, IdParam, Offset, OptionalIdParam, OptionalStoreIdQuery, text_param, text
+from api.params import (
+    Id,
+    IdParam,
+    Offset,
+    OptionalIdParam,
+    OptionalStoreIdQuery,
+    text,
+    text_param,
+)
 from crm.customers import corrections, history, importer, service
 from crm.customers.corrections import CorrectionItem
 from crm.customers.history import Change

@@ -19,8 +19,14 @@ from litestar.response import Redirect, Template
 from api.auth import requires
 from api.i18n import extend
 from crm.callbacks import service, statistics
+from crm.callbacks.service import (
+    CALLBACK_READERS,
+    CALLBACK_WORKERS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    STATES,
+)
 from crm.customers.fields import CORRECTABLE
-from crm.callbacks.service import CALLBACK_READERS, CALLBACK_WORKERS, OUTCOME_LABELS, OUTCOMES, STATES
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.scope import Scope
 from tenants.tables import Store

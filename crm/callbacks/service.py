@@ -17,11 +17,17 @@ from datetime import datetime, timedelta
 
 from crm import clock
 from crm.callbacks import scheduling
+from crm.callbacks.context import call_context, car_name
 from crm.callbacks.planning import contact_calendar, retry_time
 from crm.callbacks.rules import DEFAULT_RULES, effective_rules
-from crm.callbacks.context import call_context, car_name
 from crm.callbacks.scripts import render_script, salutation
-from crm.callbacks.surveys import MAX_SCORE, MIN_SCORE, SURVEY_TITLES, SURVEYS, factor_codes
+from crm.callbacks.surveys import (
+    MAX_SCORE,
+    MIN_SCORE,
+    SURVEY_TITLES,
+    SURVEYS,
+    factor_codes,
+)
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.corrections import clean_proposals, file_corrections
 from crm.customers.history import Author

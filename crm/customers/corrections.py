@@ -227,10 +227,10 @@ async def apply_correction(*, actor: Scope, correction_id: int, note: str = "") 
 
 async def reject_correction(*, actor: Scope, correction_id: int, note: str) -> CorrectionItem:
     """The department manager rejects the correction, saying why; the record keeps its value."""
-    if not note.strip():
-        raise InvalidInput.one("note", "请填写驳回理由", "Give the reason for rejecting")
     async with transaction():
         row = await _take(actor, correction_id, "reject")
+        if not note.strip():  # after the lookup: another tenant's id is a 404 whatever the body
+            raise InvalidInput.one("note", "请填写驳回理由", "Give the reason for rejecting")
         await _decided(actor, row, "rejected", note.strip())
     return await get_correction(actor=actor, correction_id=correction_id)
 

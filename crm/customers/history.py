@@ -50,7 +50,7 @@ class Author(msgspec.Struct, kw_only=True):
     name: str
 
     @classmethod
-    def of(cls, actor: Scope) -> "Author":
+    def of(cls, actor: Scope) -> Author:
         return cls(user_id=actor.user_id, name=actor.display_name)
 
 

@@ -24,8 +24,10 @@ from crm.timers.tables import Timer
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.customer_factories import make_mobile
 from tests.integration.test_customers_import import csv_text, upload
-from tests.integration.test_web_pages import browser_session  # noqa: F401  (the signed-in client fixture)
-from tests.integration.test_web_pages import csrf_of
+from tests.integration.test_web_pages import (
+    browser_session,  # noqa: F401  (the signed-in client fixture)
+    csrf_of,
+)
 from tests.support.callbacks import make_due, settle_timers
 
 pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
@@ -84,7 +86,7 @@ async def test_a_correction_found_on_a_callback_is_a_request_to_the_owning_depar
     recorded = (await Callback.select(Callback.corrections).where(Callback.id == callback_id).first())["corrections"]
     assert "沪B12345" in recorded and NEW_ADDRESS in recorded
     with time_machine.travel(WEDNESDAY_10 + timedelta(hours=3), tick=False):
-        [first, second] = await corrections.list_corrections(actor=head, state="open")
+        first, _ = await corrections.list_corrections(actor=head, state="open")
     assert first.remaining_seconds == 21 * 3600 and not first.overdue and first.actions == ["apply", "reject"]
 
 
