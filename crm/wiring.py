@@ -15,6 +15,7 @@ from crm.callbacks import timer_handlers as callback_timers
 from crm.complaints import events as complaint_events
 from crm.complaints import timer_handlers as complaint_timers
 from crm.customers import events as customer_events
+from crm.customers import timer_handlers as customer_timers
 from crm.major import service as major
 from crm.major import timer_handlers as major_timers
 from crm.notify import events as notify_events
@@ -41,6 +42,7 @@ SIGNAL_HANDLERS: tuple[tuple[Signal, Handler], ...] = (
 TIMER_HANDLERS: tuple[dict[str, registry.Handler], ...] = (
     callback_timers.HANDLERS,
     complaint_timers.HANDLERS,
+    customer_timers.HANDLERS,
     major_timers.HANDLERS,
 )
 

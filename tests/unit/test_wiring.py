@@ -48,6 +48,7 @@ def test_every_product_timer_kind_has_its_handler():
         "callback.due",
         "complaint.accept_due", "complaint.feedback_due", "complaint.handle_due", "complaint.report_due",
         "complaint.revisit_due",
+        "customer_correction.due", "customer_correction.remind",
         "major.renotify", "major.report_missing", "major.unresolved",
     ])
 
