@@ -19,7 +19,7 @@ from crm.complaints.deadlines import (
 )
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.db import transaction
-from crm.timers.registry import FiredTimer, on_timer
+from crm.timers.registry import FiredTimer
 
 
 async def deadline_passed(timer: FiredTimer) -> None:
@@ -87,7 +87,7 @@ async def deadline_near(timer: FiredTimer) -> None:
     await alerts.deadline_near(complaint, kind, title_zh, title_en, responsible_roles(kind, via_group=False))
 
 
-for _kind in KINDS:
-    on_timer(timer_kind(_kind))(deadline_passed)
-for _kind in APPEAL_KINDS:
-    on_timer(reminder_kind(_kind))(deadline_near)
+HANDLERS = {
+    **{timer_kind(kind): deadline_passed for kind in KINDS},
+    **{reminder_kind(kind): deadline_near for kind in APPEAL_KINDS},
+}

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import time_machine
 from openpyxl import load_workbook
 
-import crm.complaints.timer_handlers  # noqa: F401 - registers the handlers, as the worker does
 from crm.complaints import accountability, service
 from crm.complaints.accountability import Amounts
 from crm.timers import runner

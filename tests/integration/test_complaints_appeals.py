@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-import crm.complaints.timer_handlers  # noqa: F401 - registers the handlers, as the worker does
 from crm.complaints import service
 from crm.complaints.authority import Policy, set_policy
 from crm.complaints.tables import ComplaintDeadlineMiss
