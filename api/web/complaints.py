@@ -8,7 +8,7 @@ Thin like the JSON API: forms are read here and handed to `crm.complaints`; a re
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from api.auth import requires
 from api.i18n import extend
 from api.web.nav import TENANT_ROLES
 from crm import clock
+from crm.complaints import accountability as accounts
 from crm.complaints import queries, service, workflow
 from crm.complaints.deadlines import KIND_TITLES
 from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
@@ -55,6 +56,7 @@ LABELS = {
     "appeal_status": {
         "filed": ("待部门主管提报", "Awaiting department head"),
         "forwarded": ("待总经理裁决", "Awaiting GM ruling"),
+        "declined": ("部门主管驳回", "Declined by the department head"),
         "upheld": ("申诉成功(投诉作废)", "Upheld (complaint voided)"),
         "rejected": ("申诉驳回", "Rejected"),
     },
@@ -169,14 +171,25 @@ extend({
     "complaints.accountability.title": ("员工投诉责任统计", "Staff accountability"),
     "complaints.accountability.month": ("月份", "Month"),
     "complaints.accountability.liable": ("有责投诉", "Liable complaints"),
-    "complaints.accountability.missed": ("处理超时", "Deadlines missed"),
-    "complaints.accountability.total": ("合计", "Total"),
-    "complaints.accountability.step": ("累计次数", "Occurrence"),
+    "complaints.accountability.missed": ("未及时处理投诉", "Not handled in time"),
+    "complaints.accountability.violations": ("业务流程违规", "Process violations"),
+    "complaints.accountability.ladder": ("违规阶梯(按部门,本月)", "Ladder (per department, this month)"),
+    "complaints.accountability.amount": ("建议金额(元)", "Suggested amount (CNY)"),
+    "complaints.accountability.amounts_missing": ("部分金额未设置", "Some amounts not set"),
+    "complaints.accountability.dismissal": ("辞退", "Dismissal"),
     "complaints.accountability.staff": ("员工", "Staff"),
     "complaints.accountability.empty": ("本月没有记录。", "Nothing recorded this month."),
-    "complaints.step.1": ("第一次", "First"),
-    "complaints.step.2": ("第二次", "Second"),
-    "complaints.step.3": ("第三次及以上(辞退)", "Third or more (dismissal)"),
+    "complaints.accountability.export": ("导出Excel", "Export XLSX"),
+    "complaints.accountability.note": ("仅统计次数与建议金额,不做薪资核算。只有业务流程违规按部门、按月累计第一次、第二次、第三次(辞退)。",
+                                       "Counts and suggested amounts only, no payroll. Only process violations climb the 1st, 2nd, 3rd (dismissal) ladder, per department and month."),
+    "complaints.violations.title": ("本月业务流程违规", "Process violations this month"),
+    "complaints.violations.record": ("记录业务流程违规", "Record a process violation"),
+    "complaints.violations.date": ("发生日期", "Date"),
+    "complaints.violations.kind": ("类别", "Kind"),
+    "complaints.violations.step": ("本部门本月", "Step this month"),
+    "complaints.violations.complaint": ("关联投诉编号(可选)", "Complaint no. (optional)"),
+    "complaints.violations.recorded_by": ("记录人", "Recorded by"),
+    "complaints.choose": ("请选择", "Choose"),
 })
 
 
@@ -217,11 +230,42 @@ async def revisit_page(actor: Scope) -> Template:
     })
 
 
-@get(ACCOUNTABILITY_PATH, guards=[requires(*queries.ACCOUNTABILITY_READERS)], include_in_schema=False)
+@get(ACCOUNTABILITY_PATH, guards=[requires(*accounts.READERS)], include_in_schema=False)
 async def accountability_page(actor: Scope, month: str = "") -> Template:
-    month = month or await queries.current_month(actor=actor)
-    rows = await queries.staff_accountability(actor=actor, month=month)
-    return Template("complaints/accountability.html", context={"rows": rows, "month": month})
+    """The month per staff member (有责, not handled in time, process violations and their ladder)."""
+    return await _accountability(actor, month[:7], {}, None)
+
+
+@post(f"{ACCOUNTABILITY_PATH}/violations", guards=[requires(*accounts.RECORDERS)], include_in_schema=False)
+async def record_violation(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    """A store manager records a process violation (业务流程违规)."""
+    form = dict((await request.form()).items())
+    try:
+        try:
+            occurred_on = date.fromisoformat(form.get("occurred_on", "").strip())
+        except ValueError:
+            raise InvalidInput.one("occurred_on", "请填写日期", "Enter a date") from None
+        await accounts.record_violation(
+            actor=actor, staff_user_id=_int(form, "staff_user_id"), department=form.get("department", ""),
+            kind=form.get("kind", ""), occurred_on=occurred_on, description=form.get("description", "")[:2001],
+            complaint_id=_optional_int(form.get("complaint_id", ""), "complaint_id"),
+        )
+    except (InvalidInput, Forbidden) as refused:
+        return await _accountability(actor, "", form, refused, status=400)
+    return Redirect(path=f"{ACCOUNTABILITY_PATH}?month={occurred_on:%Y-%m}", status_code=HTTP_303_SEE_OTHER)
+
+
+async def _accountability(
+    actor: Scope, month: str, form: dict[str, str], refused: Exception | None, status: int = 200
+) -> Template:
+    month = month or await accounts.current_month(actor=actor)
+    view = await accounts.accountability_month(actor=actor, month=month)
+    staff = await queries.store_staff(actor=actor, store_id=actor.home_store_id) if view.may_record else []
+    return Template("complaints/accountability.html", status_code=status, context={
+        "view": view, "month": month, "staff": staff, "form": form, "errors": _messages(refused),
+        "departments": accounts.DEPARTMENTS, "kinds": accounts.VIOLATION_KINDS,
+        "today": clock.now().astimezone(await accounts.group_timezone(actor)).date(),
+    })
 
 
 # ---------------------------------------------------------------- intake
@@ -416,6 +460,10 @@ async def _forward_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
     await service.forward_appeal(actor=actor, complaint_id=cid, opinion=f.get("note", ""))
 
 
+async def _decline_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.decline_appeal(actor=actor, complaint_id=cid, opinion=f.get("note", ""))
+
+
 async def _rule_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
     if f.get("upheld") not in ("yes", "no"):
         raise InvalidInput.one("upheld", "请选择裁决结果", "Choose the ruling")
@@ -444,7 +492,7 @@ _STEPS = {
     "reroute": _reroute, "accept": _accept, "assign": _assign, "analyse": _analyse,
     "countermeasure": _countermeasure, "resolve": _resolve, "feed_back": _feed_back, "revisit": _revisit,
     "close": _close, "reopen": _reopen, "file_appeal": _file_appeal, "forward_appeal": _forward_appeal,
-    "rule_appeal": _rule_appeal, "request_compensation": _request_compensation,
+    "decline_appeal": _decline_appeal, "rule_appeal": _rule_appeal, "request_compensation": _request_compensation,
     "decide_compensation": _decide_compensation, "add_note": _add_note,
 }
 
@@ -495,7 +543,7 @@ def countdown(due_at: datetime | None, now: datetime) -> dict[str, Any] | None:
 
 
 ROUTES = [
-    complaint_list, revisit_page, accountability_page, intake_page, intake_lookup, intake_route, intake_repeat,
+    complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_route, intake_repeat,
     intake_submit,
     complaint_page, complaint_act,
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm.callbacks.service import CALLBACK_READERS
-from crm.complaints.queries import ACCOUNTABILITY_READERS
+from crm.complaints.accountability import READERS as ACCOUNTABILITY_READERS
 from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
 from crm.customers.corrections import CORRECTION_READERS
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role

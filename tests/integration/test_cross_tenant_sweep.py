@@ -46,8 +46,9 @@ from crm.calendar import overrides
 from crm.calendar.tables import CalendarOverride
 from crm.callbacks import dms
 from crm.callbacks.tables import Callback, DmsWebhookKey
+from crm.complaints import accountability
 from crm.complaints import service as complaints
-from crm.complaints.tables import Complaint, ComplaintCompensation
+from crm.complaints.tables import Complaint, ComplaintCompensation, ProcessViolation
 from crm.complaints.workflow import ACTIONS
 from crm.customers import corrections
 from crm.customers import service as customers
@@ -71,6 +72,7 @@ PATH_IDS: dict[str, Column] = {
     "visit_id": ServiceVisit.id,
     "complaint_id": Complaint.id,
     "compensation_id": ComplaintCompensation.id,
+    "violation_id": ProcessViolation.id,
     "notification_id": Notification.id,
     "store_id": Store.id,
     "callback_id": Callback.id,
@@ -164,6 +166,10 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     compensation_id = await complaints.request_compensation(
         actor=head, complaint_id=complaint_id, amount=Decimal("300.00"), kind="voucher"
     )
+    violation_id = await accountability.record_violation(
+        actor=manager, staff_user_id=(await tenant.scope("staff@A")).user_id, department="sales",
+        occurred_on=clock.now().date(), description="未按流程交车", complaint_id=complaint_id,
+    )
     major_id = await major.mark_major(
         actor=manager, complaint_id=complaint_id, reasons=[major.ReasonInput(MajorReason.REPEAT)]
     )
@@ -187,6 +193,7 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         ServiceVisit: profile.visit_id,
         Complaint: complaint_id,
         ComplaintCompensation: compensation_id,
+        ProcessViolation: violation_id,
         Notification: notification["id"],
         Store: tenant.store_a,
         Callback: callback["id"],
