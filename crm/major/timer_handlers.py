@@ -7,7 +7,7 @@ re-run after a killed worker, alerts once.
 
 from __future__ import annotations
 
-from crm.major import alerts, service
+from crm.major import alerts, repeats, service
 from crm.major.rules import Condition
 from crm.timers.registry import FiredTimer, on_timer
 
@@ -28,3 +28,21 @@ async def unresolved(timer: FiredTimer) -> None:
 async def renotify(timer: FiredTimer) -> None:
     """An alert not acknowledged by everyone: send it again to those who have not."""
     await alerts.renotify(alert_id=timer.subject_id, group_id=timer.group_id)
+
+
+@on_timer(service.FORWARD_DUE)
+async def forward_missing(timer: FiredTimer) -> None:
+    """The filed report was not forwarded to the VP operations and the CEO in time (default 2 h): escalate."""
+    await service.escalate_forward(major_id=timer.subject_id, group_id=timer.group_id)
+
+
+@on_timer(repeats.REMIND)
+async def repeat_decision_reminder(timer: FiredTimer) -> None:
+    """Halfway to the repeat-complaint decision deadline and undecided: remind group customer service."""
+    await repeats.remind(check_id=timer.subject_id, group_id=timer.group_id)
+
+
+@on_timer(repeats.DUE)
+async def repeat_decision_overdue(timer: FiredTimer) -> None:
+    """The repeat-complaint decision deadline passed undecided: escalate, once."""
+    await repeats.escalate(check_id=timer.subject_id, group_id=timer.group_id)
