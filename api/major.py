@@ -86,7 +86,7 @@ class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
 class CrisisMeetingIn(msgspec.Struct, forbid_unknown_fields=True):
     """危机处理小组会议: when it was held (with timezone), who took part, what it decided."""
 
-    held_at: datetime
+    held_at: Annotated[datetime, msgspec.Meta(extra_json_schema={"format": "date-time"})]
     members: Annotated[list[MemberIn], msgspec.Meta(min_length=1, max_length=crisis.MAX_MEMBERS)]
     decisions: text(crisis.MAX_DECISIONS, 1)
 

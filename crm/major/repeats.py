@@ -131,9 +131,9 @@ async def decide(*, actor: Scope, complaint_id: int, decision: str | None, reaso
     from crm.major.rules import MajorReason
 
     actor.require_role(*MARKERS)
-    chosen = check_decision(decision, reason)
     async with transaction():
         complaint = await actor.get(Complaint, complaint_id)
+        chosen = check_decision(decision, reason)
         check = await actor.filter(RepeatCheck.objects(), RepeatCheck).where(
             RepeatCheck.complaint == complaint.id
         ).first()

@@ -20,6 +20,7 @@ from crm.timers.tables import Timer
 from tenants.accounts import issue_token
 from tenants.errors import InvalidInput
 from tests.support.major import alert_levels, complaint_for, customer_with_car, major_of, major_of_id
+from tests.integration.test_web_pages import browser_session, csrf_of  # noqa: F401 (fixture)
 from tests.unit.test_major_rules import complete_report
 
 CN = ZoneInfo("Asia/Shanghai")
@@ -322,3 +323,25 @@ async def test_crisis_meeting_is_404_across_tenants_and_checked_in_the_service(c
             await crisis.record_meeting(actor=await tenant.scope("store_gm@A"), major_id=major_id,
                                         held_at=None, members=[], decisions="")
     assert await crisis.meetings(major_id=major_id) == []
+
+
+async def test_crisis_meeting_web_form_on_the_major_page(browser_session, tenant):
+    with _at(WED_10):
+        car = await customer_with_car(tenant, "A")
+        complaint_id = await complaint_for(tenant, car)
+        major_id = await service.mark_major(actor=await tenant.scope("call_center_agent"), complaint_id=complaint_id,
+                                            reasons=[service.ReasonInput(service.MajorReason.TROUBLE_ON_SITE)])
+        gm = await browser_session(tenant.usernames["store_gm@A"])
+        page = await gm.get(f"/major/{major_id}")
+        assert 'id="crisis-form"' in page.text and 'id="crisis-none"' in page.text
+        form = {"_csrf_token": csrf_of(page.text), "held_at": "2026-12-02T10:00", "decisions": "",
+                "member_name": ["张总", ""], "member_position": ["总经理", ""]}
+        refused = await gm.post(f"/major/{major_id}/crisis-meeting", data=form)
+        assert refused.status_code == 400 and "请填写会议决定的应对办法" in refused.text
+        assert 'value="张总"' in refused.text  # what was typed comes back
+        done = await gm.post(f"/major/{major_id}/crisis-meeting", data={**form, "decisions": "总经理当面致歉"})
+        assert done.status_code == 303
+        page = await gm.get(f"/major/{major_id}")
+        assert "总经理当面致歉" in page.text and "张总(总经理)" in page.text
+    meetings = await crisis.meetings(major_id=major_id)
+    assert meetings[0].held_at == WED_10  # the group's wall-clock time
