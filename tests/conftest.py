@@ -12,6 +12,9 @@ import os
 import tempfile
 
 import pytest
+import time_machine
+
+from tests.support.clock import PINNED
 
 _services: list = []
 
@@ -37,14 +40,30 @@ def pytest_configure(config: pytest.Config) -> None:
         _services.append(redis)
         os.environ["REDIS_URL"] = redis.url
 
+    from crm.timers import registry
+    from crm.wiring import connect_all
     from deploy.migrations import migrate
+    from tests.support import timer_handlers
 
     asyncio.run(migrate())
+    connect_all()
+    registry.register(timer_handlers.HANDLERS)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     for service in reversed(_services):
         service.stop()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test starts at the same workday morning, China time, whatever the machine's clock says.
+
+    Time ticks on from there; a test that needs another instant travels inside this one
+    (`time_machine.travel(…)`), see tests/support/clock.py for the named instants.
+    """
+    with time_machine.travel(PINNED, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from crm.complaints import alerts
 from crm.complaints.deadlines import HANDLER_KINDS, KIND_TITLES, KINDS, responsible_roles, timer_kind
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.db import transaction
-from crm.timers.registry import FiredTimer, on_timer
+from crm.timers.registry import FiredTimer
 
 
 async def deadline_passed(timer: FiredTimer) -> None:
@@ -59,5 +59,4 @@ async def deadline_passed(timer: FiredTimer) -> None:
         await alerts.deadline_missed(complaint, kind, title_zh, title_en, roles)
 
 
-for _kind in KINDS:
-    on_timer(timer_kind(_kind))(deadline_passed)
+HANDLERS = {timer_kind(kind): deadline_passed for kind in KINDS}

@@ -15,7 +15,6 @@ from crm.major import crisis, repeats, service
 from crm.major.tables import MajorReasonRow, RepeatCheck
 from crm.notify.tables import Notification
 from crm.timers import runner
-from crm.timers.registry import load_handlers
 from crm.timers.tables import Timer
 from tenants.accounts import issue_token
 from tenants.errors import InvalidInput
@@ -30,11 +29,6 @@ WED_1930 = datetime(2026, 12, 2, 19, 30, tzinfo=CN)  # after hours
 FRI_1730 = datetime(2026, 12, 4, 17, 30, tzinfo=CN)  # half an hour before the weekend
 SUN_10 = datetime(2026, 12, 6, 10, 0, tzinfo=CN)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def timer_handlers():
-    load_handlers()
 
 
 def _at(instant):
