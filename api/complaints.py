@@ -20,6 +20,7 @@ from crm import clock
 from crm.complaints import accountability as accounts
 from crm.complaints import authority, queries, service, workflow
 from crm.complaints.accountability import AccountabilityMonth, ViolationRecord
+from crm.major import service as major_service
 from crm.complaints.queries import (
     ComplaintDetail,
     ComplaintSummary,
@@ -52,6 +53,10 @@ class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     accused_user_id: Id | None = None
     external_ref: text(64) = ""
     source_callback_id: Id | None = None
+    # An earlier complaint of this customer or vehicle in the window: the same problem (→ major, 重复投诉) or
+    # a different one (with a reason). Left out: group customer service decides later.
+    repeat_decision: Literal["same", "different"] | None = None
+    repeat_reason: text(200) = ""
 
 
 class Created(msgspec.Struct):
@@ -185,7 +190,7 @@ class RoutingSuggestionOut(msgspec.Struct):
 async def take_complaint(actor: Scope, data: IntakeRequest) -> Created:
     """Record a complaint and route it (without `store_id`: to the suggested store)."""
     fields = msgspec.structs.asdict(data)
-    return Created(id=await service.register_complaint(actor=actor, **fields))
+    return Created(id=await major_service.register_with_repeat_decision(actor=actor, decision_required=False, **fields))
 
 
 @get("/")

@@ -26,6 +26,7 @@ from crm.complaints import queries, service, workflow
 from crm.complaints.deadlines import KIND_TITLES
 from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
 from crm.complaints.workflow import STATE_TITLES
+from crm.major import repeats
 from crm.major import service as major_service
 from crm.major.service import MARKERS as MAJOR_MARKERS
 from crm.major.service import major_flags
@@ -52,6 +53,10 @@ LABELS = {
         **{name: (a.label_zh, a.label_en) for name, a in workflow.ACTIONS.items()},
         "create": ("登记投诉", "Complaint recorded"),
         "deadline_missed": ("超时", "Deadline missed"),
+        "repeat_flagged": ("疑似重复投诉", "Suspected repeat complaint"),
+        "repeat_decided": ("判断重复投诉", "Repeat complaint decided"),
+        "repeat_overdue": ("重复投诉判断超时", "Repeat decision overdue"),
+        "crisis_meeting": ("危机处理小组会议", "Crisis-team meeting"),
     },
     "appeal_status": {
         "filed": ("待部门主管提报", "Awaiting department head"),
@@ -60,6 +65,7 @@ LABELS = {
         "upheld": ("申诉成功(投诉作废)", "Upheld (complaint voided)"),
         "rejected": ("申诉驳回", "Rejected"),
     },
+    "repeat_decision": {d.value: (d.title_zh, d.title_en) for d in repeats.Decision},
     "compensation_status": {
         "pending": ("待审批", "Pending"),
         "approved": ("已批准", "Approved"),
@@ -117,15 +123,29 @@ extend({
         "注意:该客户或车辆在近{days}天内已有投诉,可能是重复投诉!",
         "Warning: this customer or vehicle complained within the last {days} days — likely a repeat complaint!",
     ),
-    "complaints.intake.mark_repeat": ("标记为重大投诉(重复投诉)", "Mark as major complaint (repeat complaint)"),
-    "complaints.intake.mark_repeat_hint": (
-        "勾选后,登记时即标记为重大投诉,门店须在24小时内提交《重大投诉事件处理报告》。",
-        "Ticked: the complaint is marked major when recorded; the store must file the report within 24 hours.",
+    "complaints.intake.repeat_question": (
+        "与之前的投诉是否为同一问题?请判断:", "Is it the same problem as before? Decide:",
     ),
+    "complaints.intake.repeat_same": (
+        "同一问题:标记为重大投诉(重复投诉)", "Same problem: mark as major complaint (repeat complaint)",
+    ),
+    "complaints.intake.repeat_same_hint": (
+        "登记时即标记为重大投诉,门店须在24小时内提交《重大投诉事件处理报告》。",
+        "The complaint is marked major when recorded; the store must file the report within 24 hours.",
+    ),
+    "complaints.intake.repeat_different": ("不同问题:不是重复投诉", "Different problem: not a repeat"),
+    "complaints.intake.repeat_reason": ("原因(判断为不同问题时必填)", "Reason (required for a different problem)"),
     "complaints.intake.repeat_no_right": (
-        "您无权标记重大投诉,请告知门店总经理或客户关系经理。",
-        "You may not mark major complaints; tell the store GM or customer relations manager.",
+        "您无权判断重复投诉,登记后由集团客服部判断。",
+        "You may not decide repeat complaints; group customer service decides after recording.",
     ),
+    "complaints.repeat.tag": ("疑似重复投诉", "Suspected repeat"),
+    "complaints.repeat.overdue": ("判断超时", "decision overdue"),
+    "complaints.repeat.title": ("疑似重复投诉", "Suspected repeat complaint"),
+    "complaints.repeat.earlier": ("关联的此前投诉", "Earlier complaints"),
+    "complaints.repeat.due": ("判断截止", "Decide by"),
+    "complaints.repeat.decided": ("判断结果", "Decision"),
+    "complaints.repeat.decide": ("提交判断", "Record decision"),
     "complaints.field.store": ("门店", "Store"),
     "complaints.choose_store": ("请选择门店", "Choose a store"),
     "complaints.field.channel": ("渠道", "Channel"),
@@ -215,9 +235,11 @@ async def complaint_list(
         store_id=store_id if store_id in actor.store_ids else None,
         overdue_only=filters["overdue"], open_only=filters["open"], q=filters["q"], limit=200,
     )
+    ids = [c.id for c in items]
     return Template("complaints/list.html", context={
         "items": items, "filters": filters, "stores": await _stores(actor), "labels": LABELS, "now": clock.now(),
-        "countdown": countdown, "major": await major_flags(complaint_ids=[c.id for c in items]),
+        "countdown": countdown, "major": await major_flags(complaint_ids=ids),
+        "repeat": await repeats.repeat_flags(complaint_ids=ids, pending_only=True),
     })
 
 
@@ -304,7 +326,7 @@ async def intake_repeat(actor: Scope, customer_id: str = "", vehicle_id: str = "
     suggestion = None
     if customer is not None:  # a customer or vehicle out of the caller's scope is 404
         suggestion = await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
-    return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, checked=True))
+    return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, {}))
 
 
 @post(INTAKE_PATH, guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
@@ -315,11 +337,13 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
         store_id = _optional_int(form.get("store_id", ""), "store_id")
         if not actor.is_group_level:
             store_id = actor.home_store_id
-        # Ticked "标记为重大投诉(重复投诉)": recorded and marked major in one transaction.
-        marked = form.get("mark_repeat") == "1"
-        register = major_service.register_repeat_complaint if marked else service.register_complaint
-        complaint_id = await register(
+        # A repeat of a customer the agent picked needs the agent's decision (same / different problem),
+        # applied with the intake in one transaction; without one, group customer service decides later.
+        complaint_id = await major_service.register_with_repeat_decision(
             actor=actor,
+            repeat_decision=form.get("repeat_decision") or None,
+            repeat_reason=form.get("repeat_reason", ""),
+            decision_required=customer_id is not None and actor.has_role(*MAJOR_MARKERS),
             customer_id=customer_id,
             vehicle_id=_optional_int(form.get("vehicle_id", ""), "vehicle_id") if customer_id else None,
             new_customer_name=form.get("new_customer_name", "").strip(),
@@ -339,7 +363,7 @@ async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None,
     return Template("complaints/intake.html", status_code=status, context={
         "form": form, "errors": _messages(refused), "stores": await _stores(actor), "labels": LABELS,
         "default_channel": "hotline_400" if actor.is_group_level else "walk_in",
-        **_repeat_context(actor, suggestion, checked=form.get("mark_repeat") == "1"),
+        **_repeat_context(actor, suggestion, form),
     })
 
 
@@ -355,8 +379,10 @@ async def _repeat_suggestion(actor: Scope, customer_id: str, vehicle_id: str) ->
         return None
 
 
-def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, *, checked: bool) -> dict[str, Any]:
-    return {"repeat": suggestion if suggestion and suggestion.repeats else None, "repeat_checked": checked,
+def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, form: dict[str, str]) -> dict[str, Any]:
+    """Nothing is pre-chosen: the decision is the agent's (a re-shown form keeps what they chose)."""
+    return {"repeat": suggestion if suggestion and suggestion.repeats else None,
+            "repeat_decision": form.get("repeat_decision", ""), "repeat_reason": form.get("repeat_reason", ""),
             "can_mark_major": actor.has_role(*MAJOR_MARKERS), "labels": LABELS}
 
 
@@ -399,6 +425,8 @@ async def _page(
         "errors": _messages(refused), "form": form or {}, "failed": failed, "now": clock.now(),
         "countdown": countdown, "major": await major_flags(complaint_ids=[complaint_id]),
         "can_mark_major": actor.has_role(*MAJOR_MARKERS) and detail.summary.state not in workflow.FINAL_STATES,
+        "repeat": await repeats.repeat_flags(complaint_ids=[complaint_id]),
+        "can_decide_repeat": actor.has_role(*MAJOR_MARKERS),
     })
 
 
@@ -442,6 +470,11 @@ async def _revisit(actor: Scope, cid: int, f: dict[str, str]) -> None:
         raise InvalidInput.one("satisfied", "请选择客户是否满意", "Choose whether the customer is satisfied")
     await service.record_revisit(actor=actor, complaint_id=cid, satisfied=f["satisfied"] == "yes",
                                  note=f.get("note", ""))
+
+
+async def _repeat_decision(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await repeats.decide(actor=actor, complaint_id=cid, decision=f.get("repeat_decision") or None,
+                         reason=f.get("repeat_reason", ""))
 
 
 async def _close(actor: Scope, cid: int, f: dict[str, str]) -> None:
@@ -493,7 +526,7 @@ _STEPS = {
     "countermeasure": _countermeasure, "resolve": _resolve, "feed_back": _feed_back, "revisit": _revisit,
     "close": _close, "reopen": _reopen, "file_appeal": _file_appeal, "forward_appeal": _forward_appeal,
     "decline_appeal": _decline_appeal, "rule_appeal": _rule_appeal, "request_compensation": _request_compensation,
-    "decide_compensation": _decide_compensation, "add_note": _add_note,
+    "decide_compensation": _decide_compensation, "add_note": _add_note, "repeat_decision": _repeat_decision,
 }
 
 

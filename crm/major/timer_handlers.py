@@ -7,7 +7,7 @@ re-run after a killed worker, alerts once.
 
 from __future__ import annotations
 
-from crm.major import alerts, service
+from crm.major import alerts, repeats, service
 from crm.major.rules import Condition
 from crm.timers.registry import FiredTimer
 
@@ -27,8 +27,26 @@ async def renotify(timer: FiredTimer) -> None:
     await alerts.renotify(alert_id=timer.subject_id, group_id=timer.group_id)
 
 
+async def forward_missing(timer: FiredTimer) -> None:
+    """The filed report was not forwarded to the VP operations and the CEO in time (default 2 h): escalate."""
+    await service.escalate_forward(major_id=timer.subject_id, group_id=timer.group_id)
+
+
+async def repeat_decision_reminder(timer: FiredTimer) -> None:
+    """Halfway to the repeat-complaint decision deadline and undecided: remind group customer service."""
+    await repeats.remind(check_id=timer.subject_id, group_id=timer.group_id)
+
+
+async def repeat_decision_overdue(timer: FiredTimer) -> None:
+    """The repeat-complaint decision deadline passed undecided: escalate, once."""
+    await repeats.escalate(check_id=timer.subject_id, group_id=timer.group_id)
+
+
 HANDLERS = {
     service.LEVEL_KINDS[Condition.REPORT_MISSING]: report_missing,
     service.LEVEL_KINDS[Condition.UNRESOLVED]: unresolved,
     alerts.RENOTIFY: renotify,
+    service.FORWARD_DUE: forward_missing,
+    repeats.REMIND: repeat_decision_reminder,
+    repeats.DUE: repeat_decision_overdue,
 }

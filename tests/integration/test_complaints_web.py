@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import time_machine
 
-from crm.complaints import accountability, queries, service
+from crm.complaints import accountability, service
 from crm.complaints.tables import Complaint
 from tenants.tables import DealerGroup
 from tests.integration.test_web_pages import browser_session, csrf_of  # noqa: F401 - fixture

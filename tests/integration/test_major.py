@@ -405,6 +405,9 @@ async def test_group_ladder_with_an_unresolved_level(client, tenant, other_tenan
         await _file(tenant, kept)
         await _file(tenant, solved, "B")
         await resolve(tenant, resolved_id, "B")
+        brand = await tenant.scope("brand_manager")
+        await service.forward_report(actor=brand, major_id=kept)  # forwarded in time: only the ladder is left
+        await service.forward_report(actor=brand, major_id=solved)
     with _at(start + 2 * DAY + timedelta(seconds=1)):
         await runner.sweep()
     assert await alert_levels(kept) == [0, 2]

@@ -46,10 +46,12 @@ def test_every_product_timer_kind_has_its_handler():
     product = [k for k in registry.handled_kinds() if not k.startswith("test.")]
     assert product == sorted([
         "callback.due",
-        "complaint.accept_due", "complaint.feedback_due", "complaint.handle_due", "complaint.report_due",
+        "complaint.accept_due", "complaint.appeal_forward_due", "complaint.appeal_forward_remind",
+        "complaint.appeal_ruling_due", "complaint.appeal_ruling_remind", "complaint.feedback_due", "complaint.handle_due", "complaint.report_due",
         "complaint.revisit_due",
         "customer_correction.due", "customer_correction.remind",
-        "major.renotify", "major.report_missing", "major.unresolved",
+        "major.forward_due", "major.renotify", "major.report_missing", "major.unresolved",
+        "repeat.decision_due", "repeat.decision_remind",
     ])
 
 
