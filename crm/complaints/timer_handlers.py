@@ -4,8 +4,10 @@ told. A timer that no longer matches the complaint's deadline (it moved on) does
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from crm import clock
-from crm.complaints import alerts
+from crm.complaints import alerts, result_report
 from crm.complaints.deadlines import HANDLER_KINDS, KIND_TITLES, KINDS, responsible_roles, timer_kind
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.db import transaction
@@ -14,12 +16,31 @@ from crm.timers.registry import FiredTimer, on_timer
 
 async def deadline_passed(timer: FiredTimer) -> None:
     kind = timer.kind.removeprefix("complaint.").removesuffix("_due")
-    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
-    complaint = await Complaint.objects().where(
-        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
-    ).first()
+    complaint = await _subject(timer)
     if complaint is None or complaint.due_kind != kind or complaint.due_at != timer.due_at:
         return
+    await _record_miss(complaint, kind, complaint.due_at, timer.id)
+
+
+async def report_overdue(timer: FiredTimer) -> None:
+    """The result report (its own clock, `crm.complaints.result_report`) did not reach the CR department."""
+    complaint = await _subject(timer)
+    if complaint is None or not result_report.is_current(
+        complaint, cycle=timer.payload.get("cycle", -1), due_at=timer.due_at
+    ):
+        return
+    await _record_miss(complaint, result_report.KIND, complaint.report_due_at, timer.id)
+
+
+async def _subject(timer: FiredTimer) -> Complaint | None:
+    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
+    return await Complaint.objects().where(
+        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
+    ).first()
+
+
+async def _record_miss(complaint: Complaint, kind: str, due_at: datetime, timer_id: int) -> None:
+    """Once per deadline per handling cycle (reopen count), however often a timer for it fires."""
     dedupe_key = f"{complaint.id}:{kind}:{complaint.reopen_count}"
     async with transaction():
         # tenant: the key starts with the id of the complaint loaded above
@@ -33,7 +54,7 @@ async def deadline_passed(timer: FiredTimer) -> None:
                 store=complaint.store,
                 complaint=complaint.id,
                 kind=kind,
-                due_at=complaint.due_at,
+                due_at=due_at,
                 missed_at=now,
                 responsible_role=str(roles[0]),
                 handler_user=complaint.handler_user if kind in HANDLER_KINDS else None,
@@ -53,11 +74,13 @@ async def deadline_passed(timer: FiredTimer) -> None:
                 from_state=complaint.state,
                 to_state=complaint.state,
                 note=f"{title_zh}超时 / {title_en} overdue",
-                data={"kind": kind, "due_at": complaint.due_at.isoformat(), "timer_id": timer.id},
+                data={"kind": kind, "due_at": due_at.isoformat(), "timer_id": timer_id},
             )
         )
         await alerts.deadline_missed(complaint, kind, title_zh, title_en, roles)
 
 
 for _kind in KINDS:
-    on_timer(timer_kind(_kind))(deadline_passed)
+    if _kind != result_report.KIND:
+        on_timer(timer_kind(_kind))(deadline_passed)
+on_timer(timer_kind(result_report.KIND))(report_overdue)
