@@ -151,7 +151,7 @@ async def test_send_back_restarts_the_clock_and_accept_ends_it(tenant):
                        {"id": second, "status": "accepted", "check_note": ""}]
     events = await ComplaintEvent.select(ComplaintEvent.action, ComplaintEvent.data).where(
         ComplaintEvent.complaint == cid, ComplaintEvent.action.is_in(["submit_report", "check_report"])
-    ).order_by(ComplaintEvent.id)
+    ).order_by(ComplaintEvent.id).output(load_json=True)
     assert [(e["action"], e["data"].get("accepted")) for e in events] == [
         ("submit_report", None), ("check_report", False), ("submit_report", None), ("check_report", True)
     ]
