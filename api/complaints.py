@@ -247,7 +247,8 @@ async def get_policy(actor: Scope) -> PolicyBody:
 
 @put("/policy")
 async def put_policy(actor: Scope, data: PolicyBody) -> PolicyBody:
-    """Group admins set the deadlines (acceptance in working hours, handling in working days, report days, feedback hours, revisit days)."""
+    """Group admins set the deadlines (acceptance in working hours, shorter for urgent complaints; handling and the
+    result report in working days; feedback hours; revisit days)."""
     await authority.set_policy(actor=actor, policy=authority.Policy(**msgspec.structs.asdict(data)))
     return data
 
