@@ -7,14 +7,15 @@ current `crm.db.transaction()` and sends it once the rows it refers to are commi
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix
 from arq.jobs import serialize_job
-from arq.utils import timestamp_ms, to_unix_ms
+from arq.utils import timestamp_ms
 
+from crm import clock
 from crm.db import after_commit
 from crm.settings import get_settings
 
@@ -54,7 +55,7 @@ async def enqueue_after_commit(
 
     async def send() -> None:
         queue = await get_queue()
-        await queue.enqueue_job(function, *args, _job_id=job_id, _defer_until=defer_until, **kwargs)
+        await queue.enqueue_job(function, *args, _job_id=job_id, _defer_by=_delay(defer_until), **kwargs)
 
     await after_commit(send)
 
@@ -71,11 +72,16 @@ async def enqueue_many(function: str, jobs: list[tuple[str, datetime, tuple]]) -
     now_ms = timestamp_ms()
     async with queue.pipeline(transaction=False) as pipe:
         for job_id, defer_until, args in jobs:
-            score = to_unix_ms(defer_until)
+            score = now_ms + int(_delay(defer_until).total_seconds() * 1000)
             payload = serialize_job(function, args, {}, None, now_ms, serializer=queue.job_serializer)
             pipe.set(job_key_prefix + job_id, payload, px=max(score - now_ms, 0) + expires_extra_ms, nx=True)
             pipe.zadd(default_queue_name, {job_id: score}, nx=True)
         await pipe.execute()
+
+
+def _delay(defer_until: datetime | None) -> timedelta:
+    """How long from now by the product's clock: arq counts in its own time, which need not be ours."""
+    return max(defer_until - clock.now(), timedelta(0)) if defer_until else timedelta(0)
 
 
 async def forget_jobs(job_ids: list[str]) -> None:

@@ -12,6 +12,9 @@ import os
 import tempfile
 
 import pytest
+import time_machine
+
+from tests.support.clock import PINNED
 
 _services: list = []
 
@@ -45,6 +48,17 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     for service in reversed(_services):
         service.stop()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test starts at the same workday morning, China time, whatever the machine's clock says.
+
+    Time ticks on from there; a test that needs another instant travels inside this one
+    (`time_machine.travel(…)`), see tests/support/clock.py for the named instants.
+    """
+    with time_machine.travel(PINNED, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,11 @@
 (function () {
   "use strict";
 
+  // ---- the server's clock: countdowns run on it, so a PC clock that is off does not move deadlines ----
+  const serverNow = document.querySelector('meta[name="server-now"]');
+  const skew = serverNow ? Date.parse(serverNow.content) - Date.now() : 0;
+  window.dealerdesk = Object.assign(window.dealerdesk || {}, { now: function () { return Date.now() + skew; } });
+
   // ---- result lists: ↑/↓ select a row, Enter opens it, Esc clears the search ----
   // <input data-result-list="#results"> drives rows `tr[data-href]` inside the list element.
   function rows(list) {

@@ -12,7 +12,7 @@
   }
   function tick() {
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
-      var left = Math.round((Date.parse(el.dataset.due) - Date.now()) / 1000);
+      var left = Math.round((Date.parse(el.dataset.due) - window.dealerdesk.now()) / 1000);
       var overdue = left < 0;
       el.classList.toggle("overdue", overdue);
       var text = el.querySelector(".cd-text");

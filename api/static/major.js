@@ -5,7 +5,7 @@
   function pad(n) { return String(n).padStart(2, "0"); }
 
   function tick() {
-    const now = Date.now();
+    const now = window.dealerdesk.now();
     document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
       const left = Math.round((Date.parse(el.dataset.deadline) - now) / 1000);
       const s = Math.abs(left);

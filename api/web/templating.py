@@ -19,6 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from api.i18n import language_of, pick, translate
 from api.web.nav import NavItem, nav_for
+from crm import clock
 from crm.settings import get_settings
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -37,6 +38,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         "nav": nav,
         "role_titles": role_titles,
         "workplace": workplace,
+        "server_now": server_now,
     }.items():
         engine.register_template_callable(key=name, template_callable=fn)
     engine.engine.filters.update(
@@ -86,6 +88,11 @@ def role_titles(context: Mapping[str, Any]) -> str:
     language = lang(context)
     ordered = [role for role in Role if role in actor.roles]
     return "、".join(pick(role.title_zh, role.title_en, language) for role in ordered)
+
+
+def server_now(context: Mapping[str, Any]) -> str:
+    """The product's clock when the page was made: countdowns run on it, not on the viewer's PC clock."""
+    return clock.now().isoformat()
 
 
 def workplace(context: Mapping[str, Any]) -> dict[str, Any]:

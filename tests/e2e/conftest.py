@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from deploy.services import wait_until_healthy
 from tests.factories import PASSWORD
+from tests.support.clock import pinned_command, pinned_env, session_now
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,9 +53,9 @@ def live_server(db_pool):
     log_path = Path(os.environ.get("DEALERDESK_VAR", "/tmp")) / f"uvicorn-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+            pinned_command("uvicorn", "--factory", "api.app:create_app",
+                           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+            cwd=ROOT, env=pinned_env(at=session_now()), stdout=log, stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -66,6 +67,13 @@ def live_server(db_pool):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Browser tests share the server's clock: the session's pinned timeline (see tests/support/clock.py)."""
+    with time_machine.travel(session_now(), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

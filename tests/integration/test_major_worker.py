@@ -8,16 +8,15 @@ database with a bounded loop (waiting for a process, not sleeping through a dead
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from crm.major.tables import MajorAlert, MajorComplaint
 from crm.timers.tables import Timer
-from tests.integration.test_worker import ROOT, stop_worker, wait_for
+from tests.support import workers
 from tests.support.major import HANG_MARKER_ENV, complaint_for, customer_with_car, notifications
+from tests.support.workers import stop_worker, wait_for
 
 SECONDS_LADDER = {
     "report_deadline_seconds": 2,
@@ -30,12 +29,7 @@ SECONDS_LADDER = {
 
 
 def start_worker(log: Path, *handler_modules: str, **env: str) -> subprocess.Popen:
-    modules = ",".join(("tests.support.timer_handlers", *handler_modules))
-    env = {**os.environ, "TIMER_HANDLER_MODULES": modules, "TIMER_SWEEP_SECONDS": "2", "PYTHONUNBUFFERED": "1", **env}
-    return subprocess.Popen(
-        [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )
+    return workers.start_worker(log, *handler_modules, TIMER_SWEEP_SECONDS="2", **env)
 
 
 async def _mark_through_the_api(client, tenant) -> int:

@@ -7,11 +7,7 @@ bounded loop (waiting for a process, not for a deadline).
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,39 +18,12 @@ from crm.db import transaction
 from crm.timers.service import schedule_timer
 from crm.timers.tables import Timer
 from tests.support.timer_handlers import EFFECT_TABLE_DDL, effect_count
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.workers import start_worker, stop_worker, wait_for
 
 
 @pytest.fixture(scope="module", autouse=True)
 async def effect_table(db_pool):
     await Timer.raw(EFFECT_TABLE_DDL)
-
-
-def start_worker(log: Path) -> subprocess.Popen:
-    env = {**os.environ, "TIMER_HANDLER_MODULES": "tests.support.timer_handlers", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-async def wait_for(predicate, *, what: str, log: Path, limit: float = 60.0) -> None:
-    for _ in range(int(limit / 0.1)):
-        if await predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}; worker log:\n{log.read_text()[-4000:]}")
 
 
 async def _schedule(tenant, kind: str, payload: dict | None = None) -> int:
