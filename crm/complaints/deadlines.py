@@ -49,7 +49,7 @@ URGENCIES: dict[str, tuple[str, str]] = {"urgent": ("紧急", "Urgent"), "normal
 KINDS = ("accept", "handle", "report", "feedback", "revisit")
 KIND_TITLES: dict[str, tuple[str, str]] = {
     "accept": ("门店受理", "Store acceptance"),
-    "handle": ("制定处理对策", "Countermeasure"),
+    "handle": ("处理完毕", "Handling complete"),
     "report": ("处理结果报告", "Result report"),
     "feedback": ("反馈集团", "Feedback to group"),
     "revisit": ("回访", "Revisit"),
