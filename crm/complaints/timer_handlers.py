@@ -11,7 +11,7 @@ from crm.complaints import alerts, result_report
 from crm.complaints.deadlines import HANDLER_KINDS, KIND_TITLES, KINDS, responsible_roles, timer_kind
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.db import transaction
-from crm.timers.registry import FiredTimer, on_timer
+from crm.timers.registry import FiredTimer
 
 
 async def deadline_passed(timer: FiredTimer) -> None:
@@ -80,7 +80,7 @@ async def _record_miss(complaint: Complaint, kind: str, due_at: datetime, timer_
         await alerts.deadline_missed(complaint, kind, title_zh, title_en, roles)
 
 
-for _kind in KINDS:
-    if _kind != result_report.KIND:
-        on_timer(timer_kind(_kind))(deadline_passed)
-on_timer(timer_kind(result_report.KIND))(report_overdue)
+HANDLERS = {
+    **{timer_kind(kind): deadline_passed for kind in KINDS if kind != result_report.KIND},
+    timer_kind(result_report.KIND): report_overdue,
+}

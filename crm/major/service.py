@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 import msgspec
 
 from crm import clock
-from crm.complaints.events import complaint_created, complaint_state_changed
 from crm.complaints.service import register_complaint
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES, State
@@ -718,7 +717,3 @@ def _hours(seconds: int) -> str:
 def _hours_en(seconds: int) -> str:
     return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
 
-
-# Importing this module (the API and the worker both do) hooks major complaints into the complaint lifecycle.
-complaint_created.connect(on_complaint_created)
-complaint_state_changed.connect(on_complaint_state_changed)

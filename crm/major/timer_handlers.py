@@ -9,22 +9,26 @@ from __future__ import annotations
 
 from crm.major import alerts, service
 from crm.major.rules import Condition
-from crm.timers.registry import FiredTimer, on_timer
+from crm.timers.registry import FiredTimer
 
 
-@on_timer(service.LEVEL_KINDS[Condition.REPORT_MISSING])
 async def report_missing(timer: FiredTimer) -> None:
     """24 h (or the group's delay) after marking and no 《重大投诉事件处理报告》 filed: escalate."""
     await service.escalate(major_id=timer.subject_id, level=int(timer.payload["level"]), group_id=timer.group_id)
 
 
-@on_timer(service.LEVEL_KINDS[Condition.UNRESOLVED])
 async def unresolved(timer: FiredTimer) -> None:
     """A later level (e.g. 48 h) and the complaint still unresolved: escalate again."""
     await service.escalate(major_id=timer.subject_id, level=int(timer.payload["level"]), group_id=timer.group_id)
 
 
-@on_timer(alerts.RENOTIFY)
 async def renotify(timer: FiredTimer) -> None:
     """An alert not acknowledged by everyone: send it again to those who have not."""
     await alerts.renotify(alert_id=timer.subject_id, group_id=timer.group_id)
+
+
+HANDLERS = {
+    service.LEVEL_KINDS[Condition.REPORT_MISSING]: report_missing,
+    service.LEVEL_KINDS[Condition.UNRESOLVED]: unresolved,
+    alerts.RENOTIFY: renotify,
+}

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-import crm.complaints.timer_handlers  # noqa: F401 - registers the handlers, as the worker does
 from crm.calendar.service import calendar_for_store
 from crm.complaints import queries, service
 from crm.complaints.authority import Policy, set_policy

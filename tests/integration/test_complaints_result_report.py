@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-import crm.complaints.timer_handlers  # noqa: F401 - registers the handlers, as the worker does
-from crm.complaints import service
+from crm.complaints import service, timer_handlers
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent, ComplaintResultReport
 from crm.notify.tables import Notification
 from crm.timers import runner
@@ -84,7 +83,7 @@ async def test_report_is_due_exactly_one_day_after_completion_and_a_miss_counts_
     with time_machine.travel(due + timedelta(minutes=1), tick=False):
         assert await runner.fire_timer(timer_id) == "fired"
         assert await runner.fire_timer(timer_id) == "already_fired"
-        await crm.complaints.timer_handlers.report_overdue(  # a second delivery of the same timer
+        await timer_handlers.report_overdue(  # a second delivery of the same timer
             FiredTimer(id=timer_id, kind="complaint.report_due", group_id=tenant.group_id,
                               store_id=tenant.store_a, subject_type="complaint_report", subject_id=late,
                               payload={"cycle": 0}, due_at=due)
