@@ -36,6 +36,7 @@ Text = text(5000)
 Note = text(2000)
 Channel = Literal["hotline_400", "walk_in", "callback", "manufacturer", "online", "email", "media", "store_phone"]
 Department = Literal["sales", "service", "parts", "accessories", "other"]
+Urgency = Literal["urgent", "normal"]
 
 
 class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -57,6 +58,7 @@ class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # a different one (with a reason). Left out: group customer service decides later.
     repeat_decision: Literal["same", "different"] | None = None
     repeat_reason: text(200) = ""
+    urgency: Urgency = "normal"
 
 
 class Created(msgspec.Struct):
@@ -97,7 +99,24 @@ class CountermeasureRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
     resolution: text(5000, 1)
+    # Known already at completion; the result report (`/report`) is what carries them to the CR department.
+    improvement_measures: Text = ""
+    note: Note = ""
+
+
+class ResultReportRequest(msgspec.Struct, forbid_unknown_fields=True):
+    result: text(5000, 1)
     improvement_measures: text(5000, 1)
+    note: Note = ""
+
+
+class ReportCheckRequest(msgspec.Struct, forbid_unknown_fields=True):
+    accepted: bool
+    note: Note = ""  # required when the report is sent back (the service says so)
+
+
+class UrgencyRequest(msgspec.Struct, forbid_unknown_fields=True):
+    urgency: Urgency
     note: Note = ""
 
 
@@ -136,6 +155,7 @@ class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 2
+    urgent_accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 1
     handle_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     report_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     feedback_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
@@ -307,7 +327,8 @@ async def get_policy(actor: Scope) -> PolicyBody:
 
 @put("/policy")
 async def put_policy(actor: Scope, data: PolicyBody) -> PolicyBody:
-    """Group admins set the deadlines (acceptance in working hours, handling in working days, report days, feedback hours, revisit days)."""
+    """Group admins set the deadlines (acceptance in working hours, shorter for urgent complaints; handling and the
+    result report in working days; feedback hours; revisit days)."""
     await authority.set_policy(actor=actor, policy=authority.Policy(**msgspec.structs.asdict(data)))
     return data
 
@@ -392,6 +413,27 @@ async def countermeasure(actor: Scope, complaint_id: IdParam, data: Countermeasu
 @post("/{complaint_id:int}/resolve", status_code=200)
 async def resolve(actor: Scope, complaint_id: IdParam, data: ResolveRequest) -> ComplaintDetail:
     await service.resolve_complaint(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/report", status_code=200)
+async def submit_report(actor: Scope, complaint_id: IdParam, data: ResultReportRequest) -> ComplaintDetail:
+    """处理结果报告: the department's result and improvement measures, due a day after the handling is complete."""
+    await service.submit_result_report(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/report/check", status_code=200)
+async def check_report(actor: Scope, complaint_id: IdParam, data: ReportCheckRequest) -> ComplaintDetail:
+    """客关部检核: accept the result report, or send it back with a reason."""
+    await service.check_result_report(actor=actor, complaint_id=complaint_id, accepted=data.accepted, note=data.note)
+    return await _detail(actor, complaint_id)
+
+
+@post("/{complaint_id:int}/urgency", status_code=200)
+async def set_urgency(actor: Scope, complaint_id: IdParam, data: UrgencyRequest) -> ComplaintDetail:
+    """紧急 / 一般: an urgent complaint awaiting acceptance gets the group's shorter deadline."""
+    await service.set_urgency(actor=actor, complaint_id=complaint_id, urgency=data.urgency, note=data.note)
     return await _detail(actor, complaint_id)
 
 
@@ -481,6 +523,7 @@ ROUTES = [
             describe_workflow, get_policy, put_policy, get_authority, put_authority, get_complaint, get_timeline,
             get_staff, reroute, accept, assign, analyse, countermeasure, resolve, feed_back, revisit, close, reopen,
             note, appeal, forward_appeal, decline_appeal, rule_appeal, request_compensation, decide_compensation,
+            submit_report, check_report, set_urgency,
         ],
     )
 ]

@@ -22,8 +22,8 @@ from api.i18n import extend
 from api.web.nav import TENANT_ROLES
 from crm import clock
 from crm.complaints import accountability as accounts
-from crm.complaints import queries, service, workflow
-from crm.complaints.deadlines import KIND_TITLES
+from crm.complaints import queries, result_report, service, workflow
+from crm.complaints.deadlines import KIND_TITLES, URGENCIES
 from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
 from crm.complaints.workflow import STATE_TITLES
 from crm.major import repeats
@@ -48,6 +48,13 @@ LABELS = {
     "liability": LIABILITY,
     "compensation_kind": COMPENSATION_KINDS,
     "deadline": KIND_TITLES,
+    "urgency": URGENCIES,
+    "report_state": result_report.STATE_TITLES,
+    "report_status": {
+        "submitted": ("待检核", "Awaiting check"),
+        "accepted": ("检核通过", "Accepted"),
+        "returned": ("已退回", "Sent back"),
+    },
     "role": {str(k): v for k, v in ROLE_TITLES.items()},
     "action": {
         **{name: (a.label_zh, a.label_en) for name, a in workflow.ACTIONS.items()},
@@ -210,6 +217,18 @@ extend({
     "complaints.violations.complaint": ("关联投诉编号(可选)", "Complaint no. (optional)"),
     "complaints.violations.recorded_by": ("记录人", "Recorded by"),
     "complaints.choose": ("请选择", "Choose"),
+    "complaints.step.1": ("第一次", "First"),
+    "complaints.step.2": ("第二次", "Second"),
+    "complaints.step.3": ("第三次及以上(辞退)", "Third or more (dismissal)"),
+    "complaints.field.urgency": ("紧急程度", "Urgency"),
+    "complaints.col.urgency": ("紧急", "Urgency"),
+    "complaints.report": ("处理结果报告", "Result report"),
+    "complaints.report.due": ("报告时限", "Report due"),
+    "complaints.report.submitted_by": ("提交人", "Submitted by"),
+    "complaints.report.checked_by": ("检核人", "Checked by"),
+    "complaints.report.accept": ("检核通过", "Accept"),
+    "complaints.report.send_back": ("退回重做", "Send back"),
+    "complaints.report.check_note": ("检核意见(退回时必填)", "Check note (required to send back)"),
 })
 
 
@@ -352,6 +371,7 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
             channel=form.get("channel", ""),
             content=form.get("content", "")[:5000],
             expected_solution=form.get("expected_solution", "")[:5000],
+            urgency=form.get("urgency", "normal"),
         )
     except (InvalidInput, Conflict, Forbidden) as refused:
         return await _intake(actor, form, refused, status=400)
@@ -461,6 +481,23 @@ async def _resolve(actor: Scope, cid: int, f: dict[str, str]) -> None:
                                     improvement_measures=f.get("improvement_measures", ""), note=f.get("note", ""))
 
 
+async def _submit_report(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.submit_result_report(actor=actor, complaint_id=cid, result=f.get("result", "")[:5000],
+                                       improvement_measures=f.get("improvement_measures", "")[:5000],
+                                       note=f.get("note", "")[:2000])
+
+
+async def _check_report(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    if f.get("accepted") not in ("yes", "no"):
+        raise InvalidInput.one("accepted", "请选择检核结果", "Choose the check result")
+    await service.check_result_report(actor=actor, complaint_id=cid, accepted=f["accepted"] == "yes",
+                                      note=f.get("note", "")[:2000])
+
+
+async def _set_urgency(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.set_urgency(actor=actor, complaint_id=cid, urgency=f.get("urgency", ""), note=f.get("note", "")[:2000])
+
+
 async def _feed_back(actor: Scope, cid: int, f: dict[str, str]) -> None:
     await service.feed_back_to_group(actor=actor, complaint_id=cid, note=f.get("note", ""))
 
@@ -527,6 +564,7 @@ _STEPS = {
     "close": _close, "reopen": _reopen, "file_appeal": _file_appeal, "forward_appeal": _forward_appeal,
     "decline_appeal": _decline_appeal, "rule_appeal": _rule_appeal, "request_compensation": _request_compensation,
     "decide_compensation": _decide_compensation, "add_note": _add_note, "repeat_decision": _repeat_decision,
+    "submit_report": _submit_report, "check_report": _check_report, "set_urgency": _set_urgency,
 }
 
 

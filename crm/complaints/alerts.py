@@ -167,3 +167,42 @@ async def deadline_near(complaint: Complaint, kind: str, title_zh: str, title_en
         link=link(complaint),
         idempotency_key=f"complaint:{complaint.id}:near:{kind}:{complaint.due_at.isoformat()}",
     )
+
+
+async def report_submitted(complaint: Complaint) -> None:
+    """The result report reached the CR department, which checks it (检核)."""
+    await notify_roles(
+        group_id=complaint.group,
+        roles=[Role.STORE_CR_MANAGER],
+        store_id=complaint.store,
+        kind="complaint.report_submitted",
+        title_zh=f"处理结果报告待检核:{_who(complaint)}",
+        title_en=f"Result report to check: {_who(complaint)}",
+        link=link(complaint),
+        idempotency_key=_key(complaint, "report_submitted"),
+    )
+
+
+async def report_returned(complaint: Complaint) -> None:
+    """The CR department sent the report back: the handler and the department heads redo it."""
+    await notify_roles(
+        group_id=complaint.group,
+        roles=[Role.DEPARTMENT_HEAD],
+        store_id=complaint.store,
+        kind="complaint.report_returned",
+        title_zh=f"处理结果报告被退回,请重新提交:{_who(complaint)}",
+        title_en=f"Result report sent back; please redo it: {_who(complaint)}",
+        link=link(complaint),
+        idempotency_key=_key(complaint, "report_returned"),
+    )
+    if complaint.handler_user:
+        await notify_users(
+            group_id=complaint.group,
+            user_ids=[complaint.handler_user],
+            store_id=complaint.store,
+            kind="complaint.report_returned",
+            title_zh=f"您提交的处理结果报告被退回:{_who(complaint)}",
+            title_en=f"Your result report was sent back: {_who(complaint)}",
+            link=link(complaint),
+            idempotency_key=_key(complaint, "report_returned-handler"),
+        )

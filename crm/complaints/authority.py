@@ -28,6 +28,8 @@ APPROVER_ROLES = frozenset(
 @dataclass(frozen=True)
 class Policy:
     accept_working_hours: int = 2
+    # 紧急 complaints (seed 003 §4) must be accepted sooner; a group setting, shorter by default.
+    urgent_accept_working_hours: int = 1
     handle_working_days: int = 1
     report_days: int = 1
     feedback_hours: int = 24
@@ -48,6 +50,7 @@ async def policy_for_group(group_id: int) -> Policy:
         return Policy()
     return Policy(
         accept_working_hours=row["accept_working_hours"],
+        urgent_accept_working_hours=row["urgent_accept_working_hours"],
         handle_working_days=row["handle_working_days"],
         report_days=row["report_days"],
         feedback_hours=row["feedback_hours"],
@@ -65,6 +68,9 @@ async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
         for name, value in vars(policy).items()
         if not 1 <= value <= 720
     ]
+    if policy.urgent_accept_working_hours > policy.accept_working_hours:
+        problems.append(FieldProblem("urgent_accept_working_hours", "紧急投诉的受理时限不得长于一般投诉",
+                                     "Urgent complaints cannot get longer to be accepted than normal ones"))
     if problems:
         raise InvalidInput(problems)
     values = {**vars(policy), "updated_at": clock.now()}

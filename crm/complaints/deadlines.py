@@ -2,12 +2,14 @@
 
 | kind     | runs while                      | due                                              | responsible           |
 |----------|---------------------------------|--------------------------------------------------|-----------------------|
-| accept   | received (routed, not accepted) | N working hours after routing (group policy, 2)  | store CR manager      |
+| accept   | received (routed, not accepted) | N working hours after routing (group policy: 2,  | store CR manager      |
+|          |                                 | urgent 紧急 complaints 1)                         |                       |
 | handle   | accepted, assigned, analysed,   | N working days after acceptance, reopening or a  | handler, dept. head,  |
-|          | reopened (no countermeasure yet)| rejected appeal (group policy, 1): countermeasure| store CR manager      |
-| report   | countermeasure (being handled)  | 1 day after handling started: result + measures  | the handler           |
+|          | countermeasure, reopened        | rejected appeal (group policy, 1): handling done | store CR manager      |
 | feedback | resolved, taken by the group    | 24 h after resolution: result to group service   | store CR manager      |
 | revisit  | fed back (group) / resolved     | 3 days after feedback / resolution               | group CS / store      |
+| report   | handling done, report not yet   | its own clock beside the ones above              | handler, dept. head   |
+|          | accepted by the CR department   | (`crm.complaints.result_report`)                 |                       |
 | appeal_forward | appealed                  | N working days after filing (policy, 1): forward | department head       |
 |          |                                 | to the GM or decline                             |                       |
 | appeal_ruling  | appeal_forwarded          | N working days after forwarding (policy, 1)      | store GM              |
@@ -19,14 +21,18 @@ A store's own resolved complaint is revisited through the store's callback queue
 rule is enabled: that callback's deadline is `revisit_due_at` (the same policy) and the complaint
 runs no revisit timer of its own, so there is one timer and one overdue count per revisit.
 
-The handling deadline closes the gap between acceptance and the countermeasure: without it a store
-that accepts and never handles, or ignores a reopened complaint, would never be overdue. The seeds
-give a day for the store's own steps (001 §5.1 "within 1 day of handling"); it counts working days
-because it is the store's internal work, like acceptance (a complaint accepted on Friday evening is
-due on Monday, not on Saturday). Reassigning the handler or re-analysing does not restart it.
+The handling deadline closes the gap between acceptance and the completed handling (resolve): without
+it a store that accepts and never handles, or ignores a reopened complaint, would never be overdue.
+It counts working days because it is the store's internal work, like acceptance (a complaint accepted
+on Friday evening is due on Monday, not on Saturday). Reassigning the handler, re-analysing or
+recording the countermeasure does not restart it.
 While an appeal (申诉) is open the handling deadline does not run — handling is paused until the
 head declines it or the GM rules, and the appeal's own deadlines run instead — and a rejected
 appeal restarts the handling day from the ruling (`handle_from`).
+
+Completing the handling starts the result report (seed 001 §5.1 处理完毕后1天内将处理结果回复给客关部):
+a second clock that runs while the complaint goes on to the group feedback and the revisit, so it is
+not one of the kinds `due` returns.
 
 The due time follows from the complaint's state and timestamps alone, so `sync` can always
 recompute it: a state change that moves or ends a deadline cancels the old timer and creates the
@@ -46,10 +52,12 @@ from crm.timers.service import cancel_timers, schedule_timer
 from tenants.roles import Role
 
 SUBJECT = "complaint"
+URGENT = "urgent"
+URGENCIES: dict[str, tuple[str, str]] = {"urgent": ("紧急", "Urgent"), "normal": ("一般", "Normal")}
 KINDS = ("accept", "handle", "report", "feedback", "revisit", "appeal_forward", "appeal_ruling")
 KIND_TITLES: dict[str, tuple[str, str]] = {
     "accept": ("门店受理", "Store acceptance"),
-    "handle": ("制定处理对策", "Countermeasure"),
+    "handle": ("处理完毕", "Handling complete"),
     "report": ("处理结果报告", "Result report"),
     "feedback": ("反馈集团", "Feedback to group"),
     "revisit": ("回访", "Revisit"),
@@ -63,7 +71,7 @@ REMIND_BEFORE = timedelta(hours=2)
 
 # Deadlines the assigned handler is answerable for (staff accountability).
 HANDLER_KINDS = frozenset({"handle", "report"})
-HANDLING_STATES = frozenset({State.ACCEPTED, State.ASSIGNED, State.ANALYSED, State.REOPENED})
+HANDLING_STATES = frozenset({State.ACCEPTED, State.ASSIGNED, State.ANALYSED, State.COUNTERMEASURE, State.REOPENED})
 
 
 def timer_kind(kind: str) -> str:
@@ -91,7 +99,7 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
     """The deadline running in the complaint's current state, or None."""
     policy = policy or await policy_for_group(complaint.group)
     state = State(complaint.state)
-    if state not in (State.RECEIVED, State.COUNTERMEASURE, State.RESOLVED, State.FED_BACK, *HANDLING_STATES,
+    if state not in (State.RECEIVED, State.RESOLVED, State.FED_BACK, *HANDLING_STATES,
                      State.APPEALED, State.APPEAL_FORWARDED):
         return None
     calendar = await calendar_for_store(complaint.store)
@@ -103,11 +111,9 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
             return "appeal_forward", calendar.add_working_days(appeal.filed_at, policy.appeal_forward_working_days)
         return "appeal_ruling", calendar.add_working_days(appeal.forwarded_at, policy.appeal_ruling_working_days)
     if state == State.RECEIVED:
-        return "accept", calendar.add_working_hours(complaint.routed_at, policy.accept_working_hours)
+        return "accept", calendar.add_working_hours(complaint.routed_at, accept_working_hours(complaint, policy))
     if state in HANDLING_STATES and complaint.handle_from is not None:
         return "handle", calendar.add_working_days(complaint.handle_from, policy.handle_working_days)
-    if state == State.COUNTERMEASURE and complaint.handled_at is not None:
-        return "report", calendar.add_calendar_days(complaint.handled_at, policy.report_days)
     if state == State.RESOLVED and complaint.resolved_at is not None:
         if complaint.via_group:
             return "feedback", complaint.resolved_at + timedelta(hours=policy.feedback_hours)
@@ -123,6 +129,11 @@ async def pending_appeal(complaint_id: int) -> ComplaintAppeal | None:
     return await ComplaintAppeal.objects().where(
         ComplaintAppeal.complaint == complaint_id, ComplaintAppeal.status.is_in(["filed", "forwarded"])
     ).order_by(ComplaintAppeal.id, ascending=False).first()
+
+
+def accept_working_hours(complaint: Complaint, policy: Policy) -> int:
+    """紧急 complaints get the group's shorter acceptance deadline."""
+    return policy.urgent_accept_working_hours if complaint.urgency == URGENT else policy.accept_working_hours
 
 
 async def revisit_due_at(*, group_id: int, store_id: int, since: datetime) -> datetime:

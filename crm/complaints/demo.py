@@ -216,8 +216,11 @@ async def _do(step: str, cid: int, story: Story, team: _Team, revisitor: Scope, 
     elif step == "countermeasure":
         await service.record_countermeasure(actor=handler, complaint_id=cid, countermeasure=story.countermeasure)
     elif step == "resolve":
-        await service.resolve_complaint(actor=handler, complaint_id=cid, resolution=story.resolution,
-                                        improvement_measures=story.improvement)
+        await service.resolve_complaint(actor=handler, complaint_id=cid, resolution=story.resolution)
+        # The department reports the result with its improvement measures; the CR department checks it.
+        await service.submit_result_report(actor=handler, complaint_id=cid, result=story.resolution,
+                                           improvement_measures=story.improvement)
+        await service.check_result_report(actor=team.cr, complaint_id=cid, accepted=True)
     elif step == "feed_back":
         await service.feed_back_to_group(actor=team.cr, complaint_id=cid, note=story.resolution)
     elif step == "revisit":

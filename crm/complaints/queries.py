@@ -14,13 +14,15 @@ from piccolo.query.functions.aggregate import Count
 from crm import clock
 from crm.complaints import workflow
 from crm.complaints.authority import authority_table, may_approve
-from crm.complaints.deadlines import KIND_TITLES
+from crm.complaints import result_report
+from crm.complaints.deadlines import KIND_TITLES, URGENCIES
 from crm.complaints.tables import (
     Complaint,
     ComplaintAppeal,
     ComplaintCompensation,
     ComplaintDeadlineMiss,
     ComplaintEvent,
+    ComplaintResultReport,
 )
 from crm.complaints.workflow import FINAL_STATES, State
 from crm.customers.service import search_customers
@@ -51,6 +53,8 @@ class ComplaintSummary(msgspec.Struct, kw_only=True):
     overdue: bool
     reopen_count: int
     handler_name: str
+    urgency: str
+    urgency_zh: str
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):
@@ -97,6 +101,23 @@ class CompensationRecord(msgspec.Struct, kw_only=True):
     decided_at: datetime | None
     decision_note: str
     can_decide: bool  # may the viewer approve or reject it (authority table, not their own request)
+
+
+class ResultReportRecord(msgspec.Struct, kw_only=True):
+    """One submission of the result report (处理结果报告) and the CR department's check."""
+
+    id: int
+    cycle: int
+    submitted_by: int
+    submitted_by_name: str
+    submitted_at: datetime
+    result: str
+    improvement_measures: str
+    status: str
+    checked_by: int | None
+    checked_by_name: str
+    checked_at: datetime | None
+    check_note: str
 
 
 class StaffMember(msgspec.Struct, kw_only=True):
@@ -159,6 +180,10 @@ class ComplaintDetail(msgspec.Struct, kw_only=True):
     actions: list[str]
     timeline: list[TimelineEntry]
     appeals: list[AppealRecord]
+    report_state: str
+    report_state_zh: str
+    report_due_at: datetime | None
+    result_reports: list[ResultReportRecord]
     compensations: list[CompensationRecord]
     deadline_misses: list[dict[str, Any]]
 
@@ -241,8 +266,13 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
     compensations = await ComplaintCompensation.select().where(  # tenant: complaint from actor.get
         ComplaintCompensation.complaint == complaint.id
     ).order_by(ComplaintCompensation.id)
+    reports = await ComplaintResultReport.select().where(  # tenant: complaint from actor.get
+        ComplaintResultReport.complaint == complaint.id
+    ).order_by(ComplaintResultReport.id)
     names = await _user_names(
         {complaint.intake_by, complaint.accused_user}
+        | {r["submitted_by"] for r in reports}
+        | {r["checked_by"] for r in reports}
         | {a["filed_by"] for a in appeals}
         | {a["ruled_by"] for a in appeals}
         | {c["requested_by"] for c in compensations}
@@ -288,6 +318,19 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
         voided_at=complaint.voided_at,
         actions=actions,
         timeline=await timeline(actor=actor, complaint_id=complaint.id),
+        report_state=complaint.report_state,
+        report_state_zh=result_report.STATE_TITLES[complaint.report_state][0] if complaint.report_state else "",
+        report_due_at=complaint.report_due_at,
+        result_reports=[
+            ResultReportRecord(
+                id=r["id"], cycle=r["cycle"], submitted_by=r["submitted_by"],
+                submitted_by_name=names.get(r["submitted_by"], ""), submitted_at=r["submitted_at"],
+                result=r["result"], improvement_measures=r["improvement_measures"], status=r["status"],
+                checked_by=r["checked_by"], checked_by_name=names.get(r["checked_by"], ""),
+                checked_at=r["checked_at"], check_note=r["check_note"],
+            )
+            for r in reports
+        ],
         appeals=[
             AppealRecord(
                 id=a["id"], filed_by=a["filed_by"], filed_by_name=names.get(a["filed_by"], ""),
@@ -434,7 +477,7 @@ def _summary_query(actor: Scope):
             Complaint.id, Complaint.store, Complaint.store.name.as_alias("store_name"), Complaint.state,
             Complaint.channel, Complaint.via_group, Complaint.complainant_name, Complaint.complainant_phone,
             Complaint.plate, Complaint.vehicle_model, Complaint.content, Complaint.received_at,
-            Complaint.due_kind, Complaint.due_at, Complaint.reopen_count,
+            Complaint.due_kind, Complaint.due_at, Complaint.reopen_count, Complaint.urgency,
             Complaint.handler_user.display_name.as_alias("handler_name"),
         ),
         Complaint,
@@ -445,8 +488,11 @@ async def _summaries(query, limit: int, offset: int) -> list[ComplaintSummary]:
     from piccolo.query import OrderByRaw
 
     limit = max(1, min(limit, MAX_PAGE))
-    # Overdue first falls out of sorting by deadline; complaints without one come last, newest first.
-    rows = await query.order_by(OrderByRaw("due_at IS NULL")).order_by(Complaint.due_at).order_by(
+    # Urgent (紧急) first; then overdue first falls out of sorting by deadline; complaints without one
+    # come last, newest first.
+    rows = await query.order_by(OrderByRaw("urgency = 'urgent'"), ascending=False).order_by(
+        OrderByRaw("due_at IS NULL")
+    ).order_by(Complaint.due_at).order_by(
         Complaint.received_at, ascending=False
     ).order_by(Complaint.id, ascending=False).limit(limit).offset(max(0, offset))
     now = clock.now()
@@ -459,6 +505,7 @@ async def _summaries(query, limit: int, offset: int) -> list[ComplaintSummary]:
             due_kind=r["due_kind"], due_kind_zh=KIND_TITLES[r["due_kind"]][0] if r["due_kind"] else "",
             due_at=r["due_at"], overdue=r["due_at"] is not None and r["due_at"] < now,
             reopen_count=r["reopen_count"], handler_name=r["handler_name"] or "",
+            urgency=r["urgency"], urgency_zh=URGENCIES[r["urgency"]][0],
         )
         for r in rows
     ]

@@ -14,13 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from crm import clock
-from crm.complaints import alerts, deadlines, events, workflow
+from crm.complaints import alerts, deadlines, events, result_report, workflow
 from crm.complaints.authority import approver_for, authority_table, may_approve
 from crm.complaints.tables import (
     Complaint,
     ComplaintAppeal,
     ComplaintCompensation,
     ComplaintEvent,
+    ComplaintResultReport,
 )
 from crm.complaints.workflow import State
 from crm.customers.service import find_or_create_customer
@@ -90,6 +91,7 @@ async def create_complaint(
     complainant_phone: str = "",
     accused_user_id: int | None = None,
     external_ref: str = "",
+    urgency: str = "normal",
 ) -> int:
     """Record a complaint (投诉登记) and route it to a store; returns its id.
 
@@ -104,6 +106,8 @@ async def create_complaint(
         problems.append(FieldProblem("channel", "投诉渠道无效", "Unknown channel"))
     if not content.strip():
         problems.append(FieldProblem("content", "请填写投诉内容", "Content is required"))
+    if urgency not in deadlines.URGENCIES:
+        problems.append(_URGENCY_PROBLEM)
     if problems:
         raise InvalidInput(problems)
     customer = await _referenced(actor, Customer, customer_id, "customer_id", "客户不存在", "Unknown customer")
@@ -147,6 +151,7 @@ async def create_complaint(
             content=content.strip(),
             expected_solution=expected_solution.strip(),
             accused_user=accused_user_id,
+            urgency=urgency,
             state=State.RECEIVED,
             received_at=now,
             routed_at=now,
@@ -176,6 +181,7 @@ async def create_complaint(
                 "routing": "suggested" if target == suggestion.store_id else "override",
                 "routing_reason": suggestion.reason,
                 "channel": channel,
+                "urgency": urgency,
             },
         )
         await deadlines.sync(complaint)
@@ -360,18 +366,13 @@ async def record_countermeasure(*, actor: Scope, complaint_id: int, countermeasu
 
 
 async def resolve_complaint(
-    *, actor: Scope, complaint_id: int, resolution: str, improvement_measures: str, note: str = ""
+    *, actor: Scope, complaint_id: int, resolution: str, improvement_measures: str = "", note: str = ""
 ) -> None:
-    """处理完毕: the result and the improvement measures (改善措施), reported within a day of handling."""
+    """处理完毕: the handling is complete. The result report to the CR department (`submit_result_report`)
+    is the next, separate step, due a day later; improvement measures known now may be noted already."""
     async with transaction():
         complaint = await _load(actor, complaint_id, "resolve")
-        problems = []
-        if not resolution.strip():
-            problems.append(FieldProblem("resolution", "请填写处理结果", "Resolution is required"))
-        if not improvement_measures.strip():
-            problems.append(FieldProblem("improvement_measures", "请填写改善措施", "Improvement measures are required"))
-        if problems:
-            raise InvalidInput(problems)
+        _required("resolution", resolution, "请填写处理结果", "Resolution is required")
         pending = await ComplaintCompensation.count().where(  # tenant: complaint from actor.get
             ComplaintCompensation.complaint == complaint.id, ComplaintCompensation.status == "pending"
         )
@@ -383,6 +384,9 @@ async def resolve_complaint(
             data={"resolution": resolution.strip(), "improvement_measures": improvement_measures.strip()},
             resolution=resolution.strip(), improvement_measures=improvement_measures.strip(),
             resolved_at=clock.now(),
+        )
+        await result_report.set_clock(
+            complaint, result_report.DUE, await result_report.report_due_at(complaint, complaint.resolved_at)
         )
 
 
@@ -408,6 +412,7 @@ async def record_revisit(*, actor: Scope, complaint_id: int, satisfied: bool, no
             await _move(actor, complaint, "revisit", State.REOPENED, note=note, data=data,
                         revisit_satisfied=False, revisit_note=note.strip(), revisited_at=now,
                         **_reopened(complaint))
+            await result_report.set_clock(complaint, "", None)
             await alerts.reopened(complaint)
 
 
@@ -424,6 +429,7 @@ async def reopen_complaint(*, actor: Scope, complaint_id: int, reason: str) -> N
         complaint = await _load(actor, complaint_id, "reopen")
         _required("reason", reason, "请填写重开原因", "A reason is required")
         await _move(actor, complaint, "reopen", State.REOPENED, note=reason, **_reopened(complaint))
+        await result_report.set_clock(complaint, "", None)
         await alerts.reopened(complaint)
 
 
@@ -432,6 +438,88 @@ async def add_note(*, actor: Scope, complaint_id: int, note: str) -> None:
         complaint = await _load(actor, complaint_id, "add_note")
         _required("note", note, "请填写备注", "A note is required")
         await _move(actor, complaint, "add_note", State(complaint.state), note=note)
+
+
+async def set_urgency(*, actor: Scope, complaint_id: int, urgency: str, note: str = "") -> None:
+    """紧急 / 一般 changed after intake; a complaint still awaiting acceptance gets its deadline recomputed."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "set_urgency")
+        if urgency not in deadlines.URGENCIES:
+            raise InvalidInput([_URGENCY_PROBLEM])
+        if urgency == complaint.urgency:
+            raise InvalidInput.one("urgency", "紧急程度未改变", "The urgency is unchanged")
+        await _move(actor, complaint, "set_urgency", State(complaint.state), note=note,
+                    data={"from": complaint.urgency, "to": urgency}, urgency=urgency)
+        await deadlines.sync(complaint)
+
+
+# ---------------------------------------------------------------- result report (处理结果报告)
+
+
+async def submit_result_report(
+    *, actor: Scope, complaint_id: int, result: str, improvement_measures: str, note: str = ""
+) -> int:
+    """The department reports the result and its improvement measures (改善措施) to the CR department,
+    which stops the report's clock (`crm.complaints.result_report`). Returns the report's id."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "submit_report")
+        problems = []
+        if not result.strip():
+            problems.append(FieldProblem("result", "请填写处理结果", "The result is required"))
+        if not improvement_measures.strip():
+            problems.append(FieldProblem("improvement_measures", "请填写改善措施", "Improvement measures are required"))
+        if problems:
+            raise InvalidInput(problems)
+        claimed = await Complaint.update(  # tenant: complaint from actor.get; one of two submitters wins
+            {Complaint.report_state: result_report.SUBMITTED}
+        ).where(
+            Complaint.id == complaint.id, Complaint.report_state.is_in(sorted(result_report.OWED))
+        ).returning(Complaint.id)
+        if not claimed:
+            raise Conflict("处理结果报告已提交", "The result report was already submitted", {})
+        now = clock.now()
+        report = ComplaintResultReport(
+            group=complaint.group, store=complaint.store, complaint=complaint.id, cycle=complaint.reopen_count,
+            submitted_by=actor.user_id, submitted_at=now, result=result.strip(),
+            improvement_measures=improvement_measures.strip(),
+        )
+        await report.save()
+        late = complaint.report_due_at is not None and now > complaint.report_due_at
+        await _move(
+            actor, complaint, "submit_report", State(complaint.state), note=note,
+            data={"report_id": report.id, "result": report.result, "improvement_measures": report.improvement_measures,
+                  "due_at": complaint.report_due_at.isoformat() if complaint.report_due_at else None, "late": late},
+            improvement_measures=report.improvement_measures,
+        )
+        await result_report.set_clock(complaint, result_report.SUBMITTED, None)
+        await alerts.report_submitted(complaint)
+    return report.id
+
+
+async def check_result_report(*, actor: Scope, complaint_id: int, accepted: bool, note: str = "") -> None:
+    """客关部检核: accept the report, or return it with a reason; a returned report is due again
+    a full report period after its return."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "check_report")
+        if not accepted:
+            _required("note", note, "退回须填写原因", "A reason is required to send the report back")
+        status = "accepted" if accepted else "returned"
+        now = clock.now()
+        checked = await ComplaintResultReport.update(  # tenant: the report of a complaint read with actor.get
+            {ComplaintResultReport.status: status, ComplaintResultReport.checked_by: actor.user_id,
+             ComplaintResultReport.checked_at: now, ComplaintResultReport.check_note: note.strip()}
+        ).where(
+            ComplaintResultReport.complaint == complaint.id, ComplaintResultReport.status == "submitted"
+        ).returning(ComplaintResultReport.id)
+        if not checked:
+            raise Conflict("处理结果报告已检核", "The result report was already checked", {})
+        due_at = None if accepted else await result_report.report_due_at(complaint, now)
+        await _move(actor, complaint, "check_report", State(complaint.state), note=note,
+                    data={"report_id": checked[0]["id"], "accepted": accepted,
+                          "due_at": due_at.isoformat() if due_at else None})
+        await result_report.set_clock(complaint, result_report.ACCEPTED if accepted else result_report.RETURNED, due_at)
+        if not accepted:
+            await alerts.report_returned(complaint)
 
 
 # ---------------------------------------------------------------- appeal (申诉)
@@ -699,6 +787,9 @@ async def _store_user(user_id: int, store_id: int, field: str) -> dict[str, Any]
     if user is None:
         raise InvalidInput.one(field, "该门店没有此员工", "No such staff member at this store")
     return user
+
+
+_URGENCY_PROBLEM = FieldProblem("urgency", "紧急程度须为紧急或一般", "Urgency must be urgent or normal")
 
 
 def _required(field: str, value: str, zh: str, en: str) -> None:

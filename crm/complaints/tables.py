@@ -50,6 +50,8 @@ class Complaint(Table):
     vehicle_model = Varchar(length=100, default="")
     content = Text()
     expected_solution = Text(default="")
+    # 紧急 / 一般 (seed 003 §4): urgent complaints sort first and get the group's shorter acceptance deadline.
+    urgency = Varchar(length=10, default="normal", index=True)
     accused_user = ForeignKey(User, null=True, index=True)
 
     state = Varchar(length=20, index=True)
@@ -83,6 +85,9 @@ class Complaint(Table):
     # The deadline now running (a copy of the pending timer, for sorting and countdowns).
     due_kind = Varchar(length=20, default="")
     due_at = Timestamptz(null=True, default=None, index=True)
+    # The result report (处理结果报告, crm.complaints.result_report): its own clock beside the one above.
+    report_state = Varchar(length=12, default="")  # "" | due | submitted | returned | accepted
+    report_due_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
 
 
@@ -119,6 +124,24 @@ class ComplaintAppeal(Table, tablename="complaint_appeal"):
     ruled_by = ForeignKey(User, null=True)
     ruled_at = Timestamptz(null=True, default=None)
     ruling_note = Text(default="")
+
+
+class ComplaintResultReport(Table, tablename="complaint_result_report"):
+    """处理结果报告: the department's result and improvement measures (改善措施) for one handling cycle,
+    checked (检核) by the customer-relations department: accepted, or returned to be redone."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    complaint = ForeignKey(Complaint, null=False, index=True)
+    cycle = Integer(default=0)  # the complaint's reopen count when it was submitted
+    submitted_by = ForeignKey(User, null=False)
+    submitted_at = Timestamptz()
+    result = Text()
+    improvement_measures = Text()
+    status = Varchar(length=12, default="submitted")  # submitted | accepted | returned
+    checked_by = ForeignKey(User, null=True)
+    checked_at = Timestamptz(null=True, default=None)
+    check_note = Text(default="")
 
 
 class ComplaintCompensation(Table, tablename="complaint_compensation"):
@@ -159,6 +182,7 @@ class ComplaintPolicy(Table, tablename="complaint_policy"):
 
     group = ForeignKey(DealerGroup, null=False, unique=True)
     accept_working_hours = Integer(default=2)
+    urgent_accept_working_hours = Integer(default=1)
     # From acceptance (or reopening, or a rejected appeal) until the countermeasure is recorded.
     handle_working_days = Integer(default=1)
     report_days = Integer(default=1)

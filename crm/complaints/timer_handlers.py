@@ -5,8 +5,10 @@ deadlines are also reminded ahead (`deadlines.REMIND_BEFORE`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from crm import clock
-from crm.complaints import alerts
+from crm.complaints import alerts, result_report
 from crm.complaints.deadlines import (
     APPEAL_KINDS,
     HANDLER_KINDS,
@@ -24,12 +26,31 @@ from crm.timers.registry import FiredTimer
 
 async def deadline_passed(timer: FiredTimer) -> None:
     kind = timer.kind.removeprefix("complaint.").removesuffix("_due")
-    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
-    complaint = await Complaint.objects().where(
-        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
-    ).first()
+    complaint = await _subject(timer)
     if complaint is None or complaint.due_kind != kind or complaint.due_at != timer.due_at:
         return
+    await _record_miss(complaint, kind, complaint.due_at, timer.id)
+
+
+async def report_overdue(timer: FiredTimer) -> None:
+    """The result report (its own clock, `crm.complaints.result_report`) did not reach the CR department."""
+    complaint = await _subject(timer)
+    if complaint is None or not result_report.is_current(
+        complaint, cycle=timer.payload.get("cycle", -1), due_at=timer.due_at
+    ):
+        return
+    await _record_miss(complaint, result_report.KIND, complaint.report_due_at, timer.id)
+
+
+async def _subject(timer: FiredTimer) -> Complaint | None:
+    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
+    return await Complaint.objects().where(
+        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
+    ).first()
+
+
+async def _record_miss(complaint: Complaint, kind: str, due_at: datetime, timer_id: int) -> None:
+    """Once per deadline per handling cycle (reopen count), however often a timer for it fires."""
     dedupe_key = f"{complaint.id}:{kind}:{complaint.reopen_count}"
     if kind in APPEAL_KINDS:  # a complaint may be appealed again after a rejection: one miss per appeal
         appeal = await pending_appeal(complaint.id)
@@ -46,7 +67,7 @@ async def deadline_passed(timer: FiredTimer) -> None:
                 store=complaint.store,
                 complaint=complaint.id,
                 kind=kind,
-                due_at=complaint.due_at,
+                due_at=due_at,
                 missed_at=now,
                 responsible_role=str(roles[0]),
                 handler_user=complaint.handler_user if kind in HANDLER_KINDS else None,
@@ -66,7 +87,7 @@ async def deadline_passed(timer: FiredTimer) -> None:
                 from_state=complaint.state,
                 to_state=complaint.state,
                 note=f"{title_zh}超时 / {title_en} overdue",
-                data={"kind": kind, "due_at": complaint.due_at.isoformat(), "timer_id": timer.id},
+                data={"kind": kind, "due_at": due_at.isoformat(), "timer_id": timer_id},
             )
         )
         await alerts.deadline_missed(complaint, kind, title_zh, title_en, roles)
@@ -88,6 +109,7 @@ async def deadline_near(timer: FiredTimer) -> None:
 
 
 HANDLERS = {
-    **{timer_kind(kind): deadline_passed for kind in KINDS},
+    **{timer_kind(kind): deadline_passed for kind in KINDS if kind != result_report.KIND},
+    timer_kind(result_report.KIND): report_overdue,
     **{reminder_kind(kind): deadline_near for kind in APPEAL_KINDS},
 }

@@ -89,6 +89,7 @@ class ComplaintLike(Protocol):
     via_group: bool
     accused_user: int | None
     handler_user: int | None
+    report_state: str
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,13 @@ class Action:
     # Complaints taken by the group differ: the store feeds back first, and the group revisits and closes.
     group_sources: frozenset[State] | None = None
     group_roles: frozenset[Role] | None = None
+    # Steps of the result report (crm.complaints.result_report) also need the report in one of these states.
+    report_states: frozenset[str] | None = None
 
     def starts_from(self, complaint: ComplaintLike) -> bool:
         sources = self.group_sources if complaint.via_group and self.group_sources is not None else self.sources
+        if self.report_states is not None and complaint.report_state not in self.report_states:
+            return False
         return State(complaint.state) in sources
 
     def roles_for(self, complaint: ComplaintLike) -> frozenset[Role]:
@@ -115,6 +120,12 @@ class Action:
 
 _HANDLING_STATES = frozenset({State.ANALYSED, State.COUNTERMEASURE})
 _OPEN_STATES = frozenset(State) - FINAL_STATES
+# After the handling is complete the result report runs on its own, also once the complaint is closed.
+_HANDLED_STATES = frozenset({State.RESOLVED, State.FED_BACK, State.REVISITED, State.CLOSED})
+# The department reports (seed 001 §5.1: the department head is answerable); the CR department checks.
+REPORT_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.STORE_GM})
+REPORT_CHECK_ROLES = frozenset({Role.STORE_CR_MANAGER})
+URGENCY_ROLES = frozenset({Role.STORE_CR_MANAGER, Role.GROUP_CUSTOMER_SERVICE})
 
 ACTIONS: dict[str, Action] = {
     a.name: a
@@ -130,7 +141,7 @@ ACTIONS: dict[str, Action] = {
                HANDLING_ROLES, handler_may=True),
         Action("countermeasure", "制定对策", "Record countermeasure",
                _HANDLING_STATES, (State.COUNTERMEASURE,), HANDLING_ROLES, handler_may=True),
-        Action("resolve", "处理完毕并报告结果", "Resolve and report result",
+        Action("resolve", "处理完毕", "Complete handling",
                frozenset({State.COUNTERMEASURE}), (State.RESOLVED,), HANDLING_ROLES, handler_may=True),
         Action("feed_back", "反馈集团", "Feed back to group",
                frozenset(), (State.FED_BACK,), STORE_MANAGERS, group_sources=frozenset({State.RESOLVED})),
@@ -160,6 +171,12 @@ ACTIONS: dict[str, Action] = {
                _HANDLING_STATES, (), frozenset(Role)),
         Action("add_note", "添加备注", "Add note",
                _OPEN_STATES, (), frozenset(Role)),
+        Action("submit_report", "提交处理结果报告", "Submit result report",
+               _HANDLED_STATES, (), REPORT_ROLES, handler_may=True, report_states=frozenset({"due", "returned"})),
+        Action("check_report", "客关部检核", "CR check of the report",
+               _HANDLED_STATES, (), REPORT_CHECK_ROLES, report_states=frozenset({"submitted"})),
+        Action("set_urgency", "调整紧急程度", "Change urgency",
+               _OPEN_STATES, (), URGENCY_ROLES),
     ]
 }
 
@@ -217,6 +234,7 @@ def describe() -> list[dict[str, Any]]:
             "roles": sorted(str(r) for r in a.roles),
             "roles_when_taken_by_group": sorted(str(r) for r in (a.group_roles or a.roles)),
             "handler_may": a.handler_may,
+            "report_states": sorted(a.report_states) if a.report_states is not None else None,
             "accused_only": a.accused_only,
         }
         for a in ACTIONS.values()

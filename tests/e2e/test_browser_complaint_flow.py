@@ -67,12 +67,16 @@ async def test_intake_then_store_handles_then_group_revisits(browser, live_serve
     await page.goto(complaint_url)
     await do(page, "analyse", cause_category="product", department="service", liability="not_liable")
     await do(page, "countermeasure", countermeasure="清洗空调蒸发箱并更换滤芯")
-    assert "处理结果报告" in await page.locator("#deadline").inner_text()
-    await do(page, "resolve", resolution="异味已消除,客户确认", improvement_measures="PDI增加空调检查项")
+    assert "处理完毕" in await page.locator("#deadline").inner_text()  # the handling deadline runs until resolved
+    await do(page, "resolve", resolution="异味已消除,客户确认")
+    assert "待提交处理结果报告" in await page.locator("#summary").inner_text()
+    await do(page, "submit_report", result="异味已消除,客户确认", improvement_measures="PDI增加空调检查项")
     await context.close()
 
     context, page = await open_as(browser, live_server, sign_in, tenant.usernames["store_cr_manager@A"])
     await page.goto(complaint_url)
+    await do(page, "check_report", accepted="yes")
+    assert "客关部检核通过" in await page.locator("#summary").inner_text()
     await do(page, "feed_back", note="已处理完毕")
     await context.close()
 
@@ -85,8 +89,8 @@ async def test_intake_then_store_handles_then_group_revisits(browser, live_serve
     await do(page, "close")
     assert "已结案" in await page.locator("#summary").inner_text()
     steps = await page.locator("#timeline li strong").all_inner_texts()
-    assert steps == ["登记投诉", "门店受理", "指派处理人", "原因分析", "制定对策", "处理完毕并报告结果",
-                     "反馈集团", "回访客户", "结案"]
+    assert steps == ["登记投诉", "门店受理", "指派处理人", "原因分析", "制定对策", "处理完毕",
+                     "提交处理结果报告", "客关部检核", "反馈集团", "回访客户", "结案"]
     await context.close()
 
 

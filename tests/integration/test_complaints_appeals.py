@@ -133,7 +133,7 @@ async def test_a_ruling_before_forwarding_is_409_with_the_allowed_actions(client
         await step(client, tenant, "staff@A", cid, "appeal", {"reason": "不是我接待的"})
         refused = await step(client, tenant, "store_gm@A", cid, "appeal/ruling", {"upheld": True}, expect=409)
         assert refused["state"] == "appealed" and refused["action"] == "rule_appeal"
-        assert set(refused["allowed"]) == {"forward_appeal", "decline_appeal", "add_note"}
+        assert set(refused["allowed"]) == {"forward_appeal", "decline_appeal", "add_note", "set_urgency"}
         assert (await detail(client, tenant, "hq_viewer", cid))["summary"]["state"] == "appealed"
         await step(client, tenant, "department_head@A", cid, "appeal/forward", {"opinion": "建议裁决"})
         await step(client, tenant, "department_head@A", cid, "appeal/forward", expect=409)

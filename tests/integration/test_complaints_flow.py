@@ -70,7 +70,7 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
 
     inbox = (await client.get(API, headers=await tenant.headers("store_cr_manager@A"))).json()
     assert [c["id"] for c in inbox] == [cid]
-    assert (await detail(client, tenant, "store_cr_manager@A", cid))["actions"] == ["accept", "add_note"]
+    assert (await detail(client, tenant, "store_cr_manager@A", cid))["actions"] == ["accept", "add_note", "set_urgency"]
 
     await step(client, tenant, "store_cr_manager@A", cid, "accept")
     resolved = await handle_to_resolved(client, tenant, cid)

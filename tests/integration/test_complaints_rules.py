@@ -8,19 +8,22 @@ from tests.support.complaints import customer_with_car
 
 # What can start from each state (a complaint the group took, unless marked "store").
 ALLOWED = {
-    "received": {"reroute", "accept", "add_note"},
-    "accepted": {"reroute", "assign", "file_appeal", "add_note"},
-    "assigned": {"assign", "analyse", "file_appeal", "add_note"},
-    "analysed": {"analyse", "countermeasure", "file_appeal", "request_compensation", "decide_compensation", "add_note"},
-    "countermeasure": {"countermeasure", "resolve", "request_compensation", "decide_compensation", "add_note"},
-    "resolved": {"feed_back", "add_note"},
-    "resolved/store": {"revisit", "add_note"},
-    "fed_back": {"revisit", "add_note"},
-    "revisited": {"close", "reopen", "add_note"},
-    "closed": {"reopen"},
-    "reopened": {"assign", "analyse", "add_note"},
-    "appealed": {"forward_appeal", "decline_appeal", "add_note"},
-    "appeal_forwarded": {"rule_appeal", "add_note"},
+    "received": {"reroute", "accept", "add_note", "set_urgency"},
+    "accepted": {"reroute", "assign", "file_appeal", "add_note", "set_urgency"},
+    "assigned": {"assign", "analyse", "file_appeal", "add_note", "set_urgency"},
+    "analysed": {"analyse", "countermeasure", "file_appeal", "request_compensation", "decide_compensation", "add_note",
+                 "set_urgency"},
+    "countermeasure": {"countermeasure", "resolve", "request_compensation", "decide_compensation", "add_note",
+                       "set_urgency"},
+    # Once the handling is complete the result report is owed (until submitted) whatever the complaint's state.
+    "resolved": {"feed_back", "add_note", "set_urgency", "submit_report"},
+    "resolved/store": {"revisit", "add_note", "set_urgency", "submit_report"},
+    "fed_back": {"revisit", "add_note", "set_urgency", "submit_report"},
+    "revisited": {"close", "reopen", "add_note", "set_urgency", "submit_report"},
+    "closed": {"reopen", "submit_report"},
+    "reopened": {"assign", "analyse", "add_note", "set_urgency"},
+    "appealed": {"forward_appeal", "decline_appeal", "add_note", "set_urgency"},
+    "appeal_forwarded": {"rule_appeal", "add_note", "set_urgency"},
     "voided": set(),
 }
 
@@ -45,6 +48,9 @@ def probes(tenant) -> dict[str, tuple[str, dict]]:
         "request_compensation": ("compensations", {"amount": "100", "kind": "cash"}),
         "decide_compensation": ("compensations/999999/decision", {"approve": True}),
         "add_note": ("notes", {"note": "备注"}),
+        "submit_report": ("report", {"result": "结果", "improvement_measures": "改善"}),
+        "check_report": ("report/check", {"accepted": True}),
+        "set_urgency": ("urgency", {"urgency": "urgent"}),
     }
 
 
