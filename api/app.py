@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, callbacks, complaints, customers, dms, major, notifications, web
+from api import calendar, callbacks, complaints, customers, major, notifications, web
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
@@ -57,9 +57,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *calendar.ROUTES,
             *complaints.ROUTES,
             *callbacks.ROUTES,
-            *dms.ROUTES,
             *web.ROUTES,
-            create_static_files_router(path="/static", directories=[HERE / "static"]),
+            create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},
         middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
@@ -70,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=["/api/"],
         ),
         template_config=TemplateConfig(
-            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+            directory=_asset_dirs("templates"), engine=JinjaTemplateEngine, engine_callback=templating.configure
         ),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
@@ -104,3 +103,8 @@ async def _queue(_: Litestar):
         yield
     finally:
         await close_queue()
+
+
+def _asset_dirs(kind: str) -> list[Path]:
+    """The shared `api/web/<kind>` and every area's `api/<area>/<kind>` (templates are named `<area>/x.html`)."""
+    return [HERE / "web" / kind, *sorted(p for p in HERE.glob(f"*/{kind}") if p.parent.name != "web")]

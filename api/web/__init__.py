@@ -1,15 +1,7 @@
-"""The server-rendered web UI (Simplified Chinese first, English switchable).
-
-Each area adds its pages as `api/web/<area>.py` with a `ROUTES` list, one line below.
+"""What every page shares: sign-in, the home page, the language switch, templating, navigation,
+the base template and the shared scripts. Each area's own pages are in `api/<area>/pages.py`.
 """
 
-from api.web import callbacks, complaints, customers, major, notifications, pages
+from api.web import pages
 
-ROUTES = [
-    *pages.ROUTES,
-    *customers.ROUTES,
-    *complaints.ROUTES,
-    *callbacks.ROUTES,
-    *notifications.ROUTES,
-    *major.ROUTES,
-]
+ROUTES = [*pages.ROUTES]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import api.web  # noqa: F401  (loads every area's pages, which add their UI text with `i18n.extend`)
+import api.app  # noqa: F401  (loads every area's pages, which add their UI text with `i18n.extend`)
 from api import i18n
 
 API = Path(__file__).resolve().parents[2] / "api"
@@ -15,7 +15,7 @@ _USES = re.compile(r"""\b(?:t|translate)\(\s*["']([\w.]+)["']""")
 
 
 def test_every_key_used_in_templates_and_pages_exists():
-    files = [*API.glob("templates/**/*.html"), *API.glob("**/*.py")]
+    files = [*API.glob("**/templates/**/*.html"), *API.glob("**/*.py")]
     used = {key for path in files for key in _USES.findall(path.read_text(encoding="utf-8"))}
     assert used, "no UI text keys found: the pattern is out of date"
     assert sorted(used - set(i18n.CATALOGUE)) == []

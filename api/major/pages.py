@@ -18,7 +18,7 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.i18n import extend
-from api.major import board_events_stream
+from api.major.routes import board_events_stream
 from api.web.nav import MAJOR_BOARD_ROLES
 from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
