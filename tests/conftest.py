@@ -14,7 +14,10 @@ import tempfile
 import pytest
 import time_machine
 
-from tests.support.clock import PINNED
+from tests.support.browser import browser, is_browser_test, live_server, mark_browser_tests, page, sign_in
+from tests.support.clock import PINNED, session_now
+
+__all__ = ["browser", "live_server", "page", "sign_in"]  # fixtures for the browser tests of every area
 
 _services: list = []
 
@@ -55,14 +58,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         service.stop()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mark_browser_tests(items)
+
+
 @pytest.fixture(autouse=True)
-def pinned_clock():
+def pinned_clock(request):
     """Every test starts at the same workday morning, China time, whatever the machine's clock says.
 
     Time ticks on from there; a test that needs another instant travels inside this one
-    (`time_machine.travel(…)`), see tests/support/clock.py for the named instants.
+    (`time_machine.travel(…)`), see tests/support/clock.py for the named instants. Browser tests
+    share the server's clock instead: the session's pinned timeline.
     """
-    with time_machine.travel(PINNED, tick=True) as traveller:
+    start = session_now() if is_browser_test(request.node) else PINNED
+    with time_machine.travel(start, tick=True) as traveller:
         yield traveller
 
 
@@ -91,6 +100,28 @@ async def client(app):
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def browser_session(app):
+    """Opens cookie-keeping clients against the app; `await browser_session(username)` signs one in."""
+    import httpx
+
+    from tests.support.web import sign_in
+
+    opened: list[httpx.AsyncClient] = []
+
+    async def open_session(username: str | None = None) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        opened.append(client)
+        if username is not None:
+            response = await sign_in(client, username)
+            assert response.status_code == 303, response.text
+        return client
+
+    yield open_session
+    for client in opened:
+        await client.aclose()
 
 
 @pytest.fixture

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from crm.complaints import service as complaints
 from crm.customers.service import create_customer, create_vehicle
+from crm.major.service import (
+    Person,
+    ReportForm,
+)
 from crm.major.tables import MajorAlert, MajorAlertRecipient, MajorComplaint
 from crm.notify.tables import Notification
 from crm.timers.tables import Timer
@@ -114,3 +118,12 @@ async def pending_major_timers(major_id: int) -> list[dict]:
     if alert_ids:
         subject = subject | ((Timer.subject_type == "major_alert") & Timer.subject_id.is_in(alert_ids))
     return await query.where(subject).order_by(Timer.due_at).output(load_json=True)
+
+
+def complete_report() -> ReportForm:
+    return ReportForm(
+        facts="客户因变速箱异响第三次到店,于展厅门口堵门。", cause="维修未彻底解决异响。",
+        customer_demands="要求退车。", actions_taken="总经理已接待,安排技术经理复检。",
+        risk_note="客户称将联系媒体。", proposed_settlement="更换变速箱总成并延保一年。",
+        responsible_people=[Person(name="张经理", position="售后经理", phone="13800000000")],
+    )
