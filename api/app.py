@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, callbacks, complaints, customers, dms, major, notifications, web
+from api import calendar, callbacks, complaints, customers, dashboards, dms, major, notifications, web
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *callbacks.ROUTES,
             *dms.ROUTES,
             *web.ROUTES,
-            create_static_files_router(path="/static", directories=[HERE / "static"]),
+            *dashboards.ROUTES,
+            create_static_files_router(path="/static", directories=[HERE / "static", dashboards.STATIC]),
         ],
         dependencies={"actor": Provide(provide_scope)},
         middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=["/api/"],
         ),
         template_config=TemplateConfig(
-            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+            directory=[HERE / "templates", dashboards.TEMPLATES], engine=JinjaTemplateEngine, engine_callback=templating.configure
         ),
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),

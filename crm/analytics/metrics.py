@@ -53,6 +53,7 @@ class Metric:
     drill: str  # the rollup column whose items are behind the number
     higher_is_better: bool = True
     subject: str = "complaint"  # complaint | callback | visit
+    part: str = ""  # for a rate: the rollup column of its numerator (marked in the drill-down list)
 
     @property
     def formula(self) -> str:
@@ -69,9 +70,9 @@ METRICS: dict[str, Metric] = {}
 
 
 def metric(key: str, zh: str, en: str, unit: Unit, *, drill: str, higher_is_better: bool = True,
-           subject: str = "complaint") -> Callable[[Callable[[Sums], float | None]], Callable]:
+           subject: str = "complaint", part: str = "") -> Callable[[Callable[[Sums], float | None]], Callable]:
     def register(compute: Callable[[Sums], float | None]) -> Callable:
-        METRICS[key] = Metric(key, zh, en, unit, compute, drill, higher_is_better, subject)
+        METRICS[key] = Metric(key, zh, en, unit, compute, drill, higher_is_better, subject, part)
         return compute
 
     return register
@@ -130,21 +131,21 @@ def major_complaints(s: Sums) -> float | None:
     return s.major_complaints
 
 
-@metric("accept_on_time_rate", "受理及时率", "Accepted within deadline", Unit.PERCENT, drill="accept_due")
+@metric("accept_on_time_rate", "受理及时率", "Accepted within deadline", Unit.PERCENT, drill="accept_due", part="accept_on_time")
 def accept_on_time_rate(s: Sums) -> float | None:
     """accept_on_time / accept_due: of the complaints whose acceptance was done or missed, those accepted
     with no acceptance deadline miss recorded."""
     return ratio(s.accept_on_time, s.accept_due)
 
 
-@metric("handle_on_time_rate", "处理及时率", "Handled within deadline", Unit.PERCENT, drill="handle_due")
+@metric("handle_on_time_rate", "处理及时率", "Handled within deadline", Unit.PERCENT, drill="handle_due", part="handle_on_time")
 def handle_on_time_rate(s: Sums) -> float | None:
     """handle_on_time / handle_due: countermeasure recorded with no handling deadline miss, over complaints
     whose countermeasure was recorded or whose handling deadline was missed."""
     return ratio(s.handle_on_time, s.handle_due)
 
 
-@metric("report_on_time_rate", "结果报告及时率", "Result report within deadline", Unit.PERCENT, drill="report_due")
+@metric("report_on_time_rate", "结果报告及时率", "Result report within deadline", Unit.PERCENT, drill="report_due", part="report_on_time")
 def report_on_time_rate(s: Sums) -> float | None:
     """report_on_time / report_due: result and improvement measures reported (resolved) with no result-report
     deadline miss, over complaints reported or missed."""
@@ -152,7 +153,7 @@ def report_on_time_rate(s: Sums) -> float | None:
 
 
 @metric("feedback_on_time_rate", "24小时反馈集团及时率", "Group feedback within 24 h", Unit.PERCENT,
-        drill="feedback_due")
+        drill="feedback_due", part="feedback_on_time")
 def feedback_on_time_rate(s: Sums) -> float | None:
     """feedback_on_time / feedback_due: complaints taken by the group whose result was fed back to group
     customer service with no feedback deadline miss, over those fed back or missed."""
@@ -160,7 +161,7 @@ def feedback_on_time_rate(s: Sums) -> float | None:
 
 
 @metric("major_report_on_time_rate", "24小时重大投诉报备及时率", "Major report within 24 h", Unit.PERCENT,
-        drill="major_report_due")
+        drill="major_report_due", part="major_report_on_time")
 def major_report_on_time_rate(s: Sums) -> float | None:
     """major_report_on_time / major_report_due: major complaints whose early-warning report was filed by its
     due time (24 h after marking), over those filed or overdue."""
@@ -184,7 +185,8 @@ def resolution_p90_hours(s: Sums) -> float | None:
     return None if value is None else value / 60
 
 
-@metric("reopen_rate", "重开率", "Reopen rate", Unit.PERCENT, drill="reopened", higher_is_better=False)
+@metric("reopen_rate", "重开率", "Reopen rate", Unit.PERCENT, drill="resolved_once", higher_is_better=False,
+        part="reopened")
 def reopen_rate(s: Sums) -> float | None:
     """reopened / resolved_once: complaints reopened at least once (the customer was not satisfied at the
     revisit), over complaints resolved at least once (resolved now, or reopened since)."""
@@ -200,7 +202,8 @@ def liable(s: Sums) -> float | None:
 # ---------------------------------------------------------------- callbacks and satisfaction
 
 
-@metric("callback_rate", "回访率", "Callback rate", Unit.PERCENT, drill="callbacks_due", subject="callback")
+@metric("callback_rate", "回访率", "Callback rate", Unit.PERCENT, drill="callbacks_due", subject="callback",
+        part="callbacks_done")
 def callback_rate(s: Sums) -> float | None:
     """callbacks_done / callbacks_due: phone callbacks due in the period with at least one call made, over
     those due (not cancelled, not skipped as do-not-call). Target 100 %."""
@@ -208,21 +211,21 @@ def callback_rate(s: Sums) -> float | None:
 
 
 @metric("callback_on_time_rate", "回访及时率", "On-time callbacks", Unit.PERCENT, drill="callbacks_due",
-        subject="callback")
+        subject="callback", part="callbacks_on_time")
 def callback_on_time_rate(s: Sums) -> float | None:
     """callbacks_on_time / callbacks_due: first call made by the callback's deadline, over callbacks due."""
     return ratio(s.callbacks_on_time, s.callbacks_due)
 
 
-@metric("unreachable_rate", "未接通率", "Unreachable", Unit.PERCENT, drill="callbacks_unreachable",
-        higher_is_better=False, subject="callback")
+@metric("unreachable_rate", "未接通率", "Unreachable", Unit.PERCENT, drill="callbacks_due",
+        higher_is_better=False, subject="callback", part="callbacks_unreachable")
 def unreachable_rate(s: Sums) -> float | None:
     """callbacks_unreachable / callbacks_due: marked unreachable after the retries, over callbacks due."""
     return ratio(s.callbacks_unreachable, s.callbacks_due)
 
 
 @metric("satisfaction_rate", "满意率", "Satisfaction rate", Unit.PERCENT, drill="callbacks_answered",
-        subject="callback")
+        subject="callback", part="callbacks_satisfied")
 def satisfaction_rate(s: Sums) -> float | None:
     """callbacks_satisfied / callbacks_answered: answers 满意 or 非常满意 over callbacks where the customer
     answered the satisfaction question."""
@@ -266,3 +269,17 @@ def merge(parts: Iterable[Sums]) -> Sums:
         columns.update({k: int(v or 0) for k, v in part.columns.items()})
         histogram.update(part.resolution_minutes)
     return Sums(dict(columns), histogram)
+
+
+def display(value: float | None, unit: str | Unit) -> str:
+    """A figure as the screens, exports and PDFs show it (— when there is nothing to count)."""
+    if value is None:
+        return "—"
+    unit = Unit(unit)
+    if unit == Unit.PERCENT:
+        return f"{value * 100:.1f}%"
+    if unit == Unit.COUNT:
+        return f"{value:,.0f}"
+    if unit == Unit.SCORE:
+        return f"{value:.2f}"
+    return f"{value:.1f}" if unit == Unit.HOURS else f"{value:.2f}"
