@@ -215,10 +215,12 @@ async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date)
     """Summed rollups per store over [start, end), with the resolution histogram and the live overdue count."""
     if not store_ids:
         return {}
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
     query = StoreDay.select(StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS))
     rows = await _scoped(actor, query, StoreDay, store_ids).where(
         StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.store)
     sums = {row["store"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
     histogram = StoreDayResolution.select(
         StoreDayResolution.store, StoreDayResolution.minutes, Sum(StoreDayResolution.complaints, alias="n"))
     for row in await _scoped(actor, histogram, StoreDayResolution, store_ids).where(
@@ -235,12 +237,15 @@ async def overdue_now(actor: Scope, store_ids: list[int]) -> dict[int, int]:
     """Open items past their deadline right now, per store (the live column)."""
     now = clock.now()
     counts: Counter = Counter()
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
     complaints = _scoped(actor, Complaint.select(Complaint.store, Count(Complaint.id, alias="n")), Complaint,
                          store_ids).where(Complaint.due_at < now,
                                           Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
     callbacks = _scoped(actor, Callback.select(Callback.store, Count(Callback.id, alias="n")), Callback,
                         store_ids).where(Callback.state == "due", Callback.channel == "phone",
                                          Callback.deadline_at < now)
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
     majors = _scoped(actor, MajorComplaint.select(MajorComplaint.store, Count(MajorComplaint.id, alias="n")),
                      MajorComplaint, store_ids).where(MajorComplaint.report_status == "missing",
                                                       MajorComplaint.report_due_at < now,
@@ -261,10 +266,12 @@ def _scoped(actor: Scope, query: Any, table: Any, store_ids: list[int]) -> Any:
 
 
 async def _daily_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[date, Sums]:
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
     query = StoreDay.select(StoreDay.day, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS))
     rows = await _scoped(actor, query, StoreDay, store_ids).where(
         StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.day)
     daily = {row["day"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
     histogram = StoreDayResolution.select(
         StoreDayResolution.day, StoreDayResolution.minutes, Sum(StoreDayResolution.complaints, alias="n"))
     for row in await _scoped(actor, histogram, StoreDayResolution, store_ids).where(

@@ -241,6 +241,7 @@ async def _recompute_slice(group_id: int, store_id: int, zone: ZoneInfo, calenda
 
 async def raw_complaints(store_id: int, lo: datetime, hi: datetime, *, ids: list[int] | None = None) -> list[dict]:
     """A store's complaints received in [lo, hi), each with its missed deadline kinds and its major mark."""
+    # tenant: one store's rows; callers are the system job or a scope-checked store id
     query = Complaint.select(
         Complaint.id, Complaint.store, Complaint.channel, Complaint.state, Complaint.received_at,
         Complaint.accepted_at, Complaint.handled_at, Complaint.resolved_at, Complaint.fed_back_at,
@@ -248,7 +249,6 @@ async def raw_complaints(store_id: int, lo: datetime, hi: datetime, *, ids: list
     ).where(Complaint.store == store_id, Complaint.received_at >= lo, Complaint.received_at < hi)
     if ids is not None:
         query = query.where(Complaint.id.is_in(ids or [-1]))
-    # tenant: one store's rows; callers are the system job or a scope-checked store id
     complaints = await query.order_by(Complaint.received_at)
     if not complaints:
         return []
