@@ -12,7 +12,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from api.auth import requires
-from api.dashboards.params import FromQuery, OptionalId, PeriodKind, PeriodQuery, Short, ToQuery
+from api.dashboards.params import FromQuery, PeriodKind, PeriodQuery, Short, ToQuery
 from api.dashboards.routes import OrderQuery, SortQuery, export_response, table_for, trend_range
 from api.i18n import extend, language_of
 from crm.analytics import dashboard, drill
@@ -20,6 +20,7 @@ from crm.analytics.access import DASHBOARD_READERS, View
 from crm.analytics.charts import trend_svg
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, display
 from crm.analytics.periods import KINDS
+from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
 GUARDS = [requires(*DASHBOARD_READERS)]
@@ -33,16 +34,28 @@ extend({
 PERIOD_TITLES = {"week": ("周", "Week"), "month": ("月", "Month"), "quarter": ("季度", "Quarter"),
                  "year": ("年", "Year"), "custom": ("自定义", "Custom")}
 ChartQuery = Annotated[str, Parameter(query="chart", max_length=60)]
+# A filter <select> sends "" for "all": the pages take ids as text.
+DivisionField = Annotated[str, Parameter(query="division", max_length=10)]
+RegionField = Annotated[str, Parameter(query="region", max_length=10)]
+
+
+def form_id(field: str, value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) <= 2**31 - 1:
+        raise InvalidInput.one(field, "编号无效", "Invalid id")
+    return int(value)
 
 
 @get("/dashboard", guards=GUARDS, include_in_schema=False)
 async def dashboard_page(
     request: Request, actor: Scope, period: PeriodKind = "month", week: Short = "", month: Short = "",
-    quarter: Short = "", year: Short = "", start: FromQuery = "", end: ToQuery = "", division: OptionalId = None,
-    region: OptionalId = None, sort: SortQuery = "store", order: OrderQuery = "asc", chart: ChartQuery = "",
+    quarter: Short = "", year: Short = "", start: FromQuery = "", end: ToQuery = "", division_field: DivisionField = "",
+    region_field: RegionField = "", sort: SortQuery = "store", order: OrderQuery = "asc", chart: ChartQuery = "",
     channels: Short = "",
 ) -> Template:
     q = PeriodQuery(period, week, month, quarter, year, start, end)
+    division, region = form_id("division", division_field), form_id("region", region_field)
     table = await table_for(actor, q, division, region, sort, order)
     chart_metric = chart if chart in METRICS else "complaints"
     first, last = await trend_range(actor, "month", "", "")
@@ -92,11 +105,12 @@ async def items_page(
 async def export_page(
     actor: Scope, format: Annotated[str, Parameter(query="format", max_length=4)] = "xlsx",
     period: PeriodKind = "month", week: Short = "", month: Short = "", quarter: Short = "", year: Short = "",
-    start: FromQuery = "", end: ToQuery = "", division: OptionalId = None, region: OptionalId = None,
+    start: FromQuery = "", end: ToQuery = "", division_field: DivisionField = "", region_field: RegionField = "",
     sort: SortQuery = "store", order: OrderQuery = "asc",
 ) -> Response:
     q = PeriodQuery(period, week, month, quarter, year, start, end)
-    return await export_response(actor, q, division, region, sort, order, format)
+    return await export_response(actor, q, form_id("division", division_field), form_id("region", region_field),
+                                 sort, order, format)
 
 
 def _drill_link(key: str, store_id: int, q: PeriodQuery) -> str:
