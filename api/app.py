@@ -20,6 +20,7 @@ from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
 from crm.settings import Settings, get_settings
+from crm.wiring import connect_all
 from tenants.scope import TtlCache
 
 HERE = Path(__file__).parent
@@ -36,6 +37,7 @@ async def health() -> dict[str, str]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    connect_all()
     session = CookieBackendConfig(
         secret=bytes.fromhex(settings.secret_key)[:32].ljust(32, b"\0"),
         key="dealerdesk_session",

@@ -39,7 +39,10 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
     satisfied: bool | None = None
     scores: dict[text(40), Annotated[int, msgspec.Meta(ge=1, le=10)]] = {}
     comment: text(2000) = ""
+    # Wrong or missing customer data found on the call: {field: proposed value}. Each becomes a correction
+    # request to the owning department's manager (the record is not changed here).
     corrections: dict[text(40), text(255)] = {}
+    correction_reason: text(2000) = ""
     do_not_call: bool = False
     # Reached, but the customer would not score the survey: required instead of the scores (SSI/CSI callbacks).
     survey_declined: bool = False
@@ -132,13 +135,13 @@ async def release(actor: Scope, callback_id: IdParam) -> None:
 
 @post("/api/v1/callbacks/{callback_id:int}/outcome", tags=["callbacks"], status_code=200)
 async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) -> OutcomeResult:
-    """Record the call: reached (with satisfaction, scores, comments, corrections) / no answer / refused / wrong number.
+    """Record the call: reached (with satisfaction, scores, comments, correction requests) / no answer / refused / wrong number.
 
     Reached on a callback with a survey: every factor scored 1–10, or `survey_declined: true` and no scores."""
     return await service.record_outcome(
         actor=actor, callback_id=callback_id, outcome=data.outcome, satisfied=data.satisfied, scores=data.scores,
         comment=data.comment, corrections=data.corrections, do_not_call=data.do_not_call,
-        survey_declined=data.survey_declined,
+        survey_declined=data.survey_declined, correction_reason=data.correction_reason,
     )
 
 

@@ -7,19 +7,21 @@ that cannot start from the complaint's state answers 409 with the allowed steps.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Router, get, post, put
+from litestar import Response, Router, get, post, put
 from litestar.params import Parameter
 
 from api.params import Id, IdParam, Offset, OptionalIdParam, text_param, text
 from crm import clock
+from crm.complaints import accountability as accounts
 from crm.complaints import authority, queries, service, workflow
+from crm.complaints.accountability import AccountabilityMonth, ViolationRecord
+from crm.major import service as major_service
 from crm.complaints.queries import (
-    AccountabilityRow,
     ComplaintDetail,
     ComplaintSummary,
     StaffMember,
@@ -51,6 +53,10 @@ class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     accused_user_id: Id | None = None
     external_ref: text(64) = ""
     source_callback_id: Id | None = None
+    # An earlier complaint of this customer or vehicle in the window: the same problem (→ major, 重复投诉) or
+    # a different one (with a reason). Left out: group customer service decides later.
+    repeat_decision: Literal["same", "different"] | None = None
+    repeat_reason: text(200) = ""
 
 
 class Created(msgspec.Struct):
@@ -108,6 +114,10 @@ class ForwardRequest(msgspec.Struct, forbid_unknown_fields=True):
     opinion: Note = ""
 
 
+class DeclineRequest(msgspec.Struct, forbid_unknown_fields=True):
+    opinion: text(2000, 1)
+
+
 class RulingRequest(msgspec.Struct, forbid_unknown_fields=True):
     upheld: bool
     note: Note = ""
@@ -130,6 +140,30 @@ class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     report_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     feedback_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
     revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
+    appeal_forward_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
+    appeal_ruling_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
+
+
+class DepartmentAmounts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Suggested amounts (RMB) of one department; null: not set (bounds: checked by the service)."""
+
+    liable: Decimal | None = None
+    not_in_time: Decimal | None = None
+    first_violation: Decimal | None = None
+    second_violation: Decimal | None = None
+
+
+class AmountsBody(msgspec.Struct, forbid_unknown_fields=True):
+    amounts: dict[Literal["sales", "service", "accessories", "other"], DepartmentAmounts]
+
+
+class ViolationRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    staff_user_id: Id
+    department: Literal["sales", "service", "accessories", "other"]
+    occurred_on: date
+    description: text(2000, 1)
+    kind: Literal["process", "customer_data"] = "process"
+    complaint_id: Id | None = None
 
 
 class Tier(msgspec.Struct, forbid_unknown_fields=True):
@@ -156,7 +190,7 @@ class RoutingSuggestionOut(msgspec.Struct):
 async def take_complaint(actor: Scope, data: IntakeRequest) -> Created:
     """Record a complaint and route it (without `store_id`: to the suggested store)."""
     fields = msgspec.structs.asdict(data)
-    return Created(id=await service.register_complaint(actor=actor, **fields))
+    return Created(id=await major_service.register_with_repeat_decision(actor=actor, decision_required=False, **fields))
 
 
 @get("/")
@@ -196,9 +230,55 @@ async def revisit_queue(
 
 
 @get("/accountability")
-async def accountability(actor: Scope, month: str, store_id: OptionalIdParam = None) -> list[AccountabilityRow]:
-    """Per staff member: complaints judged 有责 and deadlines missed as handler in the month (YYYY-MM)."""
-    return await queries.staff_accountability(actor=actor, month=month, store_id=store_id)
+async def accountability(
+    actor: Scope, month: text_param(7), store_id: OptionalIdParam = None
+) -> AccountabilityMonth:
+    """The month (YYYY-MM) per staff member: complaints judged 有责, complaints not handled in time, and
+    process violations with their 1st / 2nd / 3rd (dismissal) step per department; suggested amounts."""
+    return await accounts.accountability_month(actor=actor, month=month, store_id=store_id)
+
+
+@get("/accountability/export", media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+async def export_accountability(actor: Scope, month: text_param(7), store_id: OptionalIdParam = None) -> Response:
+    """The month as an XLSX workbook (Chinese headers, frozen header row)."""
+    body = await accounts.export_month_xlsx(actor=actor, month=month, store_id=store_id)
+    return Response(
+        content=body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="accountability-{month}.xlsx"'},
+    )
+
+
+@get("/accountability/amounts")
+async def get_amounts(actor: Scope) -> AmountsBody:
+    """The group's suggested amounts per department (the seed figures until set)."""
+    actor.require_role(*accounts.READERS)
+    return _amounts_body(await accounts.amounts_for_group(actor.group_id))
+
+
+@put("/accountability/amounts")
+async def put_amounts(actor: Scope, data: AmountsBody) -> AmountsBody:
+    """Group admins set the amounts of the departments given."""
+    saved = await accounts.set_amounts(actor=actor, amounts={
+        d: accounts.Amounts(**msgspec.structs.asdict(a)) for d, a in data.amounts.items()
+    })
+    return _amounts_body(saved)
+
+
+def _amounts_body(amounts: dict[str, accounts.Amounts]) -> AmountsBody:
+    return AmountsBody(amounts={d: DepartmentAmounts(**vars(a)) for d, a in amounts.items()})
+
+
+@post("/violations", status_code=201)
+async def record_violation(actor: Scope, data: ViolationRequest) -> ViolationRecord:
+    """A store manager records a process violation (业务流程违规) against a staff member."""
+    violation_id = await accounts.record_violation(actor=actor, **msgspec.structs.asdict(data))
+    return await accounts.violation(actor=actor, violation_id=violation_id)
+
+
+@get("/violations/{violation_id:int}")
+async def get_violation(actor: Scope, violation_id: IdParam) -> ViolationRecord:
+    return await accounts.violation(actor=actor, violation_id=violation_id)
 
 
 @get("/deadline-stats")
@@ -358,9 +438,17 @@ async def forward_appeal(actor: Scope, complaint_id: IdParam, data: ForwardReque
     return await _detail(actor, complaint_id)
 
 
+@post("/{complaint_id:int}/appeal/decline", status_code=200)
+async def decline_appeal(actor: Scope, complaint_id: IdParam, data: DeclineRequest) -> ComplaintDetail:
+    """The department head does not forward the appeal: handling resumes."""
+    await service.decline_appeal(actor=actor, complaint_id=complaint_id, opinion=data.opinion)
+    return await _detail(actor, complaint_id)
+
+
 @post("/{complaint_id:int}/appeal/ruling", status_code=200)
 async def rule_appeal(actor: Scope, complaint_id: IdParam, data: RulingRequest) -> ComplaintDetail:
-    """The GM's ruling: upheld voids the complaint, rejected resumes its handling."""
+    """The GM's ruling on a forwarded appeal (409 before forwarding): upheld voids the complaint,
+    rejected resumes its handling."""
     await service.rule_appeal(actor=actor, complaint_id=complaint_id, upheld=data.upheld, note=data.note)
     return await _detail(actor, complaint_id)
 
@@ -388,10 +476,11 @@ ROUTES = [
         path="/api/v1/complaints",
         tags=["complaints"],
         route_handlers=[
-            take_complaint, list_complaints, routing_suggestion, revisit_queue, accountability, deadline_stats,
+            take_complaint, list_complaints, routing_suggestion, revisit_queue, accountability, export_accountability,
+            get_amounts, put_amounts, record_violation, get_violation, deadline_stats,
             describe_workflow, get_policy, put_policy, get_authority, put_authority, get_complaint, get_timeline,
             get_staff, reroute, accept, assign, analyse, countermeasure, resolve, feed_back, revisit, close, reopen,
-            note, appeal, forward_appeal, rule_appeal, request_compensation, decide_compensation,
+            note, appeal, forward_appeal, decline_appeal, rule_appeal, request_compensation, decide_compensation,
         ],
     )
 ]

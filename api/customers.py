@@ -21,8 +21,18 @@ from litestar.params import Body, Parameter
 
 from api.auth import requires
 from api.errors import error_body
-from api.params import Id, IdParam, Offset, OptionalIdParam, text_param, text
-from crm.customers import importer, service
+from api.params import (
+    Id,
+    IdParam,
+    Offset,
+    OptionalIdParam,
+    OptionalStoreIdQuery,
+    text,
+    text_param,
+)
+from crm.customers import corrections, history, importer, service
+from crm.customers.corrections import CorrectionItem
+from crm.customers.history import Change
 from crm.customers.records import (
     CustomerProfile,
     CustomerRecord,
@@ -38,6 +48,7 @@ from tenants.roles import CUSTOMER_EDITORS, IMPORTERS
 from tenants.scope import Scope
 
 EDITORS = [requires(*CUSTOMER_EDITORS)]
+UPDATERS = [requires(*service.CUSTOMER_UPDATERS)]  # callback agents file correction requests instead
 
 Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)]
 
@@ -224,12 +235,12 @@ async def customer_record(actor: Scope, customer_id: IdParam) -> CustomerRecord:
     return await service.get_customer(actor=actor, customer_id=customer_id)
 
 
-@patch("/api/v1/customers/{customer_id:int}", guards=EDITORS, tags=["customers"])
+@patch("/api/v1/customers/{customer_id:int}", guards=UPDATERS, tags=["customers"])
 async def update_customer(actor: Scope, customer_id: IdParam, data: CustomerUpdate) -> CustomerRecord:
     return await service.update_customer(actor=actor, customer_id=customer_id, **_present(data))
 
 
-@delete("/api/v1/customers/{customer_id:int}", guards=EDITORS, tags=["customers"])
+@delete("/api/v1/customers/{customer_id:int}", guards=UPDATERS, tags=["customers"])
 async def deactivate_customer(actor: Scope, customer_id: IdParam) -> None:
     """Deactivates (停用) the profile; its history stays."""
     await service.deactivate_customer(actor=actor, customer_id=customer_id)
@@ -272,12 +283,12 @@ async def get_vehicle(actor: Scope, vehicle_id: IdParam) -> VehicleRecord:
     return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
-@patch("/api/v1/vehicles/{vehicle_id:int}", guards=EDITORS, tags=["customers"])
+@patch("/api/v1/vehicles/{vehicle_id:int}", guards=UPDATERS, tags=["customers"])
 async def update_vehicle(actor: Scope, vehicle_id: IdParam, data: VehicleUpdate) -> VehicleRecord:
     return await service.update_vehicle(actor=actor, vehicle_id=vehicle_id, **_present(data))
 
 
-@delete("/api/v1/vehicles/{vehicle_id:int}", guards=EDITORS, tags=["customers"])
+@delete("/api/v1/vehicles/{vehicle_id:int}", guards=UPDATERS, tags=["customers"])
 async def deactivate_vehicle(actor: Scope, vehicle_id: IdParam) -> None:
     await service.deactivate_vehicle(actor=actor, vehicle_id=vehicle_id)
 
@@ -406,6 +417,50 @@ async def import_records(
     return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
 
 
+@get("/api/v1/customers/{customer_id:int}/changes", tags=["customers"])
+async def customer_changes(actor: Scope, customer_id: IdParam) -> list[Change]:
+    """The record's change history (变更记录), newest first: field, old and new value, who, when, how."""
+    return await history.customer_changes(actor=actor, customer_id=customer_id)
+
+
+class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    note: text(2000) = ""
+
+
+@get("/api/v1/customer-corrections", tags=["customers"])
+async def list_corrections(
+    actor: Scope,
+    which: Annotated[Literal["open", "unconfirmed", "all"], Parameter(query="state")] = "open",
+    store_id: OptionalStoreIdQuery = None,
+    limit: Limit = 100,
+) -> list[CorrectionItem]:
+    """Correction requests (修正表): open ones soonest deadline first, with the time left and what the caller may do."""
+    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, limit=limit)
+
+
+@get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])
+async def get_correction(actor: Scope, correction_id: IdParam) -> CorrectionItem:
+    return await corrections.get_correction(actor=actor, correction_id=correction_id)
+
+
+@post("/api/v1/customer-corrections/{correction_id:int}/apply", tags=["customers"], status_code=200)
+async def apply_correction(actor: Scope, correction_id: IdParam, data: DecisionIn) -> CorrectionItem:
+    """The owning department's manager applies the correction to the record (within 24 hours)."""
+    return await corrections.apply_correction(actor=actor, correction_id=correction_id, note=data.note)
+
+
+@post("/api/v1/customer-corrections/{correction_id:int}/reject", tags=["customers"], status_code=200)
+async def reject_correction(actor: Scope, correction_id: IdParam, data: DecisionIn) -> CorrectionItem:
+    """The manager rejects it with a reason (`note`, required); the record keeps its value."""
+    return await corrections.reject_correction(actor=actor, correction_id=correction_id, note=data.note)
+
+
+@post("/api/v1/customer-corrections/{correction_id:int}/confirm", tags=["customers"], status_code=200)
+async def confirm_correction(actor: Scope, correction_id: IdParam) -> CorrectionItem:
+    """Customer relations confirms (确认) the manager's decision."""
+    return await corrections.confirm_correction(actor=actor, correction_id=correction_id)
+
+
 def _present(data: msgspec.Struct) -> dict[str, Any]:
     """The fields a PATCH body actually carries."""
     return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
@@ -435,4 +490,10 @@ ROUTES = [
     update_visit,
     cancel_visit,
     import_records,
+    customer_changes,
+    list_corrections,
+    get_correction,
+    apply_correction,
+    reject_correction,
+    confirm_correction,
 ]

@@ -7,7 +7,7 @@ and shapes the answer. Objects outside the caller's scope answer 404.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import get, post, put
@@ -16,7 +16,7 @@ from litestar.response import ServerSentEvent
 from api.auth import requires
 from api.params import IdParam, OptionalIdParam, text, text_param
 from crm import clock
-from crm.major import board_events, service
+from crm.major import board_events, crisis, repeats, service
 from crm.major.policy import Policy, get_policy, set_policy
 from crm.major.rules import MajorReason, RiskLevel
 from crm.major.service import MajorView, ReasonInput, ReportForm
@@ -57,6 +57,47 @@ class ReportIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     def to_form(self) -> ReportForm:
         return msgspec.convert(msgspec.to_builtins(self), ReportForm)
+
+
+class RepeatDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Same problem as the earlier complaint(s) → major (重复投诉); different → not a repeat, with a reason."""
+
+    decision: Literal["same", "different"]
+    reason: text(repeats.MAX_REASON) = ""
+
+
+class RepeatFlagOut(msgspec.Struct):
+    complaint_id: int
+    earlier_complaint_ids: list[int]
+    flagged_at: datetime
+    decision_due_at: datetime
+    pending: bool
+    decision: str
+    reason: str
+    decided_at: datetime | None
+    overdue: bool
+
+
+class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: text(50, 1)
+    position: _Short = ""
+
+
+class CrisisMeetingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """危机处理小组会议: when it was held (with timezone), who took part, what it decided."""
+
+    held_at: Annotated[datetime, msgspec.Meta(extra_json_schema={"format": "date-time"})]
+    members: Annotated[list[MemberIn], msgspec.Meta(min_length=1, max_length=crisis.MAX_MEMBERS)]
+    decisions: text(crisis.MAX_DECISIONS, 1)
+
+
+class MeetingOut(msgspec.Struct):
+    id: int
+    held_at: datetime
+    members: list[dict]
+    decisions: str
+    recorded_at: datetime
+    recorded_by: str
 
 
 class ReasonOut(msgspec.Struct):
@@ -122,6 +163,9 @@ class MajorOut(msgspec.Struct):
     closed_at: datetime | None
     reasons: list[ReasonOut]
     alerts: list[AlertOut]
+    forward_due_at: datetime | None
+    forward_overdue: bool
+    meetings: list[MeetingOut]
     report: ReportOut | None = None
 
 
@@ -146,6 +190,7 @@ class SuggestionOut(msgspec.Struct):
 class ComplaintMajorOut(msgspec.Struct):
     major: MajorOut | None
     suggestion: SuggestionOut
+    repeat: RepeatFlagOut | None = None
 
 
 class AckOut(msgspec.Struct):
@@ -186,7 +231,35 @@ async def complaint_major(actor: Scope, complaint_id: IdParam) -> ComplaintMajor
         actor=actor, customer_id=complaint.customer, vehicle_id=complaint.vehicle, channel=complaint.channel,
         exclude_complaint_id=complaint.id,
     )
-    return ComplaintMajorOut(major=major_out(major) if major else None, suggestion=suggestion_out(suggestion))
+    flag = await repeats.flag_for(actor=actor, complaint_id=complaint.id)
+    return ComplaintMajorOut(major=major_out(major) if major else None, suggestion=suggestion_out(suggestion),
+                             repeat=repeat_out(flag) if flag else None)
+
+
+@get("/api/v1/complaints/{complaint_id:int}/repeat", tags=["major"])
+async def complaint_repeat(actor: Scope, complaint_id: IdParam) -> RepeatFlagOut | None:
+    """The repeat flag (疑似重复投诉) of a complaint: the earlier complaints linked, and the decision or its deadline."""
+    flag = await repeats.flag_for(actor=actor, complaint_id=complaint_id)
+    return repeat_out(flag) if flag else None
+
+
+@post("/api/v1/complaints/{complaint_id:int}/repeat-decision", tags=["major"], status_code=200,
+      guards=[requires(*service.MARKERS)])
+async def decide_repeat(actor: Scope, complaint_id: IdParam, data: RepeatDecisionIn) -> RepeatFlagOut:
+    """Decide a flagged complaint: the same problem makes it major (重复投诉); a different one needs a reason."""
+    await repeats.decide(actor=actor, complaint_id=complaint_id, decision=data.decision, reason=data.reason)
+    return repeat_out(await repeats.flag_for(actor=actor, complaint_id=complaint_id))
+
+
+@post("/api/v1/major/{major_id:int}/crisis-meetings", tags=["major"], status_code=201,
+      guards=[requires(*crisis.RECORDERS)])
+async def record_crisis_meeting(actor: Scope, major_id: IdParam, data: CrisisMeetingIn) -> MajorOut:
+    """Record the store's crisis-team meeting (危机处理小组会议) on a major complaint."""
+    await crisis.record_meeting(
+        actor=actor, major_id=major_id, held_at=data.held_at, decisions=data.decisions,
+        members=[crisis.Member(m.name, m.position) for m in data.members],
+    )
+    return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 
 @get("/api/v1/major/repeat-check", tags=["major"])
@@ -310,7 +383,17 @@ def major_out(view: MajorView) -> MajorOut:
                      recipients=[RecipientOut(**r) for r in a.recipients])
             for a in view.alerts
         ],
+        forward_due_at=view.forward_due_at, forward_overdue=view.forward_overdue,
+        meetings=[MeetingOut(**vars(m)) for m in view.meetings],
         report=report,
+    )
+
+
+def repeat_out(flag: repeats.RepeatFlag) -> RepeatFlagOut:
+    return RepeatFlagOut(
+        complaint_id=flag.complaint_id, earlier_complaint_ids=flag.earlier, flagged_at=flag.flagged_at,
+        decision_due_at=flag.decision_due_at, pending=flag.pending, decision=flag.decision, reason=flag.reason,
+        decided_at=flag.decided_at, overdue=flag.overdue,
     )
 
 
@@ -322,6 +405,6 @@ def suggestion_out(suggestion: service.Suggestion) -> SuggestionOut:
 
 
 ROUTES = [
-    mark_complaint_major, complaint_major, repeat_check, major_board, major_detail, save_report_draft,
+    mark_complaint_major, complaint_major, complaint_repeat, decide_repeat, record_crisis_meeting, repeat_check, major_board, major_detail, save_report_draft,
     file_report, forward_report, acknowledge_alert, my_alerts, read_policy, write_policy, board_stream,
 ]

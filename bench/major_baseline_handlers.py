@@ -1,8 +1,10 @@
 """The escalation benchmark's baseline timer kind: firing is the whole effect (state and fired_at)."""
 
-from crm.timers.registry import FiredTimer, on_timer
+from crm.timers.registry import FiredTimer
 
 
-@on_timer("bench.major_baseline")
 async def fire(timer: FiredTimer) -> None:
     return None
+
+
+HANDLERS = {"bench.major_baseline": fire}

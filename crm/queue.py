@@ -11,15 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix
-from arq.jobs import serialize_job
-from arq.utils import timestamp_ms
+from arq.constants import default_queue_name, job_key_prefix
 
 from crm import clock
 from crm.db import after_commit
 from crm.settings import get_settings
 
 _pools: dict[int, ArqRedis] = {}
+ENQUEUE_CONCURRENCY = 64  # jobs in flight at once when many are enqueued together
 
 
 def redis_settings() -> RedisSettings:
@@ -61,22 +60,20 @@ async def enqueue_after_commit(
 
 
 async def enqueue_many(function: str, jobs: list[tuple[str, datetime, tuple]]) -> None:
-    """Enqueue many deferred jobs `(job_id, defer_until, args)` in one round trip.
+    """Enqueue many deferred jobs `(job_id, defer_until, args)` through arq's `enqueue_job`, a few at a time.
 
-    Each job id is new (timer ids carry a version), so arq's per-job existence
-    check is replaced by SET NX: an id already queued keeps its job.
+    Each job id is new (timer ids carry a version); an id already queued keeps its job, as arq decides.
     """
     if not jobs:
         return
     queue = await get_queue()
-    now_ms = timestamp_ms()
-    async with queue.pipeline(transaction=False) as pipe:
-        for job_id, defer_until, args in jobs:
-            score = now_ms + int(_delay(defer_until).total_seconds() * 1000)
-            payload = serialize_job(function, args, {}, None, now_ms, serializer=queue.job_serializer)
-            pipe.set(job_key_prefix + job_id, payload, px=max(score - now_ms, 0) + expires_extra_ms, nx=True)
-            pipe.zadd(default_queue_name, {job_id: score}, nx=True)
-        await pipe.execute()
+    slots = asyncio.Semaphore(ENQUEUE_CONCURRENCY)
+
+    async def enqueue(job_id: str, defer_until: datetime, args: tuple) -> None:
+        async with slots:
+            await queue.enqueue_job(function, *args, _job_id=job_id, _defer_by=_delay(defer_until))
+
+    await asyncio.gather(*(enqueue(*job) for job in jobs))
 
 
 def _delay(defer_until: datetime | None) -> timedelta:

@@ -22,6 +22,9 @@ from crm.settings import get_settings
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from crm.wiring import connect_all
+
+    connect_all()  # seeding records sales and complaints: their reactions (callbacks, major) must be connected
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM unwinds like Ctrl-C, so children are stopped
     try:
         return args.run(args) or 0

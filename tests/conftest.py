@@ -40,9 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
         _services.append(redis)
         os.environ["REDIS_URL"] = redis.url
 
+    from crm.timers import registry
+    from crm.wiring import connect_all
     from deploy.migrations import migrate
+    from tests.support import timer_handlers
 
     asyncio.run(migrate())
+    connect_all()
+    registry.register(timer_handlers.HANDLERS)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

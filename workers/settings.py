@@ -17,7 +17,8 @@ from arq import cron, func
 
 from crm.queue import redis_settings, use_queue
 from crm.settings import get_settings
-from crm.timers.registry import load_handlers
+from crm.timers.registry import handled_kinds, register_extra_modules
+from crm.wiring import connect_all
 from workers import analytics, callbacks, notify, timers
 
 log = structlog.get_logger("dealerdesk.worker")
@@ -34,7 +35,9 @@ async def startup(ctx: dict) -> None:
     if is_postgres():
         await engine().start_connection_pool(min_size=1, max_size=20)
     use_queue(ctx["redis"])
-    kinds = load_handlers()
+    connect_all()
+    register_extra_modules()
+    kinds = handled_kinds()
     # Catch up at once rather than at the first cron tick: whatever came due while no worker ran.
     swept = await runner.sweep()
     promoted = await runner.promote()

@@ -19,7 +19,14 @@ from litestar.response import Redirect, Template
 from api.auth import requires
 from api.i18n import extend
 from crm.callbacks import service, statistics
-from crm.callbacks.service import CALLBACK_READERS, CALLBACK_WORKERS, OUTCOME_LABELS, OUTCOMES, STATES
+from crm.callbacks.service import (
+    CALLBACK_READERS,
+    CALLBACK_WORKERS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    STATES,
+)
+from crm.customers.fields import CORRECTABLE
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.scope import Scope
 from tenants.tables import Store
@@ -61,7 +68,11 @@ extend({
                                    "\"Customer declined the survey\"."),
     "callbacks.call.survey_declined": ("客户拒绝评分", "Customer declined the survey"),
     "callbacks.call.comment": ("客户意见 / 备注", "Comments"),
-    "callbacks.call.corrections": ("更正客户资料", "Correct the customer record"),
+    "callbacks.call.corrections": ("客户资料有误或缺失(提交修正申请)", "Customer data wrong or missing (request a correction)"),
+    "callbacks.call.corrections_note": ("填写正确的值,保存后转相关部门经理24小时内修正,客关部确认。",
+                                        "Enter the right value; the owning department's manager corrects it "
+                                        "within 24 hours and customer relations confirms."),
+    "callbacks.call.correction_reason": ("修正说明(客户原话等)", "Reason (what the customer said)"),
     "callbacks.call.do_not_call": ("客户要求不再回访(免打扰)", "Customer asks not to be called again"),
     "callbacks.call.save_next": ("保存并下一个 (Ctrl+Enter)", "Save and next (Ctrl+Enter)"),
     "callbacks.call.save": ("保存", "Save"),
@@ -166,6 +177,7 @@ async def record_outcome(request: Request[Scope, Any, Any], actor: Scope, callba
             satisfied=satisfied if outcome == "reached" else None, scores=scores if outcome == "reached" else {},
             comment=str(form.get("comment", "")).strip()[:2000], corrections=corrections,
             do_not_call=form.get("do_not_call") == "1",
+            correction_reason=str(form.get("correction_reason", "")).strip()[:2000],
             survey_declined=outcome == "reached" and form.get("survey_declined") == "1",
         )
     except InvalidInput as invalid:
@@ -204,6 +216,8 @@ async def _call_screen(actor: Scope, callback_id: int, *, problems=None, error: 
         "problems": problems or [], "error": error,
         "fix_open": any(p.field.startswith("corrections") for p in problems or []),
         "form": form or {}, "may_work": actor.has_role(*CALLBACK_WORKERS),
+        "correctable": [(name, spec) for name, spec in CORRECTABLE.items()
+                        if spec.record == "customer" or detail.vehicle],
         "open": detail.state == "due",
     })
 

@@ -8,7 +8,7 @@ Thin like the JSON API: forms are read here and handed to `crm.complaints`; a re
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -21,10 +21,12 @@ from api.auth import requires
 from api.i18n import extend
 from api.web.nav import TENANT_ROLES
 from crm import clock
+from crm.complaints import accountability as accounts
 from crm.complaints import queries, service, workflow
 from crm.complaints.deadlines import KIND_TITLES
 from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
 from crm.complaints.workflow import STATE_TITLES
+from crm.major import repeats
 from crm.major import service as major_service
 from crm.major.service import MARKERS as MAJOR_MARKERS
 from crm.major.service import major_flags
@@ -51,13 +53,19 @@ LABELS = {
         **{name: (a.label_zh, a.label_en) for name, a in workflow.ACTIONS.items()},
         "create": ("登记投诉", "Complaint recorded"),
         "deadline_missed": ("超时", "Deadline missed"),
+        "repeat_flagged": ("疑似重复投诉", "Suspected repeat complaint"),
+        "repeat_decided": ("判断重复投诉", "Repeat complaint decided"),
+        "repeat_overdue": ("重复投诉判断超时", "Repeat decision overdue"),
+        "crisis_meeting": ("危机处理小组会议", "Crisis-team meeting"),
     },
     "appeal_status": {
         "filed": ("待部门主管提报", "Awaiting department head"),
         "forwarded": ("待总经理裁决", "Awaiting GM ruling"),
+        "declined": ("部门主管驳回", "Declined by the department head"),
         "upheld": ("申诉成功(投诉作废)", "Upheld (complaint voided)"),
         "rejected": ("申诉驳回", "Rejected"),
     },
+    "repeat_decision": {d.value: (d.title_zh, d.title_en) for d in repeats.Decision},
     "compensation_status": {
         "pending": ("待审批", "Pending"),
         "approved": ("已批准", "Approved"),
@@ -115,15 +123,29 @@ extend({
         "注意:该客户或车辆在近{days}天内已有投诉,可能是重复投诉!",
         "Warning: this customer or vehicle complained within the last {days} days — likely a repeat complaint!",
     ),
-    "complaints.intake.mark_repeat": ("标记为重大投诉(重复投诉)", "Mark as major complaint (repeat complaint)"),
-    "complaints.intake.mark_repeat_hint": (
-        "勾选后,登记时即标记为重大投诉,门店须在24小时内提交《重大投诉事件处理报告》。",
-        "Ticked: the complaint is marked major when recorded; the store must file the report within 24 hours.",
+    "complaints.intake.repeat_question": (
+        "与之前的投诉是否为同一问题?请判断:", "Is it the same problem as before? Decide:",
     ),
+    "complaints.intake.repeat_same": (
+        "同一问题:标记为重大投诉(重复投诉)", "Same problem: mark as major complaint (repeat complaint)",
+    ),
+    "complaints.intake.repeat_same_hint": (
+        "登记时即标记为重大投诉,门店须在24小时内提交《重大投诉事件处理报告》。",
+        "The complaint is marked major when recorded; the store must file the report within 24 hours.",
+    ),
+    "complaints.intake.repeat_different": ("不同问题:不是重复投诉", "Different problem: not a repeat"),
+    "complaints.intake.repeat_reason": ("原因(判断为不同问题时必填)", "Reason (required for a different problem)"),
     "complaints.intake.repeat_no_right": (
-        "您无权标记重大投诉,请告知门店总经理或客户关系经理。",
-        "You may not mark major complaints; tell the store GM or customer relations manager.",
+        "您无权判断重复投诉,登记后由集团客服部判断。",
+        "You may not decide repeat complaints; group customer service decides after recording.",
     ),
+    "complaints.repeat.tag": ("疑似重复投诉", "Suspected repeat"),
+    "complaints.repeat.overdue": ("判断超时", "decision overdue"),
+    "complaints.repeat.title": ("疑似重复投诉", "Suspected repeat complaint"),
+    "complaints.repeat.earlier": ("关联的此前投诉", "Earlier complaints"),
+    "complaints.repeat.due": ("判断截止", "Decide by"),
+    "complaints.repeat.decided": ("判断结果", "Decision"),
+    "complaints.repeat.decide": ("提交判断", "Record decision"),
     "complaints.field.store": ("门店", "Store"),
     "complaints.choose_store": ("请选择门店", "Choose a store"),
     "complaints.field.channel": ("渠道", "Channel"),
@@ -169,14 +191,25 @@ extend({
     "complaints.accountability.title": ("员工投诉责任统计", "Staff accountability"),
     "complaints.accountability.month": ("月份", "Month"),
     "complaints.accountability.liable": ("有责投诉", "Liable complaints"),
-    "complaints.accountability.missed": ("处理超时", "Deadlines missed"),
-    "complaints.accountability.total": ("合计", "Total"),
-    "complaints.accountability.step": ("累计次数", "Occurrence"),
+    "complaints.accountability.missed": ("未及时处理投诉", "Not handled in time"),
+    "complaints.accountability.violations": ("业务流程违规", "Process violations"),
+    "complaints.accountability.ladder": ("违规阶梯(按部门,本月)", "Ladder (per department, this month)"),
+    "complaints.accountability.amount": ("建议金额(元)", "Suggested amount (CNY)"),
+    "complaints.accountability.amounts_missing": ("部分金额未设置", "Some amounts not set"),
+    "complaints.accountability.dismissal": ("辞退", "Dismissal"),
     "complaints.accountability.staff": ("员工", "Staff"),
     "complaints.accountability.empty": ("本月没有记录。", "Nothing recorded this month."),
-    "complaints.step.1": ("第一次", "First"),
-    "complaints.step.2": ("第二次", "Second"),
-    "complaints.step.3": ("第三次及以上(辞退)", "Third or more (dismissal)"),
+    "complaints.accountability.export": ("导出Excel", "Export XLSX"),
+    "complaints.accountability.note": ("仅统计次数与建议金额,不做薪资核算。只有业务流程违规按部门、按月累计第一次、第二次、第三次(辞退)。",
+                                       "Counts and suggested amounts only, no payroll. Only process violations climb the 1st, 2nd, 3rd (dismissal) ladder, per department and month."),
+    "complaints.violations.title": ("本月业务流程违规", "Process violations this month"),
+    "complaints.violations.record": ("记录业务流程违规", "Record a process violation"),
+    "complaints.violations.date": ("发生日期", "Date"),
+    "complaints.violations.kind": ("类别", "Kind"),
+    "complaints.violations.step": ("本部门本月", "Step this month"),
+    "complaints.violations.complaint": ("关联投诉编号(可选)", "Complaint no. (optional)"),
+    "complaints.violations.recorded_by": ("记录人", "Recorded by"),
+    "complaints.choose": ("请选择", "Choose"),
 })
 
 
@@ -202,9 +235,11 @@ async def complaint_list(
         store_id=store_id if store_id in actor.store_ids else None,
         overdue_only=filters["overdue"], open_only=filters["open"], q=filters["q"], limit=200,
     )
+    ids = [c.id for c in items]
     return Template("complaints/list.html", context={
         "items": items, "filters": filters, "stores": await _stores(actor), "labels": LABELS, "now": clock.now(),
-        "countdown": countdown, "major": await major_flags(complaint_ids=[c.id for c in items]),
+        "countdown": countdown, "major": await major_flags(complaint_ids=ids),
+        "repeat": await repeats.repeat_flags(complaint_ids=ids, pending_only=True),
     })
 
 
@@ -217,11 +252,42 @@ async def revisit_page(actor: Scope) -> Template:
     })
 
 
-@get(ACCOUNTABILITY_PATH, guards=[requires(*queries.ACCOUNTABILITY_READERS)], include_in_schema=False)
+@get(ACCOUNTABILITY_PATH, guards=[requires(*accounts.READERS)], include_in_schema=False)
 async def accountability_page(actor: Scope, month: str = "") -> Template:
-    month = month or await queries.current_month(actor=actor)
-    rows = await queries.staff_accountability(actor=actor, month=month)
-    return Template("complaints/accountability.html", context={"rows": rows, "month": month})
+    """The month per staff member (有责, not handled in time, process violations and their ladder)."""
+    return await _accountability(actor, month[:7], {}, None)
+
+
+@post(f"{ACCOUNTABILITY_PATH}/violations", guards=[requires(*accounts.RECORDERS)], include_in_schema=False)
+async def record_violation(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    """A store manager records a process violation (业务流程违规)."""
+    form = dict((await request.form()).items())
+    try:
+        try:
+            occurred_on = date.fromisoformat(form.get("occurred_on", "").strip())
+        except ValueError:
+            raise InvalidInput.one("occurred_on", "请填写日期", "Enter a date") from None
+        await accounts.record_violation(
+            actor=actor, staff_user_id=_int(form, "staff_user_id"), department=form.get("department", ""),
+            kind=form.get("kind", ""), occurred_on=occurred_on, description=form.get("description", "")[:2001],
+            complaint_id=_optional_int(form.get("complaint_id", ""), "complaint_id"),
+        )
+    except (InvalidInput, Forbidden) as refused:
+        return await _accountability(actor, "", form, refused, status=400)
+    return Redirect(path=f"{ACCOUNTABILITY_PATH}?month={occurred_on:%Y-%m}", status_code=HTTP_303_SEE_OTHER)
+
+
+async def _accountability(
+    actor: Scope, month: str, form: dict[str, str], refused: Exception | None, status: int = 200
+) -> Template:
+    month = month or await accounts.current_month(actor=actor)
+    view = await accounts.accountability_month(actor=actor, month=month)
+    staff = await queries.store_staff(actor=actor, store_id=actor.home_store_id) if view.may_record else []
+    return Template("complaints/accountability.html", status_code=status, context={
+        "view": view, "month": month, "staff": staff, "form": form, "errors": _messages(refused),
+        "departments": accounts.DEPARTMENTS, "kinds": accounts.VIOLATION_KINDS,
+        "today": clock.now().astimezone(await accounts.group_timezone(actor)).date(),
+    })
 
 
 # ---------------------------------------------------------------- intake
@@ -260,7 +326,7 @@ async def intake_repeat(actor: Scope, customer_id: str = "", vehicle_id: str = "
     suggestion = None
     if customer is not None:  # a customer or vehicle out of the caller's scope is 404
         suggestion = await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
-    return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, checked=True))
+    return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, {}))
 
 
 @post(INTAKE_PATH, guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
@@ -271,11 +337,13 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
         store_id = _optional_int(form.get("store_id", ""), "store_id")
         if not actor.is_group_level:
             store_id = actor.home_store_id
-        # Ticked "标记为重大投诉(重复投诉)": recorded and marked major in one transaction.
-        marked = form.get("mark_repeat") == "1"
-        register = major_service.register_repeat_complaint if marked else service.register_complaint
-        complaint_id = await register(
+        # A repeat of a customer the agent picked needs the agent's decision (same / different problem),
+        # applied with the intake in one transaction; without one, group customer service decides later.
+        complaint_id = await major_service.register_with_repeat_decision(
             actor=actor,
+            repeat_decision=form.get("repeat_decision") or None,
+            repeat_reason=form.get("repeat_reason", ""),
+            decision_required=customer_id is not None and actor.has_role(*MAJOR_MARKERS),
             customer_id=customer_id,
             vehicle_id=_optional_int(form.get("vehicle_id", ""), "vehicle_id") if customer_id else None,
             new_customer_name=form.get("new_customer_name", "").strip(),
@@ -295,7 +363,7 @@ async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None,
     return Template("complaints/intake.html", status_code=status, context={
         "form": form, "errors": _messages(refused), "stores": await _stores(actor), "labels": LABELS,
         "default_channel": "hotline_400" if actor.is_group_level else "walk_in",
-        **_repeat_context(actor, suggestion, checked=form.get("mark_repeat") == "1"),
+        **_repeat_context(actor, suggestion, form),
     })
 
 
@@ -311,8 +379,10 @@ async def _repeat_suggestion(actor: Scope, customer_id: str, vehicle_id: str) ->
         return None
 
 
-def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, *, checked: bool) -> dict[str, Any]:
-    return {"repeat": suggestion if suggestion and suggestion.repeats else None, "repeat_checked": checked,
+def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, form: dict[str, str]) -> dict[str, Any]:
+    """Nothing is pre-chosen: the decision is the agent's (a re-shown form keeps what they chose)."""
+    return {"repeat": suggestion if suggestion and suggestion.repeats else None,
+            "repeat_decision": form.get("repeat_decision", ""), "repeat_reason": form.get("repeat_reason", ""),
             "can_mark_major": actor.has_role(*MAJOR_MARKERS), "labels": LABELS}
 
 
@@ -355,6 +425,8 @@ async def _page(
         "errors": _messages(refused), "form": form or {}, "failed": failed, "now": clock.now(),
         "countdown": countdown, "major": await major_flags(complaint_ids=[complaint_id]),
         "can_mark_major": actor.has_role(*MAJOR_MARKERS) and detail.summary.state not in workflow.FINAL_STATES,
+        "repeat": await repeats.repeat_flags(complaint_ids=[complaint_id]),
+        "can_decide_repeat": actor.has_role(*MAJOR_MARKERS),
     })
 
 
@@ -400,6 +472,11 @@ async def _revisit(actor: Scope, cid: int, f: dict[str, str]) -> None:
                                  note=f.get("note", ""))
 
 
+async def _repeat_decision(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await repeats.decide(actor=actor, complaint_id=cid, decision=f.get("repeat_decision") or None,
+                         reason=f.get("repeat_reason", ""))
+
+
 async def _close(actor: Scope, cid: int, f: dict[str, str]) -> None:
     await service.close_complaint(actor=actor, complaint_id=cid, note=f.get("note", ""))
 
@@ -414,6 +491,10 @@ async def _file_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
 
 async def _forward_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
     await service.forward_appeal(actor=actor, complaint_id=cid, opinion=f.get("note", ""))
+
+
+async def _decline_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
+    await service.decline_appeal(actor=actor, complaint_id=cid, opinion=f.get("note", ""))
 
 
 async def _rule_appeal(actor: Scope, cid: int, f: dict[str, str]) -> None:
@@ -444,8 +525,8 @@ _STEPS = {
     "reroute": _reroute, "accept": _accept, "assign": _assign, "analyse": _analyse,
     "countermeasure": _countermeasure, "resolve": _resolve, "feed_back": _feed_back, "revisit": _revisit,
     "close": _close, "reopen": _reopen, "file_appeal": _file_appeal, "forward_appeal": _forward_appeal,
-    "rule_appeal": _rule_appeal, "request_compensation": _request_compensation,
-    "decide_compensation": _decide_compensation, "add_note": _add_note,
+    "decline_appeal": _decline_appeal, "rule_appeal": _rule_appeal, "request_compensation": _request_compensation,
+    "decide_compensation": _decide_compensation, "add_note": _add_note, "repeat_decision": _repeat_decision,
 }
 
 
@@ -495,7 +576,7 @@ def countdown(due_at: datetime | None, now: datetime) -> dict[str, Any] | None:
 
 
 ROUTES = [
-    complaint_list, revisit_page, accountability_page, intake_page, intake_lookup, intake_route, intake_repeat,
+    complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_route, intake_repeat,
     intake_submit,
     complaint_page, complaint_act,
 ]

@@ -6,13 +6,18 @@ outside the scope is NotFound, which the error handler shows as the 404 page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, get
-from litestar.response import Template
+from litestar import Request, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
 
 from api.auth import requires
+from api.i18n import extend
 from api.web.nav import TENANT_ROLES
+from crm.customers import corrections
+from crm.customers.corrections import CORRECTION_READERS
+from crm.customers.history import VIAS, customer_changes
 from crm.customers.service import (
     GENDERS,
     KINDS,
@@ -22,7 +27,7 @@ from crm.customers.service import (
     customer_profile,
     search_customers,
 )
-from tenants.errors import NotFound
+from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.scope import Scope
 
 SEARCH_LIMIT = 20
@@ -37,7 +42,43 @@ LABELS = {
     "marital_status": MARITAL_STATUSES,
     "repair_type": REPAIR_TYPES,
     "source": SOURCES,
+    "via": VIAS,
 }
+
+extend({
+    "customer.changes": ("变更记录", "Change history"),
+    "customer.changes.none": ("暂无变更记录", "No changes yet"),
+    "changes.col.at": ("时间", "When"),
+    "changes.col.field": ("字段", "Field"),
+    "changes.col.old": ("原值", "Old value"),
+    "changes.col.new": ("新值", "New value"),
+    "changes.col.by": ("修改人", "By"),
+    "changes.col.via": ("方式", "How"),
+    "corrections.title": ("客户资料修正", "Data corrections"),
+    "corrections.intro": ("回访中发现的客户资料错误或缺失:相关部门经理须在24小时内修正或驳回,再由客关部确认。",
+                          "Wrong or missing data found in callbacks: the owning department's manager corrects or "
+                          "rejects it within 24 hours; customer relations then confirms."),
+    "corrections.open": ("待处理", "Open"),
+    "corrections.unconfirmed": ("待客关部确认", "Awaiting confirmation"),
+    "corrections.all": ("全部", "All"),
+    "corrections.none": ("没有修正申请", "No correction requests"),
+    "corrections.col.customer": ("客户", "Customer"),
+    "corrections.col.field": ("字段", "Field"),
+    "corrections.col.change": ("原值 → 建议值", "Old → proposed"),
+    "corrections.col.department": ("责任部门", "Department"),
+    "corrections.col.found": ("发现人 / 说明", "Found by / reason"),
+    "corrections.col.due": ("处理时限", "Deadline"),
+    "corrections.col.state": ("状态", "State"),
+    "corrections.remaining": ("剩余 {h}小时{m}分", "{h} h {m} min left"),
+    "corrections.overdue": ("已超时 {h}小时{m}分", "Overdue by {h} h {m} min"),
+    "corrections.missed": ("超时", "Missed"),
+    "corrections.note": ("处理意见(驳回必填)", "Note (required to reject)"),
+    "corrections.apply": ("修正", "Apply"),
+    "corrections.reject": ("驳回", "Reject"),
+    "corrections.confirm": ("确认", "Confirm"),
+    "corrections.confirmed": ("{name} 已确认", "Confirmed by {name}"),
+    "corrections.decided": ("{name}:{note}", "{name}: {note}"),
+})
 
 
 @get("/customers", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
@@ -69,8 +110,48 @@ async def customer_page(actor: Scope, customer_id: int) -> Template:
         vehicles.update({v.id: v for v in history.vehicles})
     return Template(
         "customers/customer.html",
-        context={"profile": profile, "vehicles_by_id": vehicles, "labels": LABELS},
+        context={"profile": profile, "vehicles_by_id": vehicles, "labels": LABELS,
+                 "changes": await customer_changes(actor=actor, customer_id=customer_id)},
     )
 
 
-ROUTES = [customer_search, customer_page]
+@get("/corrections", guards=[requires(*CORRECTION_READERS)], include_in_schema=False)
+async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open") -> Template:
+    """The managers' list of open correction requests with their countdowns; customer relations confirms here."""
+    return await _corrections_screen(actor, which)
+
+
+@post("/corrections/{correction_id:int}/{step:str}", guards=[requires(*CORRECTION_READERS)],
+      include_in_schema=False)
+async def correction_action(
+    request: Request[Scope, Any, Any], actor: Scope, correction_id: int, step: str
+) -> Template | Redirect:
+    """Apply, reject or confirm; a refusal shows the list again with the message (400 / 409)."""
+    if not 0 < correction_id <= _MAX_ID or step not in corrections.ACTIONS:
+        raise NotFound("customer_correction")
+    form = await request.form()
+    note = str(form.get("note", "")).strip()[:2000]
+    try:
+        if step == "apply":
+            await corrections.apply_correction(actor=actor, correction_id=correction_id, note=note)
+        elif step == "reject":
+            await corrections.reject_correction(actor=actor, correction_id=correction_id, note=note)
+        else:
+            await corrections.confirm_correction(actor=actor, correction_id=correction_id)
+    except InvalidInput as invalid:
+        return await _corrections_screen(actor, "open", errors={correction_id: invalid.problems}, status=400)
+    except Conflict as conflict:
+        return await _corrections_screen(actor, "open", error=conflict.zh, status=409)
+    return Redirect(path=f"/corrections?state={form.get('state', 'open')}")
+
+
+async def _corrections_screen(actor: Scope, state: str, *, errors=None, error: str = "",
+                              status: int = 200) -> Template:
+    state = state if state in ("open", "unconfirmed", "all") else "open"
+    items = await corrections.list_corrections(actor=actor, state=state)
+    return Template("customers/corrections.html", status_code=status, context={
+        "items": items, "state": state, "errors": errors or {}, "error": error,
+    })
+
+
+ROUTES = [customer_search, customer_page, corrections_page, correction_action]

@@ -7,6 +7,7 @@ refreshes itself over Server-Sent Events (`/major/events`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -19,7 +20,8 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.i18n import extend
 from api.major import board_events_stream
 from api.web.nav import MAJOR_BOARD_ROLES
-from crm.major import service
+from crm.calendar.service import calendar_for_group
+from crm.major import crisis, service
 from crm.major.policy import CHANNELS, RECIPIENT_ROLES, Policy, get_policy, set_policy
 from crm.complaints.workflow import STATE_TITLES
 from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, RiskLevel
@@ -86,6 +88,20 @@ extend({
     ),
     "major.suggest.manufacturer": ("厂家渠道投诉默认为重大投诉。", "Manufacturer-channel complaints are major."),
     "major.errors": ("请修正以下问题:", "Please fix the following:"),
+    "major.forward.due": ("转呈截止", "Forward by"),
+    "major.forward.overdue": ("转呈超时", "Forwarding overdue"),
+    "major.alerts.forward": ("转呈超时升级", "Forwarding overdue"),
+    "major.crisis.title": ("危机处理小组会议", "Crisis-team meetings"),
+    "major.crisis.prompt": (
+        "总经理须召集4S店危机处理小组开会商讨应对办法,并在此登记会议。",
+        "The GM convenes the store's crisis team to agree the response; record the meeting here.",
+    ),
+    "major.crisis.none": ("尚未登记危机处理小组会议。", "No crisis-team meeting recorded yet."),
+    "major.crisis.held_at": ("会议时间", "Held at"),
+    "major.crisis.members": ("参会人员", "Members"),
+    "major.crisis.decisions": ("会议决定(应对办法)", "Decisions (response)"),
+    "major.crisis.recorded_by": ("登记人", "Recorded by"),
+    "major.crisis.submit": ("登记会议", "Record meeting"),
     "major.policy.title": ("重大投诉预警与升级规则", "Major-complaint alerts and escalation"),
     "major.policy.link": ("升级规则", "Escalation rules"),
     "major.policy.repeat_window": ("重复投诉识别期(天)", "Repeat-complaint window (days)"),
@@ -103,6 +119,9 @@ extend({
         "Clear the hours to remove a level; changes apply to complaints marked from now on.",
     ),
     "major.policy.save": ("保存规则", "Save rules"),
+    "major.policy.repeat_decision": ("疑似重复投诉判断时限(工作小时)", "Repeat decision deadline (working hours)"),
+    "major.policy.forward": ("品牌事业部转呈时限(提交后小时)", "Brand division forwards within (hours after filing)"),
+    "major.policy.forward_roles": ("转呈超时通知角色", "Told when forwarding is overdue"),
 })
 
 
@@ -119,6 +138,13 @@ class ReportPost(msgspec.Struct, kw_only=True):
     person_name: list[str] | str = []
     person_position: list[str] | str = []
     person_phone: list[str] | str = []
+
+
+class MeetingPost(msgspec.Struct, kw_only=True):
+    held_at: str = ""
+    decisions: str = ""
+    member_name: list[str] | str = []
+    member_position: list[str] | str = []
 
 
 class MarkPost(msgspec.Struct, kw_only=True):
@@ -161,6 +187,23 @@ async def report_submit(
     except InvalidInput as problem:
         return await _detail(actor, major_id, errors=problem.problems, draft=form, status_code=400)
     return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/major/{major_id:int}/crisis-meeting", include_in_schema=False)
+async def crisis_meeting_submit(
+    actor: Scope, major_id: int, data: Annotated[MeetingPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
+) -> Template | Redirect:
+    """危机处理小组会议 from the form on the major-complaint page (time in the group's timezone)."""
+    _check_id(major_id)
+    names, positions = _as_list(data.member_name), _as_list(data.member_position)
+    members = [crisis.Member(n, positions[i] if i < len(positions) else "") for i, n in enumerate(names)]
+    try:
+        held_at = await _local_time(actor, data.held_at)
+        await crisis.record_meeting(actor=actor, major_id=major_id, held_at=held_at, members=members,
+                                    decisions=data.decisions)
+    except InvalidInput as problem:
+        return await _detail(actor, major_id, meeting_errors=problem.problems, meeting_form=data, status_code=400)
+    return Redirect(path=f"/major/{major_id}#crisis", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/{major_id:int}/forward", include_in_schema=False)
@@ -221,7 +264,7 @@ async def mark_submit(
 
 async def _detail(
     actor: Scope, major_id: int, *, errors: list | None = None, draft: ReportForm | None = None,
-    status_code: int = 200,
+    meeting_errors: list | None = None, meeting_form: MeetingPost | None = None, status_code: int = 200,
 ) -> Template:
     _check_id(major_id)
     view = await service.major_detail(actor=actor, major_id=major_id)
@@ -243,7 +286,9 @@ async def _detail(
         context={
             "view": view, "form": form, "editable": editable, "errors": errors or [],
             "can_forward": actor.has_role(*service.FORWARDERS) and report.get("status") == "filed",
-            "my_pending": my_pending, **_labels(),
+            "my_pending": my_pending, "can_record_meeting": actor.has_role(*crisis.RECORDERS),
+            "meeting_errors": meeting_errors or [], "meeting": meeting_form or MeetingPost(),
+            "forward_level": service.FORWARD_LEVEL, **_labels(),
         },
         status_code=status_code,
     )
@@ -301,8 +346,16 @@ def _policy_from_form(form: Any) -> tuple[dict, Policy | None, list[FieldProblem
             problems.append(FieldProblem(field, "请输入数字", "Enter a number"))
             return 0
 
+    defaults = Policy()
     raw = {
         "repeat_window_days": seconds("repeat_window_days", form.get("repeat_window_days", ""), 1),
+        "repeat_decision_working_hours": seconds(
+            "repeat_decision_working_hours",
+            form.get("repeat_decision_working_hours", str(defaults.repeat_decision_working_hours)), 1),
+        "forward_deadline_seconds": seconds(
+            "forward_deadline_hours", form.get("forward_deadline_hours", str(defaults.forward_deadline_seconds / 3600)),
+            3600),
+        "forward_roles": form.getall("forward_roles", []) if "forward_roles_shown" in form else defaults.forward_roles,
         "report_deadline_seconds": seconds("report_deadline_hours", form.get("report_deadline_hours", ""), 3600),
         "renotify_seconds": seconds("renotify_minutes", form.get("renotify_minutes", ""), 60),
         "alert_roles": form.getall("alert_roles", []),
@@ -350,6 +403,19 @@ def _report_form(data: ReportPost) -> ReportForm:
     )
 
 
+async def _local_time(actor: Scope, raw: str):
+    """A `datetime-local` value as the group's wall-clock time; empty is left to the service to refuse."""
+    if not raw.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput.one("held_at", "会议时间格式无效", "Invalid meeting time") from None
+    if moment.tzinfo is None and actor.group_id is not None:
+        moment = moment.replace(tzinfo=(await calendar_for_group(actor.group_id)).tz)
+    return moment
+
+
 def _as_list(value: list[str] | str) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -369,5 +435,5 @@ def _check_id(value: int) -> None:
         raise NotFound("major")
 
 
-ROUTES = [board_page, board_events, major_page, report_submit, forward_submit, acknowledge_submit, policy_page,
+ROUTES = [board_page, board_events, major_page, report_submit, crisis_meeting_submit, forward_submit, acknowledge_submit, policy_page,
           policy_submit, mark_page, mark_submit]

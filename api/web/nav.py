@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from crm.analytics.access import DASHBOARD_READERS
 from crm.callbacks.service import CALLBACK_READERS
-from crm.complaints.queries import ACCOUNTABILITY_READERS
+from crm.complaints.accountability import READERS as ACCOUNTABILITY_READERS
 from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
+from crm.customers.corrections import CORRECTION_READERS
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope
 
@@ -52,6 +53,7 @@ NAV: list[NavItem] = [
     NavItem("/accountability", "责任统计", "Accountability", ACCOUNTABILITY_READERS),
     NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
     NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
+    NavItem("/corrections", "资料修正", "Data corrections", CORRECTION_READERS),
     NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_ROLES),
     NavItem("/notifications", "我的通知", "Notifications"),
     NavItem("/notification-failures", "通知投递失败", "Failed deliveries", frozenset({Role.GROUP_ADMIN})),

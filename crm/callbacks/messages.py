@@ -15,7 +15,6 @@ from crm.callbacks.context import call_context
 from crm.callbacks.rules import effective_rules
 from crm.callbacks.scripts import render_script
 from crm.callbacks.tables import Callback, CallbackAttempt
-from crm.notify.events import delivery_settled
 from crm.notify.service import message_customer
 
 SMS_KIND = "callback.sms"
@@ -46,7 +45,6 @@ async def send_callback_sms(cb: dict) -> str:
     return "sending"
 
 
-@delivery_settled.connect
 async def sms_settled(*, group_id: int, store_id: int | None, subject_type: str, subject_id: int | None, status: str,
                       error: str, text: str, **_: object) -> None:
     """The notification worker delivered the SMS, or gave up on it: record that on the callback, once."""

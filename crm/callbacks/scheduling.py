@@ -24,10 +24,8 @@ from crm.callbacks.planning import Plan, catch_up, plan, plans_for_sale, plans_f
 from crm.callbacks.rules import effective_rules
 from crm.callbacks.tables import Callback
 from crm.customers.tables import Customer, Sale, ServiceVisit
-from crm.db import after_commit, is_postgres, transaction
-from crm.queue import enqueue_many
-from crm.timers.service import FIRE_JOB, cancel_timers, horizon, job_id, schedule_timer
-from crm.timers.tables import Timer
+from crm.db import is_postgres, transaction
+from crm.timers.service import cancel_timers, schedule_timer, schedule_timers
 
 TIMER_KIND = "callback.due"
 SUBJECT = "callback"
@@ -144,8 +142,9 @@ async def create_plans(*, group_id: int, store_id: int, plans: list[Plan], calen
         do_not_call = await _do_not_call({p.customer_id for p in plans})
         for chunk in _chunks(plans, 5000):
             rows = await _insert_callbacks(group_id, store_id, chunk, do_not_call, now)
-            await _insert_timers(group_id, store_id, [r for r in rows if r["state"] == "scheduled"], now,
-                                 enqueue=enqueue)
+            await schedule_timers(kind=TIMER_KIND, group_id=group_id, store_id=store_id, subject_type=SUBJECT,
+                                  due=[(r["id"], r["due_at"]) for r in rows if r["state"] == "scheduled"],
+                                  enqueue=enqueue)
             created += len(rows)
     return created
 
@@ -251,40 +250,6 @@ async def _insert_callbacks_pg(group_id: int, store_id: int, values: list[tuple]
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, due_at, state"
     )
     return list(await Callback.raw(sql, group_id, store_id, now, "{}", *[list(c) for c in columns]))  # tenant: insert
-
-
-async def _insert_timers(group_id: int, store_id: int, rows: list[dict], now: datetime, enqueue: bool = True) -> None:
-    """Timers for many new callbacks in one statement.
-
-    As `schedule_timer` does, timers due within the horizon are marked enqueued
-    and sent to arq after commit; the rest wait in the database for the promoter.
-    """
-    if not rows:
-        return
-    soon = now + horizon()
-    held = [enqueue and r["due_at"] <= soon for r in rows]
-    values = [(r["id"], r["due_at"], now if hold else None, 1 if hold else 0) for r, hold in zip(rows, held)]
-    if is_postgres():
-        sql = (
-            'INSERT INTO timer ("group", store, kind, subject_type, payload, state, attempts, last_error, '
-            "created_at, subject_id, due_at, enqueued_at, version) "
-            "SELECT {}, {}, {}, {}, {}::json, 'pending', 0, '', {}, * "
-            "FROM unnest({}::bigint[], {}::timestamptz[], {}::timestamptz[], {}::int[]) "
-            "RETURNING id, due_at, version, enqueued_at"
-        )
-        # tenant: an insert of this store's timers
-        timers = await Timer.raw(sql, group_id, store_id, TIMER_KIND, SUBJECT, "{}", now,
-                                 *[list(column) for column in zip(*values)])
-    else:
-        timers = await Timer.insert(*[
-            Timer(group=group_id, store=store_id, kind=TIMER_KIND, subject_type=SUBJECT, subject_id=subject_id,
-                  payload="{}", due_at=due_at, state="pending", enqueued_at=enqueued_at, version=version,
-                  created_at=now)
-            for subject_id, due_at, enqueued_at, version in values
-        ]).returning(Timer.id, Timer.due_at, Timer.version, Timer.enqueued_at)
-    jobs = [(job_id(t["id"], t["version"]), t["due_at"], (t["id"],)) for t in timers if t["enqueued_at"]]
-    if jobs:
-        await after_commit(lambda: enqueue_many(FIRE_JOB, jobs))
 
 
 def _chunks(items: list, size: int):

@@ -4,26 +4,35 @@ Claiming is a conditional UPDATE (`… WHERE state = 'due' AND claimed_by IS NUL
 OR expired`), so when two agents reach for the same call exactly one gets it; a
 claim left alone for `CLAIM_TTL` returns the call to the queue. Recording an
 outcome re-checks the claim in the same statement, inside the transaction that
-writes the attempt, the scores, corrections to the customer record and — for an
-unhappy customer — the complaint.
+writes the attempt, the scores, the correction requests for the customer record (the agent does not
+edit it: the owning department does, `crm.customers.corrections`) and — for an unhappy customer —
+the complaint.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from crm import clock
 from crm.callbacks import scheduling
+from crm.callbacks.context import call_context, car_name
 from crm.callbacks.planning import contact_calendar, retry_time
 from crm.callbacks.rules import DEFAULT_RULES, effective_rules
-from crm.callbacks.context import call_context, car_name
 from crm.callbacks.scripts import render_script, salutation
-from crm.callbacks.surveys import MAX_SCORE, MIN_SCORE, SURVEY_TITLES, SURVEYS, factor_codes
+from crm.callbacks.surveys import (
+    MAX_SCORE,
+    MIN_SCORE,
+    SURVEY_TITLES,
+    SURVEYS,
+    factor_codes,
+)
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
-from crm.customers.service import clean_customer, update_customer
-from crm.customers.tables import Customer
+from crm.customers.corrections import clean_proposals, file_corrections
+from crm.customers.history import Author
+from crm.customers.service import change_customer
+from crm.customers.tables import Customer, Vehicle
 from crm.db import transaction
 from crm.timers.service import schedule_timer
 from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -61,9 +70,6 @@ STATES = {
     "skipped": ("免打扰跳过", "Skipped (do not call)"),
     "cancelled": ("已取消", "Cancelled"),
 }
-# Fields of the customer record an agent may correct during a call (001 §9.3); checked by the customer records' rules.
-CORRECTABLE = frozenset({"name", "gender", "mobile", "phone2", "email", "address", "postcode", "birthday",
-                         "employer", "occupation"})
 
 
 @dataclass
@@ -284,6 +290,7 @@ async def record_outcome(
     corrections: dict[str, str] | None = None,
     do_not_call: bool = False,
     survey_declined: bool = False,
+    correction_reason: str = "",
 ) -> OutcomeResult:
     """Record one call: reached / no answer / refused / wrong number, with the answers when reached.
 
@@ -294,15 +301,21 @@ async def record_outcome(
     No answer → retried later (spaced by the rule, inside the contact window) until
     `max_attempts`, then unreachable. Wrong number → unreachable at once. An unhappy
     customer (satisfied = False) gets a complaint at the store with this callback linked.
+
+    `corrections` ({field: proposed value}) become correction requests (修正表) to the owning department's
+    manager, with `correction_reason`; the record itself is not changed here.
     """
     cb = await _get(actor, callback_id)
     actor.require_role(*CALLBACK_WORKERS)
     scores = scores or {}
-    _validate_outcome(cb, outcome, satisfied, scores, corrections or {}, survey_declined)
+    _validate_outcome(cb, outcome, satisfied, scores, survey_declined)
     customer = await actor.filter(Customer.select(), Customer).where(Customer.id == cb["customer"]).first()
     if customer is None:
         raise NotFound("customer")
-    corrections = _clean_corrections(corrections, customer["kind"]) if corrections else {}
+    vehicle = None
+    if cb["vehicle"] is not None:
+        vehicle = await actor.filter(Vehicle.select(), Vehicle).where(Vehicle.id == cb["vehicle"]).first()
+    proposals = clean_proposals(customer=customer, vehicle=vehicle, proposals=corrections) if corrections else {}
     now = clock.now()
     async with transaction():
         if not await _try_claim(actor, callback_id):
@@ -333,10 +346,14 @@ async def record_outcome(
                     CallbackScore(group=cb["group"], store=cb["store"], callback=callback_id, survey=cb["survey"],
                                   factor=factor, score=score, recorded_at=now)
                     for factor, score in scores.items()])
-        applied = await _apply_corrections(actor, customer, corrections, do_not_call)
-        if applied:
-            changes[Callback.corrections] = json.dumps({**_load_json(cb["corrections"]), **applied},
+        filed = await file_corrections(actor=actor, customer=customer, vehicle=vehicle, callback_id=callback_id,
+                                       proposals=proposals, reason=correction_reason.strip() or comment.strip())
+        if filed:
+            changes[Callback.corrections] = json.dumps({**_load_json(cb["corrections"]), **filed},
                                                        ensure_ascii=False)
+        if do_not_call and not customer["do_not_call"]:  # the customer's own wish, not a data correction
+            await change_customer(row=customer, changes={"do_not_call": True}, via="callback",
+                                  author=Author.of(actor))
         complaint_id = None
         if outcome == "reached" and cb["source_type"] == "complaint":
             await _complaint_revisited(actor, cb, satisfied, comment)
@@ -474,7 +491,7 @@ async def _skip_if_do_not_call(cb: dict, from_state: str = "due") -> bool:
 
 
 def _validate_outcome(
-    cb: dict, outcome: str, satisfied: bool | None, scores: dict, corrections: dict, survey_declined: bool = False
+    cb: dict, outcome: str, satisfied: bool | None, scores: dict, survey_declined: bool = False
 ) -> None:
     problems: list[FieldProblem] = []
     if outcome not in OUTCOMES:
@@ -493,10 +510,6 @@ def _validate_outcome(
         elif not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
             problems.append(FieldProblem(f"scores.{factor}", "评分应为1–10分", "Scores are 1–10"))
     problems += _survey_problems(cb["survey"], outcome, scores, survey_declined)
-    for name in corrections:
-        if name not in CORRECTABLE:
-            problems.append(FieldProblem(f"corrections.{name}", "该字段不能在回访中修改",
-                                         f"{name!r} cannot be corrected during a callback"))
     if problems:
         raise InvalidInput(problems)
 
@@ -519,34 +532,6 @@ def _survey_problems(survey: str, outcome: str, scores: dict, survey_declined: b
                      f"Score {title_en} “{f.label_en}” (1–10), or tick “customer declined the survey”")
         for f in SURVEYS[survey] if f.code not in scores
     ]
-
-
-def _clean_corrections(corrections: dict[str, str], customer_kind: str) -> dict:
-    """The corrections as the customer records would store them, or InvalidInput on `corrections.<field>`."""
-    values: dict = dict(corrections)
-    if values.get("birthday"):
-        try:
-            values["birthday"] = date.fromisoformat(values["birthday"])
-        except ValueError:
-            raise InvalidInput.one("corrections.birthday", "生日格式应为 YYYY-MM-DD", "Birthday must be YYYY-MM-DD")
-    try:
-        return clean_customer(values, kind=customer_kind)
-    except InvalidInput as error:
-        raise InvalidInput([FieldProblem(f"corrections.{p.field}", p.zh, p.en) for p in error.problems])
-
-
-async def _apply_corrections(actor: Scope, customer: dict, corrections: dict, do_not_call: bool) -> dict:
-    """Fix the customer record as the customer told us; returns {field: [old, new]} of what changed."""
-    changes = {name: value for name, value in corrections.items() if customer[name] != value}
-    if do_not_call and not customer["do_not_call"]:
-        changes["do_not_call"] = True
-    if changes:
-        await update_customer(actor=actor, customer_id=customer["id"], **changes)
-    return {name: [_plain(customer[name]), _plain(value)] for name, value in changes.items()}
-
-
-def _plain(value):
-    return value.isoformat() if isinstance(value, date) else value
 
 
 async def _complaint_from_callback(actor: Scope, cb: dict, comment: str) -> int:
@@ -575,6 +560,7 @@ def _customer_view(customer: dict | None) -> dict:
                                  contact_person=customer["contact_person"]),
         "gender": customer["gender"], "mobile": customer["mobile"], "phone2": customer["phone2"],
         "email": customer["email"], "address": customer["address"], "postcode": customer["postcode"],
+        "employer": customer["employer"], "occupation": customer["occupation"],
         "birthday": customer["birthday"].isoformat() if customer["birthday"] else None,
         "do_not_call": customer["do_not_call"],
     }
@@ -584,7 +570,8 @@ def _vehicle_view(vehicle: dict | None) -> dict | None:
     if not vehicle:
         return None
     return {"id": vehicle["id"], "vin": vehicle["vin"], "plate": vehicle["plate"], "brand": vehicle["brand"],
-            "model": vehicle["model"], "colour": vehicle["colour"],
+            "model": vehicle["model"], "colour": vehicle["colour"], "engine_no": vehicle["engine_no"],
+            "insurer": vehicle["insurer"],
             "insurance_expires_on": _iso(vehicle["insurance_expires_on"]),
             "inspection_due_on": _iso(vehicle["inspection_due_on"])}
 

@@ -13,8 +13,6 @@ from collections import defaultdict
 from contextvars import ContextVar
 
 from crm.callbacks import scheduling
-from crm.complaints import events as complaint_events
-from crm.customers import events
 from crm.db import before_commit, engine, in_transaction
 
 # The transaction the ids were recorded in, and (group_id, store_id) → (sale ids, visit ids) not yet planned.
@@ -25,41 +23,34 @@ _recorded: ContextVar[tuple[object, dict[tuple[int, int], tuple[list[int], list[
 FLUSH_AT = 5000
 
 
-@events.sale_recorded.connect
 async def sale_recorded(*, group_id: int, store_id: int, sale_id: int, **_: object) -> None:
     await _collect(group_id, store_id, sale_ids=[sale_id])
 
 
-@events.visit_recorded.connect
 async def visit_recorded(*, group_id: int, store_id: int, visit_id: int, **_: object) -> None:
     await _collect(group_id, store_id, visit_ids=[visit_id])
 
 
-@events.sale_changed.connect
 async def sale_changed(*, group_id: int, store_id: int, sale_id: int, **_: object) -> None:
     await _flush()  # a delivery recorded and changed in one transaction: plan it first, then move it
     await scheduling.reschedule_for_sale(group_id=group_id, store_id=store_id, sale_id=sale_id)
 
 
-@events.visit_changed.connect
 async def visit_changed(*, group_id: int, store_id: int, visit_id: int, **_: object) -> None:
     await _flush()
     await scheduling.reschedule_for_visit(group_id=group_id, store_id=store_id, visit_id=visit_id)
 
 
-@events.sale_cancelled.connect
 async def sale_cancelled(*, group_id: int, store_id: int, sale_id: int, **_: object) -> None:
     await _flush()
     await scheduling.cancel_for_source(source_type="sale", source_id=sale_id)
 
 
-@events.visit_cancelled.connect
 async def visit_cancelled(*, group_id: int, store_id: int, visit_id: int, **_: object) -> None:
     await _flush()
     await scheduling.cancel_for_source(source_type="service_visit", source_id=visit_id)
 
 
-@complaint_events.complaint_state_changed.connect
 async def complaint_state_changed(*, complaint_id: int, from_state: str, to_state: str, **_: object) -> None:
     """Complaints the group took are revisited by group customer service (their own queue); the store revisits its own."""
     if to_state == "resolved":

@@ -130,7 +130,8 @@ async def compensation_requested(complaint: Complaint, compensation_id: int, amo
 
 
 async def deadline_missed(complaint: Complaint, kind: str, title_zh: str, title_en: str, roles: list[Role]) -> None:
-    key = f"complaint:{complaint.id}:missed:{kind}:{complaint.reopen_count}"
+    # The deadline's due time tells apart two appeals of one handling cycle.
+    key = f"complaint:{complaint.id}:missed:{kind}:{complaint.reopen_count}:{complaint.due_at.isoformat()}"
     await notify_roles(
         group_id=complaint.group,
         roles=roles,
@@ -152,3 +153,17 @@ async def deadline_missed(complaint: Complaint, kind: str, title_zh: str, title_
             link=link(complaint),
             idempotency_key=f"{key}:handler",
         )
+
+
+async def deadline_near(complaint: Complaint, kind: str, title_zh: str, title_en: str, roles: list[Role]) -> None:
+    """A reminder before the deadline passes (the appeal's forwarding and ruling)."""
+    await notify_roles(
+        group_id=complaint.group,
+        roles=roles,
+        store_id=complaint.store,
+        kind="complaint.deadline_near",
+        title_zh=f"投诉即将超时:{title_zh}({_who(complaint)})",
+        title_en=f"Complaint deadline near: {title_en} ({_who(complaint)})",
+        link=link(complaint),
+        idempotency_key=f"complaint:{complaint.id}:near:{kind}:{complaint.due_at.isoformat()}",
+    )

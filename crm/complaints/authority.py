@@ -32,6 +32,8 @@ class Policy:
     report_days: int = 1
     feedback_hours: int = 24
     revisit_days: int = 3
+    appeal_forward_working_days: int = 1
+    appeal_ruling_working_days: int = 1
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ async def policy_for_group(group_id: int) -> Policy:
         report_days=row["report_days"],
         feedback_hours=row["feedback_hours"],
         revisit_days=row["revisit_days"],
+        appeal_forward_working_days=row["appeal_forward_working_days"],
+        appeal_ruling_working_days=row["appeal_ruling_working_days"],
     )
 
 

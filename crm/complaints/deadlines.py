@@ -8,6 +8,12 @@
 | report   | countermeasure (being handled)  | 1 day after handling started: result + measures  | the handler           |
 | feedback | resolved, taken by the group    | 24 h after resolution: result to group service   | store CR manager      |
 | revisit  | fed back (group) / resolved     | 3 days after feedback / resolution               | group CS / store      |
+| appeal_forward | appealed                  | N working days after filing (policy, 1): forward | department head       |
+|          |                                 | to the GM or decline                             |                       |
+| appeal_ruling  | appeal_forwarded          | N working days after forwarding (policy, 1)      | store GM              |
+
+The two appeal deadlines also get a reminder timer `REMIND_BEFORE` ahead of the deadline (told: the
+responsible role), so the head and the GM hear of it before it is missed.
 
 A store's own resolved complaint is revisited through the store's callback queue when the callback
 rule is enabled: that callback's deadline is `revisit_due_at` (the same policy) and the complaint
@@ -18,7 +24,8 @@ that accepts and never handles, or ignores a reopened complaint, would never be 
 give a day for the store's own steps (001 §5.1 "within 1 day of handling"); it counts working days
 because it is the store's internal work, like acceptance (a complaint accepted on Friday evening is
 due on Monday, not on Saturday). Reassigning the handler or re-analysing does not restart it.
-While an appeal (申诉) is open nothing runs — handling is paused until the GM rules — and a rejected
+While an appeal (申诉) is open the handling deadline does not run — handling is paused until the
+head declines it or the GM rules, and the appeal's own deadlines run instead — and a rejected
 appeal restarts the handling day from the ruling (`handle_from`).
 
 The due time follows from the complaint's state and timestamps alone, so `sync` can always
@@ -30,22 +37,28 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from crm import clock
 from crm.calendar.service import calendar_for_store
 from crm.complaints.authority import Policy, policy_for_group
-from crm.complaints.tables import Complaint
+from crm.complaints.tables import Complaint, ComplaintAppeal
 from crm.complaints.workflow import State
 from crm.timers.service import cancel_timers, schedule_timer
 from tenants.roles import Role
 
 SUBJECT = "complaint"
-KINDS = ("accept", "handle", "report", "feedback", "revisit")
+KINDS = ("accept", "handle", "report", "feedback", "revisit", "appeal_forward", "appeal_ruling")
 KIND_TITLES: dict[str, tuple[str, str]] = {
     "accept": ("门店受理", "Store acceptance"),
     "handle": ("制定处理对策", "Countermeasure"),
     "report": ("处理结果报告", "Result report"),
     "feedback": ("反馈集团", "Feedback to group"),
     "revisit": ("回访", "Revisit"),
+    "appeal_forward": ("部门主管提报申诉", "Appeal forwarding"),
+    "appeal_ruling": ("总经理裁决申诉", "Appeal ruling"),
 }
+# The appeal's deadlines are reminded before they pass, this long before.
+APPEAL_KINDS = frozenset({"appeal_forward", "appeal_ruling"})
+REMIND_BEFORE = timedelta(hours=2)
 
 
 # Deadlines the assigned handler is answerable for (staff accountability).
@@ -57,12 +70,20 @@ def timer_kind(kind: str) -> str:
     return f"complaint.{kind}_due"
 
 
+def reminder_kind(kind: str) -> str:
+    return f"complaint.{kind}_remind"
+
+
 def responsible_roles(kind: str, *, via_group: bool) -> list[Role]:
     """Who is told when the deadline passes (the handler, if any, is told as well)."""
     if kind in HANDLER_KINDS:
         return [Role.DEPARTMENT_HEAD, Role.STORE_CR_MANAGER]
     if kind == "revisit":
         return [Role.GROUP_CUSTOMER_SERVICE] if via_group else [Role.CALLBACK_AGENT, Role.STORE_CR_MANAGER]
+    if kind == "appeal_forward":
+        return [Role.DEPARTMENT_HEAD]
+    if kind == "appeal_ruling":
+        return [Role.STORE_GM]
     return [Role.STORE_CR_MANAGER]
 
 
@@ -70,9 +91,17 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
     """The deadline running in the complaint's current state, or None."""
     policy = policy or await policy_for_group(complaint.group)
     state = State(complaint.state)
-    if state not in (State.RECEIVED, State.COUNTERMEASURE, State.RESOLVED, State.FED_BACK, *HANDLING_STATES):
+    if state not in (State.RECEIVED, State.COUNTERMEASURE, State.RESOLVED, State.FED_BACK, *HANDLING_STATES,
+                     State.APPEALED, State.APPEAL_FORWARDED):
         return None
     calendar = await calendar_for_store(complaint.store)
+    if state in (State.APPEALED, State.APPEAL_FORWARDED):
+        appeal = await pending_appeal(complaint.id)
+        if appeal is None:
+            return None
+        if state == State.APPEALED:
+            return "appeal_forward", calendar.add_working_days(appeal.filed_at, policy.appeal_forward_working_days)
+        return "appeal_ruling", calendar.add_working_days(appeal.forwarded_at, policy.appeal_ruling_working_days)
     if state == State.RECEIVED:
         return "accept", calendar.add_working_hours(complaint.routed_at, policy.accept_working_hours)
     if state in HANDLING_STATES and complaint.handle_from is not None:
@@ -86,6 +115,14 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
     if state == State.FED_BACK and complaint.fed_back_at is not None:
         return "revisit", calendar.add_calendar_days(complaint.fed_back_at, policy.revisit_days)
     return None
+
+
+async def pending_appeal(complaint_id: int) -> ComplaintAppeal | None:
+    """The complaint's appeal still waiting for the head or the GM, if any."""
+    # tenant: the appeal of a complaint the caller loaded (through the scope, or by its timer's group)
+    return await ComplaintAppeal.objects().where(
+        ComplaintAppeal.complaint == complaint_id, ComplaintAppeal.status.is_in(["filed", "forwarded"])
+    ).order_by(ComplaintAppeal.id, ascending=False).first()
 
 
 async def revisit_due_at(*, group_id: int, store_id: int, since: datetime) -> datetime:
@@ -127,6 +164,17 @@ async def sync(complaint: Complaint, *, moved_store: bool = False) -> None:
             subject_id=complaint.id,
             payload={"cycle": complaint.reopen_count},
         )
+        remind_at = due_at - REMIND_BEFORE
+        if kind in APPEAL_KINDS and remind_at > clock.now():
+            await schedule_timer(
+                kind=reminder_kind(kind),
+                due_at=remind_at,
+                group_id=complaint.group,
+                store_id=complaint.store,
+                subject_type=SUBJECT,
+                subject_id=complaint.id,
+                payload={"due_at": due_at.isoformat()},
+            )
     # tenant: the complaint the caller loaded (through the scope, or by its timer's group)
     await Complaint.update({Complaint.due_kind: kind, Complaint.due_at: due_at}).where(Complaint.id == complaint.id)
     complaint.due_kind, complaint.due_at = kind, due_at

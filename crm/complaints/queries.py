@@ -1,13 +1,12 @@
 """Reading complaints: the lists (store inbox, group list, revisit queue), one complaint with its
-timeline, staff accountability per month, and missed deadlines per store. Everything through the
+timeline, and missed deadlines per store (staff accountability: `crm.complaints.accountability`). Everything through the
 caller's scope; what the service returns are msgspec Structs the API and the web UI share."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from piccolo.query.functions.aggregate import Count
@@ -29,16 +28,9 @@ from crm.customers.tables import Vehicle
 from tenants.errors import InvalidInput
 from tenants.roles import GROUP_ROLES, Role
 from tenants.scope import Scope
-from tenants.tables import DealerGroup, Store, User, UserRole
+from tenants.tables import Store, User, UserRole
 
 MAX_PAGE = 200
-# Who reads the per-staff counts: managers of the staff, and the group.
-ACCOUNTABILITY_READERS = frozenset(
-    {Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.GROUP_CUSTOMER_SERVICE,
-     Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD}
-)
-
-
 class ComplaintSummary(msgspec.Struct, kw_only=True):
     id: int
     store_id: int
@@ -169,19 +161,6 @@ class ComplaintDetail(msgspec.Struct, kw_only=True):
     appeals: list[AppealRecord]
     compensations: list[CompensationRecord]
     deadline_misses: list[dict[str, Any]]
-
-
-class AccountabilityRow(msgspec.Struct, kw_only=True):
-    """One staff member's month (DOMAIN.md "Accountability"): the product counts, payroll decides."""
-
-    user_id: int
-    display_name: str
-    store_id: int | None
-    store_name: str
-    liable_complaints: int
-    missed_deadlines: int
-    violations: int
-    escalation_zh: str
 
 
 class StoreDeadlineStats(msgspec.Struct, kw_only=True):
@@ -401,61 +380,7 @@ async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
     return sorted(staff, key=lambda m: Role.DEPARTMENT_HEAD not in m.roles)
 
 
-# ---------------------------------------------------------------- accountability and missed deadlines
-
-
-async def current_month(*, actor: Scope) -> str:
-    """This month (YYYY-MM) on the group's clock: the accountability page's default."""
-    return clock.now().astimezone(await _group_tz(actor)).strftime("%Y-%m")
-
-
-async def staff_accountability(*, actor: Scope, month: str, store_id: int | None = None) -> list[AccountabilityRow]:
-    """Per staff member for one month (YYYY-MM, group time): complaints judged 有责 (voided ones
-    excepted) and deadlines missed as handler."""
-    actor.require_role(*ACCOUNTABILITY_READERS)
-    start, end = await _month_bounds(actor, month)
-    liable_q = actor.filter(
-        Complaint.select(Complaint.accused_user, Count(Complaint.id, alias="n")), Complaint
-    ).where(
-        Complaint.liability == "liable",
-        Complaint.accused_user.is_not_null(),
-        Complaint.state != State.VOIDED,
-        Complaint.judged_at >= start,
-        Complaint.judged_at < end,
-    ).group_by(Complaint.accused_user)
-    missed_q = actor.filter(
-        ComplaintDeadlineMiss.select(ComplaintDeadlineMiss.handler_user, Count(ComplaintDeadlineMiss.id, alias="n")),
-        ComplaintDeadlineMiss,
-    ).where(
-        ComplaintDeadlineMiss.handler_user.is_not_null(),
-        ComplaintDeadlineMiss.missed_at >= start,
-        ComplaintDeadlineMiss.missed_at < end,
-    ).group_by(ComplaintDeadlineMiss.handler_user)
-    if store_id is not None:
-        actor.require_store(store_id)
-        liable_q = liable_q.where(Complaint.store == store_id)
-        missed_q = missed_q.where(ComplaintDeadlineMiss.store == store_id)
-    liable = {r["accused_user"]: r["n"] for r in await liable_q}
-    missed = {r["handler_user"]: r["n"] for r in await missed_q}
-    user_ids = set(liable) | set(missed)
-    if not user_ids:
-        return []
-    # tenant: users named by the scoped counts above
-    users = await User.select(User.id, User.display_name, User.store, User.store.name.as_alias("store_name")).where(
-        User.id.is_in(sorted(user_ids))
-    )
-    rows = []
-    for u in users:
-        violations = liable.get(u["id"], 0) + missed.get(u["id"], 0)
-        rows.append(
-            AccountabilityRow(
-                user_id=u["id"], display_name=u["display_name"], store_id=u["store"],
-                store_name=u["store_name"] or "", liable_complaints=liable.get(u["id"], 0),
-                missed_deadlines=missed.get(u["id"], 0), violations=violations,
-                escalation_zh=_escalation_zh(violations),
-            )
-        )
-    return sorted(rows, key=lambda r: (-r.violations, r.store_name, r.display_name))
+# ---------------------------------------------------------------- missed deadlines
 
 
 async def deadline_stats(*, actor: Scope, since: datetime, until: datetime) -> list[StoreDeadlineStats]:
@@ -545,33 +470,6 @@ async def _user_names(ids: set[int | None]) -> dict[int, str]:
         return {}
     # tenant: users named by rows the caller may see
     return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(User.id.is_in(wanted))}
-
-
-async def _month_bounds(actor: Scope, month: str) -> tuple[datetime, datetime]:
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise InvalidInput.one("month", "月份格式应为 YYYY-MM", "Month must be YYYY-MM") from None
-    if not 1900 <= first.year <= 9998:  # the month's bounds in UTC must exist
-        raise InvalidInput.one("month", "月份须在1900年至9998年之间", "The month must be between 1900 and 9998")
-    tz = await _group_tz(actor)
-    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return (
-        datetime(first.year, first.month, 1, tzinfo=tz),
-        datetime(following.year, following.month, 1, tzinfo=tz),
-    )
-
-
-async def _group_tz(actor: Scope) -> ZoneInfo:
-    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
-    return ZoneInfo(group["timezone"] if group and group["timezone"] else "Asia/Shanghai")
-
-
-def _escalation_zh(violations: int) -> str:
-    """Repeated violations escalate (seed 001 §5.2): first, second, third → dismissal."""
-    if violations <= 0:
-        return ""
-    return {1: "第一次", 2: "第二次"}.get(violations, "第三次及以上(辞退)")
 
 
 def _action_zh(action: str) -> str:

@@ -457,18 +457,33 @@ async def forward_appeal(*, actor: Scope, complaint_id: int, opinion: str = "") 
     async with transaction():
         complaint = await _load(actor, complaint_id, "forward_appeal")
         appeal = await _pending_appeal(complaint)
-        if appeal.status != "filed":
-            raise Conflict("申诉已提报总经理", "The appeal was already forwarded", {"appeal_status": appeal.status})
         await ComplaintAppeal.update(  # tenant: the appeal of a complaint read with actor.get
             {ComplaintAppeal.status: "forwarded", ComplaintAppeal.forwarded_by: actor.user_id,
              ComplaintAppeal.forwarded_at: clock.now(), ComplaintAppeal.head_opinion: opinion.strip()}
         ).where(ComplaintAppeal.id == appeal.id)
-        await _move(actor, complaint, "forward_appeal", State.APPEALED, note=opinion, data={"appeal_id": appeal.id})
+        await _move(actor, complaint, "forward_appeal", State.APPEAL_FORWARDED, note=opinion,
+                    data={"appeal_id": appeal.id})
         await alerts.appeal_forwarded(complaint)
 
 
+async def decline_appeal(*, actor: Scope, complaint_id: int, opinion: str) -> None:
+    """The department head does not forward the appeal: handling resumes as after a rejected ruling."""
+    async with transaction():
+        complaint = await _load(actor, complaint_id, "decline_appeal")
+        _required("opinion", opinion, "请填写驳回理由", "A reason is required")
+        appeal = await _pending_appeal(complaint)
+        now = clock.now()
+        await ComplaintAppeal.update(  # tenant: the appeal of a complaint read with actor.get
+            {ComplaintAppeal.status: "declined", ComplaintAppeal.forwarded_by: actor.user_id,
+             ComplaintAppeal.head_opinion: opinion.strip()}
+        ).where(ComplaintAppeal.id == appeal.id)
+        await _move(actor, complaint, "decline_appeal", State(appeal.previous_state), note=opinion,
+                    data={"appeal_id": appeal.id}, handle_from=now)
+
+
 async def rule_appeal(*, actor: Scope, complaint_id: int, upheld: bool, note: str = "") -> None:
-    """总经理裁决: upheld voids the complaint (the GM is the recorded approver); rejected resumes handling."""
+    """总经理裁决 on a forwarded appeal: upheld voids the complaint (the GM is the recorded approver);
+    rejected resumes handling."""
     async with transaction():
         complaint = await _load(actor, complaint_id, "rule_appeal")
         appeal = await _pending_appeal(complaint)
@@ -643,9 +658,7 @@ def _reopened(complaint: Complaint) -> dict[str, Any]:
 
 
 async def _pending_appeal(complaint: Complaint) -> ComplaintAppeal:
-    appeal = await ComplaintAppeal.objects().where(  # tenant: complaint loaded through the scope
-        ComplaintAppeal.complaint == complaint.id, ComplaintAppeal.status.is_in(["filed", "forwarded"])
-    ).first()
+    appeal = await deadlines.pending_appeal(complaint.id)
     if appeal is None:
         raise Conflict("没有待裁决的申诉", "No appeal is pending", {})
     return appeal

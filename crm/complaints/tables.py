@@ -11,6 +11,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     Numeric,
@@ -111,7 +112,7 @@ class ComplaintAppeal(Table, tablename="complaint_appeal"):
     filed_at = Timestamptz()
     reason = Text()
     previous_state = Varchar(length=20)
-    status = Varchar(length=12, default="filed")  # filed | forwarded | upheld | rejected
+    status = Varchar(length=12, default="filed")  # filed | forwarded | declined (by the head) | upheld | rejected
     forwarded_by = ForeignKey(User, null=True)
     forwarded_at = Timestamptz(null=True, default=None)
     head_opinion = Text(default="")
@@ -163,6 +164,9 @@ class ComplaintPolicy(Table, tablename="complaint_policy"):
     report_days = Integer(default=1)
     feedback_hours = Integer(default=24)
     revisit_days = Integer(default=3)
+    # An appeal (申诉): the department head forwards (or declines) it, then the GM rules, each within N working days.
+    appeal_forward_working_days = Integer(default=1)
+    appeal_ruling_working_days = Integer(default=1)
     updated_at = Timestamptz()
 
 
@@ -172,3 +176,32 @@ class AuthorityRule(Table, tablename="complaint_authority_rule"):
     group = ForeignKey(DealerGroup, null=False, index=True)
     max_amount = Numeric(digits=(12, 2), null=True, default=None)
     approver_role = Varchar(length=40)
+
+
+class ProcessViolation(Table, tablename="complaint_process_violation"):
+    """业务流程违规 (seed 001 §5.2): a store manager records that a staff member did not work by the rules,
+    or changed customer data privately or wrongly. Only these climb the 1st / 2nd / 3rd (dismissal) ladder,
+    per department and month (`crm.complaints.accountability`)."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    staff = ForeignKey(User, null=False, index=True)
+    department = Varchar(length=20)  # sales | service | accessories | other
+    kind = Varchar(length=20, default="process")  # process | customer_data
+    occurred_on = Date(index=True)
+    description = Text()
+    complaint = ForeignKey(Complaint, null=True, default=None, index=True)
+    recorded_by = ForeignKey(User, null=False)
+    recorded_at = Timestamptz()
+
+
+class AccountabilityAmount(Table, tablename="complaint_accountability_amount"):
+    """A group's suggested amounts (RMB) for one department; NULL: not set (the seeds leave most blank)."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    department = Varchar(length=20)
+    liable = Numeric(digits=(10, 2), null=True, default=None)
+    not_in_time = Numeric(digits=(10, 2), null=True, default=None)
+    first_violation = Numeric(digits=(10, 2), null=True, default=None)
+    second_violation = Numeric(digits=(10, 2), null=True, default=None)
+    updated_at = Timestamptz()

@@ -1,15 +1,25 @@
 """What happens when a complaint deadline passes: a `ComplaintDeadlineMiss` record (counted against
 the store, and against the handler for the handling and result-report deadlines), a timeline row, and the responsible role
-told. A timer that no longer matches the complaint's deadline (it moved on) does nothing."""
+told. A timer that no longer matches the complaint's deadline (it moved on) does nothing. The appeal's
+deadlines are also reminded ahead (`deadlines.REMIND_BEFORE`)."""
 
 from __future__ import annotations
 
 from crm import clock
 from crm.complaints import alerts
-from crm.complaints.deadlines import HANDLER_KINDS, KIND_TITLES, KINDS, responsible_roles, timer_kind
+from crm.complaints.deadlines import (
+    APPEAL_KINDS,
+    HANDLER_KINDS,
+    KIND_TITLES,
+    KINDS,
+    pending_appeal,
+    reminder_kind,
+    responsible_roles,
+    timer_kind,
+)
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.db import transaction
-from crm.timers.registry import FiredTimer, on_timer
+from crm.timers.registry import FiredTimer
 
 
 async def deadline_passed(timer: FiredTimer) -> None:
@@ -21,6 +31,9 @@ async def deadline_passed(timer: FiredTimer) -> None:
     if complaint is None or complaint.due_kind != kind or complaint.due_at != timer.due_at:
         return
     dedupe_key = f"{complaint.id}:{kind}:{complaint.reopen_count}"
+    if kind in APPEAL_KINDS:  # a complaint may be appealed again after a rejection: one miss per appeal
+        appeal = await pending_appeal(complaint.id)
+        dedupe_key += f":appeal{appeal.id if appeal else 0}"
     async with transaction():
         # tenant: the key starts with the id of the complaint loaded above
         if await ComplaintDeadlineMiss.exists().where(ComplaintDeadlineMiss.dedupe_key == dedupe_key):
@@ -59,5 +72,22 @@ async def deadline_passed(timer: FiredTimer) -> None:
         await alerts.deadline_missed(complaint, kind, title_zh, title_en, roles)
 
 
-for _kind in KINDS:
-    on_timer(timer_kind(_kind))(deadline_passed)
+async def deadline_near(timer: FiredTimer) -> None:
+    """Remind the responsible role of an appeal deadline that is still running."""
+    kind = timer.kind.removeprefix("complaint.").removesuffix("_remind")
+    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
+    complaint = await Complaint.objects().where(
+        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
+    ).first()
+    if complaint is None or complaint.due_kind != kind or complaint.due_at is None:
+        return
+    if complaint.due_at.isoformat() != timer.payload.get("due_at"):
+        return
+    title_zh, title_en = KIND_TITLES[kind]
+    await alerts.deadline_near(complaint, kind, title_zh, title_en, responsible_roles(kind, via_group=False))
+
+
+HANDLERS = {
+    **{timer_kind(kind): deadline_passed for kind in KINDS},
+    **{reminder_kind(kind): deadline_near for kind in APPEAL_KINDS},
+}

@@ -4,7 +4,9 @@
         ─resolve→ resolved ─feed_back→ fed_back ─revisit→ revisited ─close→ closed
         (complaints taken by the store skip feed_back: resolved ─revisit→ …, revisited by the store)
     revisit with an unsatisfied customer, or reopen from revisited/closed → reopened ─assign/analyse→ …
-    accepted/assigned/analysed ─file_appeal→ appealed ─rule_appeal→ voided (upheld) | the state before (rejected)
+    accepted/assigned/analysed ─file_appeal→ appealed ─forward_appeal→ appeal_forwarded
+        ─rule_appeal→ voided (upheld) | the state before (rejected)
+    appealed ─decline_appeal→ the state before (the department head does not forward it)
 
 An action that cannot start from the complaint's state raises `Conflict` (HTTP 409) listing the
 actions that can; an action the caller's role may not do raises `Forbidden`. The staff member a
@@ -34,6 +36,7 @@ class State(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     APPEALED = "appealed"
+    APPEAL_FORWARDED = "appeal_forwarded"
     VOIDED = "voided"
 
     @property
@@ -57,6 +60,7 @@ STATE_TITLES: dict[State, tuple[str, str]] = {
     State.CLOSED: ("已结案", "Closed"),
     State.REOPENED: ("已重开", "Reopened"),
     State.APPEALED: ("申诉中", "Under appeal"),
+    State.APPEAL_FORWARDED: ("申诉待总经理裁决", "Appeal awaiting GM ruling"),
     State.VOIDED: ("已作废", "Voided"),
 }
 
@@ -141,10 +145,14 @@ ACTIONS: dict[str, Action] = {
                frozenset({Role.GROUP_CUSTOMER_SERVICE, Role.STORE_CR_MANAGER, Role.STORE_GM})),
         Action("file_appeal", "提出申诉", "File appeal",
                APPEALABLE_STATES, (State.APPEALED,), accused_only=True),
+        # Seed 001 §5.1: the appeal goes to the department head, who forwards it (提报) — only then the GM rules.
         Action("forward_appeal", "部门主管提报", "Forward appeal to GM",
-               frozenset({State.APPEALED}), (), frozenset({Role.DEPARTMENT_HEAD})),
+               frozenset({State.APPEALED}), (State.APPEAL_FORWARDED,), frozenset({Role.DEPARTMENT_HEAD})),
+        Action("decline_appeal", "部门主管驳回申诉", "Decline appeal (department head)",
+               frozenset({State.APPEALED}), tuple(APPEALABLE_STATES), frozenset({Role.DEPARTMENT_HEAD})),
         Action("rule_appeal", "总经理裁决", "GM ruling",
-               frozenset({State.APPEALED}), (State.VOIDED, *APPEALABLE_STATES), frozenset({Role.STORE_GM})),
+               frozenset({State.APPEAL_FORWARDED}), (State.VOIDED, *APPEALABLE_STATES),
+               frozenset({Role.STORE_GM})),
         Action("request_compensation", "申请补偿", "Request compensation",
                _HANDLING_STATES, (), HANDLING_ROLES, handler_may=True),
         # Who decides is the authority table's business (crm.complaints.authority), checked by the service.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from piccolo.table import Table
 
@@ -76,6 +76,40 @@ VISIT_FIELDS = frozenset(
         "next_visit_on", "source",
     }
 )
+
+# The departments that own customer data (001 §9.3: a correction goes to the owning department's manager).
+DEPARTMENTS = {"sales": ("销售部", "Sales"), "service": ("售后服务部", "Service")}
+
+
+class Correctable(NamedTuple):
+    """A field a callback may find wrong: on which record it lives, which department owns it, its label."""
+
+    record: str  # customer | vehicle
+    department: str  # a key of DEPARTMENTS
+    label_zh: str
+    label_en: str
+
+
+# The one definition of what a callback may propose to correct and who decides: the customer's own details are
+# taken at the sale (销售部); the car's papers — plate, insurance, annual inspection — are kept up by after-sales.
+CORRECTABLE: dict[str, Correctable] = {
+    "name": Correctable("customer", "sales", "姓名", "Name"),
+    "gender": Correctable("customer", "sales", "性别", "Gender"),
+    "birthday": Correctable("customer", "sales", "生日", "Birthday"),
+    "mobile": Correctable("customer", "sales", "手机", "Mobile"),
+    "phone2": Correctable("customer", "sales", "其他电话", "Other phone"),
+    "email": Correctable("customer", "sales", "邮箱", "E-mail"),
+    "address": Correctable("customer", "sales", "地址", "Address"),
+    "postcode": Correctable("customer", "sales", "邮编", "Postcode"),
+    "employer": Correctable("customer", "sales", "工作单位", "Employer"),
+    "occupation": Correctable("customer", "sales", "职业", "Occupation"),
+    "plate": Correctable("vehicle", "service", "车牌", "Plate"),
+    "engine_no": Correctable("vehicle", "service", "发动机号", "Engine number"),
+    "colour": Correctable("vehicle", "service", "颜色", "Colour"),
+    "insurer": Correctable("vehicle", "service", "保险公司", "Insurer"),
+    "insurance_expires_on": Correctable("vehicle", "service", "保险到期日", "Insurance expires"),
+    "inspection_due_on": Correctable("vehicle", "service", "年审日期", "Annual inspection"),
+}
 
 # A delivery or departure recorded "in the future" beyond clock skew is a typing error, and so is
 # one before 1900; near year 1 or 9999 a time cannot even be converted to UTC for the database.

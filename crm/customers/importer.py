@@ -42,6 +42,7 @@ from piccolo.utils.encoding import dump_json
 
 from crm import clock
 from crm.customers import events, fields, service
+from crm.customers.history import Author, record_changes
 from crm.customers.identity import choose_identity, complete_identity, identity_candidates
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.locks import lock_keys
@@ -143,7 +144,7 @@ async def import_file(
     if errors and not accept_valid_rows:
         return report
     async with transaction():
-        await _Writer(store, report).write(rows)
+        await _Writer(store, report, Author.of(actor)).write(rows)
     report.imported = True
     return report
 
@@ -624,8 +625,9 @@ class _Writer:
 
     plain_insert = True  # PostgreSQL: plain INSERT statements (False: Piccolo's insert; the benchmark compares)
 
-    def __init__(self, store: service.StoreRef, report: ImportReport) -> None:
+    def __init__(self, store: service.StoreRef, report: ImportReport, author: Author) -> None:
         self.store = store
+        self.author = author
         self.report = report
         self.customers: dict[tuple[str, str], dict] = {}  # (key, value) → existing row or pending record
         self.vehicles: dict[str, dict] = {}  # VIN → existing row or pending record
@@ -725,12 +727,19 @@ class _Writer:
             k: v for k, v in values.items()
             if k not in _NEVER_FILLED and v not in (None, "") and existing.get(k) in (None, "")
         }
+        before = {k: existing.get(k) for k in blanks}
         existing.update(blanks)
         if "id" not in existing:
             return  # a record of this file, not inserted yet: it simply carries the values
         first_time = id(existing) not in self.seen
         self.seen.add(id(existing))
         if blanks:
+            is_vehicle = table is Vehicle
+            await record_changes(
+                row={**before, "group": self.store.group_id, "store": self.store.id}, values=blanks, via="import",
+                author=self.author, customer_id=existing["customer"] if is_vehicle else existing["id"],
+                vehicle_id=existing["id"] if is_vehicle else None,
+            )
             # tenant: a row _load read from the import's store
             await table.update({**blanks, "updated_at": clock.now()}, use_auto_update=False).where(
                 table.id == existing["id"]

@@ -44,6 +44,7 @@ from crm.customers.fields import (  # GENDERS, KINDS … are re-exported: the we
     fill_from_id_number,
     time_filter,
 )
+from crm.customers.history import Author, record_changes
 from crm.customers.identity import link_identity, relink_identity
 from crm.customers.records import (
     CustomerProfile,
@@ -61,11 +62,14 @@ from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.customers.validation import normalise_mobile
 from tenants.errors import Conflict, InvalidInput, NotFound
-from tenants.roles import CUSTOMER_EDITORS
+from tenants.roles import CUSTOMER_EDITORS, Role
 from tenants.scope import Scope
 from tenants.tables import Store
 
 MAX_PAGE = 200
+# Who may change an existing record directly. Callback agents find errors on the phone and file a
+# correction request for the owning department instead (001 §9.3).
+CUSTOMER_UPDATERS = CUSTOMER_EDITORS - {Role.CALLBACK_AGENT}
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -292,41 +296,59 @@ async def create_customer(*, actor: Scope, store_id: int | None = None, **fields
 
 
 async def update_customer(*, actor: Scope, customer_id: int, **changes: Any) -> CustomerRecord:
-    """Change fields of a profile; a changed mobile or ID number re-links the group identity."""
-    actor.require_role(*CUSTOMER_EDITORS)
+    """Change fields of a profile; a changed mobile or ID number re-links the group identity.
+
+    Callback agents may not (they file a correction request instead, `crm.customers.corrections`)."""
+    actor.require_role(*CUSTOMER_UPDATERS)
     async with transaction():
         row = await _visible_row(actor, Customer, customer_id)
-        kind = changes.get("kind", row["kind"])
-        check = dict(changes)
-        if "kind" in changes and "id_number" not in changes and row["id_number"]:
-            check["id_number"] = row["id_number"]  # re-check the number against the new kind
-        values = clean_customer(check, kind=kind)
-        if "name" in values:
-            _require_name(values)
-        store = StoreRef(row["store"], row["group"])
-        mobile = values.get("mobile", row["mobile"])
-        id_number = values.get("id_number", row["id_number"])
-        if (mobile, id_number) != (row["mobile"], row["id_number"]):
-            await _lock_customer_keys(row["group"], {"mobile": mobile, "id_number": id_number})
-            existing = await _store_customer_by_keys(store, mobile, id_number, excluding=customer_id)
-            if existing is not None:
-                raise _duplicate_customer(existing)
-            values["group_identity"] = await relink_identity(
-                row, mobile=mobile, id_number=id_number, name=values.get("name", row["name"])
-            )
-        fill_from_id_number({**row, **values}, values)
-        values["updated_at"] = clock.now()
-        await actor.filter(Customer.update(values, use_auto_update=False), Customer).where(Customer.id == customer_id)
+        await change_customer(row=row, changes=changes, via="edit", author=Author.of(actor))
     return await get_customer(actor=actor, customer_id=customer_id)
+
+
+async def change_customer(
+    *, row: dict, changes: dict[str, Any], via: str, author: Author, correction_id: int | None = None
+) -> dict:
+    """Check and write `changes` to a customer row the caller already read through its scope, with a
+    history row per changed field. Who may do it is the caller's decision; returns the values written."""
+    customer_id = row["id"]
+    kind = changes.get("kind", row["kind"])
+    check = dict(changes)
+    if "kind" in changes and "id_number" not in changes and row["id_number"]:
+        check["id_number"] = row["id_number"]  # re-check the number against the new kind
+    values = clean_customer(check, kind=kind)
+    if "name" in values:
+        _require_name(values)
+    store = StoreRef(row["store"], row["group"])
+    mobile = values.get("mobile", row["mobile"])
+    id_number = values.get("id_number", row["id_number"])
+    if (mobile, id_number) != (row["mobile"], row["id_number"]):
+        await _lock_customer_keys(row["group"], {"mobile": mobile, "id_number": id_number})
+        existing = await _store_customer_by_keys(store, mobile, id_number, excluding=customer_id)
+        if existing is not None:
+            raise _duplicate_customer(existing)
+        values["group_identity"] = await relink_identity(
+            row, mobile=mobile, id_number=id_number, name=values.get("name", row["name"])
+        )
+    fill_from_id_number({**row, **values}, values)
+    await record_changes(row=row, values=values, via=via, author=author, customer_id=customer_id,
+                         correction_id=correction_id)
+    values["updated_at"] = clock.now()
+    # tenant: a row the caller read through its scope
+    await Customer.update(values, use_auto_update=False).where(Customer.id == customer_id)
+    return values
 
 
 async def deactivate_customer(*, actor: Scope, customer_id: int) -> None:
     """Deactivate (停用) rather than delete: complaints and callbacks keep their customer."""
-    actor.require_role(*CUSTOMER_EDITORS)
-    await _visible_row(actor, Customer, customer_id)
-    await actor.filter(Customer.update({Customer.active: False, Customer.updated_at: clock.now()}), Customer).where(
-        Customer.id == customer_id
-    )
+    actor.require_role(*CUSTOMER_UPDATERS)
+    async with transaction():
+        row = await _visible_row(actor, Customer, customer_id)
+        await record_changes(row=row, values={"active": False}, via="edit", author=Author.of(actor),
+                             customer_id=customer_id)
+        await actor.filter(Customer.update({Customer.active: False, Customer.updated_at: clock.now()}), Customer).where(
+            Customer.id == customer_id
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,29 +377,48 @@ async def update_vehicle(
     *, actor: Scope, vehicle_id: int, customer_id: int | None = None, **changes: Any
 ) -> VehicleRecord:
     """Change a vehicle; `customer_id` hands it to another customer of the same store (过户)."""
-    actor.require_role(*CUSTOMER_EDITORS)
-    values = clean_vehicle(changes)
+    actor.require_role(*CUSTOMER_UPDATERS)
     async with transaction():
         row = await _visible_row(actor, Vehicle, vehicle_id)
+        owner = None
         if customer_id is not None and customer_id != row["customer"]:
             owner = await _referenced(actor, Customer, customer_id, "customer_id")
             _require_same_store(owner, row, "customer_id")
             _require_active_customer(owner)
-            values["customer"] = customer_id
-        if "vin" in values and values["vin"] != row["vin"] and row["active"]:
-            await _require_free_vin(row["store"], values["vin"])
-        values["updated_at"] = clock.now()
-        await actor.filter(Vehicle.update(values, use_auto_update=False), Vehicle).where(Vehicle.id == vehicle_id)
+        await change_vehicle(row=row, changes=changes, via="edit", author=Author.of(actor),
+                             new_owner=owner["id"] if owner else None)
     return await get_vehicle(actor=actor, vehicle_id=vehicle_id)
+
+
+async def change_vehicle(
+    *, row: dict, changes: dict[str, Any], via: str, author: Author, correction_id: int | None = None,
+    new_owner: int | None = None,
+) -> dict:
+    """Check and write `changes` to a vehicle row the caller already read through its scope, with history
+    (on the customer who had the vehicle). Who may do it is the caller's decision."""
+    values = clean_vehicle(changes)
+    if new_owner is not None:
+        values["customer"] = new_owner
+    if "vin" in values and values["vin"] != row["vin"] and row["active"]:
+        await _require_free_vin(row["store"], values["vin"])
+    await record_changes(row=row, values=values, via=via, author=author, customer_id=row["customer"],
+                         vehicle_id=row["id"], correction_id=correction_id)
+    values["updated_at"] = clock.now()
+    # tenant: a row the caller read through its scope
+    await Vehicle.update(values, use_auto_update=False).where(Vehicle.id == row["id"])
+    return values
 
 
 async def deactivate_vehicle(*, actor: Scope, vehicle_id: int) -> None:
     """The store no longer looks after this vehicle (sold on, scrapped); its history stays."""
-    actor.require_role(*CUSTOMER_EDITORS)
-    await _visible_row(actor, Vehicle, vehicle_id)
-    await actor.filter(Vehicle.update({Vehicle.active: False, Vehicle.updated_at: clock.now()}), Vehicle).where(
-        Vehicle.id == vehicle_id
-    )
+    actor.require_role(*CUSTOMER_UPDATERS)
+    async with transaction():
+        row = await _visible_row(actor, Vehicle, vehicle_id)
+        await record_changes(row=row, values={"active": False}, via="edit", author=Author.of(actor),
+                             customer_id=row["customer"], vehicle_id=vehicle_id)
+        await actor.filter(Vehicle.update({Vehicle.active: False, Vehicle.updated_at: clock.now()}), Vehicle).where(
+            Vehicle.id == vehicle_id
+        )
 
 
 # ---------------------------------------------------------------------------------------------

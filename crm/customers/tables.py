@@ -19,7 +19,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from tenants.tables import DealerGroup, Store
+from tenants.tables import DealerGroup, Store, User
 
 
 class CustomerIdentity(Table, tablename="customer_identity"):
@@ -129,3 +129,54 @@ class ServiceVisit(Table, tablename="service_visit"):
     cancelled_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class CustomerChange(Table, tablename="customer_change"):
+    """One field of a customer record (or of one of its vehicles) changed: who, when, old and new value.
+
+    Append-only: rows are written by the service functions that change records and never updated,
+    so a wrong or unauthorised change (客户资料私自更改或错误, 001 §5.2) can always be traced.
+    """
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    customer = ForeignKey(Customer, null=False, index=True)
+    vehicle = ForeignKey(Vehicle, null=True, default=None)
+    field = Varchar(length=40)
+    old_value = Text(default="")
+    new_value = Text(default="")
+    via = Varchar(length=20)  # edit | correction | import | callback
+    correction_id = Integer(null=True, default=None)
+    changed_by = ForeignKey(User, null=True, default=None)
+    changed_by_name = Varchar(length=100, default="")
+    changed_at = Timestamptz()
+
+
+class CustomerCorrection(Table, tablename="customer_correction"):
+    """修正表: a correction found during a callback, for the owning department's manager to apply or
+    reject within 24 hours, then confirmed (确认) by the customer-relations department (001 §9.3)."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    customer = ForeignKey(Customer, null=False, index=True)
+    vehicle = ForeignKey(Vehicle, null=True, default=None)
+    callback_id = Integer(null=True, default=None, index=True)
+    field = Varchar(length=40)
+    old_value = Text(default="")
+    proposed_value = Text(default="")
+    reason = Text(default="")
+    department = Varchar(length=20)  # sales | service
+    found_by = ForeignKey(User, null=True, default=None)
+    found_by_name = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    due_at = Timestamptz()
+    state = Varchar(length=20, default="open", index=True)  # open | applied | rejected
+    decided_by = ForeignKey(User, null=True, default=None)
+    decided_by_name = Varchar(length=100, default="")
+    decided_at = Timestamptz(null=True, default=None)
+    decision_note = Text(default="")
+    confirmed_by = ForeignKey(User, null=True, default=None)
+    confirmed_by_name = Varchar(length=100, default="")
+    confirmed_at = Timestamptz(null=True, default=None)
+    reminded_at = Timestamptz(null=True, default=None)
+    missed_at = Timestamptz(null=True, default=None)

@@ -47,7 +47,14 @@ class Level(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     repeat_window_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
+    # Undecided repeat complaints: group customer service decides within these working hours.
+    repeat_decision_working_hours: Annotated[int, msgspec.Meta(ge=1, le=80)] = 2
     report_deadline_seconds: Seconds = DAY
+    # The brand division forwards the filed report to the VP operations and the CEO within this time.
+    forward_deadline_seconds: Seconds = 2 * 3600
+    forward_roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=12)] = msgspec.field(
+        default_factory=lambda: [Role.BRAND_MANAGER, Role.HQ_VIEWER]
+    )
     renotify_seconds: Seconds = 1800  # unacknowledged alerts are sent again this often
     alert_roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=12)] = msgspec.field(
         default_factory=lambda: [Role.STORE_GM, Role.DEPARTMENT_HEAD, Role.BRAND_MANAGER, Role.LEGAL]
@@ -100,6 +107,7 @@ def validate_policy(policy: Policy) -> Policy:
     problems: list[FieldProblem] = []
     problems += _role_problems("alert_roles", policy.alert_roles)
     problems += _channel_problems("alert_channels", policy.alert_channels)
+    problems += _role_problems("forward_roles", policy.forward_roles)
     seen: set[tuple[int, str]] = set()
     for i, level in enumerate(policy.levels):
         problems += _role_problems(f"levels[{i}].roles", level.roles)

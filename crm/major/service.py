@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 import msgspec
 
 from crm import clock
-from crm.complaints.events import complaint_created, complaint_state_changed
 from crm.complaints.service import register_complaint
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES, State
 from crm.db import transaction
-from crm.major import alerts, board_events
+from crm.major import alerts, board_events, crisis, repeats
 from crm.major.policy import Level, decode_policy, encode_policy, policy_for_group
 from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, ReportStatus, RiskLevel
 from crm.major.tables import (
@@ -30,6 +29,7 @@ from crm.major.tables import (
     MajorComplaint,
     MajorReasonRow,
     MajorReport,
+    CrisisMeeting,
 )
 from crm.timers.service import cancel_timers, schedule_timer
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -38,6 +38,10 @@ from tenants.scope import Scope
 
 SUBJECT = "major_complaint"
 LEVEL_KINDS = {Condition.REPORT_MISSING: "major.report_missing", Condition.UNRESOLVED: "major.unresolved"}
+# The brand division's own step: forward the filed report to the VP operations and the CEO in time.
+FORWARD_DUE = "major.forward_due"
+FORWARD_CONDITION = "forward_missing"
+FORWARD_LEVEL = 100  # the alert's level number: apart from the ladder's 1, 2, …
 RESOLVED_STATES = frozenset({State.RESOLVED, State.FED_BACK, State.REVISITED, State.CLOSED})
 
 # Who may mark a complaint major: the group's intake and HQ, and the store's managers.
@@ -134,6 +138,12 @@ class MajorView:
     reasons: list[dict]
     alerts: list[AlertView] = field(default_factory=list)
     report: dict | None = None
+    forward_due_at: datetime | None = None  # set once the report is filed
+    meetings: list[crisis.MeetingView] = field(default_factory=list)
+
+    @property
+    def forward_overdue(self) -> bool:
+        return any(a.condition == FORWARD_CONDITION for a in self.alerts)
 
     @property
     def report_late(self) -> bool:
@@ -162,14 +172,22 @@ async def mark_major(*, actor: Scope, complaint_id: int, reasons: list[ReasonInp
         )
 
 
-async def register_repeat_complaint(*, actor: Scope, **fields: object) -> int:
-    """Intake with the agent's "mark as major (重复投诉)" ticked: the complaint is recorded and marked major
-    with reason 重复投诉 in one transaction — if marking is refused, nothing is written.
-    `fields` are those of `crm.complaints.service.register_complaint`."""
-    actor.require_role(*MARKERS)
+async def register_with_repeat_decision(
+    *, actor: Scope, repeat_decision: str | None, repeat_reason: str = "", decision_required: bool,
+    **fields: object,
+) -> int:
+    """Intake with the agent's answer to "the same problem as the earlier complaint(s)?" (see `repeats`).
+
+    The complaint is recorded (and flagged if it is a repeat) and the decision applied in one transaction:
+    a refused or missing decision writes nothing. Without a decision (`decision_required` false: the API),
+    group customer service decides later. `fields` are those of `crm.complaints.service.register_complaint`.
+    """
     async with transaction():
         complaint_id = await register_complaint(actor=actor, **fields)
-        await mark_major(actor=actor, complaint_id=complaint_id, reasons=[ReasonInput(MajorReason.REPEAT)])
+        flagged = (await repeats.repeat_flags(complaint_ids=[complaint_id])).get(complaint_id)
+        if flagged is not None and (repeat_decision or decision_required):
+            await repeats.decide(actor=actor, complaint_id=complaint_id, decision=repeat_decision,
+                                 reason=repeat_reason)
     return complaint_id
 
 
@@ -235,7 +253,9 @@ async def find_repeats(
 async def on_complaint_created(
     *, group_id: int, store_id: int, complaint_id: int, channel: str, **_: object
 ) -> None:
-    """Intake hook: a complaint to the manufacturer (向厂方投诉) is major from the start."""
+    """Intake hook, on every path: a repeat complaint is flagged (疑似重复投诉); a complaint to the
+    manufacturer (向厂方投诉) is major from the start."""
+    await repeats.flag(group_id=group_id, store_id=store_id, complaint_id=complaint_id)
     if channel == "manufacturer":
         await _mark(
             group_id=group_id, store_id=store_id, complaint_id=complaint_id,
@@ -247,6 +267,10 @@ async def on_complaint_state_changed(
     *, group_id: int, store_id: int, complaint_id: int, action: str, to_state: str, **_: object
 ) -> None:
     """Keep the major complaint in step with its complaint: resolved, closed, reopened, re-routed."""
+    if to_state and State(to_state) in FINAL_STATES:
+        await repeats.stop(complaint_id=complaint_id)
+    if action == "reroute":
+        await repeats.follow_store(complaint_id=complaint_id, store_id=store_id)
     # tenant: the major complaint of the complaint whose change the complaints service is signalling (below too)
     major = await MajorComplaint.select().where(MajorComplaint.complaint == complaint_id).first()
     if major is None:
@@ -261,7 +285,7 @@ async def on_complaint_state_changed(
         await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=[LEVEL_KINDS[Condition.UNRESOLVED]])
     if state in FINAL_STATES and major["closed_at"] is None:
         changes[MajorComplaint.closed_at] = now
-        await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=list(LEVEL_KINDS.values()))
+        await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=[*LEVEL_KINDS.values(), FORWARD_DUE])
         await alerts.settle_all(major_id=major["id"])
     if state == State.REOPENED:
         changes[MajorComplaint.resolved_at] = None
@@ -271,6 +295,7 @@ async def on_complaint_state_changed(
     if state == State.REOPENED:
         major = await MajorComplaint.select().where(MajorComplaint.id == major["id"]).first()  # tenant: that row
         await _schedule_levels(major, reschedule=True)
+        await _schedule_forward(major)
     await board_events.changed(group_id=group_id, store_id=store_id, major_id=major["id"])
 
 
@@ -306,6 +331,7 @@ async def file_report(*, actor: Scope, major_id: int, form: ReportForm) -> datet
         ), MajorComplaint).where(MajorComplaint.id == major.id)
         await cancel_timers(subject_type=SUBJECT, subject_id=major.id, kinds=[LEVEL_KINDS[Condition.REPORT_MISSING]])
         row = await _major_row(major.id)
+        await _schedule_forward(row)
         label = await complaint_label(major.complaint)
         user_ids = await alerts.recipients(
             group_id=major.group, store_id=major.store, roles=[Role.BRAND_MANAGER, Role.LEGAL]
@@ -315,7 +341,8 @@ async def file_report(*, actor: Scope, major_id: int, form: ReportForm) -> datet
             major=row, user_ids=user_ids, kind="major.report_filed", key=f"major-report-filed:{major.id}",
             title_zh=f"重大投诉事件处理报告已提交{late}:{label}",
             title_en=f"Major-complaint report filed{' (late)' if late else ''}: {label}",
-            body_zh="请审阅后转呈运营副总裁及总裁。", body_en="Review it and forward it to the VP operations and the CEO.",
+            body_zh=f"请在{_hours(_forward_seconds(row))}内审阅并转呈运营副总裁及总裁。",
+            body_en=f"Review it and forward it to the VP operations and the CEO within {_hours_en(_forward_seconds(row))}.",
         )
         await board_events.changed(group_id=major.group, store_id=major.store, major_id=major.id)
     return now
@@ -338,6 +365,13 @@ async def forward_report(*, actor: Scope, major_id: int) -> None:
         await actor.filter(
             MajorComplaint.update({MajorComplaint.report_status: ReportStatus.FORWARDED.value}), MajorComplaint
         ).where(MajorComplaint.id == major.id)
+        # In time, the forwarding deadline is cancelled; late, its escalation stops re-notifying.
+        await cancel_timers(subject_type=SUBJECT, subject_id=major.id, kinds=[FORWARD_DUE])
+        forward_alert = await actor.filter(MajorAlert.select(MajorAlert.id), MajorAlert).where(
+            MajorAlert.major == major.id, MajorAlert.level == FORWARD_LEVEL
+        ).first()
+        if forward_alert is not None:
+            await alerts.settle(alert_id=forward_alert["id"])
         row = await _major_row(major.id)
         label = await complaint_label(major.complaint)
         user_ids = await alerts.recipients(group_id=major.group, store_id=major.store, roles=[Role.HQ_VIEWER])
@@ -478,9 +512,11 @@ async def _mark(
     await alerts.raise_alert(
         major=major, level=0, roles=list(policy.alert_roles), channels=policy.alert_channels, condition="",
         title_zh=title_zh, title_en=title_en,
-        body_zh=f"原因:{reason_text}。门店须在{_hours(policy.report_deadline_seconds)}内提交《重大投诉事件处理报告》。",
+        body_zh=(f"原因:{reason_text}。门店须在{_hours(policy.report_deadline_seconds)}内提交《重大投诉事件处理报告》。"
+                 f"总经理请召集危机处理小组开会,并在重大投诉页面登记会议(参会人员、时间、决定)。"),
         body_en=(f"Reasons: {', '.join(r.reason.title_en for r in reasons)}. The store must file the major-complaint "
-                 f"report within {_hours_en(policy.report_deadline_seconds)}."),
+                 f"report within {_hours_en(policy.report_deadline_seconds)}. GM: convene the crisis team and record "
+                 f"the meeting (members, time, decisions) on the major-complaint page."),
     )
     return major_id
 
@@ -533,6 +569,43 @@ async def escalate(*, major_id: int, level: int, group_id: int) -> int | None:
     return alert_id
 
 
+async def escalate_forward(*, major_id: int, group_id: int) -> int | None:
+    """The forwarding deadline passed and the filed report is not forwarded: alert like a ladder step."""
+    # tenant: timer handler (no user): the timer's subject in the timer's group
+    major = await MajorComplaint.select().where(MajorComplaint.id == major_id, MajorComplaint.group == group_id).first()
+    if major is None or major["closed_at"] is not None or major["report_status"] != ReportStatus.FILED.value:
+        return None
+    policy = decode_policy(major["policy"])
+    label = await complaint_label(major["complaint"])
+    hours_zh, hours_en = _hours(policy.forward_deadline_seconds), _hours_en(policy.forward_deadline_seconds)
+    return await alerts.raise_alert(
+        major=major, level=FORWARD_LEVEL, roles=list(policy.forward_roles), channels=policy.alert_channels,
+        condition=FORWARD_CONDITION,
+        title_zh=f"重大投诉处理报告未按时转呈:{label}", title_en=f"Major-complaint report not forwarded in time: {label}",
+        body_zh=f"门店提交报告已{hours_zh},品牌事业部仍未转呈运营副总裁及总裁。",
+        body_en=f"Filed {hours_en} ago and the brand division has not forwarded it to the VP operations and the CEO.",
+    )
+
+
+async def _schedule_forward(major: dict) -> None:
+    """While a filed report waits to be forwarded (and its deadline has not alerted yet): one timer."""
+    if major["report_status"] != ReportStatus.FILED.value or major["closed_at"] is not None:
+        return
+    # tenant: the alerts of the major complaint being scheduled
+    if await MajorAlert.exists().where(MajorAlert.major == major["id"], MajorAlert.level == FORWARD_LEVEL):
+        return
+    due_at = major["report_filed_at"] + timedelta(seconds=_forward_seconds(major))
+    await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=[FORWARD_DUE])
+    await schedule_timer(
+        kind=FORWARD_DUE, due_at=max(due_at, clock.now()), group_id=major["group"], store_id=major["store"],
+        subject_type=SUBJECT, subject_id=major["id"],
+    )
+
+
+def _forward_seconds(major: dict) -> int:
+    return decode_policy(major["policy"]).forward_deadline_seconds
+
+
 def _level_body(major: dict, cfg: Level) -> tuple[str, str]:
     hours_zh, hours_en = _hours(cfg.delay_seconds), _hours_en(cfg.delay_seconds)
     if cfg.condition == Condition.REPORT_MISSING:
@@ -563,6 +636,7 @@ async def _move_to_store(major_id: int, store_id: int) -> None:
     # tenant: as above
     await MajorReasonRow.update({MajorReasonRow.store: store_id}).where(MajorReasonRow.major == major_id)
     await MajorReport.update({MajorReport.store: store_id}).where(MajorReport.major == major_id)  # tenant: as above
+    await CrisisMeeting.update({CrisisMeeting.store: store_id}).where(CrisisMeeting.major == major_id)  # tenant: as above
     # tenant: as above
     alert_ids = [r["id"] for r in await MajorAlert.select(MajorAlert.id).where(MajorAlert.major == major_id)]
     if alert_ids:
@@ -689,6 +763,9 @@ async def _views(ids: list[int], *, with_report: bool) -> list[MajorView]:
                 for r in reasons if r["major"] == row["id"]
             ],
             report=reports.get(row["id"]),
+            forward_due_at=(row["report_filed_at"] + timedelta(seconds=policy.forward_deadline_seconds)
+                            if row["report_filed_at"] is not None else None),
+            meetings=await crisis.meetings(major_id=row["id"]) if with_report else [],
         )
         for a in alert_rows:
             if a["major"] != row["id"]:
@@ -718,7 +795,3 @@ def _hours(seconds: int) -> str:
 def _hours_en(seconds: int) -> str:
     return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
 
-
-# Importing this module (the API and the worker both do) hooks major complaints into the complaint lifecycle.
-complaint_created.connect(on_complaint_created)
-complaint_state_changed.connect(on_complaint_state_changed)

@@ -100,3 +100,37 @@ class MajorAlertRecipient(Table, tablename="major_alert_recipient"):
     alert = ForeignKey(MajorAlert, null=False, index=True)
     user = ForeignKey(User, null=False, index=True)
     acknowledged_at = Timestamptz(null=True, default=None)
+
+
+class RepeatCheck(Table, tablename="repeat_check"):
+    """疑似重复投诉: a complaint whose customer or vehicle complained earlier within the group's window.
+
+    `earlier` links those complaints (ids, newest first). The flag stands until someone decides:
+    the same problem (the complaint becomes major, reason 重复投诉) or a different one (with a reason).
+    Undecided at intake, group customer service decides by `decision_due_at`.
+    """
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    complaint = ForeignKey(Complaint, null=False, unique=True)
+    earlier = JSON(default="[]")
+    flagged_at = Timestamptz()
+    decision_due_at = Timestamptz()
+    decision = Varchar(length=12, default="")  # "" (pending) | same | different
+    reason = Text(default="")
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(User, null=True, default=None)
+    overdue = Boolean(default=False)  # the decision deadline passed undecided (escalated once)
+
+
+class CrisisMeeting(Table, tablename="crisis_meeting"):
+    """危机处理小组会议 (seed 004 §2.6): the store GM convenes the crisis team on a major complaint."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    major = ForeignKey(MajorComplaint, null=False, index=True)
+    held_at = Timestamptz()
+    members = JSON(default="[]")  # [{"name", "position"}]
+    decisions = Text(default="")
+    recorded_at = Timestamptz()
+    recorded_by = ForeignKey(User, null=True, default=None)

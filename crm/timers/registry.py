@@ -1,32 +1,25 @@
 """Which function handles which timer kind.
 
-Each area keeps its handlers in `crm/<area>/timer_handlers.py`:
+Each area lists its handlers in `crm/<area>/timer_handlers.py` as a table,
 
-    from crm.timers.registry import FiredTimer, on_timer
+    HANDLERS = {"complaint.accept_due": deadline_passed, ...}
 
-    @on_timer("complaint.accept_due")
-    async def accept_due(timer: FiredTimer) -> None: ...
-
-and lists that module once in `HANDLER_MODULES` below. A handler runs inside the
+and `crm.wiring.connect_all()` registers every table at start-up (app, worker,
+launcher, tests). Nothing registers itself on import. A handler runs inside the
 transaction that marks the timer fired, so its effect and "fired" commit
-together; it must not catch and swallow database errors.
+together; it must not catch and swallow database errors. Scheduling a kind that
+has no handler is refused (`schedule_timer`), so a deadline can never be written
+that nobody would act on.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-# One line per area, e.g. "crm.complaints.timer_handlers",
-HANDLER_MODULES: list[str] = [
-    "crm.callbacks.timer_handlers",
-    "crm.complaints.timer_handlers",
-    "crm.major.timer_handlers",
-]
 
 
 @dataclass(frozen=True)
@@ -48,32 +41,41 @@ Handler = Callable[[FiredTimer], Awaitable[None]]
 _handlers: dict[str, Handler] = {}
 
 
-def on_timer(kind: str) -> Callable[[Handler], Handler]:
-    """Register the handler of one timer kind (one handler per kind)."""
+class UnknownTimerKind(LookupError):
+    """A timer kind without a handler: a programming error, caught by the test suite."""
 
-    def register(handler: Handler) -> Handler:
+
+def register(handlers: Mapping[str, Handler], *, replace: bool = False) -> None:
+    """Register a table of handlers; a kind keeps its one handler unless `replace` says otherwise."""
+    for kind, handler in handlers.items():
         existing = _handlers.get(kind)
-        if existing is not None and _name(existing) != _name(handler):
+        if existing is not None and existing is not handler and not replace:
             raise ValueError(f"timer kind {kind!r} already handled by {_name(existing)}")
         _handlers[kind] = handler
-        return handler
-
-    return register
 
 
 def handler_for(kind: str) -> Handler | None:
     return _handlers.get(kind)
 
 
-def load_handlers() -> list[str]:
-    """Import every handler module (the worker calls this at start-up).
+def require_handler(kind: str) -> None:
+    if kind not in _handlers:
+        raise UnknownTimerKind(f"no handler for timer kind {kind!r}: add it to its area's HANDLERS")
 
-    `TIMER_HANDLER_MODULES` (comma-separated) adds modules, e.g. a test's handlers in a worker subprocess.
-    """
-    extra = [m.strip() for m in os.environ.get("TIMER_HANDLER_MODULES", "").split(",") if m.strip()]
-    for module in HANDLER_MODULES + extra:
-        importlib.import_module(module)
+
+def handled_kinds() -> list[str]:
     return sorted(_handlers)
+
+
+def register_extra_modules() -> list[str]:
+    """Handler tables named by `TIMER_HANDLER_MODULES` (comma-separated): a test's or a benchmark's, in a worker.
+
+    Each module has a `HANDLERS` table; it may replace a product handler (a test that kills a worker mid-job).
+    """
+    modules = [m.strip() for m in os.environ.get("TIMER_HANDLER_MODULES", "").split(",") if m.strip()]
+    for module in modules:
+        register(importlib.import_module(module).HANDLERS, replace=True)
+    return modules
 
 
 def _name(handler: Handler) -> str:

@@ -16,8 +16,10 @@ from typing import Any
 
 from crm import clock
 from crm.db import after_commit
-from crm.queue import enqueue_after_commit, forget_jobs
+from crm.db import is_postgres
+from crm.queue import enqueue_after_commit, enqueue_many, forget_jobs
 from crm.settings import get_settings
+from crm.timers.registry import require_handler
 from crm.timers.tables import Timer
 
 FIRE_JOB = "fire_timer"
@@ -36,6 +38,7 @@ async def schedule_timer(
     """Create a pending timer; returns its id. Call inside `crm.db.transaction()`."""
     if due_at.tzinfo is None:
         raise ValueError("due_at must be timezone-aware")
+    require_handler(kind)
     now = clock.now()
     due_at = due_at.astimezone(timezone.utc)
     soon = due_at <= now + horizon()
@@ -58,6 +61,52 @@ async def schedule_timer(
     if soon:
         await enqueue_after_commit(FIRE_JOB, timer_id, job_id=job_id(timer_id, 1), defer_until=due_at)
     return timer_id
+
+
+async def schedule_timers(
+    *,
+    kind: str,
+    group_id: int,
+    store_id: int | None,
+    subject_type: str,
+    due: list[tuple[int, datetime]],
+    enqueue: bool = True,
+) -> int:
+    """Pending timers for many subjects `(subject_id, due_at)` at once, in one statement; returns how many.
+
+    As `schedule_timer`: those due within the horizon are marked enqueued and sent to arq after
+    commit (unless `enqueue` is off, for bulk imports the promoter catches up with); the rest wait
+    in the database for the promoter. Call inside `crm.db.transaction()`.
+    """
+    if not due:
+        return 0
+    require_handler(kind)
+    now = clock.now()
+    soon = now + horizon()
+    values = [(subject_id, due_at, now if enqueue and due_at <= soon else None, 1 if enqueue and due_at <= soon else 0)
+              for subject_id, due_at in due]
+    if is_postgres():
+        sql = (
+            'INSERT INTO timer ("group", store, kind, subject_type, payload, state, attempts, last_error, '
+            "created_at, subject_id, due_at, enqueued_at, version) "
+            "SELECT {}, {}, {}, {}, {}::json, 'pending', 0, '', {}, * "
+            "FROM unnest({}::bigint[], {}::timestamptz[], {}::timestamptz[], {}::int[]) "
+            "RETURNING id, due_at, version, enqueued_at"
+        )
+        # tenant: an insert of one store's timers (group and store given by the caller)
+        timers = await Timer.raw(sql, group_id, store_id, kind, subject_type, "{}", now,
+                                 *[list(column) for column in zip(*values)])
+    else:
+        timers = await Timer.insert(*[
+            Timer(group=group_id, store=store_id, kind=kind, subject_type=subject_type, subject_id=subject_id,
+                  payload="{}", due_at=due_at, state="pending", enqueued_at=enqueued_at, version=version,
+                  created_at=now)
+            for subject_id, due_at, enqueued_at, version in values
+        ]).returning(Timer.id, Timer.due_at, Timer.version, Timer.enqueued_at)
+    jobs = [(job_id(t["id"], t["version"]), t["due_at"], (t["id"],)) for t in timers if t["enqueued_at"]]
+    if jobs:
+        await after_commit(lambda: enqueue_many(FIRE_JOB, jobs))
+    return len(timers)
 
 
 async def cancel_timers(*, subject_type: str, subject_id: int, kinds: Iterable[str] | None = None) -> int:

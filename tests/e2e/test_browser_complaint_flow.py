@@ -102,5 +102,7 @@ async def test_intake_warns_of_a_repeat_complaint_when_the_car_is_taken(browser,
     await page.locator("#lookup").press("Enter")
     await page.locator("#repeat-warning").wait_for()
     assert "刹车异响" in await page.locator("#repeat-warning").inner_text()
-    assert await page.locator("#mark_repeat").is_checked()
+    # The agent must decide: nothing is pre-chosen.
+    assert not await page.locator("#repeat_same").is_checked()
+    assert not await page.locator("#repeat_different").is_checked()
     await context.close()

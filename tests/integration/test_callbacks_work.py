@@ -12,7 +12,7 @@ from crm import clock
 from crm.callbacks import service
 from crm.callbacks.surveys import factor_codes
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
-from crm.customers.tables import Customer
+from crm.customers.tables import Customer, CustomerCorrection
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.callbacks import (
     callbacks_of,
@@ -120,8 +120,12 @@ async def test_reached_and_satisfied_with_scores_and_corrections(tenant):
     scores = await CallbackScore.select(CallbackScore.factor, CallbackScore.score).where(
         CallbackScore.callback == followup["id"])
     assert {s["factor"]: s["score"] for s in scores} == all_scores
+    # The agent does not edit the record: each correction is a request to the owning department (修正表).
     customer = await Customer.select().where(Customer.id == customer_id).first()
-    assert customer["mobile"] == "13800138000" and customer["address"].startswith("上海市")
+    assert customer["mobile"] != "13800138000" and not customer["address"].startswith("上海市")
+    requests = await CustomerCorrection.select().where(CustomerCorrection.callback_id == followup["id"])
+    assert {(r["field"], r["proposed_value"], r["department"]) for r in requests} == {
+        ("mobile", "13800138000", "sales"), ("address", "上海市浦东新区世纪大道1号", "sales")}
     detail = await service.callback_detail(actor=agent, callback_id=followup["id"])
     assert detail.corrections["mobile"][1] == "13800138000"
     assert [a.outcome for a in detail.history] == ["reached"]

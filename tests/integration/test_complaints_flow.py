@@ -332,6 +332,7 @@ async def test_appeal_rejected_resumes_then_upheld_voids(client, tenant):
     await step(client, tenant, "department_head@A", cid, "analyse",
                {"cause_category": "service", "department": "sales", "liability": "liable"})
     await step(client, tenant, "staff@A", cid, "appeal", {"reason": "补充证据:监控录像"})
+    await step(client, tenant, "department_head@A", cid, "appeal/forward")
     voided = await step(client, tenant, "store_gm@A", cid, "appeal/ruling", {"upheld": True, "note": "录像证明无责"})
     assert voided["summary"]["state"] == "voided"
     assert voided["voided_at"] is not None
@@ -396,9 +397,10 @@ async def test_accountability_counts_liable_complaints_per_staff_and_month(clien
     month = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     r = await client.get(f"{API}/accountability", params={"month": month}, headers=await tenant.headers("store_gm@A"))
     assert r.status_code == 200, r.text
-    rows = {row["user_id"]: row for row in r.json()}
+    rows = {row["user_id"]: row for row in r.json()["rows"]}
     staff = rows[tenant.users["staff@A"]]
-    assert (staff["liable_complaints"], staff["violations"], staff["escalation_zh"]) == (2, 2, "第二次")
+    # 有责 complaints are counted on their own: they do not climb the violation ladder.
+    assert (staff["liable_complaints"], staff["violations"], staff["ladder"], staff["dismissal"]) == (2, 0, [], False)
     bad = await client.get(f"{API}/accountability", params={"month": "2026-13"}, headers=await tenant.headers("store_gm@A"))
     assert bad.status_code == 400
     assert (await client.get(f"{API}/accountability", params={"month": month},

@@ -19,7 +19,8 @@ ALLOWED = {
     "revisited": {"close", "reopen", "add_note"},
     "closed": {"reopen"},
     "reopened": {"assign", "analyse", "add_note"},
-    "appealed": {"forward_appeal", "rule_appeal", "add_note"},
+    "appealed": {"forward_appeal", "decline_appeal", "add_note"},
+    "appeal_forwarded": {"rule_appeal", "add_note"},
     "voided": set(),
 }
 
@@ -39,6 +40,7 @@ def probes(tenant) -> dict[str, tuple[str, dict]]:
         "reopen": ("reopen", {"reason": "原因"}),
         "file_appeal": ("appeal", {"reason": "理由"}),
         "forward_appeal": ("appeal/forward", {}),
+        "decline_appeal": ("appeal/decline", {"opinion": "不予提报"}),
         "rule_appeal": ("appeal/ruling", {"upheld": False}),
         "request_compensation": ("compensations", {"amount": "100", "kind": "cash"}),
         "decide_compensation": ("compensations/999999/decision", {"approve": True}),
@@ -92,6 +94,8 @@ async def test_every_forbidden_transition_is_409_with_the_allowed_ones(client, t
     await step(client, tenant, cr, appealed, "accept")
     await step(client, tenant, "staff@A", appealed, "appeal", {"reason": "不是我"})
     await assert_only_allowed(client, tenant, appealed, "appealed")
+    await step(client, tenant, "department_head@A", appealed, "appeal/forward")
+    await assert_only_allowed(client, tenant, appealed, "appeal_forwarded")
     await step(client, tenant, gm, appealed, "appeal/ruling", {"upheld": True})
     await assert_only_allowed(client, tenant, appealed, "voided")
 

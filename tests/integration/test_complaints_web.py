@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import time_machine
 
-from crm.complaints import queries, service
+from crm.complaints import accountability, service
 from crm.complaints.tables import Complaint
 from tenants.tables import DealerGroup
 from tests.integration.test_web_pages import browser_session, csrf_of  # noqa: F401 - fixture
@@ -189,10 +189,10 @@ async def test_the_accountability_month_follows_the_group_timezone(browser_sessi
     actor = await tenant.scope("store_gm@A")
     # 1 December 03:00 UTC: already December in Shanghai, still November in Los Angeles.
     with time_machine.travel(datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc), tick=False):
-        assert await queries.current_month(actor=actor) == "2026-11"
+        assert await accountability.current_month(actor=actor) == "2026-11"
     gm = await browser_session(tenant.usernames["store_gm@A"])
     page = await gm.get("/accountability")
-    assert page.status_code == 200 and f'value="{await queries.current_month(actor=actor)}"' in page.text
+    assert page.status_code == 200 and f'value="{await accountability.current_month(actor=actor)}"' in page.text
 
 
 async def test_a_nul_character_in_a_web_form_is_a_400_page_and_writes_nothing(browser_session, tenant):

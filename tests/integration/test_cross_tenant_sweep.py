@@ -46,11 +46,14 @@ from crm.calendar import overrides
 from crm.calendar.tables import CalendarOverride
 from crm.callbacks import dms
 from crm.callbacks.tables import Callback, DmsWebhookKey
+from crm.complaints import accountability
 from crm.complaints import service as complaints
-from crm.complaints.tables import Complaint, ComplaintCompensation
+from crm.complaints.tables import Complaint, ComplaintCompensation, ProcessViolation
 from crm.complaints.workflow import ACTIONS
+from crm.customers import corrections
 from crm.customers import service as customers
-from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.customers.tables import Customer, CustomerCorrection, CustomerIdentity, Sale, ServiceVisit, Vehicle
+from crm.db import transaction
 from crm.major import service as major
 from crm.major.rules import MajorReason
 from crm.major.tables import MajorAlert, MajorComplaint
@@ -69,6 +72,7 @@ PATH_IDS: dict[str, Column] = {
     "visit_id": ServiceVisit.id,
     "complaint_id": Complaint.id,
     "compensation_id": ComplaintCompensation.id,
+    "violation_id": ProcessViolation.id,
     "notification_id": Notification.id,
     "store_id": Store.id,
     "callback_id": Callback.id,
@@ -76,10 +80,12 @@ PATH_IDS: dict[str, Column] = {
     "override_id": CalendarOverride.id,  # group-owned: store B shares it, but only group admins may delete it
     "major_id": MajorComplaint.id,
     "alert_id": MajorAlert.id,
+    "correction_id": CustomerCorrection.id,
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
     "action": sorted(ACTIONS),  # the web complaint page's steps
+    "step": sorted(corrections.ACTIONS),  # the correction list's buttons
 }
 SKIPPED_METHODS = {"OPTIONS", "HEAD"}
 MISSING_INT, MISSING_STR = str(2**31 - 1), "no-such-id"
@@ -160,6 +166,10 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     compensation_id = await complaints.request_compensation(
         actor=head, complaint_id=complaint_id, amount=Decimal("300.00"), kind="voucher"
     )
+    violation_id = await accountability.record_violation(
+        actor=manager, staff_user_id=(await tenant.scope("staff@A")).user_id, department="sales",
+        occurred_on=clock.now().date(), description="未按流程交车", complaint_id=complaint_id,
+    )
     major_id = await major.mark_major(
         actor=manager, complaint_id=complaint_id, reasons=[major.ReasonInput(MajorReason.REPEAT)]
     )
@@ -167,7 +177,15 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     notification = await Notification.select(Notification.id).where(
         Notification.recipient == manager.user_id, Notification.link == f"/complaints/{complaint_id}"
     ).first()
+    async with transaction():
+        await corrections.file_corrections(
+            actor=await tenant.scope("callback_agent@A"), customer=customer.to_dict(), vehicle=None,
+            callback_id=callback["id"], proposals={"address": "上海市徐汇区漕溪北路1号"}, reason="客户新地址",
+        )
+    correction = await CustomerCorrection.select(CustomerCorrection.id).where(
+        CustomerCorrection.customer == profile.customer_id).first()
     return {
+        CustomerCorrection: correction["id"],
         Customer: profile.customer_id,
         CustomerIdentity: customer.group_identity,
         Vehicle: profile.vehicle_id,
@@ -175,6 +193,7 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         ServiceVisit: profile.visit_id,
         Complaint: complaint_id,
         ComplaintCompensation: compensation_id,
+        ProcessViolation: violation_id,
         Notification: notification["id"],
         Store: tenant.store_a,
         Callback: callback["id"],

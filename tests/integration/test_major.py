@@ -18,7 +18,6 @@ from crm.major.rules import Condition, MajorReason
 from crm.major.tables import MajorAlert, MajorReport
 from crm.queue import get_queue
 from crm.timers import runner
-from crm.timers.registry import load_handlers
 from crm.timers.tables import Timer
 from tenants.accounts import issue_token
 from tenants.errors import NotFound
@@ -41,12 +40,6 @@ from tests.unit.test_major_rules import complete_report
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def timer_handlers():
-    """The sweeper in this process fires what a worker would: every area's handlers."""
-    load_handlers()
 
 
 async def _mark(tenant, complaint_id: int, *reasons: MajorReason, who: str = "call_center_agent") -> int:
@@ -412,6 +405,9 @@ async def test_group_ladder_with_an_unresolved_level(client, tenant, other_tenan
         await _file(tenant, kept)
         await _file(tenant, solved, "B")
         await resolve(tenant, resolved_id, "B")
+        brand = await tenant.scope("brand_manager")
+        await service.forward_report(actor=brand, major_id=kept)  # forwarded in time: only the ladder is left
+        await service.forward_report(actor=brand, major_id=solved)
     with _at(start + 2 * DAY + timedelta(seconds=1)):
         await runner.sweep()
     assert await alert_levels(kept) == [0, 2]

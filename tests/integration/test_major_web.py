@@ -12,7 +12,6 @@ from crm.major import service
 from crm.major.policy import get_policy
 from crm.major.rules import MajorReason
 from crm.timers import runner
-from crm.timers.registry import load_handlers
 from tests.integration.test_web_pages import browser_session, csrf_of  # noqa: F401 (fixture)
 from tests.support.major import alert_id, complaint_for, customer_with_car, major_of, major_of_id
 
@@ -34,7 +33,6 @@ async def _major(tenant, store: str = "A") -> tuple[int, int]:
 
 async def _overdue_major(tenant) -> tuple[int, int]:
     """A major complaint whose 24 hours passed without a report (the sweeper escalated it)."""
-    load_handlers()
     start = clock.now()
     with time_machine.travel(start, tick=False):
         ids = await _major(tenant)

@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import time_machine
 
-import crm.complaints.timer_handlers  # noqa: F401 - registers the handlers, as the worker does
 from crm.callbacks import service as callbacks
 from crm.callbacks.care import plan_store_care
 from crm.complaints import service as complaints

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 
-import crm.callbacks.timer_handlers  # noqa: F401  (registers the callback.due handler in this process)
 from crm import clock
 from crm.callbacks.tables import Callback
 from crm.customers import service as customers

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 from crm.major import timer_handlers
-from crm.timers import registry
 from crm.timers.registry import FiredTimer
 from tests.support.major import HANG_MARKER_ENV
 
@@ -22,7 +21,6 @@ async def escalate_then_hang_once(timer: FiredTimer) -> None:
         await asyncio.sleep(3600)  # the test SIGKILLs this worker here
 
 
-# Replacing a registered handler is for this test's worker only (`on_timer` refuses a second handler
-# on purpose); a process without the marker setting keeps the real one.
-if HANG_MARKER_ENV in os.environ:
-    registry._handlers["major.report_missing"] = escalate_then_hang_once
+# Replaces the product's handler in this test's worker only (TIMER_HANDLER_MODULES may replace);
+# a process without the marker setting keeps the real one.
+HANDLERS = {"major.report_missing": escalate_then_hang_once} if HANG_MARKER_ENV in os.environ else {}

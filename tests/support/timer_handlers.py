@@ -9,7 +9,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from crm.timers.registry import FiredTimer, on_timer
+from crm.timers.registry import FiredTimer
 from crm.timers.tables import Timer
 
 EFFECT_TABLE_DDL = (
@@ -26,18 +26,15 @@ async def effect_count(timer_id: int) -> int:
     return rows[0]["n"]
 
 
-@on_timer("test.effect")
 async def effect(timer: FiredTimer) -> None:
     await record_effect(timer.id)
 
 
-@on_timer("test.fail")
 async def fail(timer: FiredTimer) -> None:
     await record_effect(timer.id)
     raise RuntimeError("handler failed on purpose")
 
 
-@on_timer("test.hang_once")
 async def hang_once(timer: FiredTimer) -> None:
     """First run: write the effect, tell the test (a marker file) and hang until killed."""
     await record_effect(timer.id)
@@ -45,3 +42,6 @@ async def hang_once(timer: FiredTimer) -> None:
     if not marker.exists():
         marker.write_text(str(os.getpid()))
         await asyncio.sleep(3600)  # the test SIGKILLs this worker here
+
+
+HANDLERS = {"test.effect": effect, "test.fail": fail, "test.hang_once": hang_once}
