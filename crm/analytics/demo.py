@@ -14,7 +14,7 @@ from crm.analytics.rollups import refresh
 from crm.callbacks.surveys import SURVEYS
 from crm.callbacks.tables import Callback, CallbackScore
 from crm.complaints.service import CHANNELS
-from crm.complaints.tables import Complaint, ComplaintDeadlineMiss
+from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.customers.tables import Vehicle
 from crm.major.tables import MajorComplaint
 
@@ -75,6 +75,11 @@ async def _complaint(ctx, store, car, received: datetime, rng, on_time: float, n
         revisit_satisfied=True,
     )
     await Complaint.insert(row)
+    await ComplaintEvent.insert(*(  # the timeline's ends: taken in, closed after the revisit
+        ComplaintEvent(group=ctx.group_id, store=store.id, complaint=row.id, at=when, actor_name="系统",
+                       action=action, from_state=source, to_state=target)
+        for when, action, source, target in ((received, "create", "", "received"),
+                                             (row.closed_at, "close", "revisited", "closed"))))
     if not kept:
         await ComplaintDeadlineMiss.insert(*(
             ComplaintDeadlineMiss(group=ctx.group_id, store=store.id, complaint=row.id, kind=kind, due_at=received,
