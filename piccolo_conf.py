@@ -41,5 +41,6 @@ APP_REGISTRY = AppRegistry(
         "crm.callbacks.piccolo_app",
         "crm.complaints.piccolo_app",
         "crm.major.piccolo_app",
+        "crm.analytics.piccolo_app",
     ]
 )

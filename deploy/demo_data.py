@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from piccolo.table import Table, sort_table_classes
 
 from crm import clock
+from crm.analytics.demo import build_rollups, seed_dashboard_history
 from crm.callbacks.demo import seed_callbacks
 from crm.complaints.demo import seed_complaints
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
@@ -293,7 +294,8 @@ async def seed_customer_records(ctx: DemoContext) -> None:
                       sales=len(sales), service_visits=len(visits))
 
 
-STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_callbacks, seed_complaints]
+STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_callbacks, seed_complaints,
+                         seed_dashboard_history, build_rollups]
 
 
 async def _insert(table: type[Table], rows: list[Table]) -> None:

@@ -102,6 +102,38 @@ def seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def rollups(args: argparse.Namespace) -> int:
+    """Recompute the dashboards' per store per day rollups from raw rows for a range of days."""
+    from datetime import date
+
+    from crm.analytics.rollups import rebuild
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        print("--from/--to: dates as YYYY-MM-DD / 日期格式须为 YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if end < start:
+        print("--to is before --from / 结束日期早于开始日期", file=sys.stderr)
+        return 2
+    _prepare_var_dir()
+    counts = asyncio.run(_with_pool(rebuild(start=start, end=end, group_id=args.group)))
+    print("rollups rebuilt / 汇总已重算: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+async def _with_pool(work):
+    from crm.db import engine, is_postgres
+
+    if is_postgres():
+        await engine().start_connection_pool(min_size=1, max_size=4)
+    try:
+        return await work
+    finally:
+        if is_postgres():
+            await engine().close_connection_pool()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dealerdesk", description="dealerdesk — customer relations for dealer groups")
     commands = parser.add_subparsers(required=True, metavar="command")
@@ -125,6 +157,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("seed", seed, "create the demo data (deterministic)")
     sub.add_argument("--small", action="store_true", help="a few customers per store (tests)")
     sub.add_argument("--reset", action="store_true", help="delete ALL data first, then seed")
+    sub = commands.add_parser("rollups", help="dashboard rollups", description="dashboard rollups")
+    actions = sub.add_subparsers(required=True, metavar="action")
+    rebuild = actions.add_parser("rebuild", help="recompute the per store per day rollups from raw rows")
+    rebuild.set_defaults(run=rollups)
+    rebuild.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (group timezone)")
+    rebuild.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    rebuild.add_argument("--group", type=int, default=None, help="one group's id (default: every group)")
     return parser
 
 

@@ -19,7 +19,7 @@ from crm.queue import redis_settings, use_queue
 from crm.settings import get_settings
 from crm.timers.registry import handled_kinds, register_extra_modules
 from crm.wiring import connect_all
-from workers import callbacks, notify, timers
+from workers import analytics, callbacks, notify, timers
 
 log = structlog.get_logger("dealerdesk.worker")
 
@@ -102,6 +102,8 @@ def _cron_jobs() -> list:
         cron(reporting(timers.sweep_timers), timeout=120, keep_result=0, **every),
         cron(reporting(timers.promote_timers), timeout=120, keep_result=0, **every),
         cron(reporting(notify.deliver_due_notifications), timeout=120, keep_result=0, **every),
+        # The dashboards' rollups trail the raw rows by at most one sweep interval.
+        cron(reporting(analytics.refresh_rollups), timeout=300, keep_result=0, **every),
         # 01:05 and 13:05 Beijing time; planning is idempotent, the second run catches a missed first.
         cron(reporting(callbacks.plan_care_calls), timeout=1800, keep_result=0, hour={5, 17}, minute=5, second=0),
     ]

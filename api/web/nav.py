@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm.analytics.access import DASHBOARD_READERS
 from crm.callbacks.service import CALLBACK_READERS
 from crm.complaints.accountability import READERS as ACCOUNTABILITY_READERS
 from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
@@ -44,6 +45,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("/", "工作台", "Home"),
+    NavItem("/dashboard", "集团看板", "Dashboard", DASHBOARD_READERS),
     NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
     NavItem("/complaint-intake", "投诉登记", "New complaint", INTAKE_ROLES),
     NavItem("/complaints", "投诉处理", "Complaints", TENANT_ROLES),

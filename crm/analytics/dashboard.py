@@ -1,0 +1,333 @@
+"""The group dashboard (集团门店对比): one row per store, group total, group average, ranks; and trends.
+
+Read from the rollups only (never raw history), through the caller's scope. "Overdue now" is the one
+live figure: it is a state, not history, so it is counted from the open items at the moment of asking.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count, Sum
+
+from crm import clock
+from crm.analytics.access import View, view_for
+from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, Metric, Sums, Unit, merge
+from crm.analytics.periods import Period, months, parse_period, weeks
+from crm.analytics.rollups import COUNT_COLUMNS, group_zone
+from crm.analytics.tables import StoreDay, StoreDayResolution
+from crm.callbacks.tables import Callback
+from crm.complaints.tables import Complaint
+from crm.complaints.workflow import FINAL_STATES
+from crm.major.tables import MajorComplaint
+from tenants.errors import Forbidden, InvalidInput, NotFound
+from tenants.scope import Scope
+from tenants.tables import BrandDivision, Region, Store
+
+LIVE_COLUMN = "overdue_now"
+SORTABLE = ("store", *TABLE_COLUMNS, *CHANNEL_COLUMNS, LIVE_COLUMN)
+
+
+@dataclass
+class Column:
+    key: str
+    label_zh: str
+    label_en: str
+    unit: str
+    formula: str
+    higher_is_better: bool
+    drill: str
+
+
+@dataclass
+class StoreRow:
+    store_id: int
+    store_name: str
+    store_code: str
+    division_id: int | None
+    division_name: str
+    region_id: int | None
+    region_name: str
+    values: dict[str, float | None]
+    ranks: dict[str, int | None]
+
+
+@dataclass
+class StoreTable:
+    view: str
+    period_kind: str
+    period_label: str
+    start: date
+    end: date  # exclusive
+    division_id: int | None
+    region_id: int | None
+    sort: str
+    descending: bool
+    columns: list[Column]
+    rows: list[StoreRow]
+    total: dict[str, float | None]
+    average: dict[str, float | None]
+    compared_stores: int  # how many stores the ranks are among
+    generated_at: datetime
+    divisions: list[dict[str, Any]] = field(default_factory=list)
+    regions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TrendPoint:
+    label: str
+    start: date
+    end: date
+    value: float | None
+
+
+@dataclass
+class Trend:
+    metric: str
+    label_zh: str
+    label_en: str
+    unit: str
+    formula: str
+    scope: str
+    scope_id: int | None
+    scope_name: str
+    by: str
+    points: list[TrendPoint]
+
+
+def _overdue_now(s: Sums) -> float | None:
+    """Items past their deadline at the moment of asking (live, not historical): open complaints whose running
+    deadline has passed, phone callbacks in the queue past their deadline, and major complaints whose
+    early-warning report is missing past its due time."""
+    return s.overdue_now
+
+
+OVERDUE_NOW = Metric(LIVE_COLUMN, "当前逾期事项", "Overdue now", Unit.COUNT, _overdue_now, LIVE_COLUMN,
+                     higher_is_better=False)
+
+
+def columns() -> list[Metric]:
+    return [METRICS[key] for key in TABLE_COLUMNS] + [OVERDUE_NOW]
+
+
+async def store_table(
+    *, actor: Scope, period: Period | None = None, division_id: int | None = None, region_id: int | None = None,
+    sort: str = "store", descending: bool = False,
+) -> StoreTable:
+    """One row per store the caller may compare, with the group's total, average and each store's rank."""
+    view = view_for(actor)
+    if sort not in SORTABLE:
+        raise InvalidInput.one("sort", "无法按此列排序", "Unknown sort column")
+    period = period or parse_period("month", today=await today_for(actor))
+    stores = await _stores(actor)
+    divisions, regions = _named(stores, "division"), _named(stores, "region")
+    if division_id is not None and division_id not in {d["id"] for d in divisions}:
+        raise NotFound("brand_division")
+    if region_id is not None and region_id not in {r["id"] for r in regions}:
+        raise NotFound("region")
+    if view == View.STORE:
+        shown_ids = [actor.home_store_id]
+        compared = await _group_store_ids(actor)
+    else:
+        shown_ids = [s["id"] for s in stores if (division_id is None or s["division"] == division_id)
+                     and (region_id is None or s["region"] == region_id)]
+        compared = shown_ids
+    sums = await store_sums(actor, compared, period.start, period.end)
+    metrics = columns()
+    values = {store_id: {m.key: m.value(sums.get(store_id, Sums({}))) for m in metrics} for store_id in compared}
+    for store_id in compared:
+        values[store_id].update({key: METRICS[key].value(sums.get(store_id, Sums({}))) for key in CHANNEL_COLUMNS})
+    ranks = _ranks(values, [*metrics, *(METRICS[k] for k in CHANNEL_COLUMNS)])
+    by_id = {s["id"]: s for s in stores}
+    rows = [
+        StoreRow(store_id=sid, store_name=by_id[sid]["name"], store_code=by_id[sid]["code"],
+                 division_id=by_id[sid]["division"], division_name=by_id[sid]["division.name"] or "",
+                 region_id=by_id[sid]["region"], region_name=by_id[sid]["region.name"] or "",
+                 values=values[sid], ranks=ranks[sid])
+        for sid in shown_ids
+    ]
+    if sort == "store":
+        rows.sort(key=lambda row: row.store_code, reverse=descending)
+    else:
+        rows.sort(key=_sort_key(sort, descending))
+    merged = merge(sums.get(sid, Sums({})) for sid in compared)
+    all_metrics = [*metrics, *(METRICS[k] for k in CHANNEL_COLUMNS)]
+    return StoreTable(
+        view=str(view), period_kind=period.kind, period_label=period.label, start=period.start, end=period.end,
+        division_id=division_id, region_id=region_id, sort=sort, descending=descending,
+        columns=[_column(m) for m in all_metrics], rows=rows,
+        total={m.key: m.value(merged) for m in all_metrics},
+        average={m.key: _mean(values[sid][m.key] for sid in compared) for m in all_metrics},
+        compared_stores=len(compared), generated_at=clock.now(),
+        divisions=divisions if view == View.GROUP else [], regions=regions if view == View.GROUP else [],
+    )
+
+
+async def trend(*, actor: Scope, metric: str, scope: str, scope_id: int | None, by: str, start: date,
+                end: date) -> Trend:
+    """One metric by week or month for a store, a brand division or the group (all its stores: the
+    reference every dashboard reader may compare against)."""
+    view = view_for(actor)
+    if metric not in METRICS:
+        raise InvalidInput.one("metric", "指标不存在", "Unknown metric")
+    if by not in ("week", "month"):
+        raise InvalidInput.one("by", "趋势须按周或按月", "by must be week or month")
+    if scope == "store":
+        if scope_id is None:
+            raise InvalidInput.one("id", "须给出门店", "id (the store) is required")
+        store_ids = [actor.require_store(scope_id)]
+        # tenant: a store the scope allows (require_store above)
+        name = (await Store.select(Store.name).where(Store.id == scope_id).first() or {}).get("name", "")
+    elif scope == "division":
+        if view != View.GROUP:
+            raise Forbidden()
+        if scope_id is None:
+            raise InvalidInput.one("id", "须给出品牌事业部", "id (the brand division) is required")
+        stores = [s for s in await _stores(actor) if s["division"] == scope_id]
+        if not stores:
+            raise NotFound("brand_division")
+        store_ids, name = [s["id"] for s in stores], stores[0]["division.name"]
+    elif scope == "group":
+        store_ids, name = await _group_store_ids(actor), "集团"
+    else:
+        raise InvalidInput.one("scope", "范围须为 store、division 或 group", "scope must be store, division or group")
+    buckets = weeks(start, end) if by == "week" else months(start, end)
+    daily = await _daily_sums(actor, store_ids, buckets[0].start, buckets[-1].end)
+    definition = METRICS[metric]
+    points = []
+    for bucket in buckets:
+        parts = [part for day, part in daily.items() if bucket.start <= day < bucket.end]
+        points.append(TrendPoint(bucket.label, bucket.start, bucket.end, definition.value(merge(parts))))
+    return Trend(metric=metric, label_zh=definition.label_zh, label_en=definition.label_en,
+                 unit=str(definition.unit), formula=definition.formula, scope=scope, scope_id=scope_id,
+                 scope_name=name, by=by, points=points)
+
+
+async def today_for(actor: Scope) -> date:
+    """Today in the caller's group's timezone (the dashboard's periods are the group's days)."""
+    return clock.now().astimezone(await group_zone(actor.group_id or -1)).date()
+
+
+async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[int, Sums]:
+    """Summed rollups per store over [start, end), with the resolution histogram and the live overdue count."""
+    if not store_ids:
+        return {}
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
+    query = StoreDay.select(StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS))
+    rows = await _scoped(actor, query, StoreDay, store_ids).where(
+        StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.store)
+    sums = {row["store"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
+    histogram = StoreDayResolution.select(
+        StoreDayResolution.store, StoreDayResolution.minutes, Sum(StoreDayResolution.complaints, alias="n"))
+    for row in await _scoped(actor, histogram, StoreDayResolution, store_ids).where(
+            StoreDayResolution.day >= start, StoreDayResolution.day < end).group_by(
+            StoreDayResolution.store, StoreDayResolution.minutes):
+        sums.setdefault(row["store"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
+    for store_id, n in (await overdue_now(actor, store_ids)).items():
+        part = sums.setdefault(store_id, Sums({}))
+        part.columns = {**part.columns, LIVE_COLUMN: n}
+    return sums
+
+
+async def overdue_now(actor: Scope, store_ids: list[int]) -> dict[int, int]:
+    """Open items past their deadline right now, per store (the live column)."""
+    now = clock.now()
+    counts: Counter = Counter()
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
+    complaints = _scoped(actor, Complaint.select(Complaint.store, Count(Complaint.id, alias="n")), Complaint,
+                         store_ids).where(Complaint.due_at < now,
+                                          Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
+    callbacks = _scoped(actor, Callback.select(Callback.store, Count(Callback.id, alias="n")), Callback,
+                        store_ids).where(Callback.state == "due", Callback.channel == "phone",
+                                         Callback.deadline_at < now)
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
+    majors = _scoped(actor, MajorComplaint.select(MajorComplaint.store, Count(MajorComplaint.id, alias="n")),
+                     MajorComplaint, store_ids).where(MajorComplaint.report_status == "missing",
+                                                      MajorComplaint.report_due_at < now,
+                                                      MajorComplaint.closed_at.is_null())
+    for query, table in ((complaints, Complaint), (callbacks, Callback), (majors, MajorComplaint)):
+        for row in await query.group_by(table.store):
+            counts[row["store"]] += row["n"]
+    return dict(counts)
+
+
+def _scoped(actor: Scope, query: Any, table: Any, store_ids: list[int]) -> Any:
+    """The caller's own stores through the scope; other stores of the group (the reference figures a store
+    role compares against, shown without names) by the group."""
+    if set(store_ids) <= actor.store_ids:
+        return actor.filter(query, table).where(table.store.is_in(store_ids))
+    # tenant: group reference figures: stores of the caller's own group only (see _group_store_ids)
+    return query.where(table.group == (actor.group_id or -1), table.store.is_in(store_ids))
+
+
+async def _daily_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[date, Sums]:
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
+    query = StoreDay.select(StoreDay.day, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS))
+    rows = await _scoped(actor, query, StoreDay, store_ids).where(
+        StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.day)
+    daily = {row["day"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
+    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
+    histogram = StoreDayResolution.select(
+        StoreDayResolution.day, StoreDayResolution.minutes, Sum(StoreDayResolution.complaints, alias="n"))
+    for row in await _scoped(actor, histogram, StoreDayResolution, store_ids).where(
+            StoreDayResolution.day >= start, StoreDayResolution.day < end).group_by(
+            StoreDayResolution.day, StoreDayResolution.minutes):
+        daily.setdefault(row["day"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
+    return daily
+
+
+async def _stores(actor: Scope) -> list[dict[str, Any]]:
+    """The stores the caller may see, with division and region names."""
+    return await Store.select(
+        Store.id, Store.name, Store.code, Store.brand_division.as_alias("division"),
+        Store.brand_division.name.as_alias("division.name"), Store.region,
+        Store.region.name.as_alias("region.name"),
+    ).where(Store.group == (actor.group_id or -1), Store.id.is_in(sorted(actor.store_ids) or [-1])).order_by(
+        Store.code)
+
+
+async def _group_store_ids(actor: Scope) -> list[int]:
+    """Every active store of the caller's group: the reference figures are the group's."""
+    rows = await Store.select(Store.id).where(Store.group == (actor.group_id or -1), Store.active.eq(True))
+    return sorted({row["id"] for row in rows} | set(actor.store_ids))
+
+
+def _named(stores: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    seen = {s[kind]: s[f"{kind}.name"] for s in stores if s[kind] is not None}
+    return [{"id": k, "name": v} for k, v in sorted(seen.items(), key=lambda kv: kv[1] or "")]
+
+
+def _ranks(values: dict[int, dict[str, float | None]], metrics: list[Metric]) -> dict[int, dict[str, int | None]]:
+    """Competition ranking (1, 2, 2, 4) per column, best first; stores without a value have no rank."""
+    ranks: dict[int, dict[str, int | None]] = defaultdict(dict)
+    for m in metrics:
+        scored = [(v[m.key], sid) for sid, v in values.items() if v[m.key] is not None]
+        ordered = sorted((val for val, _ in scored), reverse=m.higher_is_better)
+        for sid, v in values.items():
+            ranks[sid][m.key] = None if v[m.key] is None else ordered.index(v[m.key]) + 1
+    return ranks
+
+
+def _sort_key(sort: str, descending: bool):
+    def key(row: StoreRow):
+        value = row.values.get(sort)
+        if value is None:
+            return (1, 0, row.store_code)  # no figure: always last
+        return (0, -value if descending else value, row.store_code)
+
+    return key
+
+
+def _mean(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _column(m: Metric) -> Column:
+    return Column(key=m.key, label_zh=m.label_zh, label_en=m.label_en, unit=str(m.unit), formula=m.formula,
+                  higher_is_better=m.higher_is_better, drill=m.drill)

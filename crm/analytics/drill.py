@@ -1,0 +1,94 @@
+"""The items behind a dashboard number (穿透): the same counting code as the rollups, applied row by row.
+
+For one store and period, the raw rows anchored in the period are counted with `crm.analytics.rollups`'
+`*_counts` functions; the rows that count in the metric's `drill` column are listed, and for a rate each
+row says whether it also counts in the numerator (`part`). So the list always adds up to the figure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timezone
+
+from crm.analytics.access import view_for
+from crm.analytics.dashboard import LIVE_COLUMN
+from crm.analytics.metrics import METRICS
+from crm.analytics.periods import Period
+from crm.analytics.rollups import (
+    callback_counts,
+    complaint_counts,
+    group_zone,
+    raw_callbacks,
+    raw_complaints,
+    raw_scores,
+    raw_visits,
+    score_counts,
+    visit_counts,
+)
+from tenants.errors import InvalidInput
+from tenants.scope import Scope
+
+MAX_ITEMS = 2000
+
+
+@dataclass
+class Item:
+    kind: str  # complaint | callback | visit
+    id: int
+    at: datetime
+    title: str
+    state: str
+    counted: bool  # counts in the rate's numerator (always True for a count)
+    link: str
+
+
+@dataclass
+class Items:
+    metric: str
+    label_zh: str
+    label_en: str
+    formula: str
+    store_id: int
+    period_label: str
+    items: list[Item]
+    truncated: bool
+
+
+async def items_behind(*, actor: Scope, metric: str, store_id: int, period: Period) -> Items:
+    """The complaints, callbacks or visits one store's figure was counted from."""
+    view_for(actor)
+    actor.require_store(store_id)
+    if metric not in METRICS or metric == LIVE_COLUMN:
+        raise InvalidInput.one("metric", "指标不存在", "Unknown metric")
+    definition = METRICS[metric]
+    zone = await group_zone(actor.group_id or -1)
+    lo = datetime.combine(period.start, time(0), tzinfo=zone).astimezone(timezone.utc)
+    hi = datetime.combine(period.end, time(0), tzinfo=zone).astimezone(timezone.utc)
+    column, part = definition.drill, definition.part or definition.drill
+    items: list[Item] = []
+    if definition.subject == "complaint":
+        for row in await raw_complaints(store_id, lo, hi):
+            counts = complaint_counts(row, row["missed"], row["major"])
+            if counts[column]:
+                items.append(Item("complaint", row["id"], row["received_at"], row["complainant_name"], row["state"],
+                                  bool(counts[part]), f"/complaints/{row['id']}"))
+    elif definition.subject == "callback":
+        rows = await raw_callbacks(store_id, lo, hi)
+        counts_of: dict[int, Counter] = defaultdict(Counter)
+        for row in rows:
+            counts_of[row["id"]] += callback_counts(row)
+        for score in await raw_scores(store_id, lo, hi):
+            counts_of[score["callback"]] += score_counts(score)
+        for row in rows:
+            counts = counts_of[row["id"]]
+            if counts[column]:
+                items.append(Item("callback", row["id"], row["due_at"], row["customer.name"] or "", row["state"],
+                                  bool(counts[part]), f"/callbacks/{row['id']}"))
+    else:
+        for row in await raw_visits(store_id, lo, hi):
+            if visit_counts(row)[column]:
+                items.append(Item("visit", row["id"], row["left_at"], row["repair_order_no"], "", True, ""))
+    return Items(metric=metric, label_zh=definition.label_zh, label_en=definition.label_en,
+                 formula=definition.formula, store_id=store_id, period_label=period.label,
+                 items=items[:MAX_ITEMS], truncated=len(items) > MAX_ITEMS)

@@ -1,0 +1,44 @@
+"""In a real browser: HQ filters the dashboard by brand division, sorts a column and opens the items behind a
+number, down to one complaint."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.dashboards.builders import at, car_of, complaint, settle
+
+
+async def test_filter_by_division_sort_and_drill_down(page, sign_in, tenant):
+    # This month on the server's pinned timeline (December 2026): A 2 complaints, B 1, C (division 2) 3.
+    for label, store, n in (("A", tenant.store_a, 2), ("B", tenant.store_b, 1), ("C", tenant.store_c, 3)):
+        car = await car_of(tenant, label)
+        for k in range(n):
+            await complaint(tenant, car, store, at(date(2026, 12, 1), 9 + k))
+    await settle()
+    await sign_in(page, tenant.usernames["hq_viewer"], next_path="/dashboard")
+    assert await page.locator("#dash-table tbody tr").count() == 3
+
+    await page.select_option("#dash-division", str(tenant.division_ids[0]))
+    async with page.expect_navigation():
+        await page.click("#dash-apply")
+    rows = page.locator("#dash-table tbody tr")
+    assert {await rows.nth(i).get_attribute("data-store") for i in range(await rows.count())} == {
+        str(tenant.store_a), str(tenant.store_b)}
+
+    sort = page.locator('#dash-table thead a[data-column="complaints"]')
+    async with page.expect_navigation():
+        await sort.click()  # ascending: B (1) before A (2)
+    assert await rows.first.get_attribute("data-store") == str(tenant.store_b)
+    async with page.expect_navigation():
+        await page.locator('#dash-table thead a[data-column="complaints"]').click()  # descending
+    assert "sort=complaints" in page.url and "order=desc" in page.url
+    assert await rows.first.get_attribute("data-store") == str(tenant.store_a)
+
+    async with page.expect_navigation():
+        await rows.first.locator('td[data-column="complaints"] a').click()
+    assert "/dashboard/items" in page.url
+    items = page.locator("#dash-items tbody tr")
+    assert await items.count() == 2
+    async with page.expect_navigation():
+        await items.first.locator("a").click()
+    assert "/complaints/" in page.url
