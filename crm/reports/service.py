@@ -112,7 +112,7 @@ async def report_file(*, actor: Scope, report_id: int, format: str) -> tuple[Pat
     row = await _get_row(actor, report_id)
     digest = row["pdf_hash"] if format == "pdf" else row["xlsx_hash"]
     if row["status"] != "ready" or not digest:
-        raise Conflict("报表尚未生成", "The report is not ready", {"status": row["status"]})
+        raise Conflict("报表尚未生成", "The report is not ready", {"report_status": row["status"]})
     path = render.file_path(digest, format)
     if not path.exists():
         raise Conflict("报表文件缺失，请重新生成", "The report's file is missing; request it again")
