@@ -21,15 +21,14 @@ from crm.analytics.charts import trend_svg
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, Sums, display
 from crm.analytics.periods import Period, parse_period
 from crm.analytics.rollups import group_zone
+from crm.callbacks.rules import DEFAULT_RULES, SALES_KINDS, SERVICE_KINDS
+from crm.callbacks.statistics import Figures, callback_statistics, callback_targets
 from crm.complaints.service import CAUSES, CHANNELS, DEPARTMENTS, LIABILITY
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import STATE_TITLES, State
 from crm.major.tables import MajorComplaint
 from tenants.scope import Scope
 from tenants.tables import DealerGroup, Store
-
-# Targets a store is measured against in the group comparison (DOMAIN.md "Satisfaction": 回访率 100 %).
-TARGETS: dict[str, float] = {"callback_rate": 1.0, "satisfaction_rate": 0.9}
 
 STORE_SUMMARY = ("complaints", "complaints_per_100_visits", "major_complaints", "accept_on_time_rate",
                  "handle_on_time_rate", "report_on_time_rate", "feedback_on_time_rate", "major_report_on_time_rate",
@@ -38,6 +37,11 @@ COMPARISON_COLUMNS = ("complaints", "complaints_per_100_visits", "major_complain
                       "reopen_rate", "liable", "callback_rate", "satisfaction_rate", "ssi", "csi")
 RANKED = ("complaints_per_100_visits", "handle_on_time_rate", "callback_rate", "satisfaction_rate")
 TRENDS = ("complaints", "satisfaction_rate")
+CR_CENTER_CALLBACKS = ("callback_rate", "callback_on_time_rate", "unreachable_rate", "satisfaction_rate", "ssi", "csi")
+CR_CENTER_COMPLAINTS = ("complaints", "major_complaints", "accept_on_time_rate", "handle_on_time_rate", "reopen_rate",
+                        "liable")
+# Targets measured in the group comparison: the group's callback targets (crm.callbacks.statistics).
+TARGETED = ("callback_rate", "satisfaction_rate")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Kind:
     for_group: bool  # the group's report (HQ) rather than one store's
     template: str
     gather: Callable[[Scope, int | None, Period], Awaitable[dict[str, Any]]]
+    monthly: bool = True  # made by the monthly cron for every store (or the group), not only on request
 
 
 def month_period(month: str) -> Period:
@@ -81,8 +86,10 @@ async def store_complaint_month(actor: Scope, store_id: int | None, period: Peri
 async def group_comparison_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
     """集团门店对比月报 (HQ): the dashboard's store table for the month, rankings, trends, major complaints."""
     table = await dashboard.store_table(actor=actor, period=period)
+    group_targets = await callback_targets(group_id=actor.group_id or -1, store_id=None)
+    targets = {"callback_rate": group_targets.callback_rate, "satisfaction_rate": group_targets.satisfaction_rate}
     rows = sorted(table.rows, key=lambda r: r.store_code)
-    below = [i for i, row in enumerate(rows) if _below_target(row.values)]
+    below = [i for i, row in enumerate(rows) if _below_target(row.values, targets)]
     comparison = _table(
         "门店指标对比", ["门店", *(METRICS[k].label_zh for k in COMPARISON_COLUMNS)],
         [[row.store_name, *(display(row.values[k], METRICS[k].unit) for k in COMPARISON_COLUMNS)] for row in rows]
@@ -95,7 +102,7 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
         rankings.append(_table(
             f"排名：{METRICS[key].label_zh}", ["名次", "门店", METRICS[key].label_zh],
             [[str(r.ranks[key]), r.store_name, display(r.values[key], METRICS[key].unit)] for r in ranked],
-            highlight=[i for i, r in enumerate(ranked) if _below_target(r.values)]))
+            highlight=[i for i, r in enumerate(ranked) if _below_target(r.values, targets)]))
     first = period.start.replace(year=period.start.year - 1)
     charts = []
     for key in TRENDS:
@@ -106,9 +113,34 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
     tables = [comparison, *rankings, _table(
         "本月重大投诉", ["编号", "门店", "标记时间", "投诉内容", "报备状态"],
         [[str(m["complaint"]), m["store_name"], m["marked"], _short(m["content"]), m["report"]] for m in majors])]
-    targets = "；".join(f"{METRICS[k].label_zh}≥{v * 100:.0f}%" for k, v in TARGETS.items())
+    wanted = "；".join(f"{METRICS[k].label_zh}≥{v * 100:.0f}%" for k, v in targets.items())
     return {**await _header(actor, None, period), "tables": tables, "charts": charts,
-            "note": f"低于目标（{targets}）的门店以底色标出。", "stores_below_target": len(below)}
+            "note": f"低于目标（{wanted}）的门店以底色标出。", "stores_below_target": len(below)}
+
+
+async def store_cr_center_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
+    """客户关系中心月报表 (attachment 9): a store's month of callbacks by kind, satisfaction, SSI/CSI, care calls,
+    complaints and major complaints."""
+    assert store_id is not None
+    sums = (await dashboard.store_sums(actor, [store_id], period.start, period.end)).get(store_id, Sums({}))
+    stats = await callback_statistics(actor=actor, store_id=store_id, period="month", day=period.start)
+    tables = [
+        _metric_table("回访与满意度", CR_CENTER_CALLBACKS, sums),
+        _figures_table("按回访类型", stats.by_kind),
+        _factors_table(stats.factors),
+        _metric_table("投诉与重大投诉", CR_CENTER_COMPLAINTS, sums),
+    ]
+    return {**await _header(actor, store_id, period), "tables": tables, "charts": []}
+
+
+async def store_sales_callbacks_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
+    """新购车用户回访记录统计表 (attachment 3): the sales callbacks of a store's month and the SSI factors."""
+    return await _callback_report(actor, store_id, period, SALES_KINDS, "ssi")
+
+
+async def store_service_callbacks_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
+    """维修用户回访记录统计表 (attachment 4): the service callbacks of a store's month and the CSI factors."""
+    return await _callback_report(actor, store_id, period, SERVICE_KINDS, "csi")
 
 
 KINDS: dict[str, Kind] = {
@@ -116,7 +148,17 @@ KINDS: dict[str, Kind] = {
                             store_complaint_month),
     "group_comparison": Kind("group_comparison", "集团门店对比月报", True, "group_comparison.html",
                              group_comparison_month),
+    "cr_center_month": Kind("cr_center_month", "客户关系中心月报表", False, "cr_center_month.html",
+                            store_cr_center_month),
+    "sales_callbacks_month": Kind("sales_callbacks_month", "新购车用户回访记录统计表", False, "callbacks_month.html",
+                                  store_sales_callbacks_month, monthly=False),
+    "service_callbacks_month": Kind("service_callbacks_month", "维修用户回访记录统计表", False, "callbacks_month.html",
+                                    store_service_callbacks_month, monthly=False),
 }
+FIGURE_COLUMNS = (("planned", "应回访"), ("called", "已回访"), ("on_time", "及时"), ("reached", "接通"),
+                  ("unreachable", "无法联系"), ("answered", "答满意度"), ("satisfied", "满意"))
+FIGURE_RATES = (("callback_rate", "回访率"), ("on_time_rate", "及时率"), ("reach_rate", "接通率"),
+                ("satisfaction_rate", "满意率"))
 
 
 # ---------------------------------------------------------------- helpers
@@ -144,8 +186,42 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _below_target(values: dict[str, float | None]) -> bool:
-    return any(values.get(k) is not None and values[k] < target for k, target in TARGETS.items())
+def _below_target(values: dict[str, float | None], targets: dict[str, float]) -> bool:
+    return any(values.get(k) is not None and values[k] < target for k, target in targets.items())
+
+
+def _metric_table(title: str, keys: tuple[str, ...], sums: Sums) -> dict:
+    return _table(title, ["指标", "本月"],
+                  [[METRICS[k].label_zh, display(METRICS[k].value(sums), METRICS[k].unit)] for k in keys])
+
+
+def _figures_table(title: str, by_kind: dict[str, Figures]) -> dict:
+    """Callback statistics per kind (crm.callbacks.statistics: the counting rules of attachments 3 and 4)."""
+    rows = []
+    for kind, figures in by_kind.items():
+        label = DEFAULT_RULES[kind].label_zh if kind in DEFAULT_RULES else kind
+        rows.append([label, *(str(getattr(figures, k)) for k, _ in FIGURE_COLUMNS),
+                     *(display(getattr(figures, k), "percent") for k, _ in FIGURE_RATES)])
+    return _table(title, ["回访类型", *(t for _, t in FIGURE_COLUMNS), *(t for _, t in FIGURE_RATES)], rows)
+
+
+def _factors_table(factors, survey: str | None = None) -> dict:
+    rows = [[f.survey.upper(), f.label_zh, display(f.average, "score"), str(f.answers)] for f in factors
+            if survey is None or f.survey == survey]
+    return _table("满意度因子均分", ["问卷", "因子", "均分", "答题数"], rows)
+
+
+async def _callback_report(actor: Scope, store_id: int | None, period: Period, kinds: frozenset[str],
+                           survey: str) -> dict[str, Any]:
+    assert store_id is not None
+    stats = await callback_statistics(actor=actor, store_id=store_id, period="month", day=period.start)
+    total = stats.sales if survey == "ssi" else stats.service
+    tables = [
+        _figures_table("本月合计", {"合计": total}),
+        _figures_table("按回访类型", {k: v for k, v in stats.by_kind.items() if k in kinds}),
+        _factors_table(stats.factors, survey),
+    ]
+    return {**await _header(actor, store_id, period), "tables": tables, "charts": []}
 
 
 def _next_month(day: date) -> date:

@@ -172,8 +172,8 @@ async def plan_monthly_reports() -> dict:
             continue
         month = f"{local.year - (local.month == 1)}-{(local.month - 2) % 12 + 1:02d}"
         stores = await Store.select(Store.id).where(Store.group == group["id"], Store.active.eq(True))
-        wanted = [(None, k) for k in KINDS.values() if k.for_group]
-        wanted += [(s["id"], k) for s in stores for k in KINDS.values() if not k.for_group]
+        wanted = [(None, k) for k in KINDS.values() if k.for_group and k.monthly]
+        wanted += [(s["id"], k) for s in stores for k in KINDS.values() if not k.for_group and k.monthly]
         for store_id, kind in wanted:
             try:
                 async with transaction():

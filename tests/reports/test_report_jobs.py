@@ -43,7 +43,8 @@ async def test_the_monthly_cron_plans_each_report_once_with_two_workers(tenant):
     await forget_jobs([job for report_id, ids in jobs.items() if report_id not in before for job in ids])
     assert early == {"planned": 0} and third == {"planned": 0}
     assert sorted((r["kind"], r["store"]) for r in rows) == sorted(
-        [("complaint_month", s) for s in tenant.store_ids] + [("group_comparison", None)])
+        [(kind, s) for s in tenant.store_ids for kind in ("complaint_month", "cr_center_month")]
+        + [("group_comparison", None)])
     assert {r["month"] for r in rows} == {"2026-12"} and {r["status"] for r in rows} == {"queued"}
     assert all(len(jobs[r["id"]]) == 1 for r in rows)  # one render job each
     new = [report_id for report_id in jobs if report_id not in before]

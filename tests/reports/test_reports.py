@@ -156,3 +156,37 @@ async def test_a_failing_render_is_retried_then_shown_failed_with_the_reason(cli
     assert retrying["status"] == "queued" and "字体缺失" in retrying["reason"]
     assert shown["status"] == "failed" and "字体缺失" in shown["reason"] and shown["attempts"] == 3
     assert not_ready.status_code == 409
+
+
+async def test_cr_center_report_shows_the_dashboard_callback_figures(client, tenant):
+    with time_machine.travel(NOW, tick=False):
+        await build_november(tenant)
+        body = await dashboard_rows(client, tenant)
+        report = await ask(client, tenant, "store_gm@A", kind="cr_center_month", store_id=tenant.store_a)
+        await run_render_job(report["id"])
+        pdf = await download(client, tenant, "store_gm@A", report["id"])
+    text = extract(pdf.content)
+    assert "客户关系中心月报表" in text.text and "\ufffd" not in text.text and 1 <= text.pages <= 3
+    values = {row["store_id"]: row for row in body["rows"]}[tenant.store_a]["values"]
+    assert values["satisfaction_rate"] == pytest.approx(0.5)
+    for key in ("callback_rate", "callback_on_time_rate", "unreachable_rate", "satisfaction_rate", "complaints",
+                "major_complaints", "handle_on_time_rate"):
+        assert f"{METRICS[key].label_zh}{display(values[key], METRICS[key].unit)}" in text.text, key
+
+
+@pytest.mark.parametrize("kind, title", [("sales_callbacks_month", "新购车用户回访记录统计表"),
+                                         ("service_callbacks_month", "维修用户回访记录统计表")])
+async def test_callback_statistics_reports_render(client, tenant, kind, title):
+    with time_machine.travel(NOW, tick=False):
+        await build_november(tenant)
+        stats = await client.get("/api/v1/callbacks/statistics", params={
+            "store_id": tenant.store_a, "period": "month", "date": "2026-11-01"},
+            headers=await tenant.headers("store_gm@A"))
+        report = await ask(client, tenant, "store_gm@A", kind=kind, store_id=tenant.store_a)
+        await run_render_job(report["id"])
+        pdf = await download(client, tenant, "store_gm@A", report["id"])
+    text = extract(pdf.content)
+    assert title in text.text and "本月合计" in text.text and "\ufffd" not in text.text
+    assert stats.status_code == 200, stats.text
+    figures = stats.json()["service" if kind.startswith("service") else "sales"]
+    assert f"合计{figures['planned']}{figures['called']}{figures['on_time']}" in text.text
