@@ -9,7 +9,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Response, delete, get, post
 from litestar.params import Parameter
 
 from api.auth import requires
@@ -56,4 +56,27 @@ async def download(actor: Scope, report_id: IdParam,
                     headers={"Content-Disposition": disposition})
 
 
-ROUTES = [ask_for_report, list_reports, get_report, download]
+class SubscriptionIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: text(30, 1)
+    store_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+
+
+@get("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS)
+async def my_subscriptions(actor: Scope) -> list[dict]:
+    """The reports the caller gets by e-mail when they are ready."""
+    return await service.subscriptions(actor=actor)
+
+
+@post("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS, status_code=204)
+async def subscribe(actor: Scope, data: SubscriptionIn) -> None:
+    await service.subscribe(actor=actor, kind=data.kind, store_id=data.store_id)
+
+
+@delete("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS, status_code=204)
+async def unsubscribe(actor: Scope, kind: Annotated[str, Parameter(query="kind", max_length=30)],
+                      store_id: Annotated[int | None, Parameter(query="store_id", required=False, ge=1,
+                                                                le=2**31 - 1)] = None) -> None:
+    await service.unsubscribe(actor=actor, kind=kind, store_id=store_id)
+
+
+ROUTES = [ask_for_report, list_reports, get_report, download, my_subscriptions, subscribe, unsubscribe]

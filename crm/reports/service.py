@@ -22,7 +22,8 @@ from crm.db import UNIQUE_VIOLATIONS, transaction
 from crm.queue import enqueue_after_commit
 from crm.reports import render
 from crm.reports.figures import KINDS, Kind, month_period
-from crm.reports.tables import ReportRequest
+from crm.notify.service import notify_users
+from crm.reports.tables import ReportRequest, ReportSubscription
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -120,6 +121,37 @@ async def report_file(*, actor: Scope, report_id: int, format: str) -> tuple[Pat
     return path, name
 
 
+async def subscribe(*, actor: Scope, kind: str, store_id: int | None = None) -> None:
+    """The caller gets this report by e-mail (and in the app) whenever it is ready; asking twice is harmless."""
+    definition = _kind(kind)
+    if not may_request(actor, definition):
+        raise Forbidden("无权订阅此报表", "Your role may not subscribe to this report")
+    if definition.for_group:
+        store_id = None
+    elif store_id is None:
+        raise InvalidInput.one("store_id", "须指定门店", "store_id is required")
+    else:
+        actor.require_store(store_id)
+    key = f"{actor.user_id}:{kind}:{store_id or 'group'}"
+    async with transaction():
+        # tenant: the caller's own subscription, keyed by their user id
+        if not await ReportSubscription.exists().where(ReportSubscription.subscription_key == key):
+            await ReportSubscription(group=actor.group_id, store=store_id, user=actor.user_id, kind=kind,
+                                     subscription_key=key, created_at=clock.now()).save()
+
+
+async def unsubscribe(*, actor: Scope, kind: str, store_id: int | None = None) -> None:
+    # tenant: the caller's own subscription, keyed by their user id
+    await ReportSubscription.delete().where(
+        ReportSubscription.subscription_key == f"{actor.user_id}:{kind}:{store_id or 'group'}")
+
+
+async def subscriptions(*, actor: Scope) -> list[dict]:
+    # tenant: the caller's own subscriptions (their user id, their group)
+    return await ReportSubscription.select(ReportSubscription.kind, ReportSubscription.store).where(
+        ReportSubscription.user == actor.user_id, ReportSubscription.group == (actor.group_id or -1))
+
+
 # ---------------------------------------------------------------- the worker's side
 
 
@@ -148,9 +180,11 @@ async def render_report(report_id: int, *, attempt: int) -> dict:
                                                        "xlsx"),
             ReportRequest.rendered_at: clock.now(),
         })
-    # tenant: worker job: the row just read by id
-    await ReportRequest.update(values).where(ReportRequest.id == report_id)
-    return {"rendered": 0 if reused else 1, "reused": 1 if reused else 0}
+    async with transaction():
+        # tenant: worker job: the row just read by id
+        await ReportRequest.update(values).where(ReportRequest.id == report_id)
+        sent = 0 if reused else await _tell_subscribers(row, kind)
+    return {"rendered": 0 if reused else 1, "reused": 1 if reused else 0, "subscribers": sent}
 
 
 async def render_failed(report_id: int, *, attempt: int, reason: str, final: bool) -> None:
@@ -194,6 +228,27 @@ async def system_scope(group_id: int, store_id: int | None) -> Scope:
     stores = await Store.select(Store.id).where(Store.group == group_id)
     return Scope(user_id=0, group_id=group_id, roles=frozenset({Role.HQ_VIEWER}),
                  store_ids=frozenset(s["id"] for s in stores), display_name="报表")
+
+
+async def _tell_subscribers(row: dict, kind: Kind) -> int:
+    """A new file: its subscribers get a notification, by e-mail as well (the notification table retries)."""
+    # tenant: worker job: the subscriptions of the report row's own group and store
+    query = ReportSubscription.select(ReportSubscription.user).where(
+        ReportSubscription.group == row["group"], ReportSubscription.kind == row["kind"])
+    query = query.where(ReportSubscription.store.is_null() if row["store"] is None
+                        else ReportSubscription.store == row["store"])
+    users = [r["user"] for r in await query]
+    if not users:
+        return 0
+    # tenant: worker job: the report's own store
+    store = await Store.select(Store.name).where(Store.id == (row["store"] or -1)).first()
+    where = (store or {}).get("name", "集团")
+    return await notify_users(
+        group_id=row["group"], store_id=row["store"], user_ids=users, kind="report_ready",
+        title_zh=f"{kind.title}（{where}，{row['month']}）已生成", title_en=f"Report ready: {kind.key} {row['month']}",
+        body_zh="报表已生成，可通过链接下载 PDF。", body_en="The report is ready; download the PDF from the link.",
+        link=f"/reports/{row['id']}/download?format=pdf", idempotency_key=f"report:{row['id']}:{row['requested_at']}",
+        extra_channels=("email",))
 
 
 # ---------------------------------------------------------------- helpers

@@ -29,3 +29,14 @@ class ReportRequest(Table, tablename="report_request"):
     pdf_hash = Varchar(length=64, default="")  # sha256 of the PDF; its file name under DEALERDESK_VAR/reports
     xlsx_hash = Varchar(length=64, default="")
     pages = Integer(default=0)
+
+
+class ReportSubscription(Table, tablename="report_subscription"):
+    """A user who gets a report kind of one store (or the group's, store NULL) by e-mail when it is ready."""
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=True, default=None)
+    user = Integer(index=True)
+    kind = Varchar(length=30)
+    subscription_key = Varchar(length=80, unique=True)  # user:kind:store-or-"group"
+    created_at = Timestamptz()

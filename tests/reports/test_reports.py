@@ -190,3 +190,29 @@ async def test_callback_statistics_reports_render(client, tenant, kind, title):
     assert stats.status_code == 200, stats.text
     figures = stats.json()["service" if kind.startswith("service") else "sales"]
     assert f"合计{figures['planned']}{figures['called']}{figures['on_time']}" in text.text
+
+
+async def test_subscribers_are_notified_by_email_when_a_report_is_ready(client, tenant):
+    from crm.notify.tables import Notification
+    from tenants.tables import User
+
+    gm = tenant.users["store_gm@A"]
+    await User.update({User.email: "gm@example.com"}).where(User.id == gm)
+    with time_machine.travel(NOW, tick=False):
+        await build_november(tenant)
+        headers = await tenant.headers("store_gm@A")
+        r = await client.post(f"{API}/subscriptions", json={"kind": "complaint_month", "store_id": tenant.store_a},
+                              headers=headers)
+        assert r.status_code == 204, r.text
+        r = await client.post(f"{API}/subscriptions", json={"kind": "complaint_month", "store_id": tenant.store_b},
+                              headers=headers)
+        assert r.status_code == 404
+        assert (await client.get(f"{API}/subscriptions", headers=headers)).json() == [
+            {"kind": "complaint_month", "store": tenant.store_a}]
+        report = await ask(client, tenant, "store_cr_manager@A", kind="complaint_month", store_id=tenant.store_a)
+        assert (await run_render_job(report["id"]))["subscribers"] >= 1
+    sent = await Notification.select(Notification.channel, Notification.title_zh, Notification.link).where(
+        Notification.recipient == gm, Notification.kind == "report_ready")
+    assert {n["channel"] for n in sent} == {"inapp", "email"}
+    assert all("月份客户投诉处理统计月报表" in n["title_zh"] and n["link"] == f"/reports/{report['id']}/download?format=pdf"
+               for n in sent)
