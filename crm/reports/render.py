@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import io
 import os
+import re
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -29,6 +30,7 @@ from crm.settings import get_settings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "pdf_templates"
 TASKS_PER_CHILD = 20
+FIGURE = re.compile(r"—|-?[\d,]+(\.\d+)?%?")  # a cell right-aligned as a number
 _pool: ProcessPoolExecutor | None = None
 _environment: Environment | None = None
 _fonts: Any = None
@@ -39,6 +41,7 @@ def html_for(template: str, data: dict[str, Any], *, title: str, generated_at: d
     global _environment
     if _environment is None:
         _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        _environment.tests["figure"] = lambda cell: bool(FIGURE.fullmatch(str(cell)))
     return _environment.get_template(template).render(
         title=title, generated=generated_at.strftime("%Y-%m-%d %H:%M"), **data)
 
