@@ -16,7 +16,7 @@ from api.auth import requires
 from api.i18n import extend
 from api.reports.routes import MEDIA
 from crm import clock
-from crm.reports import service
+from crm.reports import records, service
 from crm.reports.figures import KINDS
 from crm.reports.service import REPORT_READERS
 from tenants.errors import InvalidInput
@@ -59,6 +59,14 @@ async def download_page(actor: Scope, report_id: int,
                                                     f"filename*=UTF-8''{quote(name)}"})
 
 
+@get("/complaints/{complaint_id:int}/print", include_in_schema=False)
+async def print_complaint(actor: Scope, complaint_id: int) -> Response:
+    """客户投诉记录表 (attachment 6) of one complaint, for whoever may see it."""
+    pdf, name = await records.complaint_record_pdf(actor=actor, complaint_id=complaint_id)
+    return Response(content=pdf, media_type=MEDIA["pdf"],
+                    headers={"Content-Disposition": f"inline; filename=\"complaint.pdf\"; filename*=UTF-8''{quote(name)}"})
+
+
 async def _page(actor: Scope, *, errors=(), status_code: int = 200) -> Template:
     # tenant: the caller's own stores (ids from the scope) for the form's choice
     stores = await Store.select(Store.id, Store.name).where(Store.id.is_in(sorted(actor.store_ids) or [-1]),
@@ -78,4 +86,4 @@ def _store_id(value: str) -> int:
     return int(value)
 
 
-ROUTES = [reports_page, ask_submit, download_page]
+ROUTES = [reports_page, ask_submit, download_page, print_complaint]
