@@ -6,7 +6,8 @@ import pytest
 
 from crm.customers import service
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
-from tests.customer_factories import make_mobile, make_vin, make_world
+from tests.support.builders import make_mobile, make_vin
+from tests.support.customers import make_world
 
 API = "/api/v1"
 

@@ -40,7 +40,7 @@ async def _state(timer_id: int) -> str:
 
 async def test_worker_fires_a_due_timer_through_its_job(tenant, tmp_path):
     log = tmp_path / "worker.log"
-    worker = start_worker(log)
+    worker = start_worker(log, groups=[tenant.group_id])
     try:
         await wait_for(lambda: _logged(log, "worker_started"), what="the worker to start", log=log)
         timer_id = await _schedule(tenant, "test.effect")
@@ -56,7 +56,7 @@ async def test_worker_fires_a_due_timer_through_its_job(tenant, tmp_path):
 async def test_sigkill_mid_job_fires_after_restart_with_its_effect_once(tenant, tmp_path):
     log = tmp_path / "worker.log"
     marker = tmp_path / "handler-started"
-    worker = start_worker(log)
+    worker = start_worker(log, groups=[tenant.group_id])
     try:
         await wait_for(lambda: _logged(log, "worker_started"), what="the worker to start", log=log)
         timer_id = await _schedule(tenant, "test.hang_once", {"marker": str(marker)})
@@ -69,7 +69,7 @@ async def test_sigkill_mid_job_fires_after_restart_with_its_effect_once(tenant, 
     assert await _state(timer_id) == "pending"
     assert await effect_count(timer_id) == 0  # the half-done effect rolled back with the dead transaction
 
-    restarted = start_worker(log)
+    restarted = start_worker(log, groups=[tenant.group_id])
     try:
         await wait_for(lambda: _fired(timer_id), what="the timer to fire after restart", log=log)
     finally:
