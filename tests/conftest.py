@@ -156,6 +156,23 @@ async def other_tenant(db_pool):
 
 
 @pytest.fixture
+async def world(tenant):
+    """The customer area's small cross-store world (tests/support/customers.py)."""
+    from tests.support.customers import make_world
+
+    return await make_world(tenant)
+
+
+@pytest.fixture(scope="session")
+async def effect_table(db_pool):
+    """The table the test timer handlers (tests/support/timer_handlers.py) write their effects to."""
+    from crm.timers.tables import Timer
+    from tests.support.timer_handlers import EFFECT_TABLE_DDL
+
+    await Timer.raw(EFFECT_TABLE_DDL)
+
+
+@pytest.fixture
 def settle_timers(tenant):
     """Old name: `tenant` now cancels its pending timers itself. Delete once no test names it."""
 

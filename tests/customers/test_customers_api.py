@@ -12,11 +12,6 @@ from tests.support.customers import make_world
 API = "/api/v1"
 
 
-@pytest.fixture
-async def world(tenant):
-    return await make_world(tenant)
-
-
 async def test_customer_crud_round_trip(client, tenant):
     h = await tenant.headers("store_cr_manager@A")
     created = await client.post(f"{API}/customers", headers=h, json={

@@ -8,12 +8,6 @@ from crm.customers import events, service
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.builders import ago, make_id_number, make_mobile, make_vin
-from tests.support.customers import make_world
-
-
-@pytest.fixture
-async def world(tenant):
-    return await make_world(tenant)
 
 
 async def test_same_mobile_in_two_stores_is_one_group_identity(world):

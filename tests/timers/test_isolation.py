@@ -22,3 +22,13 @@ def test_every_sweep_and_promotion_in_the_tests_is_limited_to_the_tests_groups()
             ):
                 unlimited.append(f"{path.relative_to(TESTS)}:{node.lineno}")
     assert not unlimited, "pass groups=[tenant.group_id] (another test's due timers would fire): " + ", ".join(unlimited)
+
+
+def test_a_worker_serves_the_groups_of_timer_groups(monkeypatch):
+    from crm.settings import get_settings
+
+    for value, groups in (("", None), ("3, 7", (3, 7)), ("12", (12,))):
+        monkeypatch.setenv("TIMER_GROUPS", value)
+        get_settings.cache_clear()
+        assert get_settings().timer_groups == groups
+    get_settings.cache_clear()

@@ -14,12 +14,10 @@ from crm.queue import get_queue
 from crm.timers import runner
 from crm.timers.service import cancel_timers, job_id, pending_timers, reschedule_timer, schedule_timer
 from crm.timers.tables import Timer
-from tests.support.timer_handlers import EFFECT_TABLE_DDL, effect_count
+from tests.support.timer_handlers import effect_count
 
 
-@pytest.fixture(scope="module", autouse=True)
-async def effect_table(db_pool):
-    await Timer.raw(EFFECT_TABLE_DDL)
+pytestmark = pytest.mark.usefixtures("effect_table")
 
 
 async def _schedule(tenant, *, kind="test.effect", due_in=timedelta(minutes=5), subject_id=1, payload=None) -> int:
@@ -137,3 +135,15 @@ async def test_failing_handler_rolls_back_and_retries_with_backoff(tenant):
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
         assert (await runner.sweep(groups=[tenant.group_id]))["failed"] == 1
     assert (await Timer.select(Timer.attempts).where(Timer.id == timer_id).first())["attempts"] == 2
+
+
+async def test_sweep_and_promotion_limited_to_groups_leave_other_groups_timers(tenant, other_tenant):
+    due_soon = await _schedule(tenant, due_in=timedelta(seconds=30))
+    far = await _schedule(tenant, due_in=timedelta(days=3))
+    with time_machine.travel(clock.now() + timedelta(days=3), tick=False):
+        assert await runner.sweep(groups=[other_tenant.group_id]) == {"fired": 0, "failed": 0}
+        assert (await runner.promote(groups=[other_tenant.group_id]))["promoted"] == 0
+        assert await _state(due_soon) == await _state(far) == "pending"
+        assert not await _queued(far, 1)
+        assert await runner.sweep(groups=[tenant.group_id, other_tenant.group_id]) == {"fired": 2, "failed": 0}
+    assert await effect_count(due_soon) == await effect_count(far) == 1

@@ -17,13 +17,11 @@ from crm import clock
 from crm.db import transaction
 from crm.timers.service import schedule_timer
 from crm.timers.tables import Timer
-from tests.support.timer_handlers import EFFECT_TABLE_DDL, effect_count
+from tests.support.timer_handlers import effect_count
 from tests.support.workers import start_worker, stop_worker, wait_for
 
 
-@pytest.fixture(scope="module", autouse=True)
-async def effect_table(db_pool):
-    await Timer.raw(EFFECT_TABLE_DDL)
+pytestmark = pytest.mark.usefixtures("effect_table")
 
 
 async def _schedule(tenant, kind: str, payload: dict | None = None) -> int:

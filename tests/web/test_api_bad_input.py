@@ -9,7 +9,6 @@ import pytest
 from crm.complaints.tables import AuthorityRule, Complaint, ComplaintCompensation
 from crm.customers.tables import Customer, Sale, ServiceVisit
 from tests.support.builders import make_mobile
-from tests.support.customers import make_world
 
 API = "/api/v1"
 TOO_BIG = 2**31  # one past PostgreSQL's `integer`
@@ -24,11 +23,6 @@ def fields_of(response) -> set[str]:
     for problem in body["errors"]:
         assert problem["field"] and problem["message_zh"] and problem["message_en"], problem
     return {problem["field"] for problem in body["errors"]}
-
-
-@pytest.fixture
-async def world(tenant):
-    return await make_world(tenant)
 
 
 @pytest.mark.parametrize("path, field", [
