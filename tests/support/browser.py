@@ -2,7 +2,8 @@
 
 A browser test lives with its area as `tests/<area>/test_browser_*.py` and uses the fixtures of
 tests/conftest.py: `live_server` (base URL), `browser` (one Chromium for the session), `page` (a
-fresh context per test, 1366×768, zh-CN) and `sign_in(page, username)`; the helpers they use are here. Such tests run on the server's clock, the session's pinned timeline.
+fresh context per test, 1366×768, zh-CN) and `sign_in(page, username)`; the helpers they use are
+here. Such tests run on the server's clock, the session's pinned timeline.
 
 Never `playwright install`: the browser is the distribution's `/usr/bin/chromium`
 (the README's test command installs it); without it these tests are skipped.

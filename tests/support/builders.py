@@ -193,11 +193,13 @@ async def vehicle(tenant: Tenant, customer_id: int, store: str | int = "A", *, v
 
 async def customer_with_car(tenant: Tenant, store: str | int = "A", *, name: str = "张三", mobile: str | None = None,
                             vin: str | None = None, plate: str | None = None, who: str | None = None,
-                            car: dict | None = None, **fields) -> Car:
-    """A customer of store A/B/C with one vehicle (plate 沪A…); `fields` for the customer, `car` for the vehicle."""
+                            car_fields: dict | None = None, **fields) -> Car:
+    """A customer of the store with one vehicle (plate 沪A…).
+
+    `fields` go to the customer, `car_fields` to the vehicle."""
     label, mobile, vin, plate = tenant.label(store), mobile or make_mobile(), vin or make_vin(), plate or make_plate()
     customer_id = await customer(tenant, label, name=name, mobile=mobile, who=who, **fields)
-    vehicle_id = await vehicle(tenant, customer_id, label, vin=vin, plate=plate, who=who, **(car or {}))
+    vehicle_id = await vehicle(tenant, customer_id, label, vin=vin, plate=plate, who=who, **(car_fields or {}))
     return Car(customer_id, vehicle_id, mobile, vin, plate, label, name)
 
 
@@ -233,7 +235,7 @@ async def customer_with_history(tenant: Tenant, store: str | int = "A", *, name:
     car = await customer_with_car(
         tenant, store, name=name, who=who, gender="male", marital_status="married", id_number=make_id_number(),
         address="上海市浦东新区张江路88号", occupation="工程师",
-        car={"model": "帕萨特 330TSI", "colour": "珍珠白", "insurer": "中国人保"},
+        car_fields={"model": "帕萨特 330TSI", "colour": "珍珠白", "insurer": "中国人保"},
     )
     await sale(tenant, car, ago(days=200), who=who, price=Decimal("218800.00"), discount=Decimal("12000.00"))
     await visit(tenant, car, ago(days=20), who=who, advisor="张伟", mileage=7500, amount=Decimal("680.00"))

@@ -52,7 +52,7 @@ async def delivered_customer(tenant, store_id: int | None = None, *, delivered_a
     """A customer with a car delivered `delivered_at` (default now): (customer_id, vehicle_id, sale_id)."""
     who = _staff(tenant, store_id or tenant.store_a)
     car = await builders.customer_with_car(tenant, store_id or tenant.store_a, name=name, gender=gender, who=who,
-                                           car={"colour": "白色"}, **customer)
+                                           car_fields={"colour": "白色"}, **customer)
     return car.customer_id, car.vehicle_id, await builders.sale(tenant, car, delivered_at, who=who)
 
 

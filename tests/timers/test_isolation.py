@@ -21,7 +21,7 @@ def test_every_sweep_and_promotion_in_the_tests_is_limited_to_the_tests_groups()
                 and "groups" not in {keyword.arg for keyword in node.keywords}
             ):
                 unlimited.append(f"{path.relative_to(TESTS)}:{node.lineno}")
-    assert not unlimited, "pass groups=[tenant.group_id] (another test's due timers would fire): " + ", ".join(unlimited)
+    assert not unlimited, "pass groups=[tenant.group_id] (other tests' due timers would fire): " + ", ".join(unlimited)
 
 
 def test_a_worker_serves_the_groups_of_timer_groups(monkeypatch):
