@@ -24,7 +24,8 @@ from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
 from crm.major.policy import CHANNELS, RECIPIENT_ROLES, Policy, get_policy, set_policy
 from crm.complaints.workflow import STATE_TITLES
-from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, RiskLevel
+from crm.major.report_form import FIELDS, PEOPLE, PERSON_FIELDS, RISK_FIELDS, TEXT_FIELDS
+from crm.major.rules import Condition, MajorReason, RiskLevel
 from crm.major.service import Person, ReasonInput, ReportForm
 from tenants.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
@@ -58,12 +59,9 @@ extend({
     "major.detail.due": ("报告截止", "Report due"),
     "major.detail.state": ("投诉状态", "Complaint state"),
     "major.report.title": ("重大投诉事件处理报告", "Major-complaint report"),
-    "major.report.media_risk": ("媒体曝光风险", "Media risk"),
-    "major.report.legal_risk": ("法律纠纷风险", "Legal risk"),
     "major.report.people": ("责任人", "Responsible people"),
     "major.report.name": ("姓名", "Name"),
     "major.report.position": ("职务", "Position"),
-    "major.report.phone": ("电话", "Phone"),
     "major.report.save": ("保存草稿", "Save draft"),
     "major.report.file": ("提交报告", "File report"),
     "major.report.forward": ("转呈运营副总裁及总裁", "Forward to VP operations and CEO"),
@@ -125,19 +123,11 @@ extend({
 })
 
 
-class ReportPost(msgspec.Struct, kw_only=True):
-    action: str = "save"
-    facts: str = ""
-    cause: str = ""
-    customer_demands: str = ""
-    actions_taken: str = ""
-    media_risk: str = "none"
-    legal_risk: str = "none"
-    risk_note: str = ""
-    proposed_settlement: str = ""
-    person_name: list[str] | str = []
-    person_position: list[str] | str = []
-    person_phone: list[str] | str = []
+# The report form as the browser posts it: the parts by name, the people as parallel `person_*` lists.
+ReportPost = msgspec.defstruct("ReportPost", [
+    ("action", str, "save"), *[(f.name, str, str(f.default)) for f in FIELDS],
+    *[(f"person_{f.name}", list[str] | str, []) for f in PERSON_FIELDS],
+], kw_only=True, module=__name__)
 
 
 class MeetingPost(msgspec.Struct, kw_only=True):
@@ -269,12 +259,8 @@ async def _detail(
     _check_id(major_id)
     view = await service.major_detail(actor=actor, major_id=major_id)
     report = view.report or {}
-    form = draft or ReportForm(
-        facts=report.get("facts", ""), cause=report.get("cause", ""),
-        customer_demands=report.get("customer_demands", ""), actions_taken=report.get("actions_taken", ""),
-        media_risk=RiskLevel(report.get("media_risk", "none")), legal_risk=RiskLevel(report.get("legal_risk", "none")),
-        risk_note=report.get("risk_note", ""), proposed_settlement=report.get("proposed_settlement", ""),
-        responsible_people=[Person(**p) for p in report.get("responsible_people", [])],
+    form = draft or msgspec.convert(
+        {f.name: report[f.name] for f in FIELDS if f.name in report} | {PEOPLE: report.get(PEOPLE) or []}, ReportForm
     )
     editable = report.get("status", "draft") == "draft" and actor.has_role(*service.REPORTERS)
     my_pending = {
@@ -388,18 +374,17 @@ def _msgspec_field(message: str) -> str:
 
 
 def _report_form(data: ReportPost) -> ReportForm:
-    names, positions, phones = (_as_list(data.person_name), _as_list(data.person_position), _as_list(data.person_phone))
+    """The posted form; rows without a name are no person, an unknown risk level is none."""
+    columns = {f.name: _as_list(getattr(data, f"person_{f.name}")) for f in PERSON_FIELDS}
     people = [
-        Person(name=n.strip(), position=(positions[i] if i < len(positions) else "").strip(),
-               phone=(phones[i] if i < len(phones) else "").strip())
-        for i, n in enumerate(names) if n.strip()
+        Person(**{name: (column[i] if i < len(column) else "").strip() for name, column in columns.items()})
+        for i, n in enumerate(columns["name"]) if n.strip()
     ]
     risks = {r.value for r in RiskLevel}
     return ReportForm(
-        facts=data.facts, cause=data.cause, customer_demands=data.customer_demands, actions_taken=data.actions_taken,
-        media_risk=RiskLevel(data.media_risk if data.media_risk in risks else "none"),
-        legal_risk=RiskLevel(data.legal_risk if data.legal_risk in risks else "none"),
-        risk_note=data.risk_note, proposed_settlement=data.proposed_settlement, responsible_people=people,
+        **{f.name: getattr(data, f.name) for f in TEXT_FIELDS},
+        **{f.name: RiskLevel(getattr(data, f.name) if getattr(data, f.name) in risks else f.default) for f in RISK_FIELDS},
+        responsible_people=people,
     )
 
 
@@ -421,7 +406,8 @@ def _as_list(value: list[str] | str) -> list[str]:
 
 
 def _labels() -> dict:
-    return {"report_fields": REPORT_TEXT_FIELDS, "risk_levels": list(RiskLevel), "RiskLevel": RiskLevel,
+    return {"text_fields": TEXT_FIELDS, "risk_fields": RISK_FIELDS, "person_fields": PERSON_FIELDS,
+            "risk_levels": list(RiskLevel), "RiskLevel": RiskLevel,
             "state_titles": {str(state): title for state, title in STATE_TITLES.items()}}
 
 
