@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.i18n import extend
 from api.major.routes import board_events_stream
+from api.web.forms import existing_id, page_or_fragment
 from api.web.nav import MAJOR_BOARD_ROLES
 from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
@@ -27,11 +28,10 @@ from crm.complaints.workflow import STATE_TITLES
 from crm.major.report_form import FIELDS, PEOPLE, PERSON_FIELDS, RISK_FIELDS, TEXT_FIELDS
 from crm.major.rules import Condition, MajorReason, RiskLevel
 from crm.major.service import Person, ReasonInput, ReportForm
-from tenants.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.errors import FieldProblem, Forbidden, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 
-_MAX_ID = 2**31 - 1
 BOARD_ROLES = MAJOR_BOARD_ROLES
 
 extend({
@@ -146,11 +146,9 @@ class MarkPost(msgspec.Struct, kw_only=True):
 async def board_page(request: Request[Scope, Any, Any], actor: Scope, include_closed: bool = False) -> Template:
     _require_board(actor)
     views = await service.board(actor=actor, include_closed=include_closed)
-    fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
-    template = "major/_rows.html" if fragment else "major/board.html"
     context = {"views": views, "include_closed": include_closed, "can_see_policy": actor.has_role(*POLICY_READERS),
                **_labels()}
-    return Template(template, context=context, headers={"Vary": "HX-Request"})
+    return page_or_fragment(request, page="major/board.html", fragment="major/_rows.html", context=context)
 
 
 @get("/major/events", include_in_schema=False)
@@ -167,7 +165,7 @@ async def major_page(actor: Scope, major_id: int) -> Template:
 async def report_submit(
     actor: Scope, major_id: int, data: Annotated[ReportPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template | Redirect:
-    _check_id(major_id)
+    existing_id(major_id, "major")
     form = _report_form(data)
     try:
         if data.action == "file":
@@ -184,7 +182,7 @@ async def crisis_meeting_submit(
     actor: Scope, major_id: int, data: Annotated[MeetingPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template | Redirect:
     """危机处理小组会议 from the form on the major-complaint page (time in the group's timezone)."""
-    _check_id(major_id)
+    existing_id(major_id, "major")
     names, positions = _as_list(data.member_name), _as_list(data.member_position)
     members = [crisis.Member(n, positions[i] if i < len(positions) else "") for i, n in enumerate(names)]
     try:
@@ -198,14 +196,14 @@ async def crisis_meeting_submit(
 
 @post("/major/{major_id:int}/forward", include_in_schema=False)
 async def forward_submit(actor: Scope, major_id: int) -> Redirect:
-    _check_id(major_id)
+    existing_id(major_id, "major")
     await service.forward_report(actor=actor, major_id=major_id)
     return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/alerts/{alert_id:int}/acknowledge", include_in_schema=False)
 async def acknowledge_submit(actor: Scope, alert_id: int, next: str = "") -> Redirect:
-    _check_id(alert_id)
+    existing_id(alert_id, "major")
     await service.acknowledge_alert(actor=actor, alert_id=alert_id)
     target = next if next.startswith("/major") and not next.startswith("//") else "/major"
     return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
@@ -239,7 +237,7 @@ async def mark_page(actor: Scope, complaint_id: int) -> Template:
 async def mark_submit(
     actor: Scope, complaint_id: int, data: Annotated[MarkPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template | Redirect:
-    _check_id(complaint_id)
+    existing_id(complaint_id, "major")
     chosen = [data.reasons] if isinstance(data.reasons, str) else data.reasons
     try:
         reasons = [
@@ -256,7 +254,7 @@ async def _detail(
     actor: Scope, major_id: int, *, errors: list | None = None, draft: ReportForm | None = None,
     meeting_errors: list | None = None, meeting_form: MeetingPost | None = None, status_code: int = 200,
 ) -> Template:
-    _check_id(major_id)
+    existing_id(major_id, "major")
     view = await service.major_detail(actor=actor, major_id=major_id)
     report = view.report or {}
     form = draft or msgspec.convert(
@@ -283,7 +281,7 @@ async def _detail(
 async def _mark_page(actor: Scope, complaint_id: int, *, errors: list | None = None, status_code: int = 200) -> Template:
     from crm.complaints.tables import Complaint
 
-    _check_id(complaint_id)
+    existing_id(complaint_id, "major")
     actor.require_role(*service.MARKERS)
     complaint = await actor.get(Complaint, complaint_id)
     major = await service.major_for_complaint(actor=actor, complaint_id=complaint.id)
@@ -414,11 +412,6 @@ def _labels() -> dict:
 def _require_board(actor: Scope) -> None:
     if not actor.has_role(*BOARD_ROLES):
         raise Forbidden()
-
-
-def _check_id(value: int) -> None:
-    if not 0 < value <= _MAX_ID:
-        raise NotFound("major")
 
 
 ROUTES = [board_page, board_events, major_page, report_submit, crisis_meeting_submit, forward_submit, acknowledge_submit, policy_page,
