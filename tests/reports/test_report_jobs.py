@@ -59,7 +59,7 @@ async def test_a_real_worker_renders_a_requested_report(client, tenant, tmp_path
                           headers=await tenant.headers("store_cr_manager@A"))
     assert r.status_code == 202, r.text
     log = tmp_path / "worker.log"
-    worker = start_worker(log)
+    worker = start_worker(log, groups=[tenant.group_id])
     try:
         async def ready() -> bool:
             return (await status_of(r.json()["id"]))["status"] == "ready"

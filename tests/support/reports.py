@@ -7,7 +7,13 @@ from datetime import date
 
 from crm.complaints.tables import Complaint
 from crm.reports.tables import ReportRequest
-from tests.dashboards.builders import at, callback, car_of, complaint, major, settle, visit
+from tests.support.builders import at
+from tests.support.builders import callback_row as callback
+from tests.support.builders import complaint_row as complaint
+from tests.support.builders import customer_with_car as car_of
+from tests.support.builders import major_row as major
+from tests.support.builders import visit_row as visit
+from tests.support.dashboards import settle
 from workers import reports as report_jobs
 
 NOW = at(date(2026, 12, 2), 10)  # after the month
