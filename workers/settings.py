@@ -16,10 +16,11 @@ import structlog
 from arq import cron, func
 
 from crm.queue import redis_settings, use_queue
+from crm.reports.service import MAX_TRIES as REPORT_TRIES
 from crm.settings import get_settings
 from crm.timers.registry import handled_kinds, register_extra_modules
 from crm.wiring import connect_all
-from workers import analytics, callbacks, notify, timers
+from workers import analytics, callbacks, notify, reports, timers
 
 log = structlog.get_logger("dealerdesk.worker")
 
@@ -47,6 +48,9 @@ async def startup(ctx: dict) -> None:
 
 async def shutdown(ctx: dict) -> None:
     from crm.db import engine, is_postgres
+    from crm.reports.render import shutdown_renderer
+
+    shutdown_renderer()
 
     if is_postgres():
         await engine().close_connection_pool()
@@ -94,6 +98,8 @@ def _functions() -> list:
         # Short timeout: after a crash arq retries only when the in-progress key expires (timeout + 10 s).
         func(reporting(timers.fire_timer), timeout=30, keep_result=0, max_tries=5),
         func(reporting(notify.deliver_notification), timeout=60, keep_result=0, max_tries=3),
+        # Rendering runs in a child process (crm.reports.render); the job waits for it without blocking the loop.
+        func(reporting(reports.render_report), timeout=600, keep_result=0, max_tries=REPORT_TRIES),
     ]
 
 
@@ -106,6 +112,9 @@ def _cron_jobs() -> list:
         # The dashboards' rollups trail the raw rows by at most one sweep interval.
         cron(reporting(analytics.refresh_rollups), timeout=300, keep_result=0, **every),
         # 01:05 and 13:05 Beijing time; planning is idempotent, the second run catches a missed first.
+        # Every half hour: each group's 1st of the month from 06:00 local time (any UTC offset) plans last month's
+        # reports once (unique per kind, store and month).
+        cron(reporting(reports.plan_monthly_reports), timeout=300, keep_result=0, minute={0, 30}, second=0),
         cron(reporting(callbacks.plan_care_calls), timeout=1800, keep_result=0, hour={5, 17}, minute=5, second=0),
     ]
 

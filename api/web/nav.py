@@ -14,6 +14,7 @@ from crm.callbacks.service import CALLBACK_READERS
 from crm.complaints.accountability import READERS as ACCOUNTABILITY_READERS
 from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
 from crm.customers.corrections import CORRECTION_READERS
+from crm.reports.service import REPORT_READERS
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope
 
@@ -46,6 +47,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "工作台", "Home"),
     NavItem("/dashboard", "集团看板", "Dashboard", DASHBOARD_READERS),
+    NavItem("/reports", "报表中心", "Reports", REPORT_READERS),
     NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
     NavItem("/complaint-intake", "投诉登记", "New complaint", INTAKE_ROLES),
     NavItem("/complaints", "投诉处理", "Complaints", TENANT_ROLES),

@@ -58,6 +58,8 @@ from crm.major import service as major
 from crm.major.rules import MajorReason
 from crm.major.tables import MajorAlert, MajorComplaint
 from crm.notify.tables import Notification
+from crm.reports import service as reports
+from crm.reports.tables import ReportRequest
 from tenants.roles import GROUP_ROLES, STORE_ROLES
 from tenants.tables import Store
 from tests.support.builders import make_mobile
@@ -82,6 +84,7 @@ PATH_IDS: dict[str, Column] = {
     "major_id": MajorComplaint.id,
     "alert_id": MajorAlert.id,
     "correction_id": CustomerCorrection.id,
+    "report_id": ReportRequest.id,
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
@@ -185,7 +188,11 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         )
     correction = await CustomerCorrection.select(CustomerCorrection.id).where(
         CustomerCorrection.customer == profile.customer_id).first()
+    report_id = await reports.request_report(actor=manager, kind="complaint_month", month="2026-11",
+                                             store_id=tenant.store_a)
+    await reports.render_report(report_id, attempt=1)  # ready, so its owner downloads it
     return {
+        ReportRequest: report_id,
         CustomerCorrection: correction["id"],
         Customer: profile.customer_id,
         CustomerIdentity: customer.group_identity,

@@ -1,0 +1,132 @@
+"""The monthly report pack on the dashboards benchmark's generated group: pack time, per-report overhead, memory.
+
+On a throwaway PostgreSQL, the group of `bench/dashboards.py` (`200 × scale` stores, 3 years) is generated;
+then last month's pack — every store's 月份客户投诉处理统计月报表 and 客户关系中心月报表, and the group's
+集团门店对比月报 — is made through `crm.reports.service.render_report` (the worker job's service: data
+gathering, templating, PDF in the child process, XLSX, files stored by hash) by two concurrent renderers
+sharing a pool of two child processes (standing in for two worker processes). In the same run, each
+report's finished HTML is rendered bare by WeasyPrint in the same pool, and the ratio is reported.
+
+Targets (issue 12): whole pack < 5 minutes at scale 1 on 2 cores; each report ≤ 1.2× the bare render.
+
+    .venv/bin/python bench/reports.py --scale 0.02     # seconds: proves it runs
+    .venv/bin/python bench/reports.py                  # the real run (200 stores; long, heavy)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+RENDERERS = 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 200 stores and of the rows")
+    args = parser.parse_args()
+
+    from deploy.services import start_postgres
+
+    pg = start_postgres()
+    try:
+        os.environ.update(DATABASE_URL=pg.url, SECRET_KEY="0" * 64,
+                          DEALERDESK_VAR=tempfile.mkdtemp(prefix="dealerdesk-bench-"))
+        asyncio.run(_run(args.scale))
+    finally:
+        pg.stop()
+
+
+async def _run(scale: float) -> None:
+    from dashboards import _generate
+    from deploy.migrations import migrate
+
+    await migrate()
+    from piccolo_conf import DB
+
+    await DB.start_connection_pool(min_size=2, max_size=10)
+    try:
+        started = time.monotonic()
+        _, today = await _generate(DB, scale)
+        print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
+        await _pack(today)
+    finally:
+        await DB.close_connection_pool()
+
+
+async def _pack(today) -> None:
+    from crm import clock
+    from crm.reports import render, service
+    from crm.reports.figures import KINDS, month_period
+    from tenants.tables import DealerGroup, Store
+
+    group = await DealerGroup.select(DealerGroup.id).where(DealerGroup.code == "BENCH").first()
+    stores = [s["id"] for s in await Store.select(Store.id).where(Store.group == group["id"])]
+    first = today.replace(day=1)
+    month = f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
+    wanted = [(None, "group_comparison")] + [(s, k) for s in stores for k in ("complaint_month", "cr_center_month")]
+    ids = [(await service._create(group["id"], s, k, month, None))[0] for s, k in wanted]
+    render._pool = ProcessPoolExecutor(max_workers=RENDERERS, max_tasks_per_child=render.TASKS_PER_CHILD)
+    queue: asyncio.Queue = asyncio.Queue()
+    for report_id in ids:
+        queue.put_nowait(report_id)
+    made: dict[int, float] = {}
+
+    async def renderer() -> None:
+        while not queue.empty():
+            report_id = queue.get_nowait()
+            t = time.perf_counter()
+            await service.render_report(report_id, attempt=1)
+            made[report_id] = time.perf_counter() - t
+
+    started = time.perf_counter()
+    await asyncio.gather(*(renderer() for _ in range(RENDERERS)))
+    pack = time.perf_counter() - started
+
+    # One at a time, each report made again through the job's service, then its finished HTML rendered bare
+    # by WeasyPrint in the same pool: the overhead of gathering, templating, XLSX and storing.
+    from crm.reports.tables import ReportRequest
+
+    loop = asyncio.get_running_loop()
+    ratios, bare_times, serial = [], [], []
+    for (store_id, kind_key), report_id in zip(wanted, ids):
+        await ReportRequest.update({ReportRequest.status: "queued", ReportRequest.data_hash: ""}).where(
+            ReportRequest.id == report_id)
+        t = time.perf_counter()
+        await service.render_report(report_id, attempt=1)
+        serial.append(time.perf_counter() - t)
+        kind = KINDS[kind_key]
+        actor = await service.system_scope(group["id"], store_id)
+        data = await kind.gather(actor, store_id, month_period(month))
+        html = render.html_for(kind.template, data, title=kind.title, generated_at=clock.now())
+        t = time.perf_counter()
+        await loop.run_in_executor(render._pool, render.render_pdf, html)
+        bare = time.perf_counter() - t
+        bare_times.append(bare)
+        ratios.append(serial[-1] / bare)
+    render.shutdown_renderer()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"pack: {len(ids)} reports ({len(stores)} stores × 2 + group) in {pack:.1f} s with {RENDERERS} renderers",
+          flush=True)
+    print(f"per report (one at a time): made p50 {statistics.median(serial):.3f} s, bare WeasyPrint p50 "
+          f"{statistics.median(bare_times):.3f} s; ratio made/bare p50 {statistics.median(ratios):.2f}× "
+          f"p95 {statistics.quantiles(ratios, n=20)[18]:.2f}×; in the pack p50 {statistics.median(made.values()):.3f} s",
+          flush=True)
+    print(f"peak memory: worker process {me:.0f} MiB, largest render child {children:.0f} MiB", flush=True)
+
+
+if __name__ == "__main__":
+    main()

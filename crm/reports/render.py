@@ -1,0 +1,132 @@
+"""From a report's data to its files: HTML from `pdf_templates/`, PDF by WeasyPrint in a child process, XLSX.
+
+WeasyPrint is CPU-bound and keeps memory after large documents, so the PDF is made in a separate process
+(`ProcessPoolExecutor`, a child replaced after `TASKS_PER_CHILD` reports): the worker's event loop and
+its other jobs never wait on it, and its memory does not grow over a monthly pack. The child keeps one
+font configuration for all the documents it renders.
+
+Files are stored once, named by their content hash under `DEALERDESK_VAR/reports/`, written to a temporary
+file and renamed into place, so a half-written file is never served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import re
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from crm.settings import get_settings
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "pdf_templates"
+TASKS_PER_CHILD = 20
+FIGURE = re.compile(r"—|-?[\d,]+(\.\d+)?%?")  # a cell right-aligned as a number
+_pool: ProcessPoolExecutor | None = None
+_environment: Environment | None = None
+_fonts: Any = None
+
+
+def html_for(template: str, data: dict[str, Any], *, title: str, generated_at: datetime) -> str:
+    """The finished HTML of a report (what WeasyPrint lays out)."""
+    global _environment
+    if _environment is None:
+        _environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        _environment.tests["figure"] = lambda cell: bool(FIGURE.fullmatch(str(cell)))
+    return _environment.get_template(template).render(
+        title=title, generated=generated_at.strftime("%Y-%m-%d %H:%M"), **data)
+
+
+async def pdf_for(html: str) -> tuple[bytes, int]:
+    """The PDF of `html` and its page count, rendered in the child process."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=1, max_tasks_per_child=TASKS_PER_CHILD)
+    return await asyncio.get_running_loop().run_in_executor(_pool, render_pdf, html)
+
+
+def shutdown_renderer() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+        _pool = None
+
+
+def render_pdf(html: str) -> tuple[bytes, int]:
+    """Runs in the child: WeasyPrint's render with the child's one font configuration."""
+    global _fonts
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    if _fonts is None:
+        _fonts = FontConfiguration()
+    document = HTML(string=html, base_url=str(TEMPLATES)).render(font_config=_fonts)
+    return document.write_pdf(), len(document.pages)
+
+
+def xlsx_for(data: dict[str, Any], *, title: str, generated_at: datetime) -> bytes:
+    """The same tables as the PDF, one sheet each, with the report's header line on top."""
+    book = Workbook()
+    book.remove(book.active)
+    used: set[str] = set()
+    for n, table in enumerate(data["tables"], start=1):
+        name = table["title"].replace("：", "-")[:28]
+        sheet = book.create_sheet(name if name not in used else f"{name[:25]}{n}")
+        used.add(sheet.title)
+        sheet.append([f"{title}｜{data['group_name']} {data['store_name']}｜{data['period']}｜"
+                      f"生成时间 {generated_at:%Y-%m-%d %H:%M}"])
+        sheet.append(table["columns"])
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center")
+        for i, row in enumerate(table["rows"]):
+            sheet.append(row)
+            if i in table["highlight"]:
+                for cell in sheet[sheet.max_row]:
+                    cell.fill = PatternFill("solid", fgColor="FDE2E1")
+        sheet.freeze_panes = "A3"
+        for letter, width in zip("ABCDEFGHIJKLMNOP", _widths(table)):
+            sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def store_file(content: bytes, suffix: str) -> str:
+    """Keep `content` under its sha256 (once); returns the hash."""
+    digest = hashlib.sha256(content).hexdigest()
+    path = file_path(digest, suffix)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return digest
+
+
+def file_path(digest: str, suffix: str) -> Path:
+    return get_settings().var_dir / "reports" / digest[:2] / f"{digest}.{suffix}"
+
+
+def _widths(table: dict[str, Any]) -> list[int]:
+    widths = []
+    for i, header in enumerate(table["columns"]):
+        longest = max([len(header), *(len(str(row[i])) for row in table["rows"])])
+        widths.append(min(max(8, 2 * longest + 2), 60))
+    return widths
