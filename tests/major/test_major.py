@@ -24,13 +24,13 @@ from tenants.errors import NotFound
 from tenants.roles import Role
 from tenants.scope import scope_for_user
 from tenants.tables import User
+from tests.support.builders import customer_with_car, major_complaint
 from tests.support.major import (
     alert_id,
     alert_levels,
     alert_recipients,
     close,
     complaint_for,
-    customer_with_car,
     major_of,
     major_of_id,
     notifications,
@@ -43,17 +43,10 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 
-async def _mark(tenant, complaint_id: int, *reasons: MajorReason, who: str = "call_center_agent") -> int:
-    actor = await tenant.scope(who)
-    return await service.mark_major(
-        actor=actor, complaint_id=complaint_id, reasons=[service.ReasonInput(r, "说明") for r in reasons]
-    )
-
-
 async def _new_major(tenant, store: str = "A") -> tuple[int, int]:
     car = await customer_with_car(tenant, store)
     complaint_id = await complaint_for(tenant, car, store=store)
-    return complaint_id, await _mark(tenant, complaint_id, MajorReason.BLOCKING_GATE)
+    return complaint_id, await major_complaint(tenant, complaint_id)
 
 
 def _at(instant):
@@ -112,9 +105,9 @@ async def test_marking_again_adds_reasons_without_restarting_the_clock(tenant):
     complaint_id = await complaint_for(tenant, car)
     start = clock.now()
     with _at(start):
-        major_id = await _mark(tenant, complaint_id, MajorReason.BLOCKING_GATE)
+        major_id = await major_complaint(tenant, complaint_id, MajorReason.BLOCKING_GATE)
     with _at(start + 3 * HOUR):
-        assert await _mark(tenant, complaint_id, MajorReason.NEGATIVE_MEDIA, MajorReason.BLOCKING_GATE) == major_id
+        assert await major_complaint(tenant, complaint_id, MajorReason.NEGATIVE_MEDIA, MajorReason.BLOCKING_GATE) == major_id
     major = await major_of(complaint_id)
     assert major["report_due_at"] == start + DAY
     view = await service.major_detail(actor=await tenant.scope("hq_viewer"), major_id=major_id)
@@ -128,7 +121,7 @@ async def test_upgrading_later_starts_the_clock_from_that_moment(tenant):
     with _at(start):
         complaint_id = await complaint_for(tenant, car)
     with _at(start + 10 * HOUR):
-        major_id = await _mark(tenant, complaint_id, MajorReason.RETURN_EXCHANGE, who="store_gm@A")
+        major_id = await major_complaint(tenant, complaint_id, MajorReason.RETURN_EXCHANGE, who="store_gm@A")
     major = await major_of(complaint_id)
     assert major["marked_at"] == start + 10 * HOUR
     assert major["report_due_at"] == start + 34 * HOUR
@@ -262,7 +255,7 @@ async def test_report_filed_at_23h59_means_no_escalation(tenant):
     with _at(start + DAY - timedelta(minutes=1)):
         filed_at = await _file(tenant, major_id)
     with _at(start + DAY + timedelta(minutes=5)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     major = await major_of_id(major_id)
     assert filed_at < major["report_due_at"]
     assert major["report_status"] == "filed" and not major["report_overdue"] and major["level_reached"] == 0
@@ -281,11 +274,13 @@ async def test_no_report_escalates_at_24h_exactly_once_when_job_and_sweeper_race
     )
     with _at(start + DAY - timedelta(seconds=1)):
         assert await runner.fire_timer(level_timer["id"]) == "not_due"
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(major_id) == [0]
     with _at(start + DAY):
+        mine = [tenant.group_id]
         await asyncio.gather(
-            runner.sweep(), runner.fire_timer(level_timer["id"]), runner.sweep(), runner.fire_timer(level_timer["id"])
+            runner.sweep(groups=mine), runner.fire_timer(level_timer["id"]),
+            runner.sweep(groups=mine), runner.fire_timer(level_timer["id"]),
         )
     assert await alert_levels(major_id) == [0, 1]
     assert await alert_recipients(major_id, 1) == {tenant.users["hq_viewer"]}
@@ -293,7 +288,7 @@ async def test_no_report_escalates_at_24h_exactly_once_when_job_and_sweeper_race
     major = await major_of_id(major_id)
     assert major["report_overdue"] and major["level_reached"] == 1
     with _at(start + DAY + timedelta(minutes=10)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=tenant.users["hq_viewer"])) == 1
 
 
@@ -313,8 +308,8 @@ async def test_escalation_fires_after_redis_lost_everything(tenant):
         _, major_id = await _new_major(tenant)
     await (await get_queue()).flushall()
     with _at(start + DAY + timedelta(seconds=1)):
-        await runner.promote()
-        await runner.sweep()
+        await runner.promote(groups=[tenant.group_id])
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(major_id) == [0, 1]
     assert len(await notifications(major_id, user_id=tenant.users["hq_viewer"])) == 1
 
@@ -327,7 +322,7 @@ async def test_overdue_flag_shows_on_the_board_and_for_other_hq_views(client, te
     with _at(start + 2 * HOUR):
         await _file(tenant, on_time, "B")
     with _at(start + DAY + timedelta(seconds=1)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
         board = (await client.get("/api/v1/major", headers=await _headers_now(tenant, "hq_viewer"))).json()
     assert [m["id"] for m in board][:1] == [major_id]
     first = board[0]
@@ -349,7 +344,7 @@ async def test_acknowledgement_stops_renotification(client, tenant):
     immediate = await alert_id(major_id, 0)
     u = tenant.users
     with _at(start + timedelta(minutes=30, seconds=1)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=u["legal"])) == 2
     for who in ("legal", "store_gm@A"):
         response = await client.post(f"/api/v1/major/alerts/{immediate}/acknowledge", headers=await tenant.headers(who))
@@ -357,7 +352,7 @@ async def test_acknowledgement_stops_renotification(client, tenant):
     again = await client.post(f"/api/v1/major/alerts/{immediate}/acknowledge", headers=await tenant.headers("legal"))
     assert again.json()["acknowledged"] is False
     with _at(start + timedelta(minutes=60, seconds=2)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=u["legal"])) == 2
     assert len(await notifications(major_id, user_id=u["brand_manager"])) == 3
     assert (await MajorAlert.select(MajorAlert.rounds).where(MajorAlert.id == immediate).first())["rounds"] == 3
@@ -367,7 +362,7 @@ async def test_acknowledgement_stops_renotification(client, tenant):
     assert alert["settled_at"] is not None
     assert [t for t in await pending_major_timers(major_id) if t["kind"] == "major.renotify"] == []
     with _at(start + 3 * HOUR):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=u["brand_manager"])) == 3
 
 
@@ -410,7 +405,7 @@ async def test_group_ladder_with_an_unresolved_level(client, tenant, other_tenan
         await service.forward_report(actor=brand, major_id=kept)  # forwarded in time: only the ladder is left
         await service.forward_report(actor=brand, major_id=solved)
     with _at(start + 2 * DAY + timedelta(seconds=1)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(kept) == [0, 2]
     assert await alert_levels(solved) == [0]
     sms = await notifications(kept, channel="sms")
@@ -441,7 +436,7 @@ async def test_a_running_clock_keeps_the_policy_it_started_with(tenant):
         Level(delay_seconds=3600, condition=Condition.REPORT_MISSING, roles=[Role.LEGAL])
     ]))
     with _at(start + 2 * HOUR):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(major_id) == [0]
 
 
@@ -572,6 +567,6 @@ async def test_transaction_rollback_leaves_no_major(tenant):
 
     with pytest.raises(Boom):
         async with transaction():
-            await _mark(tenant, complaint_id, MajorReason.TROUBLE_ON_SITE)
+            await major_complaint(tenant, complaint_id, MajorReason.TROUBLE_ON_SITE)
             raise Boom
     assert await major_of(complaint_id) is None
