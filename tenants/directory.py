@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 from tenants.tables import DealerGroup, Store
 
 
@@ -15,21 +15,21 @@ class Workplace:
     timezone: str
 
 
-async def workplace_of(actor: Scope, *, default_timezone: str = "Asia/Shanghai") -> Workplace:
+async def workplace_of(actor: Scope) -> Workplace:
     """The caller's group and home store; a store's own timezone wins over its group's."""
     group = None
     if actor.group_id is not None:
-        group = await DealerGroup.select(DealerGroup.name, DealerGroup.timezone).where(
+        group = await DealerGroup.select(DealerGroup.name).where(
             DealerGroup.id == actor.group_id
         ).first()
     store = None
     if actor.home_store_id is not None:
-        store = await Store.select(Store.name, Store.timezone).where(
+        store = await Store.select(Store.name).where(
             Store.id == actor.home_store_id, Store.group == (actor.group_id or -1)
         ).first()
-    timezone = (store or {}).get("timezone") or (group or {}).get("timezone") or default_timezone
+    zone = await timezone_of(store=actor.home_store_id) if store else await timezone_of(group=actor.group_id)
     return Workplace(
         group_name=group["name"] if group else "",
         store_name=store["name"] if store else None,
-        timezone=timezone,
+        timezone=zone.key,
     )

@@ -1,23 +1,33 @@
-"""The tenant scope: the only way services read or write store data.
+"""The tenant scope: the only way services read or write store and group data.
 
-A `Scope` is built once per request (or job) from the signed-in user. Services
-pass their queries through `scope.filter(...)` or fetch rows with
-`scope.get(...)`; a row outside the scope is reported as `NotFound`, exactly
-like a row that does not exist, so ids of other tenants leak nothing.
+A `Scope` is built once per request from the signed-in user, or with
+`Scope.system(group_id, store_id)` from a row's own group and store for jobs,
+timers and signal handlers. Services build their queries on it —
+`actor.select(Table, ...)`, `actor.objects(Table)`, `actor.update(Table, values)`,
+`actor.delete(Table)`, `actor.exists(Table)`, `actor.count(Table)` — so the
+tenant filter is part of the query from its first line, then chain `.where(...)`.
+A row outside the scope is reported as `NotFound`, exactly like a row that does
+not exist, so ids of other tenants leak nothing.
+
+Store-owned tables (columns `group` and `store`) are restricted to the scope's
+group and stores; group-owned tables (`group`, no `store`) to its group.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from piccolo.table import Table
 
+from crm.settings import get_settings
+
 from tenants.errors import Forbidden, NotFound
 from tenants.roles import GROUP_ROLES, Role
-from tenants.tables import Store, User, UserRole
+from tenants.tables import DealerGroup, Store, User, UserRole
 
 T = TypeVar("T", bound=Table)
 
@@ -34,6 +44,38 @@ class Scope:
     home_store_id: int | None = None
     brand_division_id: int | None = None
     display_name: str = ""
+    # A system scope of a whole group (a job for a row whose store may have changed): every store of the group.
+    whole_group: bool = False
+
+    @classmethod
+    def system(cls, group_id: int | None, store_id: int | None = None) -> Scope:
+        """The scope of a job, timer or signal handler (no user), made from the row's own group and store.
+
+        Without a store it covers every store of the group (e.g. a complaint re-routed to another store).
+        """
+        return cls(
+            user_id=0,
+            group_id=group_id,
+            roles=frozenset(),
+            store_ids=frozenset() if store_id is None else frozenset({store_id}),
+            home_store_id=store_id,
+            whole_group=store_id is None,
+        )
+
+    @classmethod
+    def of(cls, row: Any) -> Scope:
+        """The system scope of a row already loaded (an object or a dict): its own group and store.
+
+        A row without a store (a group-owned table) gives the group's scope; a row without a group is an error.
+        """
+        if isinstance(row, dict):
+            return cls.system(row["group"], row.get("store"))
+        return cls.system(row.group, getattr(row, "store", None))
+
+    def group_wide(self) -> Scope:
+        """This scope over every store of its group: for rows a user owns personally (their inbox) and for rows
+        that follow a complaint re-routed to another store of the group."""
+        return replace(self, whole_group=True)
 
     @property
     def is_group_level(self) -> bool:
@@ -65,12 +107,63 @@ class Scope:
         """Restrict a query on a group-owned table (column `group`, no store) to this group."""
         return query.where(table.group == (self.group_id or -1))
 
+    def owns(self, table: type[Table], *, group_rows: bool = False) -> Any:
+        """The condition restricting `table` to this scope.
+
+        `group_rows` also keeps the rows of no store (settings, timers, notifications of the group itself).
+        """
+        in_group = table.group == (self.group_id or -1)
+        if not _is_store_owned(table) or self.whole_group:
+            return in_group
+        in_stores = table.store.is_in(sorted(self.store_ids) or _NO_ROWS)
+        if group_rows:
+            in_stores = in_stores | table.store.is_null()
+        return in_group & in_stores
+
+    def select(self, table: type[Table], *columns: Any, group_rows: bool = False) -> Any:
+        return table.select(*columns).where(self.owns(table, group_rows=group_rows))
+
+    def objects(self, table: type[T], *prefetch: Any, group_rows: bool = False) -> Any:
+        return table.objects(*prefetch).where(self.owns(table, group_rows=group_rows))
+
+    def update(self, table: type[Table], values: Any = None, *, group_rows: bool = False, **kwargs: Any) -> Any:
+        return table.update(values, **kwargs).where(self.owns(table, group_rows=group_rows))
+
+    def delete(self, table: type[Table], *, group_rows: bool = False) -> Any:
+        return table.delete().where(self.owns(table, group_rows=group_rows))
+
+    def exists(self, table: type[Table], *, group_rows: bool = False) -> Any:
+        return table.exists().where(self.owns(table, group_rows=group_rows))
+
+    def count(self, table: type[Table], column: Any = None, *, group_rows: bool = False, **kwargs: Any) -> Any:
+        return table.count(column, **kwargs).where(self.owns(table, group_rows=group_rows))
+
     async def get(self, table: type[T], row_id: int) -> T:
-        """One store-owned row by id, or NotFound."""
-        row = await self.filter(table.objects(), table).where(table.id == row_id).first()
+        """One row of the scope by id, or NotFound."""
+        row = await self.objects(table).where(table.id == row_id).first()
         if row is None:
             raise NotFound(table._meta.tablename)
         return row
+
+
+def _is_store_owned(table: type[Table]) -> bool:
+    return any(column._meta.name == "store" for column in table._meta.columns)
+
+
+async def timezone_of(*, store: int | None = None, group: int | None = None) -> ZoneInfo:
+    """The one rule for a place's timezone: a store's own, else its group's, else the configured default.
+
+    `store=` gives the store's wall clock (opening hours, contact times); `group=` the group's (the days
+    and months that reports and dashboards count in).
+    """
+    name = None
+    if store is not None:
+        row = await Store.select(Store.timezone, Store.group.timezone).where(Store.id == store).first()
+        name = row and (row["timezone"] or row["group.timezone"])
+    elif group is not None:
+        row = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == group).first()
+        name = row and row["timezone"]
+    return ZoneInfo(name or get_settings().default_timezone)
 
 
 async def scope_for_user(user_id: int) -> Scope | None:

@@ -33,7 +33,7 @@ from crm.major.service import MARKERS as MAJOR_MARKERS
 from crm.major.service import major_flags
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import ROLE_TITLES
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 
 INTAKE_PATH = "/complaint-intake"
 REVISIT_PATH = "/revisits"
@@ -256,8 +256,8 @@ async def complaint_list(
     ids = [c.id for c in items]
     return Template("complaints/list.html", context={
         "items": items, "filters": filters, "stores": await store_choices(actor), "labels": LABELS, "now": clock.now(),
-        "countdown": countdown, "major": await major_flags(complaint_ids=ids),
-        "repeat": await repeats.repeat_flags(complaint_ids=ids, pending_only=True),
+        "countdown": countdown, "major": await major_flags(actor=actor, complaint_ids=ids),
+        "repeat": await repeats.repeat_flags(actor=actor, complaint_ids=ids, pending_only=True),
     })
 
 
@@ -304,7 +304,7 @@ async def _accountability(
     return Template("complaints/accountability.html", status_code=status, context={
         "view": view, "month": month, "staff": staff, "form": form, "errors": _messages(refused),
         "departments": accounts.DEPARTMENTS, "kinds": accounts.VIOLATION_KINDS,
-        "today": clock.now().astimezone(await accounts.group_timezone(actor)).date(),
+        "today": clock.now().astimezone(await timezone_of(group=actor.group_id)).date(),
     })
 
 
@@ -442,9 +442,9 @@ async def _page(
     return Template("complaints/detail.html", status_code=status, context={
         "c": detail, "s": detail.summary, "staff": staff, "stores": stores, "labels": LABELS,
         "errors": _messages(refused), "form": form or {}, "failed": failed, "now": clock.now(),
-        "countdown": countdown, "major": await major_flags(complaint_ids=[complaint_id]),
+        "countdown": countdown, "major": await major_flags(actor=actor, complaint_ids=[complaint_id]),
         "can_mark_major": actor.has_role(*MAJOR_MARKERS) and detail.summary.state not in workflow.FINAL_STATES,
-        "repeat": await repeats.repeat_flags(complaint_ids=[complaint_id]),
+        "repeat": await repeats.repeat_flags(actor=actor, complaint_ids=[complaint_id]),
         "can_decide_repeat": actor.has_role(*MAJOR_MARKERS),
     })
 

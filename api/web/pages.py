@@ -14,7 +14,6 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
 from crm.calendar.overrides import coverage as calendar_coverage
-from crm.settings import get_settings
 from tenants.accounts import authenticate
 from tenants.directory import workplace_of
 from tenants.errors import NotFound
@@ -45,7 +44,7 @@ async def login_submit(
     actor = await scope_for_user(user_id) if user_id is not None else None
     if actor is None:
         return _login_failed(data, translate("login.failed", lang), 401)
-    place = await workplace_of(actor, default_timezone=get_settings().default_timezone)
+    place = await workplace_of(actor)
     request.set_session(
         {
             "user_id": actor.user_id,

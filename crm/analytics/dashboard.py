@@ -17,14 +17,14 @@ from crm import clock
 from crm.analytics.access import View, view_for
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, Metric, Sums, Unit, merge
 from crm.analytics.periods import Period, months, parse_period, weeks
-from crm.analytics.rollups import COUNT_COLUMNS, group_zone
+from crm.analytics.rollups import COUNT_COLUMNS
 from crm.analytics.tables import StoreDay, StoreDayResolution
 from crm.callbacks.tables import Callback
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES
 from crm.major.tables import MajorComplaint
 from tenants.errors import Forbidden, InvalidInput, NotFound
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 from tenants.tables import BrandDivision, Region, Store
 
 LIVE_COLUMN = "overdue_now"
@@ -179,7 +179,6 @@ async def trend(*, actor: Scope, metric: str, scope: str, scope_id: int | None, 
         if scope_id is None:
             raise InvalidInput.one("id", "须给出门店", "id (the store) is required")
         store_ids = [actor.require_store(scope_id)]
-        # tenant: a store the scope allows (require_store above)
         name = (await Store.select(Store.name).where(Store.id == scope_id).first() or {}).get("name", "")
     elif scope == "division":
         if view != View.GROUP:
@@ -208,24 +207,23 @@ async def trend(*, actor: Scope, metric: str, scope: str, scope_id: int | None, 
 
 async def today_for(actor: Scope) -> date:
     """Today in the caller's group's timezone (the dashboard's periods are the group's days)."""
-    return clock.now().astimezone(await group_zone(actor.group_id or -1)).date()
+    return clock.now().astimezone(await timezone_of(group=actor.group_id)).date()
 
 
 async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[int, Sums]:
     """Summed rollups per store over [start, end), with the resolution histogram and the live overdue count."""
     if not store_ids:
         return {}
-    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
-    query = StoreDay.select(StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS))
-    rows = await _scoped(actor, query, StoreDay, store_ids).where(
-        StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.store)
+    scope = _scoped(actor, store_ids)
+    rows = await scope.select(StoreDay, StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS)).where(
+        StoreDay.store.is_in(store_ids), StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.store)
     sums = {row["store"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
-    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
-    histogram = StoreDayResolution.select(
-        StoreDayResolution.store, StoreDayResolution.minutes, Sum(StoreDayResolution.complaints, alias="n"))
-    for row in await _scoped(actor, histogram, StoreDayResolution, store_ids).where(
-            StoreDayResolution.day >= start, StoreDayResolution.day < end).group_by(
-            StoreDayResolution.store, StoreDayResolution.minutes):
+    histogram = scope.select(
+        StoreDayResolution, StoreDayResolution.store, StoreDayResolution.minutes,
+        Sum(StoreDayResolution.complaints, alias="n"))
+    for row in await histogram.where(
+            StoreDayResolution.store.is_in(store_ids), StoreDayResolution.day >= start,
+            StoreDayResolution.day < end).group_by(StoreDayResolution.store, StoreDayResolution.minutes):
         sums.setdefault(row["store"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
     for store_id, n in (await overdue_now(actor, store_ids)).items():
         part = sums.setdefault(store_id, Sums({}))
@@ -237,46 +235,37 @@ async def overdue_now(actor: Scope, store_ids: list[int]) -> dict[int, int]:
     """Open items past their deadline right now, per store (the live column)."""
     now = clock.now()
     counts: Counter = Counter()
-    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
-    complaints = _scoped(actor, Complaint.select(Complaint.store, Count(Complaint.id, alias="n")), Complaint,
-                         store_ids).where(Complaint.due_at < now,
-                                          Complaint.state.not_in([str(s) for s in FINAL_STATES]))
-    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
-    callbacks = _scoped(actor, Callback.select(Callback.store, Count(Callback.id, alias="n")), Callback,
-                        store_ids).where(Callback.state == "due", Callback.channel == "phone",
-                                         Callback.deadline_at < now)
-    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
-    majors = _scoped(actor, MajorComplaint.select(MajorComplaint.store, Count(MajorComplaint.id, alias="n")),
-                     MajorComplaint, store_ids).where(MajorComplaint.report_status == "missing",
-                                                      MajorComplaint.report_due_at < now,
-                                                      MajorComplaint.closed_at.is_null())
+    scope = _scoped(actor, store_ids)
+    complaints = scope.select(Complaint, Complaint.store, Count(Complaint.id, alias="n")).where(
+        Complaint.store.is_in(store_ids), Complaint.due_at < now, Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+    callbacks = scope.select(Callback, Callback.store, Count(Callback.id, alias="n")).where(
+        Callback.store.is_in(store_ids), Callback.state == "due", Callback.channel == "phone", Callback.deadline_at < now)
+    majors = scope.select(MajorComplaint, MajorComplaint.store, Count(MajorComplaint.id, alias="n")).where(
+        MajorComplaint.store.is_in(store_ids), MajorComplaint.report_status == "missing",
+        MajorComplaint.report_due_at < now, MajorComplaint.closed_at.is_null())
     for query, table in ((complaints, Complaint), (callbacks, Callback), (majors, MajorComplaint)):
         for row in await query.group_by(table.store):
             counts[row["store"]] += row["n"]
     return dict(counts)
 
 
-def _scoped(actor: Scope, query: Any, table: Any, store_ids: list[int]) -> Any:
-    """The caller's own stores through the scope; other stores of the group (the reference figures a store
-    role compares against, shown without names) by the group."""
-    if set(store_ids) <= actor.store_ids:
-        return actor.filter(query, table).where(table.store.is_in(store_ids))
-    # tenant: group reference figures: stores of the caller's own group only (see _group_store_ids)
-    return query.where(table.group == (actor.group_id or -1), table.store.is_in(store_ids))
+def _scoped(actor: Scope, store_ids: list[int]) -> Scope:
+    """The caller's scope for its own stores; for other stores of the group (the reference figures a store
+    role compares against, shown without names, see _group_store_ids) the caller's group."""
+    return actor if set(store_ids) <= actor.store_ids else actor.group_wide()
 
 
 async def _daily_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[date, Sums]:
-    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
-    query = StoreDay.select(StoreDay.day, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS))
-    rows = await _scoped(actor, query, StoreDay, store_ids).where(
-        StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.day)
+    scope = _scoped(actor, store_ids)
+    rows = await scope.select(StoreDay, StoreDay.day, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS)).where(
+        StoreDay.store.is_in(store_ids), StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.day)
     daily = {row["day"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
-    # tenant: passed through _scoped (the caller's scope; the group for reference figures)
-    histogram = StoreDayResolution.select(
-        StoreDayResolution.day, StoreDayResolution.minutes, Sum(StoreDayResolution.complaints, alias="n"))
-    for row in await _scoped(actor, histogram, StoreDayResolution, store_ids).where(
-            StoreDayResolution.day >= start, StoreDayResolution.day < end).group_by(
-            StoreDayResolution.day, StoreDayResolution.minutes):
+    histogram = scope.select(
+        StoreDayResolution, StoreDayResolution.day, StoreDayResolution.minutes,
+        Sum(StoreDayResolution.complaints, alias="n"))
+    for row in await histogram.where(
+            StoreDayResolution.store.is_in(store_ids), StoreDayResolution.day >= start,
+            StoreDayResolution.day < end).group_by(StoreDayResolution.day, StoreDayResolution.minutes):
         daily.setdefault(row["day"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
     return daily
 

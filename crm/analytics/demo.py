@@ -17,6 +17,7 @@ from crm.complaints.service import CHANNELS
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.customers.tables import Vehicle
 from crm.major.tables import MajorComplaint
+from tenants.scope import Scope
 
 MONTHS = 12
 RECENT_DAYS = 35  # the other demo steps cover the last weeks through the services
@@ -33,8 +34,7 @@ async def seed_dashboard_history(ctx) -> None:
         volume = 1 + (index * 7) % 6 if ctx.small else 3 + (index * 7) % 9
         on_time = 0.6 + 0.035 * ((index * 5) % 11)
         pleased = 0.7 + 0.025 * ((index * 3) % 11)
-        # tenant: demo seeding, one store
-        cars = await Vehicle.select(Vehicle.id, Vehicle.customer).where(Vehicle.store == store.id).limit(80)
+        cars = await Scope.system(ctx.group_id, store.id).select(Vehicle, Vehicle.id, Vehicle.customer).limit(80)
         if not cars:
             continue
         for month in range(MONTHS):

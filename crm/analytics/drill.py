@@ -18,7 +18,6 @@ from crm.analytics.periods import Period
 from crm.analytics.rollups import (
     callback_counts,
     complaint_counts,
-    group_zone,
     raw_callbacks,
     raw_complaints,
     raw_scores,
@@ -27,7 +26,7 @@ from crm.analytics.rollups import (
     visit_counts,
 )
 from tenants.errors import InvalidInput
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 
 MAX_ITEMS = 2000
 
@@ -62,23 +61,24 @@ async def items_behind(*, actor: Scope, metric: str, store_id: int, period: Peri
     if metric not in METRICS or metric == LIVE_COLUMN:
         raise InvalidInput.one("metric", "指标不存在", "Unknown metric")
     definition = METRICS[metric]
-    zone = await group_zone(actor.group_id or -1)
+    zone = await timezone_of(group=actor.group_id)
     lo = datetime.combine(period.start, time(0), tzinfo=zone).astimezone(timezone.utc)
     hi = datetime.combine(period.end, time(0), tzinfo=zone).astimezone(timezone.utc)
     column, part = definition.drill, definition.part or definition.drill
+    store = Scope.system(actor.group_id, store_id)  # a store of the caller's (require_store above)
     items: list[Item] = []
     if definition.subject == "complaint":
-        for row in await raw_complaints(store_id, lo, hi):
+        for row in await raw_complaints(store, lo, hi):
             counts = complaint_counts(row, row["missed"], row["major"])
             if counts[column]:
                 items.append(Item("complaint", row["id"], row["received_at"], row["complainant_name"], row["state"],
                                   bool(counts[part]), f"/complaints/{row['id']}"))
     elif definition.subject == "callback":
-        rows = await raw_callbacks(store_id, lo, hi)
+        rows = await raw_callbacks(store, lo, hi)
         counts_of: dict[int, Counter] = defaultdict(Counter)
         for row in rows:
             counts_of[row["id"]] += callback_counts(row)
-        for score in await raw_scores(store_id, lo, hi):
+        for score in await raw_scores(store, lo, hi):
             counts_of[score["callback"]] += score_counts(score)
         for row in rows:
             counts = counts_of[row["id"]]
@@ -86,7 +86,7 @@ async def items_behind(*, actor: Scope, metric: str, store_id: int, period: Peri
                 items.append(Item("callback", row["id"], row["due_at"], row["customer.name"] or "", row["state"],
                                   bool(counts[part]), f"/callbacks/{row['id']}"))
     else:
-        for row in await raw_visits(store_id, lo, hi):
+        for row in await raw_visits(store, lo, hi):
             if visit_counts(row)[column]:
                 items.append(Item("visit", row["id"], row["left_at"], row["repair_order_no"], "", True, ""))
     return Items(metric=metric, label_zh=definition.label_zh, label_en=definition.label_en,

@@ -30,8 +30,8 @@ from crm.complaints.tables import Complaint, ComplaintDeadlineMiss
 from crm.customers.tables import ServiceVisit
 from crm.db import transaction
 from crm.major.tables import MajorComplaint
-from crm.settings import get_settings
-from tenants.tables import DealerGroup, Store
+from tenants.scope import Scope, timezone_of
+from tenants.tables import Store
 
 log = structlog.get_logger()
 
@@ -139,11 +139,10 @@ async def recompute(store_id: int, days: Iterable[date]) -> int:
     wanted = sorted(set(days))
     if not wanted:
         return 0
-    # tenant: system job: one store's rollups, the store row itself
-    store = await Store.select(Store.id, Store.group, Store.group.timezone).where(Store.id == store_id).first()
+    store = await Store.select(Store.id, Store.group).where(Store.id == store_id).first()
     if store is None:
         return 0
-    zone = ZoneInfo(store["group.timezone"] or get_settings().default_timezone)
+    zone = await timezone_of(group=store["group"])
     calendar = await calendar_for_store(store_id)
     written = 0
     for start, end in _slices(wanted):
@@ -155,7 +154,6 @@ async def recompute(store_id: int, days: Iterable[date]) -> int:
 async def refresh(limit: int = 20_000) -> dict[str, int]:
     """Recompute the store-days queued by the triggers, then drop those queue rows (one transaction)."""
     async with transaction():
-        # tenant: system job: the queue holds store ids only; each store is recomputed alone
         queued = await RollupDirty.select(RollupDirty.id, RollupDirty.store_id, RollupDirty.at).order_by(
             RollupDirty.id).limit(limit)
         if not queued:
@@ -176,7 +174,6 @@ async def rebuild(*, start: date, end: date, group_id: int | None = None) -> dic
     query = Store.select(Store.id).order_by(Store.id)
     if group_id is not None:
         query = query.where(Store.group == group_id)
-    # tenant: operator command (no user): every store of the chosen group, each recomputed alone
     stores = [row["id"] for row in await query]
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     rows = 0
@@ -209,23 +206,22 @@ async def _recompute_slice(group_id: int, store_id: int, zone: ZoneInfo, calenda
     def local_day(moment: datetime) -> date:
         return moment.astimezone(zone).date()
 
-    for row in await raw_complaints(store_id, lo, hi):
+    store = Scope.system(group_id, store_id)
+
+    for row in await raw_complaints(store, lo, hi):
         day = local_day(row["received_at"])
         counts[day] += complaint_counts(row, row["missed"], row["major"])
         if row["state"] != "voided" and row["resolved_at"] is not None:
             resolutions[day][working_minutes(calendar, row["received_at"], row["resolved_at"])] += 1
-    for row in await raw_callbacks(store_id, lo, hi):
+    for row in await raw_callbacks(store, lo, hi):
         counts[local_day(row["due_at"])] += callback_counts(row)
-    for row in await raw_scores(store_id, lo, hi):
+    for row in await raw_scores(store, lo, hi):
         counts[local_day(row["due_at"])] += score_counts(row)
-    for row in await raw_visits(store_id, lo, hi):
+    for row in await raw_visits(store, lo, hi):
         counts[local_day(row["left_at"])] += visit_counts(row)
 
-    # tenant: system job: this store's own rollup rows
-    await StoreDay.delete().where(StoreDay.store == store_id, StoreDay.day.is_in(sorted(days)))
-    # tenant: system job: this store's own rollup rows
-    await StoreDayResolution.delete().where(StoreDayResolution.store == store_id,
-                                            StoreDayResolution.day.is_in(sorted(days)))
+    await store.delete(StoreDay).where(StoreDay.day.is_in(sorted(days)))
+    await store.delete(StoreDayResolution).where(StoreDayResolution.day.is_in(sorted(days)))
     now = clock.now()
     day_rows = [
         StoreDay(group=group_id, store=store_id, day=day, computed_at=now,
@@ -246,14 +242,16 @@ async def _recompute_slice(group_id: int, store_id: int, zone: ZoneInfo, calenda
 # ---------------------------------------------------------------- raw rows (also read by the drill-down lists)
 
 
-async def raw_complaints(store_id: int, lo: datetime, hi: datetime, *, ids: list[int] | None = None) -> list[dict]:
-    """A store's complaints received in [lo, hi), each with its missed deadline kinds and its major mark."""
-    # tenant: one store's rows; callers are the system job or a scope-checked store id
-    query = Complaint.select(
-        Complaint.id, Complaint.store, Complaint.channel, Complaint.state, Complaint.received_at,
+async def raw_complaints(store: Scope, lo: datetime, hi: datetime, *, ids: list[int] | None = None) -> list[dict]:
+    """A store's complaints received in [lo, hi), each with its missed deadline kinds and its major mark.
+
+    `store` is the scope of one store: the system job's, or the store a caller's scope allows.
+    """
+    query = store.select(
+        Complaint, Complaint.id, Complaint.store, Complaint.channel, Complaint.state, Complaint.received_at,
         Complaint.accepted_at, Complaint.handled_at, Complaint.resolved_at, Complaint.fed_back_at, Complaint.report_state,
         Complaint.reopen_count, Complaint.liability, Complaint.complainant_name, Complaint.due_at,
-    ).where(Complaint.store == store_id, Complaint.received_at >= lo, Complaint.received_at < hi)
+    ).where(Complaint.received_at >= lo, Complaint.received_at < hi)
     if ids is not None:
         query = query.where(Complaint.id.is_in(ids or [-1]))
     complaints = await query.order_by(Complaint.received_at)
@@ -261,13 +259,12 @@ async def raw_complaints(store_id: int, lo: datetime, hi: datetime, *, ids: list
         return []
     complaint_ids = [c["id"] for c in complaints]
     missed: dict[int, set[str]] = defaultdict(set)
-    # tenant: ids of the complaints just read for this store
-    for miss in await ComplaintDeadlineMiss.select(ComplaintDeadlineMiss.complaint, ComplaintDeadlineMiss.kind).where(
+    in_group = store.group_wide()  # a re-routed complaint's misses keep their old store
+    for miss in await in_group.select(ComplaintDeadlineMiss, ComplaintDeadlineMiss.complaint, ComplaintDeadlineMiss.kind).where(
             ComplaintDeadlineMiss.complaint.is_in(complaint_ids)):
         missed[miss["complaint"]].add(miss["kind"])
-    # tenant: ids of the complaints just read for this store
-    majors = {m["complaint"]: m for m in await MajorComplaint.select(
-        MajorComplaint.id, MajorComplaint.complaint, MajorComplaint.report_filed_at, MajorComplaint.report_due_at,
+    majors = {m["complaint"]: m for m in await in_group.select(
+        MajorComplaint, MajorComplaint.id, MajorComplaint.complaint, MajorComplaint.report_filed_at, MajorComplaint.report_due_at,
         MajorComplaint.report_overdue,
     ).where(MajorComplaint.complaint.is_in(complaint_ids))}
     for c in complaints:
@@ -276,38 +273,28 @@ async def raw_complaints(store_id: int, lo: datetime, hi: datetime, *, ids: list
     return complaints
 
 
-async def raw_callbacks(store_id: int, lo: datetime, hi: datetime) -> list[dict]:
-    # tenant: one store's rows; callers are the system job or a scope-checked store id
-    return await Callback.select(
-        Callback.id, Callback.kind, Callback.channel, Callback.state, Callback.attempts, Callback.first_attempt_at,
+async def raw_callbacks(store: Scope, lo: datetime, hi: datetime) -> list[dict]:
+    return await store.select(
+        Callback, Callback.id, Callback.kind, Callback.channel, Callback.state, Callback.attempts, Callback.first_attempt_at,
         Callback.deadline_at, Callback.due_at, Callback.satisfied, Callback.customer.name, Callback.outcome,
-    ).where(Callback.store == store_id, Callback.due_at >= lo, Callback.due_at < hi).order_by(Callback.due_at)
+    ).where(Callback.due_at >= lo, Callback.due_at < hi).order_by(Callback.due_at)
 
 
-async def raw_scores(store_id: int, lo: datetime, hi: datetime) -> list[dict]:
-    # tenant: one store's rows (the score's callback is of the same store)
-    return await CallbackScore.select(
-        CallbackScore.callback, CallbackScore.survey, CallbackScore.score,
+async def raw_scores(store: Scope, lo: datetime, hi: datetime) -> list[dict]:
+    return await store.select(
+        CallbackScore, CallbackScore.callback, CallbackScore.survey, CallbackScore.score,
         CallbackScore.callback.due_at.as_alias("due_at"),
-    ).where(CallbackScore.callback.store == store_id, CallbackScore.callback.due_at >= lo,
+    ).where(CallbackScore.callback.due_at >= lo,
             CallbackScore.callback.due_at < hi)
 
 
-async def raw_visits(store_id: int, lo: datetime, hi: datetime) -> list[dict]:
-    # tenant: one store's rows; callers are the system job or a scope-checked store id
-    return await ServiceVisit.select(
-        ServiceVisit.id, ServiceVisit.left_at, ServiceVisit.cancelled_at, ServiceVisit.repair_order_no,
-    ).where(ServiceVisit.store == store_id, ServiceVisit.left_at >= lo, ServiceVisit.left_at < hi)
+async def raw_visits(store: Scope, lo: datetime, hi: datetime) -> list[dict]:
+    return await store.select(
+        ServiceVisit, ServiceVisit.id, ServiceVisit.left_at, ServiceVisit.cancelled_at, ServiceVisit.repair_order_no,
+    ).where(ServiceVisit.left_at >= lo, ServiceVisit.left_at < hi)
 
 
 async def _store_zones(store_ids: set[int]) -> dict[int, ZoneInfo]:
-    default = get_settings().default_timezone
-    # tenant: system job: store ids from the queue, read for their group's timezone only
-    rows = await Store.select(Store.id, Store.group.timezone).where(Store.id.is_in(sorted(store_ids) or [-1]))
-    return {row["id"]: ZoneInfo(row["group.timezone"] or default) for row in rows}
-
-
-async def group_zone(group_id: int) -> ZoneInfo:
-    """The group's timezone: the day boundaries of every rollup and period."""
-    row = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == group_id).first()
-    return ZoneInfo((row or {}).get("timezone") or get_settings().default_timezone)
+    """The group's timezone of each store: the day boundaries of every rollup and period."""
+    rows = await Store.select(Store.id, Store.group).where(Store.id.is_in(sorted(store_ids) or [-1]))
+    return {row["id"]: await timezone_of(group=row["group"]) for row in rows}

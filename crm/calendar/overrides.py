@@ -53,8 +53,9 @@ async def set_overrides(*, actor: Scope, entries: list[OverrideEntry]) -> list[d
         }
         for e in entries:
             if e.day in existing:
-                await CalendarOverride.update(
-                    {CalendarOverride.kind: e.kind, CalendarOverride.name: e.name, CalendarOverride.updated_at: now}
+                await actor.update(
+                    CalendarOverride,
+                    {CalendarOverride.kind: e.kind, CalendarOverride.name: e.name, CalendarOverride.updated_at: now},
                 ).where(CalendarOverride.id == existing[e.day])
             else:
                 await CalendarOverride.insert(
@@ -74,7 +75,7 @@ async def delete_override(*, actor: Scope, override_id: int) -> None:
         ).first()
         if row is None:
             raise NotFound("calendar override")
-        await CalendarOverride.delete().where(CalendarOverride.id == override_id)
+        await actor.delete(CalendarOverride).where(CalendarOverride.id == override_id)
 
 
 async def coverage(*, actor: Scope) -> dict[str, Any]:

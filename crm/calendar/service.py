@@ -23,8 +23,8 @@ import chinese_calendar
 from lunar_python import Lunar, LunarMonth, LunarYear
 
 from crm.calendar.tables import CalendarOverride, CalendarSetting
-from crm.settings import get_settings
 from tenants.errors import NotFound
+from tenants.scope import Scope, timezone_of
 from tenants.tables import DealerGroup, Store
 
 _UTC = dt.timezone.utc
@@ -158,38 +158,28 @@ class BusinessCalendar:
 
 async def calendar_for_store(store_id: int) -> BusinessCalendar:
     """The calendar a store works by: group settings overridden by the store's own."""
-    store = await Store.select(Store.group, Store.timezone).where(Store.id == store_id).first()
+    store = await Store.select(Store.group).where(Store.id == store_id).first()
     if store is None:
         raise NotFound("store")
-    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == store["group"]).first()
-    # tenant: the store's row and its group's row (the group read from the store)
-    rows = await CalendarSetting.select().where(
-        CalendarSetting.group == store["group"],
-        (CalendarSetting.store.is_null()) | (CalendarSetting.store == store_id),
-    )
+    rows = await Scope.system(store["group"], store_id).select(CalendarSetting, group_rows=True)
     group_row = next((r for r in rows if r["store"] is None), None)
     store_row = next((r for r in rows if r["store"] == store_id), None)
     overrides = await group_overrides(store["group"])
-    return _build(store["timezone"] or (group or {}).get("timezone"), group_row, store_row, overrides)
+    return _build(await timezone_of(store=store_id), group_row, store_row, overrides)
 
 
 async def calendar_for_group(group_id: int) -> BusinessCalendar:
     """The group's own calendar (for group-level deadlines that belong to no store)."""
-    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == group_id).first()
+    group = await DealerGroup.select(DealerGroup.id).where(DealerGroup.id == group_id).first()
     if group is None:
         raise NotFound("group")
-    # tenant: the group's own row (store IS NULL)
-    row = await CalendarSetting.select().where(
-        CalendarSetting.group == group_id, CalendarSetting.store.is_null()
-    ).first()
-    return _build(group["timezone"], row, None, await group_overrides(group_id))
+    row = await Scope.system(group_id).select(CalendarSetting).where(CalendarSetting.store.is_null()).first()
+    return _build(await timezone_of(group=group_id), row, None, await group_overrides(group_id))
 
 
 async def group_overrides(group_id: int) -> dict[dt.date, str]:
     """The group's own holiday / make-up workday entries, by day."""
-    rows = await CalendarOverride.select(CalendarOverride.day, CalendarOverride.kind).where(
-        CalendarOverride.group == group_id
-    )
+    rows = await Scope.system(group_id).select(CalendarOverride, CalendarOverride.day, CalendarOverride.kind)
     return {r["day"]: r["kind"] for r in rows}
 
 
@@ -227,9 +217,9 @@ def parse_hhmm(value: str) -> dt.time:
 
 
 def _build(
-    timezone: str | None, group_row: dict | None, store_row: dict | None, overrides: Mapping[dt.date, str]
+    zone: ZoneInfo, group_row: dict | None, store_row: dict | None, overrides: Mapping[dt.date, str]
 ) -> BusinessCalendar:
-    calendar = BusinessCalendar(tz=ZoneInfo(timezone or get_settings().default_timezone), overrides=overrides)
+    calendar = BusinessCalendar(tz=zone, overrides=overrides)
     for row in (group_row, store_row):
         if row is None:
             continue

@@ -47,8 +47,7 @@ async def update_settings(*, actor: Scope, store_id: int | None, changes: dict[s
                 CalendarSetting(group=actor.group_id, store=store_id, updated_at=clock.now(), **changes)
             )
         else:
-            # tenant: the row _own_row found
-            await CalendarSetting.update(values).where(CalendarSetting.id == own["id"])
+            await actor.update(CalendarSetting, values, group_rows=True).where(CalendarSetting.id == own["id"])
         merged = await effective_settings(actor=actor, store_id=store_id)
         if merged["open_time"] >= merged["close_time"]:
             raise InvalidInput.one("close_time", "结束时间必须晚于开始时间", "The end must be after the start")
@@ -69,8 +68,7 @@ def describe(calendar: BusinessCalendar) -> dict[str, Any]:
 
 
 async def _own_row(actor: Scope, store_id: int | None) -> dict[str, Any] | None:
-    # tenant: filter_group keeps the group's row (store NULL); the callers checked the store with require_store
-    query = actor.filter_group(CalendarSetting.select(), CalendarSetting)
+    query = actor.select(CalendarSetting, group_rows=True)  # the group's row (store NULL) or a store's
     query = query.where(CalendarSetting.store.is_null() if store_id is None else CalendarSetting.store == store_id)
     return await query.first()
 

@@ -25,6 +25,7 @@ from crm.callbacks.rules import DAY, Rule, effective_rules
 from crm.callbacks.scheduling import create_plans
 from crm.customers.tables import Customer, Vehicle
 from tenants.tables import Store
+from tenants.scope import Scope
 
 LOOKAHEAD_DAYS = 3
 
@@ -85,9 +86,10 @@ async def plan_store_care(*, group_id: int, store_id: int, enqueue: bool = True)
     birthday_rules = [r for r in active if r.trigger == "birthday"]
     holiday_rules = [r for r in active if r.trigger == "holiday"]
     if birthday_rules or holiday_rules:
-        # tenant: care planning (no user) runs per store: this store's customers
-        customers = await Customer.select(Customer.id, Customer.birthday, Customer.birthday_is_lunar).where(
-            Customer.store == store_id, Customer.active.eq(True), Customer.do_not_call.eq(False),
+        customers = await Scope.system(group_id, store_id).select(
+            Customer, Customer.id, Customer.birthday, Customer.birthday_is_lunar
+        ).where(
+            Customer.active.eq(True), Customer.do_not_call.eq(False),
             Customer.mobile != "")
         for rule in birthday_rules:
             first, last = occasions(rule)
@@ -112,9 +114,8 @@ async def plan_store_care(*, group_id: int, store_id: int, enqueue: bool = True)
         if column is None:
             continue
         first, last = occasions(rule)
-        # tenant: care planning (no user): this store's vehicles
-        vehicles = await Vehicle.select(Vehicle.id, Vehicle.customer, column).where(
-            Vehicle.store == store_id, Vehicle.active.eq(True), column >= first, column <= last,
+        vehicles = await Scope.system(group_id, store_id).select(Vehicle, Vehicle.id, Vehicle.customer, column).where(
+            Vehicle.active.eq(True), column >= first, column <= last,
             Vehicle.customer.do_not_call.eq(False))
         for vehicle in vehicles:
             day = vehicle[column._meta.name]

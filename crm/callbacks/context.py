@@ -11,6 +11,7 @@ from crm.callbacks.rules import DEFAULT_RULES
 from crm.callbacks.scripts import REPAIR_TYPES_ZH, days_ago_zh, salutation
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
 from tenants.tables import Store
+from tenants.scope import Scope
 
 
 @dataclass
@@ -27,10 +28,9 @@ async def call_context(cb: dict, *, agent_name: str) -> CallContext:
     """Load everything a callback's script needs, fresh from the records (one callback row in, no ORM objects)."""
     from crm.calendar.service import calendar_for_store
 
-    # tenant: the callback row's own customer, vehicle and source (below), all of its store
-    customer = await Customer.select().where(Customer.id == cb["customer"]).first() or {}
-    # tenant: as above
-    vehicle = await Vehicle.select().where(Vehicle.id == cb["vehicle"]).first() if cb["vehicle"] else None
+    store_scope = Scope.of(cb)  # the callback's customer, vehicle and source are all of its store
+    customer = await store_scope.select(Customer).where(Customer.id == cb["customer"]).first() or {}
+    vehicle = await store_scope.select(Vehicle).where(Vehicle.id == cb["vehicle"]).first() if cb["vehicle"] else None
     store = await Store.select(Store.name).where(Store.id == cb["store"]).first() or {"name": ""}
     tz = (await calendar_for_store(cb["store"])).tz
     source = await _source(cb, tz)
@@ -47,16 +47,15 @@ def car_name(brand: str | None, model: str | None) -> str:
 async def _source(cb: dict, tz: ZoneInfo) -> dict:
     """What the callback follows up, as the call screen shows it."""
     if cb["source_type"] == "sale":
-        # tenant: the callback's own source
-        sale = await Sale.select(Sale.order_no, Sale.salesperson, Sale.delivered_at).where(
+        sale = await Scope.of(cb).select(Sale, Sale.order_no, Sale.salesperson, Sale.delivered_at).where(
             Sale.id == cb["source_id"]).first()
         if sale:
             return {"type": "sale", "label": "交车", "order_no": sale["order_no"],
                     "salesperson": sale["salesperson"], "at": sale["delivered_at"],
                     "on": sale["delivered_at"].astimezone(tz).date().isoformat()}
     if cb["source_type"] == "service_visit":
-        visit = await ServiceVisit.select(  # tenant: the callback's own source
-            ServiceVisit.repair_order_no, ServiceVisit.advisor, ServiceVisit.repair_type, ServiceVisit.mileage,
+        visit = await Scope.of(cb).select(
+            ServiceVisit, ServiceVisit.repair_order_no, ServiceVisit.advisor, ServiceVisit.repair_type, ServiceVisit.mileage,
             ServiceVisit.left_at, ServiceVisit.next_visit_on, ServiceVisit.amount,
         ).where(ServiceVisit.id == cb["source_id"]).first()
         if visit:

@@ -23,6 +23,7 @@ from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.tables import Sale, ServiceVisit
 from tenants.roles import Role
 from tenants.tables import User, UserRole
+from tenants.scope import Scope
 
 HISTORY_DAYS = 28
 
@@ -32,11 +33,10 @@ async def seed_callbacks(ctx) -> None:
     now = clock.now()
     open_calls = worked = 0
     for store in ctx.stores:
-        # tenant: demo seeding (no user), one store of the demo group at a time
-        recent_sales = await Sale.select(Sale.id).where(Sale.store == store.id,
-                                                         Sale.delivered_at >= now - timedelta(days=30))
-        recent_visits = await ServiceVisit.select(ServiceVisit.id).where(  # tenant: demo seeding, one store
-            ServiceVisit.store == store.id, ServiceVisit.left_at >= now - timedelta(days=7))
+        store_scope = Scope.system(ctx.group_id, store.id)
+        recent_sales = await store_scope.select(Sale, Sale.id).where(Sale.delivered_at >= now - timedelta(days=30))
+        recent_visits = await store_scope.select(ServiceVisit, ServiceVisit.id).where(
+            ServiceVisit.left_at >= now - timedelta(days=7))
         open_calls += await schedule_bulk(group_id=ctx.group_id, store_id=store.id,
                                           sale_ids=[r["id"] for r in recent_sales],
                                           visit_ids=[r["id"] for r in recent_visits], enqueue=False)
@@ -47,19 +47,18 @@ async def seed_callbacks(ctx) -> None:
 
 async def _history(ctx, store_id: int, rng, now) -> int:
     """Calls of the last four weeks whose window has closed, as the store's agent worked them."""
-    agent = await _agent(store_id)
+    store_scope = Scope.system(ctx.group_id, store_id)
+    agent = await _agent(store_scope)
     rules = await effective_rules(group_id=ctx.group_id, store_id=store_id)
     calendar = await calendar_for_store(store_id)
     since = now - timedelta(days=HISTORY_DAYS)
     plans = []
-    # tenant: demo seeding, one store
-    for sale in await Sale.select(Sale.id, Sale.customer, Sale.vehicle, Sale.delivered_at).where(
-            Sale.store == store_id, Sale.delivered_at >= since):
+    for sale in await store_scope.select(Sale, Sale.id, Sale.customer, Sale.vehicle, Sale.delivered_at).where(
+            Sale.delivered_at >= since):
         plans += plans_for_sale(rules, sale, calendar)
-    # tenant: demo seeding, one store
-    for visit in await ServiceVisit.select(ServiceVisit.id, ServiceVisit.customer, ServiceVisit.vehicle,
-                                           ServiceVisit.left_at, ServiceVisit.next_visit_on).where(
-            ServiceVisit.store == store_id, ServiceVisit.left_at >= since):
+    for visit in await store_scope.select(ServiceVisit, ServiceVisit.id, ServiceVisit.customer, ServiceVisit.vehicle,
+                                          ServiceVisit.left_at, ServiceVisit.next_visit_on).where(
+            ServiceVisit.left_at >= since):
         plans += plans_for_visit(rules, visit, calendar)
     plans = [p for p in plans if p.channel == "phone" and p.deadline_at <= now]
     if not plans:
@@ -100,8 +99,7 @@ async def _history(ctx, store_id: int, rng, now) -> int:
     return len(rows)
 
 
-async def _agent(store_id: int) -> int | None:
+async def _agent(store_scope: Scope) -> int | None:
     holders = await UserRole.select(UserRole.user).where(UserRole.role == Role.CALLBACK_AGENT.value)
-    user = await User.select(User.id).where(User.store == store_id,  # tenant: demo seeding, one store
-                                            User.id.is_in([h["user"] for h in holders] or [-1])).first()
+    user = await store_scope.select(User, User.id).where(User.id.is_in([h["user"] for h in holders] or [-1])).first()
     return user["id"] if user else None

@@ -72,7 +72,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 async def verify(*, key_id: str, timestamp: str, signature: str, body: bytes) -> dict:
     """The active key that signed this body, or BadSignature."""
-    # tenant: the key names its store; the HMAC below proves the caller holds its secret
     key = await DmsWebhookKey.select().where(DmsWebhookKey.key_id == key_id, DmsWebhookKey.active.eq(True)).first()
     if key is None:
         raise BadSignature("DMS密钥无效", "Unknown or revoked DMS key")

@@ -16,6 +16,7 @@ from crm.callbacks.rules import effective_rules
 from crm.callbacks.scripts import render_script
 from crm.callbacks.tables import Callback, CallbackAttempt
 from crm.notify.service import message_customer
+from tenants.scope import Scope
 
 SMS_KIND = "callback.sms"
 SUBJECT = "callback"
@@ -40,8 +41,7 @@ async def send_callback_sms(cb: dict) -> str:
         label_en=rule.label_en, text=text, idempotency_key=idempotency_key(cb["id"]), subject_type=SUBJECT,
         subject_id=cb["id"],
     )
-    # tenant: the callback its timer fired (mark_due read it for the timer's group and store)
-    await Callback.update({Callback.state: "sending"}).where(Callback.id == cb["id"], Callback.state == "scheduled")
+    await Scope.of(cb).update(Callback, {Callback.state: "sending"}).where(Callback.id == cb["id"], Callback.state == "scheduled")
     return "sending"
 
 
@@ -50,9 +50,8 @@ async def sms_settled(*, group_id: int, store_id: int | None, subject_type: str,
     """The notification worker delivered the SMS, or gave up on it: record that on the callback, once."""
     if subject_type != SUBJECT or subject_id is None:
         return
-    # tenant: delivery worker (no user): the notification's subject, restricted by the notification's group and store
-    cb = await Callback.select().where(
-        Callback.id == subject_id, Callback.group == group_id, Callback.store == store_id, Callback.state == "sending"
+    cb = await Scope.system(group_id, store_id).select(Callback).where(
+        Callback.id == subject_id, Callback.state == "sending"
     ).first()
     if cb is None:  # cancelled meanwhile, or already recorded
         return
@@ -65,7 +64,7 @@ async def sms_settled(*, group_id: int, store_id: int | None, subject_type: str,
 
 async def _finish(cb: dict, *, from_state: str, state: str, outcome: str, comment: str) -> None:
     now = clock.now()
-    changed = await Callback.update({  # tenant: a callback its caller read for its timer's or notification's tenant
+    changed = await Scope.of(cb).update(Callback, {
         Callback.state: state, Callback.outcome: outcome, Callback.attempts: cb["attempts"] + 1,
         Callback.first_attempt_at: cb["first_attempt_at"] or now, Callback.completed_at: now,
     }).where(Callback.id == cb["id"], Callback.state == from_state).returning(Callback.id)

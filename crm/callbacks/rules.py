@@ -143,12 +143,10 @@ RULE_EDITORS = frozenset({Role.GROUP_ADMIN, Role.STORE_GM, Role.STORE_CR_MANAGER
 
 async def effective_rules(*, group_id: int, store_id: int | None) -> dict[str, Rule]:
     """Every rule as it applies to one store (or to the group, when `store_id` is None)."""
-    # tenant: the group's rules and one store's; callers pass a store checked with require_store or a row's own
-    query = CallbackRule.select().where(CallbackRule.group == group_id)
+    # Callers pass a store checked with require_store, or a row's own.
+    query = Scope.system(group_id, store_id).select(CallbackRule, group_rows=True)
     if store_id is None:
         query = query.where(CallbackRule.store.is_null())
-    else:
-        query = query.where((CallbackRule.store == store_id) | CallbackRule.store.is_null())
     rows = await query
     rules = dict(DEFAULT_RULES)
     # Group rows first, store rows after: the store's override wins.
@@ -184,11 +182,13 @@ async def set_rule(*, actor: Scope, kind: str, store_id: int | None, changes: di
     key = _rule_key(group_id, store_id, kind)
     now = clock.now()
     async with transaction():
-        # tenant: the key is the caller's group and a store _require_editor checked
-        existing = await CallbackRule.select(CallbackRule.id).where(CallbackRule.rule_key == key).first()
+        level = Scope.system(group_id, store_id)  # the caller's group and a store _require_editor checked
+        existing = await level.select(CallbackRule, CallbackRule.id, group_rows=True).where(
+            CallbackRule.rule_key == key
+        ).first()
         if existing:
-            await CallbackRule.update(  # tenant: the row just found
-                {**_columns(values), CallbackRule.updated_by: actor.user_id, CallbackRule.updated_at: now}
+            await level.update(
+                CallbackRule, {**_columns(values), CallbackRule.updated_by: actor.user_id, CallbackRule.updated_at: now}
             ).where(CallbackRule.id == existing["id"])
         else:
             await CallbackRule.insert(
@@ -204,8 +204,9 @@ async def reset_rule(*, actor: Scope, kind: str, store_id: int | None) -> Rule:
     _require_editor(actor, store_id)
     if kind not in DEFAULT_RULES:
         raise NotFound("callback_rule")
-    # tenant: the key is the caller's group and a store _require_editor checked
-    await CallbackRule.delete().where(CallbackRule.rule_key == _rule_key(group_id, store_id, kind))
+    await Scope.system(group_id, store_id).delete(CallbackRule, group_rows=True).where(
+        CallbackRule.rule_key == _rule_key(group_id, store_id, kind)
+    )
     return (await effective_rules(group_id=group_id, store_id=store_id))[kind]
 
 

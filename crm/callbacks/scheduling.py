@@ -26,6 +26,7 @@ from crm.callbacks.tables import Callback
 from crm.customers.tables import Customer, Sale, ServiceVisit
 from crm.db import is_postgres, transaction
 from crm.timers.service import cancel_timers, schedule_timer, schedule_timers
+from tenants.scope import Scope
 
 TIMER_KIND = "callback.due"
 SUBJECT = "callback"
@@ -69,18 +70,17 @@ async def schedule_complaint_revisit(
         plan(rule, anchor=resolved_at, calendar=calendar, source_type="complaint", source_id=complaint_id,
              customer_id=customer_id, vehicle_id=vehicle_id, dedupe_key=key)
     ])
-    callback = await Callback.select(Callback.id).where(  # tenant: the revisit just planned for this store
-        Callback.dedupe_key == key, Callback.group == group_id, Callback.store == store_id,
-        Callback.state.is_in(OPEN_STATES),
+    callback = await Scope.system(group_id, store_id).select(Callback, Callback.id).where(
+        Callback.dedupe_key == key, Callback.state.is_in(OPEN_STATES),
     ).first()
     if callback is not None:
-        await hand_revisit_to_callback(complaint_id=complaint_id, callback_id=callback["id"])
+        await hand_revisit_to_callback(group_id=group_id, complaint_id=complaint_id, callback_id=callback["id"])
     return created
 
 
 async def reschedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> None:
     """A delivery was edited: move the callbacks nobody has worked on, plan any newly needed."""
-    sale = await _sales(store_id).where(Sale.id == sale_id).first()
+    sale = await _sales(group_id, store_id).where(Sale.id == sale_id).first()
     if sale is None:
         return
     rules, calendar = await _rules_and_calendar(group_id, store_id)
@@ -88,17 +88,17 @@ async def reschedule_for_sale(*, group_id: int, store_id: int, sale_id: int) -> 
 
 
 async def reschedule_for_visit(*, group_id: int, store_id: int, visit_id: int) -> None:
-    visit = await _visits(store_id).where(ServiceVisit.id == visit_id).first()
+    visit = await _visits(group_id, store_id).where(ServiceVisit.id == visit_id).first()
     if visit is None:
         return
     rules, calendar = await _rules_and_calendar(group_id, store_id)
     await _replan(group_id, store_id, calendar, "service_visit", visit_id, plans_for_visit(rules, visit, calendar))
 
 
-async def cancel_for_source(*, source_type: str, source_id: int) -> int:
+async def cancel_for_source(*, group_id: int, source_type: str, source_id: int) -> int:
     """The delivery or visit was cancelled: its open callbacks and their timers are cancelled."""
-    # tenant: signal handler (no user): callbacks of one delivery, visit or complaint, named by the signal
-    rows = await Callback.update(
+    rows = await Scope.system(group_id).update(
+        Callback,
         {Callback.state: "cancelled", Callback.claimed_by: None, Callback.claimed_at: None,
          Callback.completed_at: clock.now()}
     ).where(
@@ -123,10 +123,10 @@ async def schedule_bulk(
     rules, calendar = await _rules_and_calendar(group_id, store_id)
     plans: list[Plan] = []
     for chunk in _chunks(list(sale_ids), 5000):
-        for sale in await _sales(store_id).where(Sale.id.is_in(chunk)):
+        for sale in await _sales(group_id, store_id).where(Sale.id.is_in(chunk)):
             plans.extend(plans_for_sale(rules, sale, calendar))
     for chunk in _chunks(list(visit_ids), 5000):
-        for visit in await _visits(store_id).where(ServiceVisit.id.is_in(chunk)):
+        for visit in await _visits(group_id, store_id).where(ServiceVisit.id.is_in(chunk)):
             plans.extend(plans_for_visit(rules, visit, calendar))
     return await create_plans(group_id=group_id, store_id=store_id, plans=plans, calendar=calendar, enqueue=enqueue)
 
@@ -139,7 +139,7 @@ async def create_plans(*, group_id: int, store_id: int, plans: list[Plan], calen
         return 0
     created = 0
     async with transaction():
-        do_not_call = await _do_not_call({p.customer_id for p in plans})
+        do_not_call = await _do_not_call(group_id, store_id, {p.customer_id for p in plans})
         for chunk in _chunks(plans, 5000):
             rows = await _insert_callbacks(group_id, store_id, chunk, do_not_call, now)
             await schedule_timers(kind=TIMER_KIND, group_id=group_id, store_id=store_id, subject_type=SUBJECT,
@@ -163,8 +163,10 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
     wanted = {p.dedupe_key: p for p in plans}
     now = clock.now()
     async with transaction():
-        # tenant: signal handler (no user): callbacks of one delivery or visit, named by the signal
-        existing = await Callback.select(Callback.id, Callback.dedupe_key, Callback.state, Callback.attempts).where(
+        source_scope = Scope.system(group_id, store_id)  # callbacks of one delivery or visit of this store
+        existing = await source_scope.select(
+            Callback, Callback.id, Callback.dedupe_key, Callback.state, Callback.attempts
+        ).where(
             Callback.source_type == source_type, Callback.source_id == source_id
         )
         known = {row["dedupe_key"] for row in existing}
@@ -175,12 +177,11 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
             new = catch_up(new, now=now, calendar=calendar) if new is not None else None
             await cancel_timers(subject_type=SUBJECT, subject_id=row["id"])
             if new is None or new.deadline_at <= now:
-                # tenant: a row found just above
-                await Callback.update({Callback.state: "cancelled", Callback.claimed_by: None,
+                await source_scope.update(Callback, {Callback.state: "cancelled", Callback.claimed_by: None,
                                        Callback.claimed_at: None, Callback.completed_at: now}).where(
                     Callback.id == row["id"])
                 continue
-            await Callback.update({  # tenant: a row found just above
+            await source_scope.update(Callback, {
                 Callback.anchor_at: new.anchor_at, Callback.due_at: new.due_at,
                 Callback.deadline_at: new.deadline_at, Callback.state: "scheduled",
                 Callback.claimed_by: None, Callback.claimed_at: None,
@@ -191,21 +192,23 @@ async def _replan(group_id: int, store_id: int, calendar, source_type: str, sour
                            plans=[p for key, p in wanted.items() if key not in known])
 
 
-def _sales(store_id: int):
-    return Sale.select(*_SALE_COLUMNS).where(Sale.store == store_id, Sale.cancelled_at.is_null())  # tenant: one store
+def _sales(group_id: int, store_id: int):
+    return Scope.system(group_id, store_id).select(Sale, *_SALE_COLUMNS).where(Sale.cancelled_at.is_null())
 
 
-def _visits(store_id: int):
-    return ServiceVisit.select(*_VISIT_COLUMNS).where(ServiceVisit.store == store_id,  # tenant: one store
-                                                      ServiceVisit.cancelled_at.is_null())
+def _visits(group_id: int, store_id: int):
+    return Scope.system(group_id, store_id).select(ServiceVisit, *_VISIT_COLUMNS).where(
+        ServiceVisit.cancelled_at.is_null()
+    )
 
 
-async def _do_not_call(customer_ids: Iterable[int]) -> set[int]:
+async def _do_not_call(group_id: int, store_id: int, customer_ids: Iterable[int]) -> set[int]:
     ids = list(customer_ids)
     found: set[int] = set()
     for chunk in _chunks(ids, 10000):
-        # tenant: customers of plans made from one store's rows
-        rows = await Customer.select(Customer.id).where(Customer.id.is_in(chunk), Customer.do_not_call.eq(True))
+        rows = await Scope.system(group_id, store_id).select(Customer, Customer.id).where(
+            Customer.id.is_in(chunk), Customer.do_not_call.eq(True)
+        )
         found.update(r["id"] for r in rows)
     return found
 
@@ -249,7 +252,7 @@ async def _insert_callbacks_pg(group_id: int, store_id: int, values: list[tuple]
         f"SELECT {{}}, {{}}, {{}}, 0, '', {{}}::json, * FROM unnest({select}) "
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, due_at, state"
     )
-    return list(await Callback.raw(sql, group_id, store_id, now, "{}", *[list(c) for c in columns]))  # tenant: insert
+    return list(await Callback.raw(sql, group_id, store_id, now, "{}", *[list(c) for c in columns]))
 
 
 def _chunks(items: list, size: int):

@@ -193,17 +193,15 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
     context = await call_context(cb, agent_name=actor.display_name)
     rules = await effective_rules(group_id=cb["group"], store_id=cb["store"])
     rule = rules.get(cb["kind"])
-    # tenant: the attempts, scores and holder of a callback read through the scope above
-    attempts = await CallbackAttempt.select(
-        CallbackAttempt.attempt_no, CallbackAttempt.outcome, CallbackAttempt.agent.display_name,
+    attempts = await actor.select(
+        CallbackAttempt, CallbackAttempt.attempt_no, CallbackAttempt.outcome, CallbackAttempt.agent.display_name,
         CallbackAttempt.comment, CallbackAttempt.at,
     ).where(CallbackAttempt.callback == callback_id).order_by(CallbackAttempt.attempt_no)
-    scores = await CallbackScore.select(CallbackScore.factor, CallbackScore.score).where(  # tenant: as above
+    scores = await actor.select(CallbackScore, CallbackScore.factor, CallbackScore.score).where(
         CallbackScore.callback == callback_id)
     now = clock.now()
     claimed = cb["claimed_by"] if cb["claimed_at"] and cb["claimed_at"] > now - CLAIM_TTL else None
-    # tenant: the user holding that callback
-    holder = await User.select(User.display_name).where(User.id == claimed).first() if claimed else None
+    holder = await actor.group_wide().select(User, User.display_name).where(User.id == claimed).first() if claimed else None
     return CallbackDetail(
         id=cb["id"], store_id=cb["store"], store_name=context.store_name, kind=cb["kind"],
         kind_label=_kind_label(cb["kind"]), channel=cb["channel"], survey=cb["survey"], state=cb["state"],
@@ -229,7 +227,7 @@ async def claim_callback(*, actor: Scope, callback_id: int) -> CallbackDetail:
     cb = await _get(actor, callback_id)
     actor.require_role(*CALLBACK_WORKERS)
     if not await _try_claim(actor, cb["id"]):
-        raise await _claim_conflict(callback_id)
+        raise await _claim_conflict(actor, callback_id)
     if await _skip_if_do_not_call(cb):
         raise Conflict("客户已设置免打扰,本次回访已跳过", "The customer asked not to be called; the call was skipped")
     return await callback_detail(actor=actor, callback_id=callback_id)
@@ -243,7 +241,7 @@ async def claim_next(*, actor: Scope, store_id: int | None = None) -> CallbackDe
     now = clock.now()
 
     def due_calls():
-        query = actor.filter(Callback.select(Callback.id, Callback.customer), Callback).where(
+        query = actor.filter(Callback.select(Callback.id, Callback.group, Callback.store, Callback.customer), Callback).where(
             Callback.channel == "phone", Callback.state == "due")
         if store_id is not None:
             query = query.where(Callback.store == actor.require_store(store_id))
@@ -261,7 +259,7 @@ async def claim_next(*, actor: Scope, store_id: int | None = None) -> CallbackDe
             return None
         for row in candidates:
             if await _try_claim(actor, row["id"]):
-                if await _skip_if_do_not_call({"id": row["id"], "customer": row["customer"]}):
+                if await _skip_if_do_not_call(row):
                     break
                 return await callback_detail(actor=actor, callback_id=row["id"])
     return None
@@ -319,7 +317,7 @@ async def record_outcome(
     now = clock.now()
     async with transaction():
         if not await _try_claim(actor, callback_id):
-            raise await _claim_conflict(callback_id)
+            raise await _claim_conflict(actor, callback_id)
         attempts = cb["attempts"] + 1
         await CallbackAttempt.insert(CallbackAttempt(
             group=cb["group"], store=cb["store"], callback=callback_id, attempt_no=attempts, outcome=outcome,
@@ -374,10 +372,8 @@ async def mark_due(*, callback_id: int, group_id: int, store_id: int) -> str:
 
     Runs in the timer's transaction; a second firing finds the callback no longer scheduled and does nothing.
     """
-    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
-    cb = await Callback.select().where(
-        Callback.id == callback_id, Callback.group == group_id, Callback.store == store_id
-    ).first()
+    timer_scope = Scope.system(group_id, store_id)
+    cb = await timer_scope.select(Callback).where(Callback.id == callback_id).first()
     if cb is None or cb["state"] != "scheduled":
         return "ignored"
     if await _skip_if_do_not_call(cb, from_state="scheduled"):
@@ -390,13 +386,12 @@ async def mark_due(*, callback_id: int, group_id: int, store_id: int) -> str:
         now = clock.now()
         window_opens = calendar.next_contact_time(now)
         if window_opens > now:  # fired late, in quiet hours (a worker down overnight): hold it until morning
-            await Callback.update({Callback.due_at: window_opens}).where(Callback.id == callback_id)  # tenant: cb
+            await timer_scope.update(Callback, {Callback.due_at: window_opens}).where(Callback.id == callback_id)
             await schedule_timer(kind=scheduling.TIMER_KIND, due_at=window_opens, group_id=cb["group"],
                                  store_id=cb["store"], subject_type=scheduling.SUBJECT, subject_id=callback_id)
             return "deferred"
         return await send_callback_sms(cb)
-    # tenant: the callback read above for the timer's group and store
-    await Callback.update({Callback.state: "due"}).where(Callback.id == callback_id, Callback.state == "scheduled")
+    await timer_scope.update(Callback, {Callback.state: "due"}).where(Callback.id == callback_id, Callback.state == "scheduled")
     return "due"
 
 
@@ -463,8 +458,8 @@ async def _try_claim(actor: Scope, callback_id: int) -> bool:
     return bool(rows)
 
 
-async def _claim_conflict(callback_id: int) -> Conflict:
-    row = await Callback.select(Callback.state, Callback.claimed_by.display_name).where(  # tenant: id checked by _get
+async def _claim_conflict(actor: Scope, callback_id: int) -> Conflict:
+    row = await actor.select(Callback, Callback.state, Callback.claimed_by.display_name).where(
         Callback.id == callback_id).first()
     if row and row["state"] == "due":
         name = row["claimed_by.display_name"] or ""
@@ -477,14 +472,12 @@ async def _claim_conflict(callback_id: int) -> Conflict:
 
 async def _skip_if_do_not_call(cb: dict, from_state: str = "due") -> bool:
     """Do-not-call customers — and profiles deactivated since planning — are skipped, never called."""
-    # tenant: the customer of a callback read through the scope or for its timer's group and store
-    customer = await Customer.select(Customer.do_not_call, Customer.active).where(
+    customer = await Scope.of(cb).select(Customer, Customer.do_not_call, Customer.active).where(
         Customer.id == cb["customer"]).first()
     if customer and not customer["do_not_call"] and customer["active"]:
         return False
     reason = "do_not_call" if customer and customer["do_not_call"] else "inactive"
-    # tenant: that callback
-    await Callback.update({Callback.state: "skipped", Callback.outcome: reason, Callback.claimed_by: None,
+    await Scope.of(cb).update(Callback, {Callback.state: "skipped", Callback.outcome: reason, Callback.claimed_by: None,
                            Callback.claimed_at: None, Callback.completed_at: clock.now()}).where(
         Callback.id == cb["id"], Callback.state == from_state)
     return True

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 
 from crm.callbacks import scheduling
 from crm.db import before_commit, engine, in_transaction
+from tenants.scope import Scope
 
 # The transaction the ids were recorded in, and (group_id, store_id) → (sale ids, visit ids) not yet planned.
 # Keyed by the transaction so that ids of a rolled-back one are never planned by the next.
@@ -43,21 +44,23 @@ async def visit_changed(*, group_id: int, store_id: int, visit_id: int, **_: obj
 
 async def sale_cancelled(*, group_id: int, store_id: int, sale_id: int, **_: object) -> None:
     await _flush()
-    await scheduling.cancel_for_source(source_type="sale", source_id=sale_id)
+    await scheduling.cancel_for_source(group_id=group_id, source_type="sale", source_id=sale_id)
 
 
 async def visit_cancelled(*, group_id: int, store_id: int, visit_id: int, **_: object) -> None:
     await _flush()
-    await scheduling.cancel_for_source(source_type="service_visit", source_id=visit_id)
+    await scheduling.cancel_for_source(group_id=group_id, source_type="service_visit", source_id=visit_id)
 
 
-async def complaint_state_changed(*, complaint_id: int, from_state: str, to_state: str, **_: object) -> None:
+async def complaint_state_changed(
+    *, group_id: int, store_id: int, complaint_id: int, from_state: str, to_state: str, **_: object
+) -> None:
     """Complaints the group took are revisited by group customer service (their own queue); the store revisits its own."""
     if to_state == "resolved":
         from crm.complaints.tables import Complaint
 
-        # tenant: the complaint whose change the complaints service is signalling
-        complaint = await Complaint.select(
+        complaint = await Scope.system(group_id, store_id).select(
+            Complaint,
             Complaint.group, Complaint.store, Complaint.customer, Complaint.vehicle, Complaint.via_group,
             Complaint.resolved_at,
         ).where(Complaint.id == complaint_id).first()
@@ -68,7 +71,7 @@ async def complaint_state_changed(*, complaint_id: int, from_state: str, to_stat
                 resolved_at=complaint["resolved_at"],
             )
     elif from_state == "resolved":
-        await scheduling.cancel_for_source(source_type="complaint", source_id=complaint_id)
+        await scheduling.cancel_for_source(group_id=group_id, source_type="complaint", source_id=complaint_id)
 
 
 async def _collect(group_id: int, store_id: int, *, sale_ids: list[int] = (), visit_ids: list[int] = ()) -> None:

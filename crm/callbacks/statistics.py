@@ -153,8 +153,11 @@ class Targets:
 async def callback_targets(*, group_id: int, store_id: int | None) -> Targets:
     """The store's targets, else the group's, else the defaults."""
     keys = [_target_key(group_id, None)] + ([_target_key(group_id, store_id)] if store_id is not None else [])
-    # tenant: keys of the group and one store, both passed in by callers that checked them
-    rows = {r["target_key"]: r for r in await CallbackTarget.select().where(CallbackTarget.target_key.is_in(keys))}
+    level = Scope.system(group_id, store_id)  # passed in by callers that checked them
+    rows = {
+        r["target_key"]: r
+        for r in await level.select(CallbackTarget, group_rows=True).where(CallbackTarget.target_key.is_in(keys))
+    }
     for key, level in reversed(list(zip(keys, ("group", "store")))):
         if key in rows:
             row = rows[key]
@@ -179,8 +182,8 @@ async def set_callback_targets(
     values = {CallbackTarget.callback_rate_pct: callback_rate_pct,
               CallbackTarget.satisfaction_rate_pct: satisfaction_rate_pct, CallbackTarget.updated_at: clock.now()}
     async with transaction():
-        # tenant: the key is the caller's group and a store checked with require_store
-        updated = await CallbackTarget.update(values).where(CallbackTarget.target_key == key).returning(
+        level = Scope.system(actor.group_id, store_id)  # the caller's group and a store checked with require_store
+        updated = await level.update(CallbackTarget, values, group_rows=True).where(CallbackTarget.target_key == key).returning(
             CallbackTarget.id)
         if not updated:
             await CallbackTarget.insert(CallbackTarget(

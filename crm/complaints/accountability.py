@@ -24,7 +24,6 @@ import io
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import msgspec
 from openpyxl import Workbook
@@ -41,8 +40,8 @@ from crm.complaints.workflow import State
 from crm.db import transaction
 from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
-from tenants.scope import Scope
-from tenants.tables import DealerGroup, User
+from tenants.scope import Scope, timezone_of
+from tenants.tables import User
 
 # The ladder's departments (seed 001 §5.2: 销售部, 售后服务部, 精品部, 公司其他部门).
 DEPARTMENTS: dict[str, tuple[str, str]] = {
@@ -184,7 +183,7 @@ async def staff_accountability(*, actor: Scope, month: str, store_id: int | None
 
 async def current_month(*, actor: Scope) -> str:
     """This month (YYYY-MM) on the group's clock: the page's default."""
-    return clock.now().astimezone(await group_timezone(actor)).strftime("%Y-%m")
+    return clock.now().astimezone(await timezone_of(group=actor.group_id)).strftime("%Y-%m")
 
 
 def may_record(actor: Scope) -> bool:
@@ -215,14 +214,12 @@ async def record_violation(
         problems.append(FieldProblem("description", "请填写违规说明", "A description is required"))
     elif len(description) > MAX_DESCRIPTION:
         problems.append(FieldProblem("description", "说明不得超过2000字", "At most 2000 characters"))
-    today = clock.now().astimezone(await group_timezone(actor)).date()
+    today = clock.now().astimezone(await timezone_of(group=actor.group_id)).date()
     if occurred_on > today:
         problems.append(FieldProblem("occurred_on", "日期不能晚于今天", "The date cannot be in the future"))
     elif occurred_on < today - timedelta(days=366):
         problems.append(FieldProblem("occurred_on", "日期不能早于一年前", "The date cannot be over a year ago"))
-    staff = await User.select(User.id, User.store).where(  # tenant: group here, the store checked just below
-        User.id == staff_user_id, User.group == actor.group_id
-    ).first()
+    staff = await actor.group_wide().select(User, User.id, User.store).where(User.id == staff_user_id).first()
     if staff is None or staff["store"] is None or not actor.can_see_store(staff["store"]):
         problems.append(FieldProblem("staff_user_id", "该门店没有此员工", "No such staff member at this store"))
     complaint = None
@@ -262,7 +259,7 @@ async def violation(*, actor: Scope, violation_id: int) -> ViolationRecord:
 
 async def amounts_for_group(group_id: int) -> dict[str, Amounts]:
     """The group's amounts per department: its own where set, else the seed defaults."""
-    rows = await AccountabilityAmount.select().where(AccountabilityAmount.group == group_id)
+    rows = await Scope.system(group_id).select(AccountabilityAmount)
     amounts = dict(DEFAULT_AMOUNTS)
     for r in rows:
         if r["department"] in DEPARTMENTS:
@@ -286,9 +283,7 @@ async def set_amounts(*, actor: Scope, amounts: dict[str, Amounts]) -> dict[str,
         raise InvalidInput(problems)
     now = clock.now()
     async with transaction():
-        await AccountabilityAmount.delete().where(
-            AccountabilityAmount.group == actor.group_id, AccountabilityAmount.department.is_in(list(amounts) or [""])
-        )
+        await actor.delete(AccountabilityAmount).where(AccountabilityAmount.department.is_in(list(amounts) or [""]))
         if amounts:
             await AccountabilityAmount.insert(*[
                 AccountabilityAmount(group=actor.group_id, department=d, updated_at=now, **vars(a))
@@ -408,8 +403,9 @@ async def _rows(
     if not user_ids:
         return []
     amounts = await amounts_for_group(actor.group_id)
-    # tenant: users named by the scoped rows above
-    users = await User.select(User.id, User.display_name, User.store, User.store.name.as_alias("store_name")).where(
+    users = await actor.group_wide().select(
+        User, User.id, User.display_name, User.store, User.store.name.as_alias("store_name")
+    ).where(
         User.id.is_in(sorted(user_ids))
     )
     rows = []
@@ -449,15 +445,11 @@ def _month_days(month: str) -> tuple[date, date]:
 
 async def _month_bounds(actor: Scope, month: str) -> tuple[datetime, datetime]:
     first, following = _month_days(month)
-    tz = await group_timezone(actor)
+    tz = await timezone_of(group=actor.group_id)
     return (
         datetime(first.year, first.month, 1, tzinfo=tz),
         datetime(following.year, following.month, 1, tzinfo=tz),
     )
 
 
-async def group_timezone(actor: Scope) -> ZoneInfo:
-    """The group's timezone: months and days are the group's."""
-    group = await DealerGroup.select(DealerGroup.timezone).where(DealerGroup.id == actor.group_id).first()
-    return ZoneInfo(group["timezone"] if group and group["timezone"] else "Asia/Shanghai")
 

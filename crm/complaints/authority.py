@@ -45,7 +45,7 @@ class AuthorityTier:
 
 
 async def policy_for_group(group_id: int) -> Policy:
-    row = await ComplaintPolicy.select().where(ComplaintPolicy.group == group_id).first()
+    row = await Scope.system(group_id).select(ComplaintPolicy).first()
     if row is None:
         return Policy()
     return Policy(
@@ -74,10 +74,10 @@ async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
     if problems:
         raise InvalidInput(problems)
     values = {**vars(policy), "updated_at": clock.now()}
-    existing = await ComplaintPolicy.select(ComplaintPolicy.id).where(ComplaintPolicy.group == actor.group_id).first()
+    existing = await actor.select(ComplaintPolicy, ComplaintPolicy.id).first()
     if existing:
-        await ComplaintPolicy.update(
-            {getattr(ComplaintPolicy, k): v for k, v in values.items()}
+        await actor.update(
+            ComplaintPolicy, {getattr(ComplaintPolicy, k): v for k, v in values.items()}
         ).where(ComplaintPolicy.id == existing["id"])
     else:
         await ComplaintPolicy.insert(ComplaintPolicy(group=actor.group_id, **values))
@@ -86,7 +86,7 @@ async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
 
 async def authority_table(group_id: int) -> list[AuthorityTier]:
     """The group's tiers, smallest limit first, the unlimited tier last."""
-    rows = await AuthorityRule.select().where(AuthorityRule.group == group_id)
+    rows = await Scope.system(group_id).select(AuthorityRule)
     if not rows:
         return [AuthorityTier(limit, role) for limit, role in DEFAULT_AUTHORITY]
     tiers = [AuthorityTier(r["max_amount"], Role(r["approver_role"])) for r in rows]
@@ -118,7 +118,7 @@ async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> li
     if problems:
         raise InvalidInput(problems)
     async with AuthorityRule._meta.db.transaction():
-        await AuthorityRule.delete().where(AuthorityRule.group == actor.group_id)
+        await actor.delete(AuthorityRule)
         await AuthorityRule.insert(
             *[AuthorityRule(group=actor.group_id, max_amount=t.max_amount, approver_role=str(t.approver_role)) for t in tiers]
         )

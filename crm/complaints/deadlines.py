@@ -50,6 +50,7 @@ from crm.complaints.tables import Complaint, ComplaintAppeal
 from crm.complaints.workflow import State
 from crm.timers.service import cancel_timers, schedule_timer
 from tenants.roles import Role
+from tenants.scope import Scope
 
 SUBJECT = "complaint"
 URGENT = "urgent"
@@ -104,7 +105,7 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
         return None
     calendar = await calendar_for_store(complaint.store)
     if state in (State.APPEALED, State.APPEAL_FORWARDED):
-        appeal = await pending_appeal(complaint.id)
+        appeal = await pending_appeal(complaint)
         if appeal is None:
             return None
         if state == State.APPEALED:
@@ -123,11 +124,10 @@ async def due(complaint: Complaint, policy: Policy | None = None) -> tuple[str, 
     return None
 
 
-async def pending_appeal(complaint_id: int) -> ComplaintAppeal | None:
-    """The complaint's appeal still waiting for the head or the GM, if any."""
-    # tenant: the appeal of a complaint the caller loaded (through the scope, or by its timer's group)
-    return await ComplaintAppeal.objects().where(
-        ComplaintAppeal.complaint == complaint_id, ComplaintAppeal.status.is_in(["filed", "forwarded"])
+async def pending_appeal(complaint: Complaint) -> ComplaintAppeal | None:
+    """The complaint's appeal still waiting for the head or the GM, if any (appeals follow the complaint's store)."""
+    return await Scope.of(complaint).objects(ComplaintAppeal).where(
+        ComplaintAppeal.complaint == complaint.id, ComplaintAppeal.status.is_in(["filed", "forwarded"])
     ).order_by(ComplaintAppeal.id, ascending=False).first()
 
 
@@ -144,12 +144,13 @@ async def revisit_due_at(*, group_id: int, store_id: int, since: datetime) -> da
     return calendar.add_calendar_days(since, policy.revisit_days)
 
 
-async def hand_revisit_to_callback(*, complaint_id: int, callback_id: int) -> None:
+async def hand_revisit_to_callback(*, group_id: int, complaint_id: int, callback_id: int) -> None:
     """A store's own resolved complaint is revisited through the store's callback queue: the callback (due
     by `revisit_due_at`) is then the one timer and the one overdue count. The complaint keeps the due time
     for its countdown but drops its own timer."""
-    # tenant: the complaint whose resolution the complaints service just signalled
-    await Complaint.update({Complaint.revisit_callback_id: callback_id}).where(Complaint.id == complaint_id)
+    await Scope.system(group_id).update(Complaint, {Complaint.revisit_callback_id: callback_id}).where(
+        Complaint.id == complaint_id
+    )
     await cancel_timers(subject_type=SUBJECT, subject_id=complaint_id, kinds=[timer_kind("revisit")])
 
 
@@ -186,6 +187,7 @@ async def sync(complaint: Complaint, *, moved_store: bool = False) -> None:
                 subject_id=complaint.id,
                 payload={"due_at": due_at.isoformat()},
             )
-    # tenant: the complaint the caller loaded (through the scope, or by its timer's group)
-    await Complaint.update({Complaint.due_kind: kind, Complaint.due_at: due_at}).where(Complaint.id == complaint.id)
+    await Scope.of(complaint).update(Complaint, {Complaint.due_kind: kind, Complaint.due_at: due_at}).where(
+        Complaint.id == complaint.id
+    )
     complaint.due_kind, complaint.due_at = kind, due_at

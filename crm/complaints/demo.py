@@ -129,8 +129,8 @@ async def seed_complaints(ctx) -> None:
             for n in range(per_store * len(ctx.stores)):
                 store = ctx.stores[n % len(ctx.stores)]
                 team = teams[store.id]
-                cars = await Vehicle.select(Vehicle.id, Vehicle.customer).where(  # tenant: demo seeding, one store
-                    Vehicle.store == store.id).order_by(Vehicle.id).limit(60)
+                cars = await Scope.system(ctx.group_id, store.id).select(Vehicle, Vehicle.id, Vehicle.customer).order_by(
+                    Vehicle.id).limit(60)
                 car = rng.choice(cars)
                 story = rng.choice(STORIES)
                 late = n % 12 == 5  # about one in twelve is left to slip

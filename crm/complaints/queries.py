@@ -260,17 +260,19 @@ async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> l
 async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetail:
     complaint = await actor.get(Complaint, complaint_id)
     summary = (await _summaries(_summary_query(actor).where(Complaint.id == complaint_id), 1, 0))[0]
-    # tenant: the appeals, compensations and missed deadlines of a complaint read with actor.get above
-    appeals = await ComplaintAppeal.select().where(ComplaintAppeal.complaint == complaint.id).order_by(
+    # A complaint's rows are in its group; missed deadlines and reports keep the store they happened at.
+    in_group = actor.group_wide()
+    appeals = await in_group.select(ComplaintAppeal).where(ComplaintAppeal.complaint == complaint.id).order_by(
         ComplaintAppeal.id
     )
-    compensations = await ComplaintCompensation.select().where(  # tenant: complaint from actor.get
+    compensations = await in_group.select(ComplaintCompensation).where(
         ComplaintCompensation.complaint == complaint.id
     ).order_by(ComplaintCompensation.id)
-    reports = await ComplaintResultReport.select().where(  # tenant: complaint from actor.get
+    reports = await in_group.select(ComplaintResultReport).where(
         ComplaintResultReport.complaint == complaint.id
     ).order_by(ComplaintResultReport.id)
     names = await _user_names(
+        in_group,
         {complaint.intake_by, complaint.accused_user}
         | {r["submitted_by"] for r in reports}
         | {r["checked_by"] for r in reports}
@@ -281,8 +283,8 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
     )
     actions = workflow.available_actions(actor, complaint)
     tiers = await authority_table(complaint.group)
-    misses = await ComplaintDeadlineMiss.select(  # tenant: complaint from actor.get
-        ComplaintDeadlineMiss.kind, ComplaintDeadlineMiss.due_at, ComplaintDeadlineMiss.missed_at
+    misses = await in_group.select(
+        ComplaintDeadlineMiss, ComplaintDeadlineMiss.kind, ComplaintDeadlineMiss.due_at, ComplaintDeadlineMiss.missed_at
     ).where(ComplaintDeadlineMiss.complaint == complaint.id).order_by(ComplaintDeadlineMiss.id)
     return ComplaintDetail(
         summary=summary,
@@ -365,8 +367,8 @@ async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
     """The complaint's steps in order (append-only). Rows keep the store each step happened at, so a
     re-routed complaint's earlier steps are read through the complaint, which the caller may see."""
     await actor.get(Complaint, complaint_id)
-    # tenant: steps of a complaint read with actor.get; a re-routed complaint's steps keep their old store
-    rows = await actor.filter_group(ComplaintEvent.select(), ComplaintEvent).where(
+    # A re-routed complaint's steps keep their old store: the complaint's group (read with actor.get above).
+    rows = await actor.group_wide().select(ComplaintEvent).where(
         ComplaintEvent.complaint == complaint_id
     ).order_by(ComplaintEvent.id)
     return [
@@ -410,8 +412,8 @@ async def complaint_staff(*, actor: Scope, complaint_id: int) -> list[StaffMembe
 
 async def store_staff(*, actor: Scope, store_id: int) -> list[StaffMember]:
     actor.require_store(store_id)
-    users = await User.select(User.id, User.display_name).where(  # tenant: store checked with require_store
-        User.store == store_id, User.group == actor.group_id, User.active.eq(True)
+    users = await actor.select(User, User.id, User.display_name).where(
+        User.store == store_id, User.active.eq(True)
     ).order_by(User.display_name)
     roles: dict[int, list[str]] = {}
     if users:
@@ -512,12 +514,12 @@ async def _summaries(query, limit: int, offset: int) -> list[ComplaintSummary]:
     ]
 
 
-async def _user_names(ids: set[int | None]) -> dict[int, str]:
+async def _user_names(scope: Scope, ids: set[int | None]) -> dict[int, str]:
     wanted = sorted(i for i in ids if i is not None)
     if not wanted:
         return {}
-    # tenant: users named by rows the caller may see
-    return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(User.id.is_in(wanted))}
+    rows = await scope.select(User, User.id, User.display_name).where(User.id.is_in(wanted))
+    return {r["id"]: r["display_name"] for r in rows}
 
 
 def _action_zh(action: str) -> str:

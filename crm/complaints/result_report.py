@@ -30,6 +30,7 @@ from crm.complaints.authority import policy_for_group
 from crm.complaints.deadlines import timer_kind
 from crm.complaints.tables import Complaint
 from crm.timers.service import cancel_timers, schedule_timer
+from tenants.scope import Scope
 
 SUBJECT = "complaint_report"
 KIND = "report"
@@ -64,8 +65,7 @@ async def set_clock(complaint: Complaint, state: str, due_at: datetime | None) -
             subject_id=complaint.id,
             payload={"cycle": complaint.reopen_count},
         )
-    # tenant: the complaint the caller loaded (through the scope, or by its timer's group)
-    await Complaint.update({Complaint.report_state: state, Complaint.report_due_at: due_at}).where(
+    await Scope.of(complaint).update(Complaint, {Complaint.report_state: state, Complaint.report_due_at: due_at}).where(
         Complaint.id == complaint.id
     )
     complaint.report_state, complaint.report_due_at = state, due_at

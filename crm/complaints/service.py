@@ -121,7 +121,7 @@ async def create_complaint(
     if not actor.can_see_store(target):
         raise InvalidInput.one("store_id", "门店不存在", "Unknown store")
     if accused_user_id is not None:
-        await _store_user(accused_user_id, target, "accused_user_id")
+        await _store_user(actor, accused_user_id, target, "accused_user_id")
 
     async with transaction():
         customer = await _profile_in_store(actor, customer, target)
@@ -266,8 +266,9 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
         if store_id == complaint.store:
             raise InvalidInput.one("store_id", "已在该门店", "Already at this store")
         old_store = complaint.store
-        # tenant: the customer of a complaint read with actor.get
-        customer = await _profile_in_store(actor, await Customer.objects().get(Customer.id == complaint.customer), store_id)
+        customer = await _profile_in_store(
+            actor, await actor.group_wide().objects(Customer).get(Customer.id == complaint.customer), store_id
+        )
         now = clock.now()
         await _move(
             actor, complaint, "reroute", State.RECEIVED, note=note,
@@ -277,7 +278,7 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
         )
         # Appeals and compensations follow the complaint; timeline rows keep the store they happened at.
         for child in (ComplaintAppeal, ComplaintCompensation):
-            await child.update({child.store: store_id}).where(child.complaint == complaint.id)  # tenant: complaint checked
+            await actor.group_wide().update(child, {child.store: store_id}).where(child.complaint == complaint.id)
         await alerts.routed(complaint)
 
 
@@ -300,7 +301,7 @@ async def assign_handler(
         complaint = await _load(actor, complaint_id, "assign")
         if department not in DEPARTMENTS:
             raise InvalidInput.one("department", "部门无效", "Unknown department")
-        handler = await _store_user(handler_user_id, complaint.store, "handler_user_id")
+        handler = await _store_user(actor, handler_user_id, complaint.store, "handler_user_id")
         if handler_user_id == complaint.accused_user:
             raise InvalidInput.one(
                 "handler_user_id", "被投诉员工不得处理本投诉", "The staff member complained about may not handle it"
@@ -337,7 +338,7 @@ async def record_cause(
             raise InvalidInput(problems)
         accused = complaint.accused_user if accused_user_id is None else accused_user_id
         if accused_user_id is not None:
-            await _store_user(accused_user_id, complaint.store, "accused_user_id")
+            await _store_user(actor, accused_user_id, complaint.store, "accused_user_id")
             if accused_user_id == complaint.handler_user:
                 raise InvalidInput.one(
                     "accused_user_id",
@@ -373,7 +374,7 @@ async def resolve_complaint(
     async with transaction():
         complaint = await _load(actor, complaint_id, "resolve")
         _required("resolution", resolution, "请填写处理结果", "Resolution is required")
-        pending = await ComplaintCompensation.count().where(  # tenant: complaint from actor.get
+        pending = await Scope.of(complaint).count(ComplaintCompensation).where(
             ComplaintCompensation.complaint == complaint.id, ComplaintCompensation.status == "pending"
         )
         if pending:
@@ -470,9 +471,7 @@ async def submit_result_report(
             problems.append(FieldProblem("improvement_measures", "请填写改善措施", "Improvement measures are required"))
         if problems:
             raise InvalidInput(problems)
-        claimed = await Complaint.update(  # tenant: complaint from actor.get; one of two submitters wins
-            {Complaint.report_state: result_report.SUBMITTED}
-        ).where(
+        claimed = await actor.update(Complaint, {Complaint.report_state: result_report.SUBMITTED}).where(
             Complaint.id == complaint.id, Complaint.report_state.is_in(sorted(result_report.OWED))
         ).returning(Complaint.id)
         if not claimed:
@@ -505,7 +504,8 @@ async def check_result_report(*, actor: Scope, complaint_id: int, accepted: bool
             _required("note", note, "退回须填写原因", "A reason is required to send the report back")
         status = "accepted" if accepted else "returned"
         now = clock.now()
-        checked = await ComplaintResultReport.update(  # tenant: the report of a complaint read with actor.get
+        checked = await Scope.of(complaint).update(
+            ComplaintResultReport,
             {ComplaintResultReport.status: status, ComplaintResultReport.checked_by: actor.user_id,
              ComplaintResultReport.checked_at: now, ComplaintResultReport.check_note: note.strip()}
         ).where(
@@ -545,7 +545,8 @@ async def forward_appeal(*, actor: Scope, complaint_id: int, opinion: str = "") 
     async with transaction():
         complaint = await _load(actor, complaint_id, "forward_appeal")
         appeal = await _pending_appeal(complaint)
-        await ComplaintAppeal.update(  # tenant: the appeal of a complaint read with actor.get
+        await Scope.of(appeal).update(
+            ComplaintAppeal,
             {ComplaintAppeal.status: "forwarded", ComplaintAppeal.forwarded_by: actor.user_id,
              ComplaintAppeal.forwarded_at: clock.now(), ComplaintAppeal.head_opinion: opinion.strip()}
         ).where(ComplaintAppeal.id == appeal.id)
@@ -561,7 +562,8 @@ async def decline_appeal(*, actor: Scope, complaint_id: int, opinion: str) -> No
         _required("opinion", opinion, "请填写驳回理由", "A reason is required")
         appeal = await _pending_appeal(complaint)
         now = clock.now()
-        await ComplaintAppeal.update(  # tenant: the appeal of a complaint read with actor.get
+        await Scope.of(appeal).update(
+            ComplaintAppeal,
             {ComplaintAppeal.status: "declined", ComplaintAppeal.forwarded_by: actor.user_id,
              ComplaintAppeal.head_opinion: opinion.strip()}
         ).where(ComplaintAppeal.id == appeal.id)
@@ -576,7 +578,8 @@ async def rule_appeal(*, actor: Scope, complaint_id: int, upheld: bool, note: st
         complaint = await _load(actor, complaint_id, "rule_appeal")
         appeal = await _pending_appeal(complaint)
         now = clock.now()
-        await ComplaintAppeal.update(  # tenant: the appeal of a complaint read with actor.get
+        await Scope.of(appeal).update(
+            ComplaintAppeal,
             {ComplaintAppeal.status: "upheld" if upheld else "rejected", ComplaintAppeal.ruled_by: actor.user_id,
              ComplaintAppeal.ruled_at: now, ComplaintAppeal.ruling_note: note.strip()}
         ).where(ComplaintAppeal.id == appeal.id)
@@ -631,7 +634,7 @@ async def decide_compensation(
     """Approve or reject, by the role the authority table names for the amount or a higher one."""
     async with transaction():
         complaint = await _load(actor, complaint_id, "decide_compensation")
-        row = await ComplaintCompensation.objects().where(  # tenant: must belong to the complaint from actor.get
+        row = await Scope.of(complaint).objects(ComplaintCompensation).where(
             ComplaintCompensation.id == compensation_id, ComplaintCompensation.complaint == complaint.id
         ).first()
         if row is None:
@@ -645,7 +648,8 @@ async def decide_compensation(
         if row.requested_by == actor.user_id:
             raise Forbidden("申请人不能审批自己的申请", "You may not approve your own request")
         status = "approved" if approve else "rejected"
-        await ComplaintCompensation.update(  # tenant: the row read just above
+        await Scope.of(row).update(
+            ComplaintCompensation,
             {ComplaintCompensation.status: status, ComplaintCompensation.decided_by: actor.user_id,
              ComplaintCompensation.decided_at: clock.now(), ComplaintCompensation.decision_note: note.strip()}
         ).where(ComplaintCompensation.id == row.id)
@@ -678,12 +682,12 @@ async def _move(
     from_state = State(complaint.state)
     now = clock.now()
     values = {"state": str(to_state), "updated_at": now, **changes}
-    # tenant: a complaint loaded through the scope (or, without a user, by its timer's group and store)
-    updated = await Complaint.update({getattr(Complaint, k): v for k, v in values.items()}).where(
+    # The complaint as loaded (through the scope, or by its timer's group and store): its own group and store.
+    updated = await Scope.of(complaint).update(Complaint, {getattr(Complaint, k): v for k, v in values.items()}).where(
         Complaint.id == complaint.id, Complaint.state == str(from_state)
     ).returning(Complaint.id)
     if not updated:
-        current = await Complaint.objects().where(Complaint.id == complaint.id).first()  # tenant: as above
+        current = await Scope.system(complaint.group).objects(Complaint).where(Complaint.id == complaint.id).first()
         raise Conflict(
             "投诉已被他人更新,请刷新后重试", "The complaint was changed meanwhile; reload and retry",
             {"state": current.state, "allowed": workflow.actions_from(current)},
@@ -746,7 +750,7 @@ def _reopened(complaint: Complaint) -> dict[str, Any]:
 
 
 async def _pending_appeal(complaint: Complaint) -> ComplaintAppeal:
-    appeal = await deadlines.pending_appeal(complaint.id)
+    appeal = await deadlines.pending_appeal(complaint)
     if appeal is None:
         raise Conflict("没有待裁决的申诉", "No appeal is pending", {})
     return appeal
@@ -769,19 +773,18 @@ async def _profile_in_store(actor: Scope, customer: Customer, store_id: int) -> 
         actor=actor, store_id=store_id, name=customer.name, mobile=customer.mobile, id_number=customer.id_number,
         kind=customer.kind, source="call_center" if actor.is_group_level else "manual",
     )
-    return await Customer.objects().get(Customer.id == profile_id)  # tenant: id from find_or_create_customer
+    return await actor.objects(Customer).get(Customer.id == profile_id)
 
 
 async def _same_customer(customer: Customer, vehicle: Vehicle) -> bool:
     if vehicle.customer == customer.id:
         return True
-    # tenant: the owner of a vehicle read with actor.get
-    owner = await Customer.select(Customer.group_identity).where(Customer.id == vehicle.customer).first()
+    owner = await Scope.of(vehicle).select(Customer, Customer.group_identity).where(Customer.id == vehicle.customer).first()
     return owner is not None and owner["group_identity"] == customer.group_identity
 
 
-async def _store_user(user_id: int, store_id: int, field: str) -> dict[str, Any]:
-    user = await User.select(User.id, User.display_name).where(  # tenant: callers checked the store
+async def _store_user(actor: Scope, user_id: int, store_id: int, field: str) -> dict[str, Any]:
+    user = await actor.group_wide().select(User, User.id, User.display_name).where(
         User.id == user_id, User.store == store_id, User.active.eq(True)
     ).first()
     if user is None:

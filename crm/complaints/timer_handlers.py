@@ -22,6 +22,7 @@ from crm.complaints.deadlines import (
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
 from crm.db import transaction
 from crm.timers.registry import FiredTimer
+from tenants.scope import Scope
 
 
 async def deadline_passed(timer: FiredTimer) -> None:
@@ -43,21 +44,17 @@ async def report_overdue(timer: FiredTimer) -> None:
 
 
 async def _subject(timer: FiredTimer) -> Complaint | None:
-    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
-    return await Complaint.objects().where(
-        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
-    ).first()
+    return await timer.scope.objects(Complaint).where(Complaint.id == timer.subject_id).first()
 
 
 async def _record_miss(complaint: Complaint, kind: str, due_at: datetime, timer_id: int) -> None:
     """Once per deadline per handling cycle (reopen count), however often a timer for it fires."""
     dedupe_key = f"{complaint.id}:{kind}:{complaint.reopen_count}"
     if kind in APPEAL_KINDS:  # a complaint may be appealed again after a rejection: one miss per appeal
-        appeal = await pending_appeal(complaint.id)
+        appeal = await pending_appeal(complaint)
         dedupe_key += f":appeal{appeal.id if appeal else 0}"
     async with transaction():
-        # tenant: the key starts with the id of the complaint loaded above
-        if await ComplaintDeadlineMiss.exists().where(ComplaintDeadlineMiss.dedupe_key == dedupe_key):
+        if await Scope.system(complaint.group).exists(ComplaintDeadlineMiss).where(ComplaintDeadlineMiss.dedupe_key == dedupe_key):
             return
         roles = responsible_roles(kind, via_group=complaint.via_group)
         now = clock.now()
@@ -96,10 +93,7 @@ async def _record_miss(complaint: Complaint, kind: str, due_at: datetime, timer_
 async def deadline_near(timer: FiredTimer) -> None:
     """Remind the responsible role of an appeal deadline that is still running."""
     kind = timer.kind.removeprefix("complaint.").removesuffix("_remind")
-    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
-    complaint = await Complaint.objects().where(
-        Complaint.id == timer.subject_id, Complaint.group == timer.group_id, Complaint.store == timer.store_id
-    ).first()
+    complaint = await timer.scope.objects(Complaint).where(Complaint.id == timer.subject_id).first()
     if complaint is None or complaint.due_kind != kind or complaint.due_at is None:
         return
     if complaint.due_at.isoformat() != timer.payload.get("due_at"):

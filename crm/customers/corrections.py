@@ -211,14 +211,11 @@ async def apply_correction(*, actor: Scope, correction_id: int, note: str = "") 
         author = Author.of(actor)
         value = _typed(row["field"], row["proposed_value"])
         if CORRECTABLE[row["field"]].record == "vehicle":
-            # tenant: the request's own vehicle, in the request's store (read through the scope)
-            vehicle = await Vehicle.select().where(Vehicle.id == row["vehicle"], Vehicle.store == row["store"]).first()
+            vehicle = await Scope.of(row).select(Vehicle).where(Vehicle.id == row["vehicle"]).first()
             await change_vehicle(row=vehicle, changes={row["field"]: value}, via="correction", author=author,
                                  correction_id=correction_id)
         else:
-            # tenant: the request's own customer, in the request's store (read through the scope)
-            customer = await Customer.select().where(
-                Customer.id == row["customer"], Customer.store == row["store"]).first()
+            customer = await Scope.of(row).select(Customer).where(Customer.id == row["customer"]).first()
             await change_customer(row=customer, changes={row["field"]: value}, via="correction", author=author,
                                   correction_id=correction_id)
         await _decided(actor, row, "applied", note)
@@ -239,8 +236,7 @@ async def confirm_correction(*, actor: Scope, correction_id: int) -> CorrectionI
     """The customer-relations department confirms (确认) the manager's decision (001 §9.3)."""
     async with transaction():
         row = await _take(actor, correction_id, "confirm")
-        # tenant: the row _take read through the scope
-        await CustomerCorrection.update({
+        await actor.update(CustomerCorrection, {
             CustomerCorrection.confirmed_by: actor.user_id, CustomerCorrection.confirmed_by_name: actor.display_name,
             CustomerCorrection.confirmed_at: clock.now(),
         }).where(CustomerCorrection.id == row["id"])
@@ -257,8 +253,7 @@ async def remind(*, correction_id: int, group_id: int, store_id: int) -> str:
     row = await _for_timer(correction_id, group_id, store_id)
     if row is None or row["state"] != "open":
         return "ignored"
-    # tenant: the row read for the timer's group and store
-    claimed = await CustomerCorrection.update({CustomerCorrection.reminded_at: clock.now()}).where(
+    claimed = await Scope.of(row).update(CustomerCorrection, {CustomerCorrection.reminded_at: clock.now()}).where(
         CustomerCorrection.id == correction_id, CustomerCorrection.reminded_at.is_null()
     ).returning(CustomerCorrection.id)
     if not claimed:
@@ -280,8 +275,7 @@ async def deadline_passed(*, correction_id: int, group_id: int, store_id: int) -
     row = await _for_timer(correction_id, group_id, store_id)
     if row is None or row["state"] != "open" or clock.now() < row["due_at"]:
         return "ignored"
-    # tenant: the row read for the timer's group and store
-    claimed = await CustomerCorrection.update({CustomerCorrection.missed_at: clock.now()}).where(
+    claimed = await Scope.of(row).update(CustomerCorrection, {CustomerCorrection.missed_at: clock.now()}).where(
         CustomerCorrection.id == correction_id, CustomerCorrection.missed_at.is_null()
     ).returning(CustomerCorrection.id)
     if not claimed:
@@ -349,8 +343,7 @@ async def _take(actor: Scope, correction_id: int, action: str) -> dict:
     condition = CustomerCorrection.state.is_in(sorted(states))
     if action == "confirm":
         condition = condition & CustomerCorrection.confirmed_at.is_null()
-    # tenant: the row read through the scope just above
-    locked = await CustomerCorrection.update({CustomerCorrection.state: row["state"]}).where(
+    locked = await actor.update(CustomerCorrection, {CustomerCorrection.state: row["state"]}).where(
         CustomerCorrection.id == correction_id, condition).returning(CustomerCorrection.id)
     if not locked:
         raise Conflict("该修正申请已被他人处理", "Someone else has just handled this correction")
@@ -361,8 +354,7 @@ _VERBS = {"apply": ("修正", "applied"), "reject": ("驳回", "rejected"), "con
 
 
 async def _decided(actor: Scope, row: dict, state: str, note: str) -> None:
-    # tenant: the row _take read through the scope
-    await CustomerCorrection.update({
+    await actor.update(CustomerCorrection, {
         CustomerCorrection.state: state, CustomerCorrection.decided_by: actor.user_id,
         CustomerCorrection.decided_by_name: actor.display_name[:100], CustomerCorrection.decided_at: clock.now(),
         CustomerCorrection.decision_note: note[:2000],
@@ -380,10 +372,8 @@ async def _decided(actor: Scope, row: dict, state: str, note: str) -> None:
 
 
 async def _for_timer(correction_id: int, group_id: int, store_id: int) -> dict | None:
-    # tenant: timer handler (no user): the timer's subject, restricted by the timer row's group and store
-    return await CustomerCorrection.select().where(
-        CustomerCorrection.id == correction_id, CustomerCorrection.group == group_id,
-        CustomerCorrection.store == store_id,
+    return await Scope.system(group_id, store_id).select(CustomerCorrection).where(
+        CustomerCorrection.id == correction_id
     ).first()
 
 
@@ -395,8 +385,7 @@ async def _local(instant: datetime, store_id: int) -> str:
 async def _items(actor: Scope, rows: list[dict]) -> list[CorrectionItem]:
     if not rows:
         return []
-    # tenant: customers of requests read through the scope
-    names = {r["id"]: r["name"] for r in await Customer.select(Customer.id, Customer.name).where(
+    names = {r["id"]: r["name"] for r in await actor.select(Customer, Customer.id, Customer.name).where(
         Customer.id.is_in(sorted({r["customer"] for r in rows})))}
     now = clock.now()
     items = []

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from crm import clock
 from crm.customers.tables import Customer, CustomerIdentity
+from tenants.scope import Scope
 
 
 async def link_identity(*, group_id: int, mobile: str, id_number: str, name: str) -> int:
@@ -53,9 +54,7 @@ async def identity_candidates(group_id: int, *, mobiles: set[str], id_numbers: s
     for column, keys in ((CustomerIdentity.mobile, mobiles), (CustomerIdentity.id_number, id_numbers)):
         keys = sorted(k for k in keys if k)
         for start in range(0, len(keys), 1000):
-            found += await CustomerIdentity.select().where(
-                CustomerIdentity.group == group_id, column.is_in(keys[start:start + 1000])
-            )
+            found += await Scope.system(group_id).select(CustomerIdentity).where(column.is_in(keys[start:start + 1000]))
     return list({c["id"]: c for c in found}.values())
 
 
@@ -67,7 +66,9 @@ async def complete_identity(identity: dict, *, mobile: str, id_number: str) -> N
     if id_number and not identity["id_number"]:
         missing["id_number"] = id_number
     if missing:
-        await CustomerIdentity.update(missing).where(CustomerIdentity.id == identity["id"])
+        await Scope.system(identity["group"]).update(CustomerIdentity, missing).where(
+            CustomerIdentity.id == identity["id"]
+        )
         identity.update(missing)
 
 
@@ -80,11 +81,14 @@ async def relink_identity(row: dict, *, mobile: str, id_number: str, name: str) 
     if found is not None:
         await complete_identity(found, mobile=mobile, id_number=id_number)
         return found["id"]
-    # tenant: group-wide on purpose: another store's profile may share the identity and must keep its keys
-    shared = await Customer.count().where(Customer.group_identity == current, Customer.id != row["id"])
+    # Group-wide on purpose: another store's profile may share the identity and must keep its keys.
+    shared = await Scope.system(row["group"]).count(Customer).where(
+        Customer.group_identity == current, Customer.id != row["id"]
+    )
     if not shared:
-        await CustomerIdentity.update(
-            {CustomerIdentity.mobile: mobile, CustomerIdentity.id_number: id_number, CustomerIdentity.name: name}
+        await Scope.system(row["group"]).update(
+            CustomerIdentity,
+            {CustomerIdentity.mobile: mobile, CustomerIdentity.id_number: id_number, CustomerIdentity.name: name},
         ).where(CustomerIdentity.id == current)
         return current
     return await link_identity(group_id=row["group"], mobile=mobile, id_number=id_number, name=name)

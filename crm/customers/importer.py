@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from piccolo.columns import JSON, JSONB
+from piccolo.table import Table
 from piccolo.utils.encoding import dump_json
 
 from crm import clock
@@ -48,11 +49,9 @@ from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit,
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.db import engine, is_postgres
-from crm.settings import get_settings
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import IMPORTERS
-from tenants.scope import Scope
-from tenants.tables import Store
+from tenants.scope import Scope, timezone_of
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -109,7 +108,7 @@ async def import_file(
     store = service.writable_store(actor, store_id)
     parsed = read_sheet(filename=filename, content=content, sheet=sheet)
     columns = _map_columns(parsed.header)
-    tz = await _store_timezone(store.id)
+    tz = await timezone_of(store=store.id)
     rows: list[_Row] = []
     errors: list[RowError] = []
     for number, cells in parsed.rows:
@@ -555,11 +554,6 @@ def _file_problem(zh: str, en: str) -> InvalidInput:
     return InvalidInput.one("file", zh, en)
 
 
-async def _store_timezone(store_id: int) -> ZoneInfo:
-    """Local times in the file are the store's (or its group's) time zone."""
-    store = await Store.select(Store.timezone, Store.group.timezone).where(Store.id == store_id).first()
-    name = (store or {}).get("timezone") or (store or {}).get("group.timezone") or get_settings().default_timezone
-    return ZoneInfo(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,22 +607,19 @@ class _Writer:
             await events.visit_recorded.send(group_id=group_id, store_id=store_id, visit_id=visit["id"])
 
     async def _load(self) -> None:
-        store = self.store.id
-        # tenant: the import's store, checked by service.writable_store
-        customers = await Customer.select().where(Customer.store == store, Customer.active.eq(True))
+        store = Scope.system(self.store.group_id, self.store.id)  # checked by service.writable_store
+        customers = await store.select(Customer).where(Customer.active.eq(True))
         for customer in sorted(customers, key=lambda c: c["id"], reverse=True):
             self._remember_customer(customer)  # newest first: the oldest profile wins a key, as in `service`
-        # tenant: the import's store
-        for vehicle in await Vehicle.select().where(Vehicle.store == store, Vehicle.active.eq(True)):
+        for vehicle in await store.select(Vehicle).where(Vehicle.active.eq(True)):
             self.vehicles[vehicle["vin"]] = vehicle
-        # tenant: the import's store
-        for sale in await Sale.select(Sale.order_no, Sale.vehicle, Sale.delivered_at).where(
-            Sale.store == store, Sale.cancelled_at.is_null()
+        for sale in await store.select(Sale, Sale.order_no, Sale.vehicle, Sale.delivered_at).where(
+            Sale.cancelled_at.is_null()
         ):
             self.documents[Sale] |= _sale_keys(sale["order_no"], {"id": sale["vehicle"]}, sale["delivered_at"])
-        for visit in await ServiceVisit.select(  # tenant: the import's store
-            ServiceVisit.repair_order_no, ServiceVisit.vehicle, ServiceVisit.left_at
-        ).where(ServiceVisit.store == store, ServiceVisit.cancelled_at.is_null()):
+        for visit in await store.select(
+            ServiceVisit, ServiceVisit.repair_order_no, ServiceVisit.vehicle, ServiceVisit.left_at
+        ).where(ServiceVisit.cancelled_at.is_null()):
             self.documents[ServiceVisit] |= _visit_keys(
                 visit["repair_order_no"], {"id": visit["vehicle"]}, visit["left_at"]
             )
@@ -672,7 +663,7 @@ class _Writer:
         self.pending[table].append({**values, "customer": customer, "vehicle": vehicle})
         setattr(self.report.created, counter, getattr(self.report.created, counter) + 1)
 
-    async def _fill_blanks(self, table, existing: dict, values: dict, counter: str) -> None:
+    async def _fill_blanks(self, table: type[Table], existing: dict, values: dict, counter: str) -> None:
         """A matched record only gets the fields it lacks: the store's own corrections are never overwritten.
 
         Mobile and ID number are left alone: they key the group identity, and
@@ -695,8 +686,8 @@ class _Writer:
                 author=self.author, customer_id=existing["customer"] if is_vehicle else existing["id"],
                 vehicle_id=existing["id"] if is_vehicle else None,
             )
-            # tenant: a row _load read from the import's store
-            await table.update({**blanks, "updated_at": clock.now()}, use_auto_update=False).where(
+            store = Scope.system(self.store.group_id, self.store.id)
+            await store.update(table, {**blanks, "updated_at": clock.now()}, use_auto_update=False).where(
                 table.id == existing["id"]
             )
             setattr(self.report.updated, counter, getattr(self.report.updated, counter) + 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from piccolo.querystring import QueryString
+
 from crm.customers.tables import Customer
 
 
@@ -16,4 +18,4 @@ async def lock_keys(*keys: str) -> None:
     if Customer._meta.db.engine_type != "postgres":
         return
     for key in sorted({k for k in keys if k}):
-        await Customer.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)  # tenant: a lock, reads no rows
+        await Customer._meta.db.run_querystring(QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", key))

@@ -107,7 +107,7 @@ async def search_customers_page(
         query = query.where(matches)
     rows = await query.order_by(Customer.id, ascending=False).limit(limit + 1).offset(offset)
     ids = [r["id"] for r in rows]
-    summaries = await _summaries(ids[:limit])
+    summaries = await _summaries(actor, ids[:limit])
     return Page(items=summaries, limit=limit, offset=offset, has_more=len(ids) > limit)
 
 
@@ -124,7 +124,7 @@ async def customer_profile(*, actor: Scope, customer_id: int) -> CustomerProfile
             Customer.group_identity == row["group_identity"], Customer.id != customer_id
         )
         others = [r["id"] for r in await query.order_by(Customer.id)]
-    histories = await _histories([customer_id, *others])
+    histories = await _histories(actor, [customer_id, *others])
     own = histories[0]
     return CustomerProfile(
         customer=own.customer,
@@ -156,7 +156,7 @@ async def identity_history(*, actor: Scope, identity_id: int) -> IdentityHistory
         name=identity["name"],
         mobile=identity["mobile"],
         id_number=identity["id_number"],
-        stores=await _histories(ids),
+        stores=await _histories(actor, ids),
     )
 
 
@@ -335,8 +335,7 @@ async def change_customer(
     await record_changes(row=row, values=values, via=via, author=author, customer_id=customer_id,
                          correction_id=correction_id)
     values["updated_at"] = clock.now()
-    # tenant: a row the caller read through its scope
-    await Customer.update(values, use_auto_update=False).where(Customer.id == customer_id)
+    await Scope.of(row).update(Customer, values, use_auto_update=False).where(Customer.id == customer_id)
     return values
 
 
@@ -364,7 +363,7 @@ async def create_vehicle(*, actor: Scope, customer_id: int, vin: str, **fields: 
     async with transaction():
         owner = await _referenced(actor, Customer, customer_id, "customer_id")
         _require_active_customer(owner)
-        await _require_free_vin(owner["store"], values["vin"])
+        await _require_free_vin(owner, values["vin"])
         now = clock.now()
         vehicle = Vehicle(
             group=owner["group"], store=owner["store"], customer=customer_id,
@@ -401,12 +400,11 @@ async def change_vehicle(
     if new_owner is not None:
         values["customer"] = new_owner
     if "vin" in values and values["vin"] != row["vin"] and row["active"]:
-        await _require_free_vin(row["store"], values["vin"])
+        await _require_free_vin(row, values["vin"])
     await record_changes(row=row, values=values, via=via, author=author, customer_id=row["customer"],
                          vehicle_id=row["id"], correction_id=correction_id)
     values["updated_at"] = clock.now()
-    # tenant: a row the caller read through its scope
-    await Vehicle.update(values, use_auto_update=False).where(Vehicle.id == row["id"])
+    await Scope.of(row).update(Vehicle, values, use_auto_update=False).where(Vehicle.id == row["id"])
     return values
 
 
@@ -436,7 +434,7 @@ async def record_sale(
     async with transaction():
         customer, vehicle = await _customer_and_vehicle(actor, customer_id, vehicle_id)
         if values.get("order_no"):
-            await _require_free_number(Sale, Sale.order_no, customer["store"], values["order_no"], "order_no")
+            await _require_free_number(Sale, Sale.order_no, customer, values["order_no"], "order_no")
         now = clock.now()
         sale = Sale(
             group=customer["group"], store=customer["store"], customer=customer_id, vehicle=vehicle["id"],
@@ -455,7 +453,7 @@ async def update_sale(*, actor: Scope, sale_id: int, **changes: Any) -> SaleReco
         row = await _visible_row(actor, Sale, sale_id)
         _require_not_cancelled(row)
         if values.get("order_no") and values["order_no"] != row["order_no"]:
-            await _require_free_number(Sale, Sale.order_no, row["store"], values["order_no"], "order_no")
+            await _require_free_number(Sale, Sale.order_no, row, values["order_no"], "order_no")
         if values:
             values["updated_at"] = clock.now()
             await actor.filter(Sale.update(values, use_auto_update=False), Sale).where(Sale.id == sale_id)
@@ -490,7 +488,7 @@ async def record_visit(
         customer, vehicle = await _customer_and_vehicle(actor, customer_id, vehicle_id)
         if values.get("repair_order_no"):
             await _require_free_number(
-                ServiceVisit, ServiceVisit.repair_order_no, customer["store"], values["repair_order_no"],
+                ServiceVisit, ServiceVisit.repair_order_no, customer, values["repair_order_no"],
                 "repair_order_no",
             )
         now = clock.now()
@@ -514,7 +512,7 @@ async def update_visit(*, actor: Scope, visit_id: int, **changes: Any) -> VisitR
         number = values.get("repair_order_no")
         if number and number != row["repair_order_no"]:
             await _require_free_number(
-                ServiceVisit, ServiceVisit.repair_order_no, row["store"], number, "repair_order_no"
+                ServiceVisit, ServiceVisit.repair_order_no, row, number, "repair_order_no"
             )
         if values:
             values["updated_at"] = clock.now()
@@ -613,10 +611,11 @@ def _require_not_cancelled(row: dict) -> None:
         raise Conflict("记录已作废,不能修改", "The record is cancelled and cannot be changed")
 
 
-async def _require_free_vin(store_id: int, vin: str) -> None:
-    await lock_keys(f"vin:{store_id}:{vin}")
-    existing = await Vehicle.select(Vehicle.id).where(  # tenant: a store from a row read through the scope
-        Vehicle.store == store_id, Vehicle.vin == vin, Vehicle.active.eq(True)
+async def _require_free_vin(owner: dict, vin: str) -> None:
+    """No other live vehicle with this VIN in the store of `owner` (a row read through the scope)."""
+    await lock_keys(f"vin:{owner['store']}:{vin}")
+    existing = await Scope.of(owner).select(Vehicle, Vehicle.id).where(
+        Vehicle.vin == vin, Vehicle.active.eq(True)
     ).first()
     if existing is not None:
         raise Conflict(
@@ -625,11 +624,12 @@ async def _require_free_vin(store_id: int, vin: str) -> None:
         )
 
 
-async def _require_free_number(table: type[Table], column, store_id: int, number: str, field: str) -> None:
-    """DMS document numbers (订单号, 工单号) are unique per store among live records."""
-    await lock_keys(f"{field}:{store_id}:{number}")
-    existing = await table.select(table.id).where(  # tenant: a store from a row read through the scope
-        table.store == store_id, column == number, table.cancelled_at.is_null()
+async def _require_free_number(table: type[Table], column, owner: dict, number: str, field: str) -> None:
+    """DMS document numbers (订单号, 工单号) are unique per store (that of `owner`, a row read through the scope)
+    among live records."""
+    await lock_keys(f"{field}:{owner['store']}:{number}")
+    existing = await Scope.of(owner).select(table, table.id).where(
+        column == number, table.cancelled_at.is_null()
     ).first()
     if existing is not None:
         raise Conflict(
@@ -670,8 +670,8 @@ async def _store_customer_by_keys(
     for column, key in ((Customer.id_number, id_number), (Customer.mobile, mobile)):
         if not key:
             continue
-        query = Customer.select(Customer.id).where(  # tenant: a StoreRef is checked against the scope
-            Customer.store == store.id, column == key, Customer.active.eq(True)
+        query = Scope.system(store.group_id, store.id).select(Customer, Customer.id).where(
+            column == key, Customer.active.eq(True)
         )
         if excluding is not None:
             query = query.where(Customer.id != excluding)
@@ -756,15 +756,14 @@ def _contains(column, term: str):
     return column.like(f"%{term}%")
 
 
-async def _summaries(customer_ids: list[int]) -> list[CustomerSummary]:
+async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSummary]:
     if not customer_ids:
         return []
-    # tenant: ids from the scoped search (search_customers_page)
-    rows = await Customer.select(
-        Customer.id, Customer.store, Customer.group_identity, Customer.kind, Customer.name, Customer.mobile,
+    rows = await actor.select(
+        Customer, Customer.id, Customer.store, Customer.group_identity, Customer.kind, Customer.name, Customer.mobile,
         Customer.active,
     ).where(Customer.id.is_in(customer_ids))
-    vehicles = await Vehicle.select(Vehicle.customer, Vehicle.plate, Vehicle.vin).where(  # tenant: as above
+    vehicles = await actor.select(Vehicle, Vehicle.customer, Vehicle.plate, Vehicle.vin).where(
         Vehicle.customer.is_in(customer_ids), Vehicle.active.eq(True)
     ).order_by(Vehicle.id)
     plates: dict[int, list[str]] = defaultdict(list)
@@ -791,17 +790,14 @@ async def _summaries(customer_ids: list[int]) -> list[CustomerSummary]:
 # ---------------------------------------------------------------------------------------------
 
 
-async def _histories(customer_ids: list[int]) -> list[StoreHistory]:
-    """Each customer's store history, in the order given (ids already checked against the scope)."""
-    # tenant: ids the callers read through the scope; a customer's records stay in the customer's store
-    customers = {r["id"]: r for r in await Customer.select().where(Customer.id.is_in(customer_ids))}
-    # tenant: as above
-    vehicles = await Vehicle.select().where(Vehicle.customer.is_in(customer_ids)).order_by(Vehicle.id)
-    # tenant: as above
-    sales = await Sale.select().where(Sale.customer.is_in(customer_ids), Sale.cancelled_at.is_null()).order_by(
+async def _histories(actor: Scope, customer_ids: list[int]) -> list[StoreHistory]:
+    """Each customer's store history, in the order given (a customer's records stay in the customer's store)."""
+    customers = {r["id"]: r for r in await actor.select(Customer).where(Customer.id.is_in(customer_ids))}
+    vehicles = await actor.select(Vehicle).where(Vehicle.customer.is_in(customer_ids)).order_by(Vehicle.id)
+    sales = await actor.select(Sale).where(Sale.customer.is_in(customer_ids), Sale.cancelled_at.is_null()).order_by(
         Sale.delivered_at, ascending=False
     )
-    visits = await ServiceVisit.select().where(  # tenant: as above
+    visits = await actor.select(ServiceVisit).where(
         ServiceVisit.customer.is_in(customer_ids), ServiceVisit.cancelled_at.is_null()
     ).order_by(ServiceVisit.left_at, ascending=False)
     names = await _store_names({c["store"] for c in customers.values()})

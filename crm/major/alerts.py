@@ -22,6 +22,7 @@ from crm.major.tables import MajorAlert, MajorAlertRecipient, MajorComplaint
 from crm.notify.service import notify_users, users_with_roles
 from crm.timers.service import cancel_timers, schedule_timer
 from tenants.roles import Role
+from tenants.scope import Scope
 
 RENOTIFY = "major.renotify"
 ALERT_SUBJECT = "major_alert"
@@ -57,29 +58,27 @@ async def raise_alert(
 
 async def renotify(*, alert_id: int, group_id: int) -> int:
     """Send an alert again to whoever has not acknowledged it; returns how many were reminded."""
-    # tenant: timer handler (no user): the timer's subject in the timer's group (a re-route moves the store)
-    alert = await MajorAlert.select().where(MajorAlert.id == alert_id, MajorAlert.group == group_id).first()
+    in_group = Scope.system(group_id)  # the timer's group: a re-route moves the store
+    alert = await in_group.select(MajorAlert).where(MajorAlert.id == alert_id).first()
     if alert is None or alert["settled_at"] is not None:
         return 0
-    major = await MajorComplaint.select().where(MajorComplaint.id == alert["major"]).first()  # tenant: the alert's
+    major = await in_group.select(MajorComplaint).where(MajorComplaint.id == alert["major"]).first()
     if major is None or major["closed_at"] is not None:
-        await settle(alert_id=alert_id)
+        await settle(group_id=group_id, alert_id=alert_id)
         return 0
     waiting = [
-        # tenant: the alert's recipients
-        r["user"] for r in await MajorAlertRecipient.select(MajorAlertRecipient.user).where(
+        r["user"] for r in await in_group.select(MajorAlertRecipient, MajorAlertRecipient.user).where(
             MajorAlertRecipient.alert == alert_id, MajorAlertRecipient.acknowledged_at.is_null()
         )
     ]
     if not waiting:
-        await settle(alert_id=alert_id)
+        await settle(group_id=group_id, alert_id=alert_id)
         return 0
     round_no = alert["rounds"] + 1
     policy = _policy(major)
     level = _level(policy, alert["level"])
     channels = policy.alert_channels if level is None else level.channels
-    # tenant: the alert read above
-    await MajorAlert.update({MajorAlert.rounds: round_no, MajorAlert.last_sent_at: clock.now()}).where(
+    await in_group.update(MajorAlert, {MajorAlert.rounds: round_no, MajorAlert.last_sent_at: clock.now()}).where(
         MajorAlert.id == alert_id
     )
     title_zh, title_en = await _reminder_titles(major, alert["level"], round_no)
@@ -90,39 +89,39 @@ async def renotify(*, alert_id: int, group_id: int) -> int:
     return len(waiting)
 
 
-async def acknowledge(*, alert_id: int, user_id: int) -> bool:
+async def acknowledge(*, group_id: int, alert_id: int, user_id: int) -> bool:
     """Record one recipient's acknowledgement; True when it was new. Settles the alert when everyone has."""
-    # tenant: an alert the caller read through the scope (acknowledge_alert), for the caller's own row
-    rows = await MajorAlertRecipient.update({MajorAlertRecipient.acknowledged_at: clock.now()}).where(
+    in_group = Scope.system(group_id)
+    rows = await in_group.update(MajorAlertRecipient, {MajorAlertRecipient.acknowledged_at: clock.now()}).where(
         MajorAlertRecipient.alert == alert_id,
         MajorAlertRecipient.user == user_id,
         MajorAlertRecipient.acknowledged_at.is_null(),
     ).returning(MajorAlertRecipient.id)
     if not rows:
         return False
-    waiting = await MajorAlertRecipient.exists().where(  # tenant: the same alert
+    waiting = await in_group.exists(MajorAlertRecipient).where(
         MajorAlertRecipient.alert == alert_id, MajorAlertRecipient.acknowledged_at.is_null()
     )
     if not waiting:
-        await settle(alert_id=alert_id)
+        await settle(group_id=group_id, alert_id=alert_id)
     return True
 
 
-async def settle(*, alert_id: int) -> None:
+async def settle(*, group_id: int, alert_id: int) -> None:
     """No more reminders for this alert."""
-    await MajorAlert.update({MajorAlert.settled_at: clock.now()}).where(  # tenant: an alert its callers hold
+    await Scope.system(group_id).update(MajorAlert, {MajorAlert.settled_at: clock.now()}).where(
         MajorAlert.id == alert_id, MajorAlert.settled_at.is_null()
     )
     await cancel_timers(subject_type=ALERT_SUBJECT, subject_id=alert_id, kinds=[RENOTIFY])
 
 
-async def settle_all(*, major_id: int) -> None:
+async def settle_all(*, group_id: int, major_id: int) -> None:
     """The complaint is closed: stop every reminder of its alerts."""
-    rows = await MajorAlert.select(MajorAlert.id).where(  # tenant: the alerts of a complaint being closed
+    rows = await Scope.system(group_id).select(MajorAlert, MajorAlert.id).where(
         MajorAlert.major == major_id, MajorAlert.settled_at.is_null()
     )
     for row in rows:
-        await settle(alert_id=row["id"])
+        await settle(group_id=group_id, alert_id=row["id"])
 
 
 async def recipients(*, group_id: int, store_id: int, roles: list[Role]) -> list[int]:
@@ -205,7 +204,7 @@ async def _schedule_renotify(*, major: dict, alert_id: int, after: int) -> None:
 async def _reminder_titles(major: dict, level: int, round_no: int) -> tuple[str, str]:
     from crm.major.service import complaint_label
 
-    label = await complaint_label(major["complaint"])
+    label = await complaint_label(major["complaint"], major["group"])
     return (f"【第{round_no}次提醒】重大投诉预警待确认:{label}",
             f"[Reminder {round_no}] Major-complaint alert awaiting acknowledgement: {label}")
 

@@ -49,8 +49,7 @@ async def record_meeting(
     present = [Member(m.name.strip(), m.position.strip()) for m in members if m.name.strip()]
     async with transaction():
         major = await actor.get(MajorComplaint, major_id)
-        # tenant: the complaint of a major complaint read through the scope
-        complaint = await Complaint.select(Complaint.received_at, Complaint.state).where(
+        complaint = await actor.select(Complaint, Complaint.received_at, Complaint.state).where(
             Complaint.id == major.complaint
         ).first()
         _check(held_at, present, decisions, earliest=complaint["received_at"])
@@ -71,10 +70,10 @@ async def record_meeting(
     return rows[0]["id"]
 
 
-async def meetings(*, major_id: int) -> list[MeetingView]:
-    """The meetings of a major complaint the caller read through the scope, earliest first."""
-    rows = await CrisisMeeting.select(  # tenant: a major complaint the caller read through the scope
-        CrisisMeeting.all_columns(), CrisisMeeting.recorded_by.display_name
+async def meetings(*, group_id: int, major_id: int) -> list[MeetingView]:
+    """The meetings of a major complaint of the group, earliest first."""
+    rows = await Scope.system(group_id).select(
+        CrisisMeeting, CrisisMeeting.all_columns(), CrisisMeeting.recorded_by.display_name
     ).where(CrisisMeeting.major == major_id).order_by(CrisisMeeting.held_at).output(load_json=True)
     return [
         MeetingView(id=r["id"], held_at=r["held_at"], members=list(r["members"] or []), decisions=r["decisions"],

@@ -78,7 +78,7 @@ DEFAULT_POLICY = Policy()
 
 async def policy_for_group(group_id: int) -> Policy:
     """The group's policy, or the defaults when it never configured one."""
-    row = await MajorPolicyRow.select(MajorPolicyRow.config).where(MajorPolicyRow.group == group_id).first()
+    row = await Scope.system(group_id).select(MajorPolicyRow, MajorPolicyRow.config).first()
     if row is None:
         return Policy()
     return decode_policy(row["config"])

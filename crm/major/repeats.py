@@ -95,8 +95,7 @@ async def flag(*, group_id: int, store_id: int, complaint_id: int) -> int | None
     and start the decision deadline. Returns the flag's id, None when it is no repeat."""
     from crm.major.service import find_repeats
 
-    # tenant: the complaint the complaints service has just recorded and is signalling
-    complaint = await Complaint.select(Complaint.customer_identity, Complaint.vin).where(
+    complaint = await Scope.system(group_id, store_id).select(Complaint, Complaint.customer_identity, Complaint.vin).where(
         Complaint.id == complaint_id
     ).first()
     policy = await policy_for_group(group_id)
@@ -162,7 +161,7 @@ async def remind(*, check_id: int, group_id: int) -> bool:
     check = await _pending(check_id, group_id)
     if check is None:
         return False
-    label = await _label(check["complaint"])
+    label = await _label(check["complaint"], group_id)
     due = await _local(group_id, check["decision_due_at"])
     await notify_roles(
         group_id=group_id, roles=DECIDING_ROLES, store_id=check["store"], kind="repeat.remind",
@@ -179,9 +178,8 @@ async def escalate(*, check_id: int, group_id: int) -> bool:
     check = await _pending(check_id, group_id)
     if check is None or check["overdue"]:
         return False
-    # tenant: the flag read above by the timer's group
-    await RepeatCheck.update({RepeatCheck.overdue: True}).where(RepeatCheck.id == check_id)
-    label = await _label(check["complaint"])
+    await Scope.system(group_id).update(RepeatCheck, {RepeatCheck.overdue: True}).where(RepeatCheck.id == check_id)
+    label = await _label(check["complaint"], group_id)
     await notify_roles(
         group_id=group_id, roles=ESCALATION_ROLES, store_id=check["store"], kind="repeat.overdue",
         title_zh=f"疑似重复投诉判断超时:{label}", title_en=f"Repeat-complaint decision overdue: {label}",
@@ -194,32 +192,31 @@ async def escalate(*, check_id: int, group_id: int) -> bool:
     return True
 
 
-async def stop(*, complaint_id: int) -> None:
+async def stop(*, group_id: int, complaint_id: int) -> None:
     """The complaint closed or was voided: nobody needs to decide any more."""
-    # tenant: the flag of the complaint whose closing the complaints service signals
-    row = await RepeatCheck.select(RepeatCheck.id).where(RepeatCheck.complaint == complaint_id).first()
+    row = await Scope.system(group_id).select(RepeatCheck, RepeatCheck.id).where(RepeatCheck.complaint == complaint_id).first()
     if row is not None:
         await cancel_timers(subject_type=SUBJECT, subject_id=row["id"])
 
 
-async def follow_store(*, complaint_id: int, store_id: int) -> None:
-    """Re-routed: the flag follows its complaint to the new store."""
-    # tenant: the complaints service re-routed the complaint to a store the caller may see
-    await RepeatCheck.update({RepeatCheck.store: store_id}).where(RepeatCheck.complaint == complaint_id)
+async def follow_store(*, group_id: int, complaint_id: int, store_id: int) -> None:
+    """Re-routed: the flag follows its complaint to the new store (same group)."""
+    await Scope.system(group_id).update(RepeatCheck, {RepeatCheck.store: store_id}).where(
+        RepeatCheck.complaint == complaint_id
+    )
 
 
 async def flag_for(*, actor: Scope, complaint_id: int) -> RepeatFlag | None:
     complaint = await actor.get(Complaint, complaint_id)
-    flags = await repeat_flags(complaint_ids=[complaint.id])
+    flags = await repeat_flags(actor=actor, complaint_ids=[complaint.id])
     return flags.get(complaint.id)
 
 
-async def repeat_flags(*, complaint_ids: list[int], pending_only: bool = False) -> dict[int, RepeatFlag]:
+async def repeat_flags(*, actor: Scope, complaint_ids: list[int], pending_only: bool = False) -> dict[int, RepeatFlag]:
     """The flags of these complaints (already read through the caller's scope), by complaint id."""
     if not complaint_ids:
         return {}
-    # tenant: complaint ids the caller read through the scope
-    query = RepeatCheck.select().where(RepeatCheck.complaint.is_in(list(complaint_ids)))
+    query = actor.select(RepeatCheck).where(RepeatCheck.complaint.is_in(list(complaint_ids)))
     if pending_only:
         query = query.where(RepeatCheck.decision == "")
     return {
@@ -233,16 +230,15 @@ async def repeat_flags(*, complaint_ids: list[int], pending_only: bool = False) 
 
 
 async def _pending(check_id: int, group_id: int) -> dict | None:
-    # tenant: timer handler (no user): the timer's subject in the timer's group
-    return await RepeatCheck.select().where(
-        RepeatCheck.id == check_id, RepeatCheck.group == group_id, RepeatCheck.decision == ""
+    return await Scope.system(group_id).select(RepeatCheck).where(
+        RepeatCheck.id == check_id, RepeatCheck.decision == ""
     ).first()
 
 
 async def _timeline(
     group_id: int, store_id: int, complaint_id: int, actor: Scope | None, action: str, note: str, data: dict
 ) -> None:
-    complaint = await Complaint.select(Complaint.state).where(Complaint.id == complaint_id).first()  # tenant: caller's
+    complaint = await Scope.system(group_id).select(Complaint, Complaint.state).where(Complaint.id == complaint_id).first()
     await ComplaintEvent.insert(ComplaintEvent(
         group=group_id, store=store_id, complaint=complaint_id, at=clock.now(),
         actor_user=actor.user_id if actor else None, actor_name=actor.display_name if actor else "系统",
@@ -250,10 +246,10 @@ async def _timeline(
     ))
 
 
-async def _label(complaint_id: int) -> str:
+async def _label(complaint_id: int, group_id: int) -> str:
     from crm.major.service import complaint_label
 
-    return await complaint_label(complaint_id)
+    return await complaint_label(complaint_id, group_id)
 
 
 def _ids(ids: list[int]) -> str:

@@ -172,7 +172,7 @@ async def register_with_repeat_decision(
     """
     async with transaction():
         complaint_id = await register_complaint(actor=actor, **fields)
-        flagged = (await repeats.repeat_flags(complaint_ids=[complaint_id])).get(complaint_id)
+        flagged = (await repeats.repeat_flags(actor=actor, complaint_ids=[complaint_id])).get(complaint_id)
         if flagged is not None and (repeat_decision or decision_required):
             await repeats.decide(actor=actor, complaint_id=complaint_id, decision=repeat_decision,
                                  reason=repeat_reason)
@@ -219,11 +219,12 @@ async def find_repeats(
     if vin:
         by_vin = Complaint.vin == vin.upper()
         match = by_vin if match is None else (match | by_vin)
-    # tenant: repeats (重复投诉) count group-wide by rule; suggest_for_intake shows only hits in the caller's stores
-    query = Complaint.select(
+    # Repeats (重复投诉) count group-wide by rule; suggest_for_intake shows only hits in the caller's stores.
+    query = Scope.system(group_id).select(
+        Complaint,
         Complaint.id, Complaint.store, Complaint.store.name, Complaint.received_at, Complaint.channel,
         Complaint.customer_identity, Complaint.vin, Complaint.content, Complaint.state,
-    ).where(Complaint.group == group_id, Complaint.received_at >= since, Complaint.state != State.VOIDED.value)
+    ).where(Complaint.received_at >= since, Complaint.state != State.VOIDED.value)
     query = query.where(match)
     if exclude_complaint_id is not None:
         query = query.where(Complaint.id != exclude_complaint_id)
@@ -256,17 +257,17 @@ async def on_complaint_state_changed(
 ) -> None:
     """Keep the major complaint in step with its complaint: resolved, closed, reopened, re-routed."""
     if to_state and State(to_state) in FINAL_STATES:
-        await repeats.stop(complaint_id=complaint_id)
+        await repeats.stop(group_id=group_id, complaint_id=complaint_id)
     if action == "reroute":
-        await repeats.follow_store(complaint_id=complaint_id, store_id=store_id)
-    # tenant: the major complaint of the complaint whose change the complaints service is signalling (below too)
-    major = await MajorComplaint.select().where(MajorComplaint.complaint == complaint_id).first()
+        await repeats.follow_store(group_id=group_id, complaint_id=complaint_id, store_id=store_id)
+    in_group = Scope.system(group_id)  # the complaint's group; a re-route moves its store
+    major = await in_group.select(MajorComplaint).where(MajorComplaint.complaint == complaint_id).first()
     if major is None:
         return
     now = clock.now()
     changes: dict = {}
     if action == "reroute" and store_id != major["store"]:
-        await _move_to_store(major["id"], store_id)
+        await _move_to_store(group_id, major["id"], store_id)
     state = State(to_state) if to_state else None
     if state in RESOLVED_STATES and major["resolved_at"] is None:
         changes[MajorComplaint.resolved_at] = now
@@ -274,14 +275,14 @@ async def on_complaint_state_changed(
     if state in FINAL_STATES and major["closed_at"] is None:
         changes[MajorComplaint.closed_at] = now
         await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=[*LEVEL_KINDS.values(), FORWARD_DUE])
-        await alerts.settle_all(major_id=major["id"])
+        await alerts.settle_all(group_id=group_id, major_id=major["id"])
     if state == State.REOPENED:
         changes[MajorComplaint.resolved_at] = None
         changes[MajorComplaint.closed_at] = None
     if changes:
-        await MajorComplaint.update(changes).where(MajorComplaint.id == major["id"])  # tenant: that row
+        await in_group.update(MajorComplaint, changes).where(MajorComplaint.id == major["id"])
     if state == State.REOPENED:
-        major = await MajorComplaint.select().where(MajorComplaint.id == major["id"]).first()  # tenant: that row
+        major = await in_group.select(MajorComplaint).where(MajorComplaint.id == major["id"]).first()
         await _schedule_levels(major, reschedule=True)
         await _schedule_forward(major)
     await board_events.changed(group_id=group_id, store_id=store_id, major_id=major["id"])
@@ -318,9 +319,9 @@ async def file_report(*, actor: Scope, major_id: int, form: ReportForm) -> datet
             {MajorComplaint.report_status: ReportStatus.FILED.value, MajorComplaint.report_filed_at: now}
         ), MajorComplaint).where(MajorComplaint.id == major.id)
         await cancel_timers(subject_type=SUBJECT, subject_id=major.id, kinds=[LEVEL_KINDS[Condition.REPORT_MISSING]])
-        row = await _major_row(major.id)
+        row = await _major_row(major.group, major.id)
         await _schedule_forward(row)
-        label = await complaint_label(major.complaint)
+        label = await complaint_label(major.complaint, major.group)
         user_ids = await alerts.recipients(
             group_id=major.group, store_id=major.store, roles=[Role.BRAND_MANAGER, Role.LEGAL]
         )
@@ -359,9 +360,9 @@ async def forward_report(*, actor: Scope, major_id: int) -> None:
             MajorAlert.major == major.id, MajorAlert.level == FORWARD_LEVEL
         ).first()
         if forward_alert is not None:
-            await alerts.settle(alert_id=forward_alert["id"])
-        row = await _major_row(major.id)
-        label = await complaint_label(major.complaint)
+            await alerts.settle(group_id=major.group, alert_id=forward_alert["id"])
+        row = await _major_row(major.group, major.id)
+        label = await complaint_label(major.complaint, major.group)
         user_ids = await alerts.recipients(group_id=major.group, store_id=major.store, roles=[Role.HQ_VIEWER])
         await alerts.notify_people(
             major=row, user_ids=user_ids, kind="major.report_forwarded", key=f"major-report-forwarded:{major.id}",
@@ -384,7 +385,7 @@ async def acknowledge_alert(*, actor: Scope, alert_id: int) -> bool:
         )
         if not mine:
             raise Forbidden("只有预警接收人可以确认", "Only a recipient of the alert can acknowledge it")
-        new = await alerts.acknowledge(alert_id=alert.id, user_id=actor.user_id)
+        new = await alerts.acknowledge(group_id=alert.group, alert_id=alert.id, user_id=actor.user_id)
         if new:
             await board_events.changed(group_id=alert.group, store_id=alert.store, major_id=alert.major)
         return new
@@ -417,13 +418,13 @@ async def board(*, actor: Scope, include_closed: bool = False, store_id: int | N
     if store_id is not None:
         query = query.where(MajorComplaint.store == actor.require_store(store_id))
     ids = [r["id"] for r in await query.order_by(MajorComplaint.report_due_at).limit(500)]
-    views = await _views(ids, with_report=False)
+    views = await _views(actor, ids, with_report=False)
     return sorted(views, key=_board_order)
 
 
 async def major_detail(*, actor: Scope, major_id: int) -> MajorView:
     major = await actor.get(MajorComplaint, major_id)
-    return (await _views([major.id], with_report=True))[0]
+    return (await _views(actor, [major.id], with_report=True))[0]
 
 
 async def major_for_complaint(*, actor: Scope, complaint_id: int) -> MajorView | None:
@@ -433,12 +434,12 @@ async def major_for_complaint(*, actor: Scope, complaint_id: int) -> MajorView |
     ).first()
     if row is None:
         return None
-    return (await _views([row["id"]], with_report=True))[0]
+    return (await _views(actor, [row["id"]], with_report=True))[0]
 
 
-async def complaint_label(complaint_id: int) -> str:
-    """How alerts name a complaint; only for a complaint of the major complaint being alerted about."""
-    row = await Complaint.select(Complaint.complainant_name, Complaint.store.name).where(  # tenant: see docstring
+async def complaint_label(complaint_id: int, group_id: int) -> str:
+    """How alerts name a complaint of the group."""
+    row = await Scope.system(group_id).select(Complaint, Complaint.complainant_name, Complaint.store.name).where(
         Complaint.id == complaint_id
     ).first()
     if row is None:
@@ -457,13 +458,13 @@ class MajorFlag:
     report_overdue: bool
 
 
-async def major_flags(*, complaint_ids: list[int]) -> dict[int, MajorFlag]:
+async def major_flags(*, actor: Scope, complaint_ids: list[int]) -> dict[int, MajorFlag]:
     """Which of these complaints (already read through the caller's scope) are major, and which are
     flagged "report overdue" — for every complaint list and page to show it."""
     if not complaint_ids:
         return {}
-    rows = await MajorComplaint.select(  # tenant: complaint ids the caller read through the scope
-        MajorComplaint.id, MajorComplaint.complaint, MajorComplaint.report_status, MajorComplaint.report_overdue
+    rows = await actor.select(
+        MajorComplaint, MajorComplaint.id, MajorComplaint.complaint, MajorComplaint.report_status, MajorComplaint.report_overdue
     ).where(MajorComplaint.complaint.is_in(list(complaint_ids)))
     return {r["complaint"]: MajorFlag(r["id"], r["report_status"], r["report_overdue"]) for r in rows}
 
@@ -476,8 +477,9 @@ async def _mark(
     automatic: bool,
 ) -> int:
     now = clock.now()
-    # tenant: a complaint read through the scope (mark_major) or just recorded (the intake signal)
-    existing = await MajorComplaint.select(MajorComplaint.id).where(MajorComplaint.complaint == complaint_id).first()
+    existing = await Scope.system(group_id).select(MajorComplaint, MajorComplaint.id).where(
+        MajorComplaint.complaint == complaint_id
+    ).first()
     if existing is not None:
         await _add_reasons(existing["id"], group_id, store_id, reasons, user_id, automatic, now)
         await board_events.changed(group_id=group_id, store_id=store_id, major_id=existing["id"])
@@ -492,9 +494,9 @@ async def _mark(
     ).returning(MajorComplaint.id)
     major_id = rows[0]["id"]
     await _add_reasons(major_id, group_id, store_id, reasons, user_id, automatic, now)
-    major = await _major_row(major_id)
+    major = await _major_row(group_id, major_id)
     await _schedule_levels(major, reschedule=False)
-    label = await complaint_label(complaint_id)
+    label = await complaint_label(complaint_id, group_id)
     reason_text = "、".join(r.reason.title_zh for r in reasons)
     title_zh, title_en = alerts.level_titles(level=0, level_cfg=None, complaint_label=label)
     await alerts.raise_alert(
@@ -515,8 +517,10 @@ async def _schedule_levels(major: dict, *, reschedule: bool) -> None:
     if reschedule:
         await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=list(LEVEL_KINDS.values()))
     reached = {
-        # tenant: the alerts of the major complaint being scheduled
-        r["level"] for r in await MajorAlert.select(MajorAlert.level).where(MajorAlert.major == major["id"])
+        r["level"]
+        for r in await Scope.system(major["group"]).select(MajorAlert, MajorAlert.level).where(
+            MajorAlert.major == major["id"]
+        )
     }
     now = clock.now()
     for index, level in enumerate(policy.levels, start=1):
@@ -531,10 +535,10 @@ async def _schedule_levels(major: dict, *, reschedule: bool) -> None:
 
 async def escalate(*, major_id: int, level: int, group_id: int) -> int | None:
     """A ladder level's timer fired: alert its roles if its condition still holds. Returns the alert id."""
-    # tenant: timer handler (no user): the timer's subject in the timer's group (a re-route moves the store)
-    major = await MajorComplaint.select(
-        MajorComplaint.all_columns(), MajorComplaint.complaint.complainant_name, MajorComplaint.store.name
-    ).where(MajorComplaint.id == major_id, MajorComplaint.group == group_id).first()
+    in_group = Scope.system(group_id)  # the timer's group: a re-route moves the store
+    major = await in_group.select(
+        MajorComplaint, MajorComplaint.all_columns(), MajorComplaint.complaint.complainant_name, MajorComplaint.store.name
+    ).where(MajorComplaint.id == major_id).first()
     if major is None:
         return None
     policy = decode_policy(major["policy"])
@@ -553,18 +557,17 @@ async def escalate(*, major_id: int, level: int, group_id: int) -> int | None:
     changes: dict = {MajorComplaint.level_reached: max(major["level_reached"], level)}
     if cfg.condition == Condition.REPORT_MISSING:
         changes[MajorComplaint.report_overdue] = True
-    await MajorComplaint.update(changes).where(MajorComplaint.id == major_id)  # tenant: the row read above
+    await in_group.update(MajorComplaint, changes).where(MajorComplaint.id == major_id)
     return alert_id
 
 
 async def escalate_forward(*, major_id: int, group_id: int) -> int | None:
     """The forwarding deadline passed and the filed report is not forwarded: alert like a ladder step."""
-    # tenant: timer handler (no user): the timer's subject in the timer's group
-    major = await MajorComplaint.select().where(MajorComplaint.id == major_id, MajorComplaint.group == group_id).first()
+    major = await Scope.system(group_id).select(MajorComplaint).where(MajorComplaint.id == major_id).first()
     if major is None or major["closed_at"] is not None or major["report_status"] != ReportStatus.FILED.value:
         return None
     policy = decode_policy(major["policy"])
-    label = await complaint_label(major["complaint"])
+    label = await complaint_label(major["complaint"], group_id)
     hours_zh, hours_en = _hours(policy.forward_deadline_seconds), _hours_en(policy.forward_deadline_seconds)
     return await alerts.raise_alert(
         major=major, level=FORWARD_LEVEL, roles=list(policy.forward_roles), channels=policy.alert_channels,
@@ -579,8 +582,9 @@ async def _schedule_forward(major: dict) -> None:
     """While a filed report waits to be forwarded (and its deadline has not alerted yet): one timer."""
     if major["report_status"] != ReportStatus.FILED.value or major["closed_at"] is not None:
         return
-    # tenant: the alerts of the major complaint being scheduled
-    if await MajorAlert.exists().where(MajorAlert.major == major["id"], MajorAlert.level == FORWARD_LEVEL):
+    if await Scope.system(major["group"]).exists(MajorAlert).where(
+        MajorAlert.major == major["id"], MajorAlert.level == FORWARD_LEVEL
+    ):
         return
     due_at = major["report_filed_at"] + timedelta(seconds=_forward_seconds(major))
     await cancel_timers(subject_type=SUBJECT, subject_id=major["id"], kinds=[FORWARD_DUE])
@@ -606,8 +610,8 @@ async def _add_reasons(
     major_id: int, group_id: int, store_id: int, reasons: list[ReasonInput], user_id: int | None,
     automatic: bool, now: datetime,
 ) -> None:
-    # tenant: the reasons of the major complaint being marked
-    have = {r["reason"] for r in await MajorReasonRow.select(MajorReasonRow.reason).where(MajorReasonRow.major == major_id)}
+    rows = await Scope.system(group_id).select(MajorReasonRow, MajorReasonRow.reason).where(MajorReasonRow.major == major_id)
+    have = {r["reason"] for r in rows}
     new = [r for r in reasons if r.reason.value not in have]
     if new:
         await MajorReasonRow.insert(*[
@@ -617,19 +621,17 @@ async def _add_reasons(
         ])
 
 
-async def _move_to_store(major_id: int, store_id: int) -> None:
-    """Re-routed: the major complaint and its child rows follow the complaint to its new store."""
-    # tenant: the complaints service re-routed the complaint (to a store the caller may see); its rows follow
-    await MajorComplaint.update({MajorComplaint.store: store_id}).where(MajorComplaint.id == major_id)
-    # tenant: as above
-    await MajorReasonRow.update({MajorReasonRow.store: store_id}).where(MajorReasonRow.major == major_id)
-    await MajorReport.update({MajorReport.store: store_id}).where(MajorReport.major == major_id)  # tenant: as above
-    await CrisisMeeting.update({CrisisMeeting.store: store_id}).where(CrisisMeeting.major == major_id)  # tenant: as above
-    # tenant: as above
-    alert_ids = [r["id"] for r in await MajorAlert.select(MajorAlert.id).where(MajorAlert.major == major_id)]
+async def _move_to_store(group_id: int, major_id: int, store_id: int) -> None:
+    """Re-routed: the major complaint and its child rows follow the complaint to its new store (same group)."""
+    in_group = Scope.system(group_id)
+    await in_group.update(MajorComplaint, {MajorComplaint.store: store_id}).where(MajorComplaint.id == major_id)
+    await in_group.update(MajorReasonRow, {MajorReasonRow.store: store_id}).where(MajorReasonRow.major == major_id)
+    await in_group.update(MajorReport, {MajorReport.store: store_id}).where(MajorReport.major == major_id)
+    await in_group.update(CrisisMeeting, {CrisisMeeting.store: store_id}).where(CrisisMeeting.major == major_id)
+    alert_ids = [r["id"] for r in await in_group.select(MajorAlert, MajorAlert.id).where(MajorAlert.major == major_id)]
     if alert_ids:
-        await MajorAlert.update({MajorAlert.store: store_id}).where(MajorAlert.id.is_in(alert_ids))  # tenant: as above
-        await MajorAlertRecipient.update({MajorAlertRecipient.store: store_id}).where(  # tenant: as above
+        await in_group.update(MajorAlert, {MajorAlert.store: store_id}).where(MajorAlert.id.is_in(alert_ids))
+        await in_group.update(MajorAlertRecipient, {MajorAlertRecipient.store: store_id}).where(
             MajorAlertRecipient.alert.is_in(alert_ids)
         )
 
@@ -651,8 +653,7 @@ async def _write_report(
     if report is None:
         await MajorReport.insert(MajorReport(group=major.group, store=major.store, major=major.id, **values))
     else:
-        # tenant: the report of a major complaint read with actor.get
-        await MajorReport.update({getattr(MajorReport, k): v for k, v in values.items()}).where(
+        await Scope.of(report).update(MajorReport, {getattr(MajorReport, k): v for k, v in values.items()}).where(
             MajorReport.id == report.id
         )
 
@@ -701,32 +702,29 @@ def _check_reasons(reasons: list[ReasonInput]) -> list[ReasonInput]:
     return reasons
 
 
-async def _major_row(major_id: int) -> dict | None:
-    return await MajorComplaint.select().where(MajorComplaint.id == major_id).first()  # tenant: callers' own row
+async def _major_row(group_id: int, major_id: int) -> dict | None:
+    return await Scope.system(group_id).select(MajorComplaint).where(MajorComplaint.id == major_id).first()
 
 
-async def _views(ids: list[int], *, with_report: bool) -> list[MajorView]:
+async def _views(actor: Scope, ids: list[int], *, with_report: bool) -> list[MajorView]:
     if not ids:
         return []
-    # tenant: ids the callers read through the scope (board, major_detail, major_for_complaint), and their rows
-    rows = await MajorComplaint.select(
-        MajorComplaint.all_columns(), MajorComplaint.store.name, MajorComplaint.complaint.state,
+    rows = await actor.select(
+        MajorComplaint, MajorComplaint.all_columns(), MajorComplaint.store.name, MajorComplaint.complaint.state,
         MajorComplaint.complaint.channel, MajorComplaint.complaint.content,
         MajorComplaint.complaint.complainant_name, MajorComplaint.marked_by.display_name,
     ).where(MajorComplaint.id.is_in(ids))
-    # tenant: as above
-    reasons = await MajorReasonRow.select().where(MajorReasonRow.major.is_in(ids)).order_by(MajorReasonRow.id)
-    # tenant: as above
-    alert_rows = await MajorAlert.select().where(MajorAlert.major.is_in(ids)).order_by(MajorAlert.level)
+    reasons = await actor.select(MajorReasonRow).where(MajorReasonRow.major.is_in(ids)).order_by(MajorReasonRow.id)
+    alert_rows = await actor.select(MajorAlert).where(MajorAlert.major.is_in(ids)).order_by(MajorAlert.level)
     alert_ids = [a["id"] for a in alert_rows] or [-1]
-    recipient_rows = await MajorAlertRecipient.select(  # tenant: as above
-        MajorAlertRecipient.alert, MajorAlertRecipient.user, MajorAlertRecipient.user.display_name,
+    recipient_rows = await actor.select(
+        MajorAlertRecipient, MajorAlertRecipient.alert, MajorAlertRecipient.user, MajorAlertRecipient.user.display_name,
         MajorAlertRecipient.acknowledged_at,
     ).where(MajorAlertRecipient.alert.is_in(alert_ids)).order_by(MajorAlertRecipient.id)
     reports = {}
     if with_report:
-        # tenant: as above
-        reports = {r["major"]: r for r in await MajorReport.select().where(MajorReport.major.is_in(ids)).output(load_json=True)}
+        rows_of_reports = await actor.select(MajorReport).where(MajorReport.major.is_in(ids)).output(load_json=True)
+        reports = {r["major"]: r for r in rows_of_reports}
     views = []
     for row in rows:
         policy = decode_policy(row["policy"])
@@ -747,7 +745,7 @@ async def _views(ids: list[int], *, with_report: bool) -> list[MajorView]:
             report=reports.get(row["id"]),
             forward_due_at=(row["report_filed_at"] + timedelta(seconds=policy.forward_deadline_seconds)
                             if row["report_filed_at"] is not None else None),
-            meetings=await crisis.meetings(major_id=row["id"]) if with_report else [],
+            meetings=await crisis.meetings(group_id=row["group"], major_id=row["id"]) if with_report else [],
         )
         for a in alert_rows:
             if a["major"] != row["id"]:

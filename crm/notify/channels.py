@@ -21,6 +21,7 @@ import structlog
 
 from crm.notify.tables import ChannelSetting
 from crm.settings import Settings, get_settings
+from tenants.scope import Scope
 
 TIMEOUT = httpx.Timeout(10.0)
 # The SMS "gateway" of the embedded/demo mode: the message goes to the log (see `environment_endpoint`).
@@ -57,9 +58,9 @@ class Message:
 
 async def endpoint_for(group_id: int, channel: str) -> Endpoint:
     """The group's own setting for the channel, else the environment's; ChannelError if neither."""
-    row = await ChannelSetting.select(ChannelSetting.url, ChannelSetting.secret, ChannelSetting.enabled).where(
-        ChannelSetting.group == group_id, ChannelSetting.channel == channel
-    ).first()
+    row = await Scope.system(group_id).select(
+        ChannelSetting, ChannelSetting.url, ChannelSetting.secret, ChannelSetting.enabled
+    ).where(ChannelSetting.channel == channel).first()
     if row is not None:
         if not row["enabled"]:
             raise ChannelError(f"{channel} is disabled for this group", permanent=True)

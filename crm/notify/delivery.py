@@ -25,6 +25,7 @@ from crm.notify.tables import Notification
 from crm.queue import enqueue_after_commit
 from crm.settings import get_settings
 from tenants.tables import User
+from tenants.scope import Scope
 
 log = structlog.get_logger()
 
@@ -42,7 +43,6 @@ def backoff(attempts: int) -> timedelta:
 async def deliver(notification_id: int) -> dict:
     """Send one notification if it is due and nobody else is sending it. Returns what happened."""
     now = clock.now()
-    # tenant: delivery worker (no user): one notification by id, sent to its own recipient
     claimed = await Notification.update(
         {Notification.status: "sending", Notification.lease_until: now + LEASE,
          Notification.attempts: Notification.attempts + 1}
@@ -67,7 +67,8 @@ async def deliver(notification_id: int) -> dict:
     except ChannelError as exc:
         return await _failed(row, exc)
     async with transaction():
-        recorded = await Notification.update(  # tenant: delivery worker, the notification claimed above
+        recorded = await Scope.system(row["group"]).update(
+            Notification,
             {Notification.status: "delivered", Notification.delivered_at: clock.now(),
              Notification.lease_until: None, Notification.last_error: ""}
         ).where(Notification.id == notification_id, Notification.status == "sending").returning(Notification.id)
@@ -79,7 +80,6 @@ async def deliver(notification_id: int) -> dict:
 async def deliver_due(*, limit: int = 500, concurrency: int = 10) -> dict:
     """The retry sweep: send what is due now (covers lost jobs, expired leases, a flushed Redis)."""
     now = clock.now()
-    # tenant: delivery worker: every tenant's due notifications, each then delivered by id
     rows = await Notification.select(Notification.id).where(
         ((Notification.status == "pending") & (Notification.next_attempt_at <= now))
         | ((Notification.status == "sending") & (Notification.lease_until < now))
@@ -100,7 +100,8 @@ async def _failed(row: dict, exc: ChannelError) -> dict:
     permanent = exc.permanent or attempts >= MAX_ATTEMPTS
     async with transaction():
         if permanent:
-            recorded = await Notification.update(  # tenant: delivery worker, the notification claimed above
+            recorded = await Scope.system(row["group"]).update(
+                Notification,
                 {Notification.status: "failed", Notification.failed_at: now, Notification.lease_until: None,
                  Notification.last_error: str(exc)[:2000]}
             ).where(Notification.id == row["id"], Notification.status == "sending").returning(Notification.id)
@@ -108,7 +109,8 @@ async def _failed(row: dict, exc: ChannelError) -> dict:
                 await _settled(row, "failed", str(exc)[:2000])
         else:
             retry_at = now + backoff(attempts)
-            await Notification.update(  # tenant: delivery worker, the notification claimed above
+            await Scope.system(row["group"]).update(
+                Notification,
                 {Notification.status: "pending", Notification.next_attempt_at: retry_at,
                  Notification.lease_until: None, Notification.last_error: str(exc)[:2000]}
             ).where(Notification.id == row["id"], Notification.status == "sending")
@@ -132,8 +134,7 @@ async def _settled(row: dict, status: str, error: str) -> None:
 async def _message(row: dict) -> Message:
     if row["recipient"] is None:  # a message to a customer: the text as written, to the number recorded
         return Message(title="", body=row["body_zh"], link="", email="", phone=row["address"], name="")
-    # tenant: the notification's own recipient
-    user = await User.select(User.email, User.phone, User.display_name, User.locale).where(
+    user = await Scope.system(row["group"]).select(User, User.email, User.phone, User.display_name, User.locale).where(
         User.id == row["recipient"]
     ).first()
     english = (user or {}).get("locale") == "en"

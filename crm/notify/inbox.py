@@ -23,7 +23,7 @@ _INBOX_COLUMNS = (
 async def list_mine(*, actor: Scope, unread_only: bool = False, limit: int = 50, before_id: int | None = None
                     ) -> list[dict[str, Any]]:
     """The caller's in-app notifications, newest first."""
-    query = Notification.select(*_INBOX_COLUMNS).where(_mine(actor))  # tenant: the caller's own inbox
+    query = actor.group_wide().select(Notification, *_INBOX_COLUMNS).where(_mine(actor))
     if unread_only:
         query = query.where(Notification.read_at.is_null())
     if before_id is not None:
@@ -32,25 +32,27 @@ async def list_mine(*, actor: Scope, unread_only: bool = False, limit: int = 50,
 
 
 async def unread_count(*, actor: Scope) -> int:
-    return await Notification.count().where(_mine(actor), Notification.read_at.is_null())  # tenant: own inbox
+    return await actor.group_wide().count(Notification).where(_mine(actor), Notification.read_at.is_null())
 
 
 async def mark_read(*, actor: Scope, notification_id: int) -> dict[str, Any]:
     """Mark one of the caller's notifications read (NotFound for anyone else's)."""
     async with transaction():
-        # tenant: the caller's own inbox
-        row = await Notification.select(*_INBOX_COLUMNS).where(_mine(actor), Notification.id == notification_id).first()
+        row = await actor.group_wide().select(Notification, *_INBOX_COLUMNS).where(
+            _mine(actor), Notification.id == notification_id
+        ).first()
         if row is None:
             raise NotFound("notification")
         if row["read_at"] is None:
             row["read_at"] = clock.now()
-            # tenant: the row just read from the caller's inbox
-            await Notification.update({Notification.read_at: row["read_at"]}).where(Notification.id == notification_id)
+            await actor.group_wide().update(Notification, {Notification.read_at: row["read_at"]}).where(
+                Notification.id == notification_id
+            )
     return row
 
 
 async def mark_all_read(*, actor: Scope) -> int:
-    rows = await Notification.update({Notification.read_at: clock.now()}).where(  # tenant: the caller's own inbox
+    rows = await actor.group_wide().update(Notification, {Notification.read_at: clock.now()}).where(
         _mine(actor), Notification.read_at.is_null()
     ).returning(Notification.id)
     return len(rows)
@@ -62,16 +64,13 @@ async def failed_deliveries(*, actor: Scope, limit: int = 100) -> list[dict[str,
     Messages to customers (no user recipient) name the customer by a masked mobile number.
     """
     actor.require_role(Role.GROUP_ADMIN)
-    # tenant: the group admin's whole group, including notifications of no store (which actor.filter would drop)
-    rows = await actor.filter_group(
-        Notification.select(
-            Notification.id, Notification.store, Notification.recipient, Notification.recipient.display_name,
-            Notification.address,
-            Notification.channel, Notification.kind, Notification.title_zh, Notification.title_en,
-            Notification.attempts, Notification.last_error, Notification.failed_at,
-        ).where(Notification.status == "failed"),
+    rows = await actor.group_wide().select(
         Notification,
-    ).order_by(Notification.failed_at, ascending=False).limit(limit)
+        Notification.id, Notification.store, Notification.recipient, Notification.recipient.display_name,
+        Notification.address,
+        Notification.channel, Notification.kind, Notification.title_zh, Notification.title_en,
+        Notification.attempts, Notification.last_error, Notification.failed_at,
+    ).where(Notification.status == "failed").order_by(Notification.failed_at, ascending=False).limit(limit)
     for row in rows:
         name = row.pop("recipient.display_name")
         address = row.pop("address")
@@ -89,7 +88,7 @@ async def set_preferences(*, actor: Scope, channels: dict[str, bool]) -> dict[st
     unknown = set(channels) - set(EXTERNAL_CHANNELS)
     if unknown:
         raise InvalidInput.one(sorted(unknown)[0], "未知的通知渠道", "Unknown channel")
-    user = await User.select(User.email, User.phone).where(User.id == actor.user_id).first()  # tenant: the caller
+    user = await User.select(User.email, User.phone).where(User.id == actor.user_id).first()
     if channels.get("email") and not user["email"]:
         raise InvalidInput.one("email", "请先在个人资料中填写邮箱", "Add an e-mail address to your profile first")
     if channels.get("sms") and not user["phone"]:
@@ -141,7 +140,7 @@ async def set_channel_setting(*, actor: Scope, channel: str, url: str, secret: s
                 updated_at=clock.now(),
             ))
         else:
-            await ChannelSetting.update(values).where(ChannelSetting.id == existing["id"])
+            await actor.update(ChannelSetting, values).where(ChannelSetting.id == existing["id"])
     return next(s for s in await channel_settings(actor=actor) if s["channel"] == channel)
 
 

@@ -13,14 +13,16 @@ from typing import Any
 
 from crm.notify.tables import Notification
 from crm.queue import get_queue
+from tenants.scope import Scope
 
 
 def channel_name(user_id: int) -> str:
     return f"dealerdesk:notify:user:{user_id}"
 
 
-async def publish(user_id: int, notification_id: int) -> None:
-    row = await Notification.select(  # tenant: a new notification, published to its own recipient only
+async def publish(group_id: int, user_id: int, notification_id: int) -> None:
+    row = await Scope.system(group_id).select(
+        Notification,
         Notification.id, Notification.kind, Notification.title_zh, Notification.title_en, Notification.link,
         Notification.created_at,
     ).where(Notification.id == notification_id).first()

@@ -20,6 +20,7 @@ from crm.notify.tables import EXTERNAL_CHANNELS, Notification, NotificationPrefe
 from crm.queue import enqueue_after_commit
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.tables import Store, User, UserRole
+from tenants.scope import Scope
 
 DELIVER_JOB = "deliver_notification"
 
@@ -48,8 +49,8 @@ async def notify_users(
     if not user_ids:
         return 0
     async with transaction():
-        users = await User.select(User.id, User.email, User.phone).where(  # tenant: users of group_id only
-            User.id.is_in(user_ids), User.group == group_id, User.active.eq(True)
+        users = await Scope.system(group_id).select(User, User.id, User.email, User.phone).where(
+            User.id.is_in(user_ids), User.active.eq(True)
         )
         preferences = {
             p["user"]: p
@@ -80,7 +81,7 @@ async def notify_users(
         )
         for row in created:
             if row["channel"] == "inapp":
-                await after_commit(_push_live(row["recipient"], row["id"]))
+                await after_commit(_push_live(group_id, row["recipient"], row["id"]))
             else:
                 await enqueue_after_commit(DELIVER_JOB, row["id"], job_id=delivery_job_id(row["id"], 0))
     return len(created)
@@ -115,9 +116,9 @@ async def message_customer(
         if created:
             await enqueue_after_commit(DELIVER_JOB, created[0]["id"], job_id=delivery_job_id(created[0]["id"], 0))
             return created[0]["id"]
-        existing = await Notification.select(Notification.id).where(  # tenant: the group's own message
+        existing = await Scope.system(group_id).select(Notification, Notification.id).where(
             Notification.idempotency_key == idempotency_key[:200], Notification.channel == "sms",
-            Notification.recipient.is_null(), Notification.group == group_id,
+            Notification.recipient.is_null(),
         ).first()
         return existing["id"]
 
@@ -157,8 +158,8 @@ async def users_with_roles(
     ids: set[int] = set()
     store_roles = roles & STORE_ROLES
     if store_roles and store_id is not None:
-        query = User.select(User.id).where(  # tenant: users of group_id only
-            User.store == store_id, User.group == group_id, User.active.eq(True),
+        query = Scope.system(group_id, store_id).select(User, User.id).where(
+            User.active.eq(True),
             User.id.is_in(await _holders(store_roles)),
         )
         ids |= {r["id"] for r in await query}
@@ -168,8 +169,8 @@ async def users_with_roles(
         if division is None and store_id is not None:
             store = await Store.select(Store.brand_division).where(Store.id == store_id).first()
             division = store["brand_division"] if store else None
-        query = User.select(User.id, User.brand_division).where(  # tenant: users of group_id only
-            User.group == group_id, User.store.is_null(), User.active.eq(True),
+        query = Scope.system(group_id).select(User, User.id, User.brand_division).where(
+            User.store.is_null(), User.active.eq(True),
             User.id.is_in(await _holders(group_roles)),
         )
         for user in await query:
@@ -197,10 +198,10 @@ def _preferred_channels(
     return [c for c in EXTERNAL_CHANNELS if c in chosen and reachable[c]]
 
 
-def _push_live(user_id: int, notification_id: int):
+def _push_live(group_id: int, user_id: int, notification_id: int):
     async def push() -> None:
         from crm.notify.live import publish
 
-        await publish(user_id, notification_id)
+        await publish(group_id, user_id, notification_id)
 
     return push

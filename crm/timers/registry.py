@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tenants.scope import Scope
+
 
 @dataclass(frozen=True)
 class FiredTimer:
@@ -34,6 +36,11 @@ class FiredTimer:
     subject_id: int
     payload: dict[str, Any] = field(default_factory=dict)
     due_at: datetime | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """The handler's scope: the timer row's own group and store."""
+        return Scope.system(self.group_id, self.store_id)
 
 
 Handler = Callable[[FiredTimer], Awaitable[None]]

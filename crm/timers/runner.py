@@ -45,7 +45,7 @@ async def fire_timer(timer_id: int) -> str:
         return "failed"
     if timer is not None:
         return "fired"
-    row = await Timer.select(Timer.state, Timer.due_at).where(Timer.id == timer_id).first()  # tenant: timer worker
+    row = await Timer.select(Timer.state, Timer.due_at).where(Timer.id == timer_id).first()
     if row is None:
         return "missing"
     if row["state"] == "pending":
@@ -73,7 +73,7 @@ async def sweep(
         async with transaction():
             now = clock.now()
             query = (
-                Timer.select(Timer.id)  # tenant: timer worker: every tenant's due timers, fired one by one
+                Timer.select(Timer.id)
                 .where(_pending_due(now))
                 .order_by(Timer.due_at)
                 .limit(batch)
@@ -119,7 +119,7 @@ async def promote(*, batch: int = 1000, groups: Collection[int] | None = None) -
         async with transaction():
             now = clock.now()
             query = (
-                Timer.select(Timer.id)  # tenant: timer worker: every tenant's timers due soon
+                Timer.select(Timer.id)
                 .where(Timer.state == "pending", Timer.enqueued_at.is_null(), Timer.due_at <= now + horizon())
                 .order_by(Timer.due_at)
                 .limit(batch)
@@ -130,7 +130,7 @@ async def promote(*, batch: int = 1000, groups: Collection[int] | None = None) -
                 query = query.lock_rows("UPDATE", skip_locked=True)
             ids = [r["id"] for r in await query]
             if ids:
-                rows = await Timer.update(  # tenant: timer worker, the ids selected above
+                rows = await Timer.update(
                     {Timer.enqueued_at: now, Timer.version: Timer.version + 1}
                 ).where(Timer.id.is_in(ids)).returning(Timer.id, Timer.version, Timer.due_at)
                 jobs = [(job_id(r["id"], r["version"]), r["due_at"], (r["id"],)) for r in rows]
@@ -143,7 +143,7 @@ async def promote(*, batch: int = 1000, groups: Collection[int] | None = None) -
 
 async def _forget_enqueued() -> int:
     """Redis lost its jobs: mark the timers it held as not enqueued (all are due within the horizon)."""
-    rows = await Timer.update({Timer.enqueued_at: None}).where(  # tenant: timer worker, every tenant's queue state
+    rows = await Timer.update({Timer.enqueued_at: None}).where(
         Timer.state == "pending", Timer.enqueued_at.is_not_null(), Timer.due_at <= clock.now() + horizon()
     ).returning(Timer.id)
     if rows:
@@ -161,7 +161,6 @@ def _pending_due(now: datetime):
 
 async def _claim(timer_id: int, now: datetime) -> FiredTimer | None:
     """The conditional update: only one caller gets the row back."""
-    # tenant: timer worker: one timer by id; its handler restricts by the timer's group and store
     rows = await Timer.update(
         {Timer.state: "fired", Timer.fired_at: now, Timer.attempts: Timer.attempts + 1}
     ).where((Timer.id == timer_id) & _pending_due(now)).returning(
@@ -195,12 +194,12 @@ async def _record_failure(timer_id: int, exc: BaseException) -> None:
     """The handler failed and its transaction rolled back: count the attempt and retry later, or give up."""
     log.warning("timer_handler_failed", timer=timer_id, error=repr(exc), exc_info=exc)
     async with transaction():
-        row = await Timer.select(Timer.attempts, Timer.state).where(Timer.id == timer_id).first()  # tenant: timer worker
+        row = await Timer.select(Timer.attempts, Timer.state).where(Timer.id == timer_id).first()
         if row is None or row["state"] != "pending":
             return
         attempts = row["attempts"] + 1
         delay = min(_RETRY_BASE * 2 ** (attempts - 1), _RETRY_CAP)
-        await Timer.update(  # tenant: timer worker, one timer by id
+        await Timer.update(
             {
                 Timer.attempts: attempts,
                 Timer.last_error: repr(exc)[:2000],

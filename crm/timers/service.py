@@ -93,7 +93,6 @@ async def schedule_timers(
             "FROM unnest({}::bigint[], {}::timestamptz[], {}::timestamptz[], {}::int[]) "
             "RETURNING id, due_at, version, enqueued_at"
         )
-        # tenant: an insert of one store's timers (group and store given by the caller)
         timers = await Timer.raw(sql, group_id, store_id, kind, subject_type, "{}", now,
                                  *[list(column) for column in zip(*values)])
     else:
@@ -111,7 +110,6 @@ async def schedule_timers(
 
 async def cancel_timers(*, subject_type: str, subject_id: int, kinds: Iterable[str] | None = None) -> int:
     """Cancel the subject's pending timers (of `kinds`, or all); returns how many were cancelled."""
-    # tenant: by subject; (subject_type, subject_id) names one row of one tenant
     query = Timer.update({Timer.state: "cancelled", Timer.cancelled_at: clock.now()}).where(
         Timer.subject_type == subject_type, Timer.subject_id == subject_id, Timer.state == "pending"
     )
@@ -148,7 +146,6 @@ async def reschedule_timer(
 
 async def pending_timers(*, subject_type: str, subject_id: int, kind: str | None = None) -> list[dict[str, Any]]:
     """The subject's pending timers, soonest first (for services and tests that show deadlines)."""
-    # tenant: by subject; (subject_type, subject_id) names one row of one tenant
     query = Timer.select(Timer.id, Timer.kind, Timer.due_at, Timer.payload).where(
         Timer.subject_type == subject_type, Timer.subject_id == subject_id, Timer.state == "pending"
     )

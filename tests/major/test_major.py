@@ -22,6 +22,7 @@ from crm.timers.tables import Timer
 from tenants.accounts import issue_token
 from tenants.errors import NotFound
 from tenants.roles import Role
+from tenants.scope import scope_for_user
 from tenants.tables import User
 from tests.support.builders import customer_with_car, major_complaint
 from tests.support.major import (
@@ -327,7 +328,7 @@ async def test_overdue_flag_shows_on_the_board_and_for_other_hq_views(client, te
     first = board[0]
     assert first["report_overdue"] and first["report_late"] and first["level_reached"] == 1
     assert first["seconds_to_report_deadline"] <= 0
-    flags = await service.major_flags(complaint_ids=[complaint_id])
+    flags = await service.major_flags(actor=await scope_for_user(tenant.users["hq_viewer"]), complaint_ids=[complaint_id])
     assert flags[complaint_id] == service.MajorFlag(major_id, "missing", True)
     with _at(start + DAY + 2 * HOUR):
         late_filed = await _file(tenant, major_id)

@@ -297,7 +297,7 @@ async def test_gm_alert_prompts_the_crisis_meeting_which_is_recorded_and_shown(c
             assert refused.status_code == 400 and field in refused.text, (bad, refused.text)
         staff = await client.post(url, headers=await _headers(tenant, "staff@A"), json=meeting)
         assert staff.status_code == 403
-    assert len(await crisis.meetings(major_id=major_id)) == 1
+    assert len(await crisis.meetings(group_id=tenant.group_id, major_id=major_id)) == 1
     events = await ComplaintEvent.select(ComplaintEvent.note).where(ComplaintEvent.complaint == complaint_id,
                                                                     ComplaintEvent.action == "crisis_meeting")
     assert len(events) == 1 and "张总" in events[0]["note"]
@@ -317,7 +317,7 @@ async def test_crisis_meeting_is_404_across_tenants_and_checked_in_the_service(c
         with pytest.raises(InvalidInput):
             await crisis.record_meeting(actor=await tenant.scope("store_gm@A"), major_id=major_id,
                                         held_at=None, members=[], decisions="")
-    assert await crisis.meetings(major_id=major_id) == []
+    assert await crisis.meetings(group_id=tenant.group_id, major_id=major_id) == []
 
 
 async def test_crisis_meeting_web_form_on_the_major_page(browser_session, tenant):
@@ -338,5 +338,5 @@ async def test_crisis_meeting_web_form_on_the_major_page(browser_session, tenant
         assert done.status_code == 303
         page = await gm.get(f"/major/{major_id}")
         assert "总经理当面致歉" in page.text and "张总(总经理)" in page.text
-    meetings = await crisis.meetings(major_id=major_id)
+    meetings = await crisis.meetings(group_id=tenant.group_id, major_id=major_id)
     assert meetings[0].held_at == WED_10  # the group's wall-clock time
