@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -195,10 +196,21 @@ def _ensure_redis(children: _Children) -> None:
     from deploy.services import start_redis
 
     persist = get_settings().var_dir / "redis"
-    persist.mkdir(parents=True, exist_ok=True)
-    children.redis = start_redis(persist_dir=persist)
+    persist.mkdir(mode=0o700, parents=True, exist_ok=True)
+    persist.chmod(0o700)
+    children.redis = start_redis(persist_dir=persist, password=_redis_password())
     os.environ["REDIS_URL"] = children.redis.url
     get_settings.cache_clear()
+
+
+def _redis_password() -> str:
+    """The embedded Redis's password, generated once and kept in DEALERDESK_VAR, readable by its owner only."""
+    path = get_settings().var_dir / "redis_password"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    path.chmod(0o600)
+    return path.read_text().strip()
 
 
 async def _migrate_and_seed() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from arq import cron, func
 
-from crm.queue import redis_settings, use_queue
+from crm.queue import job_deserializer, job_serializer, redis_settings, use_queue
 from crm.settings import get_settings
 from crm.timers.registry import handled_kinds, register_extra_modules
 from crm.wiring import connect_all
@@ -113,6 +113,8 @@ class WorkerSettings:
     functions = _functions()
     cron_jobs = _cron_jobs()
     redis_settings = redis_settings()
+    job_serializer = job_serializer
+    job_deserializer = job_deserializer
     on_startup = startup
     on_shutdown = shutdown
     on_job_start = job_start
