@@ -19,6 +19,8 @@ from api import calendar, callbacks, complaints, customers, dashboards, major, n
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
+from api.security import JsonLimits
+from crm.logs import configure_logging
 from crm.settings import Settings, get_settings
 from crm.wiring import connect_all
 from tenants.scope import TtlCache
@@ -37,6 +39,7 @@ async def health() -> dict[str, str]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    configure_logging()
     connect_all()
     session = CookieBackendConfig(
         secret=bytes.fromhex(settings.secret_key)[:32].ljust(32, b"\0"),
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},
-        middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
+        middleware=[JsonLimits, session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,

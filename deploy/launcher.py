@@ -23,8 +23,10 @@ from crm.settings import get_settings
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from crm.logs import configure_logging
     from crm.wiring import connect_all
 
+    configure_logging()
     connect_all()  # seeding records sales and complaints: their reactions (callbacks, major) must be connected
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM unwinds like Ctrl-C, so children are stopped
     try:

@@ -15,12 +15,14 @@ from collections.abc import Awaitable, Callable
 import structlog
 from arq import cron, func
 
+from crm.logs import configure_logging
 from crm.queue import job_deserializer, job_serializer, redis_settings, use_queue
 from crm.settings import get_settings
 from crm.timers.registry import handled_kinds, register_extra_modules
 from crm.wiring import connect_all
 from workers import analytics, callbacks, notify, timers
 
+configure_logging()
 log = structlog.get_logger("dealerdesk.worker")
 
 
