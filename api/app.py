@@ -19,7 +19,7 @@ from api import calendar, callbacks, complaints, customers, dashboards, major, n
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
 from api.errors import exception_handlers
-from api.security import JsonLimits
+from api.security import JsonLimits, security_headers
 from crm.logs import configure_logging
 from crm.settings import Settings, get_settings
 from crm.wiring import connect_all
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             directory=_asset_dirs("templates"), engine=JinjaTemplateEngine, engine_callback=templating.configure
         ),
         exception_handlers=exception_handlers(),
+        before_send=[security_headers(hsts=settings.secure_cookies)],
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
         lifespan=[_database_pool, _queue],
         debug=settings.debug,
