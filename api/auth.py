@@ -16,7 +16,8 @@ from litestar.middleware.authentication import AbstractAuthenticationMiddleware,
 
 from api.params import text
 from crm.settings import get_settings
-from tenants.accounts import authenticate, issue_token, user_for_token
+from crm.signin import sign_in
+from tenants.accounts import issue_token, user_for_token
 from tenants.roles import Role
 from tenants.scope import Scope, TtlCache, scope_for_user
 
@@ -83,13 +84,18 @@ class TokenResponse(msgspec.Struct):
 
 
 @post("/api/v1/auth/token", exclude_from_auth=True, tags=["auth"])
-async def create_token(data: TokenRequest) -> TokenResponse:
-    """Exchange username and password for a bearer token."""
-    user_id = await authenticate(data.username, data.password)
+async def create_token(request: Request, data: TokenRequest) -> TokenResponse:
+    """Exchange username and password for a bearer token (429 with Retry-After while sign-in is throttled)."""
+    user_id = await sign_in(data.username, data.password, address=client_address(request))
     if user_id is None:
         raise NotAuthorizedException(detail="用户名或密码错误 / Wrong username or password")
     token, ttl = await issue_token(user_id, get_settings().token_ttl_hours)
     return TokenResponse(access_token=token, token_type="bearer", expires_in=ttl)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, uvicorn's --proxy-headers puts the forwarded one here)."""
+    return request.client.host if request.client else "unknown"
 
 
 class MeResponse(msgspec.Struct):

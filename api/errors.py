@@ -25,7 +25,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from api.i18n import CATALOGUE, language_of, translate
-from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, TooManyAttempts
 
 log = structlog.get_logger()
 
@@ -38,6 +38,7 @@ def exception_handlers() -> dict:
         Forbidden: _forbidden,
         PermissionDeniedException: _forbidden,
         Conflict: _conflict,
+        TooManyAttempts: _too_many_attempts,
         NotAuthorizedException: _not_authorized,
         HTTPException: _http,
         DataError: _data_rejected_by_database,
@@ -90,6 +91,20 @@ def _forbidden(_: Request, exc: Exception) -> Response:
 
 def _conflict(_: Request, exc: Conflict) -> Response:
     return _json(409, error_body(409, exc.zh, exc.en, **exc.extra))
+
+
+def _too_many_attempts(_: Request, exc: TooManyAttempts) -> Response:
+    zh, en = too_many_attempts_text(exc)
+    response = _json(429, error_body(429, zh, en, retry_after=exc.retry_after))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def too_many_attempts_text(exc: TooManyAttempts) -> tuple[str, str]:
+    if exc.locked:
+        return (f"登录失败次数过多,已暂时锁定,请 {exc.retry_after} 秒后再试",
+                f"Too many failed sign-ins: locked, try again in {exc.retry_after} s")
+    return (f"登录尝试过于频繁,请 {exc.retry_after} 秒后再试", f"Too many sign-in attempts, try again in {exc.retry_after} s")
 
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:

@@ -34,6 +34,14 @@ class Conflict(DomainError):
         self.zh, self.en, self.extra = zh, en, extra or {}
 
 
+class TooManyAttempts(DomainError):
+    """Refused without trying (sign-in cooling down or locked); the caller may try again after `retry_after` s."""
+
+    def __init__(self, retry_after: int, locked: bool) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after, self.locked = retry_after, locked
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     field: str

@@ -11,13 +11,15 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from api.auth import client_address
+from api.errors import too_many_attempts_text
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
 from crm.calendar.overrides import coverage as calendar_coverage
 from crm.settings import get_settings
-from tenants.accounts import authenticate
+from crm.signin import sign_in
 from tenants.directory import workplace_of
-from tenants.errors import NotFound
+from tenants.errors import NotFound, TooManyAttempts
 from tenants.roles import Role
 from tenants.scope import Scope, scope_for_user
 
@@ -41,7 +43,12 @@ async def login_submit(
     username = data.username.strip()
     if not username or not data.password:
         return _login_failed(data, translate("login.required", lang), 400)
-    user_id = await authenticate(username, data.password)
+    try:
+        user_id = await sign_in(username, data.password, address=client_address(request))
+    except TooManyAttempts as refused:
+        page = _login_failed(data, too_many_attempts_text(refused)[0 if lang == "zh" else 1], 429)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     actor = await scope_for_user(user_id) if user_id is not None else None
     if actor is None:
         return _login_failed(data, translate("login.failed", lang), 401)
