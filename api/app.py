@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
@@ -29,12 +29,12 @@ HERE = Path(__file__).parent
 
 
 @get("/health", exclude_from_auth=True, tags=["ops"])
-async def health() -> dict[str, str]:
-    """Liveness and database reachability."""
-    from tenants.tables import DealerGroup
+async def health() -> Response[dict]:
+    """Readiness: database, Redis, the worker's heartbeat and overdue timers; 503 when deadlines are not fired."""
+    from crm.health import readiness
 
-    await DealerGroup.count()
-    return {"status": "ok"}
+    ready, report = await readiness()
+    return Response({"status": "ok" if ready else "stalled", **report}, status_code=200 if ready else 503)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -16,6 +16,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 
 from crm.settings import get_settings
@@ -44,7 +46,7 @@ def demo(args: argparse.Namespace) -> int:
     with _Children() as children:
         _ensure_redis(children)
         asyncio.run(_migrate_and_seed())
-        children.worker = subprocess.Popen([sys.executable, "-m", "deploy.launcher", "worker"])
+        children.supervise_worker([sys.executable, "-m", "deploy.launcher", "worker"])
 
         def banner() -> None:
             print(f"\ndealerdesk 已启动 / is running: http://{host}:{port}/", flush=True)
@@ -171,22 +173,60 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class _Children:
-    """Child processes of the launcher, stopped in reverse order on any exit."""
+    """Child processes of the launcher, stopped in reverse order on any exit.
+
+    The worker is supervised: when it dies (a crash, the OOM killer, a stray SIGKILL) it is started again,
+    at once after a long life, after a pause doubling from 1 s up to a minute while it keeps dying young. Its pid is kept
+    in DEALERDESK_VAR/worker.pid for operators.
+    """
 
     def __init__(self) -> None:
         self.redis = None
         self.worker: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._worker_started = 0.0
+        self._lock = threading.Lock()
 
     def __enter__(self) -> _Children:
         return self
 
+    def supervise_worker(self, command: list[str]) -> None:
+        self._start_worker(command)
+        threading.Thread(target=self._keep_worker_running, args=(command,), name="worker-supervisor",
+                         daemon=True).start()
+
+    def _start_worker(self, command: list[str]) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self.worker = subprocess.Popen(command)
+            self._worker_started = time.monotonic()
+            (get_settings().var_dir / "worker.pid").write_text(f"{self.worker.pid}\n")
+
+    def _keep_worker_running(self, command: list[str]) -> None:
+        pause = 0.0
+        while not self._stopping.wait(0.5):  # polling a child process, not waiting for a deadline
+            worker = self.worker
+            if worker is None or worker.poll() is None:
+                continue
+            young = time.monotonic() - self._worker_started < 60
+            pause = min(max(pause * 2, 1.0), 60.0) if young else 0.0
+            print(f"dealerdesk worker exited with {worker.returncode}; restarting / 后台进程已退出,正在重启",
+                  file=sys.stderr, flush=True)
+            if self._stopping.wait(pause):
+                return
+            self._start_worker(command)
+
     def __exit__(self, *_: object) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
+        self._stopping.set()
+        with self._lock:
+            worker = self.worker
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
             try:
-                self.worker.wait(timeout=15)
+                worker.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.worker.kill()
+                worker.kill()
         if self.redis is not None:
             self.redis.stop()
 

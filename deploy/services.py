@@ -115,7 +115,10 @@ def start_redis(port: int | None = None, persist_dir: Path | None = None, passwo
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Poll a starting server's health URL; fail at once if the process exits (start-up, not a deadline)."""
+    """Poll a starting server's health URL; fail at once if the process exits (start-up, not a deadline).
+
+    503 counts as started: the server answers, it only reports that deadlines are late (no worker running).
+    """
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -123,7 +126,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code in (200, 503):
                 return
         except httpx.HTTPError:
             pass

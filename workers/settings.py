@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from arq import cron, func
 
+from crm import health
 from crm.logs import configure_logging
 from crm.queue import job_deserializer, job_serializer, redis_settings, use_queue
 from crm.settings import get_settings
@@ -43,6 +44,7 @@ async def startup(ctx: dict) -> None:
     # Catch up at once rather than at the first cron tick: whatever came due while no worker ran.
     swept = await runner.sweep()
     promoted = await runner.promote()
+    await health.beat()
     log.info("worker_started", timer_kinds=kinds, **swept, **promoted)
 
 
