@@ -17,7 +17,7 @@ from litestar.template.config import TemplateConfig
 
 from api import calendar, callbacks, complaints, customers, dashboards, major, notifications, web
 from api.web import templating
-from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
+from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
 from api.errors import exception_handlers
 from api.security import JsonLimits, security_headers
 from crm.logs import configure_logging
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health,
             create_token,
+            revoke,
             me,
             *customers.ROUTES,
             *major.ROUTES,

@@ -15,9 +15,10 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.params import text
+from crm.sessions import session_user
 from crm.settings import get_settings
 from crm.signin import sign_in
-from tenants.accounts import issue_token, user_for_token
+from tenants.accounts import issue_token, revoke_token, user_for_token
 from tenants.roles import Role
 from tenants.scope import Scope, TtlCache, scope_for_user
 
@@ -43,10 +44,10 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         if connection.scope["path"].startswith("/api/"):
             if header.lower().startswith("bearer "):
                 token = header[7:].strip()
-                user_id = await self.cache.get(("token", token), lambda: user_for_token(token))
+                user_id = await user_for_token(token)  # not cached: a revoked token stops at once
             kind = "token"
         else:
-            user_id = (connection.scope.get("session") or {}).get("user_id")
+            user_id = await session_user((connection.scope.get("session") or {}).get("sid"))
             kind = "session"
         scope = None
         if user_id:
@@ -96,6 +97,12 @@ async def create_token(request: Request, data: TokenRequest) -> TokenResponse:
 def client_address(request: Request) -> str:
     """The caller's address (behind a proxy, uvicorn's --proxy-headers puts the forwarded one here)."""
     return request.client.host if request.client else "unknown"
+
+
+@post("/api/v1/auth/revoke", status_code=204, tags=["auth"])
+async def revoke(request: Request) -> None:
+    """Revoke the bearer token of this request: it stops working at once."""
+    await revoke_token(request.headers.get("authorization", "")[7:].strip())
 
 
 class MeResponse(msgspec.Struct):

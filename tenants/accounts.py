@@ -101,5 +101,10 @@ async def user_for_token(token: str) -> int | None:
     return row["user"] if row else None
 
 
+async def revoke_token(token: str) -> None:
+    """The token stops working (its owner signs out of an API client)."""
+    await ApiToken.delete().where(ApiToken.token_hash == _digest(token))
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -16,6 +16,7 @@ from api.errors import too_many_attempts_text
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
 from crm.calendar.overrides import coverage as calendar_coverage
+from crm.sessions import end_session, open_session
 from crm.settings import get_settings
 from crm.signin import sign_in
 from tenants.directory import workplace_of
@@ -53,9 +54,10 @@ async def login_submit(
     if actor is None:
         return _login_failed(data, translate("login.failed", lang), 401)
     place = await workplace_of(actor, default_timezone=get_settings().default_timezone)
+    await end_session((request.scope.get("session") or {}).get("sid"))
     request.set_session(
         {
-            "user_id": actor.user_id,
+            "sid": await open_session(actor.user_id),
             SESSION_KEY: lang,
             WORKPLACE_KEY: {
                 "group_name": place.group_name,
@@ -69,7 +71,8 @@ async def login_submit(
 
 @post("/logout", include_in_schema=False, exclude_from_auth=True)
 async def logout(request: Request) -> Redirect:
-    """Ends the session but keeps the chosen language for the login page."""
+    """Ends the session (server-side, so a copied cookie stops working too) but keeps the chosen language."""
+    await end_session((request.scope.get("session") or {}).get("sid"))
     request.set_session({SESSION_KEY: language_of(request)})
     return Redirect(path="/login", status_code=HTTP_303_SEE_OTHER)
 
