@@ -37,6 +37,12 @@ async def health() -> Response[dict]:
     return Response({"status": "ok" if ready else "stalled", **report}, status_code=200 if ready else 503)
 
 
+@get("/health/live", exclude_from_auth=True, tags=["ops"])
+async def live() -> dict[str, str]:
+    """The process answers (for a load balancer or a liveness probe: a late worker is no reason to restart it)."""
+    return {"status": "ok"}
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
@@ -52,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             health,
+            live,
             create_token,
             revoke,
             me,
