@@ -8,6 +8,7 @@ from pathlib import Path
 from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
     connect_all()
+    caller_cache = TtlCache(settings.scope_cache_seconds)
     session = CookieBackendConfig(
         secret=bytes.fromhex(settings.secret_key)[:32].ljust(32, b"\0"),
         key="dealerdesk_session",
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},
-        middleware=[JsonLimits, session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
+        middleware=[JsonLimits, session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=caller_cache)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
         lifespan=[_database_pool, _queue],
         debug=settings.debug,
+        state=State({"caller_cache": caller_cache}),
     )
 
 
