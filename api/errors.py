@@ -25,6 +25,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from api.i18n import CATALOGUE, language_of, translate
+from api.web.forms import is_htmx
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, TooManyAttempts
 
 log = structlog.get_logger()
@@ -109,7 +110,7 @@ def too_many_attempts_text(exc: TooManyAttempts) -> tuple[str, str]:
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if not request.url.path.startswith("/api/"):
-        if request.headers.get("hx-request"):
+        if is_htmx(request):
             # an htmx fragment request would swap the login page into the page; send the whole browser there
             page = urlsplit(request.headers.get("hx-current-url", "/"))
             login = _login_url(page.path, page.query)

@@ -16,7 +16,7 @@ from litestar import Litestar, Request, get
 from api.errors import exception_handlers
 from api.security import MAX_JSON_BYTES, MAX_JSON_DEPTH, JsonLimits, json_depth
 from crm.logs import configure_logging, scrub
-from tests.factories import PASSWORD
+from tests.support.builders import PASSWORD
 
 DEEP = "[" * 1000 + "]" * 1000
 
