@@ -95,17 +95,9 @@ def _conflict(_: Request, exc: Conflict) -> Response:
 
 
 def _too_many_attempts(_: Request, exc: TooManyAttempts) -> Response:
-    zh, en = too_many_attempts_text(exc)
-    response = _json(429, error_body(429, zh, en, retry_after=exc.retry_after))
+    response = _json(429, error_body(429, exc.zh, exc.en, retry_after=exc.retry_after))
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
-
-
-def too_many_attempts_text(exc: TooManyAttempts) -> tuple[str, str]:
-    if exc.locked:
-        return (f"登录失败次数过多,已暂时锁定,请 {exc.retry_after} 秒后再试",
-                f"Too many failed sign-ins: locked, try again in {exc.retry_after} s")
-    return (f"登录尝试过于频繁,请 {exc.retry_after} 秒后再试", f"Too many sign-in attempts, try again in {exc.retry_after} s")
 
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:

@@ -12,7 +12,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import client_address
-from api.errors import too_many_attempts_text
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
 from crm.calendar.overrides import coverage as calendar_coverage
@@ -47,7 +46,7 @@ async def login_submit(
     try:
         user_id = await sign_in(username, data.password, address=client_address(request))
     except TooManyAttempts as refused:
-        page = _login_failed(data, too_many_attempts_text(refused)[0 if lang == "zh" else 1], 429)
+        page = _login_failed(data, refused.zh if lang == "zh" else refused.en, 429)
         page.headers["Retry-After"] = str(refused.retry_after)
         return page
     actor = await scope_for_user(user_id) if user_id is not None else None
