@@ -32,7 +32,7 @@ def test_jobs_round_trip_as_msgpack_not_pickle():
     assert job_deserializer(job_serializer({"r": ValueError("boom")}))["r"] == "ValueError('boom')"
 
 
-async def test_a_crafted_pickle_job_in_redis_is_not_executed(tmp_path):
+async def test_a_crafted_pickle_job_in_redis_is_not_executed(tenant, tmp_path):
     marker = tmp_path / "pwned"
     log = tmp_path / "worker.log"
     payload = pickle.dumps({"t": 1, "f": "ping", "a": [_Exploit(marker)], "k": {}, "et": 1})
@@ -40,7 +40,7 @@ async def test_a_crafted_pickle_job_in_redis_is_not_executed(tmp_path):
     job_id = "crafted-pickle"
     await queue.set(job_key_prefix + job_id, payload)
     await queue.zadd(default_queue_name, {job_id: 1})
-    worker = start_worker(log)
+    worker = start_worker(log, groups=[tenant.group_id])  # sweeps only this test's (empty) group
     try:
         async def taken() -> bool:
             return await queue.zscore(default_queue_name, job_id) is None
