@@ -5,9 +5,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -17,8 +18,10 @@ from litestar.template.config import TemplateConfig
 
 from api import calendar, callbacks, complaints, customers, dashboards, major, notifications, reports, web
 from api.web import templating
-from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope
+from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
 from api.errors import exception_handlers
+from api.security import JsonLimits, security_headers
+from crm.logs import configure_logging
 from crm.settings import Settings, get_settings
 from crm.wiring import connect_all
 from tenants.scope import TtlCache
@@ -27,17 +30,25 @@ HERE = Path(__file__).parent
 
 
 @get("/health", exclude_from_auth=True, tags=["ops"])
-async def health() -> dict[str, str]:
-    """Liveness and database reachability."""
-    from tenants.tables import DealerGroup
+async def health() -> Response[dict]:
+    """Readiness: database, Redis, the worker's heartbeat and overdue timers; 503 when deadlines are not fired."""
+    from crm.health import readiness
 
-    await DealerGroup.count()
+    ready, report = await readiness()
+    return Response({"status": "ok" if ready else "stalled", **report}, status_code=200 if ready else 503)
+
+
+@get("/health/live", exclude_from_auth=True, tags=["ops"])
+async def live() -> dict[str, str]:
+    """The process answers (for a load balancer or a liveness probe: a late worker is no reason to restart it)."""
     return {"status": "ok"}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    configure_logging()
     connect_all()
+    caller_cache = TtlCache(settings.scope_cache_seconds)
     session = CookieBackendConfig(
         secret=bytes.fromhex(settings.secret_key)[:32].ljust(32, b"\0"),
         key="dealerdesk_session",
@@ -49,7 +60,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             health,
+            live,
             create_token,
+            revoke,
             me,
             *customers.ROUTES,
             *major.ROUTES,
@@ -63,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},
-        middleware=[session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=TtlCache(settings.scope_cache_seconds))],
+        middleware=[JsonLimits, session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=caller_cache)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
@@ -74,9 +87,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             directory=_asset_dirs("templates"), engine=JinjaTemplateEngine, engine_callback=templating.configure
         ),
         exception_handlers=exception_handlers(),
+        before_send=[security_headers(hsts=settings.secure_cookies)],
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
         lifespan=[_database_pool, _queue],
         debug=settings.debug,
+        state=State({"caller_cache": caller_cache}),
     )
 
 

@@ -15,8 +15,10 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.params import text
+from crm.sessions import session_user
 from crm.settings import get_settings
-from tenants.accounts import authenticate, issue_token, user_for_token
+from crm.signin import sign_in
+from tenants.accounts import issue_token, revoke_token, user_for_token
 from tenants.roles import Role
 from tenants.scope import Scope, TtlCache, scope_for_user
 
@@ -45,7 +47,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                 user_id = await self.cache.get(("token", token), lambda: user_for_token(token))
             kind = "token"
         else:
-            user_id = (connection.scope.get("session") or {}).get("user_id")
+            user_id = await session_user((connection.scope.get("session") or {}).get("sid"))
             kind = "session"
         scope = None
         if user_id:
@@ -83,13 +85,25 @@ class TokenResponse(msgspec.Struct):
 
 
 @post("/api/v1/auth/token", exclude_from_auth=True, tags=["auth"])
-async def create_token(data: TokenRequest) -> TokenResponse:
-    """Exchange username and password for a bearer token."""
-    user_id = await authenticate(data.username, data.password)
+async def create_token(request: Request, data: TokenRequest) -> TokenResponse:
+    """Exchange username and password for a bearer token (429 with Retry-After while sign-in is throttled)."""
+    user_id = await sign_in(data.username, data.password, address=client_address(request))
     if user_id is None:
         raise NotAuthorizedException(detail="用户名或密码错误 / Wrong username or password")
     token, ttl = await issue_token(user_id, get_settings().token_ttl_hours)
     return TokenResponse(access_token=token, token_type="bearer", expires_in=ttl)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, uvicorn's --proxy-headers puts the forwarded one here)."""
+    return request.client.host if request.client else "unknown"
+
+
+@post("/api/v1/auth/revoke", status_code=204, tags=["auth"])
+async def revoke(request: Request) -> None:
+    """Revoke the bearer token of this request: at once here, within SCOPE_CACHE_SECONDS on other processes."""
+    await revoke_token(request.headers.get("authorization", "")[7:].strip())
+    request.app.state.caller_cache.clear()
 
 
 class MeResponse(msgspec.Struct):

@@ -10,6 +10,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import default_queue_name, job_key_prefix
 
@@ -26,12 +27,30 @@ def redis_settings() -> RedisSettings:
     return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379/0")
 
 
+def _unencodable(value: Any) -> str:
+    """A job result msgpack cannot carry (an exception of a failed job) is kept as its text."""
+    return repr(value)
+
+
+_encoder = msgspec.msgpack.Encoder(enc_hook=_unencodable)
+_decoder = msgspec.msgpack.Decoder()
+
+
+def job_serializer(job: dict[str, Any]) -> bytes:
+    """Jobs and results travel as msgpack, never pickle: reading a job from Redis must not run code."""
+    return _encoder.encode(job)
+
+
+def job_deserializer(data: bytes) -> dict[str, Any]:
+    return _decoder.decode(data)
+
+
 async def get_queue() -> ArqRedis:
     """The arq pool of the running event loop (created on first use)."""
     loop_id = id(asyncio.get_running_loop())
     pool = _pools.get(loop_id)
     if pool is None:
-        pool = await create_pool(redis_settings())
+        pool = await create_pool(redis_settings(), job_serializer=job_serializer, job_deserializer=job_deserializer)
         _pools[loop_id] = pool
     return pool
 

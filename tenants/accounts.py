@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -67,11 +68,12 @@ async def authenticate(username: str, password: str) -> int | None:
     user = await User.select(User.id, User.password_hash).where(
         User.username == username, User.active.eq(True)
     ).first()
+    # argon2 takes tens of milliseconds of CPU on purpose: in a thread, so other requests keep being served.
     if user is None:
-        _hasher.hash(password)  # same work either way: no username probing by timing
+        await anyio.to_thread.run_sync(_hasher.hash, password)  # same work either way: no probing by timing
         return None
     try:
-        _hasher.verify(user["password_hash"], password)
+        await anyio.to_thread.run_sync(_hasher.verify, user["password_hash"], password)
     except (VerificationError, InvalidHashError):
         return None
     return user["id"]
@@ -97,6 +99,11 @@ async def user_for_token(token: str) -> int | None:
         ApiToken.token_hash == _digest(token), ApiToken.expires_at > clock.now()
     ).first()
     return row["user"] if row else None
+
+
+async def revoke_token(token: str) -> None:
+    """The token stops working (its owner signs out of an API client)."""
+    await ApiToken.delete().where(ApiToken.token_hash == _digest(token))
 
 
 def _digest(token: str) -> str:

@@ -34,6 +34,20 @@ class Conflict(DomainError):
         self.zh, self.en, self.extra = zh, en, extra or {}
 
 
+class TooManyAttempts(DomainError):
+    """Refused without trying (sign-in cooling down or locked); the caller may try again after `retry_after` s."""
+
+    def __init__(self, retry_after: int, locked: bool) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after, self.locked = retry_after, locked
+        if locked:
+            self.zh = f"登录失败次数过多,已暂时锁定,请 {retry_after} 秒后再试"
+            self.en = f"Too many failed sign-ins: locked, try again in {retry_after} s"
+        else:
+            self.zh = f"登录尝试过于频繁,请 {retry_after} 秒后再试"
+            self.en = f"Too many sign-in attempts, try again in {retry_after} s"
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     field: str

@@ -200,9 +200,13 @@ async def browser():
 
 @pytest.fixture
 async def page(browser, live_server):
-    """A fresh browser context per test: 1366×768, zh-CN."""
+    """A fresh browser context per test: 1366×768, zh-CN.
+
+    Playwright's wait_for_function evaluates strings, which the app's CSP (no eval) refuses in the page:
+    the context bypasses the CSP (which tests/security/test_headers.py checks).
+    """
     context = await browser.new_context(
-        base_url=live_server, viewport={"width": 1366, "height": 768}, locale="zh-CN"
+        base_url=live_server, viewport={"width": 1366, "height": 768}, locale="zh-CN", bypass_csp=True
     )
     context.set_default_timeout(10_000)
     page = await context.new_page()

@@ -15,13 +15,16 @@ from collections.abc import Awaitable, Callable
 import structlog
 from arq import cron, func
 
-from crm.queue import redis_settings, use_queue
+from crm import health
+from crm.logs import configure_logging
+from crm.queue import job_deserializer, job_serializer, redis_settings, use_queue
 from crm.reports.service import MAX_TRIES as REPORT_TRIES
 from crm.settings import get_settings
 from crm.timers.registry import handled_kinds, register_extra_modules
 from crm.wiring import connect_all
 from workers import analytics, callbacks, notify, reports, timers
 
+configure_logging()
 log = structlog.get_logger("dealerdesk.worker")
 
 
@@ -43,6 +46,7 @@ async def startup(ctx: dict) -> None:
     groups = get_settings().timer_groups
     swept = await runner.sweep(groups=groups)
     promoted = await runner.promote(groups=groups)
+    await health.beat()
     log.info("worker_started", timer_kinds=kinds, timer_groups=groups or "all", **swept, **promoted)
 
 
@@ -123,6 +127,8 @@ class WorkerSettings:
     functions = _functions()
     cron_jobs = _cron_jobs()
     redis_settings = redis_settings()
+    job_serializer = job_serializer
+    job_deserializer = job_deserializer
     on_startup = startup
     on_shutdown = shutdown
     on_job_start = job_start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm import health
 from crm.settings import get_settings
 from crm.timers import runner
 
@@ -11,7 +12,10 @@ async def fire_timer(ctx: dict, timer_id: int) -> dict:
 
 
 async def sweep_timers(ctx: dict) -> dict:
-    return await runner.sweep(groups=get_settings().timer_groups)
+    """Fire what is due, then beat: the heartbeat says the sweeper runs (read by /health)."""
+    swept = await runner.sweep(groups=get_settings().timer_groups)
+    await health.beat()
+    return swept
 
 
 async def promote_timers(ctx: dict) -> dict:

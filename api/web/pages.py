@@ -11,12 +11,14 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from api.auth import client_address
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
 from crm.calendar.overrides import coverage as calendar_coverage
-from tenants.accounts import authenticate
+from crm.sessions import end_session, open_session
+from crm.signin import sign_in
 from tenants.directory import workplace_of
-from tenants.errors import NotFound
+from tenants.errors import NotFound, TooManyAttempts
 from tenants.roles import Role
 from tenants.scope import Scope, scope_for_user
 
@@ -40,14 +42,20 @@ async def login_submit(
     username = data.username.strip()
     if not username or not data.password:
         return _login_failed(data, translate("login.required", lang), 400)
-    user_id = await authenticate(username, data.password)
+    try:
+        user_id = await sign_in(username, data.password, address=client_address(request))
+    except TooManyAttempts as refused:
+        page = _login_failed(data, refused.zh if lang == "zh" else refused.en, 429)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     actor = await scope_for_user(user_id) if user_id is not None else None
     if actor is None:
         return _login_failed(data, translate("login.failed", lang), 401)
     place = await workplace_of(actor)
+    await end_session((request.scope.get("session") or {}).get("sid"))
     request.set_session(
         {
-            "user_id": actor.user_id,
+            "sid": await open_session(actor.user_id),
             SESSION_KEY: lang,
             WORKPLACE_KEY: {
                 "group_name": place.group_name,
@@ -61,7 +69,8 @@ async def login_submit(
 
 @post("/logout", include_in_schema=False, exclude_from_auth=True)
 async def logout(request: Request) -> Redirect:
-    """Ends the session but keeps the chosen language for the login page."""
+    """Ends the session (server-side, so a copied cookie stops working too) but keeps the chosen language."""
+    await end_session((request.scope.get("session") or {}).get("sid"))
     request.set_session({SESSION_KEY: language_of(request)})
     return Redirect(path="/login", status_code=HTTP_303_SEE_OTHER)
 

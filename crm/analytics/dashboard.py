@@ -25,7 +25,7 @@ from crm.complaints.workflow import FINAL_STATES
 from crm.major.tables import MajorComplaint
 from tenants.errors import Forbidden, InvalidInput, NotFound
 from tenants.scope import Scope, timezone_of
-from tenants.tables import BrandDivision, Region, Store
+from tenants.tables import Store
 
 LIVE_COLUMN = "overdue_now"
 SORTABLE = ("store", *TABLE_COLUMNS, *CHANNEL_COLUMNS, LIVE_COLUMN)

@@ -13,21 +13,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from crm.analytics import dashboard
 from crm.analytics.charts import trend_svg
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, Sums, display
 from crm.analytics.periods import Period, parse_period
-from crm.analytics.rollups import group_zone
 from crm.callbacks.rules import DEFAULT_RULES, SALES_KINDS, SERVICE_KINDS
 from crm.callbacks.statistics import Figures, callback_statistics, callback_targets
 from crm.complaints.service import CAUSES, CHANNELS, DEPARTMENTS, LIABILITY
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import STATE_TITLES, State
 from crm.major.tables import MajorComplaint
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 from tenants.tables import DealerGroup, Store
 
 STORE_SUMMARY = ("complaints", "complaints_per_100_visits", "major_complaints", "accept_on_time_rate",
@@ -229,7 +228,7 @@ def _next_month(day: date) -> date:
 
 
 async def _bounds(actor: Scope, period: Period) -> tuple[datetime, datetime, Any]:
-    zone = await group_zone(actor.group_id or -1)
+    zone = await timezone_of(group=actor.group_id or -1)
     return (datetime.combine(period.start, time(0), tzinfo=zone), datetime.combine(period.end, time(0), tzinfo=zone),
             zone)
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from crm import clock
-from crm.analytics.rollups import group_zone
 from crm.complaints.queries import complaint_detail
 from crm.complaints.service import CAUSES, CHANNELS, DEPARTMENTS, LIABILITY
 from crm.reports import render
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 from tenants.tables import DealerGroup
 
 TITLE = "客户投诉记录表"
@@ -23,7 +22,7 @@ TITLE = "客户投诉记录表"
 async def complaint_record_pdf(*, actor: Scope, complaint_id: int) -> tuple[bytes, str]:
     """The complaint's record as PDF, and its download name."""
     data = await complaint_record(actor=actor, complaint_id=complaint_id)
-    zone = await group_zone(actor.group_id or -1)
+    zone = await timezone_of(group=actor.group_id or -1)
     html = render.html_for("complaint_record.html", data, title=TITLE, generated_at=clock.now().astimezone(zone))
     pdf, _pages = await render.pdf_for(html)
     return pdf, f"{TITLE}_{complaint_id}.pdf"
@@ -32,7 +31,7 @@ async def complaint_record_pdf(*, actor: Scope, complaint_id: int) -> tuple[byte
 async def complaint_record(*, actor: Scope, complaint_id: int) -> dict[str, Any]:
     detail = await complaint_detail(actor=actor, complaint_id=complaint_id)
     s = detail.summary
-    zone = await group_zone(actor.group_id or -1)
+    zone = await timezone_of(group=actor.group_id or -1)
 
     def when(moment) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"

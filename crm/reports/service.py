@@ -17,7 +17,6 @@ import structlog
 
 from crm import clock
 from crm.analytics.access import DASHBOARD_READERS
-from crm.analytics.rollups import group_zone
 from crm.db import UNIQUE_VIOLATIONS, transaction
 from crm.queue import enqueue_after_commit
 from crm.reports import render
@@ -26,7 +25,7 @@ from crm.notify.service import notify_users
 from crm.reports.tables import ReportRequest, ReportSubscription
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 from tenants.tables import DealerGroup, Store
 
 log = structlog.get_logger()
@@ -172,7 +171,7 @@ async def render_report(report_id: int, *, attempt: int) -> dict:
               and render.file_path(row["xlsx_hash"], "xlsx").exists())
     values = {ReportRequest.status: "ready", ReportRequest.reason: "", ReportRequest.data_hash: data_hash}
     if not reused:
-        now = clock.now().astimezone(await group_zone(row["group"]))
+        now = clock.now().astimezone(await timezone_of(group=row["group"]))
         pdf, pages = await render.pdf_for(render.html_for(kind.template, data, title=kind.title, generated_at=now))
         values.update({
             ReportRequest.pdf_hash: render.store_file(pdf, "pdf"), ReportRequest.pages: pages,
@@ -201,7 +200,7 @@ async def plan_monthly_reports() -> dict:
     it at once or however often."""
     planned = 0
     for group in await DealerGroup.select(DealerGroup.id):
-        local = clock.now().astimezone(await group_zone(group["id"]))
+        local = clock.now().astimezone(await timezone_of(group=group["id"]))
         if local.day != 1 or local.hour < 6:
             continue
         month = f"{local.year - (local.month == 1)}-{(local.month - 2) % 12 + 1:02d}"

@@ -65,6 +65,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // A store filter submits on change (no inline onchange: the CSP allows no inline script).
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
     const form = document.getElementById("outcome-form");
     if (form) {
       showReached(form);
