@@ -57,7 +57,7 @@ async def _oldest_overdue_timer(before: datetime) -> datetime | None:
     from crm.timers.tables import Timer
 
     row = await (
-        Timer.select(Timer.due_at)  # tenant: health check: counts late timers of every tenant, reads no content
+        Timer.select(Timer.due_at)
         .where(
             (Timer.state == "pending")
             & (Timer.due_at < before)

@@ -80,11 +80,10 @@ async def request_report(*, actor: Scope, kind: str, month: str, store_id: int |
             report = await _get(actor, report_id)
             if report.status in ("queued", "rendering"):
                 return report_id
-            # tenant: id checked with _get (the caller's scope) just above
-            await ReportRequest.update({ReportRequest.status: "queued", ReportRequest.reason: "",
-                                        ReportRequest.attempts: 0, ReportRequest.requested_by: actor.user_id,
-                                        ReportRequest.requested_at: clock.now()}).where(
-                ReportRequest.id == report_id)
+            await actor.update(ReportRequest, {
+                ReportRequest.status: "queued", ReportRequest.reason: "", ReportRequest.attempts: 0,
+                ReportRequest.requested_by: actor.user_id, ReportRequest.requested_at: clock.now(),
+            }, group_rows=True).where(ReportRequest.id == report_id)
         await _enqueue(report_id)
     return report_id
 
@@ -94,9 +93,7 @@ async def list_reports(*, actor: Scope) -> list[ReportInfo]:
     _require_reader(actor)
     rows = await actor.filter(ReportRequest.select(*_COLUMNS), ReportRequest)
     if actor.has_role(*GROUP_REPORT_ROLES):
-        # tenant: the group's own reports (no store) for HQ roles, restricted to the caller's group
-        rows += await ReportRequest.select(*_COLUMNS).where(ReportRequest.group == (actor.group_id or -1),
-                                                           ReportRequest.store.is_null())
+        rows += await actor.select(ReportRequest, *_COLUMNS, group_rows=True).where(ReportRequest.store.is_null())
     rows.sort(key=lambda r: (r["month"], r["requested_at"]), reverse=True)
     return [_info(row) for row in rows]
 
@@ -133,22 +130,20 @@ async def subscribe(*, actor: Scope, kind: str, store_id: int | None = None) -> 
         actor.require_store(store_id)
     key = f"{actor.user_id}:{kind}:{store_id or 'group'}"
     async with transaction():
-        # tenant: the caller's own subscription, keyed by their user id
-        if not await ReportSubscription.exists().where(ReportSubscription.subscription_key == key):
+        if not await actor.exists(ReportSubscription, group_rows=True).where(ReportSubscription.subscription_key == key):
             await ReportSubscription(group=actor.group_id, store=store_id, user=actor.user_id, kind=kind,
                                      subscription_key=key, created_at=clock.now()).save()
 
 
 async def unsubscribe(*, actor: Scope, kind: str, store_id: int | None = None) -> None:
-    # tenant: the caller's own subscription, keyed by their user id
-    await ReportSubscription.delete().where(
+    await actor.delete(ReportSubscription, group_rows=True).where(
         ReportSubscription.subscription_key == f"{actor.user_id}:{kind}:{store_id or 'group'}")
 
 
 async def subscriptions(*, actor: Scope) -> list[dict]:
-    # tenant: the caller's own subscriptions (their user id, their group)
-    return await ReportSubscription.select(ReportSubscription.kind, ReportSubscription.store).where(
-        ReportSubscription.user == actor.user_id, ReportSubscription.group == (actor.group_id or -1))
+    return await actor.group_wide().select(
+        ReportSubscription, ReportSubscription.kind, ReportSubscription.store, group_rows=True,
+    ).where(ReportSubscription.user == actor.user_id)
 
 
 # ---------------------------------------------------------------- the worker's side
@@ -231,9 +226,8 @@ async def system_scope(group_id: int, store_id: int | None) -> Scope:
 
 async def _tell_subscribers(row: dict, kind: Kind) -> int:
     """A new file: its subscribers get a notification, by e-mail as well (the notification table retries)."""
-    # tenant: worker job: the subscriptions of the report row's own group and store
-    query = ReportSubscription.select(ReportSubscription.user).where(
-        ReportSubscription.group == row["group"], ReportSubscription.kind == row["kind"])
+    query = Scope.system(row["group"], row["store"]).select(
+        ReportSubscription, ReportSubscription.user, group_rows=True).where(ReportSubscription.kind == row["kind"])
     query = query.where(ReportSubscription.store.is_null() if row["store"] is None
                         else ReportSubscription.store == row["store"])
     users = [r["user"] for r in await query]
@@ -267,8 +261,8 @@ def _kind(kind: str) -> Kind:
 async def _create(group_id: int, store_id: int | None, kind: str, month: str, user_id: int | None) -> tuple[int, bool]:
     """The report's row, created unless its kind/store/month exists: (id, created now)."""
     key = f"{kind}:{group_id}:{store_id or 'group'}:{month}"
-    # tenant: looked up by the unique key, which holds the caller's (or the cron's) group and store
-    existing = await ReportRequest.select(ReportRequest.id).where(ReportRequest.period_key == key).first()
+    existing = await Scope.system(group_id, store_id).select(ReportRequest, ReportRequest.id, group_rows=True).where(
+        ReportRequest.period_key == key).first()
     if existing:
         return existing["id"], False
     row = ReportRequest(group=group_id, store=store_id, kind=kind, month=month, period_key=key, status="queued",
@@ -295,9 +289,8 @@ async def _get_row(actor: Scope, report_id: int) -> dict:
     row = await actor.filter(ReportRequest.select(*_COLUMNS), ReportRequest).where(
         ReportRequest.id == report_id).first()
     if row is None and actor.has_role(*GROUP_REPORT_ROLES):
-        # tenant: the group's own reports (no store) for HQ roles, restricted to the caller's group
-        row = await ReportRequest.select(*_COLUMNS).where(ReportRequest.id == report_id, ReportRequest.group == (
-            actor.group_id or -1), ReportRequest.store.is_null()).first()
+        row = await actor.select(ReportRequest, *_COLUMNS, group_rows=True).where(
+            ReportRequest.id == report_id, ReportRequest.store.is_null()).first()
     if row is None:
         raise NotFound("report")
     return row
