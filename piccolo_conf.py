@@ -42,5 +42,6 @@ APP_REGISTRY = AppRegistry(
         "crm.complaints.piccolo_app",
         "crm.major.piccolo_app",
         "crm.analytics.piccolo_app",
+        "crm.satisfaction.piccolo_app",
     ]
 )

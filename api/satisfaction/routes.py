@@ -1,0 +1,129 @@
+"""Mystery-shopper API (神秘客户) under /api/v1/mystery-shopper: checkpoint lists per brand, audits, XLSX import.
+
+Thin: every rule (who may, what is valid, rate and pay multiplier) is in `crm.satisfaction`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import MediaType, Response, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+
+from api.errors import error_body
+from api.params import Id, IdParam, OptionalStoreIdQuery, text
+from crm.satisfaction import mystery, mystery_import
+from tenants.errors import FieldProblem
+from tenants.scope import Scope
+
+TAGS = ["mystery-shopper"]
+BASE = "/api/v1/mystery-shopper"
+
+
+class CheckpointIn(msgspec.Struct, forbid_unknown_fields=True):
+    section: text(60, 1)  # 环节
+    item: text(200, 1)  # 检查项
+
+
+class ChecklistIn(msgspec.Struct, forbid_unknown_fields=True):
+    brand_division_id: Id
+    checkpoints: Annotated[list[CheckpointIn], msgspec.Meta(max_length=mystery.MAX_CHECKPOINTS)]
+
+
+class ResultIn(msgspec.Struct, forbid_unknown_fields=True):
+    checkpoint_id: Id
+    scored: bool  # 得分 (true) / 失分 (false)
+    remark: text(500) = ""
+
+
+class AuditIn(msgspec.Struct, forbid_unknown_fields=True):
+    store_id: Id
+    audited_on: dt.date
+    results: Annotated[list[ResultIn], msgspec.Meta(max_length=mystery.MAX_CHECKPOINTS)]
+    auditor: text(60) = ""
+
+
+@dataclass
+class AuditImportForm:
+    """Multipart form of an audit import: the XLSX (or CSV) file and whether valid audits go in alone."""
+
+    file: UploadFile
+    accept_valid_rows: bool = False
+
+
+@get(f"{BASE}/checkpoints", tags=TAGS)
+async def list_checkpoints(
+    actor: Scope, brand_division_id: Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+) -> list[dict[str, Any]]:
+    """The active checkpoint list of a brand of the caller's group."""
+    return await mystery.list_checkpoints(actor=actor, brand_division_id=brand_division_id)
+
+
+@put(f"{BASE}/checkpoints", tags=TAGS)
+async def put_checkpoints(actor: Scope, data: ChecklistIn) -> list[dict[str, Any]]:
+    """Replace a brand's checkpoint list (group admins). Kept checkpoints keep their ids; past audits are unchanged."""
+    entries = [mystery.CheckpointEntry(c.section.strip(), c.item.strip()) for c in data.checkpoints]
+    return await mystery.set_checkpoints(actor=actor, brand_division_id=data.brand_division_id, entries=entries)
+
+
+@get(f"{BASE}/stores/{{store_id:int}}/checkpoints", tags=TAGS)
+async def store_checkpoints(actor: Scope, store_id: IdParam) -> list[dict[str, Any]]:
+    """The checklist an audit of this store is recorded against (its brand's)."""
+    return await mystery.checkpoints_of_store(actor=actor, store_id=store_id)
+
+
+@get(f"{BASE}/audits", tags=TAGS)
+async def list_audits(
+    actor: Scope,
+    store_id: OptionalStoreIdQuery = None,
+    since: Annotated[dt.date | None, Parameter(query="from", required=False)] = None,
+    until: Annotated[dt.date | None, Parameter(query="to", required=False)] = None,
+) -> list[dict[str, Any]]:
+    """Audits the caller may see, newest first, with score rate (%, two decimals) and pay multiplier."""
+    return await mystery.list_audits(actor=actor, store_id=store_id, since=since, until=until)
+
+
+@post(f"{BASE}/audits", tags=TAGS)
+async def record_audit(actor: Scope, data: AuditIn) -> dict[str, Any]:
+    """Record an audit: each checkpoint scored or lost. No checkpoint → 400; the store's audit of that date → 409."""
+    results = [mystery.ResultEntry(r.checkpoint_id, r.scored, r.remark.strip()) for r in data.results]
+    return await mystery.record_audit(
+        actor=actor, store_id=data.store_id, audited_on=data.audited_on, results=results, auditor=data.auditor.strip()
+    )
+
+
+@get(f"{BASE}/audits/{{audit_id:int}}", tags=TAGS)
+async def get_audit(actor: Scope, audit_id: IdParam) -> dict[str, Any]:
+    return await mystery.get_audit(actor=actor, audit_id=audit_id)
+
+
+@post(f"{BASE}/audits/import", tags=TAGS, request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
+async def import_audits(
+    actor: Scope, data: Annotated[AuditImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> Response[Any]:
+    """Import audits from XLSX or CSV, one row per checkpoint (门店编码, 检查日期, 环节, 检查项, 结果, 备注).
+
+    A file with row errors imports nothing (400 with every row's problems) unless `accept_valid_rows`;
+    then the audits without errors are imported. Re-importing replaces the audits of the same store and date.
+    """
+    content = await data.file.read(mystery_import.MAX_FILE_BYTES + 1)
+    report = await mystery_import.import_audits(
+        actor=actor, filename=data.file.filename or "", content=content, accept_valid_rows=data.accept_valid_rows
+    )
+    body = msgspec.to_builtins(report)
+    if report.imported:
+        return Response(content=body, status_code=200, media_type=MediaType.JSON)
+    problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report.errors]
+    error = error_body(400, "导入文件有错误,未导入任何数据", "The file has errors; nothing was imported", problems)
+    for item, row_error in zip(error["errors"], report.errors):
+        item["row"] = row_error.row
+        item["column"] = row_error.column
+    return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
+
+
+ROUTES = [list_checkpoints, put_checkpoints, store_checkpoints, list_audits, record_audit, get_audit, import_audits]

@@ -1,0 +1,55 @@
+"""Mystery-shopper checkpoint lists (per group and brand) and audits of stores (神秘客户检查)."""
+
+from __future__ import annotations
+
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+from tenants.tables import BrandDivision, DealerGroup, Store, User
+
+
+class MysteryCheckpoint(Table, tablename="mystery_checkpoint"):
+    """One checkpoint (检查项) of a brand's list, grouped in sections (环节: 接待, 需求分析, 试乘试驾 …).
+
+    A checkpoint taken off the list is kept inactive: past audits still name it.
+    """
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    brand_division = ForeignKey(BrandDivision, null=False)
+    section = Varchar(length=60)
+    item = Varchar(length=200)
+    position = Integer(default=0)
+    active = Boolean(default=True)
+
+
+class MysteryAudit(Table, tablename="mystery_audit"):
+    """A mystery shopper's visit of a store on a date; one per store and date (unique index in the migration).
+
+    `scored` and `lost` count the checkpoints of its results, kept with them in one transaction.
+    """
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    audited_on = Date()
+    auditor = Varchar(length=60, default="")
+    scored = Integer(default=0)
+    lost = Integer(default=0)
+    recorded_by = ForeignKey(User, null=True, default=None)
+    recorded_at = Timestamptz()
+
+
+class MysteryAuditResult(Table, tablename="mystery_audit_result"):
+    """One checkpoint of an audit: scored (得分) or lost (失分), with the shopper's remark.
+
+    Section and item are copied from the checkpoint, so editing the list never rewrites a past audit.
+    """
+
+    group = ForeignKey(DealerGroup, null=False)
+    store = ForeignKey(Store, null=False)
+    audit = ForeignKey(MysteryAudit, null=False, index=True)
+    checkpoint = ForeignKey(MysteryCheckpoint, null=True, default=None)
+    section = Varchar(length=60)
+    item = Varchar(length=200)
+    scored = Boolean()
+    remark = Varchar(length=500, default="")
+    position = Integer(default=0)
