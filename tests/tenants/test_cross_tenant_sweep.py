@@ -58,6 +58,8 @@ from crm.major import service as major
 from crm.major.rules import MajorReason
 from crm.major.tables import MajorAlert, MajorComplaint
 from crm.notify.tables import Notification
+from crm.satisfaction import mystery
+from crm.satisfaction.tables import MysteryAudit
 from tenants.roles import GROUP_ROLES, STORE_ROLES
 from tenants.tables import Store
 from tests.customer_factories import make_mobile, make_profile
@@ -81,6 +83,7 @@ PATH_IDS: dict[str, Column] = {
     "major_id": MajorComplaint.id,
     "alert_id": MajorAlert.id,
     "correction_id": CustomerCorrection.id,
+    "audit_id": MysteryAudit.id,
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
@@ -184,6 +187,12 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         )
     correction = await CustomerCorrection.select(CustomerCorrection.id).where(
         CustomerCorrection.customer == profile.customer_id).first()
+    admin = await tenant.scope("group_admin")
+    [checkpoint] = await mystery.set_checkpoints(
+        actor=admin, brand_division_id=tenant.division_ids[0], entries=[mystery.CheckpointEntry("展厅接待", "主动迎接")]
+    )
+    audit = await mystery.record_audit(actor=admin, store_id=tenant.store_a, audited_on=date(2026, 11, 20),
+                                       results=[mystery.ResultEntry(checkpoint["id"], True)])
     return {
         CustomerCorrection: correction["id"],
         Customer: profile.customer_id,
@@ -201,6 +210,7 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         CalendarOverride: override["id"],
         MajorComplaint: major_id,
         MajorAlert: alert["id"],
+        MysteryAudit: audit["id"],
     }
 
 
