@@ -1,6 +1,7 @@
-"""Mystery-shopper API (神秘客户) under /api/v1/mystery-shopper: checkpoint lists per brand, audits, XLSX import.
+"""Satisfaction API: mystery shopper (神秘客户) under /api/v1/mystery-shopper — checkpoint lists per brand,
+audits, XLSX import — and manufacturer SSI/CSI scores under /api/v1/manufacturer-scores with each store's standing.
 
-Thin: every rule (who may, what is valid, rate and pay multiplier) is in `crm.satisfaction`.
+Thin: every rule (who may, what is valid, rate and pay multiplier, standing) is in `crm.satisfaction`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from litestar.params import Body, Parameter
 
 from api.errors import error_body
 from api.params import Id, IdParam, OptionalStoreIdQuery, text
-from crm.satisfaction import mystery, mystery_import
+from crm.satisfaction import manufacturer, mystery, mystery_import, standing
 from tenants.errors import FieldProblem
 from tenants.scope import Scope
 
@@ -115,6 +116,11 @@ async def import_audits(
     report = await mystery_import.import_audits(
         actor=actor, filename=data.file.filename or "", content=content, accept_valid_rows=data.accept_valid_rows
     )
+    return _import_answer(report)
+
+
+def _import_answer(report) -> Response[Any]:
+    """200 with the report when written; else 400 with every row's problems (row number and column kept)."""
     body = msgspec.to_builtins(report)
     if report.imported:
         return Response(content=body, status_code=200, media_type=MediaType.JSON)
@@ -126,4 +132,50 @@ async def import_audits(
     return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
 
 
-ROUTES = [list_checkpoints, put_checkpoints, store_checkpoints, list_audits, record_audit, get_audit, import_audits]
+SCORES = "/api/v1/manufacturer-scores"
+Survey = Annotated[str | None, Parameter(required=False, pattern="^(phone|visit)$")]
+Period = Annotated[str | None, Parameter(required=False, pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")]
+
+
+@dataclass
+class ScoreImportForm:
+    file: UploadFile
+    accept_valid_rows: bool = False
+
+
+@get(SCORES, tags=["manufacturer-scores"])
+async def list_scores(
+    actor: Scope, store_id: OptionalStoreIdQuery = None, survey: Survey = None, period: Period = None
+) -> list[dict[str, Any]]:
+    """Imported manufacturer scores (SSI / CSI per store, survey 电访 phone / 面访 visit and period)."""
+    if store_id is not None and not actor.can_see_store(store_id):
+        return []
+    return await manufacturer.list_scores(actor=actor, store_id=store_id, survey=survey, period=period)
+
+
+@post(f"{SCORES}/import", tags=["manufacturer-scores"], request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
+async def import_scores(
+    actor: Scope, data: Annotated[ScoreImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> Response[Any]:
+    """Import a manufacturer's report (CSV or XLSX): 门店编码, 调查方式 (电访/面访), 期间, 指标 (SSI/CSI), 得分,
+    区域平均, 全国平均, 全国排名, 参评店数, 电访落实率. Errors → nothing written unless `accept_valid_rows`;
+    a re-import replaces the same store, survey, period and metric."""
+    content = await data.file.read(mystery_import.MAX_FILE_BYTES + 1)
+    report = await manufacturer.import_scores(
+        actor=actor, filename=data.file.filename or "", content=content, accept_valid_rows=data.accept_valid_rows
+    )
+    return _import_answer(report)
+
+
+@get("/api/v1/stores/{store_id:int}/standing", tags=["manufacturer-scores"])
+async def store_standing(
+    actor: Scope, store_id: IdParam, survey: Annotated[str, Parameter(pattern="^(phone|visit)$")] = "phone",
+    period: Period = None,
+) -> dict[str, Any]:
+    """CS = SSI + CSI, position against the regional and national averages (equal is not below), national rank
+    band and change against the previous period; 电访落实率 for the phone survey."""
+    return await standing.store_standing(actor=actor, store_id=store_id, survey=survey, period=period)
+
+
+ROUTES = [list_checkpoints, put_checkpoints, store_checkpoints, list_audits, record_audit, get_audit, import_audits,
+          list_scores, import_scores, store_standing]

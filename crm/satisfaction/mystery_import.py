@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
 
 import msgspec
 
 from crm import clock
 from crm.db import transaction
 from crm.satisfaction import mystery
-from crm.satisfaction.sheets import MAX_FILE_BYTES, RowError, read_sheet, row_error, date_of, text_of
+from crm.satisfaction.sheets import (
+    MAX_FILE_BYTES,
+    RowError,
+    date_of,
+    read_sheet,
+    row_error,
+    stores_by_key,
+    text_of,
+)
 from tenants.scope import Scope
-from tenants.tables import Store
 
 __all__ = ["MAX_FILE_BYTES", "ImportReport", "import_audits"]
 
@@ -60,7 +66,7 @@ class ImportReport(msgspec.Struct, kw_only=True):
 async def import_audits(*, actor: Scope, filename: str, content: bytes, accept_valid_rows: bool) -> ImportReport:
     mystery.require_recorder(actor)
     sheet = read_sheet(filename=filename, content=content, aliases=ALIASES, required=REQUIRED)
-    stores = await _stores_by_key(actor)
+    stores = await stores_by_key(actor)
     checklists: dict[int, dict[tuple[str, str], dict]] = {}
     audits: dict[tuple[int, dt.date], list[tuple[int, mystery.ResultEntry]]] = defaultdict(list)
     auditors: dict[tuple[int, dt.date], str] = {}
@@ -126,10 +132,3 @@ async def import_audits(*, actor: Scope, filename: str, content: bytes, accept_v
     report.imported = True
     return report
 
-
-async def _stores_by_key(actor: Scope) -> dict[str, int]:
-    """The caller's stores by code and by name."""
-    rows = await Store.select(Store.id, Store.code, Store.name).where(
-        Store.group == (actor.group_id or -1), Store.id.is_in(sorted(actor.store_ids) or [-1])
-    )
-    return {**{r["name"]: r["id"] for r in rows}, **{r["code"]: r["id"] for r in rows}}

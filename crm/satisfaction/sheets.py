@@ -18,6 +18,8 @@ from typing import Any
 import msgspec
 
 from tenants.errors import InvalidInput
+from tenants.scope import Scope
+from tenants.tables import Store
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -76,6 +78,14 @@ def read_sheet(*, filename: str, content: bytes, aliases: dict[str, list[str]], 
             return Sheet({name: str(cells[i]).strip() for name, i in mapped.items()}, rows)
     wanted = "、".join(aliases[name][0] for name in sorted(required))
     raise file_problem(f"未找到必需的列标题:{wanted}", f"Required column headers not found: {', '.join(sorted(required))}")
+
+
+async def stores_by_key(actor: Scope) -> dict[str, int]:
+    """The caller's stores by code and by name, as a file names them."""
+    rows = await Store.select(Store.id, Store.code, Store.name).where(
+        Store.group == (actor.group_id or -1), Store.id.is_in(sorted(actor.store_ids) or [-1])
+    )
+    return {**{r["name"]: r["id"] for r in rows}, **{r["code"]: r["id"] for r in rows}}
 
 
 def file_problem(zh: str, en: str) -> InvalidInput:

@@ -1,8 +1,16 @@
-"""Mystery-shopper checkpoint lists (per group and brand) and audits of stores (神秘客户检查)."""
+"""Mystery-shopper checkpoint lists and audits (神秘客户检查), and manufacturers' SSI/CSI scores of the stores."""
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
 from tenants.tables import BrandDivision, DealerGroup, Store, User
@@ -53,3 +61,25 @@ class MysteryAuditResult(Table, tablename="mystery_audit_result"):
     scored = Boolean()
     remark = Varchar(length=500, default="")
     position = Integer(default=0)
+
+
+class ManufacturerScore(Table, tablename="manufacturer_score"):
+    """A store's SSI or CSI in a manufacturer's survey for one period, as the manufacturer published it.
+
+    `survey` is "phone" (电访, monthly: period "2026-11") or "visit" (面访, quarterly: period "2026-Q4").
+    One row per store, survey, period and metric (unique index in the migration): re-importing replaces it.
+    `completion_rate` is the phone survey's 电访落实率 (percent), when the report gives it.
+    """
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    survey = Varchar(length=8)
+    period = Varchar(length=8)
+    metric = Varchar(length=4)  # ssi | csi
+    score = Numeric(digits=(8, 2))
+    regional_average = Numeric(digits=(8, 2), null=True, default=None)
+    national_average = Numeric(digits=(8, 2), null=True, default=None)
+    national_rank = Integer(null=True, default=None)
+    stores_ranked = Integer(null=True, default=None)
+    completion_rate = Numeric(digits=(5, 2), null=True, default=None)
+    imported_at = Timestamptz()

@@ -4,15 +4,18 @@ five levels; N/A is in no average, the satisfaction rate counts 非常满意 + �
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from crm.analytics.rollups import callback_counts
 from crm.callbacks import service, statistics
 from crm.callbacks.surveys import LEVEL_CODES, factor_codes
 from crm.callbacks.tables import Callback, CallbackScore
-from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, make_due, settle_timers
+from tests.support.callbacks import (
+    callbacks_of,
+    delivered_customer,
+    fire_callback_timers,
+    make_due,
+)
 
 API = "/api/v1/callbacks"
 pytestmark = pytest.mark.usefixtures("settle_timers")

@@ -181,7 +181,7 @@ async def test_import_reads_csv_with_english_headers(client, tenant):
     assert response.json()["audits"][0]["score_rate"] == "75.00"
     broken = await upload(client, tenant, b"PK\x03\x04 not really a workbook")
     assert broken.status_code == 400 and broken.json()["errors"][0]["field"] == "file"
-    headless = await upload(client, tenant, "a,b\n1,2\n".encode(), name="x.csv")
+    headless = await upload(client, tenant, b"a,b\n1,2\n", name="x.csv")
     assert headless.status_code == 400 and "检查项" in headless.json()["errors"][0]["message_zh"]
 
 
