@@ -6,6 +6,7 @@ Thin: every rule (who may, what is valid, rate and pay multiplier, standing) is 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -18,7 +19,8 @@ from litestar.params import Body, Parameter
 
 from api.errors import error_body
 from api.params import Id, IdParam, OptionalStoreIdQuery, text
-from crm.satisfaction import manufacturer, mystery, mystery_import, standing
+from crm import clock
+from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
 from tenants.errors import FieldProblem
 from tenants.scope import Scope
 
@@ -177,5 +179,37 @@ async def store_standing(
     return await standing.store_standing(actor=actor, store_id=store_id, survey=survey, period=period)
 
 
+Month = Annotated[str | None, Parameter(required=False, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class ThresholdsIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Thresholds in percent; the ones left out keep their value."""
+
+    strength_very_satisfied_min: Percent | msgspec.UnsetType = msgspec.UNSET
+    weakness_very_satisfied_max: Percent | msgspec.UnsetType = msgspec.UNSET
+    weakness_unhappy_min: Percent | msgspec.UnsetType = msgspec.UNSET
+    weakness_drop_min: Percent | msgspec.UnsetType = msgspec.UNSET
+
+
+@get("/api/v1/stores/{store_id:int}/strengths-weaknesses", tags=["satisfaction"])
+async def strengths_weaknesses(actor: Scope, store_id: IdParam, month: Month = None) -> dict[str, Any]:
+    """优势/劣势项目 of the store's internal SSI/CSI answers in a month (default: the current month)."""
+    day = dt.date.fromisoformat(f"{month}-01") if month else clock.now().date()
+    return await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=day)
+
+
+@get("/api/v1/satisfaction/thresholds", tags=["satisfaction"])
+async def get_thresholds(actor: Scope) -> dict[str, int]:
+    return dataclasses.asdict(await items.thresholds(actor=actor))
+
+
+@put("/api/v1/satisfaction/thresholds", tags=["satisfaction"])
+async def put_thresholds(actor: Scope, data: ThresholdsIn) -> dict[str, int]:
+    """The group's strength and weakness thresholds (group admin)."""
+    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+    return dataclasses.asdict(await items.set_thresholds(actor=actor, changes=changes))
+
+
 ROUTES = [list_checkpoints, put_checkpoints, store_checkpoints, list_audits, record_audit, get_audit, import_audits,
-          list_scores, import_scores, store_standing]
+          list_scores, import_scores, store_standing, strengths_weaknesses, get_thresholds, put_thresholds]

@@ -83,3 +83,17 @@ class ManufacturerScore(Table, tablename="manufacturer_score"):
     stores_ranked = Integer(null=True, default=None)
     completion_rate = Numeric(digits=(5, 2), null=True, default=None)
     imported_at = Timestamptz()
+
+
+class SatisfactionThresholds(Table, tablename="satisfaction_thresholds"):
+    """A group's thresholds for strength and weakness items (优势/劣势项目, seed 002 §1.4), in percent.
+
+    No row: the defaults of `crm.satisfaction.items.Thresholds`. Only the group admin edits them.
+    """
+
+    group = ForeignKey(DealerGroup, null=False, unique=True)
+    strength_very_satisfied_min = Integer()
+    weakness_very_satisfied_max = Integer()
+    weakness_unhappy_min = Integer()
+    weakness_drop_min = Integer()
+    updated_at = Timestamptz()
