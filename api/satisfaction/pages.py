@@ -1,5 +1,7 @@
-"""Mystery-shopper pages (神秘客户): audits with score rate and pay multiplier, entering an audit,
-importing audits from XLSX, and a brand's checkpoint list. Rules and roles are `crm.satisfaction.mystery`'s."""
+"""Satisfaction pages: the group's table of all stores (sortable, XLSX export, manufacturer score import),
+a store's satisfaction page, and the mystery-shopper pages (神秘客户): audits with score rate and pay
+multiplier, entering an audit, importing audits, and a brand's checkpoint list. Rules and roles are
+`crm.satisfaction`'s."""
 
 from __future__ import annotations
 
@@ -7,14 +9,18 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request, get, post
+from urllib.parse import quote
+
+from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from api.i18n import extend
+from api.i18n import extend, language_of
 from crm import clock
-from crm.satisfaction import mystery, mystery_import
+from crm.callbacks.surveys import LEVELS
+from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
+from crm.satisfaction.group_table import COLUMNS, group_table, to_xlsx
 from crm.satisfaction.pay import NO_PAY, PAY_BANDS
 from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.scope import Scope
@@ -61,7 +67,92 @@ extend({
     "mystery.checklist.lines": ("每行一项:环节|检查项", "One per line: section|checkpoint"),
     "mystery.bands": ("绩效系数规则", "Pay multiplier rules"),
     "mystery.errors": ("请修正以下问题:", "Please correct the following:"),
+    "satisfaction.title": ("满意度总表", "Satisfaction table"),
+    "satisfaction.store": ("门店满意度", "Store satisfaction"),
+    "satisfaction.survey": ("调查方式", "Survey"),
+    "satisfaction.phone": ("电访(月度)", "Phone (monthly)"),
+    "satisfaction.visit": ("面访(季度)", "Face-to-face (quarterly)"),
+    "satisfaction.period": ("期间", "Period"),
+    "satisfaction.latest": ("最新", "Latest"),
+    "satisfaction.export": ("导出XLSX", "Export XLSX"),
+    "satisfaction.empty": ("暂无厂家成绩,请先导入。", "No manufacturer scores yet; import a report first."),
+    "satisfaction.import": ("导入厂家成绩(CSV/XLSX)", "Import manufacturer scores (CSV/XLSX)"),
+    "satisfaction.import.hint": ("列:门店编码、调查方式(电访/面访)、期间(2026-11 或 2026-Q4)、指标(SSI/CSI)、得分、区域平均、全国平均、全国排名、参评店数、电访落实率。重新导入同一期间时覆盖。",
+                                 "Columns: store code, survey (电访/面访), period (2026-11 or 2026-Q4), metric (SSI/CSI), score, regional average, national average, national rank, stores ranked, completion rate. Re-importing replaces."),
+    "satisfaction.import.done": ("已导入 {n} 行,覆盖 {m} 行。", "{n} rows written, {m} replaced."),
+    "satisfaction.standing": ("厂家成绩与排名", "Manufacturer scores and standing"),
+    "satisfaction.metric": ("指标", "Metric"),
+    "satisfaction.score": ("得分", "Score"),
+    "satisfaction.regional": ("区域平均", "Regional average"),
+    "satisfaction.national": ("全国平均", "National average"),
+    "satisfaction.position": ("对比平均", "Vs averages"),
+    "satisfaction.rank": ("全国排名", "National rank"),
+    "satisfaction.change": ("环比", "Change"),
+    "satisfaction.completion": ("电访落实率", "Phone-survey completion"),
+    "satisfaction.items": ("优势与劣势项目(内部回访,本月)", "Strengths and weaknesses (internal callbacks, this month)"),
+    "satisfaction.strength": ("优势", "Strength"),
+    "satisfaction.weakness": ("劣势", "Weakness"),
+    "satisfaction.answers": ("有效回答", "Answers"),
 })
+
+RANK_BAND_LABELS = {code: (zh, en) for _limit, code, zh, en in standing.RANK_BANDS} | {
+    standing.BELOW_TOP50[0]: standing.BELOW_TOP50[1:]}
+
+
+@get("/satisfaction", include_in_schema=False)
+async def group_page(
+    actor: Scope, survey: str = "phone", period: str | None = None, sort: str = "store_name", desc: bool = False
+) -> Template:
+    return await _group_template(actor, survey, period, sort, desc)
+
+
+@get("/satisfaction/export.xlsx", include_in_schema=False)
+async def group_export(
+    request: Request[Scope, Any, Any], actor: Scope, survey: str = "phone", period: str | None = None,
+    sort: str = "store_name", desc: bool = False,
+) -> Response[bytes]:
+    survey, period = _survey_period(survey, period)
+    table = await group_table(actor=actor, survey=survey, period=period, sort=sort, descending=desc)
+    name = f"满意度总表-{survey}-{period or 'latest'}.xlsx"
+    return Response(
+        content=to_xlsx(table, language_of(request)),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=\"satisfaction.xlsx\"; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@post("/satisfaction/import", include_in_schema=False,
+      request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
+async def scores_import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template:
+    form = await request.form()
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput.one("file", "请选择文件", "Choose a file")
+        report = await manufacturer.import_scores(
+            actor=actor, filename=upload.filename or "", content=await upload.read(),
+            accept_valid_rows=form.get("accept_valid_rows") == "1",
+        )
+    except InvalidInput as problem:
+        return await _group_template(actor, "phone", None, "store_name", False, errors=problem.problems,
+                                     status_code=400)
+    return await _group_template(actor, "phone", None, "store_name", False, report=report,
+                                 status_code=200 if report.imported else 400)
+
+
+@get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
+async def store_page(actor: Scope, store_id: int, survey: str = "phone", period: str | None = None) -> Template:
+    _check_id(store_id)
+    survey, period = _survey_period(survey, period)
+    found = await standing.store_standing(actor=actor, store_id=store_id, survey=survey, period=period)
+    month = clock.now().astimezone(SHANGHAI).date()
+    context = {
+        "standing": found, "survey": survey, "levels": LEVELS, "positions": standing.POSITIONS, "bands": RANK_BAND_LABELS,
+        "items": await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=month),
+        "audits": await mystery.list_audits(actor=actor, store_id=store_id),
+        "store": await Store.select(Store.id, Store.name).where(Store.id == store_id).first(),
+    }
+    return Template("satisfaction/store.html", context=context)
 
 
 @get("/mystery-shopper", include_in_schema=False)
@@ -147,7 +238,25 @@ async def checklist_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
     return Redirect(path=f"/mystery-shopper/checklist?brand_division_id={brand_id}", status_code=HTTP_303_SEE_OTHER)
 
 
-ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_submit, checklist_page, checklist_submit]
+ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_submit, checklist_page, checklist_submit,
+          group_page, group_export, scores_import_submit, store_page]
+
+
+async def _group_template(actor: Scope, survey: str, period: str | None, sort: str, desc: bool, *, errors=None,
+                          report=None, status_code: int = 200) -> Template:
+    if not actor.has_role(*manufacturer.SCORE_READERS):
+        raise NotFound("page")
+    survey, period = _survey_period(survey, period)
+    table = await group_table(actor=actor, survey=survey, period=period, sort=sort, descending=desc)
+    context = {"table": table, "columns": COLUMNS, "positions": standing.POSITIONS, "errors": errors,
+               "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS)}
+    return Template("satisfaction/group.html", context=context, status_code=status_code)
+
+
+def _survey_period(survey: str, period: str | None) -> tuple[str, str | None]:
+    """Unknown survey or period words from the address bar fall back to the phone survey's latest period."""
+    survey = survey if survey in manufacturer.SURVEYS else "phone"
+    return survey, manufacturer.period_of(survey, period) if period else None
 
 
 async def _list_template(

@@ -105,3 +105,26 @@ async def test_english_csv_and_other_tenants(client, tenant, other_tenant):
     bad = await client.get(f"/api/v1/stores/{tenant.store_a}/standing", params={"period": "2026-13"},
                            headers=await tenant.headers("group_admin"))
     assert bad.status_code == 400
+
+
+async def test_group_table_sorts_exports_and_store_page_shows_the_standing(client, browser_session, tenant):
+    from openpyxl import load_workbook
+
+    a, b = await code(tenant.store_a), await code(tenant.store_b)
+    rows = [HEADER_ZH, [a, "电访", "2026-11", "SSI", 91, 86, 87, 18, 300, 98], [a, "电访", "2026-11", "CSI", 89, 91, 89, 60, 300, None],
+            [b, "电访", "2026-11", "SSI", 95, 86, 87, 3, 300, None], [b, "电访", "2026-11", "CSI", 92, 91, 89, 10, 300, None]]
+    assert (await upload(client, tenant, xlsx(rows))).status_code == 200
+    web = await browser_session(tenant.usernames["hq_viewer"])
+    page = await web.get("/satisfaction", params={"sort": "cs", "desc": "true"})
+    assert page.status_code == 200 and "满意度总表" in page.text
+    assert page.text.index(f'data-store="{tenant.store_b}"') < page.text.index(f'data-store="{tenant.store_a}"')
+    export = await web.get("/satisfaction/export.xlsx", params={"sort": "cs"})
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "门店" and values[0][9] == "CS(SSI+CSI)"
+    assert [v[9] for v in values[1:3]] == [180, 187]  # ascending CS; store C without scores comes last
+    store = await web.get(f"/satisfaction/stores/{tenant.store_a}")
+    assert store.status_code == 200 and "高于区域和全国平均" in store.text and "全国前20名" in store.text
+    outsider = await browser_session(tenant.usernames["store_gm@B"])
+    assert (await outsider.get(f"/satisfaction/stores/{tenant.store_a}")).status_code == 404
