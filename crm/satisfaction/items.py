@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -123,8 +123,8 @@ async def set_thresholds(*, actor: Scope, changes: dict[str, int]) -> Thresholds
 
 async def _distribution(actor: Scope, store_id: int, start: date, end: date) -> dict[tuple[str, str], Counter]:
     tz = (await calendar_for_store(store_id)).tz
-    start_at = datetime.combine(start, time(0), tzinfo=tz).astimezone(timezone.utc)
-    end_at = datetime.combine(end, time(0), tzinfo=tz).astimezone(timezone.utc)
+    start_at = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
+    end_at = datetime.combine(end, time(0), tzinfo=tz).astimezone(UTC)
     rows = await actor.filter(
         CallbackScore.select(CallbackScore.survey, CallbackScore.factor, CallbackScore.score), CallbackScore
     ).where(

@@ -75,7 +75,7 @@ async def import_audits(*, actor: Scope, filename: str, content: bytes, accept_v
     for number, cells in sheet.rows:
         problems: list[RowError] = []
 
-        def problem(field: str, zh: str, en: str) -> None:
+        def problem(field: str, zh: str, en: str, number: int = number, problems: list = problems) -> None:
             problems.append(row_error(number, sheet.columns.get(field, field), field, zh, en))
 
         store_id = stores.get(text_of(cells["store"]))

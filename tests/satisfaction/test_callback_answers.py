@@ -10,8 +10,13 @@ from crm.analytics.rollups import callback_counts
 from crm.callbacks import service, statistics
 from crm.callbacks.surveys import LEVEL_CODES, factor_codes
 from crm.callbacks.tables import Callback, CallbackScore
-from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, make_due
-from tests.support.callbacks import settle_timers  # noqa: F401 (a fixture, used by name)
+from tests.support.callbacks import (
+    callbacks_of,
+    delivered_customer,
+    fire_callback_timers,
+    make_due,
+    settle_timers,  # noqa: F401 (a fixture, used by name)
+)
 
 API = "/api/v1/callbacks"
 pytestmark = pytest.mark.usefixtures("settle_timers")

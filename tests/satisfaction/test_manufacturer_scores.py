@@ -83,9 +83,9 @@ async def test_import_checks_every_row_and_replaces_on_reimport(client, tenant):
     ssi, csi, cs = standing["ssi"], standing["csi"], standing["cs"]
     assert (ssi["position"], ssi["rank_band"], Decimal(ssi["change"])) == ("above_both", "top20", Decimal("2.5"))
     assert (csi["position"], csi["rank_band"]) == ("below_one", "below50")  # 89: under 91, equal to 89
-    assert Decimal(cs["score"]) == Decimal("180") and cs["position"] == "above_both"  # 180 vs 177 and 176
+    assert Decimal(cs["score"]) == Decimal(180) and cs["position"] == "above_both"  # 180 vs 177 and 176
     assert Decimal(cs["change"]) == Decimal("1.5")
-    assert Decimal(standing["completion_rate"]) == Decimal("98")
+    assert Decimal(standing["completion_rate"]) == Decimal(98)
 
 
 async def test_english_csv_and_other_tenants(client, tenant, other_tenant):

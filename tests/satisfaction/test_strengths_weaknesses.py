@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -56,8 +56,8 @@ async def answer(tenant, due: datetime, scores: dict[str, int | None]) -> None:
 
 
 async def test_a_store_month_with_the_groups_thresholds(client, tenant, other_tenant):
-    november = datetime(2026, 11, 10, 4, tzinfo=timezone.utc)
-    october = datetime(2026, 10, 10, 4, tzinfo=timezone.utc)
+    november = datetime(2026, 11, 10, 4, tzinfo=UTC)
+    october = datetime(2026, 10, 10, 4, tzinfo=UTC)
     for salesperson, financing, paperwork in [(10, None, 10), (9, None, 10), (10, 9, 8), (8, 3, 10), (10, 5, 10)]:
         await answer(tenant, november, {"salesperson": salesperson, "financing": financing, "paperwork": paperwork})
     for _ in range(5):
