@@ -43,5 +43,6 @@ APP_REGISTRY = AppRegistry(
         "crm.major.piccolo_app",
         "crm.analytics.piccolo_app",
         "crm.reports.piccolo_app",
+        "crm.satisfaction.piccolo_app",
     ]
 )

@@ -20,6 +20,7 @@ from api.auth import requires
 from api.i18n import extend
 from api.web.forms import existing_id, page_or_fragment, store_choices
 from crm.callbacks import service, statistics
+from crm.callbacks.surveys import LEVELS, NOT_APPLICABLE
 from crm.callbacks.service import (
     CALLBACK_READERS,
     CALLBACK_WORKERS,
@@ -30,6 +31,9 @@ from crm.callbacks.service import (
 from crm.customers.fields import CORRECTABLE
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.scope import Scope
+
+NOT_APPLICABLE_WORDS = {"不适用", "na", "n/a", NOT_APPLICABLE}
+LEVEL_KEYS = {"satisfied": "y", "dissatisfied": "u"}  # the call screen's keys for the two commonest answers
 
 extend({
     "callbacks.title": ("回访工作台", "Callbacks"),
@@ -57,13 +61,13 @@ extend({
     "callbacks.call.source": ("回访事由", "Follows up"),
     "callbacks.call.history": ("回访记录", "History"),
     "callbacks.call.outcome": ("回访结果", "Outcome"),
-    "callbacks.call.satisfied": ("客户是否满意", "Satisfied?"),
-    "callbacks.call.yes": ("满意 (Y)", "Satisfied (Y)"),
-    "callbacks.call.no": ("不满意 (U)", "Not satisfied (U)"),
-    "callbacks.call.scores": ("满意度评分(必填,每项1–10分)", "Scores (required, each 1–10)"),
-    "callbacks.call.scores_note": ("客户接通后须为每一项打分;客户不愿评分时请勾选“客户拒绝评分”。",
-                                   "A reached customer scores every factor; if they will not, tick "
-                                   "\"Customer declined the survey\"."),
+    "callbacks.call.satisfied": ("客户总体满意程度", "Overall satisfaction"),
+    "callbacks.call.scores": ("满意度评分(必填,每项1–10分,不适用填“不适用”或 na)",
+                              "Scores (required, each 1–10, or na when it does not apply)"),
+    "callbacks.call.scores_note": ("客户接通后须为每一项打分(如全款购车的“贷款过程”填“不适用”);客户不愿评分时请勾选“客户拒绝评分”。",
+                                   "A reached customer scores every factor (na where it does not apply, e.g. "
+                                   "financing for a cash buyer); if they will not, tick \"Customer declined the survey\"."),
+    "callbacks.call.na": ("不适用", "na"),
     "callbacks.call.survey_declined": ("客户拒绝评分", "Customer declined the survey"),
     "callbacks.call.comment": ("客户意见 / 备注", "Comments"),
     "callbacks.call.corrections": ("客户资料有误或缺失(提交修正申请)", "Customer data wrong or missing (request a correction)"),
@@ -77,15 +81,15 @@ extend({
     "callbacks.call.release": ("放回队列 (Esc)", "Put back (Esc)"),
     "callbacks.call.claim": ("领取此回访", "Take this call"),
     "callbacks.call.claimed_by": ("{name} 正在处理此回访", "{name} is working on this call"),
-    "callbacks.call.unhappy_note": ("选择“不满意”将自动生成投诉单并转本店处理。",
-                                   "\"Not satisfied\" files a complaint at the store automatically."),
+    "callbacks.call.unhappy_note": ("选择“不满意”或“非常不满意”将自动生成投诉单并转本店处理。",
+                                   "\"Dissatisfied\" or \"very dissatisfied\" files a complaint at the store automatically."),
     "callbacks.call.attempt": ("第{n}/{m}次", "Attempt {n} of {m}"),
     "callbacks.call.closed": ("此回访已结束:{state}", "This callback is closed: {state}"),
     "callbacks.call.complaint": ("已生成投诉单 #{id}", "Complaint #{id} filed"),
     "callbacks.call.saved": ("已保存", "Saved"),
     "callbacks.call.dnc": ("免打扰", "Do not call"),
-    "callbacks.call.keys": ("快捷键:1–4 结果 · Y/U 满意与否 · Ctrl+Enter 保存并下一个 · Esc 放回",
-                            "Keys: 1–4 outcome · Y/U satisfied · Ctrl+Enter save and next · Esc put back"),
+    "callbacks.call.keys": ("快捷键:1–4 结果 · Y 满意 / U 不满意 · Ctrl+Enter 保存并下一个 · Esc 放回",
+                            "Keys: 1–4 outcome · Y satisfied / U dissatisfied · Ctrl+Enter save and next · Esc put back"),
     "callbacks.field.mobile": ("手机", "Mobile"),
     "callbacks.field.phone2": ("其他电话", "Other phone"),
     "callbacks.field.address": ("地址", "Address"),
@@ -159,18 +163,19 @@ async def record_outcome(request: Request[Scope, Any, Any], actor: Scope, callba
     existing_id(callback_id, "callback")
     form = await request.form()
     outcome = str(form.get("outcome", ""))
-    satisfied = {"yes": True, "no": False}.get(str(form.get("satisfied", "")))
-    scores = {key[6:]: _int(value) for key, value in form.items() if key.startswith("score_") and value != ""}
+    # The five-level radio keeps the form name "satisfied" that the call screen's keys (Y/U) choose from.
+    satisfaction = str(form.get("satisfied", "")) or None
+    scores = {key[6:]: _score(value) for key, value in form.items() if key.startswith("score_") and value != ""}
     if form.get("survey_declined") == "1":
         scores = {}  # the scores typed before ticking "declined" are not the customer's answers
     corrections = {key[4:]: str(value).strip() for key, value in form.items()
                    if key.startswith("fix_") and str(value).strip()}
     try:
         if any(v is None for v in scores.values()):
-            raise InvalidInput.one("scores", "评分应为1–10分", "Scores are 1–10")
+            raise InvalidInput.one("scores", "评分应为1–10分或“不适用”", "Scores are 1–10 or na")
         result = await service.record_outcome(
             actor=actor, callback_id=callback_id, outcome=outcome,
-            satisfied=satisfied if outcome == "reached" else None, scores=scores if outcome == "reached" else {},
+            satisfaction=satisfaction if outcome == "reached" else None, scores=scores if outcome == "reached" else {},
             comment=str(form.get("comment", "")).strip()[:2000], corrections=corrections,
             do_not_call=form.get("do_not_call") == "1",
             correction_reason=str(form.get("correction_reason", "")).strip()[:2000],
@@ -208,7 +213,7 @@ async def _call_screen(actor: Scope, callback_id: int, *, problems=None, error: 
                        status: int = 200) -> Template:
     detail = await service.callback_detail(actor=actor, callback_id=callback_id)
     return Template("callbacks/call.html", status_code=status, context={
-        "cb": detail, "outcomes": OUTCOMES, "outcome_labels": OUTCOME_LABELS, "states": STATES,
+        "cb": detail, "levels": LEVELS, "level_keys": LEVEL_KEYS, "outcomes": OUTCOMES, "outcome_labels": OUTCOME_LABELS, "states": STATES,
         "problems": problems or [], "error": error,
         "fix_open": any(p.field.startswith("corrections") for p in problems or []),
         "form": form or {}, "may_work": actor.has_role(*CALLBACK_WORKERS),
@@ -223,6 +228,14 @@ def _store_filter(actor: Scope, store: int | None) -> int | None:
         return actor.home_store_id if not actor.is_group_level else None
     actor.require_store(store)
     return store
+
+
+def _score(value) -> int | str | None:
+    """A typed score: 1–10, or "not applicable" as 不适用 / na / N/A."""
+    text = str(value).strip()
+    if text.lower() in NOT_APPLICABLE_WORDS:
+        return NOT_APPLICABLE
+    return _int(text)
 
 
 def _int(value) -> int | None:

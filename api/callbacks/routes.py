@@ -15,6 +15,7 @@ from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
 from crm.callbacks.service import CallbackDetail, OutcomeResult, WorkQueue
 from crm.callbacks.statistics import Statistics, Targets
+from crm.callbacks.surveys import LEVEL_CODES
 from tenants.scope import Scope
 
 StoreId = OptionalStoreIdQuery
@@ -36,8 +37,11 @@ class RuleChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
 
 class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Literal["reached", "no_answer", "refused", "wrong_number"]
+    # 非常满意 / 满意 / 一般 / 不满意 / 非常不满意; `satisfied` (yes/no) is still read, as 满意 / 不满意.
+    satisfaction: Literal[LEVEL_CODES] | None = None  # type: ignore[valid-type]
     satisfied: bool | None = None
-    scores: dict[text(40), Annotated[int, msgspec.Meta(ge=1, le=10)]] = {}
+    # Each factor of the survey: a score 1–10, or "na" when it does not apply (e.g. financing for a cash buyer).
+    scores: dict[text(40), Annotated[int, msgspec.Meta(ge=1, le=10)] | Literal["na"]] = {}
     comment: text(2000) = ""
     # Wrong or missing customer data found on the call: {field: proposed value}. Each becomes a correction
     # request to the owning department's manager (the record is not changed here).
@@ -137,9 +141,11 @@ async def release(actor: Scope, callback_id: IdParam) -> None:
 async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) -> OutcomeResult:
     """Record the call: reached (with satisfaction, scores, comments, correction requests) / no answer / refused / wrong number.
 
-    Reached on a callback with a survey: every factor scored 1–10, or `survey_declined: true` and no scores."""
+    Reached: the overall satisfaction on five levels; 不满意 or 非常不满意 files a complaint. On a callback with a
+    survey: every factor scored 1–10 or "na", or `survey_declined: true` and no scores."""
     return await service.record_outcome(
-        actor=actor, callback_id=callback_id, outcome=data.outcome, satisfied=data.satisfied, scores=data.scores,
+        actor=actor, callback_id=callback_id, outcome=data.outcome, satisfaction=data.satisfaction,
+        satisfied=data.satisfied, scores=data.scores,
         comment=data.comment, corrections=data.corrections, do_not_call=data.do_not_call,
         survey_declined=data.survey_declined, correction_reason=data.correction_reason,
     )

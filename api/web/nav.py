@@ -15,6 +15,8 @@ from crm.complaints.accountability import READERS as ACCOUNTABILITY_READERS
 from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
 from crm.customers.corrections import CORRECTION_READERS
 from crm.reports.service import REPORT_READERS
+from crm.satisfaction.manufacturer import SCORE_READERS
+from crm.satisfaction.mystery import MYSTERY_READERS
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope
 
@@ -57,6 +59,8 @@ NAV: list[NavItem] = [
     NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
     NavItem("/corrections", "资料修正", "Data corrections", CORRECTION_READERS),
     NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_ROLES),
+    NavItem("/satisfaction", "满意度总表", "Satisfaction", SCORE_READERS),
+    NavItem("/mystery-shopper", "神秘客户", "Mystery shopper", MYSTERY_READERS),
     NavItem("/notifications", "我的通知", "Notifications"),
     NavItem("/notification-failures", "通知投递失败", "Failed deliveries", frozenset({Role.GROUP_ADMIN})),
 ]

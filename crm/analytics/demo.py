@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 
 from crm.analytics.rollups import refresh
-from crm.callbacks.surveys import SURVEYS
+from crm.callbacks.surveys import SURVEYS, level_of_yes_no
 from crm.callbacks.tables import Callback, CallbackScore
 from crm.complaints.service import CHANNELS
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
@@ -107,7 +107,7 @@ async def _callback(ctx, store, car, due: datetime, rng, on_time: float, pleased
         source_type="sale" if survey == "ssi" else "service_visit", source_id=0,
         dedupe_key=f"demo-history:{store.id}:{key}", anchor_at=due, due_at=due, deadline_at=due + timedelta(days=3),
         state="unreachable" if unreachable else "done", attempts=3 if unreachable else 1, first_attempt_at=first,
-        outcome="no_answer" if unreachable else "reached", satisfied=satisfied,
+        outcome="no_answer" if unreachable else "reached", satisfaction=level_of_yes_no(satisfied),
         completed_at=first, created_at=due,
     )
     await Callback.insert(row)

@@ -25,6 +25,7 @@ import structlog
 from crm import clock
 from crm.analytics.tables import RollupDirty, StoreDay, StoreDayResolution
 from crm.calendar.service import BusinessCalendar, calendar_for_store
+from crm.callbacks.surveys import SATISFIED_LEVELS
 from crm.callbacks.tables import Callback, CallbackScore
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss
 from crm.customers.tables import ServiceVisit
@@ -85,7 +86,8 @@ def complaint_counts(complaint: Mapping[str, Any], missed: set[str], major: Mapp
 def callback_counts(callback: Mapping[str, Any]) -> Counter:
     """What one phone callback adds to the day it was due (the rules of crm.callbacks.statistics):
     due = not cancelled and not skipped as do-not-call; done = at least one call made; on time = first call
-    by the deadline; unreachable = given up after the retries; answered/satisfied = the satisfaction question."""
+    by the deadline; unreachable = given up after the retries; answered = the overall satisfaction was answered
+    (any of the five levels), satisfied = answered 非常满意 or 满意 (crm.callbacks.surveys.SATISFIED_LEVELS)."""
     counts: Counter = Counter()
     if callback["channel"] != "phone" or callback["state"] in ("cancelled", "skipped"):
         return counts
@@ -95,9 +97,9 @@ def callback_counts(callback: Mapping[str, Any]) -> Counter:
         first = callback["first_attempt_at"]
         counts["callbacks_on_time"] += first is not None and first <= callback["deadline_at"]
     counts["callbacks_unreachable"] += callback["state"] == "unreachable"
-    if callback["satisfied"] is not None:
+    if callback["satisfaction"] is not None:
         counts["callbacks_answered"] += 1
-        counts["callbacks_satisfied"] += bool(callback["satisfied"])
+        counts["callbacks_satisfied"] += callback["satisfaction"] in SATISFIED_LEVELS
     return counts
 
 
@@ -276,7 +278,7 @@ async def raw_complaints(store: Scope, lo: datetime, hi: datetime, *, ids: list[
 async def raw_callbacks(store: Scope, lo: datetime, hi: datetime) -> list[dict]:
     return await store.select(
         Callback, Callback.id, Callback.kind, Callback.channel, Callback.state, Callback.attempts, Callback.first_attempt_at,
-        Callback.deadline_at, Callback.due_at, Callback.satisfied, Callback.customer.name, Callback.outcome,
+        Callback.deadline_at, Callback.due_at, Callback.satisfaction, Callback.customer.name, Callback.outcome,
     ).where(Callback.due_at >= lo, Callback.due_at < hi).order_by(Callback.due_at)
 
 

@@ -18,7 +18,7 @@ from crm.callbacks.care import plan_care
 from crm.callbacks.planning import plans_for_sale, plans_for_visit
 from crm.callbacks.rules import effective_rules
 from crm.callbacks.scheduling import schedule_bulk
-from crm.callbacks.surveys import factor_codes
+from crm.callbacks.surveys import factor_codes, level_of_yes_no
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.tables import Sale, ServiceVisit
 from tenants.roles import Role
@@ -78,7 +78,7 @@ async def _history(ctx, store_id: int, rng, now) -> int:
             dedupe_key=p.dedupe_key, anchor_at=p.anchor_at, due_at=p.due_at, deadline_at=p.deadline_at,
             state="done" if outcome in ("reached", "refused") else "unreachable", max_attempts=p.max_attempts,
             retry_minutes=p.retry_minutes, attempts=attempts, first_attempt_at=first, outcome=outcome,
-            satisfied=satisfied, survey_declined=declined, comment="", completed_at=first, completed_by=agent, created_at=p.anchor_at,
+            satisfaction=level_of_yes_no(satisfied), survey_declined=declined, comment="", completed_at=first, completed_by=agent, created_at=p.anchor_at,
         ))
         outcomes.append((outcome, first, satisfied))
     for start in range(0, len(rows), 500):

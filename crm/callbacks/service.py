@@ -22,11 +22,16 @@ from crm.callbacks.planning import contact_calendar, retry_time
 from crm.callbacks.rules import DEFAULT_RULES, effective_rules
 from crm.callbacks.scripts import render_script, salutation
 from crm.callbacks.surveys import (
+    LEVEL_CODES,
     MAX_SCORE,
     MIN_SCORE,
+    NOT_APPLICABLE,
     SURVEY_TITLES,
     SURVEYS,
+    UNHAPPY_LEVELS,
     factor_codes,
+    level_label,
+    level_of_yes_no,
 )
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.corrections import clean_proposals, file_corrections
@@ -132,7 +137,8 @@ class CallbackDetail:
     claimed_by_name: str
     claimed_by_me: bool
     outcome: str
-    satisfied: bool | None
+    satisfaction: str | None  # one of surveys.LEVELS
+    satisfaction_label: tuple[str, str] | None
     survey_declined: bool
     comment: str
     complaint_id: int | None
@@ -141,7 +147,7 @@ class CallbackDetail:
     vehicle: dict | None
     source: dict
     factors: list[dict]
-    scores: dict[str, int]
+    scores: dict[str, int | str]  # a factor answered "not applicable" is NOT_APPLICABLE
     corrections: dict
     history: list[Attempt] = field(default_factory=list)
 
@@ -208,13 +214,14 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
         state_label=STATES[cb["state"]][0], due_at=cb["due_at"], deadline_at=cb["deadline_at"],
         attempts=cb["attempts"], max_attempts=cb["max_attempts"], claimed_by=claimed,
         claimed_by_name=holder["display_name"] if holder else "", claimed_by_me=claimed == actor.user_id,
-        outcome=cb["outcome"], satisfied=cb["satisfied"], survey_declined=cb["survey_declined"],
+        outcome=cb["outcome"], satisfaction=cb["satisfaction"], satisfaction_label=level_label(cb["satisfaction"]),
+        survey_declined=cb["survey_declined"],
         comment=cb["comment"], complaint_id=cb["complaint_id"],
         script=render_script(rule.script, context.values) if rule else "",
         customer=_customer_view(context.customer), vehicle=_vehicle_view(context.vehicle), source=context.source,
         factors=[{"code": f.code, "label_zh": f.label_zh, "label_en": f.label_en}
                  for f in SURVEYS.get(cb["survey"], ())],
-        scores={s["factor"]: s["score"] for s in scores},
+        scores={s["factor"]: NOT_APPLICABLE if s["score"] is None else s["score"] for s in scores},
         corrections=_load_json(cb["corrections"]),
         history=[Attempt(attempt_no=a["attempt_no"], outcome=a["outcome"],
                          agent_name=a["agent.display_name"] or "", comment=a["comment"], at=a["at"])
@@ -282,8 +289,9 @@ async def record_outcome(
     actor: Scope,
     callback_id: int,
     outcome: str,
+    satisfaction: str | None = None,
     satisfied: bool | None = None,
-    scores: dict[str, int] | None = None,
+    scores: dict[str, int | str] | None = None,
     comment: str = "",
     corrections: dict[str, str] | None = None,
     do_not_call: bool = False,
@@ -292,13 +300,15 @@ async def record_outcome(
 ) -> OutcomeResult:
     """Record one call: reached / no answer / refused / wrong number, with the answers when reached.
 
-    A reached customer of a callback with a survey (SSI / CSI) is scored on every
-    factor (1–10), unless the agent records that the customer declined the survey
-    (`survey_declined`, 客户拒绝评分) — then no scores, and the refusal is kept.
+    A reached customer answers the overall satisfaction on five levels (`satisfaction`, surveys.LEVELS;
+    the yes/no `satisfied` of older clients is read as 满意 / 不满意). A callback with a survey (SSI / CSI)
+    is answered on every factor: a score 1–10 or NOT_APPLICABLE (e.g. 贷款过程 for a cash buyer), unless
+    the agent records that the customer declined the survey (`survey_declined`, 客户拒绝评分) — then no
+    scores, and the refusal is kept.
 
     No answer → retried later (spaced by the rule, inside the contact window) until
     `max_attempts`, then unreachable. Wrong number → unreachable at once. An unhappy
-    customer (satisfied = False) gets a complaint at the store with this callback linked.
+    customer (不满意 or 非常不满意) gets a complaint at the store with this callback linked.
 
     `corrections` ({field: proposed value}) become correction requests (修正表) to the owning department's
     manager, with `correction_reason`; the record itself is not changed here.
@@ -306,7 +316,8 @@ async def record_outcome(
     cb = await _get(actor, callback_id)
     actor.require_role(*CALLBACK_WORKERS)
     scores = scores or {}
-    _validate_outcome(cb, outcome, satisfied, scores, survey_declined)
+    satisfaction = satisfaction or level_of_yes_no(satisfied)
+    _validate_outcome(cb, outcome, satisfaction, scores, survey_declined)
     customer = await actor.filter(Customer.select(), Customer).where(Customer.id == cb["customer"]).first()
     if customer is None:
         raise NotFound("customer")
@@ -337,12 +348,12 @@ async def record_outcome(
             final = "done" if outcome in ("reached", "refused") else "unreachable"
             changes |= {Callback.state: final, Callback.completed_at: now, Callback.completed_by: actor.user_id}
         if outcome == "reached":
-            changes[Callback.satisfied] = satisfied
+            changes[Callback.satisfaction] = satisfaction
             changes[Callback.survey_declined] = survey_declined
             if scores:
                 await CallbackScore.insert(*[
                     CallbackScore(group=cb["group"], store=cb["store"], callback=callback_id, survey=cb["survey"],
-                                  factor=factor, score=score, recorded_at=now)
+                                  factor=factor, score=None if score == NOT_APPLICABLE else score, recorded_at=now)
                     for factor, score in scores.items()])
         filed = await file_corrections(actor=actor, customer=customer, vehicle=vehicle, callback_id=callback_id,
                                        proposals=proposals, reason=correction_reason.strip() or comment.strip())
@@ -354,8 +365,8 @@ async def record_outcome(
                                   author=Author.of(actor))
         complaint_id = None
         if outcome == "reached" and cb["source_type"] == "complaint":
-            await _complaint_revisited(actor, cb, satisfied, comment)
-        elif outcome == "reached" and satisfied is False:
+            await _complaint_revisited(actor, cb, satisfaction, comment)
+        elif outcome == "reached" and satisfaction in UNHAPPY_LEVELS:
             complaint_id = await _complaint_from_callback(actor, cb, comment)
             changes[Callback.complaint_id] = complaint_id
         await actor.filter(Callback.update(changes), Callback).where(Callback.id == callback_id)
@@ -484,24 +495,29 @@ async def _skip_if_do_not_call(cb: dict, from_state: str = "due") -> bool:
 
 
 def _validate_outcome(
-    cb: dict, outcome: str, satisfied: bool | None, scores: dict, survey_declined: bool = False
+    cb: dict, outcome: str, satisfaction: str | None, scores: dict, survey_declined: bool = False
 ) -> None:
     problems: list[FieldProblem] = []
     if outcome not in OUTCOMES:
         problems.append(FieldProblem("outcome", "回访结果无效", "Outcome must be reached, no_answer, refused or "
                                                               "wrong_number"))
-    if outcome == "reached" and satisfied is None:
-        problems.append(FieldProblem("satisfied", "接通后请记录客户是否满意", "Record whether the customer is satisfied"))
-    if outcome != "reached" and (satisfied is not None or scores):
-        problems.append(FieldProblem("satisfied", "未接通不能记录满意度或评分",
+    if outcome == "reached" and satisfaction is None:
+        problems.append(FieldProblem("satisfaction", "接通后请记录客户满意程度", "Record how satisfied the customer is"))
+    elif satisfaction is not None and satisfaction not in LEVEL_CODES:
+        problems.append(FieldProblem("satisfaction", "满意程度应为非常满意/满意/一般/不满意/非常不满意",
+                                     "Satisfaction is one of " + ", ".join(LEVEL_CODES)))
+    if outcome != "reached" and (satisfaction is not None or scores):
+        problems.append(FieldProblem("satisfaction", "未接通不能记录满意度或评分",
                                      "Satisfaction and scores need a reached customer"))
     allowed = set(factor_codes(cb["survey"]))
     for factor, score in scores.items():
         if factor not in allowed:
             problems.append(FieldProblem(f"scores.{factor}", "该回访没有此评分项",
                                          f"This callback does not score {factor!r}"))
-        elif not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
-            problems.append(FieldProblem(f"scores.{factor}", "评分应为1–10分", "Scores are 1–10"))
+        elif score != NOT_APPLICABLE and (
+            not isinstance(score, int) or isinstance(score, bool) or not MIN_SCORE <= score <= MAX_SCORE
+        ):
+            problems.append(FieldProblem(f"scores.{factor}", "评分应为1–10分或“不适用”", "Scores are 1–10 or na"))
     problems += _survey_problems(cb["survey"], outcome, scores, survey_declined)
     if problems:
         raise InvalidInput(problems)
@@ -537,11 +553,13 @@ async def _complaint_from_callback(actor: Scope, cb: dict, comment: str) -> int:
                                   source_callback_id=cb["id"])
 
 
-async def _complaint_revisited(actor: Scope, cb: dict, satisfied: bool | None, comment: str) -> None:
-    """The revisit of a resolved complaint: recorded on the complaint, which reopens if the customer is unhappy."""
+async def _complaint_revisited(actor: Scope, cb: dict, satisfaction: str | None, comment: str) -> None:
+    """The revisit of a resolved complaint: recorded on the complaint, which reopens when the customer is
+    unhappy (不满意 or 非常不满意), the same answers that file a complaint from any other callback."""
     from crm.complaints.service import record_revisit
 
-    await record_revisit(actor=actor, complaint_id=cb["source_id"], satisfied=bool(satisfied), note=comment)
+    await record_revisit(actor=actor, complaint_id=cb["source_id"], satisfied=satisfaction not in UNHAPPY_LEVELS,
+                         note=comment)
 
 
 def _customer_view(customer: dict | None) -> dict:

@@ -7,7 +7,7 @@ callbacks) count, for the callbacks due in the period (in the store's local time
 - 已回访 `called`: at least one call made — **callback rate** = called / planned (target 100 %);
 - 及时 `on_time`: first call made by the deadline — **on-time rate** = on_time / planned;
 - 接通 `reached`: the customer answered (reached or refused) — **reach rate** = reached / called;
-- 满意 `satisfied` of those who answered the satisfaction question — **satisfaction rate**;
+- 满意 `satisfied`: answers 非常满意 or 满意 of those who answered the overall satisfaction (five levels) — **satisfaction rate**;
 - per-factor averages of the SSI eight / CSI six scores (1–10).
 """
 
@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from crm import clock
 from crm.callbacks.rules import DEFAULT_RULES, SALES_KINDS, SERVICE_KINDS
-from crm.callbacks.surveys import SURVEYS
+from crm.callbacks.surveys import SATISFIED_LEVELS, SURVEYS
 from crm.callbacks.tables import Callback, CallbackScore, CallbackTarget
 from crm.db import transaction
 from tenants.errors import InvalidInput, NotFound
@@ -104,7 +104,7 @@ async def callback_statistics(*, actor: Scope, store_id: int, period: str, day: 
     rows = await actor.filter(
         Callback.select(
             Callback.kind, Callback.channel, Callback.state, Callback.outcome, Callback.attempts,
-            Callback.first_attempt_at, Callback.deadline_at, Callback.satisfied, Callback.complaint_id,
+            Callback.first_attempt_at, Callback.deadline_at, Callback.satisfaction, Callback.complaint_id,
         ),
         Callback,
     ).where(Callback.store == store_id, Callback.due_at >= start_at, Callback.due_at < end_at,
@@ -211,9 +211,9 @@ def _count(figures: Figures, row: dict) -> None:
     figures.wrong_number += row["outcome"] == "wrong_number"
     figures.unreachable += row["state"] == "unreachable"
     figures.no_answer_open += row["outcome"] == "no_answer" and row["state"] in ("scheduled", "due")
-    if row["satisfied"] is not None:
+    if row["satisfaction"] is not None:
         figures.answered += 1
-        figures.satisfied += bool(row["satisfied"])
+        figures.satisfied += row["satisfaction"] in SATISFIED_LEVELS
     figures.complaints += row["complaint_id"] is not None
 
 
@@ -229,12 +229,13 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 async def _factor_averages(actor: Scope, store_id: int, start_at: datetime, end_at: datetime) -> list[FactorAverage]:
-    """Average score per SSI/CSI factor of the callbacks due in the period."""
+    """Average score per SSI/CSI factor of the callbacks due in the period; "not applicable" answers (no score)
+    count neither in the average nor in the answers."""
     from piccolo.query.functions.aggregate import Avg, Count
 
     rows = await actor.filter(
         CallbackScore.select(CallbackScore.survey, CallbackScore.factor, Avg(CallbackScore.score, alias="average"),
-                             Count(CallbackScore.id, alias="answers")),
+                             Count(CallbackScore.score, alias="answers")),
         CallbackScore,
     ).where(
         CallbackScore.store == store_id, CallbackScore.callback.due_at >= start_at,
@@ -247,5 +248,5 @@ async def _factor_averages(actor: Scope, store_id: int, start_at: datetime, end_
             row = found.get((survey, factor.code))
             averages.append(FactorAverage(
                 survey=survey, factor=factor.code, label_zh=factor.label_zh, label_en=factor.label_en,
-                average=round(float(row["average"]), 2) if row else None, answers=row["answers"] if row else 0))
+                average=round(float(row["average"]), 2) if row and row["average"] is not None else None, answers=row["answers"] if row else 0))
     return averages

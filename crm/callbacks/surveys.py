@@ -1,6 +1,10 @@
 """Satisfaction surveys asked during callbacks: SSI (sales, eight factors) and CSI (after-sales, six factors).
 
-CS = SSI + CSI (seed 001 §2); the factors are those of seed 001 §11, each scored 1–10 (seed 002 §1.3).
+CS = SSI + CSI (seed 001 §2); the factors are those of seed 001 §11, each scored 1–10 (seed 002 §1.3)
+or answered "not applicable" (`NOT_APPLICABLE`, e.g. 贷款过程 for a cash buyer), which is no score
+and counts in no average. The overall satisfaction is one of five `LEVELS`; the satisfaction rate
+counts `SATISFIED_LEVELS` (非常满意 + 满意) over every answer, and an `UNHAPPY_LEVELS` answer files
+a complaint.
 """
 
 from __future__ import annotations
@@ -8,6 +12,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIN_SCORE, MAX_SCORE = 1, 10
+NOT_APPLICABLE = "na"
+
+
+@dataclass(frozen=True)
+class Level:
+    code: str
+    label_zh: str
+    label_en: str
+
+
+LEVELS: tuple[Level, ...] = (
+    Level("very_satisfied", "非常满意", "Very satisfied"),
+    Level("satisfied", "满意", "Satisfied"),
+    Level("neutral", "一般", "Neutral"),
+    Level("dissatisfied", "不满意", "Dissatisfied"),
+    Level("very_dissatisfied", "非常不满意", "Very dissatisfied"),
+)
+LEVEL_CODES = tuple(level.code for level in LEVELS)
+SATISFIED_LEVELS = frozenset({"very_satisfied", "satisfied"})
+UNHAPPY_LEVELS = frozenset({"dissatisfied", "very_dissatisfied"})
+
+
+def level_of_yes_no(satisfied: bool | None) -> str | None:
+    """The level of an answer given as yes/no (API clients of before the five levels): 满意 or 不满意."""
+    if satisfied is None:
+        return None
+    return "satisfied" if satisfied else "dissatisfied"
+
+
+def level_label(code: str | None) -> tuple[str, str] | None:
+    return next(((level.label_zh, level.label_en) for level in LEVELS if level.code == code), None)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ class Callback(Table):
     claimed_by = ForeignKey(User, null=True, default=None)
     claimed_at = Timestamptz(null=True, default=None)
     outcome = Varchar(length=16, default="")  # reached | no_answer | refused | wrong_number | sent
-    satisfied = Boolean(null=True, default=None)
+    # The overall satisfaction on five levels (crm.callbacks.surveys.LEVELS); NULL when not asked or not reached.
+    satisfaction = Varchar(length=20, null=True, default=None)
     # Reached, but the customer would not score the survey (客户拒绝评分): recorded instead of the scores.
     survey_declined = Boolean(default=False)
     comment = Text(default="")
@@ -103,14 +104,14 @@ class CallbackAttempt(Table, tablename="callback_attempt"):
 
 
 class CallbackScore(Table, tablename="callback_score"):
-    """One factor's score (1–10) from a callback survey: SSI eight factors, CSI six (DOMAIN.md)."""
+    """One factor's answer from a callback survey: a score 1–10, or NULL for "not applicable" (DOMAIN.md)."""
 
     group = ForeignKey(DealerGroup, null=False)
     store = ForeignKey(Store, null=False, index=True)
     callback = ForeignKey(Callback, null=False, index=True)
     survey = Varchar(length=10)  # ssi | csi
     factor = Varchar(length=40)
-    score = SmallInt()
+    score = SmallInt(null=True, default=None)  # NULL: the factor was answered "not applicable"
     recorded_at = Timestamptz(index=True)
 
 

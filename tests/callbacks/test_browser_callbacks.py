@@ -58,7 +58,7 @@ async def test_agent_works_three_calls_from_the_queue(page, sign_in, tenant):
 
     assert {first, second, third} == set(ids)
     rows = {r["id"]: r for r in await Callback.select().where(Callback.id.is_in(ids))}
-    assert rows[first]["state"] == "done" and rows[first]["satisfied"] is True
+    assert rows[first]["state"] == "done" and rows[first]["satisfaction"] == "satisfied"
     assert rows[second]["state"] == "scheduled" and rows[second]["attempts"] == 1
     assert rows[third]["state"] == "done" and rows[third]["complaint_id"] is not None
     complaint = await Complaint.select().where(Complaint.id == rows[third]["complaint_id"]).first()

@@ -30,7 +30,7 @@ async def test_unhappy_answer_creates_a_complaint_at_the_store_linked_to_the_cal
     assert complaint["source_callback_id"] == callback_id
     assert complaint["content"].startswith("交车时没有讲解")
     detail_ = await service.callback_detail(actor=agent, callback_id=callback_id)
-    assert detail_.complaint_id == result.complaint_id and detail_.satisfied is False
+    assert detail_.complaint_id == result.complaint_id and detail_.satisfaction == "dissatisfied"
 
 
 async def test_satisfied_answer_creates_no_complaint(tenant):

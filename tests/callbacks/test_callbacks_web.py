@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 
 from crm.callbacks.tables import Callback
 from tests.support.web import csrf_of as csrf
@@ -27,9 +28,9 @@ async def test_queue_call_screen_and_save_and_next(browser_session, tenant):
 
     bad = await browser.post(f"/callbacks/{current}/outcome",
                              data={"_csrf_token": csrf(screen.text), "outcome": "reached", "then": "next"})
-    assert bad.status_code == 400 and "接通后请记录客户是否满意" in bad.text
+    assert bad.status_code == 400 and "接通后请记录客户满意程度" in bad.text
     saved = await browser.post(f"/callbacks/{current}/outcome",
-                               data={"_csrf_token": csrf(screen.text), "outcome": "reached", "satisfied": "yes",
+                               data={"_csrf_token": csrf(screen.text), "outcome": "reached", "satisfied": "satisfied",
                                      "comment": "满意", "then": "next"})
     assert saved.status_code in (302, 303)
     following = int(saved.headers["location"].split("?")[0].rsplit("/", 1)[1])
@@ -74,13 +75,12 @@ async def test_ssi_call_screen_requires_every_score_or_the_declined_box(browser_
     await browser.post(f"/callbacks/{followup}/claim", data={"_csrf_token": token})
     screen = await browser.get(f"/callbacks/{followup}")
     assert "满意度评分(必填" in screen.text and 'id="survey-declined"' in screen.text
-    form = {"_csrf_token": csrf(screen.text), "outcome": "reached", "satisfied": "yes", "score_salesperson": "9",
+    form = {"_csrf_token": csrf(screen.text), "outcome": "reached", "satisfied": "satisfied", "score_salesperson": "9",
             "then": "stay"}
     bad = await browser.post(f"/callbacks/{followup}/outcome", data=form)
     assert bad.status_code == 400
     assert bad.text.count('aria-invalid="true"') == 7 and "“交车过程”打分" in bad.text
-    assert 'name="score_salesperson" min="1" max="10" step="1" inputmode="numeric"\n                   value="9"' \
-        in bad.text
+    assert re.search(r'name="score_salesperson"[^>]*value="9"', bad.text)
     saved = await browser.post(f"/callbacks/{followup}/outcome", data=form | {"survey_declined": "1"})
     assert saved.status_code in (302, 303)
     closed = await browser.get(f"/callbacks/{followup}")

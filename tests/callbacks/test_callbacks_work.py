@@ -112,7 +112,7 @@ async def test_reached_and_satisfied_with_scores_and_corrections(tenant):
     )
     assert result.state == "done" and result.complaint_id is None
     row = await _state(followup["id"])
-    assert row["satisfied"] is True and row["completed_by"] == agent.user_id and row["first_attempt_at"]
+    assert row["satisfaction"] == "satisfied" and row["completed_by"] == agent.user_id and row["first_attempt_at"]
     assert row["survey_declined"] is False
     scores = await CallbackScore.select(CallbackScore.factor, CallbackScore.score).where(
         CallbackScore.callback == followup["id"])

@@ -17,6 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from crm import clock
+from crm.callbacks.surveys import level_of_yes_no
 from crm.callbacks.tables import Callback, CallbackScore
 from crm.complaints import service as complaints
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss
@@ -335,7 +336,8 @@ async def callback_row(tenant: Tenant, car: Car, store_id: int, due: datetime, *
                    kind="service_3d", channel=channel, survey=survey, source_type="service_visit", source_id=0,
                    dedupe_key=f"test-{next(_serial)}-{due.isoformat()}", anchor_at=due, due_at=due,
                    deadline_at=deadline or due + timedelta(days=2), state=state, attempts=attempts,
-                   first_attempt_at=first_attempt if attempts else None, satisfied=satisfied, created_at=due)
+                   first_attempt_at=first_attempt if attempts else None,
+                   satisfaction=level_of_yes_no(satisfied), created_at=due)
     await row.save()
     return row.id
 

@@ -60,6 +60,8 @@ from crm.major.tables import MajorAlert, MajorComplaint
 from crm.notify.tables import Notification
 from crm.reports import service as reports
 from crm.reports.tables import ReportRequest
+from crm.satisfaction import mystery
+from crm.satisfaction.tables import MysteryAudit
 from tenants.roles import GROUP_ROLES, STORE_ROLES
 from tenants.tables import Store
 from tests.support.builders import make_mobile
@@ -85,6 +87,7 @@ PATH_IDS: dict[str, Column] = {
     "alert_id": MajorAlert.id,
     "correction_id": CustomerCorrection.id,
     "report_id": ReportRequest.id,
+    "audit_id": MysteryAudit.id,
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
@@ -191,6 +194,12 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     report_id = await reports.request_report(actor=manager, kind="complaint_month", month="2026-11",
                                              store_id=tenant.store_a)
     await reports.render_report(report_id, attempt=1)  # ready, so its owner downloads it
+    admin = await tenant.scope("group_admin")
+    [checkpoint] = await mystery.set_checkpoints(
+        actor=admin, brand_division_id=tenant.division_ids[0], entries=[mystery.CheckpointEntry("展厅接待", "主动迎接")]
+    )
+    audit = await mystery.record_audit(actor=admin, store_id=tenant.store_a, audited_on=date(2026, 11, 20),
+                                       results=[mystery.ResultEntry(checkpoint["id"], True)])
     return {
         ReportRequest: report_id,
         CustomerCorrection: correction["id"],
@@ -209,6 +218,7 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         CalendarOverride: override["id"],
         MajorComplaint: major_id,
         MajorAlert: alert["id"],
+        MysteryAudit: audit["id"],
     }
 
 

@@ -1,0 +1,313 @@
+"""Satisfaction pages: the group's table of all stores (sortable, XLSX export, manufacturer score import),
+a store's satisfaction page, and the mystery-shopper pages (神秘客户): audits with score rate and pay
+multiplier, entering an audit, importing audits, and a brand's checkpoint list. Rules and roles are
+`crm.satisfaction`'s."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from api.i18n import extend, language_of
+from crm import clock
+from crm.callbacks.surveys import LEVELS
+from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
+from crm.satisfaction.group_table import COLUMNS, group_table, to_xlsx
+from crm.satisfaction.pay import NO_PAY, PAY_BANDS
+from tenants.errors import FieldProblem, InvalidInput, NotFound
+from tenants.scope import Scope
+from tenants.tables import BrandDivision, Store
+
+_MAX_ID = 2**31 - 1
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+extend({
+    "mystery.title": ("神秘客户检查", "Mystery shopper"),
+    "mystery.audits": ("检查记录", "Audits"),
+    "mystery.empty": ("暂无检查记录。", "No audits yet."),
+    "mystery.col.store": ("门店", "Store"),
+    "mystery.col.date": ("检查日期", "Date"),
+    "mystery.col.auditor": ("检查员", "Auditor"),
+    "mystery.col.scored": ("得分项", "Scored"),
+    "mystery.col.lost": ("失分项", "Lost"),
+    "mystery.col.rate": ("得分率", "Score rate"),
+    "mystery.col.multiplier": ("绩效系数", "Pay multiplier"),
+    "mystery.col.section": ("环节", "Section"),
+    "mystery.col.item": ("检查项", "Checkpoint"),
+    "mystery.col.result": ("结果", "Result"),
+    "mystery.col.remark": ("备注", "Remark"),
+    "mystery.scored": ("得分", "Scored"),
+    "mystery.lost": ("失分", "Lost"),
+    "mystery.na": ("不适用", "N/A"),
+    "mystery.new": ("录入检查", "Record an audit"),
+    "mystery.choose_store": ("选择门店", "Choose a store"),
+    "mystery.save": ("保存", "Save"),
+    "mystery.filter": ("筛选", "Filter"),
+    "mystery.all_stores": ("全部门店", "All stores"),
+    "mystery.no_checkpoints": ("该门店所属品牌尚无检查清单,请集团管理员先维护检查项。",
+                               "The store's brand has no checkpoint list yet; a group admin must set it up."),
+    "mystery.import": ("导入检查结果(XLSX/CSV)", "Import audits (XLSX/CSV)"),
+    "mystery.import.hint": ("每行一个检查项:门店编码、检查日期、环节、检查项、结果(得分/失分)、备注、检查员。同一门店同一日期的记录重新导入时覆盖。",
+                            "One row per checkpoint: store code, date, section, checkpoint, result (得分/失分), remark, auditor. Re-importing replaces the same store and date."),
+    "mystery.import.accept": ("有错误时仍导入无错误的检查", "Import the audits without errors anyway"),
+    "mystery.import.submit": ("导入", "Import"),
+    "mystery.import.done": ("已导入 {n} 次检查。", "{n} audits imported."),
+    "mystery.import.failed": ("文件有错误,未导入任何数据。", "The file has errors; nothing was imported."),
+    "mystery.import.row": ("第{n}行", "Row {n}"),
+    "mystery.checklist": ("检查清单", "Checkpoint list"),
+    "mystery.checklist.brand": ("品牌", "Brand"),
+    "mystery.checklist.lines": ("每行一项:环节|检查项", "One per line: section|checkpoint"),
+    "mystery.bands": ("绩效系数规则", "Pay multiplier rules"),
+    "mystery.errors": ("请修正以下问题:", "Please correct the following:"),
+    "satisfaction.title": ("满意度总表", "Satisfaction table"),
+    "satisfaction.store": ("门店满意度", "Store satisfaction"),
+    "satisfaction.survey": ("调查方式", "Survey"),
+    "satisfaction.phone": ("电访(月度)", "Phone (monthly)"),
+    "satisfaction.visit": ("面访(季度)", "Face-to-face (quarterly)"),
+    "satisfaction.period": ("期间", "Period"),
+    "satisfaction.latest": ("最新", "Latest"),
+    "satisfaction.export": ("导出XLSX", "Export XLSX"),
+    "satisfaction.empty": ("暂无厂家成绩,请先导入。", "No manufacturer scores yet; import a report first."),
+    "satisfaction.import": ("导入厂家成绩(CSV/XLSX)", "Import manufacturer scores (CSV/XLSX)"),
+    "satisfaction.import.hint": ("列:门店编码、调查方式(电访/面访)、期间(2026-11 或 2026-Q4)、指标(SSI/CSI)、得分、区域平均、全国平均、全国排名、参评店数、电访落实率。重新导入同一期间时覆盖。",
+                                 "Columns: store code, survey (电访/面访), period (2026-11 or 2026-Q4), metric (SSI/CSI), score, regional average, national average, national rank, stores ranked, completion rate. Re-importing replaces."),
+    "satisfaction.import.done": ("已导入 {n} 行,覆盖 {m} 行。", "{n} rows written, {m} replaced."),
+    "satisfaction.standing": ("厂家成绩与排名", "Manufacturer scores and standing"),
+    "satisfaction.metric": ("指标", "Metric"),
+    "satisfaction.score": ("得分", "Score"),
+    "satisfaction.regional": ("区域平均", "Regional average"),
+    "satisfaction.national": ("全国平均", "National average"),
+    "satisfaction.position": ("对比平均", "Vs averages"),
+    "satisfaction.rank": ("全国排名", "National rank"),
+    "satisfaction.change": ("环比", "Change"),
+    "satisfaction.completion": ("电访落实率", "Phone-survey completion"),
+    "satisfaction.items": ("优势与劣势项目(内部回访,本月)", "Strengths and weaknesses (internal callbacks, this month)"),
+    "satisfaction.strength": ("优势", "Strength"),
+    "satisfaction.weakness": ("劣势", "Weakness"),
+    "satisfaction.answers": ("有效回答", "Answers"),
+})
+
+RANK_BAND_LABELS = {code: (zh, en) for _limit, code, zh, en in standing.RANK_BANDS} | {
+    standing.BELOW_TOP50[0]: standing.BELOW_TOP50[1:]}
+
+
+@get("/satisfaction", include_in_schema=False)
+async def group_page(
+    actor: Scope, survey: str = "phone", period: str | None = None, sort: str = "store_name", desc: bool = False
+) -> Template:
+    return await _group_template(actor, survey, period, sort, desc)
+
+
+@get("/satisfaction/export.xlsx", include_in_schema=False)
+async def group_export(
+    request: Request[Scope, Any, Any], actor: Scope, survey: str = "phone", period: str | None = None,
+    sort: str = "store_name", desc: bool = False,
+) -> Response[bytes]:
+    survey, period = _survey_period(survey, period)
+    table = await group_table(actor=actor, survey=survey, period=period, sort=sort, descending=desc)
+    name = f"满意度总表-{survey}-{period or 'latest'}.xlsx"
+    return Response(
+        content=to_xlsx(table, language_of(request)),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=\"satisfaction.xlsx\"; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@post("/satisfaction/import", include_in_schema=False,
+      request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
+async def scores_import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template:
+    form = await request.form()
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput.one("file", "请选择文件", "Choose a file")
+        report = await manufacturer.import_scores(
+            actor=actor, filename=upload.filename or "", content=await upload.read(),
+            accept_valid_rows=form.get("accept_valid_rows") == "1",
+        )
+    except InvalidInput as problem:
+        return await _group_template(actor, "phone", None, "store_name", False, errors=problem.problems,
+                                     status_code=400)
+    return await _group_template(actor, "phone", None, "store_name", False, report=report,
+                                 status_code=200 if report.imported else 400)
+
+
+@get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
+async def store_page(actor: Scope, store_id: int, survey: str = "phone", period: str | None = None) -> Template:
+    _check_id(store_id)
+    survey, period = _survey_period(survey, period)
+    found = await standing.store_standing(actor=actor, store_id=store_id, survey=survey, period=period)
+    month = clock.now().astimezone(SHANGHAI).date()
+    context = {
+        "standing": found, "survey": survey, "levels": LEVELS, "positions": standing.POSITIONS, "bands": RANK_BAND_LABELS,
+        "items": await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=month),
+        "audits": await mystery.list_audits(actor=actor, store_id=store_id),
+        "store": await Store.select(Store.id, Store.name).where(Store.id == store_id).first(),
+    }
+    return Template("satisfaction/store.html", context=context)
+
+
+@get("/mystery-shopper", include_in_schema=False)
+async def audits_page(actor: Scope, store_id: int | None = None) -> Template:
+    return await _list_template(actor, store_id=store_id)
+
+
+@get("/mystery-shopper/audits/{audit_id:int}", include_in_schema=False)
+async def audit_page(actor: Scope, audit_id: int) -> Template:
+    _check_id(audit_id)
+    audit = await mystery.get_audit(actor=actor, audit_id=audit_id)
+    return Template("satisfaction/audit.html", context={"audit": audit})
+
+
+@get("/mystery-shopper/new", include_in_schema=False)
+async def new_audit_page(actor: Scope, store_id: int | None = None) -> Template:
+    mystery.require_recorder(actor)
+    return await _new_template(actor, store_id)
+
+
+@post("/mystery-shopper/new", include_in_schema=False)
+async def new_audit_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    mystery.require_recorder(actor)
+    form = await request.form()
+    store_id = _int(form.get("store_id"))
+    try:
+        if store_id is None:
+            raise InvalidInput.one("store_id", "请选择门店", "Choose a store")
+        results = [
+            mystery.ResultEntry(int(key[3:]), value == "scored", str(form.get(f"remark_{key[3:]}", "")).strip()[:500])
+            for key, value in form.items()
+            if key.startswith("cp_") and key[3:].isdigit() and value in ("scored", "lost")
+        ]
+        try:
+            audited_on = dt.date.fromisoformat(str(form.get("audited_on", "")))
+        except ValueError:
+            raise InvalidInput.one("audited_on", "请填写检查日期", "The audit date is required") from None
+        audit = await mystery.record_audit(
+            actor=actor, store_id=store_id, audited_on=audited_on, results=results,
+            auditor=str(form.get("auditor", "")).strip()[:60],
+        )
+    except InvalidInput as problem:
+        return await _new_template(actor, store_id, errors=problem.problems, status_code=400)
+    return Redirect(path=f"/mystery-shopper/audits/{audit['id']}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/mystery-shopper/import", include_in_schema=False, request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
+async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        return await _list_template(actor, errors=[FieldProblem("file", "请选择文件", "Choose a file")], status_code=400)
+    try:
+        report = await mystery_import.import_audits(
+            actor=actor, filename=upload.filename or "", content=await upload.read(),
+            accept_valid_rows=form.get("accept_valid_rows") == "1",
+        )
+    except InvalidInput as problem:
+        return await _list_template(actor, errors=problem.problems, status_code=400)
+    return await _list_template(actor, report=report, status_code=200 if report.imported else 400)
+
+
+@get("/mystery-shopper/checklist", include_in_schema=False)
+async def checklist_page(actor: Scope, brand_division_id: int | None = None) -> Template:
+    return await _checklist_template(actor, brand_division_id)
+
+
+@post("/mystery-shopper/checklist", include_in_schema=False)
+async def checklist_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    form = await request.form()
+    brand_id = _int(form.get("brand_division_id"))
+    entries = []
+    for line in str(form.get("lines", "")).splitlines():
+        if line.strip():
+            section, _, item = line.replace("｜", "|").partition("|")
+            entries.append(mystery.CheckpointEntry(section.strip()[:60], item.strip()[:200]))
+    try:
+        if brand_id is None:
+            raise InvalidInput.one("brand_division_id", "请选择品牌", "Choose a brand")
+        await mystery.set_checkpoints(actor=actor, brand_division_id=brand_id, entries=entries)
+    except InvalidInput as problem:
+        return await _checklist_template(actor, brand_id, errors=problem.problems, status_code=400)
+    return Redirect(path=f"/mystery-shopper/checklist?brand_division_id={brand_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_submit, checklist_page, checklist_submit,
+          group_page, group_export, scores_import_submit, store_page]
+
+
+async def _group_template(actor: Scope, survey: str, period: str | None, sort: str, desc: bool, *, errors=None,
+                          report=None, status_code: int = 200) -> Template:
+    if not actor.has_role(*manufacturer.SCORE_READERS):
+        raise NotFound("page")
+    survey, period = _survey_period(survey, period)
+    table = await group_table(actor=actor, survey=survey, period=period, sort=sort, descending=desc)
+    context = {"table": table, "columns": COLUMNS, "positions": standing.POSITIONS, "errors": errors,
+               "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS)}
+    return Template("satisfaction/group.html", context=context, status_code=status_code)
+
+
+def _survey_period(survey: str, period: str | None) -> tuple[str, str | None]:
+    """Unknown survey or period words from the address bar fall back to the phone survey's latest period."""
+    survey = survey if survey in manufacturer.SURVEYS else "phone"
+    return survey, manufacturer.period_of(survey, period) if period else None
+
+
+async def _list_template(
+    actor: Scope, *, store_id: int | None = None, errors=None, report=None, status_code: int = 200
+) -> Template:
+    store_id = store_id if store_id is not None and actor.can_see_store(store_id) else None
+    audits = await mystery.list_audits(actor=actor, store_id=store_id)
+    context = {
+        "audits": audits, "stores": await _stores(actor), "store_id": store_id, "errors": errors, "report": report,
+        "can_record": actor.has_role(*mystery.AUDIT_RECORDERS), "can_edit": actor.has_role(*mystery.CHECKLIST_EDITORS),
+        "bands": [*PAY_BANDS, NO_PAY],
+    }
+    return Template("satisfaction/mystery.html", context=context, status_code=status_code)
+
+
+async def _new_template(actor: Scope, store_id: int | None, errors=None, status_code: int = 200) -> Template:
+    checkpoints = []
+    if store_id is not None:
+        try:
+            checkpoints = await mystery.checkpoints_of_store(actor=actor, store_id=store_id)
+        except NotFound:
+            store_id = None
+    context = {"stores": await _stores(actor), "store_id": store_id, "checkpoints": checkpoints, "errors": errors,
+               "today": clock.now().astimezone(SHANGHAI).date().isoformat()}
+    return Template("satisfaction/new_audit.html", context=context, status_code=status_code)
+
+
+async def _checklist_template(actor: Scope, brand_id: int | None, errors=None, status_code: int = 200) -> Template:
+    brands = await BrandDivision.select(BrandDivision.id, BrandDivision.name).where(
+        BrandDivision.group == (actor.group_id or -1)
+    ).order_by(BrandDivision.id)
+    if actor.brand_division_id is not None:
+        brands = [b for b in brands if b["id"] == actor.brand_division_id]
+    if brand_id is None and brands:
+        brand_id = brands[0]["id"]
+    checkpoints = await mystery.list_checkpoints(actor=actor, brand_division_id=brand_id) if brand_id else []
+    context = {"brands": brands, "brand_id": brand_id, "checkpoints": checkpoints, "errors": errors,
+               "can_edit": actor.has_role(*mystery.CHECKLIST_EDITORS)}
+    return Template("satisfaction/checklist.html", context=context, status_code=status_code)
+
+
+async def _stores(actor: Scope) -> list[dict]:
+    return await Store.select(Store.id, Store.name).where(
+        Store.group == (actor.group_id or -1), Store.id.is_in(sorted(actor.store_ids) or [-1])
+    ).order_by(Store.id)
+
+
+def _int(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) <= _MAX_ID else None
+
+
+def _check_id(value: int) -> None:
+    if not 0 < value <= _MAX_ID:
+        raise NotFound("object")
