@@ -19,7 +19,6 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
 from api.i18n import extend
-from api.web.nav import TENANT_ROLES
 from crm import clock
 from crm.complaints import accountability as accounts
 from crm.complaints import queries, result_report, service, workflow
@@ -235,7 +234,7 @@ extend({
 # ---------------------------------------------------------------- lists
 
 
-@get("/complaints", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/complaints", guards=[requires(*workflow.READERS)], include_in_schema=False)
 async def complaint_list(
     actor: Scope,
     in_state: Annotated[str, Parameter(query="state")] = "",
@@ -409,12 +408,12 @@ def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, f
 # ---------------------------------------------------------------- one complaint
 
 
-@get("/complaints/{complaint_id:int}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/complaints/{complaint_id:int}", guards=[requires(*workflow.READERS)], include_in_schema=False)
 async def complaint_page(actor: Scope, complaint_id: int) -> Template:
     return await _page(actor, complaint_id, None)
 
 
-@post("/complaints/{complaint_id:int}/act/{action:str}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@post("/complaints/{complaint_id:int}/act/{action:str}", guards=[requires(*workflow.READERS)], include_in_schema=False)
 async def complaint_act(
     request: Request[Scope, Any, Any], actor: Scope, complaint_id: int, action: str
 ) -> Template | Redirect:

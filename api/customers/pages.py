@@ -14,7 +14,6 @@ from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import extend
-from api.web.nav import TENANT_ROLES
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.history import VIAS, customer_changes
@@ -22,6 +21,7 @@ from crm.customers.service import (
     GENDERS,
     KINDS,
     MARITAL_STATUSES,
+    CUSTOMER_READERS,
     REPAIR_TYPES,
     SOURCES,
     customer_profile,
@@ -81,7 +81,7 @@ extend({
 })
 
 
-@get("/customers", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/customers", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
 async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "") -> Template:
     """The search page; an htmx request (typing in the box) gets only the result table."""
     query = q.strip()[:MAX_QUERY]
@@ -99,7 +99,7 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
     return Template(template, context=context, headers={"Vary": "HX-Request"})
 
 
-@get("/customers/{customer_id:int}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/customers/{customer_id:int}", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
 async def customer_page(actor: Scope, customer_id: int) -> Template:
     """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores."""
     if not 0 < customer_id <= _MAX_ID:

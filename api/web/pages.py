@@ -13,12 +13,11 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
-from crm.calendar.overrides import coverage as calendar_coverage
+from crm.calendar.overrides import uncovered_years_to_tell
 from crm.settings import get_settings
 from tenants.accounts import authenticate
 from tenants.directory import workplace_of
 from tenants.errors import NotFound
-from tenants.roles import Role
 from tenants.scope import Scope, scope_for_user
 
 
@@ -80,9 +79,7 @@ async def switch_language(request: Request, code: str, next: str = "/") -> Redir
 @get("/", include_in_schema=False)
 async def home(request: Request[Scope, Any, Any]) -> Template:
     actor = request.user
-    uncovered: list[int] = []
-    if actor.has_role(Role.GROUP_ADMIN):  # the one who can enter the schedule is told it is missing
-        uncovered = (await calendar_coverage(actor=actor))["uncovered"]
+    uncovered = await uncovered_years_to_tell(actor=actor)
     return Template("home.html", context={"actor": actor, "calendar_uncovered": uncovered})
 
 

@@ -50,10 +50,12 @@ from crm.customers.tx import transaction
 from crm.db import engine, is_postgres
 from crm.settings import get_settings
 from tenants.errors import FieldProblem, InvalidInput
-from tenants.roles import IMPORTERS
+from tenants.roles import Role
 from tenants.scope import Scope
 from tenants.tables import Store
 
+# Who may bulk-import DMS exports.
+IMPORTERS = frozenset({Role.GROUP_ADMIN, Role.STORE_GM, Role.STORE_CR_MANAGER})
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 
