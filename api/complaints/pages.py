@@ -343,7 +343,7 @@ async def intake_repeat(actor: Scope, customer_id: str = "", vehicle_id: str = "
     customer, vehicle = _optional_int(customer_id), _optional_int(vehicle_id)
     suggestion = None
     if customer is not None:  # a customer or vehicle out of the caller's scope is 404
-        suggestion = await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
+        suggestion = await major_service.repeat_check_at_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
     return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, {}))
 
 
