@@ -18,10 +18,10 @@ from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.history import VIAS, customer_changes
 from crm.customers.service import (
+    CUSTOMER_READERS,
     GENDERS,
     KINDS,
     MARITAL_STATUSES,
-    CUSTOMER_READERS,
     REPAIR_TYPES,
     SOURCES,
     customer_profile,

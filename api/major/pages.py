@@ -17,9 +17,9 @@ from litestar.params import Body
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from api.auth import requires
 from api.i18n import extend
 from api.major.routes import board_events_stream
-from api.auth import requires
 from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
 from crm.major.policy import (
