@@ -25,6 +25,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from api.i18n import CATALOGUE, language_of, translate
+from api.web.forms import is_htmx
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 
 log = structlog.get_logger()
@@ -94,7 +95,7 @@ def _conflict(_: Request, exc: Conflict) -> Response:
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if not request.url.path.startswith("/api/"):
-        if request.headers.get("hx-request"):
+        if is_htmx(request):
             # an htmx fragment request would swap the login page into the page; send the whole browser there
             page = urlsplit(request.headers.get("hx-current-url", "/"))
             login = _login_url(page.path, page.query)

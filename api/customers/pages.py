@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import extend
+from api.web.forms import existing_id, page_or_fragment
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.history import VIAS, customer_changes
@@ -32,8 +33,6 @@ from tenants.scope import Scope
 
 SEARCH_LIMIT = 20
 MAX_QUERY = 60
-# Ids are 32-bit serials; a larger number in the URL can only be a customer that does not exist.
-_MAX_ID = 2**31 - 1
 
 # Code → (中文, English) labels owned by the customer service, for `label(...)` in templates.
 LABELS = {
@@ -93,17 +92,13 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
         "limit": SEARCH_LIMIT,
         "labels": LABELS,
     }
-    fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
-    template = "customers/_results.html" if fragment else "customers/search.html"
-    # the same URL answers a page or a fragment: caches must keep them apart
-    return Template(template, context=context, headers={"Vary": "HX-Request"})
+    return page_or_fragment(request, page="customers/search.html", fragment="customers/_results.html", context=context)
 
 
 @get("/customers/{customer_id:int}", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
 async def customer_page(actor: Scope, customer_id: int) -> Template:
     """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores."""
-    if not 0 < customer_id <= _MAX_ID:
-        raise NotFound("customer")
+    existing_id(customer_id, "customer")
     profile = await customer_profile(actor=actor, customer_id=customer_id)
     vehicles = {v.id: v for v in profile.vehicles}
     for history in profile.other_stores:
@@ -127,8 +122,9 @@ async def correction_action(
     request: Request[Scope, Any, Any], actor: Scope, correction_id: int, step: str
 ) -> Template | Redirect:
     """Apply, reject or confirm; a refusal shows the list again with the message (400 / 409)."""
-    if not 0 < correction_id <= _MAX_ID or step not in corrections.ACTIONS:
+    if step not in corrections.ACTIONS:
         raise NotFound("customer_correction")
+    existing_id(correction_id, "customer_correction")
     form = await request.form()
     note = str(form.get("note", "")).strip()[:2000]
     try:
