@@ -27,15 +27,12 @@ from litestar.routes import HTTPRoute
 
 from api.web.nav import NAV, nav_for
 from crm.analytics.metrics import METRICS
-from crm.major import service as major
-from crm.major.rules import MajorReason
 from crm.notify.tables import Notification
 from tenants.accounts import create_user, issue_token
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import scope_for_user
-from tests.factories import PASSWORD, Tenant
+from tests.support.builders import PASSWORD, Tenant, complaint, customer_with_car, major_complaint
 from tests.support.callbacks import make_due
-from tests.support.major import complaint_for, customer_with_car
 
 
 @dataclass(frozen=True)
@@ -154,9 +151,8 @@ class Caller:
 async def _world(tenant: Tenant) -> dict[str, object]:
     """Store A's objects behind the id pages: a customer, a complaint marked major, a callback, a notification."""
     car = await customer_with_car(tenant)
-    complaint_id = await complaint_for(tenant, car)
-    major_id = await major.mark_major(actor=await tenant.scope("store_cr_manager@A"), complaint_id=complaint_id,
-                                      reasons=[major.ReasonInput(MajorReason.BLOCKING_GATE)])
+    complaint_id = await complaint(tenant, car, store="A")
+    major_id = await major_complaint(tenant, complaint_id)
     notification = await Notification.select(Notification.id).where(
         Notification.recipient == tenant.users["store_gm@A"]
     ).order_by(Notification.id, ascending=False).first()
