@@ -62,7 +62,11 @@ async def provide_scope(request: Request[Scope, Any, Any]) -> Scope:
 
 
 def requires(*roles: Role):
-    """A route guard: the caller must hold one of `roles`."""
+    """A route guard: the caller must hold one of `roles`.
+
+    `roles` is always a definition from `crm/` (e.g. `crm.major.service.BOARD_READERS`), the one the
+    service itself checks and the navigation reads: a guard refuses early, it never decides alone.
+    """
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         scope = connection.user

@@ -56,19 +56,6 @@ GROUP_ROLES = frozenset(
 STORE_ROLES = frozenset(
     {Role.STORE_GM, Role.STORE_CR_MANAGER, Role.CALLBACK_AGENT, Role.DEPARTMENT_HEAD, Role.STAFF}
 )
+# Everyone who works inside a group: HQ, brand divisions, call center and every store role (not the platform admin).
+TENANT_ROLES = GROUP_ROLES | STORE_ROLES
 
-# Who may create and change customer records (客户档案); every signed-in tenant user may read within their scope.
-CUSTOMER_EDITORS = frozenset(
-    {
-        Role.GROUP_ADMIN,
-        Role.CALL_CENTER_AGENT,
-        Role.GROUP_CUSTOMER_SERVICE,
-        Role.STORE_GM,
-        Role.STORE_CR_MANAGER,
-        Role.CALLBACK_AGENT,
-        Role.DEPARTMENT_HEAD,
-        Role.STAFF,
-    }
-)
-# Who may bulk-import DMS exports.
-IMPORTERS = frozenset({Role.GROUP_ADMIN, Role.STORE_GM, Role.STORE_CR_MANAGER})

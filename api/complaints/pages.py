@@ -20,7 +20,6 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import requires
 from api.i18n import extend
 from api.web.forms import existing_id, optional_int, required_int, store_choices
-from api.web.nav import TENANT_ROLES
 from crm import clock
 from crm.complaints import accountability as accounts
 from crm.complaints import queries, result_report, service, workflow
@@ -234,7 +233,7 @@ extend({
 # ---------------------------------------------------------------- lists
 
 
-@get("/complaints", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/complaints", guards=[requires(*workflow.READERS)], include_in_schema=False)
 async def complaint_list(
     actor: Scope,
     in_state: Annotated[str, Parameter(query="state")] = "",
@@ -343,7 +342,7 @@ async def intake_repeat(actor: Scope, customer_id: str = "", vehicle_id: str = "
     customer, vehicle = optional_int(customer_id), optional_int(vehicle_id)
     suggestion = None
     if customer is not None:  # a customer or vehicle out of the caller's scope is 404
-        suggestion = await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
+        suggestion = await major_service.repeat_check_at_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
     return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, {}))
 
 
@@ -408,12 +407,12 @@ def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, f
 # ---------------------------------------------------------------- one complaint
 
 
-@get("/complaints/{complaint_id:int}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/complaints/{complaint_id:int}", guards=[requires(*workflow.READERS)], include_in_schema=False)
 async def complaint_page(actor: Scope, complaint_id: int) -> Template:
     return await _page(actor, complaint_id, None)
 
 
-@post("/complaints/{complaint_id:int}/act/{action:str}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@post("/complaints/{complaint_id:int}/act/{action:str}", guards=[requires(*workflow.READERS)], include_in_schema=False)
 async def complaint_act(
     request: Request[Scope, Any, Any], actor: Scope, complaint_id: int, action: str
 ) -> Template | Redirect:

@@ -272,8 +272,7 @@ async def export_accountability(actor: Scope, month: text_param(7), store_id: Op
 @get("/accountability/amounts")
 async def get_amounts(actor: Scope) -> AmountsBody:
     """The group's suggested amounts per department (the seed figures until set)."""
-    actor.require_role(*accounts.READERS)
-    return _amounts_body(await accounts.amounts_for_group(actor.group_id))
+    return _amounts_body(await accounts.group_amounts(actor=actor))
 
 
 @put("/accountability/amounts")

@@ -15,11 +15,11 @@ from litestar.response import Redirect, Template
 from api.auth import requires
 from api.i18n import extend
 from api.web.forms import existing_id, page_or_fragment
-from api.web.nav import TENANT_ROLES
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.history import VIAS, customer_changes
 from crm.customers.service import (
+    CUSTOMER_READERS,
     GENDERS,
     KINDS,
     MARITAL_STATUSES,
@@ -80,7 +80,7 @@ extend({
 })
 
 
-@get("/customers", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/customers", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
 async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "") -> Template:
     """The search page; an htmx request (typing in the box) gets only the result table."""
     query = q.strip()[:MAX_QUERY]
@@ -95,7 +95,7 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
     return page_or_fragment(request, page="customers/search.html", fragment="customers/_results.html", context=context)
 
 
-@get("/customers/{customer_id:int}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
+@get("/customers/{customer_id:int}", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
 async def customer_page(actor: Scope, customer_id: int) -> Template:
     """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores."""
     existing_id(customer_id, "customer")

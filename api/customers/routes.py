@@ -45,10 +45,9 @@ from crm.customers.records import (
     VisitRecord,
 )
 from tenants.errors import FieldProblem
-from tenants.roles import CUSTOMER_EDITORS, IMPORTERS
 from tenants.scope import Scope
 
-EDITORS = [requires(*CUSTOMER_EDITORS)]
+EDITORS = [requires(*service.CUSTOMER_EDITORS)]
 UPDATERS = [requires(*service.CUSTOMER_UPDATERS)]  # callback agents file correction requests instead
 
 Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)]
@@ -300,7 +299,7 @@ async def cancel_visit(actor: Scope, visit_id: IdParam) -> None:
 
 @post(
     "/api/v1/customers/import",
-    guards=[requires(*IMPORTERS)],
+    guards=[requires(*importer.IMPORTERS)],
     tags=["customers"],
     request_max_body_size=importer.MAX_FILE_BYTES + 64 * 1024,
 )

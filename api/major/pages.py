@@ -17,22 +17,22 @@ from litestar.params import Body
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from api.auth import requires
 from api.i18n import extend
 from api.major.routes import board_events_stream
 from api.web.forms import existing_id, page_or_fragment
-from api.web.nav import MAJOR_BOARD_ROLES
 from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
-from crm.major.policy import CHANNELS, RECIPIENT_ROLES, Policy, get_policy, set_policy
+from crm.major.policy import (
+    CHANNELS, POLICY_EDITORS, POLICY_READERS, RECIPIENT_ROLES, Policy, get_policy, set_policy,
+)
 from crm.complaints.workflow import STATE_TITLES
 from crm.major.report_form import FIELDS, PEOPLE, PERSON_FIELDS, RISK_FIELDS, TEXT_FIELDS
 from crm.major.rules import Condition, MajorReason, RiskLevel
 from crm.major.service import Person, ReasonInput, ReportForm
-from tenants.errors import FieldProblem, Forbidden, InvalidInput
+from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
-
-BOARD_ROLES = MAJOR_BOARD_ROLES
 
 extend({
     "major.board.title": ("重大投诉看板", "Major-complaint board"),
@@ -142,9 +142,8 @@ class MarkPost(msgspec.Struct, kw_only=True):
     note: str = ""
 
 
-@get("/major", include_in_schema=False)
+@get("/major", guards=[requires(*service.BOARD_READERS)], include_in_schema=False)
 async def board_page(request: Request[Scope, Any, Any], actor: Scope, include_closed: bool = False) -> Template:
-    _require_board(actor)
     views = await service.board(actor=actor, include_closed=include_closed)
     context = {"views": views, "include_closed": include_closed, "can_see_policy": actor.has_role(*POLICY_READERS),
                **_labels()}
@@ -209,15 +208,13 @@ async def acknowledge_submit(actor: Scope, alert_id: int, next: str = "") -> Red
     return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
 
 
-@get("/major/policy", include_in_schema=False)
+@get("/major/policy", guards=[requires(*POLICY_READERS)], include_in_schema=False)
 async def policy_page(actor: Scope) -> Template:
-    _require_policy_reader(actor)
     return _policy_template(actor, msgspec.to_builtins(await get_policy(actor=actor)))
 
 
-@post("/major/policy", include_in_schema=False)
+@post("/major/policy", guards=[requires(*POLICY_EDITORS)], include_in_schema=False)
 async def policy_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
-    actor.require_role(Role.GROUP_ADMIN)
     raw, policy, problems = _policy_from_form(await request.form())
     try:
         if policy is None:
@@ -297,12 +294,7 @@ async def _mark_page(actor: Scope, complaint_id: int, *, errors: list | None = N
     )
 
 
-POLICY_READERS = (Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.LEGAL)
 _EXTRA_LEVEL_ROWS = 2
-
-
-def _require_policy_reader(actor: Scope) -> None:
-    actor.require_role(*POLICY_READERS)
 
 
 def _policy_template(actor: Scope, policy: dict, *, errors: list | None = None, status_code: int = 200) -> Template:
@@ -311,7 +303,7 @@ def _policy_template(actor: Scope, policy: dict, *, errors: list | None = None, 
         "major/policy.html",
         context={
             "policy": policy, "rows": [*policy["levels"], *([None] * _EXTRA_LEVEL_ROWS)],
-            "editable": actor.has_role(Role.GROUP_ADMIN), "errors": errors or [],
+            "editable": actor.has_role(*POLICY_EDITORS), "errors": errors or [],
             "roles": [r for r in Role if r in RECIPIENT_ROLES], "channels": CHANNELS, "conditions": list(Condition),
         },
         status_code=status_code,
@@ -407,11 +399,6 @@ def _labels() -> dict:
     return {"text_fields": TEXT_FIELDS, "risk_fields": RISK_FIELDS, "person_fields": PERSON_FIELDS,
             "risk_levels": list(RiskLevel), "RiskLevel": RiskLevel,
             "state_titles": {str(state): title for state, title in STATE_TITLES.items()}}
-
-
-def _require_board(actor: Scope) -> None:
-    if not actor.has_role(*BOARD_ROLES):
-        raise Forbidden()
 
 
 ROUTES = [board_page, board_events, major_page, report_submit, crisis_meeting_submit, forward_submit, acknowledge_submit, policy_page,

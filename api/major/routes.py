@@ -17,11 +17,10 @@ from api.auth import requires
 from api.params import IdParam, OptionalIdParam, text, text_param
 from crm import clock
 from crm.major import board_events, crisis, repeats, service
-from crm.major.policy import Policy, get_policy, set_policy
+from crm.major.policy import POLICY_EDITORS, POLICY_READERS, Policy, get_policy, set_policy
 from crm.major.report_form import FIELDS, MAX_PEOPLE, PEOPLE, person_struct, report_struct
 from crm.major.rules import MajorReason
 from crm.major.service import MajorView, ReasonInput, ReportForm
-from tenants.roles import Role
 from tenants.scope import Scope
 
 _Short = text(50)
@@ -242,13 +241,13 @@ async def repeat_check(
     channel: text_param(20) = "",
 ) -> SuggestionOut:
     """At intake, before saving: earlier complaints of this customer or vehicle within the group's window."""
-    suggestion = await service.suggest_for_intake(
+    suggestion = await service.repeat_check_at_intake(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, channel=channel
     )
     return suggestion_out(suggestion)
 
 
-@get("/api/v1/major", tags=["major"])
+@get("/api/v1/major", tags=["major"], guards=[requires(*service.BOARD_READERS)])
 async def major_board(
     actor: Scope, include_closed: bool = False,
     store_id: OptionalIdParam = None,
@@ -297,13 +296,13 @@ async def my_alerts(actor: Scope) -> list[OpenAlertOut]:
     return [OpenAlertOut(**a) for a in await service.my_open_alerts(actor=actor)]
 
 
-@get("/api/v1/major/policy", tags=["major"], guards=[requires(Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.LEGAL)])
+@get("/api/v1/major/policy", tags=["major"], guards=[requires(*POLICY_READERS)])
 async def read_policy(actor: Scope) -> Policy:
     """The group's repeat window, immediate alert and escalation ladder (defaults if never set)."""
     return await get_policy(actor=actor)
 
 
-@put("/api/v1/major/policy", tags=["major"], guards=[requires(Role.GROUP_ADMIN)])
+@put("/api/v1/major/policy", tags=["major"], guards=[requires(*POLICY_EDITORS)])
 async def write_policy(actor: Scope, data: Policy) -> Policy:
     """Replace the ladder: levels (delay, condition, roles, channels), repeat window, re-notify interval."""
     return await set_policy(actor=actor, policy=data)

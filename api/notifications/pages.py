@@ -22,7 +22,6 @@ from api.web.pages import safe_next
 from crm.notify import inbox
 from crm.notify.tables import EXTERNAL_CHANNELS
 from tenants.errors import InvalidInput
-from tenants.roles import Role
 from tenants.scope import Scope
 
 MENU_SIZE = 8
@@ -120,7 +119,7 @@ async def save_settings(request: Request[Scope, Any, Any], actor: Scope) -> Temp
     return Redirect(path="/notification-settings?saved=1")
 
 
-@get("/notification-failures", guards=[requires(Role.GROUP_ADMIN)], include_in_schema=False)
+@get("/notification-failures", guards=[requires(*inbox.DELIVERY_ADMINS)], include_in_schema=False)
 async def failures_page(actor: Scope) -> Template:
     rows = await inbox.failed_deliveries(actor=actor, limit=200)
     return Template("notifications/failures.html", context={"rows": rows, "channels": CHANNEL_LABELS})

@@ -16,7 +16,6 @@ from api.auth import requires
 from api.params import BigIdParam, OptionalBigIdParam, text
 from crm.notify import inbox
 from crm.notify.live import listen
-from tenants.roles import Role
 from tenants.scope import Scope
 
 TAGS = ["notifications"]
@@ -118,7 +117,7 @@ async def web_stream(request: Request[Scope, Any, Any]) -> ServerSentEvent:
     return ServerSentEvent(_events(request.user))
 
 
-@get("/api/v1/notifications/failed", tags=TAGS, guards=[requires(Role.GROUP_ADMIN)])
+@get("/api/v1/notifications/failed", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])
 async def failed_deliveries(actor: Scope, limit: Annotated[int, Parameter(ge=1, le=500)] = 100
                             ) -> list[FailedDelivery]:
     """Notifications that could not be delivered (after all retries, or refused for good)."""
@@ -144,12 +143,12 @@ async def put_preferences(actor: Scope, data: Preferences) -> dict[str, bool]:
     return await inbox.set_preferences(actor=actor, channels=chosen)
 
 
-@get("/api/v1/notifications/channels", tags=TAGS, guards=[requires(Role.GROUP_ADMIN)])
+@get("/api/v1/notifications/channels", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])
 async def list_channel_settings(actor: Scope) -> list[ChannelSettingOut]:
     return [ChannelSettingOut(**s) for s in await inbox.channel_settings(actor=actor)]
 
 
-@put("/api/v1/notifications/channels/{channel:str}", tags=TAGS, guards=[requires(Role.GROUP_ADMIN)])
+@put("/api/v1/notifications/channels/{channel:str}", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])
 async def put_channel_setting(actor: Scope, channel: str, data: ChannelSettingIn) -> ChannelSettingOut:
     """Set the group's endpoint for email (smtp://…), wecom, dingtalk or sms (webhook / gateway URL)."""
     setting = await inbox.set_channel_setting(

@@ -1,8 +1,10 @@
 """The navigation of the web UI: each area registers its pages here, with the roles that see them.
 
 The layout shows an item when the signed-in user holds one of its roles; an
-item without roles is shown to everyone signed in. Add an item only for a page
-that exists.
+item without roles is shown to everyone signed in. The roles are the very
+definitions in `crm/` that the page's route guard and the service check (who may
+is decided there, never here), so a page is listed exactly for those it admits.
+Add an item only for a page that exists.
 """
 
 from __future__ import annotations
@@ -11,19 +13,17 @@ from dataclasses import dataclass
 
 from crm.analytics.access import DASHBOARD_READERS
 from crm.callbacks.service import CALLBACK_READERS
+from crm.complaints import workflow
 from crm.complaints.accountability import READERS as ACCOUNTABILITY_READERS
-from crm.complaints.workflow import INTAKE_ROLES, REVISIT_ROLES
 from crm.customers.corrections import CORRECTION_READERS
+from crm.customers.service import CUSTOMER_READERS
+from crm.major.service import BOARD_READERS as MAJOR_BOARD_READERS
+from crm.notify.inbox import DELIVERY_ADMINS
 from crm.reports.service import REPORT_READERS
 from crm.satisfaction.manufacturer import SCORE_READERS
 from crm.satisfaction.mystery import MYSTERY_READERS
-from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
+from tenants.roles import Role
 from tenants.scope import Scope
-
-# Everyone who works inside a group: HQ, brand divisions, call center and every store role.
-TENANT_ROLES = frozenset(GROUP_ROLES | STORE_ROLES)
-# The HQ major-complaint board; store managers see their own store on it.
-MAJOR_BOARD_ROLES = frozenset(GROUP_ROLES | {Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD})
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,19 @@ NAV: list[NavItem] = [
     NavItem("/", "工作台", "Home"),
     NavItem("/dashboard", "集团看板", "Dashboard", DASHBOARD_READERS),
     NavItem("/reports", "报表中心", "Reports", REPORT_READERS),
-    NavItem("/customers", "客户档案", "Customers", TENANT_ROLES),
-    NavItem("/complaint-intake", "投诉登记", "New complaint", INTAKE_ROLES),
-    NavItem("/complaints", "投诉处理", "Complaints", TENANT_ROLES),
-    NavItem("/revisits", "投诉回访", "Revisits", REVISIT_ROLES),
+    NavItem("/customers", "客户档案", "Customers", CUSTOMER_READERS),
+    NavItem("/complaint-intake", "投诉登记", "New complaint", workflow.INTAKE_ROLES),
+    NavItem("/complaints", "投诉处理", "Complaints", workflow.READERS),
+    NavItem("/revisits", "投诉回访", "Revisits", workflow.REVISIT_ROLES),
     NavItem("/accountability", "责任统计", "Accountability", ACCOUNTABILITY_READERS),
     NavItem("/callbacks", "回访工作台", "Callbacks", CALLBACK_READERS),
     NavItem("/callback-stats", "回访统计", "Callback statistics", CALLBACK_READERS),
     NavItem("/corrections", "资料修正", "Data corrections", CORRECTION_READERS),
-    NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_ROLES),
+    NavItem("/major", "重大投诉", "Major complaints", MAJOR_BOARD_READERS),
     NavItem("/satisfaction", "满意度总表", "Satisfaction", SCORE_READERS),
     NavItem("/mystery-shopper", "神秘客户", "Mystery shopper", MYSTERY_READERS),
     NavItem("/notifications", "我的通知", "Notifications"),
-    NavItem("/notification-failures", "通知投递失败", "Failed deliveries", frozenset({Role.GROUP_ADMIN})),
+    NavItem("/notification-failures", "通知投递失败", "Failed deliveries", DELIVERY_ADMINS),
 ]
 
 

@@ -14,12 +14,11 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import client_address
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
-from crm.calendar.overrides import coverage as calendar_coverage
+from crm.calendar.overrides import uncovered_years_to_tell
 from crm.sessions import end_session, open_session
 from crm.signin import sign_in
 from tenants.directory import workplace_of
 from tenants.errors import NotFound, TooManyAttempts
-from tenants.roles import Role
 from tenants.scope import Scope, scope_for_user
 
 
@@ -88,9 +87,7 @@ async def switch_language(request: Request, code: str, next: str = "/") -> Redir
 @get("/", include_in_schema=False)
 async def home(request: Request[Scope, Any, Any]) -> Template:
     actor = request.user
-    uncovered: list[int] = []
-    if actor.has_role(Role.GROUP_ADMIN):  # the one who can enter the schedule is told it is missing
-        uncovered = (await calendar_coverage(actor=actor))["uncovered"]
+    uncovered = await uncovered_years_to_tell(actor=actor)
     return Template("home.html", context={"actor": actor, "calendar_uncovered": uncovered})
 
 

@@ -21,6 +21,8 @@ from tenants.scope import Scope
 
 KINDS = (HOLIDAY, WORKDAY)
 COVERAGE_HORIZON = dt.timedelta(days=365)
+# Who may enter the group's holiday schedule (调休/节假日) — and so is told when a year is missing.
+OVERRIDE_EDITORS = frozenset({Role.GROUP_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ async def list_overrides(*, actor: Scope, year: int | None = None) -> list[dict[
 
 async def set_overrides(*, actor: Scope, entries: list[OverrideEntry]) -> list[dict[str, Any]]:
     """Add or replace (by day) entries of the group's schedule; all or nothing."""
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*OVERRIDE_EDITORS)
     _validate(entries)
     now = clock.now()
     async with transaction():
@@ -68,7 +70,7 @@ async def set_overrides(*, actor: Scope, entries: list[OverrideEntry]) -> list[d
 
 
 async def delete_override(*, actor: Scope, override_id: int) -> None:
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*OVERRIDE_EDITORS)
     async with transaction():
         row = await actor.filter_group(CalendarOverride.select(CalendarOverride.id), CalendarOverride).where(
             CalendarOverride.id == override_id
@@ -76,6 +78,13 @@ async def delete_override(*, actor: Scope, override_id: int) -> None:
         if row is None:
             raise NotFound("calendar override")
         await actor.delete(CalendarOverride).where(CalendarOverride.id == override_id)
+
+
+async def uncovered_years_to_tell(*, actor: Scope) -> list[int]:
+    """Years without a known holiday schedule, for the one who can enter it; nothing for anyone else."""
+    if not actor.has_role(*OVERRIDE_EDITORS):
+        return []
+    return (await coverage(actor=actor))["uncovered"]
 
 
 async def coverage(*, actor: Scope) -> dict[str, Any]:

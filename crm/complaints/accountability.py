@@ -267,6 +267,12 @@ async def amounts_for_group(group_id: int) -> dict[str, Amounts]:
     return amounts
 
 
+async def group_amounts(*, actor: Scope) -> dict[str, Amounts]:
+    """`amounts_for_group` of the caller's group, for those who read the accountability figures."""
+    actor.require_role(*READERS)
+    return await amounts_for_group(actor.group_id)
+
+
 async def set_amounts(*, actor: Scope, amounts: dict[str, Amounts]) -> dict[str, Amounts]:
     """Group admins set the amounts of the departments given (None: not set)."""
     actor.require_role(Role.GROUP_ADMIN)

@@ -217,6 +217,7 @@ async def list_complaints(
     offset: int = 0,
 ) -> list[ComplaintSummary]:
     """The store inbox (store staff) or the group's list (group roles): overdue first, then by deadline."""
+    actor.require_role(*workflow.READERS)
     query = _summary_query(actor)
     if state:
         if state not in State._value2member_map_:
@@ -247,17 +248,17 @@ async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> l
     Group customer service revisits what the group took (fed back by the store); store callback
     agents revisit what their store took.
     """
+    actor.require_role(*workflow.REVISIT_ROLES)
     query = _summary_query(actor)
     if actor.has_role(*workflow.GROUP_REVISIT_ROLES):
         query = query.where(Complaint.via_group.eq(True), Complaint.state == State.FED_BACK)
-    elif actor.has_role(*workflow.STORE_REVISIT_ROLES):
-        query = query.where(Complaint.via_group.eq(False), Complaint.state == State.RESOLVED)
     else:
-        return []
+        query = query.where(Complaint.via_group.eq(False), Complaint.state == State.RESOLVED)
     return await _summaries(query, limit, offset)
 
 
 async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetail:
+    actor.require_role(*workflow.READERS)
     complaint = await actor.get(Complaint, complaint_id)
     summary = (await _summaries(_summary_query(actor).where(Complaint.id == complaint_id), 1, 0))[0]
     # A complaint's rows are in its group; missed deadlines and reports keep the store they happened at.
@@ -383,6 +384,7 @@ async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
 
 async def intake_candidates(*, actor: Scope, q: str, limit: int = 10) -> list[IntakeCandidate]:
     """Customers matching a phone, plate, VIN or name, with their active vehicles, for the intake screen."""
+    actor.require_role(*workflow.INTAKE_ROLES)
     found = await search_customers(actor=actor, q=q, limit=limit)
     found = [c for c in found if c.active]
     if not found:

@@ -226,6 +226,7 @@ async def register_complaint(
 
 async def suggest_store(*, actor: Scope, customer_id: int, vehicle_id: int | None = None) -> RoutingSuggestion:
     """The store the customer last dealt with for this vehicle (sale or service visit), else their home store."""
+    actor.require_role(*workflow.INTAKE_ROLES)
     customer = await actor.get(Customer, customer_id)
     best: tuple[datetime, int, str] | None = None
     if vehicle_id is not None:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from tenants.errors import Conflict, Forbidden
-from tenants.roles import Role
+from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Scope
 
 
@@ -82,6 +82,8 @@ STORE_INTAKE_ROLES = frozenset(
 )
 INTAKE_ROLES = GROUP_INTAKE_ROLES | STORE_INTAKE_ROLES
 REVISIT_ROLES = GROUP_REVISIT_ROLES | STORE_REVISIT_ROLES
+# Who may read complaints (within their scope): everyone who works inside the group.
+READERS = TENANT_ROLES
 
 
 class ComplaintLike(Protocol):

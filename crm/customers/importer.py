@@ -50,9 +50,11 @@ from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.db import engine, is_postgres
 from tenants.errors import FieldProblem, InvalidInput
-from tenants.roles import IMPORTERS
+from tenants.roles import Role
 from tenants.scope import Scope, timezone_of
 
+# Who may bulk-import DMS exports.
+IMPORTERS = frozenset({Role.GROUP_ADMIN, Role.STORE_GM, Role.STORE_CR_MANAGER})
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 

@@ -63,11 +63,26 @@ from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.customers.validation import normalise_mobile
 from tenants.errors import Conflict, InvalidInput, NotFound
-from tenants.roles import CUSTOMER_EDITORS, Role
+from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Scope
 from tenants.tables import Store
 
 MAX_PAGE = 200
+# Who may read customer records (客户档案) within their scope: everyone who works inside the group.
+CUSTOMER_READERS = TENANT_ROLES
+# Who may create customer records and record vehicles, sales and visits.
+CUSTOMER_EDITORS = frozenset(
+    {
+        Role.GROUP_ADMIN,
+        Role.CALL_CENTER_AGENT,
+        Role.GROUP_CUSTOMER_SERVICE,
+        Role.STORE_GM,
+        Role.STORE_CR_MANAGER,
+        Role.CALLBACK_AGENT,
+        Role.DEPARTMENT_HEAD,
+        Role.STAFF,
+    }
+)
 # Who may change an existing record directly. Callback agents find errors on the phone and file a
 # correction request for the owning department instead (001 §9.3).
 CUSTOMER_UPDATERS = CUSTOMER_EDITORS - {Role.CALLBACK_AGENT}
@@ -94,6 +109,7 @@ async def search_customers_page(
     offset: int = 0,
 ) -> Page[CustomerSummary]:
     """A page of `search_customers`; an empty `q` lists the newest customers."""
+    actor.require_role(*CUSTOMER_READERS)
     limit = max(1, min(limit, MAX_PAGE))
     query = actor.filter(Customer.select(Customer.id), Customer)
     if store_id is not None:

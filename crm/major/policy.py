@@ -29,6 +29,9 @@ DAY = 86400
 CHANNELS = EXTERNAL_CHANNELS
 # Nobody outside the group's own staff may be a recipient.
 RECIPIENT_ROLES = frozenset(Role) - {Role.PLATFORM_ADMIN}
+# Who may read the ladder (HQ, brand divisions, legal) and who may change it (集团管理员).
+POLICY_READERS = frozenset({Role.GROUP_ADMIN, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.LEGAL})
+POLICY_EDITORS = frozenset({Role.GROUP_ADMIN})
 
 Seconds = Annotated[int, msgspec.Meta(ge=1, le=90 * DAY)]
 Label = Annotated[str, msgspec.Meta(max_length=60, pattern=r"^[^\x00]*$")]  # in notification titles: no U+0000
@@ -85,12 +88,13 @@ async def policy_for_group(group_id: int) -> Policy:
 
 
 async def get_policy(*, actor: Scope) -> Policy:
+    actor.require_role(*POLICY_READERS)
     return await policy_for_group(_group_of(actor))
 
 
 async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
     """Replace the group's policy (集团管理员 only). Complaints already major keep their snapshot."""
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*POLICY_EDITORS)
     group_id = _group_of(actor)
     policy = validate_policy(policy)
     row = MajorPolicyRow(group=group_id, config=encode_policy(policy), updated_at=clock.now(),

@@ -18,7 +18,7 @@ import msgspec
 from crm import clock
 from crm.complaints.service import register_complaint
 from crm.complaints.tables import Complaint
-from crm.complaints.workflow import FINAL_STATES, State
+from crm.complaints.workflow import FINAL_STATES, INTAKE_ROLES, State
 from crm.db import transaction
 from crm.major import alerts, board_events, crisis, repeats
 from crm.major.policy import Level, decode_policy, encode_policy, policy_for_group
@@ -36,7 +36,7 @@ from crm.major.tables import (
 )
 from crm.timers.service import cancel_timers, schedule_timer
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from tenants.roles import Role
+from tenants.roles import GROUP_ROLES, Role
 from tenants.scope import Scope
 
 SUBJECT = "major_complaint"
@@ -54,6 +54,8 @@ MARKERS = frozenset({
 })
 REPORTERS = frozenset({Role.STORE_GM, Role.STORE_CR_MANAGER})  # the store files the report
 FORWARDERS = frozenset({Role.BRAND_MANAGER, Role.GROUP_ADMIN})  # brand division / management department
+# Who may see the major-complaint board (重大投诉看板): the group, and the store's managers for their own store.
+BOARD_READERS = frozenset(GROUP_ROLES | {Role.STORE_GM, Role.STORE_CR_MANAGER, Role.DEPARTMENT_HEAD})
 
 
 class ReasonInput(msgspec.Struct, forbid_unknown_fields=True):
@@ -410,8 +412,17 @@ async def my_open_alerts(*, actor: Scope) -> list[dict]:
 # --- reading -------------------------------------------------------------------------------------
 
 
+async def repeat_check_at_intake(
+    *, actor: Scope, customer_id: int, vehicle_id: int | None = None, channel: str = "",
+) -> Suggestion:
+    """`suggest_for_intake` while a complaint is being taken (投诉登记): only for those who take complaints."""
+    actor.require_role(*INTAKE_ROLES)
+    return await suggest_for_intake(actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, channel=channel)
+
+
 async def board(*, actor: Scope, include_closed: bool = False, store_id: int | None = None) -> list[MajorView]:
     """The HQ board: every major complaint the caller may see, report deadline soonest first."""
+    actor.require_role(*BOARD_READERS)
     query = actor.filter(MajorComplaint.select(MajorComplaint.id), MajorComplaint)
     if not include_closed:
         query = query.where(MajorComplaint.closed_at.is_null())

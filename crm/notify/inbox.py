@@ -14,6 +14,8 @@ from tenants.roles import Role
 from tenants.scope import Scope
 from tenants.tables import User
 
+# Who may see the group's undeliverable notifications and set its channel endpoints (gateway secrets).
+DELIVERY_ADMINS = frozenset({Role.GROUP_ADMIN})
 _INBOX_COLUMNS = (
     Notification.id, Notification.kind, Notification.store, Notification.title_zh, Notification.title_en,
     Notification.body_zh, Notification.body_en, Notification.link, Notification.created_at, Notification.read_at,
@@ -63,7 +65,7 @@ async def failed_deliveries(*, actor: Scope, limit: int = 100) -> list[dict[str,
 
     Messages to customers (no user recipient) name the customer by a masked mobile number.
     """
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*DELIVERY_ADMINS)
     rows = await actor.group_wide().select(
         Notification,
         Notification.id, Notification.store, Notification.recipient, Notification.recipient.display_name,
@@ -111,7 +113,7 @@ async def set_preferences(*, actor: Scope, channels: dict[str, bool]) -> dict[st
 
 async def channel_settings(*, actor: Scope) -> list[dict[str, Any]]:
     """The group's channel endpoints; secrets are never shown, only whether one is set."""
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*DELIVERY_ADMINS)
     rows = await actor.filter_group(ChannelSetting.select(), ChannelSetting).order_by(ChannelSetting.channel)
     return [
         {"channel": r["channel"], "url": _mask_url(r["url"]), "has_secret": bool(r["secret"]), "enabled": r["enabled"]}
@@ -121,7 +123,7 @@ async def channel_settings(*, actor: Scope) -> list[dict[str, Any]]:
 
 async def set_channel_setting(*, actor: Scope, channel: str, url: str, secret: str | None, enabled: bool
                               ) -> dict[str, Any]:
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*DELIVERY_ADMINS)
     if channel not in EXTERNAL_CHANNELS:
         raise NotFound("channel")
     scheme = "smtp" if channel == "email" else "http"
