@@ -15,9 +15,11 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
+from litestar_htmx import HTMXRequest
 
 from api.auth import requires
 from api.i18n import extend
+from api.web.htmx import page_or_part
 from crm.callbacks import service, statistics
 from crm.callbacks.service import (
     CALLBACK_READERS,
@@ -116,15 +118,13 @@ extend({
 
 
 @get("/callbacks", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
-async def queue_page(request: Request[Scope, Any, Any], actor: Scope, store: int | None = None) -> Template:
+async def queue_page(request: HTMXRequest, actor: Scope, store: int | None = None) -> Template:
     """The work queue; the htmx refresh (every minute) gets only the lists."""
     store_id = _store_filter(actor, store)
     queue = await service.work_queue(actor=actor, store_id=store_id)
     context = {"queue": queue, "store_id": store_id, "stores": await _stores(actor),
                "may_work": actor.has_role(*CALLBACK_WORKERS)}
-    fragment = bool(request.headers.get("hx-request"))
-    return Template("callbacks/_queue.html" if fragment else "callbacks/queue.html", context=context,
-                    headers={"Vary": "HX-Request"})
+    return page_or_part(request, "callbacks/queue.html", "callbacks/_queue.html", context)
 
 
 @post("/callbacks/next", guards=[requires(*CALLBACK_WORKERS)], include_in_schema=False)

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
+from litestar_htmx import HTMXRequest
 
 from api.auth import requires
 from api.i18n import extend
+from api.web.htmx import page_or_part
 from api.web.nav import TENANT_ROLES
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
@@ -82,7 +84,7 @@ extend({
 
 
 @get("/customers", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
-async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "") -> Template:
+async def customer_search(request: HTMXRequest, actor: Scope, q: str = "") -> Template:
     """The search page; an htmx request (typing in the box) gets only the result table."""
     query = q.strip()[:MAX_QUERY]
     found = await search_customers(actor=actor, q=query, limit=SEARCH_LIMIT + 1) if query else []
@@ -93,10 +95,7 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
         "limit": SEARCH_LIMIT,
         "labels": LABELS,
     }
-    fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
-    template = "customers/_results.html" if fragment else "customers/search.html"
-    # the same URL answers a page or a fragment: caches must keep them apart
-    return Template(template, context=context, headers={"Vary": "HX-Request"})
+    return page_or_part(request, "customers/search.html", "customers/_results.html", context)
 
 
 @get("/customers/{customer_id:int}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)

@@ -16,9 +16,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar_htmx import HTMXRequest
 
 from api.i18n import extend
 from api.major.routes import board_events_stream
+from api.web.htmx import page_or_part
 from api.web.nav import MAJOR_BOARD_ROLES
 from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
@@ -153,14 +155,12 @@ class MarkPost(msgspec.Struct, kw_only=True):
 
 
 @get("/major", include_in_schema=False)
-async def board_page(request: Request[Scope, Any, Any], actor: Scope, include_closed: bool = False) -> Template:
+async def board_page(request: HTMXRequest, actor: Scope, include_closed: bool = False) -> Template:
     _require_board(actor)
     views = await service.board(actor=actor, include_closed=include_closed)
-    fragment = bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
-    template = "major/_rows.html" if fragment else "major/board.html"
     context = {"views": views, "include_closed": include_closed, "can_see_policy": actor.has_role(*POLICY_READERS),
                **_labels()}
-    return Template(template, context=context, headers={"Vary": "HX-Request"})
+    return page_or_part(request, "major/board.html", "major/_rows.html", context)
 
 
 @get("/major/events", include_in_schema=False)
