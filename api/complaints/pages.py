@@ -320,29 +320,6 @@ async def intake_lookup(actor: Scope, q: str = "") -> Template:
     return Template("complaints/_candidates.html", context={"q": query, "candidates": found})
 
 
-@get(f"{INTAKE_PATH}/route", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
-async def intake_route(actor: Scope, customer_id: str = "", vehicle_id: str = "") -> Template:
-    """The store picker with the suggested store selected (最近维修/购车门店, else the customer's own)."""
-    customer, vehicle = _optional_int(customer_id), _optional_int(vehicle_id)
-    suggestion = None
-    if customer is not None:
-        suggestion = await service.suggest_store(actor=actor, customer_id=customer, vehicle_id=vehicle)
-    return Template("complaints/_route.html", context={
-        "stores": await _stores(actor), "suggestion": suggestion,
-        "selected": suggestion.store_id if suggestion else None,
-    })
-
-
-@get(f"{INTAKE_PATH}/repeat", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
-async def intake_repeat(actor: Scope, customer_id: str = "", vehicle_id: str = "") -> Template:
-    """The repeat-complaint warning (重复投诉) for the chosen customer/vehicle, with the box to mark it major."""
-    customer, vehicle = _optional_int(customer_id), _optional_int(vehicle_id)
-    suggestion = None
-    if customer is not None:  # a customer or vehicle out of the caller's scope is 404
-        suggestion = await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
-    return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, {}))
-
-
 @get(f"{INTAKE_PATH}/take", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
 async def intake_take(actor: Scope, customer_id: str = "", vehicle_id: str = "", text: str = "") -> Template:
     """Taking a candidate (a click, or Enter in the lookup): the chosen customer and car with the repeat check,
@@ -617,7 +594,7 @@ def _optional_int(raw: str, field: str = "") -> int | None:
 
 
 ROUTES = [
-    complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_route, intake_repeat,
-    intake_take, intake_submit,
+    complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_take,
+    intake_submit,
     complaint_page, complaint_act,
 ]
