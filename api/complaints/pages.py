@@ -334,7 +334,7 @@ async def intake_take(actor: Scope, customer_id: str = "", vehicle_id: str = "",
         store = await service.suggest_store(actor=actor, customer_id=customer, vehicle_id=vehicle)
         route = {"stores": await _stores(actor), "suggestion": store, "selected": store.store_id if store else None}
     form = {"customer_id": customer, "vehicle_id": vehicle or "", "chosen_text": text.strip()[:200]}
-    return Template("complaints/_chosen.html", context={"form": form, "route": route, **(route or {}),
+    return Template("complaints/_chosen.html", context={"form": form, "route": route,
                                                          **_repeat_context(actor, suggestion, {})})
 
 

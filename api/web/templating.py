@@ -98,25 +98,27 @@ def server_now(context: Mapping[str, Any]) -> str:
 
 
 def countdown(context: Mapping[str, Any], due_at: datetime) -> Markup:
-    """A deadline's countdown, the one component for every page: "剩余 14小时22分" / "已超时 3分钟".
-    app.js keeps it running in the same words on the server's clock (`server-now`)."""
+    """A deadline's countdown, the one component for every page; app.js keeps it running in the same words
+    on the server's clock (`server-now`). `soon` under 4 hours, `overdue` once passed."""
     seconds = int((due_at - clock.now()).total_seconds())
-    english = lang(context) == "en"
     state = " overdue" if seconds < 0 else " soon" if seconds < 4 * 3600 else ""
-    if seconds < 0:
-        text = ("overdue by " if english else "已超时 ") + _duration(-seconds, english)
-    else:
-        text = ("left: " if english else "剩余 ") + _duration(seconds, english)
+    text = countdown_text(seconds, english=lang(context) == "en")
     return Markup('<span class="countdown{}" data-due="{}">{}</span>').format(state, due_at.isoformat(), text)
 
 
-def _duration(seconds: int, english: bool) -> str:
-    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+def countdown_text(seconds: int, *, english: bool) -> str:
+    """"剩余 1天3小时" / "剩余 14小时22分" / "已超时 3分钟" (English "left: 14h 22m", "overdue by 3 min")."""
+    left = abs(seconds)
+    days, hours, minutes = left // 86400, left % 86400 // 3600, left % 3600 // 60
     if days:
-        return f"{days}d {hours}h" if english else f"{days}天{hours}小时"
-    if hours:
-        return f"{hours}h {minutes}m" if english else f"{hours}小时{minutes}分"
-    return f"{minutes} min" if english else f"{minutes}分钟"
+        span = f"{days}d {hours}h" if english else f"{days}天{hours}小时"
+    elif hours:
+        span = f"{hours}h {minutes}m" if english else f"{hours}小时{minutes}分"
+    else:
+        span = f"{minutes} min" if english else f"{minutes}分钟"
+    if seconds < 0:
+        return ("overdue by " if english else "已超时 ") + span
+    return ("left: " if english else "剩余 ") + span
 
 
 def workplace(context: Mapping[str, Any]) -> dict[str, Any]:

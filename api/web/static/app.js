@@ -8,7 +8,7 @@
   const skew = serverNow ? Date.parse(serverNow.content) - Date.now() : 0;
   window.dealerdesk = Object.assign(window.dealerdesk || {}, { now: function () { return Date.now() + skew; } });
 
-  // ---- countdowns: <span class="countdown" data-due="ISO">, first written by the server (templating.countdown),
+  // ---- countdowns: <span class="countdown" data-due="ISO">, first written by the server (templating.countdown_text),
   // in the same words: "剩余 14小时22分" / "已超时 3分钟"; `soon` under 4 hours, `overdue` once passed ----
   const english = document.documentElement.lang === "en";
   function duration(seconds) {
@@ -19,7 +19,7 @@
   }
   function countdowns() {
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
-      const left = Math.round((Date.parse(el.dataset.due) - window.dealerdesk.now()) / 1000);
+      const left = Math.trunc((Date.parse(el.dataset.due) - window.dealerdesk.now()) / 1000);
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("soon", left >= 0 && left < 4 * 3600);
       el.textContent = (left < 0 ? (english ? "overdue by " : "已超时 ") : (english ? "left: " : "剩余 ")) + duration(Math.abs(left));
