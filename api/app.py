@@ -14,7 +14,6 @@ from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar_htmx import HTMXPlugin
 
 from api import calendar, callbacks, complaints, customers, dashboards, major, notifications, web
 from api.web import templating
@@ -73,7 +72,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(
             directory=_asset_dirs("templates"), engine=JinjaTemplateEngine, engine_callback=templating.configure
         ),
-        plugins=[HTMXPlugin()],  # every request is an HTMXRequest: `request.htmx` tells an htmx swap from a page load
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
         lifespan=[_database_pool, _queue],

@@ -23,7 +23,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
-from litestar_htmx import ClientRedirect, HTMXRequest
+from litestar_htmx import ClientRedirect, HTMXDetails
 
 from api.i18n import CATALOGUE, language_of, translate
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -95,9 +95,10 @@ def _conflict(_: Request, exc: Conflict) -> Response:
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if not request.url.path.startswith("/api/"):
-        if isinstance(request, HTMXRequest) and request.htmx:
+        htmx = HTMXDetails(request)
+        if htmx:
             # an htmx fragment request would swap the login page into the page; send the whole browser there
-            page = urlsplit(request.htmx.current_url or "/")
+            page = urlsplit(htmx.current_url or "/")
             redirect = ClientRedirect(_login_url(page.path, page.query))
             redirect.status_code = 401
             return redirect

@@ -32,6 +32,12 @@ _pending: ContextVar[list[AfterCommit] | None] = ContextVar("dealerdesk_after_co
 _closing: ContextVar[list[AfterCommit] | None] = ContextVar("dealerdesk_before_commit", default=None)
 
 
+def like_term(typed: str) -> str:
+    """Text a user typed, made safe inside a LIKE pattern: wildcards and backslashes are dropped rather
+    than escaped (names, phones, plates and VINs never hold them; escaping needs an ESCAPE clause)."""
+    return typed.replace("%", "").replace("_", "").replace("\\", "")
+
+
 def engine():
     """The Piccolo engine of the running configuration."""
     from piccolo_conf import DB

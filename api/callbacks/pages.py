@@ -15,11 +15,10 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from litestar_htmx import HTMXRequest
 
 from api.auth import requires
 from api.i18n import extend
-from api.web.htmx import page_or_part
+from api.web.forms import existing_id, page_or_fragment, store_choices
 from crm.callbacks import service, statistics
 from crm.callbacks.service import (
     CALLBACK_READERS,
@@ -31,9 +30,6 @@ from crm.callbacks.service import (
 from crm.customers.fields import CORRECTABLE
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.scope import Scope
-from tenants.tables import Store
-
-_MAX_ID = 2**31 - 1
 
 extend({
     "callbacks.title": ("回访工作台", "Callbacks"),
@@ -118,13 +114,13 @@ extend({
 
 
 @get("/callbacks", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
-async def queue_page(request: HTMXRequest, actor: Scope, store: int | None = None) -> Template:
+async def queue_page(request: Request[Scope, Any, Any], actor: Scope, store: int | None = None) -> Template:
     """The work queue; the htmx refresh (every minute) gets only the lists."""
     store_id = _store_filter(actor, store)
     queue = await service.work_queue(actor=actor, store_id=store_id)
-    context = {"queue": queue, "store_id": store_id, "stores": await _stores(actor),
+    context = {"queue": queue, "store_id": store_id, "stores": await store_choices(actor),
                "may_work": actor.has_role(*CALLBACK_WORKERS)}
-    return page_or_part(request, "callbacks/queue.html", "callbacks/_queue.html", context)
+    return page_or_fragment(request, page="callbacks/queue.html", fragment="callbacks/_queue.html", context=context)
 
 
 @post("/callbacks/next", guards=[requires(*CALLBACK_WORKERS)], include_in_schema=False)
@@ -139,13 +135,13 @@ async def next_call(request: Request[Scope, Any, Any], actor: Scope) -> Redirect
 
 @get("/callbacks/{callback_id:int}", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
 async def call_page(actor: Scope, callback_id: int) -> Template:
-    return await _call_screen(actor, _checked_id(callback_id))
+    return await _call_screen(actor, existing_id(callback_id, "callback"))
 
 
 @post("/callbacks/{callback_id:int}/claim", guards=[requires(*CALLBACK_WORKERS)], include_in_schema=False)
 async def claim(actor: Scope, callback_id: int) -> Template | Redirect:
     try:
-        await service.claim_callback(actor=actor, callback_id=_checked_id(callback_id))
+        await service.claim_callback(actor=actor, callback_id=existing_id(callback_id, "callback"))
     except Conflict as conflict:
         return await _call_screen(actor, callback_id, error=conflict.zh, status=409)
     return Redirect(path=f"/callbacks/{callback_id}")
@@ -153,14 +149,14 @@ async def claim(actor: Scope, callback_id: int) -> Template | Redirect:
 
 @post("/callbacks/{callback_id:int}/release", guards=[requires(*CALLBACK_WORKERS)], include_in_schema=False)
 async def release(actor: Scope, callback_id: int) -> Redirect:
-    await service.release_callback(actor=actor, callback_id=_checked_id(callback_id))
+    await service.release_callback(actor=actor, callback_id=existing_id(callback_id, "callback"))
     return Redirect(path="/callbacks")
 
 
 @post("/callbacks/{callback_id:int}/outcome", guards=[requires(*CALLBACK_WORKERS)], include_in_schema=False)
 async def record_outcome(request: Request[Scope, Any, Any], actor: Scope, callback_id: int) -> Template | Redirect:
     """Save the call; "save and next" opens the next call at once, or the queue when none is due."""
-    _checked_id(callback_id)
+    existing_id(callback_id, "callback")
     form = await request.form()
     outcome = str(form.get("outcome", ""))
     satisfied = {"yes": True, "no": False}.get(str(form.get("satisfied", "")))
@@ -194,7 +190,7 @@ async def record_outcome(request: Request[Scope, Any, Any], actor: Scope, callba
 
 @get("/callback-stats", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
 async def stats_page(actor: Scope, store: int | None = None, period: str = "week", day: str = "") -> Template:
-    stores = await _stores(actor)
+    stores = await store_choices(actor)
     store_id = _store_filter(actor, store) or (stores[0]["id"] if stores else None)
     if store_id is None:
         raise NotFound("store")
@@ -222,24 +218,11 @@ async def _call_screen(actor: Scope, callback_id: int, *, problems=None, error: 
     })
 
 
-async def _stores(actor: Scope) -> list[dict]:
-    if not actor.store_ids:
-        return []
-    return await Store.select(Store.id, Store.name).where(Store.id.is_in(sorted(actor.store_ids))).order_by(
-        Store.name)
-
-
 def _store_filter(actor: Scope, store: int | None) -> int | None:
     if store is None:
         return actor.home_store_id if not actor.is_group_level else None
     actor.require_store(store)
     return store
-
-
-def _checked_id(callback_id: int) -> int:
-    if not 0 < callback_id <= _MAX_ID:
-        raise NotFound("callback")
-    return callback_id
 
 
 def _int(value) -> int | None:

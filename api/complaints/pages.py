@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
 from api.i18n import extend
+from api.web.forms import existing_id, optional_int, required_int, store_choices
 from api.web.nav import TENANT_ROLES
 from crm import clock
 from crm.complaints import accountability as accounts
@@ -33,12 +34,10 @@ from crm.major.service import major_flags
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import ROLE_TITLES
 from tenants.scope import Scope
-from tenants.tables import Store
 
 INTAKE_PATH = "/complaint-intake"
 REVISIT_PATH = "/revisits"
 ACCOUNTABILITY_PATH = "/accountability"
-_MAX_ID = 2**31 - 1
 
 LABELS = {
     "state": {str(k): v for k, v in STATE_TITLES.items()},
@@ -241,7 +240,7 @@ async def complaint_list(
     q: str = "",
 ) -> Template:
     """A store's inbox, or the group's list of every routed complaint: overdue first."""
-    store_id = _optional_int(store)
+    store_id = optional_int(store)
     filters = {"state": in_state if in_state in LABELS["state"] else "", "store": store_id, "channel":
                channel if channel in CHANNELS else "", "overdue": overdue == "1", "open": open == "1", "q": q[:60]}
     items = await queries.list_complaints(
@@ -251,7 +250,7 @@ async def complaint_list(
     )
     ids = [c.id for c in items]
     return Template("complaints/list.html", context={
-        "items": items, "filters": filters, "stores": await _stores(actor), "labels": LABELS,
+        "items": items, "filters": filters, "stores": await store_choices(actor), "labels": LABELS,
         "major": await major_flags(complaint_ids=ids),
         "repeat": await repeats.repeat_flags(complaint_ids=ids, pending_only=True),
     })
@@ -282,9 +281,9 @@ async def record_violation(request: Request[Scope, Any, Any], actor: Scope) -> T
         except ValueError:
             raise InvalidInput.one("occurred_on", "请填写日期", "Enter a date") from None
         await accounts.record_violation(
-            actor=actor, staff_user_id=_int(form, "staff_user_id"), department=form.get("department", ""),
+            actor=actor, staff_user_id=required_int(form, "staff_user_id"), department=form.get("department", ""),
             kind=form.get("kind", ""), occurred_on=occurred_on, description=form.get("description", "")[:2001],
-            complaint_id=_optional_int(form.get("complaint_id", ""), "complaint_id"),
+            complaint_id=optional_int(form.get("complaint_id", ""), "complaint_id"),
         )
     except (InvalidInput, Forbidden) as refused:
         return await _accountability(actor, "", form, refused, status=400)
@@ -324,7 +323,7 @@ async def intake_lookup(actor: Scope, q: str = "") -> Template:
 async def intake_take(actor: Scope, customer_id: str = "", vehicle_id: str = "", text: str = "") -> Template:
     """Taking a candidate (a click, or Enter in the lookup): the chosen customer and car with the repeat check,
     and for the group the store picker with the suggested store (an out-of-band part)."""
-    customer, vehicle = _optional_int(customer_id, "customer_id"), _optional_int(vehicle_id, "vehicle_id")
+    customer, vehicle = optional_int(customer_id, "customer_id"), optional_int(vehicle_id, "vehicle_id")
     if customer is None:
         raise InvalidInput.one("customer_id", "请选择客户", "Choose a customer")
     # a customer or vehicle out of the caller's scope is 404
@@ -332,7 +331,7 @@ async def intake_take(actor: Scope, customer_id: str = "", vehicle_id: str = "",
     route = None
     if actor.is_group_level:
         store = await service.suggest_store(actor=actor, customer_id=customer, vehicle_id=vehicle)
-        route = {"stores": await _stores(actor), "suggestion": store, "selected": store.store_id if store else None}
+        route = {"stores": await store_choices(actor), "suggestion": store, "selected": store.store_id if store else None}
     form = {"customer_id": customer, "vehicle_id": vehicle or "", "chosen_text": text.strip()[:200]}
     return Template("complaints/_chosen.html", context={"form": form, "route": route,
                                                          **_repeat_context(actor, suggestion, {})})
@@ -342,8 +341,8 @@ async def intake_take(actor: Scope, customer_id: str = "", vehicle_id: str = "",
 async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
     form = dict((await request.form()).items())
     try:
-        customer_id = _optional_int(form.get("customer_id", ""), "customer_id")
-        store_id = _optional_int(form.get("store_id", ""), "store_id")
+        customer_id = optional_int(form.get("customer_id", ""), "customer_id")
+        store_id = optional_int(form.get("store_id", ""), "store_id")
         if not actor.is_group_level:
             store_id = actor.home_store_id
         # A repeat of a customer the agent picked needs the agent's decision (same / different problem),
@@ -354,7 +353,7 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
             repeat_reason=form.get("repeat_reason", ""),
             decision_required=customer_id is not None and actor.has_role(*MAJOR_MARKERS),
             customer_id=customer_id,
-            vehicle_id=_optional_int(form.get("vehicle_id", ""), "vehicle_id") if customer_id else None,
+            vehicle_id=optional_int(form.get("vehicle_id", ""), "vehicle_id") if customer_id else None,
             new_customer_name=form.get("new_customer_name", "").strip(),
             new_customer_mobile=form.get("new_customer_mobile", "").strip(),
             store_id=store_id,
@@ -371,7 +370,7 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
 async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None, status: int = 200) -> Template:
     suggestion = await _repeat_suggestion(actor, form.get("customer_id", ""), form.get("vehicle_id", ""))
     return Template("complaints/intake.html", status_code=status, context={
-        "form": form, "errors": _messages(refused), "stores": await _stores(actor), "labels": LABELS,
+        "form": form, "errors": _messages(refused), "stores": await store_choices(actor), "labels": LABELS,
         "default_channel": "hotline_400" if actor.is_group_level else "walk_in",
         **_repeat_context(actor, suggestion, form),
     })
@@ -381,7 +380,7 @@ async def _repeat_suggestion(actor: Scope, customer_id: str, vehicle_id: str) ->
     """For re-rendering the form: the repeat check of the chosen customer/vehicle, None when there is nothing
     to check (no customer chosen, or one the caller cannot see — the submit shows that refusal)."""
     try:
-        customer, vehicle = _optional_int(customer_id, "customer_id"), _optional_int(vehicle_id, "vehicle_id")
+        customer, vehicle = optional_int(customer_id, "customer_id"), optional_int(vehicle_id, "vehicle_id")
         if customer is None:
             return None
         return await major_service.suggest_for_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
@@ -409,8 +408,9 @@ async def complaint_act(
     request: Request[Scope, Any, Any], actor: Scope, complaint_id: int, action: str
 ) -> Template | Redirect:
     """One step from the complaint page; afterwards back to the page (or the refusal shown on it)."""
-    if not 0 < complaint_id <= _MAX_ID or action not in _STEPS:
+    if action not in _STEPS:
         raise NotFound("complaint")
+    existing_id(complaint_id, "complaint")
     form = dict((await request.form()).items())
     try:
         await _STEPS[action](actor, complaint_id, form)
@@ -424,12 +424,11 @@ async def _page(
     actor: Scope, complaint_id: int, refused: Exception | None, *, status: int = 200,
     form: dict[str, str] | None = None, failed: str = "",
 ) -> Template:
-    if not 0 < complaint_id <= _MAX_ID:
-        raise NotFound("complaint")
+    existing_id(complaint_id, "complaint")
     detail = await queries.complaint_detail(actor=actor, complaint_id=complaint_id)
     needs_staff = {"assign", "analyse"} & set(detail.actions)
     staff = await queries.store_staff(actor=actor, store_id=detail.summary.store_id) if needs_staff else []
-    stores = await _stores(actor) if "reroute" in detail.actions else []
+    stores = await store_choices(actor) if "reroute" in detail.actions else []
     return Template("complaints/detail.html", status_code=status, context={
         "c": detail, "s": detail.summary, "staff": staff, "stores": stores, "labels": LABELS,
         "errors": _messages(refused), "form": form or {}, "failed": failed,
@@ -441,7 +440,7 @@ async def _page(
 
 
 async def _reroute(actor: Scope, cid: int, f: dict[str, str]) -> None:
-    await service.reroute_complaint(actor=actor, complaint_id=cid, store_id=_int(f, "store_id"), note=f.get("note", ""))
+    await service.reroute_complaint(actor=actor, complaint_id=cid, store_id=required_int(f, "store_id"), note=f.get("note", ""))
 
 
 async def _accept(actor: Scope, cid: int, f: dict[str, str]) -> None:
@@ -449,14 +448,14 @@ async def _accept(actor: Scope, cid: int, f: dict[str, str]) -> None:
 
 
 async def _assign(actor: Scope, cid: int, f: dict[str, str]) -> None:
-    await service.assign_handler(actor=actor, complaint_id=cid, handler_user_id=_int(f, "handler_user_id"),
+    await service.assign_handler(actor=actor, complaint_id=cid, handler_user_id=required_int(f, "handler_user_id"),
                                  department=f.get("department", ""), note=f.get("note", ""))
 
 
 async def _analyse(actor: Scope, cid: int, f: dict[str, str]) -> None:
     await service.record_cause(
         actor=actor, complaint_id=cid, cause_category=f.get("cause_category", ""), department=f.get("department", ""),
-        liability=f.get("liability", ""), accused_user_id=_optional_int(f.get("accused_user_id", ""), "accused_user_id"),
+        liability=f.get("liability", ""), accused_user_id=optional_int(f.get("accused_user_id", ""), "accused_user_id"),
         note=f.get("note", ""),
     )
 
@@ -540,7 +539,7 @@ async def _request_compensation(actor: Scope, cid: int, f: dict[str, str]) -> No
 
 
 async def _decide_compensation(actor: Scope, cid: int, f: dict[str, str]) -> None:
-    await service.decide_compensation(actor=actor, complaint_id=cid, compensation_id=_int(f, "compensation_id"),
+    await service.decide_compensation(actor=actor, complaint_id=cid, compensation_id=required_int(f, "compensation_id"),
                                       approve=f.get("approve") == "yes", note=f.get("note", ""))
 
 
@@ -561,36 +560,12 @@ _STEPS = {
 # ---------------------------------------------------------------- helpers
 
 
-async def _stores(actor: Scope) -> list[dict[str, Any]]:
-    return await Store.select(Store.id, Store.name).where(
-        Store.id.is_in(sorted(actor.store_ids) or [-1]), Store.group == actor.group_id
-    ).order_by(Store.name)
-
-
 def _messages(refused: Exception | None) -> list[FieldProblem]:
     if refused is None:
         return []
     if isinstance(refused, InvalidInput):
         return refused.problems
     return [FieldProblem("", refused.zh, refused.en)]  # type: ignore[attr-defined]
-
-
-def _int(form: dict[str, str], field: str) -> int:
-    value = _optional_int(form.get(field, ""), field)
-    if value is None:
-        raise InvalidInput.one(field, "请选择", "Please choose")
-    return value
-
-
-def _optional_int(raw: str, field: str = "") -> int | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    if raw.isdigit() and 0 < int(raw) <= _MAX_ID:
-        return int(raw)
-    if field:
-        raise InvalidInput.one(field, "取值无效", "Invalid value")
-    return None
 
 
 ROUTES = [

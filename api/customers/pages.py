@@ -11,11 +11,10 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from litestar_htmx import HTMXRequest
 
 from api.auth import requires
 from api.i18n import extend
-from api.web.htmx import page_or_part
+from api.web.forms import existing_id, page_or_fragment
 from api.web.nav import TENANT_ROLES
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
@@ -34,8 +33,6 @@ from tenants.scope import Scope
 
 SEARCH_LIMIT = 20
 MAX_QUERY = 60
-# Ids are 32-bit serials; a larger number in the URL can only be a customer that does not exist.
-_MAX_ID = 2**31 - 1
 
 # Code → (中文, English) labels owned by the customer service, for `label(...)` in templates.
 LABELS = {
@@ -82,7 +79,7 @@ extend({
 
 
 @get("/customers", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
-async def customer_search(request: HTMXRequest, actor: Scope, q: str = "") -> Template:
+async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "") -> Template:
     """The search page; an htmx request (typing in the box) gets only the result table."""
     query = q.strip()[:MAX_QUERY]
     found = await search_customers(actor=actor, q=query, limit=SEARCH_LIMIT + 1) if query else []
@@ -93,14 +90,13 @@ async def customer_search(request: HTMXRequest, actor: Scope, q: str = "") -> Te
         "limit": SEARCH_LIMIT,
         "labels": LABELS,
     }
-    return page_or_part(request, "customers/search.html", "customers/_results.html", context)
+    return page_or_fragment(request, page="customers/search.html", fragment="customers/_results.html", context=context)
 
 
 @get("/customers/{customer_id:int}", guards=[requires(*TENANT_ROLES)], include_in_schema=False)
 async def customer_page(actor: Scope, customer_id: int) -> Template:
     """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores."""
-    if not 0 < customer_id <= _MAX_ID:
-        raise NotFound("customer")
+    existing_id(customer_id, "customer")
     profile = await customer_profile(actor=actor, customer_id=customer_id)
     vehicles = {v.id: v for v in profile.vehicles}
     for history in profile.other_stores:
@@ -124,8 +120,9 @@ async def correction_action(
     request: Request[Scope, Any, Any], actor: Scope, correction_id: int, step: str
 ) -> Template | Redirect:
     """Apply, reject or confirm; a refusal shows the list again with the message (400 / 409)."""
-    if not 0 < correction_id <= _MAX_ID or step not in corrections.ACTIONS:
+    if step not in corrections.ACTIONS:
         raise NotFound("customer_correction")
+    existing_id(correction_id, "customer_correction")
     form = await request.form()
     note = str(form.get("note", "")).strip()[:2000]
     try:

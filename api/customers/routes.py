@@ -32,6 +32,7 @@ from api.params import (
 )
 from crm.customers import corrections, history, importer, service
 from crm.customers.corrections import CorrectionItem
+from crm.customers.fields import Field, fields_of
 from crm.customers.history import Change
 from crm.customers.records import (
     CustomerProfile,
@@ -59,132 +60,47 @@ UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
 
 
-class CustomerCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A new customer profile; group-level callers must give `store_id`."""
-
-    store_id: Id | None = None
-    kind: Literal["private", "company"] = "private"
-    name: text(100, 1)
-    gender: Literal["", "male", "female"] = ""
-    birthday: date | None = None
-    birthday_is_lunar: bool = False
-    marital_status: Literal["", "single", "married", "divorced", "widowed"] = ""
-    mobile: text(30) = ""
-    phone2: text(20) = ""
-    email: text(200) = ""
-    id_number: text(30) = ""
-    address: text(255) = ""
-    postcode: text(10) = ""
-    employer: text(100) = ""
-    occupation: text(50) = ""
-    hobbies: text(200) = ""
-    industry: text(50) = ""
-    contact_person: text(50) = ""
-    do_not_call: bool = False
-    dms_ref: text(64) = ""
-    note: text(4000) = ""
+Mileage = Annotated[int, msgspec.Meta(ge=0, le=2_000_000)]
 
 
-class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Only the fields present are changed."""
-
-    kind: Literal["private", "company"] | Unset = UNSET
-    name: text(100, 1) | Unset = UNSET
-    gender: Literal["", "male", "female"] | Unset = UNSET
-    birthday: date | None | Unset = UNSET
-    birthday_is_lunar: bool | Unset = UNSET
-    marital_status: Literal["", "single", "married", "divorced", "widowed"] | Unset = UNSET
-    mobile: text(30) | Unset = UNSET
-    phone2: text(20) | Unset = UNSET
-    email: text(200) | Unset = UNSET
-    id_number: text(30) | Unset = UNSET
-    address: text(255) | Unset = UNSET
-    postcode: text(10) | Unset = UNSET
-    employer: text(100) | Unset = UNSET
-    occupation: text(50) | Unset = UNSET
-    hobbies: text(200) | Unset = UNSET
-    industry: text(50) | Unset = UNSET
-    contact_person: text(50) | Unset = UNSET
-    do_not_call: bool | Unset = UNSET
-    dms_ref: text(64) | Unset = UNSET
-    note: text(4000) | Unset = UNSET
+def _field_type(f: Field) -> Any:
+    """A field's type in a request body, from its definition in `crm.customers.fields`."""
+    if f.kind == "text":
+        return text(f.max_len, 1 if f.required else 0)
+    if f.kind == "choice":
+        return Literal[tuple(f.choices or ())]
+    if f.kind == "flag":
+        return bool
+    value = {"date": date, "instant": Instant, "money": Money, "mileage": Mileage}[f.kind]
+    return value if f.required else value | None
 
 
-class VehicleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    customer_id: Id
-    vin: text(30, 1)
-    engine_no: text(30) = ""
-    plate: text(12) = ""
-    brand: text(50) = ""
-    model: text(100) = ""
-    colour: text(30) = ""
-    insurer: text(100) = ""
-    insurance_expires_on: date | None = None
-    inspection_due_on: date | None = None
+def _create(name: str, record: str, ids: list[tuple], doc: str) -> Any:
+    """A new record's body: the record's fields, each with its default unless required."""
+    body = [(f.name, _field_type(f)) if f.required else (f.name, _field_type(f), f.default) for f in fields_of(record)]
+    return msgspec.defstruct(name, [*ids, *body], kw_only=True, forbid_unknown_fields=True, module=__name__,
+                             namespace={"__doc__": doc})
 
 
-class VehicleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """`customer_id` hands the vehicle to another customer of the same store (过户)."""
-
-    customer_id: Id | Unset = UNSET
-    vin: text(30, 1) | Unset = UNSET
-    engine_no: text(30) | Unset = UNSET
-    plate: text(12) | Unset = UNSET
-    brand: text(50) | Unset = UNSET
-    model: text(100) | Unset = UNSET
-    colour: text(30) | Unset = UNSET
-    insurer: text(100) | Unset = UNSET
-    insurance_expires_on: date | None | Unset = UNSET
-    inspection_due_on: date | None | Unset = UNSET
+def _update(name: str, record: str, ids: list[tuple], doc: str) -> Any:
+    """A change's body: only the fields present are changed."""
+    body = [(f.name, _field_type(f) | Unset, UNSET) for f in fields_of(record)]
+    return msgspec.defstruct(name, [*ids, *body], kw_only=True, forbid_unknown_fields=True, module=__name__,
+                             namespace={"__doc__": doc})
 
 
-class SaleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A delivery (交车); `delivered_at` with its time zone, e.g. 2025-03-01T10:30:00+08:00."""
-
-    customer_id: Id
-    vehicle_id: Id
-    delivered_at: Instant
-    order_no: text(64) = ""
-    salesperson: text(50) = ""
-    price: Money | None = None
-    discount: Money | None = None
-
-
-class SaleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    delivered_at: Instant | Unset = UNSET
-    order_no: text(64) | Unset = UNSET
-    salesperson: text(50) | Unset = UNSET
-    price: Money | None | Unset = UNSET
-    discount: Money | None | Unset = UNSET
-
-
-RepairType = Literal["", "maintenance", "repair", "warranty", "accident", "other"]
-
-
-class VisitCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A service visit; `left_at` is when the customer left (离站)."""
-
-    customer_id: Id
-    vehicle_id: Id
-    left_at: Instant
-    arrived_at: Instant | None = None
-    repair_order_no: text(64) = ""
-    advisor: text(50) = ""
-    repair_type: RepairType = ""
-    amount: Money | None = None
-    mileage: Annotated[int, msgspec.Meta(ge=0, le=2_000_000)] | None = None
-    next_visit_on: date | None = None
-
-
-class VisitUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    left_at: Instant | Unset = UNSET
-    arrived_at: Instant | None | Unset = UNSET
-    repair_order_no: text(64) | Unset = UNSET
-    advisor: text(50) | Unset = UNSET
-    repair_type: RepairType | Unset = UNSET
-    amount: Money | None | Unset = UNSET
-    mileage: Annotated[int, msgspec.Meta(ge=0, le=2_000_000)] | None | Unset = UNSET
-    next_visit_on: date | None | Unset = UNSET
+CustomerCreate = _create("CustomerCreate", "customer", [("store_id", Id | None, None)],
+                         "A new customer profile; group-level callers must give `store_id`.")
+CustomerUpdate = _update("CustomerUpdate", "customer", [], "Only the fields present are changed.")
+VehicleCreate = _create("VehicleCreate", "vehicle", [("customer_id", Id)], "A vehicle of a customer of the store.")
+VehicleUpdate = _update("VehicleUpdate", "vehicle", [("customer_id", Id | Unset, UNSET)],
+                        "`customer_id` hands the vehicle to another customer of the same store (过户).")
+SaleCreate = _create("SaleCreate", "sale", [("customer_id", Id), ("vehicle_id", Id)],
+                     "A delivery (交车); `delivered_at` with its time zone, e.g. 2025-03-01T10:30:00+08:00.")
+SaleUpdate = _update("SaleUpdate", "sale", [], "Only the fields present are changed.")
+VisitCreate = _create("VisitCreate", "visit", [("customer_id", Id), ("vehicle_id", Id)],
+                      "A service visit; `left_at` is when the customer left (离站).")
+VisitUpdate = _update("VisitUpdate", "visit", [], "Only the fields present are changed.")
 
 
 @dataclass

@@ -15,6 +15,7 @@ from api.auth import requires
 from api.dashboards.params import FromQuery, PeriodKind, PeriodQuery, Short, ToQuery
 from api.dashboards.routes import OrderQuery, SortQuery, export_response, table_for, trend_range
 from api.i18n import extend, language_of
+from api.params import MAX_ID
 from crm.analytics import dashboard, drill
 from crm.analytics.access import DASHBOARD_READERS, View
 from crm.analytics.charts import trend_svg
@@ -42,7 +43,7 @@ RegionField = Annotated[str, Parameter(query="region", max_length=10)]
 def form_id(field: str, value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or not 0 < int(value) <= 2**31 - 1:
+    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
         raise InvalidInput.one(field, "编号无效", "Invalid id")
     return int(value)
 
@@ -88,7 +89,7 @@ async def dashboard_page(
 @get("/dashboard/items", guards=GUARDS, include_in_schema=False)
 async def items_page(
     actor: Scope, metric: Annotated[str, Parameter(query="metric", max_length=60)],
-    store: Annotated[int, Parameter(query="store", ge=1, le=2**31 - 1)], period: PeriodKind = "month",
+    store: Annotated[int, Parameter(query="store", ge=1, le=MAX_ID)], period: PeriodKind = "month",
     week: Short = "", month: Short = "", quarter: Short = "", year: Short = "", start: FromQuery = "",
     end: ToQuery = "",
 ) -> Template | Redirect:

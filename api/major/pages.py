@@ -16,23 +16,22 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
-from litestar_htmx import HTMXRequest
 
 from api.i18n import extend
 from api.major.routes import board_events_stream
-from api.web.htmx import page_or_part
+from api.web.forms import existing_id, page_or_fragment
 from api.web.nav import MAJOR_BOARD_ROLES
 from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
 from crm.major.policy import CHANNELS, RECIPIENT_ROLES, Policy, get_policy, set_policy
 from crm.complaints.workflow import STATE_TITLES
-from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, RiskLevel
+from crm.major.report_form import FIELDS, PEOPLE, PERSON_FIELDS, RISK_FIELDS, TEXT_FIELDS
+from crm.major.rules import Condition, MajorReason, RiskLevel
 from crm.major.service import Person, ReasonInput, ReportForm
-from tenants.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from tenants.errors import FieldProblem, Forbidden, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 
-_MAX_ID = 2**31 - 1
 BOARD_ROLES = MAJOR_BOARD_ROLES
 
 extend({
@@ -58,12 +57,9 @@ extend({
     "major.detail.due": ("报告截止", "Report due"),
     "major.detail.state": ("投诉状态", "Complaint state"),
     "major.report.title": ("重大投诉事件处理报告", "Major-complaint report"),
-    "major.report.media_risk": ("媒体曝光风险", "Media risk"),
-    "major.report.legal_risk": ("法律纠纷风险", "Legal risk"),
     "major.report.people": ("责任人", "Responsible people"),
     "major.report.name": ("姓名", "Name"),
     "major.report.position": ("职务", "Position"),
-    "major.report.phone": ("电话", "Phone"),
     "major.report.save": ("保存草稿", "Save draft"),
     "major.report.file": ("提交报告", "File report"),
     "major.report.forward": ("转呈运营副总裁及总裁", "Forward to VP operations and CEO"),
@@ -125,19 +121,11 @@ extend({
 })
 
 
-class ReportPost(msgspec.Struct, kw_only=True):
-    action: str = "save"
-    facts: str = ""
-    cause: str = ""
-    customer_demands: str = ""
-    actions_taken: str = ""
-    media_risk: str = "none"
-    legal_risk: str = "none"
-    risk_note: str = ""
-    proposed_settlement: str = ""
-    person_name: list[str] | str = []
-    person_position: list[str] | str = []
-    person_phone: list[str] | str = []
+# The report form as the browser posts it: the parts by name, the people as parallel `person_*` lists.
+ReportPost = msgspec.defstruct("ReportPost", [
+    ("action", str, "save"), *[(f.name, str, str(f.default)) for f in FIELDS],
+    *[(f"person_{f.name}", list[str] | str, []) for f in PERSON_FIELDS],
+], kw_only=True, module=__name__)
 
 
 class MeetingPost(msgspec.Struct, kw_only=True):
@@ -153,12 +141,12 @@ class MarkPost(msgspec.Struct, kw_only=True):
 
 
 @get("/major", include_in_schema=False)
-async def board_page(request: HTMXRequest, actor: Scope, include_closed: bool = False) -> Template:
+async def board_page(request: Request[Scope, Any, Any], actor: Scope, include_closed: bool = False) -> Template:
     _require_board(actor)
     views = await service.board(actor=actor, include_closed=include_closed)
     context = {"views": views, "include_closed": include_closed, "can_see_policy": actor.has_role(*POLICY_READERS),
                **_labels()}
-    return page_or_part(request, "major/board.html", "major/_rows.html", context)
+    return page_or_fragment(request, page="major/board.html", fragment="major/_rows.html", context=context)
 
 
 @get("/major/events", include_in_schema=False)
@@ -175,7 +163,7 @@ async def major_page(actor: Scope, major_id: int) -> Template:
 async def report_submit(
     actor: Scope, major_id: int, data: Annotated[ReportPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template | Redirect:
-    _check_id(major_id)
+    existing_id(major_id, "major")
     form = _report_form(data)
     try:
         if data.action == "file":
@@ -192,7 +180,7 @@ async def crisis_meeting_submit(
     actor: Scope, major_id: int, data: Annotated[MeetingPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template | Redirect:
     """危机处理小组会议 from the form on the major-complaint page (time in the group's timezone)."""
-    _check_id(major_id)
+    existing_id(major_id, "major")
     names, positions = _as_list(data.member_name), _as_list(data.member_position)
     members = [crisis.Member(n, positions[i] if i < len(positions) else "") for i, n in enumerate(names)]
     try:
@@ -206,14 +194,14 @@ async def crisis_meeting_submit(
 
 @post("/major/{major_id:int}/forward", include_in_schema=False)
 async def forward_submit(actor: Scope, major_id: int) -> Redirect:
-    _check_id(major_id)
+    existing_id(major_id, "major")
     await service.forward_report(actor=actor, major_id=major_id)
     return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/alerts/{alert_id:int}/acknowledge", include_in_schema=False)
 async def acknowledge_submit(actor: Scope, alert_id: int, next: str = "") -> Redirect:
-    _check_id(alert_id)
+    existing_id(alert_id, "major")
     await service.acknowledge_alert(actor=actor, alert_id=alert_id)
     target = next if next.startswith("/major") and not next.startswith("//") else "/major"
     return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
@@ -247,7 +235,7 @@ async def mark_page(actor: Scope, complaint_id: int) -> Template:
 async def mark_submit(
     actor: Scope, complaint_id: int, data: Annotated[MarkPost, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Template | Redirect:
-    _check_id(complaint_id)
+    existing_id(complaint_id, "major")
     chosen = [data.reasons] if isinstance(data.reasons, str) else data.reasons
     try:
         reasons = [
@@ -264,15 +252,11 @@ async def _detail(
     actor: Scope, major_id: int, *, errors: list | None = None, draft: ReportForm | None = None,
     meeting_errors: list | None = None, meeting_form: MeetingPost | None = None, status_code: int = 200,
 ) -> Template:
-    _check_id(major_id)
+    existing_id(major_id, "major")
     view = await service.major_detail(actor=actor, major_id=major_id)
     report = view.report or {}
-    form = draft or ReportForm(
-        facts=report.get("facts", ""), cause=report.get("cause", ""),
-        customer_demands=report.get("customer_demands", ""), actions_taken=report.get("actions_taken", ""),
-        media_risk=RiskLevel(report.get("media_risk", "none")), legal_risk=RiskLevel(report.get("legal_risk", "none")),
-        risk_note=report.get("risk_note", ""), proposed_settlement=report.get("proposed_settlement", ""),
-        responsible_people=[Person(**p) for p in report.get("responsible_people", [])],
+    form = draft or msgspec.convert(
+        {f.name: report[f.name] for f in FIELDS if f.name in report} | {PEOPLE: report.get(PEOPLE) or []}, ReportForm
     )
     editable = report.get("status", "draft") == "draft" and actor.has_role(*service.REPORTERS)
     my_pending = {
@@ -295,7 +279,7 @@ async def _detail(
 async def _mark_page(actor: Scope, complaint_id: int, *, errors: list | None = None, status_code: int = 200) -> Template:
     from crm.complaints.tables import Complaint
 
-    _check_id(complaint_id)
+    existing_id(complaint_id, "major")
     actor.require_role(*service.MARKERS)
     complaint = await actor.get(Complaint, complaint_id)
     major = await service.major_for_complaint(actor=actor, complaint_id=complaint.id)
@@ -386,18 +370,17 @@ def _msgspec_field(message: str) -> str:
 
 
 def _report_form(data: ReportPost) -> ReportForm:
-    names, positions, phones = (_as_list(data.person_name), _as_list(data.person_position), _as_list(data.person_phone))
+    """The posted form; rows without a name are no person, an unknown risk level is none."""
+    columns = {f.name: _as_list(getattr(data, f"person_{f.name}")) for f in PERSON_FIELDS}
     people = [
-        Person(name=n.strip(), position=(positions[i] if i < len(positions) else "").strip(),
-               phone=(phones[i] if i < len(phones) else "").strip())
-        for i, n in enumerate(names) if n.strip()
+        Person(**{name: (column[i] if i < len(column) else "").strip() for name, column in columns.items()})
+        for i, n in enumerate(columns["name"]) if n.strip()
     ]
     risks = {r.value for r in RiskLevel}
     return ReportForm(
-        facts=data.facts, cause=data.cause, customer_demands=data.customer_demands, actions_taken=data.actions_taken,
-        media_risk=RiskLevel(data.media_risk if data.media_risk in risks else "none"),
-        legal_risk=RiskLevel(data.legal_risk if data.legal_risk in risks else "none"),
-        risk_note=data.risk_note, proposed_settlement=data.proposed_settlement, responsible_people=people,
+        **{f.name: getattr(data, f.name) for f in TEXT_FIELDS},
+        **{f.name: RiskLevel(getattr(data, f.name) if getattr(data, f.name) in risks else f.default) for f in RISK_FIELDS},
+        responsible_people=people,
     )
 
 
@@ -419,18 +402,14 @@ def _as_list(value: list[str] | str) -> list[str]:
 
 
 def _labels() -> dict:
-    return {"report_fields": REPORT_TEXT_FIELDS, "risk_levels": list(RiskLevel), "RiskLevel": RiskLevel,
+    return {"text_fields": TEXT_FIELDS, "risk_fields": RISK_FIELDS, "person_fields": PERSON_FIELDS,
+            "risk_levels": list(RiskLevel), "RiskLevel": RiskLevel,
             "state_titles": {str(state): title for state, title in STATE_TITLES.items()}}
 
 
 def _require_board(actor: Scope) -> None:
     if not actor.has_role(*BOARD_ROLES):
         raise Forbidden()
-
-
-def _check_id(value: int) -> None:
-    if not 0 < value <= _MAX_ID:
-        raise NotFound("major")
 
 
 ROUTES = [board_page, board_events, major_page, report_submit, crisis_meeting_submit, forward_submit, acknowledge_submit, policy_page,

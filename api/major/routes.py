@@ -18,12 +18,12 @@ from api.params import IdParam, OptionalIdParam, text, text_param
 from crm import clock
 from crm.major import board_events, crisis, repeats, service
 from crm.major.policy import Policy, get_policy, set_policy
-from crm.major.rules import MajorReason, RiskLevel
+from crm.major.report_form import FIELDS, MAX_PEOPLE, PEOPLE, person_struct, report_struct
+from crm.major.rules import MajorReason
 from crm.major.service import MajorView, ReasonInput, ReportForm
 from tenants.roles import Role
 from tenants.scope import Scope
 
-_Text = text(5000)
 _Short = text(50)
 
 
@@ -36,27 +36,11 @@ class MarkRequest(msgspec.Struct, forbid_unknown_fields=True):
     reasons: Annotated[list[ReasonIn], msgspec.Meta(min_length=1, max_length=7)]
 
 
-class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: text(50)
-    position: _Short = ""
-    phone: text(20) = ""
-
-
-class ReportIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """《重大投诉事件处理报告》: 事件经过, 原因分析, 客户诉求, 已采取措施, 媒体/法律升级风险, 拟处理方案, 责任人."""
-
-    facts: _Text = ""
-    cause: _Text = ""
-    customer_demands: _Text = ""
-    actions_taken: _Text = ""
-    media_risk: RiskLevel = RiskLevel.NONE
-    legal_risk: RiskLevel = RiskLevel.NONE
-    risk_note: _Text = ""
-    proposed_settlement: _Text = ""
-    responsible_people: Annotated[list[PersonIn], msgspec.Meta(max_length=20)] = []
-
-    def to_form(self) -> ReportForm:
-        return msgspec.convert(msgspec.to_builtins(self), ReportForm)
+PersonIn = person_struct("PersonIn", text, module=__name__)
+ReportIn = report_struct(
+    "ReportIn", text, Annotated[list[PersonIn], msgspec.Meta(max_length=MAX_PEOPLE)], module=__name__,
+    namespace={"__doc__": "《重大投诉事件处理报告》: " + ", ".join(f.zh for f in FIELDS) + ", 责任人."},
+)
 
 
 class RepeatDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -125,20 +109,10 @@ class AlertOut(msgspec.Struct):
     recipients: list[RecipientOut]
 
 
-class ReportOut(msgspec.Struct):
-    status: str
-    facts: str
-    cause: str
-    customer_demands: str
-    actions_taken: str
-    media_risk: str
-    legal_risk: str
-    risk_note: str
-    proposed_settlement: str
-    responsible_people: list[dict]
-    saved_at: datetime
-    filed_at: datetime | None
-    forwarded_at: datetime | None
+ReportOut = msgspec.defstruct("ReportOut", [
+    ("status", str), *[(f.name, str) for f in FIELDS], (PEOPLE, list[dict]), ("saved_at", datetime),
+    ("filed_at", datetime | None), ("forwarded_at", datetime | None),
+], module=__name__)
 
 
 class MajorOut(msgspec.Struct):
@@ -291,14 +265,14 @@ async def major_detail(actor: Scope, major_id: IdParam) -> MajorOut:
 @put("/api/v1/major/{major_id:int}/report", tags=["major"], guards=[requires(*service.REPORTERS)])
 async def save_report_draft(actor: Scope, major_id: IdParam, data: ReportIn) -> MajorOut:
     """Save 《重大投诉事件处理报告》 as a draft."""
-    await service.save_report(actor=actor, major_id=major_id, form=data.to_form())
+    await service.save_report(actor=actor, major_id=major_id, form=_report_form(data))
     return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 
 @post("/api/v1/major/{major_id:int}/report/file", tags=["major"], guards=[requires(*service.REPORTERS)])
 async def file_report(actor: Scope, major_id: IdParam, data: ReportIn) -> FiledOut:
     """File the report (every part filled in). Within 24 h of marking this satisfies the rule."""
-    filed_at = await service.file_report(actor=actor, major_id=major_id, form=data.to_form())
+    filed_at = await service.file_report(actor=actor, major_id=major_id, form=_report_form(data))
     view = await service.major_detail(actor=actor, major_id=major_id)
     return FiledOut(major_id=major_id, filed_at=filed_at, on_time=filed_at <= view.report_due_at)
 
@@ -362,11 +336,8 @@ def major_out(view: MajorView) -> MajorOut:
     if view.report is not None:
         r = view.report
         report = ReportOut(
-            status=r["status"], facts=r["facts"], cause=r["cause"], customer_demands=r["customer_demands"],
-            actions_taken=r["actions_taken"], media_risk=r["media_risk"], legal_risk=r["legal_risk"],
-            risk_note=r["risk_note"], proposed_settlement=r["proposed_settlement"],
-            responsible_people=list(r["responsible_people"] or []), saved_at=r["saved_at"],
-            filed_at=r["filed_at"], forwarded_at=r["forwarded_at"],
+            status=r["status"], **{f.name: r[f.name] for f in FIELDS}, responsible_people=list(r[PEOPLE] or []),
+            saved_at=r["saved_at"], filed_at=r["filed_at"], forwarded_at=r["forwarded_at"],
         )
     return MajorOut(
         id=view.id, complaint_id=view.complaint_id, store_id=view.store_id, store_name=view.store_name,
@@ -387,6 +358,10 @@ def major_out(view: MajorView) -> MajorOut:
         meetings=[MeetingOut(**vars(m)) for m in view.meetings],
         report=report,
     )
+
+
+def _report_form(data: ReportIn) -> ReportForm:
+    return msgspec.convert(msgspec.to_builtins(data), ReportForm)
 
 
 def repeat_out(flag: repeats.RepeatFlag) -> RepeatFlagOut:

@@ -16,16 +16,17 @@ from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import extend
+from api.params import MAX_BIG_ID
+from api.web.forms import existing_id
 from api.web.pages import safe_next
 from crm.notify import inbox
 from crm.notify.tables import EXTERNAL_CHANNELS
-from tenants.errors import InvalidInput, NotFound
+from tenants.errors import InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 
 MENU_SIZE = 8
 PAGE_SIZE = 30
-_MAX_ID = 2**63 - 1
 
 CHANNEL_LABELS = {
     "inapp": ("站内通知", "In-app"),
@@ -77,7 +78,7 @@ async def menu(actor: Scope, next: str = "/notifications") -> Template:
 async def inbox_page(request: Request[Scope, Any, Any], actor: Scope, unread: bool = False,
                      before: int | None = None) -> Template:
     """All of the caller's notifications, newest first, `PAGE_SIZE` a page (older pages by `before` id)."""
-    before = before if before is not None and 0 < before <= _MAX_ID else None
+    before = before if before is not None and 0 < before <= MAX_BIG_ID else None
     rows = await inbox.list_mine(actor=actor, unread_only=unread, limit=PAGE_SIZE + 1, before_id=before)
     items = rows[:PAGE_SIZE]
     return Template("notifications/inbox.html", context={
@@ -91,8 +92,7 @@ async def inbox_page(request: Request[Scope, Any, Any], actor: Scope, unread: bo
 @get("/notifications/{notification_id:int}", include_in_schema=False)
 async def open_notification(actor: Scope, notification_id: int) -> Redirect:
     """Mark it read and go to what it is about (the inbox when it links nowhere)."""
-    if not 0 < notification_id <= _MAX_ID:
-        raise NotFound("notification")
+    existing_id(notification_id, "notification", max_id=MAX_BIG_ID)
     row = await inbox.mark_read(actor=actor, notification_id=notification_id)
     return Redirect(path=safe_next(row["link"]) if row["link"] else "/notifications")
 

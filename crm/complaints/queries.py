@@ -27,6 +27,7 @@ from crm.complaints.tables import (
 from crm.complaints.workflow import FINAL_STATES, State
 from crm.customers.service import search_customers
 from crm.customers.tables import Vehicle
+from crm.db import like_term
 from tenants.errors import InvalidInput
 from tenants.roles import GROUP_ROLES, Role
 from tenants.scope import Scope
@@ -230,7 +231,7 @@ async def list_complaints(
     if overdue_only:
         query = query.where(Complaint.due_at < clock.now())
     if q.strip():
-        term = f"%{_like_escape(q.strip())}%"
+        term = f"%{like_term(q.strip())}%"
         query = query.where(
             Complaint.complainant_name.ilike(term)
             | Complaint.complainant_phone.ilike(term)
@@ -523,7 +524,3 @@ def _action_zh(action: str) -> str:
     if action in workflow.ACTIONS:
         return workflow.ACTIONS[action].label_zh
     return {"create": "登记投诉", "deadline_missed": "超时"}.get(action, action)
-
-
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -314,56 +314,11 @@ def _header_key(title: str) -> str:
     return key
 
 
-_FIELD_ALIASES: dict[str, list[str]] = {
-    "name": ["客户姓名", "客户名称", "姓名", "客户", "车主", "车主姓名", "name", "customername", "customer"],
-    "kind": ["客户类型", "客户性质", "客户类别", "kind", "customertype"],
-    "mobile": ["手机", "手机号", "手机号码", "移动电话", "联系手机", "mobile", "mobilephone", "cellphone", "phone"],
-    "phone2": ["联系电话", "电话", "固定电话", "座机", "其他电话", "phone2", "telephone", "tel"],
-    "id_number": [
-        "身份证号", "身份证号码", "身份证", "证件号", "证件号码", "统一社会信用代码", "idnumber", "idno", "idcard",
-    ],
-    "gender": ["性别", "gender", "sex"],
-    "birthday": ["生日", "出生日期", "birthday", "birthdate", "dateofbirth"],
-    "marital_status": ["婚姻状况", "婚姻", "maritalstatus"],
-    "email": ["邮箱", "电子邮箱", "电子邮件", "email", "e mail", "mail"],
-    "address": ["地址", "联系地址", "家庭住址", "通讯地址", "address"],
-    "postcode": ["邮编", "邮政编码", "postcode", "zip", "zipcode", "postalcode"],
-    "employer": ["工作单位", "employer", "company"],
-    "occupation": ["职业", "occupation"],
-    "hobbies": ["爱好", "兴趣爱好", "hobbies"],
-    "industry": ["行业", "所属行业", "industry"],
-    "contact_person": ["联系人", "contactperson", "contact"],
-    "dms_ref": ["客户编号", "客户代码", "客户id", "customerno", "customercode", "customerid", "dmsref"],
-    "note": ["备注", "note", "remark", "remarks"],
-    "vin": ["车架号", "车架号/vin", "vin", "vin码", "车辆识别代号", "车辆识别代码", "底盘号", "vinno"],
-    "plate": ["车牌号", "车牌", "车牌号码", "plate", "plateno", "licenseplate", "licenceplate"],
-    "brand": ["品牌", "brand", "make"],
-    "model": ["车型", "车型名称", "车系", "model"],
-    "colour": ["颜色", "车身颜色", "colour", "color"],
-    "engine_no": ["发动机号", "engineno", "enginenumber"],
-    "insurer": ["保险公司", "承保公司", "insurer"],
-    "insurance_expires_on": ["保险到期日", "保险到期日期", "保险到期", "insuranceexpireson", "insuranceexpiry"],
-    "inspection_due_on": ["年审到期日", "年检到期日", "年审日期", "年检日期", "inspectiondueon", "inspectiondue"],
-    "order_no": ["订单号", "销售订单号", "合同号", "orderno", "ordernumber", "salesorderno"],
-    "delivered_at": ["交车日期", "交车时间", "交付日期", "deliveredat", "deliverydate", "delivered"],
-    "salesperson": ["销售顾问", "销售员", "销售人员", "salesperson", "salesconsultant"],
-    "price": ["成交价", "成交价格", "售价", "车价", "price", "saleprice"],
-    "discount": ["优惠", "优惠金额", "折扣", "discount"],
-    "repair_order_no": ["工单号", "维修工单号", "委托书号", "repairorderno", "rono", "workorderno"],
-    "advisor": ["服务顾问", "接待顾问", "advisor", "serviceadvisor"],
-    "repair_type": ["维修类型", "维修类别", "业务类型", "repairtype", "servicetype"],
-    "amount": ["结算金额", "维修金额", "金额", "amount", "total"],
-    "mileage": ["里程", "行驶里程", "进站里程", "公里数", "mileage", "odometer"],
-    "arrived_at": ["进站时间", "进厂时间", "到店时间", "arrivedat", "arrival"],
-    "left_at": ["离站时间", "离厂时间", "出厂时间", "leftat", "departure", "departedat"],
-    "next_visit_on": ["下次保养日期", "下次来店日期", "下次保养时间", "建议下次保养日期", "nextvisiton", "nextvisit"],
-}
-_ALIASES = {_header_key(alias): target for target, aliases in _FIELD_ALIASES.items() for alias in aliases}
-
-_CUSTOMER_COLUMNS = set(fields.CUSTOMER_FIELDS) - {"source", "birthday_is_lunar", "do_not_call"}
-_VEHICLE_COLUMNS = set(fields.VEHICLE_FIELDS) - {"source"}
-_SALE_COLUMNS = set(fields.SALE_FIELDS) - {"source"}
-_VISIT_COLUMNS = set(fields.VISIT_FIELDS) - {"source"}
+# A column header → the field it holds (the headers are defined with the fields).
+_ALIASES = {_header_key(header): f.name for f in fields.FIELDS for header in f.headers}
+_COLUMNS = {record: {f.name for f in fields.fields_of(record) if f.headers}
+            for record in ("customer", "vehicle", "sale", "visit")}
+_FIELD_KINDS = {f.name: f.kind for f in fields.FIELDS}
 
 _KIND_WORDS = {"个人": "private", "私人": "private", "private": "private", "personal": "private",
                "单位": "company", "公司": "company", "企业": "company", "company": "company", "corporate": "company"}
@@ -403,10 +358,10 @@ def _parse_row(number: int, cells: list[Any], columns: _Columns, tz: ZoneInfo) -
     problems: list[FieldProblem] = []
     values = _typed_values(cells, columns, tz, problems)
     kind = values.get("kind") or _guess_kind(values.get("name", ""))
-    customer = {**_part(values, _CUSTOMER_COLUMNS), "kind": kind, "source": "import"}
-    vehicle = _part(values, _VEHICLE_COLUMNS)
-    sale = _part(values, _SALE_COLUMNS) if _has_any(values, "delivered_at", "order_no") else {}
-    visit = _part(values, _VISIT_COLUMNS) if _has_any(values, "left_at", "repair_order_no") else {}
+    customer = {**_part(values, _COLUMNS["customer"]), "kind": kind, "source": "import"}
+    vehicle = _part(values, _COLUMNS["vehicle"])
+    sale = _part(values, _COLUMNS["sale"]) if _has_any(values, "delivered_at", "order_no") else {}
+    visit = _part(values, _COLUMNS["visit"]) if _has_any(values, "left_at", "repair_order_no") else {}
     if not customer.get("name"):
         problems.append(FieldProblem("name", "缺少客户姓名", "The customer name is missing"))
     if not _has_any(customer, "mobile", "id_number", "dms_ref"):
@@ -437,11 +392,11 @@ def _typed_values(cells: list[Any], columns: _Columns, tz: ZoneInfo, problems: l
     for key, position in columns.index.items():
         value = cells[position] if position < len(cells) else None
         try:
-            if key in ("birthday", "insurance_expires_on", "inspection_due_on", "next_visit_on"):
+            if _FIELD_KINDS[key] == "date":
                 values[key] = _to_date(value)
-            elif key in ("delivered_at", "left_at", "arrived_at"):
+            elif _FIELD_KINDS[key] == "instant":
                 values[key] = _to_instant(value, tz)
-            elif key in ("price", "discount", "amount", "mileage"):
+            elif _FIELD_KINDS[key] in ("money", "mileage"):
                 values[key] = _to_number(value)
             elif key in _CODED:
                 values[key] = _word(value, _CODED[key])

@@ -45,6 +45,7 @@ from crm.customers.fields import (  # GENDERS, KINDS … are re-exported: the we
     time_filter,
 )
 from crm.customers.history import Author, record_changes
+from crm.db import like_term
 from crm.customers.identity import link_identity, relink_identity
 from crm.customers.records import (
     CustomerProfile,
@@ -722,7 +723,7 @@ def _search_condition(actor: Scope, q: str):
         owners = actor.filter(Vehicle.select(Vehicle.customer), Vehicle).where(vehicle_match)
         conditions.append(Customer.id.is_in(owners))
     if not digits.isdigit():
-        name = _like_escape(term)
+        name = like_term(term)[:50]
         if name:
             conditions.append(_contains(Customer.name, name))
     if not conditions:
@@ -747,11 +748,6 @@ def _vehicle_condition(q: str):
     for condition in conditions[1:]:
         combined = combined | condition
     return combined
-
-
-def _like_escape(term: str) -> str:
-    """LIKE wildcards typed by a user are dropped rather than escaped: names never contain them."""
-    return term.replace("%", "").replace("_", "").replace("\\", "")[:50]
 
 
 def _contains(column, term: str):

@@ -1,4 +1,4 @@
-"""The vocabulary of major complaints (重大投诉): reasons, ladder conditions, report fields.
+"""The vocabulary of major complaints (重大投诉): reasons, ladder conditions, report statuses, risk levels.
 
 Seed 004 #10 §2.5–2.7: a complaint is major when it is a repeat complaint, a complaint
 to the manufacturer, the customer blocks the gate, makes trouble on site, demands to
@@ -83,13 +83,3 @@ class RiskLevel(StrEnum):
     def title_en(self) -> str:
         return self.value
 
-
-# The report form 《重大投诉事件处理报告》 (seed 002 attachment 8): field → (zh, en) label.
-REPORT_TEXT_FIELDS: dict[str, tuple[str, str]] = {
-    "facts": ("事件经过", "Facts"),
-    "cause": ("原因分析", "Cause"),
-    "customer_demands": ("客户诉求", "Customer demands"),
-    "actions_taken": ("已采取措施", "Actions taken"),
-    "risk_note": ("媒体/法律升级风险说明", "Media / legal escalation risk"),
-    "proposed_settlement": ("拟处理方案", "Proposed settlement"),
-}

@@ -22,7 +22,10 @@ from crm.complaints.workflow import FINAL_STATES, State
 from crm.db import transaction
 from crm.major import alerts, board_events, crisis, repeats
 from crm.major.policy import Level, decode_policy, encode_policy, policy_for_group
-from crm.major.rules import REPORT_TEXT_FIELDS, Condition, MajorReason, ReportStatus, RiskLevel
+from crm.major.report_form import (
+    FIELDS, MAX_PEOPLE, PEOPLE, PERSON_FIELDS, TEXT_FIELDS, person_struct, plain_text, report_struct,
+)
+from crm.major.rules import Condition, MajorReason, ReportStatus
 from crm.major.tables import (
     MajorAlert,
     MajorAlertRecipient,
@@ -58,24 +61,9 @@ class ReasonInput(msgspec.Struct, forbid_unknown_fields=True):
     note: str = ""
 
 
-class Person(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    position: str = ""
-    phone: str = ""
-
-
-class ReportForm(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """《重大投诉事件处理报告》 as the store fills it in."""
-
-    facts: str = ""
-    cause: str = ""
-    customer_demands: str = ""
-    actions_taken: str = ""
-    media_risk: RiskLevel = RiskLevel.NONE
-    legal_risk: RiskLevel = RiskLevel.NONE
-    risk_note: str = ""
-    proposed_settlement: str = ""
-    responsible_people: list[Person] = []
+Person = person_struct("Person", plain_text, module=__name__)
+# 《重大投诉事件处理报告》 as the store fills it in (see `crm.major.report_form`).
+ReportForm = report_struct("ReportForm", plain_text, list[Person], module=__name__)
 
 
 @dataclass
@@ -651,14 +639,11 @@ async def _write_report(
     filed_at: datetime | None = None,
 ) -> None:
     now = clock.now()
-    values = {
-        "facts": form.facts.strip(), "cause": form.cause.strip(), "customer_demands": form.customer_demands.strip(),
-        "actions_taken": form.actions_taken.strip(), "media_risk": form.media_risk.value,
-        "legal_risk": form.legal_risk.value, "risk_note": form.risk_note.strip(),
-        "proposed_settlement": form.proposed_settlement.strip(),
-        "responsible_people": msgspec.json.encode(
-            [p for p in form.responsible_people if p.name.strip()]
-        ).decode(),
+    values: dict = {
+        f.name: getattr(form, f.name).strip() if f.kind == "text" else getattr(form, f.name).value for f in FIELDS
+    }
+    values |= {
+        PEOPLE: msgspec.json.encode([p for p in form.responsible_people if p.name.strip()]).decode(),
         "status": status, "saved_at": now, "saved_by": user_id,
     }
     if filed_at is not None:
@@ -672,31 +657,28 @@ async def _write_report(
         )
 
 
-_MAX_TEXT = 5000
-
-
 def _check_lengths(form: ReportForm) -> None:
     problems = [
-        FieldProblem(name, f"{zh}不能超过{_MAX_TEXT}字", f"{en} must be at most {_MAX_TEXT} characters")
-        for name, (zh, en) in REPORT_TEXT_FIELDS.items() if len(getattr(form, name)) > _MAX_TEXT
+        FieldProblem(f.name, f"{f.zh}不能超过{f.max_len}字", f"{f.en} must be at most {f.max_len} characters")
+        for f in TEXT_FIELDS if len(getattr(form, f.name)) > f.max_len
     ]
-    if len(form.responsible_people) > 20:
-        problems.append(FieldProblem("responsible_people", "责任人最多20人", "At most 20 responsible people"))
+    if len(form.responsible_people) > MAX_PEOPLE:
+        problems.append(FieldProblem(PEOPLE, f"责任人最多{MAX_PEOPLE}人", f"At most {MAX_PEOPLE} responsible people"))
     for i, person in enumerate(form.responsible_people):
-        if len(person.name) > 50 or len(person.position) > 50 or len(person.phone) > 20:
-            problems.append(FieldProblem(f"responsible_people[{i}]", "姓名/职务/电话过长", "Name, position or phone too long"))
+        if any(len(getattr(person, f.name)) > f.max_len for f in PERSON_FIELDS):
+            problems.append(FieldProblem(f"{PEOPLE}[{i}]", "姓名/职务/电话过长", "Name, position or phone too long"))
     if problems:
         raise InvalidInput(problems)
 
 
 def _check_complete(form: ReportForm) -> None:
-    """Filing needs every part of the form; a draft does not."""
+    """Filing needs every required part of the form; a draft does not."""
     problems = [
-        FieldProblem(name, f"请填写「{zh}」", f"{en} is required to file the report")
-        for name, (zh, en) in REPORT_TEXT_FIELDS.items() if not getattr(form, name).strip()
+        FieldProblem(f.name, f"请填写「{f.zh}」", f"{f.en} is required to file the report")
+        for f in FIELDS if f.required and not getattr(form, f.name).strip()
     ]
     if not any(p.name.strip() for p in form.responsible_people):
-        problems.append(FieldProblem("responsible_people", "请至少填写一名责任人", "Name at least one responsible person"))
+        problems.append(FieldProblem(PEOPLE, "请至少填写一名责任人", "Name at least one responsible person"))
     if problems:
         raise InvalidInput(problems)
 
