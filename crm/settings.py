@@ -27,6 +27,8 @@ class Settings:
     # Timers: only timers due within the horizon are held in Redis; the sweeper runs every `timer_sweep_seconds`.
     timer_horizon_seconds: int = 7200
     timer_sweep_seconds: int = 30
+    # A worker serving only some dealer groups (TIMER_GROUPS=3,7): its sweeper and promoter look at their timers only.
+    timer_groups: tuple[int, ...] | None = None
     # Notification channels (a group's own settings in `notify_channel_config` win over these).
     smtp_host: str = ""
     smtp_port: int = 25
@@ -76,6 +78,7 @@ def get_settings() -> Settings:
         scope_cache_seconds=float(os.environ.get("SCOPE_CACHE_SECONDS", "5")),
         timer_horizon_seconds=int(os.environ.get("TIMER_HORIZON_SECONDS", "7200")),
         timer_sweep_seconds=int(os.environ.get("TIMER_SWEEP_SECONDS", "30")),
+        timer_groups=_id_list(os.environ.get("TIMER_GROUPS", "")),
         smtp_host=os.environ.get("SMTP_HOST", ""),
         smtp_port=int(os.environ.get("SMTP_PORT", "25")),
         smtp_username=os.environ.get("SMTP_USERNAME", ""),
@@ -106,3 +109,9 @@ def _public_base_url() -> str:
     if configured:
         return configured.rstrip("/")
     return f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+
+
+def _id_list(text: str) -> tuple[int, ...] | None:
+    """Ids separated by commas ("3,7"); empty means no limit (None)."""
+    ids = tuple(int(part) for part in text.split(",") if part.strip())
+    return ids or None

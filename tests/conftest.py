@@ -14,10 +14,15 @@ import tempfile
 import pytest
 import time_machine
 
-from tests.support.browser import browser, is_browser_test, live_server, mark_browser_tests, page, sign_in
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    is_browser_test,
+    mark_browser_tests,
+    served_app,
+    sign_in_page,
+)
 from tests.support.clock import PINNED, session_now
-
-__all__ = ["browser", "live_server", "page", "sign_in"]  # fixtures for the browser tests of every area
 
 _services: list = []
 
@@ -126,15 +131,86 @@ async def browser_session(app):
 
 @pytest.fixture
 async def tenant(db_pool):
-    """A fresh group with brand divisions, stores and one user per role."""
-    from tests.factories import make_tenant
+    """A fresh group with brand divisions, stores and one user per role.
 
-    return await make_tenant()
+    The group is the test's own data: a test sweeps and promotes only its groups' timers
+    (`runner.sweep(groups=[tenant.group_id])`, a worker started with `groups=`), and the
+    timers still pending when it ends are cancelled, so no later test, and no worker a later
+    test starts, fires them.
+    """
+    from tests.support.builders import end_timers, make_tenant
+
+    tenant = await make_tenant()
+    yield tenant
+    await end_timers(tenant)
 
 
 @pytest.fixture
 async def other_tenant(db_pool):
     """A second, unrelated group: its users must never see the first group's data."""
-    from tests.factories import make_tenant
+    from tests.support.builders import end_timers, make_tenant
 
-    return await make_tenant()
+    tenant = await make_tenant()
+    yield tenant
+    await end_timers(tenant)
+
+
+@pytest.fixture
+async def world(tenant):
+    """The customer area's small cross-store world (tests/support/customers.py)."""
+    from tests.support.customers import make_world
+
+    return await make_world(tenant)
+
+
+@pytest.fixture(scope="session")
+async def effect_table(db_pool):
+    """The table the test timer handlers (tests/support/timer_handlers.py) write their effects to."""
+    from crm.timers.tables import Timer
+    from tests.support.timer_handlers import EFFECT_TABLE_DDL
+
+    await Timer.raw(EFFECT_TABLE_DDL)
+
+
+@pytest.fixture
+def settle_timers(tenant):
+    """Old name: `tenant` now cancels its pending timers itself. Delete once no test names it."""
+
+
+# Browser tests (tests/<area>/test_browser_*.py); helpers in tests/support/browser.py.
+
+
+@pytest.fixture(scope="session")
+def live_server(db_pool):
+    """The app under uvicorn on a free port, on the session's pinned timeline; yields its base URL."""
+    with served_app() as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    """One headless Chromium (the distribution's) for the session."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def page(browser, live_server):
+    """A fresh browser context per test: 1366×768, zh-CN."""
+    context = await browser.new_context(
+        base_url=live_server, viewport={"width": 1366, "height": 768}, locale="zh-CN"
+    )
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+@pytest.fixture
+def sign_in():
+    """`await sign_in(page, username)`: through the login form."""
+    return sign_in_page

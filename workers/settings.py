@@ -39,9 +39,10 @@ async def startup(ctx: dict) -> None:
     register_extra_modules()
     kinds = handled_kinds()
     # Catch up at once rather than at the first cron tick: whatever came due while no worker ran.
-    swept = await runner.sweep()
-    promoted = await runner.promote()
-    log.info("worker_started", timer_kinds=kinds, **swept, **promoted)
+    groups = get_settings().timer_groups
+    swept = await runner.sweep(groups=groups)
+    promoted = await runner.promote(groups=groups)
+    log.info("worker_started", timer_kinds=kinds, timer_groups=groups or "all", **swept, **promoted)
 
 
 async def shutdown(ctx: dict) -> None:

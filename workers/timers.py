@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm.settings import get_settings
 from crm.timers import runner
 
 
@@ -10,8 +11,8 @@ async def fire_timer(ctx: dict, timer_id: int) -> dict:
 
 
 async def sweep_timers(ctx: dict) -> dict:
-    return await runner.sweep()
+    return await runner.sweep(groups=get_settings().timer_groups)
 
 
 async def promote_timers(ctx: dict) -> dict:
-    return await runner.promote()
+    return await runner.promote(groups=get_settings().timer_groups)

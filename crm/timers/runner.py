@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,8 +53,13 @@ async def fire_timer(timer_id: int) -> str:
     return f"already_{row['state']}"
 
 
-async def sweep(*, batch: int = 200, time_budget: float = 25.0) -> dict[str, int]:
+async def sweep(
+    *, batch: int = 200, time_budget: float = 25.0, groups: Collection[int] | None = None
+) -> dict[str, int]:
     """Fire every pending timer already due, in batches; safe to run on many workers at once.
+
+    `groups` limits the sweep to those dealer groups' timers (a worker serving a set of
+    groups; each test sweeping only its own tenants).
 
     On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, so sweepers and
     jobs never wait on each other; on SQLite the IMMEDIATE transaction
@@ -72,6 +78,8 @@ async def sweep(*, batch: int = 200, time_budget: float = 25.0) -> dict[str, int
                 .order_by(Timer.due_at)
                 .limit(batch)
             )
+            if groups is not None:
+                query = query.where(Timer.group.is_in(list(groups)))
             if is_postgres():
                 query = query.lock_rows("UPDATE", skip_locked=True)
             ids = [r["id"] for r in await query]
@@ -92,12 +100,14 @@ async def sweep(*, batch: int = 200, time_budget: float = 25.0) -> dict[str, int
     return {"fired": fired, "failed": failed}
 
 
-async def promote(*, batch: int = 1000) -> dict[str, int]:
+async def promote(*, batch: int = 1000, groups: Collection[int] | None = None) -> dict[str, int]:
     """Put timers due within the horizon into Redis (as deferred `fire_timer` jobs).
 
     Far-future timers stay in the database only, so Redis memory does not grow
     with them. If Redis lost its data since the last run, every pending timer
-    that was held there is promoted again (with a new job id version).
+    that was held there is promoted again (with a new job id version): all
+    groups' timers, since the loss is Redis-wide. `groups` limits the promoting
+    itself to those dealer groups' timers, as for `sweep`.
     """
     queue = await get_queue()
     requeued = 0
@@ -114,6 +124,8 @@ async def promote(*, batch: int = 1000) -> dict[str, int]:
                 .order_by(Timer.due_at)
                 .limit(batch)
             )
+            if groups is not None:
+                query = query.where(Timer.group.is_in(list(groups)))
             if is_postgres():
                 query = query.lock_rows("UPDATE", skip_locked=True)
             ids = [r["id"] for r in await query]

@@ -9,16 +9,14 @@ from zoneinfo import ZoneInfo
 import re
 
 import httpx
-import pytest
 import time_machine
 
 from crm.calendar.service import calendar_for_store
 from crm.calendar.tables import CalendarOverride
 from crm.complaints import service as complaints
 from crm.timers.tables import Timer
-from tests.support.callbacks import callbacks_of, make_customer, make_vehicle, make_visit, settle_timers
-from tests.factories import PASSWORD
-from tests.support.complaints import customer_with_car
+from tests.support.callbacks import callbacks_of, make_customer, make_vehicle, make_visit
+from tests.support.builders import PASSWORD, customer_with_car
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Made-up holiday block in 2027 (the library knows nothing of 2027): Wednesday 10 and Thursday 11 February off.
@@ -60,7 +58,6 @@ async def test_an_override_holiday_in_2027_moves_a_working_hours_deadline(client
     assert await accept_due(tenant, tuesday_17) == local(date(2027, 2, 12), 9, 30)
 
 
-@pytest.mark.usefixtures(settle_timers.__name__)
 async def test_an_override_holiday_and_make_up_workday_move_a_callbacks_contact_day(client, tenant, other_tenant):
     async def service_callback_due(left_at: datetime) -> datetime:
         with time_machine.travel(left_at + timedelta(minutes=1), tick=False):

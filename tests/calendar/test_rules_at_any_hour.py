@@ -21,13 +21,9 @@ from crm.major import service as major
 from crm.major.rules import MajorReason
 from crm.major.tables import MajorComplaint
 from crm.timers.tables import Timer
-from tests.support.callbacks import callbacks_of, delivered_customer, make_customer, make_due, settle_timers
+from tests.support.builders import customer_with_car
+from tests.support.callbacks import callbacks_of, delivered_customer, make_customer, make_due
 from tests.support.clock import INSTANTS, china
-from tests.support.complaints import customer_with_car
-
-__all__ = ["settle_timers"]
-
-pytestmark = pytest.mark.usefixtures("settle_timers")
 
 
 def at(day: str, hhmm: str) -> datetime:

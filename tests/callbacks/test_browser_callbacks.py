@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 
-import pytest
 
 from crm.callbacks.tables import Callback
 from crm.complaints.tables import Complaint
-from tests.support.callbacks import make_due, settle_timers
+from tests.support.callbacks import make_due
 
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 SHOTS = os.environ.get("CALLBACK_SCREENSHOTS")  # a directory to keep screenshots of the pages, when set
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 
 from crm.callbacks.tables import Callback
-from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, make_due, settle_timers
+from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, make_due
 
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 API = "/api/v1/callbacks"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

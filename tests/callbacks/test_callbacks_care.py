@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 from lunar_python import Solar
 
 from crm.callbacks.care import birthday_in, holiday_date, plan_care
 from crm.callbacks.tables import Callback
-from tests.support.callbacks import make_customer, make_vehicle, settle_timers
+from tests.support.callbacks import make_customer, make_vehicle
 
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 
 from crm.calendar.service import calendar_for_store
@@ -17,15 +16,7 @@ from crm.complaints.tables import Complaint, ComplaintDeadlineMiss
 from crm.timers import runner
 from crm.timers.tables import Timer
 from tests.support.complaints import detail, handle_to_resolved, step
-from tests.support.callbacks import (
-    callbacks_of,
-    fire_callback_timers,
-    make_due,
-    pending_callback_timers,
-    settle_timers,
-)
-
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
+from tests.support.callbacks import callbacks_of, fire_callback_timers, make_due, pending_callback_timers
 
 
 async def test_unhappy_answer_creates_a_complaint_at_the_store_linked_to_the_callback(tenant):

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
-import pytest
 
 from crm import clock
 from crm.callbacks.dms import sign
 from crm.callbacks.tables import Callback
 from crm.customers.tables import Customer, Sale, ServiceVisit
-from tests.customer_factories import make_mobile, make_vin
-from tests.support.callbacks import callbacks_of, settle_timers
+from tests.support.builders import make_mobile, make_vin
+from tests.support.callbacks import callbacks_of
 
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 WEBHOOK = "/api/v1/dms/webhook"
 
 
@@ -28,7 +25,7 @@ async def issue(client, tenant, who="store_gm@A", store_id=None) -> dict:
 
 async def push(client, key: dict, event: dict, *, timestamp: int | None = None, secret: str | None = None):
     body = json.dumps(event, ensure_ascii=False).encode()
-    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    stamp = str(timestamp if timestamp is not None else int(clock.now().timestamp()))
     headers = {"X-DMS-Key": key["key_id"], "X-DMS-Timestamp": stamp,
                "X-DMS-Signature": sign(secret or key["secret"], stamp, body), "Content-Type": "application/json"}
     return await client.post(WEBHOOK, content=body, headers=headers)
@@ -104,7 +101,7 @@ async def test_unsigned_forged_stale_or_revoked_requests_are_401_and_write_nothi
     event = delivery_event("E-9", vin=make_vin(), order_no="SO-9", delivered_at=clock.now())
     assert (await client.post(WEBHOOK, json=event)).status_code == 401
     assert (await push(client, key, event, secret="not-the-secret")).status_code == 401
-    assert (await push(client, key, event, timestamp=int(time.time()) - 3600)).status_code == 401
+    assert (await push(client, key, event, timestamp=int(clock.now().timestamp()) - 3600)).status_code == 401
     assert (await push(client, {**key, "key_id": "dms_unknown"}, event)).status_code == 401
     r = await client.delete(f"/api/v1/dms/keys/{key['key_id']}", headers=await tenant.headers("store_gm@A"))
     assert r.status_code == 204

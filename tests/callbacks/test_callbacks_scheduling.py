@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 
 from crm import clock
@@ -27,12 +26,9 @@ from tests.support.callbacks import (
     make_vehicle,
     make_visit,
     pending_callback_timers,
-    settle_timers,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -224,7 +220,7 @@ async def test_importing_a_year_of_dms_history_plans_only_what_can_still_be_done
     import io
 
     from crm.customers.importer import import_file
-    from tests.customer_factories import make_mobile, make_vin
+    from tests.support.builders import make_mobile, make_vin
 
     today = clock.now().astimezone(SHANGHAI).date()
     days_ago = [300, 200, 100, 30, 10, 1]  # a year of history, the last deliveries days ago

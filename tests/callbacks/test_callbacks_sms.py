@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 
 from crm import clock
@@ -14,10 +13,8 @@ from crm.callbacks.tables import Callback, CallbackAttempt
 from crm.customers.tables import Customer
 from crm.notify import delivery, inbox
 from crm.notify.tables import ChannelSetting, Notification
-from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, settle_timers
+from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers
 from tests.support.receivers import http_receiver
-
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 
 
 async def _reminder(tenant, mobile: str = "13912345678") -> dict:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 
 from crm.callbacks.tables import Callback
 from tests.support.web import csrf_of as csrf
-from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, make_due, settle_timers
-
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
+from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers, make_due
 
 
 async def test_queue_call_screen_and_save_and_next(browser_session, tenant):

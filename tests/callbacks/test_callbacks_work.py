@@ -20,10 +20,7 @@ from tests.support.callbacks import (
     fire_callback_timers,
     make_due,
     pending_callback_timers,
-    settle_timers,
 )
-
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
 
 
 async def _state(callback_id: int) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crm.complaints import service
-from tests.support.complaints import customer_with_car
+from tests.support.builders import customer_with_car
 
 
 async def open_as(browser, live_server, sign_in, username: str):

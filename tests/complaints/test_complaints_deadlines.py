@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from tests.support.complaints import take, to_countermeasure
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
 
+from crm import clock
 from crm.calendar.service import calendar_for_store
 from crm.complaints import accountability, queries, service
 from crm.complaints.authority import Policy, set_policy
@@ -17,7 +18,7 @@ from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEve
 from crm.notify.tables import Notification
 from crm.timers import runner
 from crm.timers.tables import Timer
-from tests.support.complaints import customer_with_car
+from tests.support.builders import customer_with_car
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Wednesday without holidays, 10:00 in Shanghai.
@@ -57,7 +58,7 @@ async def test_timers_follow_the_state(tenant):
         cr = await tenant.scope("store_cr_manager@B")
         head = await tenant.scope("department_head@B")
         await service.accept_complaint(actor=cr, complaint_id=cid)
-        accepted = datetime.now(timezone.utc)
+        accepted = clock.now()
         handle_due = ("complaint.handle_due", tenant.store_b, accepted + timedelta(days=1))  # Wed → Thu
         assert await pending(cid) == [handle_due]
         traveller.shift(timedelta(minutes=10))
@@ -78,19 +79,19 @@ async def test_timers_follow_the_state(tenant):
         # Resolution: the store owes the group its feedback within 24 h (the result report runs on its own
         # clock, crm.complaints.result_report).
         await service.resolve_complaint(actor=head, complaint_id=cid, resolution="已喷漆", improvement_measures="PDI加检")
-        resolved = datetime.now(timezone.utc)
+        resolved = clock.now()
         assert await pending(cid) == [("complaint.feedback_due", tenant.store_b, resolved + timedelta(hours=24))]
 
         # Feedback: the group revisits within 3 days.
         traveller.shift(timedelta(hours=5))
         await service.feed_back_to_group(actor=cr, complaint_id=cid)
-        fed_back = datetime.now(timezone.utc)
+        fed_back = clock.now()
         assert await pending(cid) == [("complaint.revisit_due", tenant.store_b, fed_back + timedelta(days=3))]
 
         # Not satisfied: reopened at the store, which owes a new countermeasure within a working day.
         await service.record_revisit(actor=await tenant.scope("group_customer_service"), complaint_id=cid,
                                      satisfied=False)
-        reopened = datetime.now(timezone.utc)
+        reopened = clock.now()
         assert await pending(cid) == [("complaint.handle_due", tenant.store_b, reopened + timedelta(days=1))]
         await service.record_cause(actor=head, complaint_id=cid, cause_category="product", department="sales",
                                    liability="not_liable")
@@ -274,7 +275,7 @@ async def test_an_appeal_pauses_handling_and_a_rejected_one_restarts_the_day(ten
         await service.forward_appeal(actor=await tenant.scope("department_head@A"), complaint_id=cid)
         traveller.shift(timedelta(days=2))
         await service.rule_appeal(actor=await tenant.scope("store_gm@A"), complaint_id=cid, upheld=False)
-        ruled = datetime.now(timezone.utc)
+        ruled = clock.now()
     # Ruled on Friday: one working day later is Monday.
     assert await pending(cid) == [("complaint.handle_due", tenant.store_a, ruled + timedelta(days=3))]
 

@@ -11,7 +11,7 @@ from crm import clock
 from crm.complaints import service
 from crm.complaints.tables import Complaint
 from crm.notify.tables import Notification
-from tests.support.complaints import ago, customer_with_car, same_car_at, sale, visit
+from tests.support.builders import ago, customer_with_car, sale, same_car_at, visit
 
 
 async def test_call_center_complaint_from_intake_to_close(client, tenant):
@@ -69,9 +69,9 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
 
 async def test_routing_prefers_the_store_that_last_serviced_the_car(client, tenant):
     car = await customer_with_car(tenant, "A")
-    await sale(tenant, car, "A", ago(days=300))
+    await sale(tenant, car, ago(days=300))
     at_b = await same_car_at(tenant, car, "B")
-    await visit(tenant, at_b, "B", ago(days=10))
+    await visit(tenant, at_b, ago(days=10))
     headers = await tenant.headers("call_center_agent")
     r = await client.get(f"{API}/routing-suggestion", params={"customer_id": car.customer_id,
                                                              "vehicle_id": car.vehicle_id}, headers=headers)

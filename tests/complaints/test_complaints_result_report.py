@@ -18,7 +18,7 @@ from crm.timers.tables import Timer
 from tests.support.complaints import take, to_countermeasure
 from tests.support.complaints import API, detail, handle_to_resolved, intake, step
 from tests.support.complaints import act
-from tests.support.complaints import customer_with_car
+from tests.support.builders import customer_with_car
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)

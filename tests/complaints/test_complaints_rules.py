@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crm.complaints import workflow
 from tests.support.complaints import API, detail, handle_to_resolved, intake, step
-from tests.support.complaints import customer_with_car
+from tests.support.builders import customer_with_car
 
 # What can start from each state (a complaint the group took, unless marked "store").
 ALLOWED = {

@@ -14,13 +14,13 @@ from crm.complaints import accountability, service
 from crm.complaints.tables import Complaint
 from tenants.tables import DealerGroup
 from tests.support.web import csrf_of
-from tests.support.complaints import customer_with_car, same_car_at, visit, ago
+from tests.support.builders import ago, customer_with_car, same_car_at, visit
 
 
 async def test_call_center_intake_screen_finds_routes_and_records(browser_session, tenant):
     car = await customer_with_car(tenant, "A", name="周杰")
     at_b = await same_car_at(tenant, car, "B")
-    await visit(tenant, at_b, "B", ago(days=3))
+    await visit(tenant, at_b, ago(days=3))
     agent = await browser_session(tenant.usernames["call_center_agent"])
 
     page = await agent.get("/complaint-intake")

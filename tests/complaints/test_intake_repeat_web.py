@@ -13,7 +13,8 @@ from crm.complaints.tables import Complaint
 from crm.major.tables import MajorReasonRow, RepeatCheck
 from crm.timers.tables import Timer
 from tests.support.web import csrf_of
-from tests.support.major import complaint_for, customer_with_car, major_of
+from tests.support.builders import customer_with_car
+from tests.support.major import complaint_for, major_of
 
 WARNING = 'id="repeat-warning"'
 WED_10 = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from crm import clock
 import crm.customers.timer_handlers  # noqa: F401 - registers the handlers, as the worker does
 from crm.callbacks import service as callbacks
 from crm.callbacks.tables import Callback
@@ -22,12 +23,10 @@ from crm.notify.tables import Notification
 from crm.timers import runner
 from crm.timers.tables import Timer
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.customer_factories import make_mobile
+from tests.support.builders import make_mobile
 from tests.support.customers import csv_text, upload
 from tests.support.web import csrf_of
-from tests.support.callbacks import make_due, settle_timers
-
-pytestmark = pytest.mark.usefixtures(settle_timers.__name__)
+from tests.support.callbacks import make_due
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
@@ -62,7 +61,7 @@ async def _notified(kind: str, correction_id: int) -> int:
 async def test_a_correction_found_on_a_callback_is_a_request_to_the_owning_department(tenant):
     with time_machine.travel(WEDNESDAY_10, tick=False):
         callback_id, customer = await _callback_with_corrections(tenant)
-        now = datetime.now(SHANGHAI)
+        now = clock.now()
     assert customer["address"] != NEW_ADDRESS  # the agent did not change the record
     address, plate = await _request(customer["id"], "address"), await _request(customer["id"], "plate")
     assert address["department"] == "sales" and plate["department"] == "service"
@@ -106,7 +105,7 @@ async def test_manager_applies_then_customer_relations_confirms(tenant):
                                                         CustomerChange.field == "address")
         assert change["old_value"] == customer["address"] and change["new_value"] == NEW_ADDRESS
         assert change["via"] == "correction" and change["correction_id"] == request["id"]
-        assert change["changed_by"] == head.user_id and change["changed_at"] == datetime.now(SHANGHAI)
+        assert change["changed_by"] == head.user_id and change["changed_at"] == clock.now()
         assert await Timer.count().where(Timer.subject_type == corrections.SUBJECT,
                                          Timer.subject_id == request["id"], Timer.state == "pending") == 0
         with pytest.raises(Conflict):
@@ -177,7 +176,7 @@ async def test_a_decision_before_the_deadline_is_never_missed(tenant):
     with time_machine.travel(WEDNESDAY_10 + timedelta(hours=23, minutes=59), tick=False):
         await corrections.apply_correction(actor=await tenant.scope("store_gm@A"), correction_id=request["id"])
     with time_machine.travel(WEDNESDAY_10 + timedelta(hours=25), tick=False):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert (await _request(customer["id"], "address"))["missed_at"] is None
 
 

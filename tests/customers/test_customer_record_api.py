@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.customer_factories import make_world
+from tests.support.customers import make_world
 
 API = "/api/v1"
 

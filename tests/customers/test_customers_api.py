@@ -6,14 +6,10 @@ import pytest
 
 from crm.customers import service
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
-from tests.customer_factories import make_mobile, make_vin, make_world
+from tests.support.builders import make_mobile, make_vin
+from tests.support.customers import make_world
 
 API = "/api/v1"
-
-
-@pytest.fixture
-async def world(tenant):
-    return await make_world(tenant)
 
 
 async def test_customer_crud_round_trip(client, tenant):

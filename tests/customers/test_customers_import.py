@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from crm.customers import events, service
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
-from tests.customer_factories import make_id_number, make_mobile, make_vin
+from tests.support.builders import make_id_number, make_mobile, make_vin
 
 
 async def counts(store_id: int) -> dict[str, int]:

@@ -7,12 +7,7 @@ import pytest
 from crm.customers import events, service
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.customer_factories import hours_ago, make_id_number, make_mobile, make_vin, make_world
-
-
-@pytest.fixture
-async def world(tenant):
-    return await make_world(tenant)
+from tests.support.builders import ago, make_id_number, make_mobile, make_vin
 
 
 async def test_same_mobile_in_two_stores_is_one_group_identity(world):
@@ -233,18 +228,18 @@ async def test_sale_and_visit_rules(world):
     staff = await world.tenant.scope("staff@A")
     with pytest.raises(InvalidInput) as error:
         await service.record_sale(actor=staff, customer_id=world.a.customer_id, vehicle_id=world.b.vehicle_id,
-                                  delivered_at=hours_ago(1))
+                                  delivered_at=ago(hours=1))
     assert error.value.problems[0].field == "vehicle_id"
     with pytest.raises(InvalidInput) as error:
         await service.record_sale(actor=staff, customer_id=world.a.customer_id, vehicle_id=world.a.vehicle_id,
-                                  delivered_at=hours_ago(-48), price=100, discount=200)
+                                  delivered_at=ago(hours=-48), price=100, discount=200)
     assert {p.field for p in error.value.problems} == {"delivered_at", "discount"}
     with pytest.raises(Conflict):
         await service.record_visit(actor=staff, customer_id=world.a.customer_id, vehicle_id=world.a.vehicle_id,
-                                   left_at=hours_ago(2), repair_order_no=f"RO-{world.a.vin[-6:]}")
+                                   left_at=ago(hours=2), repair_order_no=f"RO-{world.a.vin[-6:]}")
     with pytest.raises(InvalidInput) as error:
         await service.record_visit(actor=staff, customer_id=world.a.customer_id, vehicle_id=world.a.vehicle_id,
-                                   left_at=hours_ago(2), arrived_at=hours_ago(1), mileage=-5)
+                                   left_at=ago(hours=2), arrived_at=ago(hours=1), mileage=-5)
     assert {p.field for p in error.value.problems} == {"arrived_at", "mileage"}
 
 
@@ -268,12 +263,12 @@ async def test_signals_fire_inside_the_transaction(tenant):
         signal.connect(handler)
     try:
         sale_id = await service.record_sale(actor=staff, customer_id=customer_id, vehicle_id=vehicle_id,
-                                            delivered_at=hours_ago(3))
-        await service.update_sale(actor=staff, sale_id=sale_id, delivered_at=hours_ago(2))
+                                            delivered_at=ago(hours=3))
+        await service.update_sale(actor=staff, sale_id=sale_id, delivered_at=ago(hours=2))
         await service.cancel_sale(actor=staff, sale_id=sale_id)
         await service.cancel_sale(actor=staff, sale_id=sale_id)  # twice: no second signal
         visit_id = await service.record_visit(actor=staff, customer_id=customer_id, vehicle_id=vehicle_id,
-                                              left_at=hours_ago(1))
+                                              left_at=ago(hours=1))
         await service.update_visit(actor=staff, visit_id=visit_id, advisor="陈静")
         await service.cancel_visit(actor=staff, visit_id=visit_id)
     finally:
@@ -304,7 +299,7 @@ async def test_a_failing_handler_rolls_the_record_back(tenant):
     try:
         with pytest.raises(RuntimeError):
             await service.record_visit(actor=staff, customer_id=customer_id, vehicle_id=vehicle_id,
-                                       left_at=hours_ago(1))
+                                       left_at=ago(hours=1))
     finally:
         events.visit_recorded.disconnect(broken)
     assert await ServiceVisit.count().where(ServiceVisit.customer == customer_id) == 0

@@ -9,7 +9,8 @@ import time_machine
 
 from api.web.nav import nav_for
 from tenants.tables import Store
-from tests.dashboards.builders import at, car_of, complaint, settle
+from tests.support.builders import at, complaint_row, customer_with_car
+from tests.support.dashboards import settle
 
 API = "/api/v1/dashboards"
 NOW = at(date(2026, 12, 2), 10)
@@ -39,7 +40,7 @@ async def test_hq_and_group_admin_see_every_store_brand_manager_the_division(cli
 
 async def test_store_roles_see_their_store_against_the_group_without_other_names(client, tenant):
     with time_machine.travel(NOW, tick=False):
-        await complaint(tenant, await car_of(tenant, "B"), tenant.store_b, at(date(2026, 11, 5), 10))
+        await complaint_row(tenant, await customer_with_car(tenant, "B"), tenant.store_b, at(date(2026, 11, 5), 10))
         await settle()
         for who in ("store_gm@A", "store_cr_manager@A"):
             r = await _table(client, tenant, who)
@@ -77,7 +78,7 @@ async def test_the_navigation_offers_the_dashboard_to_the_roles_that_may_read_it
 
 async def test_another_group_sees_nothing_of_this_one(client, tenant, other_tenant):
     with time_machine.travel(NOW, tick=False):
-        await complaint(tenant, await car_of(tenant, "A"), tenant.store_a, at(date(2026, 11, 5), 10))
+        await complaint_row(tenant, await customer_with_car(tenant, "A"), tenant.store_a, at(date(2026, 11, 5), 10))
         await settle()
         outsider = await other_tenant.headers("hq_viewer")
         body = (await client.get(f"{API}/stores", params=MONTH, headers=outsider)).json()

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.dashboards.builders import at, car_of, complaint, settle
+from tests.support.builders import at, complaint_row, customer_with_car
+from tests.support.dashboards import settle
 
 
 async def test_filter_by_division_sort_and_drill_down(page, sign_in, tenant):
     # This month on the server's pinned timeline (December 2026): A 2 complaints, B 1, C (division 2) 3.
     for label, store, n in (("A", tenant.store_a, 2), ("B", tenant.store_b, 1), ("C", tenant.store_c, 3)):
-        car = await car_of(tenant, label)
+        car = await customer_with_car(tenant, label)
         for k in range(n):
-            await complaint(tenant, car, store, at(date(2026, 12, 1), 9 + k))
+            await complaint_row(tenant, car, store, at(date(2026, 12, 1), 9 + k))
     await settle()
     await sign_in(page, tenant.usernames["hq_viewer"], next_path="/dashboard")
     assert await page.locator("#dash-table tbody tr").count() == 3

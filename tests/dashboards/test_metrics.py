@@ -9,7 +9,16 @@ import pytest
 import time_machine
 
 from crm.analytics.metrics import METRICS, nearest_rank
-from tests.dashboards.builders import at, callback, car_of, complaint, major, scores, settle, visit
+from tests.support.builders import (
+    at,
+    callback_row,
+    complaint_row,
+    customer_with_car,
+    major_row,
+    score_rows,
+    visit_row,
+)
+from tests.support.dashboards import settle
 
 API = "/api/v1/dashboards"
 NOW = at(date(2026, 12, 2), 10)  # Wednesday morning, after the month
@@ -21,41 +30,41 @@ def d(day: int) -> date:
 
 async def build_november(tenant) -> None:
     a, b = tenant.store_a, tenant.store_b
-    car = await car_of(tenant, "A")
+    car = await customer_with_car(tenant, "A")
     # C1: 400 hotline, accepted/handled/resolved in time, 有责; resolved 570 working minutes after receipt
     # (Wed 10:00–18:00 = 480, Thu 08:30–10:00 = 90).
-    await complaint(tenant, car, a, at(d(4), 10), state="closed", channel="hotline_400", liability="liable",
+    await complaint_row(tenant, car, a, at(d(4), 10), state="closed", channel="hotline_400", liability="liable",
                     accepted_at=at(d(4), 10, 30), handled_at=at(d(4), 15), resolved_at=at(d(5), 10),
                     report_state="accepted")
     # C2: accepted late and never handled (both misses recorded); major, report filed after its 24 h.
-    c2 = await complaint(tenant, car, a, at(d(10), 9), state="accepted", accepted_at=at(d(10), 13),
+    c2 = await complaint_row(tenant, car, a, at(d(10), 9), state="accepted", accepted_at=at(d(10), 13),
                          missed=("accept", "handle"), due_at=at(d(11), 13))
-    await major(tenant, c2, a, at(d(10), 9, 30), filed=at(d(11), 12))
+    await major_row(tenant, c2, a, at(d(10), 9, 30), filed=at(d(11), 12))
     # C3: taken by the group, resolved in 120 working minutes after one reopening, fed back in time.
-    await complaint(tenant, car, a, at(d(20), 14), state="fed_back", via_group=True, reopen_count=1,
+    await complaint_row(tenant, car, a, at(d(20), 14), state="fed_back", via_group=True, reopen_count=1,
                     accepted_at=at(d(20), 14, 10), handled_at=at(d(20), 15), resolved_at=at(d(20), 16),
                     fed_back_at=at(d(20), 17), report_state="submitted")
     # Voided by a successful appeal: counts nothing.
-    await complaint(tenant, car, a, at(d(12), 9), state="voided", liability="liable", accepted_at=at(d(12), 9, 5))
+    await complaint_row(tenant, car, a, at(d(12), 9), state="voided", liability="liable", accepted_at=at(d(12), 9, 5))
     # Local day boundaries: Oct 31 23:30 is October; Nov 30 23:30 is November (both 15:30 UTC).
-    await complaint(tenant, car, a, at(date(2026, 10, 31), 23, 30), channel="online")
-    await complaint(tenant, car, a, at(d(30), 23, 30), channel="online")
+    await complaint_row(tenant, car, a, at(date(2026, 10, 31), 23, 30), channel="online")
+    await complaint_row(tenant, car, a, at(d(30), 23, 30), channel="online")
     # Callbacks: CB1 on time and satisfied with two SSI scores; CB2 late then unreachable; CB5 on time, not
     # satisfied, one CSI score; skipped (do-not-call), SMS and cancelled ones are not due.
-    cb1 = await callback(tenant, car, a, at(d(3), 10), first_attempt=at(d(3), 11), satisfied=True, survey="ssi")
-    await scores(tenant, cb1, a, "ssi", [8, 10], at(d(3), 11))
-    await callback(tenant, car, a, at(d(6), 10), state="unreachable", attempts=3, first_attempt=at(d(9), 10))
-    await callback(tenant, car, a, at(d(7), 10), state="skipped", attempts=0)
-    await callback(tenant, car, a, at(d(7), 11), channel="sms", state="done")
-    cb5 = await callback(tenant, car, a, at(d(8), 10), first_attempt=at(d(8), 10, 5), satisfied=False, survey="csi")
-    await scores(tenant, cb5, a, "csi", [6], at(d(8), 10, 5))
-    await callback(tenant, car, a, at(d(9), 10), state="cancelled", attempts=0)
+    cb1 = await callback_row(tenant, car, a, at(d(3), 10), first_attempt=at(d(3), 11), satisfied=True, survey="ssi")
+    await score_rows(tenant, cb1, a, "ssi", [8, 10], at(d(3), 11))
+    await callback_row(tenant, car, a, at(d(6), 10), state="unreachable", attempts=3, first_attempt=at(d(9), 10))
+    await callback_row(tenant, car, a, at(d(7), 10), state="skipped", attempts=0)
+    await callback_row(tenant, car, a, at(d(7), 11), channel="sms", state="done")
+    cb5 = await callback_row(tenant, car, a, at(d(8), 10), first_attempt=at(d(8), 10, 5), satisfied=False, survey="csi")
+    await score_rows(tenant, cb5, a, "csi", [6], at(d(8), 10, 5))
+    await callback_row(tenant, car, a, at(d(9), 10), state="cancelled", attempts=0)
     for left in (at(d(2), 17), at(d(15), 11)):
-        await visit(tenant, car, a, left)
-    await visit(tenant, car, a, at(d(16), 11), cancelled=True)
-    await visit(tenant, car, a, at(date(2026, 10, 20), 11))
+        await visit_row(tenant, car, a, left)
+    await visit_row(tenant, car, a, at(d(16), 11), cancelled=True)
+    await visit_row(tenant, car, a, at(date(2026, 10, 20), 11))
     # Store B: one complaint; store C: nothing.
-    await complaint(tenant, await car_of(tenant, "B"), b, at(d(5), 10))
+    await complaint_row(tenant, await customer_with_car(tenant, "B"), b, at(d(5), 10))
     await settle()
 
 

@@ -13,8 +13,9 @@ import re
 
 import httpx
 
-from tests.dashboards.builders import at, car_of, complaint, settle
-from tests.factories import PASSWORD
+from tests.support.builders import at, complaint_row, customer_with_car
+from tests.support.dashboards import settle
+from tests.support.builders import PASSWORD
 
 NOW = at(date(2026, 12, 2), 10)
 
@@ -32,7 +33,7 @@ async def signed_in(app, tenant, who: str) -> httpx.AsyncClient:
 
 async def test_hq_page_export_and_drill_down(app, tenant):
     with time_machine.travel(NOW, tick=False):
-        await complaint(tenant, await car_of(tenant, "A"), tenant.store_a, at(date(2026, 11, 5), 10),
+        await complaint_row(tenant, await customer_with_car(tenant, "A"), tenant.store_a, at(date(2026, 11, 5), 10),
                         accepted_at=at(date(2026, 11, 5), 10, 30), state="accepted")
         await settle()
         client = await signed_in(app, tenant, "hq_viewer")

@@ -14,7 +14,17 @@ from crm.calendar.service import BusinessCalendar
 from crm.complaints.tables import Complaint
 from crm.customers.tables import ServiceVisit
 from crm.db import engine
-from tests.dashboards.builders import SHANGHAI, at, callback, car_of, complaint, major, scores, settle, visit
+from tests.support.builders import (
+    SHANGHAI,
+    at,
+    callback_row,
+    complaint_row,
+    customer_with_car,
+    major_row,
+    score_rows,
+    visit_row,
+)
+from tests.support.dashboards import settle
 
 NOW = at(date(2026, 12, 2), 10)
 FIRST, LAST = date(2026, 9, 1), date(2026, 12, 1)
@@ -30,7 +40,7 @@ async def _snapshot(tenant) -> tuple[dict, dict]:
 
 
 async def _generate(tenant, rng: random.Random) -> None:
-    cars = {store: await car_of(tenant, label) for label, store in zip("ABC", tenant.store_ids)}
+    cars = {store: await customer_with_car(tenant, label) for label, store in zip("ABC", tenant.store_ids)}
     for _ in range(60):
         store = rng.choice(tenant.store_ids)
         received = at(FIRST + timedelta(days=rng.randrange(80)), rng.randrange(0, 24), rng.randrange(60))
@@ -38,26 +48,26 @@ async def _generate(tenant, rng: random.Random) -> None:
                 (("accepted_at", 1), ("handled_at", 5), ("resolved_at", 30), ("fed_back_at", 40))}
         steps = rng.randrange(5)
         columns = {k: v for k, v in list(done.items())[:steps]}
-        cid = await complaint(tenant, cars[store], store, received, channel=rng.choice(["walk_in", "hotline_400"]),
+        cid = await complaint_row(tenant, cars[store], store, received, channel=rng.choice(["walk_in", "hotline_400"]),
                               state=rng.choice(["received", "accepted", "resolved", "closed", "voided"]),
                               liability=rng.choice(["", "liable", "not_liable"]),
                               missed=tuple(k for k in ("accept", "handle", "report") if rng.random() < 0.3),
                               reopen_count=rng.choice([0, 0, 1]), **columns)
         if rng.random() < 0.2:
-            await major(tenant, cid, store, received, filed=received + timedelta(hours=rng.choice([2, 30])))
+            await major_row(tenant, cid, store, received, filed=received + timedelta(hours=rng.choice([2, 30])))
     for _ in range(80):
         store = rng.choice(tenant.store_ids)
         due = at(FIRST + timedelta(days=rng.randrange(80)), rng.randrange(8, 20))
         attempts = rng.randrange(3)
-        cb = await callback(tenant, cars[store], store, due, attempts=attempts,
+        cb = await callback_row(tenant, cars[store], store, due, attempts=attempts,
                             state=rng.choice(["due", "done", "unreachable", "skipped", "cancelled"]),
                             first_attempt=due + timedelta(hours=rng.choice([1, 60])),
                             satisfied=rng.choice([None, True, False]))
         if rng.random() < 0.3:
-            await scores(tenant, cb, store, rng.choice(["ssi", "csi"]), [rng.randrange(1, 11) for _ in range(3)], due)
+            await score_rows(tenant, cb, store, rng.choice(["ssi", "csi"]), [rng.randrange(1, 11) for _ in range(3)], due)
     for _ in range(60):
         store = rng.choice(tenant.store_ids)
-        await visit(tenant, cars[store], store, at(FIRST + timedelta(days=rng.randrange(80)), 16),
+        await visit_row(tenant, cars[store], store, at(FIRST + timedelta(days=rng.randrange(80)), 16),
                     cancelled=rng.random() < 0.1)
 
 

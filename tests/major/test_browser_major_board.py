@@ -8,16 +8,13 @@ import asyncio
 from crm.major import board_events, service
 from crm.major.rules import MajorReason
 from crm.queue import get_queue
-from tests.support.major import complaint_for, customer_with_car
-from tests.support.major import complete_report
+from tests.support.builders import customer_with_car, major_complaint
+from tests.support.major import complaint_for, complete_report
 
 
 async def _mark(tenant, store: str = "A") -> int:
     complaint_id = await complaint_for(tenant, await customer_with_car(tenant, store), store=store)
-    return await service.mark_major(
-        actor=await tenant.scope("call_center_agent"), complaint_id=complaint_id,
-        reasons=[service.ReasonInput(MajorReason.NEGATIVE_MEDIA)],
-    )
+    return await major_complaint(tenant, complaint_id, MajorReason.NEGATIVE_MEDIA)
 
 
 async def test_board_counts_down_and_updates_live(page, sign_in, tenant):

@@ -23,13 +23,13 @@ from tenants.accounts import issue_token
 from tenants.errors import NotFound
 from tenants.roles import Role
 from tenants.tables import User
+from tests.support.builders import customer_with_car, major_complaint
 from tests.support.major import (
     alert_id,
     alert_levels,
     alert_recipients,
     close,
     complaint_for,
-    customer_with_car,
     major_of,
     major_of_id,
     notifications,
@@ -42,17 +42,10 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 
-async def _mark(tenant, complaint_id: int, *reasons: MajorReason, who: str = "call_center_agent") -> int:
-    actor = await tenant.scope(who)
-    return await service.mark_major(
-        actor=actor, complaint_id=complaint_id, reasons=[service.ReasonInput(r, "说明") for r in reasons]
-    )
-
-
 async def _new_major(tenant, store: str = "A") -> tuple[int, int]:
     car = await customer_with_car(tenant, store)
     complaint_id = await complaint_for(tenant, car, store=store)
-    return complaint_id, await _mark(tenant, complaint_id, MajorReason.BLOCKING_GATE)
+    return complaint_id, await major_complaint(tenant, complaint_id)
 
 
 def _at(instant):
@@ -111,9 +104,9 @@ async def test_marking_again_adds_reasons_without_restarting_the_clock(tenant):
     complaint_id = await complaint_for(tenant, car)
     start = clock.now()
     with _at(start):
-        major_id = await _mark(tenant, complaint_id, MajorReason.BLOCKING_GATE)
+        major_id = await major_complaint(tenant, complaint_id, MajorReason.BLOCKING_GATE)
     with _at(start + 3 * HOUR):
-        assert await _mark(tenant, complaint_id, MajorReason.NEGATIVE_MEDIA, MajorReason.BLOCKING_GATE) == major_id
+        assert await major_complaint(tenant, complaint_id, MajorReason.NEGATIVE_MEDIA, MajorReason.BLOCKING_GATE) == major_id
     major = await major_of(complaint_id)
     assert major["report_due_at"] == start + DAY
     view = await service.major_detail(actor=await tenant.scope("hq_viewer"), major_id=major_id)
@@ -127,7 +120,7 @@ async def test_upgrading_later_starts_the_clock_from_that_moment(tenant):
     with _at(start):
         complaint_id = await complaint_for(tenant, car)
     with _at(start + 10 * HOUR):
-        major_id = await _mark(tenant, complaint_id, MajorReason.RETURN_EXCHANGE, who="store_gm@A")
+        major_id = await major_complaint(tenant, complaint_id, MajorReason.RETURN_EXCHANGE, who="store_gm@A")
     major = await major_of(complaint_id)
     assert major["marked_at"] == start + 10 * HOUR
     assert major["report_due_at"] == start + 34 * HOUR
@@ -261,7 +254,7 @@ async def test_report_filed_at_23h59_means_no_escalation(tenant):
     with _at(start + DAY - timedelta(minutes=1)):
         filed_at = await _file(tenant, major_id)
     with _at(start + DAY + timedelta(minutes=5)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     major = await major_of_id(major_id)
     assert filed_at < major["report_due_at"]
     assert major["report_status"] == "filed" and not major["report_overdue"] and major["level_reached"] == 0
@@ -280,11 +273,13 @@ async def test_no_report_escalates_at_24h_exactly_once_when_job_and_sweeper_race
     )
     with _at(start + DAY - timedelta(seconds=1)):
         assert await runner.fire_timer(level_timer["id"]) == "not_due"
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(major_id) == [0]
     with _at(start + DAY):
+        mine = [tenant.group_id]
         await asyncio.gather(
-            runner.sweep(), runner.fire_timer(level_timer["id"]), runner.sweep(), runner.fire_timer(level_timer["id"])
+            runner.sweep(groups=mine), runner.fire_timer(level_timer["id"]),
+            runner.sweep(groups=mine), runner.fire_timer(level_timer["id"]),
         )
     assert await alert_levels(major_id) == [0, 1]
     assert await alert_recipients(major_id, 1) == {tenant.users["hq_viewer"]}
@@ -292,7 +287,7 @@ async def test_no_report_escalates_at_24h_exactly_once_when_job_and_sweeper_race
     major = await major_of_id(major_id)
     assert major["report_overdue"] and major["level_reached"] == 1
     with _at(start + DAY + timedelta(minutes=10)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=tenant.users["hq_viewer"])) == 1
 
 
@@ -312,8 +307,8 @@ async def test_escalation_fires_after_redis_lost_everything(tenant):
         _, major_id = await _new_major(tenant)
     await (await get_queue()).flushall()
     with _at(start + DAY + timedelta(seconds=1)):
-        await runner.promote()
-        await runner.sweep()
+        await runner.promote(groups=[tenant.group_id])
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(major_id) == [0, 1]
     assert len(await notifications(major_id, user_id=tenant.users["hq_viewer"])) == 1
 
@@ -326,7 +321,7 @@ async def test_overdue_flag_shows_on_the_board_and_for_other_hq_views(client, te
     with _at(start + 2 * HOUR):
         await _file(tenant, on_time, "B")
     with _at(start + DAY + timedelta(seconds=1)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
         board = (await client.get("/api/v1/major", headers=await _headers_now(tenant, "hq_viewer"))).json()
     assert [m["id"] for m in board][:1] == [major_id]
     first = board[0]
@@ -348,7 +343,7 @@ async def test_acknowledgement_stops_renotification(client, tenant):
     immediate = await alert_id(major_id, 0)
     u = tenant.users
     with _at(start + timedelta(minutes=30, seconds=1)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=u["legal"])) == 2
     for who in ("legal", "store_gm@A"):
         response = await client.post(f"/api/v1/major/alerts/{immediate}/acknowledge", headers=await tenant.headers(who))
@@ -356,7 +351,7 @@ async def test_acknowledgement_stops_renotification(client, tenant):
     again = await client.post(f"/api/v1/major/alerts/{immediate}/acknowledge", headers=await tenant.headers("legal"))
     assert again.json()["acknowledged"] is False
     with _at(start + timedelta(minutes=60, seconds=2)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=u["legal"])) == 2
     assert len(await notifications(major_id, user_id=u["brand_manager"])) == 3
     assert (await MajorAlert.select(MajorAlert.rounds).where(MajorAlert.id == immediate).first())["rounds"] == 3
@@ -366,7 +361,7 @@ async def test_acknowledgement_stops_renotification(client, tenant):
     assert alert["settled_at"] is not None
     assert [t for t in await pending_major_timers(major_id) if t["kind"] == "major.renotify"] == []
     with _at(start + 3 * HOUR):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert len(await notifications(major_id, user_id=u["brand_manager"])) == 3
 
 
@@ -409,7 +404,7 @@ async def test_group_ladder_with_an_unresolved_level(client, tenant, other_tenan
         await service.forward_report(actor=brand, major_id=kept)  # forwarded in time: only the ladder is left
         await service.forward_report(actor=brand, major_id=solved)
     with _at(start + 2 * DAY + timedelta(seconds=1)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(kept) == [0, 2]
     assert await alert_levels(solved) == [0]
     sms = await notifications(kept, channel="sms")
@@ -440,7 +435,7 @@ async def test_a_running_clock_keeps_the_policy_it_started_with(tenant):
         Level(delay_seconds=3600, condition=Condition.REPORT_MISSING, roles=[Role.LEGAL])
     ]))
     with _at(start + 2 * HOUR):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert await alert_levels(major_id) == [0]
 
 
@@ -571,6 +566,6 @@ async def test_transaction_rollback_leaves_no_major(tenant):
 
     with pytest.raises(Boom):
         async with transaction():
-            await _mark(tenant, complaint_id, MajorReason.TROUBLE_ON_SITE)
+            await major_complaint(tenant, complaint_id, MajorReason.TROUBLE_ON_SITE)
             raise Boom
     assert await major_of(complaint_id) is None

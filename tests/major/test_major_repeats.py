@@ -18,7 +18,8 @@ from crm.timers import runner
 from crm.timers.tables import Timer
 from tenants.accounts import issue_token
 from tenants.errors import InvalidInput
-from tests.support.major import alert_levels, complaint_for, customer_with_car, major_of, major_of_id
+from tests.support.builders import customer_with_car
+from tests.support.major import alert_levels, complaint_for, major_of, major_of_id
 from tests.support.web import csrf_of
 from tests.support.major import complete_report
 
@@ -118,18 +119,18 @@ async def test_no_decision_reminds_then_escalates_once(tenant):
         _, second = await _repeat_pair(tenant)
     link = f"/complaints/{second}"
     with _at(WED_10 + timedelta(hours=1) - MINUTE):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert await _sent("repeat.remind", link) == []
     with _at(WED_10 + timedelta(hours=1)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     reminded = await _sent("repeat.remind", link)
     assert {n["recipient"] for n in reminded} == {tenant.users["group_customer_service"]}
     with _at(WED_10 + timedelta(hours=2) - MINUTE):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert not (await _flag(second))["overdue"]
     with _at(WED_10 + timedelta(hours=2)):
-        await runner.sweep()
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
+        await runner.sweep(groups=[tenant.group_id])
         assert await repeats.escalate(check_id=(await _flag(second))["id"], group_id=tenant.group_id) is False
     assert (await _flag(second))["overdue"]
     escalated = await _sent("repeat.overdue", link)
@@ -159,7 +160,7 @@ async def test_same_problem_makes_it_major_with_reason_repeat_and_cancels_the_de
     assert await Timer.count().where(Timer.subject_type == repeats.SUBJECT, Timer.subject_id == flag["id"],
                                      Timer.state == "pending") == 0
     with _at(WED_10 + timedelta(hours=3)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
         again = await client.post(f"/api/v1/complaints/{second}/repeat-decision",
                                   headers=await _headers(tenant, "group_customer_service"),
                                   json={"decision": "different", "reason": "x"})
@@ -235,7 +236,7 @@ async def test_forwarding_one_minute_before_the_deadline_cancels_it(tenant):
     with _at(WED_10 + timedelta(hours=2) - MINUTE):
         await service.forward_report(actor=await tenant.scope("brand_manager"), major_id=major_id)
     with _at(WED_10 + timedelta(hours=5)):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert service.FORWARD_LEVEL not in await alert_levels(major_id)
     assert await Timer.count().where(Timer.kind == service.FORWARD_DUE, Timer.subject_id == major_id,
                                      Timer.state == "pending") == 0
@@ -244,11 +245,11 @@ async def test_forwarding_one_minute_before_the_deadline_cancels_it(tenant):
 async def test_not_forwarded_escalates_at_two_hours_not_a_minute_before(client, tenant):
     major_id = await _filed_major(tenant, WED_1930)
     with _at(WED_1930 + timedelta(hours=2) - MINUTE):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     assert service.FORWARD_LEVEL not in await alert_levels(major_id)
     with _at(WED_1930 + timedelta(hours=2) + MINUTE):
-        await runner.sweep()
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
+        await runner.sweep(groups=[tenant.group_id])
         seen = await client.get(f"/api/v1/major/{major_id}", headers=await _headers(tenant, "hq_viewer"))
     assert (await alert_levels(major_id)).count(service.FORWARD_LEVEL) == 1
     body = seen.json()

@@ -13,7 +13,8 @@ from crm.major.policy import get_policy
 from crm.major.rules import MajorReason
 from crm.timers import runner
 from tests.support.web import csrf_of
-from tests.support.major import alert_id, complaint_for, customer_with_car, major_of, major_of_id
+from tests.support.builders import customer_with_car
+from tests.support.major import alert_id, complaint_for, major_of, major_of_id
 
 REPORT = {
     "facts": "客户在展厅门口堵门", "cause": "维修未彻底", "customer_demands": "退车", "actions_taken": "总经理接待",
@@ -37,7 +38,7 @@ async def _overdue_major(tenant) -> tuple[int, int]:
     with time_machine.travel(start, tick=False):
         ids = await _major(tenant)
     with time_machine.travel(start + timedelta(days=1, seconds=1), tick=False):
-        await runner.sweep()
+        await runner.sweep(groups=[tenant.group_id])
     return ids
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from crm.major.tables import MajorAlert, MajorComplaint
 from crm.timers.tables import Timer
 from tests.support import workers
-from tests.support.major import HANG_MARKER_ENV, complaint_for, customer_with_car, notifications
+from tests.support.builders import customer_with_car
+from tests.support.major import HANG_MARKER_ENV, complaint_for, notifications
 from tests.support.workers import stop_worker, wait_for
 
 SECONDS_LADDER = {
@@ -28,8 +29,8 @@ SECONDS_LADDER = {
 }
 
 
-def start_worker(log: Path, *handler_modules: str, **env: str) -> subprocess.Popen:
-    return workers.start_worker(log, *handler_modules, TIMER_SWEEP_SECONDS="2", **env)
+def start_worker(log: Path, tenant, *handler_modules: str, **env: str) -> subprocess.Popen:
+    return workers.start_worker(log, *handler_modules, groups=[tenant.group_id], TIMER_SWEEP_SECONDS="2", **env)
 
 
 async def _mark_through_the_api(client, tenant) -> int:
@@ -51,7 +52,7 @@ async def _levels(major_id: int) -> list[int]:
 
 async def test_a_ladder_in_seconds_fires_with_a_real_worker(client, tenant, tmp_path):
     log = tmp_path / "worker.log"
-    worker = start_worker(log)
+    worker = start_worker(log, tenant)
     try:
         await wait_for(lambda: _logged(log, "worker_started"), what="the worker to start", log=log)
         major_id = await _mark_through_the_api(client, tenant)
@@ -71,7 +72,7 @@ async def test_sigkill_mid_escalation_alerts_once_after_restart(client, tenant, 
     log = tmp_path / "worker.log"
     marker = tmp_path / "escalating"
     env = {HANG_MARKER_ENV: str(marker)}
-    worker = start_worker(log, "tests.support.major_hang", **env)
+    worker = start_worker(log, tenant, "tests.support.major_hang", **env)
     try:
         await wait_for(lambda: _logged(log, "worker_started"), what="the worker to start", log=log)
         major_id = await _mark_through_the_api(client, tenant)
@@ -83,7 +84,7 @@ async def test_sigkill_mid_escalation_alerts_once_after_restart(client, tenant, 
     assert await _levels(major_id) == [0]  # the half-done escalation died with its transaction
     assert await notifications(major_id, user_id=tenant.users["hq_viewer"]) == []
 
-    restarted = start_worker(log, "tests.support.major_hang", **env)
+    restarted = start_worker(log, tenant, "tests.support.major_hang", **env)
     try:
         await wait_for(lambda: _has_levels(major_id, [0, 1, 2]), what="the escalation after restart", log=log)
     finally:

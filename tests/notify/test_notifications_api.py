@@ -12,7 +12,7 @@ import httpx
 from crm.notify.service import notify_users
 from crm.notify.tables import Notification, NotificationPreference
 from tenants.tables import User
-from tests.factories import PASSWORD
+from tests.support.builders import PASSWORD
 
 
 async def _notify(tenant, who: str, title: str = "回访到期") -> int:

@@ -1,9 +1,9 @@
 """Browser tests: the real app served by uvicorn in a subprocess, driven by Debian's headless Chromium.
 
-A browser test lives with its area as `tests/<area>/test_browser_*.py` and uses these fixtures
-(tests/conftest.py makes them available everywhere): `live_server` (base URL), `browser` (one
-Chromium for the session), `page` (a fresh context per test, 1366×768, zh-CN) and
-`sign_in(page, username)`. Such tests run on the server's clock, the session's pinned timeline.
+A browser test lives with its area as `tests/<area>/test_browser_*.py` and uses the fixtures of
+tests/conftest.py: `live_server` (base URL), `browser` (one Chromium for the session), `page` (a
+fresh context per test, 1366×768, zh-CN) and `sign_in(page, username)`; the helpers they use are
+here. Such tests run on the server's clock, the session's pinned timeline.
 
 Never `playwright install`: the browser is the distribution's `/usr/bin/chromium`
 (the README's test command installs it); without it these tests are skipped.
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,8 +49,8 @@ def mark_browser_tests(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium"))
 
 
-@pytest.fixture(scope="session")
-def live_server(db_pool):
+@contextmanager
+def served_app() -> Iterator[str]:
     """The app under uvicorn on a free port, with the session's DATABASE_URL/REDIS_URL from the environment."""
     from deploy.services import free_port
 
@@ -72,41 +74,15 @@ def live_server(db_pool):
             process.kill()
 
 
-@pytest.fixture(scope="session")
-async def browser():
-    from playwright.async_api import async_playwright
+async def sign_in_page(page, username: str, password: str | None = None, next_path: str = "/") -> None:
+    """Sign in through the login form (default: the test users' password)."""
+    from tests.support.builders import PASSWORD  # imports the tables: only once the session chose its database
 
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def page(browser, live_server):
-    context = await browser.new_context(
-        base_url=live_server, viewport={"width": 1366, "height": 768}, locale="zh-CN"
-    )
-    context.set_default_timeout(10_000)
-    page = await context.new_page()
-    yield page
-    await context.close()
-
-
-@pytest.fixture
-def sign_in():
-    from tests.factories import (
-        PASSWORD,  # imports the tables: only once the session chose its database
-    )
-
-    async def sign_in(page, username: str, password: str = PASSWORD, next_path: str = "/") -> None:
-        await page.goto(f"/login?next={next_path}")
-        await page.fill("input[name=username]", username)
-        await page.fill("input[name=password]", password)
-        async with page.expect_navigation():
-            await page.click("button[type=submit]")
-
-    return sign_in
+    await page.goto(f"/login?next={next_path}")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password or PASSWORD)
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen, log_path: Path) -> None:

@@ -1,69 +1,59 @@
-"""Builders for callback tests: customer records through their service (so their signals fire), and timer firing."""
+"""Callback-area helpers: customers, cars, sales and visits as store staff (through tests/support/builders.py,
+so the records' signals plan the callbacks), the callbacks planned, and firing their timers."""
 
 from __future__ import annotations
 
-import itertools
-import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-import pytest
 import time_machine
 
 from crm import clock
 from crm.callbacks.tables import Callback
-from crm.customers import service as customers
 from crm.timers import runner
 from crm.timers.tables import Timer
-from tests.customer_factories import make_mobile, make_vin
-
-_serial = itertools.count(1)
+from tests.conftest import settle_timers  # noqa: F401 - old import name; delete after the branches landed
+from tests.support import builders
+from tests.support.builders import Car
 
 
 def _staff(tenant, store_id: int) -> str:
-    return "staff@" + "ABC"[tenant.store_ids.index(store_id)]
+    return f"staff@{tenant.label(store_id)}"
 
 
 async def make_customer(
     tenant, store_id: int, *, name: str = "张伟", gender: str = "male", mobile: str | None = None, **fields
 ) -> int:
-    actor = await tenant.scope(_staff(tenant, store_id))
-    return await customers.create_customer(actor=actor, name=name, gender=gender, mobile=mobile or make_mobile(),
-                                           **fields)
+    return await builders.customer(tenant, store_id, name=name, gender=gender, mobile=mobile,
+                                   who=_staff(tenant, store_id), **fields)
 
 
 async def make_vehicle(tenant, store_id: int, customer_id: int, **fields) -> int:
-    actor = await tenant.scope(_staff(tenant, store_id))
-    fields.setdefault("plate", f"沪A{random.randint(10000, 99999)}")
-    return await customers.create_vehicle(actor=actor, customer_id=customer_id, vin=make_vin(), brand="大众",
-                                          model="帕萨特", colour="白色", **fields)
+    return await builders.vehicle(tenant, customer_id, store_id, who=_staff(tenant, store_id), colour="白色", **fields)
+
+
+def _car(tenant, store_id: int, customer_id: int, vehicle_id: int) -> Car:
+    return Car(customer_id, vehicle_id, mobile="", vin="", plate="", store=tenant.label(store_id))
 
 
 async def make_sale(tenant, store_id: int, customer_id: int, vehicle_id: int, delivered_at: datetime) -> int:
     """Recorded through the customer records, so its signal plans the callbacks."""
-    actor = await tenant.scope(_staff(tenant, store_id))
-    return await customers.record_sale(actor=actor, customer_id=customer_id, vehicle_id=vehicle_id,
-                                       delivered_at=delivered_at, order_no=f"SO{next(_serial)}-{random.random()}"[:20],
-                                       salesperson="李娜")
+    car = _car(tenant, store_id, customer_id, vehicle_id)
+    return await builders.sale(tenant, car, delivered_at, who=_staff(tenant, store_id))
 
 
 async def make_visit(tenant, store_id: int, customer_id: int, vehicle_id: int, left_at: datetime,
                      next_visit_on: date | None = None) -> int:
-    actor = await tenant.scope(_staff(tenant, store_id))
-    return await customers.record_visit(
-        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, left_at=left_at,
-        arrived_at=left_at - timedelta(hours=3), next_visit_on=next_visit_on,
-        repair_order_no=f"RO{next(_serial)}-{random.random()}"[:20], advisor="王强", repair_type="maintenance",
-        mileage=5000)
+    car = _car(tenant, store_id, customer_id, vehicle_id)
+    return await builders.visit(tenant, car, left_at, who=_staff(tenant, store_id), next_visit_on=next_visit_on)
 
 
 async def delivered_customer(tenant, store_id: int | None = None, *, delivered_at: datetime | None = None,
-                             **customer) -> tuple[int, int, int]:
+                             name: str = "张伟", gender: str = "male", **customer) -> tuple[int, int, int]:
     """A customer with a car delivered `delivered_at` (default now): (customer_id, vehicle_id, sale_id)."""
-    store_id = store_id or tenant.store_a
-    customer_id = await make_customer(tenant, store_id, **customer)
-    vehicle_id = await make_vehicle(tenant, store_id, customer_id)
-    sale_id = await make_sale(tenant, store_id, customer_id, vehicle_id, delivered_at or clock.now())
-    return customer_id, vehicle_id, sale_id
+    who = _staff(tenant, store_id or tenant.store_a)
+    car = await builders.customer_with_car(tenant, store_id or tenant.store_a, name=name, gender=gender, who=who,
+                                           car_fields={"colour": "白色"}, **customer)
+    return car.customer_id, car.vehicle_id, await builders.sale(tenant, car, delivered_at, who=who)
 
 
 async def callbacks_of(source_type: str, source_id: int) -> dict[str, dict]:
@@ -95,10 +85,3 @@ async def make_due(tenant, store_id: int | None = None, **customer) -> int:
     await fire_callback_timers(callback_id)
     return callback_id
 
-
-@pytest.fixture
-async def settle_timers(tenant):
-    """Cancel the tenant's timers still pending after a test: time-travelling tests leave some already due,
-    and the sweeper of a later test (any area's) must not find them."""
-    yield
-    await Timer.update({Timer.state: "cancelled"}).where(Timer.group == tenant.group_id, Timer.state == "pending")

@@ -1,71 +1,22 @@
-"""Builders for complaint tests: customers with cars and history, and a complaint walked to a state."""
+"""Complaint-area helpers: the complaint API step by step, the web actions, a hotline complaint."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from crm import clock
-from crm.complaints import service
-from crm.customers import service as customers
-from tests.customer_factories import make_mobile, make_vin
+from tests.support import builders
+from tests.support.builders import Car, ago, customer_with_car, same_car_at  # noqa: F401 - old import names
 from tests.support.web import csrf_of
-
-_seq = itertools.count(1)
-
-
-@dataclass
-class Car:
-    customer_id: int
-    vehicle_id: int
-    mobile: str
-    vin: str
-    plate: str
-
-
-async def customer_with_car(tenant, store: str = "A", *, name: str = "张三", mobile: str | None = None) -> Car:
-    """A customer of store A/B/C with one vehicle (plate 沪A…)."""
-    actor = await tenant.scope(f"store_cr_manager@{store}")
-    mobile = mobile or make_mobile()
-    customer_id = await customers.find_or_create_customer(
-        actor=actor, store_id=actor.home_store_id, name=name, mobile=mobile
-    )
-    vin = make_vin()
-    plate = f"沪A{next(_seq) % 100000:05d}"
-    vehicle_id = await customers.create_vehicle(
-        actor=actor, customer_id=customer_id, vin=vin, plate=plate, model="帕萨特 2024款"
-    )
-    return Car(customer_id, vehicle_id, mobile, vin, plate)
-
-
-async def same_car_at(tenant, car: Car, store: str) -> Car:
-    """The same person and car as known to another store (its own profile and vehicle row)."""
-    actor = await tenant.scope(f"store_cr_manager@{store}")
-    customer_id = await customers.find_or_create_customer(
-        actor=actor, store_id=actor.home_store_id, name="张三", mobile=car.mobile
-    )
-    vehicle_id = await customers.create_vehicle(actor=actor, customer_id=customer_id, vin=car.vin, plate=car.plate)
-    return Car(customer_id, vehicle_id, car.mobile, car.vin, car.plate)
 
 
 async def visit(tenant, car: Car, store: str, left_at: datetime) -> int:
-    actor = await tenant.scope(f"store_cr_manager@{store}")
-    return await customers.record_visit(
-        actor=actor, customer_id=car.customer_id, vehicle_id=car.vehicle_id, left_at=left_at,
-        arrived_at=left_at - timedelta(hours=2), repair_type="maintenance",
-    )
+    """Old signature of `builders.visit`; delete after the branches landed."""
+    return await builders.visit(tenant, car, left_at, who=f"store_cr_manager@{store}")
 
 
 async def sale(tenant, car: Car, store: str, delivered_at: datetime) -> int:
-    actor = await tenant.scope(f"store_cr_manager@{store}")
-    return await customers.record_sale(
-        actor=actor, customer_id=car.customer_id, vehicle_id=car.vehicle_id, delivered_at=delivered_at
-    )
-
-
-def ago(**kw) -> datetime:
-    return clock.now() - timedelta(**kw)
+    """Old signature of `builders.sale`; delete after the branches landed."""
+    return await builders.sale(tenant, car, delivered_at, who=f"store_cr_manager@{store}")
 
 
 API = "/api/v1/complaints"
@@ -116,16 +67,11 @@ async def act(client, cid: int, action: str, **fields):
 
 
 async def take(tenant, car, who="call_center_agent", **extra) -> int:
-    return await service.create_complaint(
-        actor=await tenant.scope(who), customer_id=car.customer_id, vehicle_id=car.vehicle_id,
-        channel="hotline_400", content="提车时发现划痕", **extra,
-    )
+    """A hotline complaint about scratches found at delivery, routed by the intake."""
+    return await builders.complaint(tenant, car, who=who, content="提车时发现划痕", expected_solution="", **extra)
 
 
 async def to_countermeasure(tenant, cid: int, store: str = "A") -> None:
-    cr, head = await tenant.scope(f"store_cr_manager@{store}"), await tenant.scope(f"department_head@{store}")
-    await service.accept_complaint(actor=cr, complaint_id=cid)
-    await service.assign_handler(actor=cr, complaint_id=cid, handler_user_id=head.user_id, department="sales")
-    await service.record_cause(actor=head, complaint_id=cid, cause_category="service", department="sales",
-                               liability="liable")
-    await service.record_countermeasure(actor=head, complaint_id=cid, countermeasure="重新喷漆")
+    """Accepted, assigned to sales, analysed and with a countermeasure (repaint)."""
+    await builders.walk_complaint(tenant, cid, "countermeasure", store=store, department="sales",
+                                  countermeasure="重新喷漆")

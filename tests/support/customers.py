@@ -1,11 +1,66 @@
-"""Test helpers."""
+"""Customer-area helpers: a small cross-store world of customers, and uploading import files."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
+
+from crm.customers import service
+from tests.support.builders import (
+    Tenant,
+    ago,
+    customer_with_car,
+    make_id_number,
+    make_mobile,
+    sale,
+    visit,
+)
 
 URL = "/api/v1/customers/import"
+
+
+@dataclass
+class Profile:
+    customer_id: int
+    vehicle_id: int
+    sale_id: int
+    visit_id: int
+    vin: str
+    plate: str
+
+
+@dataclass
+class World:
+    """张伟 has profiles in stores A and B (one group identity); 王芳 is a customer of store C."""
+
+    tenant: Tenant
+    mobile: str
+    a: Profile
+    b: Profile
+    c: Profile
+    identity_id: int
+
+
+async def make_profile(tenant: Tenant, who: str, *, name: str, mobile: str, plate: str, **fields) -> Profile:
+    """A customer of the user's store with one vehicle, one delivery and one service visit."""
+    car = await customer_with_car(tenant, who.split("@")[1], name=name, mobile=mobile, plate=plate, who=who, **fields)
+    number = car.vin[-6:]
+    sale_id = await sale(tenant, car, ago(days=200), who=who, order_no=f"SO-{number}", salesperson="刘洋")
+    visit_id = await visit(tenant, car, ago(hours=30), who=who, repair_order_no=f"RO-{number}", advisor="陈静")
+    return Profile(car.customer_id, car.vehicle_id, sale_id, visit_id, car.vin, car.plate)
+
+
+async def make_world(tenant: Tenant) -> World:
+    mobile = make_mobile()
+    a = await make_profile(tenant, "staff@A", name="张伟", mobile=mobile, plate="粤B12345",
+                           id_number=make_id_number())
+    b = await make_profile(tenant, "staff@B", name="张伟", mobile=f"+86 {mobile[:3]}-{mobile[3:7]}-{mobile[7:]}",
+                           plate="粤BD23456")
+    c = await make_profile(tenant, "staff@C", name="王芳", mobile=make_mobile(), plate="沪A12345F")
+    hq = await tenant.scope("hq_viewer")
+    identity_id = (await service.get_customer(actor=hq, customer_id=a.customer_id)).identity_id
+    return World(tenant, mobile, a, b, c, identity_id)
 
 
 async def upload(client, headers, name: str, content: bytes, **form):

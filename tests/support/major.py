@@ -1,78 +1,34 @@
-"""Builders for major-complaint tests: customers with vehicles, complaints through the real
-intake, the complaint workflow up to resolution, and counting alerts and notifications."""
+"""Major-complaint helpers: the gearbox complaint, its workflow up to resolution and closing (through
+tests/support/builders.py), reading the major complaint, its alerts, timers and notifications."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from crm.complaints import service as complaints
-from crm.customers.service import create_customer, create_vehicle
-from crm.major.service import (
-    Person,
-    ReportForm,
-)
+from crm.major.service import Person, ReportForm
 from crm.major.tables import MajorAlert, MajorAlertRecipient, MajorComplaint
 from crm.notify.tables import Notification
 from crm.timers.tables import Timer
-from tests.customer_factories import make_mobile, make_vin
+from tests.support import builders
+from tests.support.builders import Car, customer_with_car  # noqa: F401 - old import names
 
 # Set for a worker subprocess that loads tests.support.major_hang: where it marks "escalation started".
 HANG_MARKER_ENV = "MAJOR_HANG_MARKER"
 
 
-@dataclass
-class Car:
-    customer_id: int
-    vehicle_id: int
-    vin: str
-    mobile: str
-
-
-async def customer_with_car(tenant, store: str = "A", *, vin: str | None = None, mobile: str | None = None) -> Car:
-    actor = await tenant.scope(f"store_cr_manager@{store}")
-    mobile = mobile or make_mobile()
-    customer_id = await create_customer(actor=actor, name="王先生", mobile=mobile)
-    vin = vin or make_vin()
-    vehicle_id = await create_vehicle(actor=actor, customer_id=customer_id, vin=vin, plate="", model="帕萨特")
-    return Car(customer_id, vehicle_id, vin, mobile)
-
-
 async def complaint_for(
     tenant, car: Car, *, channel: str = "hotline_400", store: str = "A", who: str = "call_center_agent"
 ) -> int:
-    actor = await tenant.scope(who)
-    store_id = {"A": tenant.store_a, "B": tenant.store_b, "C": tenant.store_c}[store]
-    return await complaints.create_complaint(
-        actor=actor, store_id=store_id, customer_id=car.customer_id, vehicle_id=car.vehicle_id,
-        channel=channel, content="变速箱异响,多次维修未解决", expected_solution="更换变速箱",
-    )
+    """A complaint about a gearbox noise that repeated repairs did not cure, for store `store`."""
+    return await builders.complaint(tenant, car, who=who, store=store, channel=channel)
 
 
 async def resolve(tenant, complaint_id: int, store: str = "A") -> None:
-    """Accept, assign, analyse, countermeasure and resolve, as the store does."""
-    manager = await tenant.scope(f"store_cr_manager@{store}")
-    await complaints.accept_complaint(actor=manager, complaint_id=complaint_id)
-    await complaints.assign_handler(
-        actor=manager, complaint_id=complaint_id, handler_user_id=tenant.users[f"department_head@{store}"],
-        department="service",
-    )
-    head = await tenant.scope(f"department_head@{store}")
-    await complaints.record_cause(
-        actor=head, complaint_id=complaint_id, cause_category="service", department="service", liability="liable"
-    )
-    await complaints.record_countermeasure(actor=head, complaint_id=complaint_id, countermeasure="更换变速箱总成")
-    await complaints.resolve_complaint(
-        actor=head, complaint_id=complaint_id, resolution="已更换", improvement_measures="加强终检"
-    )
+    """Accept, assign, analyse, countermeasure (a new gearbox) and resolve, as the store does."""
+    await builders.walk_complaint(tenant, complaint_id, "resolved", store=store, countermeasure="更换变速箱总成")
 
 
 async def close(tenant, complaint_id: int, store: str = "A") -> None:
     """After resolution: feed back to the group, the group revisits (satisfied) and closes."""
-    manager = await tenant.scope(f"store_cr_manager@{store}")
-    await complaints.feed_back_to_group(actor=manager, complaint_id=complaint_id)
-    group_cs = await tenant.scope("group_customer_service")
-    await complaints.record_revisit(actor=group_cs, complaint_id=complaint_id, satisfied=True)
-    await complaints.close_complaint(actor=group_cs, complaint_id=complaint_id)
+    await builders.walk_complaint(tenant, complaint_id, "closed", store=store)
 
 
 async def major_of(complaint_id: int) -> dict | None:

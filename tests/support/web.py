@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.factories import PASSWORD
+from tests.support.builders import PASSWORD
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD, next_path: str = "/"):

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import subprocess
+from collections.abc import Collection
 from pathlib import Path
 
 from tests.support.clock import pinned_command, pinned_env
@@ -13,10 +14,16 @@ from tests.support.clock import pinned_command, pinned_env
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_worker(log: Path, *handler_modules: str, **env: str) -> subprocess.Popen:
-    """`arq workers.settings.WorkerSettings` with the test timer handlers plus `handler_modules` loaded."""
+def start_worker(log: Path, *handler_modules: str, groups: Collection[int], **env: str) -> subprocess.Popen:
+    """`arq workers.settings.WorkerSettings` with the test timer handlers plus `handler_modules` loaded.
+
+    The worker sweeps and promotes only the timers of `groups` (the test's tenants), never another test's.
+    """
     modules = ",".join(("tests.support.timer_handlers", *handler_modules))
-    child_env = pinned_env({**os.environ, "TIMER_HANDLER_MODULES": modules, "PYTHONUNBUFFERED": "1", **env})
+    child_env = pinned_env({
+        **os.environ, "TIMER_HANDLER_MODULES": modules, "TIMER_GROUPS": ",".join(map(str, groups)),
+        "PYTHONUNBUFFERED": "1", **env,
+    })
     return subprocess.Popen(
         pinned_command("arq", "workers.settings.WorkerSettings"),
         cwd=ROOT, env=child_env, stdout=log.open("ab"), stderr=subprocess.STDOUT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import PASSWORD
+from tests.support.builders import PASSWORD
 
 
 async def test_token_for_valid_credentials_then_wrong_password(client, tenant):

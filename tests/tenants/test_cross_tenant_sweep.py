@@ -60,8 +60,9 @@ from crm.major.tables import MajorAlert, MajorComplaint
 from crm.notify.tables import Notification
 from tenants.roles import GROUP_ROLES, STORE_ROLES
 from tenants.tables import Store
-from tests.customer_factories import make_mobile, make_profile
-from tests.factories import PASSWORD, Tenant
+from tests.support.builders import make_mobile
+from tests.support.customers import make_profile
+from tests.support.builders import PASSWORD, Tenant
 
 # An id parameter of a path → the column of the tenant-A object whose value is used.
 PATH_IDS: dict[str, Column] = {
@@ -351,7 +352,7 @@ def _example(schema: dict, defs: dict) -> Any:
     if kind == "string":
         return {
             "date-time": clock.now().isoformat(),
-            "date": (date.today() - timedelta(days=1)).isoformat(),
+            "date": (clock.now() - timedelta(days=1)).date().isoformat(),
             "decimal": "1",
         }.get(schema.get("format", ""), "测" * max(schema.get("minLength", 1), 1))
     raise AssertionError(f"cannot make an example of {schema}: give the route a body in the sweep")

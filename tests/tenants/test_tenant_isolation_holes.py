@@ -4,7 +4,7 @@ each proven closed over HTTP."""
 from __future__ import annotations
 
 from crm.complaints.tables import Complaint
-from tests.support.complaints import customer_with_car
+from tests.support.builders import customer_with_car
 
 API = "/api/v1/complaints"
 

@@ -17,13 +17,11 @@ from crm import clock
 from crm.db import transaction
 from crm.timers.service import schedule_timer
 from crm.timers.tables import Timer
-from tests.support.timer_handlers import EFFECT_TABLE_DDL, effect_count
+from tests.support.timer_handlers import effect_count
 from tests.support.workers import start_worker, stop_worker, wait_for
 
 
-@pytest.fixture(scope="module", autouse=True)
-async def effect_table(db_pool):
-    await Timer.raw(EFFECT_TABLE_DDL)
+pytestmark = pytest.mark.usefixtures("effect_table")
 
 
 async def _schedule(tenant, kind: str, payload: dict | None = None) -> int:
@@ -40,7 +38,7 @@ async def _state(timer_id: int) -> str:
 
 async def test_worker_fires_a_due_timer_through_its_job(tenant, tmp_path):
     log = tmp_path / "worker.log"
-    worker = start_worker(log)
+    worker = start_worker(log, groups=[tenant.group_id])
     try:
         await wait_for(lambda: _logged(log, "worker_started"), what="the worker to start", log=log)
         timer_id = await _schedule(tenant, "test.effect")
@@ -56,7 +54,7 @@ async def test_worker_fires_a_due_timer_through_its_job(tenant, tmp_path):
 async def test_sigkill_mid_job_fires_after_restart_with_its_effect_once(tenant, tmp_path):
     log = tmp_path / "worker.log"
     marker = tmp_path / "handler-started"
-    worker = start_worker(log)
+    worker = start_worker(log, groups=[tenant.group_id])
     try:
         await wait_for(lambda: _logged(log, "worker_started"), what="the worker to start", log=log)
         timer_id = await _schedule(tenant, "test.hang_once", {"marker": str(marker)})
@@ -69,7 +67,7 @@ async def test_sigkill_mid_job_fires_after_restart_with_its_effect_once(tenant, 
     assert await _state(timer_id) == "pending"
     assert await effect_count(timer_id) == 0  # the half-done effect rolled back with the dead transaction
 
-    restarted = start_worker(log)
+    restarted = start_worker(log, groups=[tenant.group_id])
     try:
         await wait_for(lambda: _fired(timer_id), what="the timer to fire after restart", log=log)
     finally:

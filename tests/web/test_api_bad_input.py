@@ -8,7 +8,7 @@ import pytest
 
 from crm.complaints.tables import AuthorityRule, Complaint, ComplaintCompensation
 from crm.customers.tables import Customer, Sale, ServiceVisit
-from tests.customer_factories import make_mobile, make_world
+from tests.support.builders import make_mobile
 
 API = "/api/v1"
 TOO_BIG = 2**31  # one past PostgreSQL's `integer`
@@ -23,11 +23,6 @@ def fields_of(response) -> set[str]:
     for problem in body["errors"]:
         assert problem["field"] and problem["message_zh"] and problem["message_en"], problem
     return {problem["field"] for problem in body["errors"]}
-
-
-@pytest.fixture
-async def world(tenant):
-    return await make_world(tenant)
 
 
 @pytest.mark.parametrize("path, field", [
@@ -186,7 +181,7 @@ async def test_authority_limits_must_be_amounts_the_table_holds(client, tenant, 
 
 async def test_compensation_amounts_must_be_finite(client, tenant):
     from tests.support.complaints import intake, step
-    from tests.support.complaints import customer_with_car
+    from tests.support.builders import customer_with_car
 
     cid = await intake(client, tenant, await customer_with_car(tenant, "A"))
     await step(client, tenant, "store_cr_manager@A", cid, "accept")

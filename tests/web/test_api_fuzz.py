@@ -148,8 +148,8 @@ async def fuzz_client(client, db_pool):
     from crm.complaints.service import register_complaint
     from crm.major.rules import MajorReason
     from crm.major.service import ReasonInput, mark_major
-    from tests.customer_factories import make_world
-    from tests.factories import make_tenant
+    from tests.support.customers import make_world
+    from tests.support.builders import make_tenant
 
     tenant = await make_tenant()
     world = await make_world(tenant)

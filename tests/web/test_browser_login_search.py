@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.web_data import customer_with_history
+from tests.support.builders import customer_with_history
 
 
 async def test_store_user_finds_customer_by_phone_and_sees_plate(page, sign_in, tenant):
-    customer = await customer_with_history(tenant, "store_cr_manager@A", name="赵丽华")
+    customer = await customer_with_history(tenant, "A", name="赵丽华")
 
     await sign_in(page, tenant.usernames["callback_agent@A"], next_path="/customers")
     assert page.url.endswith("/customers")
@@ -20,14 +20,14 @@ async def test_store_user_finds_customer_by_phone_and_sees_plate(page, sign_in, 
     assert "赵丽华" in await row.first.inner_text()
 
     await search.press("Enter")  # keyboard: Enter opens the (first) result
-    await page.wait_for_url(f"**/customers/{customer.id}")
+    await page.wait_for_url(f"**/customers/{customer.customer_id}")
     assert customer.plate in await page.locator("#vehicles").inner_text()
     assert "帕萨特" in await page.locator("#vehicles").inner_text()
     assert "张伟" in await page.locator("#visits").inner_text()
 
 
 async def test_store_user_does_not_find_another_stores_customer(page, sign_in, tenant):
-    customer = await customer_with_history(tenant, "store_gm@B", name="钱多多")
+    customer = await customer_with_history(tenant, "B", name="钱多多")
 
     await sign_in(page, tenant.usernames["staff@A"], next_path="/customers")
     await page.locator("#customer-q").press_sequentially(customer.mobile, delay=20)
@@ -35,6 +35,6 @@ async def test_store_user_does_not_find_another_stores_customer(page, sign_in, t
     assert await page.locator("#customer-results").count() == 0
     assert "没有找到匹配的客户" in await page.locator("#results").inner_text()
 
-    response = await page.goto(f"/customers/{customer.id}")
+    response = await page.goto(f"/customers/{customer.customer_id}")
     assert response.status == 404
     assert "页面不存在" in await page.locator("main").inner_text()

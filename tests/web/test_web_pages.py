@@ -7,9 +7,8 @@ import pytest
 from crm.customers.service import create_customer
 from tenants.accounts import create_user
 from tenants.roles import Role
-from tests.factories import PASSWORD
+from tests.support.builders import PASSWORD, customer_with_history, make_mobile
 from tests.support.web import csrf_of, sign_in
-from tests.web_data import customer_with_history, random_mobile
 
 
 # ---- sign-in and sign-out ----
@@ -155,35 +154,35 @@ async def test_unknown_language_and_off_site_next(browser_session):
 
 
 async def test_search_as_you_type_returns_the_result_fragment(browser_session, tenant):
-    customer = await customer_with_history(tenant, "store_gm@A", name="孙悦")
+    customer = await customer_with_history(tenant, "A", name="孙悦")
     client = await browser_session(tenant.usernames["staff@A"])
 
     fragment = await client.get("/customers", params={"q": customer.mobile}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
-    assert "孙悦" in fragment.text and f'data-href="/customers/{customer.id}"' in fragment.text
+    assert "孙悦" in fragment.text and f'data-href="/customers/{customer.customer_id}"' in fragment.text
     assert "HX-Request" in fragment.headers["vary"]
 
     for q in (customer.plate, customer.vin, customer.vin[-6:], "孙悦"):
         page = await client.get("/customers", params={"q": q})
         assert "<html" in page.text
-        assert f'/customers/{customer.id}"' in page.text, q
+        assert f'/customers/{customer.customer_id}"' in page.text, q
 
 
 async def test_search_finds_nothing_outside_the_store(browser_session, tenant, other_tenant):
-    customer = await customer_with_history(tenant, "store_gm@A", name="周杰")
+    customer = await customer_with_history(tenant, "A", name="周杰")
     for who in (tenant.usernames["store_gm@B"], other_tenant.usernames["hq_viewer"]):
         client = await browser_session(who)
         page = await client.get("/customers", params={"q": customer.mobile})
         assert page.status_code == 200
         assert "没有找到匹配的客户" in page.text
-        assert f"/customers/{customer.id}" not in page.text
+        assert f"/customers/{customer.customer_id}" not in page.text
 
 
 async def test_customer_page_shows_profile_vehicles_sales_visits(browser_session, tenant):
-    customer = await customer_with_history(tenant, "store_gm@A", name="吴敏")
+    customer = await customer_with_history(tenant, "A", name="吴敏")
     client = await browser_session(tenant.usernames["callback_agent@A"])
-    page = await client.get(f"/customers/{customer.id}")
+    page = await client.get(f"/customers/{customer.customer_id}")
     assert page.status_code == 200
     text = page.text
     for expected in ("吴敏", customer.mobile, "上海市浦东新区张江路88号", "已婚",
@@ -195,11 +194,11 @@ async def test_customer_page_shows_profile_vehicles_sales_visits(browser_session
 
 
 async def test_customer_page_of_another_store_or_group_is_404(browser_session, tenant, other_tenant):
-    customer = await customer_with_history(tenant, "store_gm@A", name="郑凯")
+    customer = await customer_with_history(tenant, "A", name="郑凯")
     for who in (tenant.usernames["store_gm@B"], tenant.usernames["brand_manager@div2"],
                 other_tenant.usernames["hq_viewer"], other_tenant.usernames["store_gm@A"]):
         client = await browser_session(who)
-        page = await client.get(f"/customers/{customer.id}")
+        page = await client.get(f"/customers/{customer.customer_id}")
         assert page.status_code == 404, who
         assert "text/html" in page.headers["content-type"]
         assert "页面不存在" in page.text
@@ -215,18 +214,18 @@ async def test_missing_or_absurd_customer_ids_are_404(browser_session, tenant):
 
 
 async def test_hq_sees_the_same_customer_in_other_stores(browser_session, tenant):
-    customer = await customer_with_history(tenant, "store_gm@A", name="冯涛")
+    customer = await customer_with_history(tenant, "A", name="冯涛")
     in_b = await create_customer(actor=await tenant.scope("store_gm@B"), name="冯涛", mobile=customer.mobile)
-    unrelated = await create_customer(actor=await tenant.scope("store_gm@B"), name="冯涛", mobile=random_mobile())
+    unrelated = await create_customer(actor=await tenant.scope("store_gm@B"), name="冯涛", mobile=make_mobile())
 
     hq = await browser_session(tenant.usernames["hq_viewer"])
-    page = await hq.get(f"/customers/{customer.id}")
+    page = await hq.get(f"/customers/{customer.customer_id}")
     assert "本集团其他门店的记录" in page.text
     assert f'href="/customers/{in_b}"' in page.text
     assert f'href="/customers/{unrelated}"' not in page.text
 
     store = await browser_session(tenant.usernames["store_gm@A"])
-    page = await store.get(f"/customers/{customer.id}")
+    page = await store.get(f"/customers/{customer.customer_id}")
     assert f"/customers/{in_b}" not in page.text
 
 
