@@ -23,9 +23,9 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
+from litestar_htmx import ClientRedirect, HTMXDetails
 
 from api.i18n import CATALOGUE, language_of, translate
-from api.web.forms import is_htmx
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, TooManyAttempts
 
 log = structlog.get_logger()
@@ -102,11 +102,13 @@ def _too_many_attempts(_: Request, exc: TooManyAttempts) -> Response:
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if not request.url.path.startswith("/api/"):
-        if is_htmx(request):
+        htmx = HTMXDetails(request)
+        if htmx:
             # an htmx fragment request would swap the login page into the page; send the whole browser there
-            page = urlsplit(request.headers.get("hx-current-url", "/"))
-            login = _login_url(page.path, page.query)
-            return Response(content=b"", status_code=401, headers={"HX-Redirect": login})
+            page = urlsplit(htmx.current_url or "/")
+            redirect = ClientRedirect(_login_url(page.path, page.query))
+            redirect.status_code = 401
+            return redirect
         return Redirect(path=_login_url(request.url.path, request.url.query))
     zh, _, en = str(exc.detail or "").partition(" / ")
     if not en:

@@ -8,7 +8,7 @@ Thin like the JSON API: forms are read here and handed to `crm.complaints`; a re
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -100,11 +100,6 @@ extend({
     "complaints.col.content": ("投诉内容", "Content"),
     "complaints.col.deadline": ("时限", "Deadline"),
     "complaints.col.handler": ("处理人", "Handler"),
-    "complaints.overdue": ("已超时", "overdue by"),
-    "complaints.remaining": ("剩余", "left:"),
-    "complaints.dur.dh": ("{d}天{h}小时", "{d}d {h}h"),
-    "complaints.dur.hm": ("{h}小时{m}分", "{h}h {m}m"),
-    "complaints.dur.m": ("{m}分钟", "{m} min"),
     "complaints.reopened_n": ("重开{n}次", "Reopened {n}×"),
     "complaints.intake.title": ("投诉登记", "Record a complaint"),
     "complaints.intake.lookup": ("查找客户", "Find the customer"),
@@ -254,8 +249,8 @@ async def complaint_list(
     )
     ids = [c.id for c in items]
     return Template("complaints/list.html", context={
-        "items": items, "filters": filters, "stores": await store_choices(actor), "labels": LABELS, "now": clock.now(),
-        "countdown": countdown, "major": await major_flags(actor=actor, complaint_ids=ids),
+        "items": items, "filters": filters, "stores": await store_choices(actor), "labels": LABELS,
+        "major": await major_flags(actor=actor, complaint_ids=ids),
         "repeat": await repeats.repeat_flags(actor=actor, complaint_ids=ids, pending_only=True),
     })
 
@@ -265,7 +260,7 @@ async def revisit_page(actor: Scope) -> Template:
     """The revisit queue (回访): resolved complaints whose customer is to be called, soonest first."""
     items = await queries.revisit_queue(actor=actor)
     return Template("complaints/revisits.html", context={
-        "items": items, "labels": LABELS, "now": clock.now(), "countdown": countdown,
+        "items": items, "labels": LABELS,
     })
 
 
@@ -323,27 +318,22 @@ async def intake_lookup(actor: Scope, q: str = "") -> Template:
     return Template("complaints/_candidates.html", context={"q": query, "candidates": found})
 
 
-@get(f"{INTAKE_PATH}/route", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
-async def intake_route(actor: Scope, customer_id: str = "", vehicle_id: str = "") -> Template:
-    """The store picker with the suggested store selected (最近维修/购车门店, else the customer's own)."""
-    customer, vehicle = optional_int(customer_id), optional_int(vehicle_id)
-    suggestion = None
-    if customer is not None:
-        suggestion = await service.suggest_store(actor=actor, customer_id=customer, vehicle_id=vehicle)
-    return Template("complaints/_route.html", context={
-        "stores": await store_choices(actor), "suggestion": suggestion,
-        "selected": suggestion.store_id if suggestion else None,
-    })
-
-
-@get(f"{INTAKE_PATH}/repeat", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
-async def intake_repeat(actor: Scope, customer_id: str = "", vehicle_id: str = "") -> Template:
-    """The repeat-complaint warning (重复投诉) for the chosen customer/vehicle, with the box to mark it major."""
-    customer, vehicle = optional_int(customer_id), optional_int(vehicle_id)
-    suggestion = None
-    if customer is not None:  # a customer or vehicle out of the caller's scope is 404
-        suggestion = await major_service.repeat_check_at_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
-    return Template("complaints/_repeat.html", context=_repeat_context(actor, suggestion, {}))
+@get(f"{INTAKE_PATH}/take", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
+async def intake_take(actor: Scope, customer_id: str = "", vehicle_id: str = "", text: str = "") -> Template:
+    """Taking a candidate (a click, or Enter in the lookup): the chosen customer and car with the repeat check,
+    and for the group the store picker with the suggested store (an out-of-band part)."""
+    customer, vehicle = optional_int(customer_id, "customer_id"), optional_int(vehicle_id, "vehicle_id")
+    if customer is None:
+        raise InvalidInput.one("customer_id", "请选择客户", "Choose a customer")
+    # a customer or vehicle out of the caller's scope is 404
+    suggestion = await major_service.repeat_check_at_intake(actor=actor, customer_id=customer, vehicle_id=vehicle)
+    route = None
+    if actor.is_group_level:
+        store = await service.suggest_store(actor=actor, customer_id=customer, vehicle_id=vehicle)
+        route = {"stores": await store_choices(actor), "suggestion": store, "selected": store.store_id if store else None}
+    form = {"customer_id": customer, "vehicle_id": vehicle or "", "chosen_text": text.strip()[:200]}
+    return Template("complaints/_chosen.html", context={"form": form, "route": route,
+                                                         **_repeat_context(actor, suggestion, {})})
 
 
 @post(INTAKE_PATH, guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
@@ -440,8 +430,8 @@ async def _page(
     stores = await store_choices(actor) if "reroute" in detail.actions else []
     return Template("complaints/detail.html", status_code=status, context={
         "c": detail, "s": detail.summary, "staff": staff, "stores": stores, "labels": LABELS,
-        "errors": _messages(refused), "form": form or {}, "failed": failed, "now": clock.now(),
-        "countdown": countdown, "major": await major_flags(actor=actor, complaint_ids=[complaint_id]),
+        "errors": _messages(refused), "form": form or {}, "failed": failed,
+        "major": await major_flags(actor=actor, complaint_ids=[complaint_id]),
         "can_mark_major": actor.has_role(*MAJOR_MARKERS) and detail.summary.state not in workflow.FINAL_STATES,
         "repeat": await repeats.repeat_flags(actor=actor, complaint_ids=[complaint_id]),
         "can_decide_repeat": actor.has_role(*MAJOR_MARKERS),
@@ -577,18 +567,8 @@ def _messages(refused: Exception | None) -> list[FieldProblem]:
     return [FieldProblem("", refused.zh, refused.en)]  # type: ignore[attr-defined]
 
 
-def countdown(due_at: datetime | None, now: datetime) -> dict[str, Any] | None:
-    """A deadline as the countdown shows it: overdue or not, and days / hours / minutes away."""
-    if due_at is None:
-        return None
-    seconds = int((due_at - now).total_seconds())
-    overdue, seconds = seconds < 0, abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    return {"overdue": overdue, "d": days, "h": rest // 3600, "m": rest % 3600 // 60}
-
-
 ROUTES = [
-    complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_route, intake_repeat,
+    complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_take,
     intake_submit,
     complaint_page, complaint_act,
 ]

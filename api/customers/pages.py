@@ -68,8 +68,6 @@ extend({
     "corrections.col.found": ("发现人 / 说明", "Found by / reason"),
     "corrections.col.due": ("处理时限", "Deadline"),
     "corrections.col.state": ("状态", "State"),
-    "corrections.remaining": ("剩余 {h}小时{m}分", "{h} h {m} min left"),
-    "corrections.overdue": ("已超时 {h}小时{m}分", "Overdue by {h} h {m} min"),
     "corrections.missed": ("超时", "Missed"),
     "corrections.note": ("处理意见(驳回必填)", "Note (required to reject)"),
     "corrections.apply": ("修正", "Apply"),

@@ -50,8 +50,6 @@ extend({
     "major.overdue": ("报告逾期", "Report overdue"),
     "major.tag": ("重大投诉", "Major"),
     "major.late": ("逾期提交", "Filed late"),
-    "major.remaining": ("剩余", "left"),
-    "major.passed": ("已超时", "over by"),
     "major.detail.title": ("重大投诉", "Major complaint"),
     "major.detail.complaint": ("投诉内容", "Complaint"),
     "major.detail.open_complaint": ("查看投诉", "Open complaint"),

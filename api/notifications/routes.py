@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -113,8 +113,15 @@ async def stream(actor: Scope) -> ServerSentEvent:
 
 @get("/events", include_in_schema=False)
 async def web_stream(request: Request[Scope, Any, Any]) -> ServerSentEvent:
-    """The same stream for the web UI (session cookie); the layout's bell listens here."""
-    return ServerSentEvent(_events(request.user))
+    """The same stream for the web UI (session cookie), as HTML parts for the layout's bell (htmx SSE extension):
+    `unread` the badge, `notification` the badge, the new entry of the list and a toast (out-of-band swaps)."""
+    part = request.app.template_engine.get_template("notifications/_live.html")
+
+    async def render(actor: Scope, item: dict[str, Any] | None) -> str:
+        unread = await inbox.unread_count(actor=actor)
+        return part.render(request=request, unread=unread, item=item)
+
+    return ServerSentEvent(_events(request.user, render))
 
 
 @get("/api/v1/notifications/failed", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])
@@ -163,16 +170,27 @@ ROUTES = [
 ]
 
 
-async def _events(actor: Scope) -> AsyncIterator[ServerSentEventMessage]:
+Render = Callable[[Scope, "dict[str, Any] | None"], Awaitable[str]]
+
+
+async def _as_json(actor: Scope, item: dict[str, Any] | None) -> str:
+    if item is None:
+        return json.dumps({"unread": await inbox.unread_count(actor=actor)})
+    return json.dumps(item, ensure_ascii=False)
+
+
+async def _events(actor: Scope, render: Render = _as_json) -> AsyncIterator[ServerSentEventMessage]:
+    """`unread` once subscribed, then one `notification` per new notification; `render` writes the data
+    (JSON for the API, HTML parts for the web UI)."""
     subscribed = False
     async for item in listen(actor.user_id):
         if not subscribed:  # count only once subscribed, so nothing published in between is missed
             subscribed = True
-            yield ServerSentEventMessage(event="unread", data=json.dumps({"unread": await inbox.unread_count(actor=actor)}))
+            yield ServerSentEventMessage(event="unread", data=await render(actor, None))
         elif item is None:
             yield ServerSentEventMessage(comment="keepalive")
         else:
-            yield ServerSentEventMessage(event="notification", data=json.dumps(item, ensure_ascii=False))
+            yield ServerSentEventMessage(event="notification", data=await render(actor, item))
 
 
 def _out(row: dict[str, Any]) -> NotificationOut:

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.response import Template
+from litestar_htmx import HTMXDetails
 
 from api.params import MAX_ID
 from tenants.errors import InvalidInput, NotFound
@@ -49,13 +50,11 @@ async def store_choices(actor: Scope) -> list[dict[str, Any]]:
     ).order_by(Store.name)
 
 
-def is_htmx(request: Request) -> bool:
-    return bool(request.headers.get("hx-request"))
-
-
 def wants_fragment(request: Request) -> bool:
-    """An htmx request swaps part of the page; restoring history after a reload needs the whole page."""
-    return is_htmx(request) and not request.headers.get("hx-history-restore-request")
+    """An htmx request swaps part of the page; restoring history after a reload needs the whole page.
+    (The headers are read by litestar-htmx.)"""
+    htmx = HTMXDetails(request)
+    return bool(htmx) and not htmx.history_restore_request
 
 
 def page_or_fragment(request: Request, *, page: str, fragment: str, context: dict, **kwargs: Any) -> Template:

@@ -3,7 +3,7 @@
 Registered on the Jinja environment once (`configure`), so a page handler only
 returns `Template("area/page.html", context={...})` and the layout fills itself
 from the request: `t("customers.title")`, `lang()`, `tr(zh, en)`, `me()`, `nav()`,
-`label(codes, code)`, `role_titles()`, `workplace()`; filters `date`, `datetime`, `money`, `masked_id`.
+`label(codes, code)`, `role_titles()`, `workplace()`, `countdown(due_at)`; filters `date`, `datetime`, `money`, `masked_id`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 
 from api.i18n import language_of, pick, translate
 from api.web.nav import NavItem, nav_for
@@ -39,6 +40,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         "role_titles": role_titles,
         "workplace": workplace,
         "server_now": server_now,
+        "countdown": countdown,
     }.items():
         engine.register_template_callable(key=name, template_callable=fn)
     engine.engine.filters.update(
@@ -93,6 +95,30 @@ def role_titles(context: Mapping[str, Any]) -> str:
 def server_now(context: Mapping[str, Any]) -> str:
     """The product's clock when the page was made: countdowns run on it, not on the viewer's PC clock."""
     return clock.now().isoformat()
+
+
+def countdown(context: Mapping[str, Any], due_at: datetime) -> Markup:
+    """A deadline's countdown, the one component for every page; app.js keeps it running in the same words
+    on the server's clock (`server-now`). `soon` under 4 hours, `overdue` once passed."""
+    seconds = int((due_at - clock.now()).total_seconds())
+    state = " overdue" if seconds < 0 else " soon" if seconds < 4 * 3600 else ""
+    text = countdown_text(seconds, english=lang(context) == "en")
+    return Markup('<span class="countdown{}" data-due="{}">{}</span>').format(state, due_at.isoformat(), text)
+
+
+def countdown_text(seconds: int, *, english: bool) -> str:
+    """"剩余 1天3小时" / "剩余 14小时22分" / "已超时 3分钟" (English "left: 14h 22m", "overdue by 3 min")."""
+    left = abs(seconds)
+    days, hours, minutes = left // 86400, left % 86400 // 3600, left % 3600 // 60
+    if days:
+        span = f"{days}d {hours}h" if english else f"{days}天{hours}小时"
+    elif hours:
+        span = f"{hours}h {minutes}m" if english else f"{hours}小时{minutes}分"
+    else:
+        span = f"{minutes} min" if english else f"{minutes}分钟"
+    if seconds < 0:
+        return ("overdue by " if english else "已超时 ") + span
+    return ("left: " if english else "剩余 ") + span
 
 
 def workplace(context: Mapping[str, Any]) -> dict[str, Any]:

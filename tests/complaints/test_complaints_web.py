@@ -29,12 +29,12 @@ async def test_call_center_intake_screen_finds_routes_and_records(browser_sessio
     assert 'href="/complaint-intake"' in page.text  # in the navigation
 
     found = await agent.get("/complaint-intake/lookup", params={"q": car.mobile}, headers={"HX-Request": "true"})
-    rows = re.findall(r'data-customer="(\d+)" data-vehicle="(\d*)"', found.text)
+    rows = re.findall(r'/complaint-intake/take\?customer_id=(\d+)&amp;vehicle_id=(\d*)', found.text)
     assert (str(car.customer_id), str(car.vehicle_id)) in rows
     assert car.plate in found.text
 
-    route = await agent.get("/complaint-intake/route", params={"customer_id": car.customer_id,
-                                                               "vehicle_id": car.vehicle_id})
+    route = await agent.get("/complaint-intake/take", params={"customer_id": car.customer_id,
+                                                              "vehicle_id": car.vehicle_id}, headers={"HX-Request": "true"})
     assert re.search(rf'<option value="{tenant.store_b}" selected>', route.text)
     assert "最近维修保养门店" in route.text
 
@@ -149,8 +149,8 @@ async def test_intake_routing_and_submit_stay_inside_the_tenant(browser_session,
     before = await Complaint.count()
     for owner, who in [(tenant, "store_cr_manager@B"), (other_tenant, "call_center_agent")]:
         client = await browser_session(owner.usernames[who])
-        route = await client.get("/complaint-intake/route", params={"customer_id": car.customer_id,
-                                                                    "vehicle_id": car.vehicle_id})
+        route = await client.get("/complaint-intake/take", params={"customer_id": car.customer_id,
+                                                                   "vehicle_id": car.vehicle_id})
         assert route.status_code == 404, who
         page = await client.get("/complaint-intake")
         form = {"_csrf_token": csrf_of(page.text), "customer_id": str(car.customer_id),

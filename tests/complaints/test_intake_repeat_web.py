@@ -21,7 +21,7 @@ WED_10 = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 async def _check(client, car):
-    return await client.get("/complaint-intake/repeat", params={"customer_id": car.customer_id,
+    return await client.get("/complaint-intake/take", params={"customer_id": car.customer_id,
                                                                 "vehicle_id": car.vehicle_id},
                             headers={"HX-Request": "true"})
 

@@ -53,10 +53,10 @@ async def test_board_lists_open_major_complaints_with_countdown_and_overdue_flag
     hq = await browser_session(tenant.usernames["hq_viewer"])
     page = await hq.get("/major")
     assert page.status_code == 200
-    assert "重大投诉看板" in page.text and 'id="major-rows"' in page.text and "/static/major.js" in page.text
+    assert "重大投诉看板" in page.text and 'id="major-rows"' in page.text and "sse-connect=\"/major/events\"" in page.text
     assert f'data-major-id="{overdue}"' in page.text and f'data-major-id="{fresh}"' in page.text
     assert page.text.index(f'data-major-id="{overdue}"') < page.text.index(f'data-major-id="{fresh}"')
-    assert "报告逾期" in page.text and 'class="countdown" data-deadline=' in page.text
+    assert "报告逾期" in page.text and 'class="countdown' in page.text and 'data-due=' in page.text
     rows = await hq.get("/major", headers={"HX-Request": "true"})
     assert rows.text.lstrip().startswith("<tr") and "<html" not in rows.text
     staff = await browser_session(tenant.usernames["staff@A"])

@@ -13,7 +13,7 @@ from crm.queue import get_queue
 async def test_bell_counts_and_lists_a_live_notification(page, sign_in, tenant):
     await sign_in(page, tenant.usernames["store_gm@A"], next_path="/customers")
     badge = page.locator("#notif-bell .badge")
-    await page.wait_for_function("document.getElementById('notif-bell').dataset.unread === '0'")
+    await page.wait_for_function("document.getElementById('notif-badge').dataset.unread === '0'")
     assert await badge.is_hidden()
     await _until_subscribed(tenant.users["store_gm@A"])
     await notify_users(
@@ -46,7 +46,7 @@ async def test_bell_lists_what_came_before_sign_in_and_opening_one_reads_it(page
                            title_en=title, link=link, idempotency_key=uuid.uuid4().hex, store_id=tenant.store_a)
     await sign_in(page, tenant.usernames["callback_agent@A"], next_path="/customers")
     badge = page.locator("#notif-bell .badge")
-    await page.wait_for_function("document.getElementById('notif-bell').dataset.unread === '2'")
+    await page.wait_for_function("document.getElementById('notif-badge').dataset.unread === '2'")
     assert await badge.inner_text() == "2"
 
     await page.click("#notif-bell")
@@ -57,12 +57,12 @@ async def test_bell_lists_what_came_before_sign_in_and_opening_one_reads_it(page
     async with page.expect_navigation():
         await page.click(".notif-list a:has-text('投诉已分派到本店')")
     assert page.url.endswith("/complaints")
-    await page.wait_for_function("document.getElementById('notif-bell').dataset.unread === '1'")
+    await page.wait_for_function("document.getElementById('notif-badge').dataset.unread === '1'")
     assert await badge.inner_text() == "1"
 
     await page.click("#notif-bell")
     await page.locator(".notif-list .notif-item:not(.unread) a:has-text('投诉已分派到本店')").wait_for()
     async with page.expect_navigation():
         await page.click("#notif-read-all")
-    await page.wait_for_function("document.getElementById('notif-bell').dataset.unread === '0'")
+    await page.wait_for_function("document.getElementById('notif-badge').dataset.unread === '0'")
     assert await badge.is_hidden()

@@ -86,7 +86,7 @@ async def test_every_role_gets_the_layout_with_its_title_and_navigation(browser_
         assert home.status_code == 200, key
         role = Role(key.split("@")[0])
         assert role.title_zh in home.text, key
-        assert 'id="notif-bell"' in home.text and 'data-events="/events"' in home.text
+        assert 'id="notif-bell"' in home.text and 'sse-connect="/events"' in home.text
         assert 'action="/logout"' in home.text and "_csrf_token" in home.text
         assert 'href="/customers"' in home.text, key
         search = await client.get("/customers")
