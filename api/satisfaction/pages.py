@@ -284,6 +284,7 @@ async def _new_template(actor: Scope, store_id: int | None, errors=None, status_
 
 
 async def _checklist_template(actor: Scope, brand_id: int | None, errors=None, status_code: int = 200) -> Template:
+    mystery.require_reader(actor)
     brands = await BrandDivision.select(BrandDivision.id, BrandDivision.name).where(
         BrandDivision.group == (actor.group_id or -1)
     ).order_by(BrandDivision.id)

@@ -48,7 +48,7 @@ class ResultEntry:
 
 async def list_checkpoints(*, actor: Scope, brand_division_id: int) -> list[dict[str, Any]]:
     """The active checkpoints of a brand's list, in order."""
-    _require_reader(actor)
+    require_reader(actor)
     await _visible_brand(actor, brand_division_id)
     return [_checkpoint_out(r) for r in await _active_checkpoints(actor, brand_division_id)]
 
@@ -144,7 +144,7 @@ async def list_audits(
     *, actor: Scope, store_id: int | None = None, since: dt.date | None = None, until: dt.date | None = None
 ) -> list[dict[str, Any]]:
     """Audits the caller may see, newest first, each with its rate and multiplier."""
-    _require_reader(actor)
+    require_reader(actor)
     query = actor.filter(
         MysteryAudit.select(*MysteryAudit.all_columns(), MysteryAudit.store.name.as_alias("store_name")), MysteryAudit
     ).order_by(MysteryAudit.audited_on, ascending=False).order_by(MysteryAudit.store)
@@ -159,7 +159,7 @@ async def list_audits(
 
 async def get_audit(*, actor: Scope, audit_id: int) -> dict[str, Any]:
     """One audit with its checkpoints; another tenant's (or store's) audit is NotFound."""
-    _require_reader(actor, found=False)
+    require_reader(actor, found=False)
     audit = await actor.filter(
         MysteryAudit.select(*MysteryAudit.all_columns(), MysteryAudit.store.name.as_alias("store_name")), MysteryAudit
     ).where(MysteryAudit.id == audit_id).first()
@@ -180,7 +180,7 @@ async def get_audit(*, actor: Scope, audit_id: int) -> dict[str, Any]:
 
 async def checkpoints_of_store(*, actor: Scope, store_id: int) -> list[dict[str, Any]]:
     """The active checklist an audit of this store is recorded against."""
-    _require_reader(actor)
+    require_reader(actor)
     if not actor.can_see_store(store_id):
         raise NotFound("store")
     return [_checkpoint_out(r) for r in await _active_checkpoints(actor, await _store_brand(store_id))]
@@ -189,7 +189,7 @@ async def checkpoints_of_store(*, actor: Scope, store_id: int) -> list[dict[str,
 # ------------------------------------------------------------------------------- helpers
 
 
-def _require_reader(actor: Scope, found: bool = True) -> None:
+def require_reader(actor: Scope, found: bool = True) -> None:
     if not actor.has_role(*MYSTERY_READERS):
         if not found:
             raise NotFound("mystery audit")  # an audit id says nothing to whom may not read audits at all

@@ -21,6 +21,7 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 from litestar.routes import HTTPRoute
@@ -28,6 +29,7 @@ from litestar.routes import HTTPRoute
 from api.web.nav import NAV, nav_for
 from crm.analytics.metrics import METRICS
 from crm.notify.tables import Notification
+from crm.satisfaction import mystery
 from tenants.accounts import create_user, issue_token
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import scope_for_user
@@ -44,6 +46,7 @@ class Api:
 
 MARK = {"reasons": [{"reason": "other", "note": "权限核对"}]}
 INTAKE = {"channel": "hotline_400", "content": "权限核对", "customer_id": "{customer}"}
+AUDIT = {"store_id": "{store}", "audited_on": "2026-11-21", "results": [{"checkpoint_id": "{checkpoint}", "scored": True}]}
 
 # A page route (as the app routes it) → (the page's URL to call, the API call that shows the same thing).
 PAIRS: dict[str, tuple[str, Api]] = {
@@ -63,10 +66,8 @@ PAIRS: dict[str, tuple[str, Api]] = {
     # The intake form and its lookup ↔ taking a complaint; its fragments ↔ the API's intake helpers.
     "/complaint-intake": ("/complaint-intake", Api("/api/v1/complaints", "POST", INTAKE)),
     "/complaint-intake/lookup": ("/complaint-intake/lookup?q=王", Api("/api/v1/complaints", "POST", INTAKE)),
-    "/complaint-intake/route": ("/complaint-intake/route?customer_id={customer}",
-                                Api("/api/v1/complaints/routing-suggestion?customer_id={customer}")),
-    "/complaint-intake/repeat": ("/complaint-intake/repeat?customer_id={customer}",
-                                 Api("/api/v1/major/repeat-check?customer_id={customer}")),
+    "/complaint-intake/take": ("/complaint-intake/take?customer_id={customer}",
+                               Api("/api/v1/major/repeat-check?customer_id={customer}")),
     "/revisits": ("/revisits", Api("/api/v1/complaints/revisit-queue")),
     "/accountability": ("/accountability?month={month}", Api("/api/v1/complaints/accountability?month={month}")),
     "/callbacks": ("/callbacks", Api("/api/v1/callbacks/queue")),
@@ -83,11 +84,24 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/events": ("/events", Api("/api/v1/notifications/stream")),
     "/notification-settings": ("/notification-settings", Api("/api/v1/notifications/preferences")),
     "/notification-failures": ("/notification-failures", Api("/api/v1/notifications/failed")),
+    "/reports": ("/reports", Api("/api/v1/reports")),
+    "/complaints/{complaint_id:int}/print": ("/complaints/{complaint}/print", Api("/api/v1/complaints/{complaint}")),
+    "/satisfaction": ("/satisfaction", Api("/api/v1/manufacturer-scores")),
+    "/satisfaction/export.xlsx": ("/satisfaction/export.xlsx", Api("/api/v1/manufacturer-scores")),
+    "/satisfaction/stores/{store_id:int}": ("/satisfaction/stores/{store}", Api("/api/v1/stores/{store}/standing")),
+    "/mystery-shopper": ("/mystery-shopper", Api("/api/v1/mystery-shopper/audits")),
+    "/mystery-shopper/audits/{audit_id:int}": ("/mystery-shopper/audits/{audit}",
+                                               Api("/api/v1/mystery-shopper/audits/{audit}")),
+    # The audit form ↔ recording an audit (of another day than the one in the world: a second one is a 409).
+    "/mystery-shopper/new": ("/mystery-shopper/new", Api("/api/v1/mystery-shopper/audits", "POST", AUDIT)),
+    "/mystery-shopper/checklist": ("/mystery-shopper/checklist",
+                                   Api("/api/v1/mystery-shopper/checkpoints?brand_division_id={division}")),
 }
 # Pages with nothing to agree on: they show no data and admit everyone.
 UNPAIRED = {
     "/login": "the sign-in form (public)",
     "/lang/{code:str}": "switches the UI language",
+    "/reports/{report_id:int}/download": "the same file and check as GET /api/v1/reports/{id}/download (tests/reports)",
 }
 REFUSED = {401, 403, 404}
 
@@ -119,7 +133,7 @@ async def test_api_and_page_agree_for_every_role(app, tenant, browser_session):
             assert page < 500 and answer < 500, (who, route, page, answer)
             if (page in REFUSED) != (answer in REFUSED):
                 disagreements.append(f"{who}: {route} → {page}, {api.method} {api.path} → {answer}")
-    assert disagreements == []
+    assert disagreements == [], "\n".join(disagreements)
 
 
 async def test_navigation_lists_a_page_exactly_for_the_roles_it_admits(app, tenant, browser_session):
@@ -156,8 +170,15 @@ async def _world(tenant: Tenant) -> dict[str, object]:
     notification = await Notification.select(Notification.id).where(
         Notification.recipient == tenant.users["store_gm@A"]
     ).order_by(Notification.id, ascending=False).first()
+    [checkpoint] = await mystery.set_checkpoints(
+        actor=await tenant.scope("group_admin"), brand_division_id=tenant.division_ids[0],
+        entries=[mystery.CheckpointEntry("展厅接待", "主动迎接")],
+    )
+    audit = await mystery.record_audit(actor=await tenant.scope("group_admin"), store_id=tenant.store_a,
+                                       audited_on=date(2026, 11, 20), results=[mystery.ResultEntry(checkpoint["id"], True)])
     return {
-        "customer": car.customer_id, "complaint": complaint_id, "major": major_id,
+        "customer": car.customer_id, "complaint": complaint_id, "major": major_id, "audit": audit["id"],
+        "checkpoint": checkpoint["id"], "division": tenant.division_ids[0],
         "callback": await make_due(tenant), "notification": notification["id"],
         "month": "2026-12", "metric": next(iter(METRICS)),
     }
@@ -191,10 +212,13 @@ def _fill(template: str, values: dict[str, object]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 
-def _fill_body(body: dict | None, values: dict[str, object]) -> dict | None:
-    if body is None:
-        return None
-    return {k: int(_fill(v, values)) if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()}
+def _fill_body(body, values: dict[str, object]):
+    """The body with its "{name}" values replaced by the world's ids, at any depth."""
+    if isinstance(body, dict):
+        return {k: _fill_body(v, values) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_fill_body(v, values) for v in body]
+    return int(_fill(body, values)) if isinstance(body, str) and body.startswith("{") else body
 
 
 async def _status(app, method: str, url: str, headers: list[tuple[str, str]], body: dict | None = None) -> int:
