@@ -68,7 +68,6 @@ async def print_complaint(actor: Scope, complaint_id: int) -> Response:
 
 
 async def _page(actor: Scope, *, errors=(), status_code: int = 200) -> Template:
-    # tenant: the caller's own stores (ids from the scope) for the form's choice
     stores = await Store.select(Store.id, Store.name).where(Store.id.is_in(sorted(actor.store_ids) or [-1]),
                                                            Store.group == (actor.group_id or -1)).order_by(Store.code)
     now = clock.now()

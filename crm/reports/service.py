@@ -151,11 +151,9 @@ async def subscriptions(*, actor: Scope) -> list[dict]:
 
 async def render_report(report_id: int, *, attempt: int) -> dict:
     """Make a report's files (the worker's job). Unchanged figures reuse the files made last time."""
-    # tenant: worker job (no user): the row's own group and store make its system scope below
     row = await ReportRequest.select().where(ReportRequest.id == report_id).first()
     if row is None or row["status"] not in ("queued", "rendering"):
         return {"skipped": 1}
-    # tenant: worker job: the row just read by id
     await ReportRequest.update({ReportRequest.status: "rendering", ReportRequest.attempts: attempt}).where(
         ReportRequest.id == report_id)
     kind = KINDS[row["kind"]]
@@ -175,7 +173,6 @@ async def render_report(report_id: int, *, attempt: int) -> dict:
             ReportRequest.rendered_at: clock.now(),
         })
     async with transaction():
-        # tenant: worker job: the row just read by id
         await ReportRequest.update(values).where(ReportRequest.id == report_id)
         sent = 0 if reused else await _tell_subscribers(row, kind)
     return {"rendered": 0 if reused else 1, "reused": 1 if reused else 0, "subscribers": sent}
@@ -183,7 +180,6 @@ async def render_report(report_id: int, *, attempt: int) -> dict:
 
 async def render_failed(report_id: int, *, attempt: int, reason: str, final: bool) -> None:
     """Record a failed attempt: queued again for the retry, or failed with the reason after the last."""
-    # tenant: worker job (no user): the report row by its id
     await ReportRequest.update({ReportRequest.status: "failed" if final else "queued",
                                 ReportRequest.reason: reason[:2000], ReportRequest.attempts: attempt}).where(
         ReportRequest.id == report_id)
@@ -233,7 +229,6 @@ async def _tell_subscribers(row: dict, kind: Kind) -> int:
     users = [r["user"] for r in await query]
     if not users:
         return 0
-    # tenant: worker job: the report's own store
     store = await Store.select(Store.name).where(Store.id == (row["store"] or -1)).first()
     where = (store or {}).get("name", "集团")
     return await notify_users(

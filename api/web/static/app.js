@@ -111,6 +111,31 @@
     note.textContent = box.dataset.failedText;
     box.appendChild(note);
   }
+  // ---- small behaviours the CSP keeps out of the templates (no inline handlers, no hx-on) ----
+  // data-back: a button that goes back; data-autosubmit: a select that submits its form when changed.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-back]")) history.back();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
+  });
+  // data-settle-focus="part-id #field": once the fragment part-id settles inside this element, focus #field.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const host = event.target.closest("[data-settle-focus]");
+    if (!host) return;
+    const [part, field] = host.dataset.settleFocus.split(" ");
+    const input = event.target.id === part && host.querySelector(field);
+    if (input) input.focus();
+  });
+  // data-sse-state="#badge": the badge's data-state follows the element's event stream (open / retrying).
+  document.addEventListener("htmx:sseOpen", function (event) { sseState(event, "open"); });
+  document.addEventListener("htmx:sseError", function (event) { sseState(event, "retrying"); });
+  function sseState(event, state) {
+    const host = event.target.closest("[data-sse-state]");
+    const badge = host && document.querySelector(host.dataset.sseState);
+    if (badge) badge.dataset.state = state;
+  }
+
   document.addEventListener("htmx:responseError", showFailure);
   document.addEventListener("htmx:sendError", showFailure);
 
