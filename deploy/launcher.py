@@ -205,7 +205,7 @@ class _Children:
 
     def _keep_worker_running(self, command: list[str]) -> None:
         pause = 0.0
-        while not self._stopping.wait(0.5):  # polling a child process, not waiting for a deadline
+        while self._rest(0.5):  # polling a child process, not waiting for a deadline
             worker = self.worker
             if worker is None or worker.poll() is None:
                 continue
@@ -213,9 +213,23 @@ class _Children:
             pause = min(max(pause * 2, 1.0), 60.0) if young else 0.0
             print(f"dealerdesk worker exited with {worker.returncode}; restarting / 后台进程已退出,正在重启",
                   file=sys.stderr, flush=True)
-            if self._stopping.wait(pause):
+            if not self._rest(pause):
                 return
             self._start_worker(command)
+
+    def _rest(self, seconds: float) -> bool:
+        """Sleep `seconds` in short steps; False as soon as the launcher is stopping.
+
+        Short sleeps rather than `Event.wait`: a condition-variable wait hangs under clock-shifting tools
+        (faketime, which the test suite is checked under), a plain sleep does not.
+        """
+        end = time.monotonic() + seconds
+        while not self._stopping.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(left, 0.1))
+        return False
 
     def __exit__(self, *_: object) -> None:
         self._stopping.set()
