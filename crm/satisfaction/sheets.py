@@ -15,25 +15,14 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import msgspec
 
+from crm.customers.importer import RowError  # one row-error shape for every import
 from tenants.errors import InvalidInput
 from tenants.scope import Scope
 from tenants.tables import Store
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
-
-
-class RowError(msgspec.Struct, kw_only=True):
-    """One problem of one row; `row` is the spreadsheet's row number (header row included)."""
-
-    row: int
-    column: str
-    field: str
-    message: str
-    message_zh: str
-    message_en: str
 
 
 def row_error(row: int, column: str, field: str, zh: str, en: str) -> RowError:
