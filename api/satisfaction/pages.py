@@ -18,7 +18,9 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.i18n import extend, language_of
 from crm import clock
 from crm.callbacks.surveys import LEVELS
-from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
+from crm.analytics.charts import lines_svg
+from crm.analytics.metrics import METRICS, display
+from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing, trends
 from crm.satisfaction.group_table import COLUMNS, group_table, to_xlsx
 from crm.satisfaction.pay import NO_PAY, PAY_BANDS
 from tenants.errors import FieldProblem, InvalidInput, NotFound
@@ -92,6 +94,9 @@ extend({
     "satisfaction.strength": ("优势", "Strength"),
     "satisfaction.weakness": ("劣势", "Weakness"),
     "satisfaction.answers": ("有效回答", "Answers"),
+    "satisfaction.trends": ("趋势", "Trends"),
+    "satisfaction.trends.hint": ("本店得分与区域、全国平均对比;神秘客户得分率按检查日期所在期间汇总。",
+                                 "The store's scores against the regional and national averages; the mystery-shopper rate by the period of the audit date."),
 })
 
 RANK_BAND_LABELS = {code: (zh, en) for _limit, code, zh, en in standing.RANK_BANDS} | {
@@ -140,12 +145,17 @@ async def scores_import_submit(request: Request[Scope, Any, Any], actor: Scope) 
 
 
 @get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
-async def store_page(actor: Scope, store_id: int, survey: str = "phone", period: str | None = None) -> Template:
+async def store_page(
+    request: Request[Scope, Any, Any], actor: Scope, store_id: int, survey: str = "phone", period: str | None = None
+) -> Template:
     _check_id(store_id)
     survey, period = _survey_period(survey, period)
     found = await standing.store_standing(actor=actor, store_id=store_id, survey=survey, period=period)
     month = clock.now().astimezone(SHANGHAI).date()
+    trend = await trends.store_trends(actor=actor, store_id=store_id, survey=survey)
     context = {
+        "trend": trend, "trend_charts": _trend_charts(trend, language_of(request)), "trend_keys": trends.KEYS,
+        "metrics": METRICS, "display": display,
         "standing": found, "survey": survey, "levels": LEVELS, "positions": standing.POSITIONS, "bands": RANK_BAND_LABELS,
         "items": await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=month),
         "audits": await mystery.list_audits(actor=actor, store_id=store_id),
@@ -250,6 +260,17 @@ async def _group_template(actor: Scope, survey: str, period: str | None, sort: s
     context = {"table": table, "columns": COLUMNS, "positions": standing.POSITIONS, "errors": errors,
                "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS)}
     return Template("satisfaction/group.html", context=context, status_code=status_code)
+
+
+def _trend_charts(trend: dict[str, Any], lang: str) -> list[str]:
+    """SVG charts of the store's trend: SSI and CSI with the regional and national averages, the mystery rate."""
+    labels = [row["period"] for row in trend["rows"]]
+    charts = []
+    for keys in trends.CHARTS.values():
+        names = ["本店" if lang != "en" else "This store", *(METRICS[key].label(lang) for key in keys[1:])]
+        series = [(name, [row[key] for row in trend["rows"]]) for name, key in zip(names, keys)]
+        charts.append(lines_svg(METRICS[keys[0]].label(lang), labels, series, METRICS[keys[0]].unit))
+    return charts
 
 
 def _survey_period(survey: str, period: str | None) -> tuple[str, str | None]:
