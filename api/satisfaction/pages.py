@@ -94,6 +94,9 @@ extend({
     "satisfaction.strength": ("优势", "Strength"),
     "satisfaction.weakness": ("劣势", "Weakness"),
     "satisfaction.answers": ("有效回答", "Answers"),
+    "satisfaction.average": ("均分", "Mean score"),
+    "satisfaction.thresholds": ("优势与劣势项目阈值", "Strength and weakness thresholds"),
+    "satisfaction.thresholds.save": ("保存阈值", "Save the thresholds"),
     "satisfaction.trends": ("趋势", "Trends"),
     "satisfaction.trends.hint": ("本店得分与区域、全国平均对比;神秘客户得分率按检查日期所在期间汇总。",
                                  "The store's scores against the regional and national averages; the mystery-shopper rate by the period of the audit date."),
@@ -142,6 +145,23 @@ async def scores_import_submit(request: Request[Scope, Any, Any], actor: Scope) 
                                      status_code=400)
     return await _group_template(actor, "phone", None, "store_name", False, report=report,
                                  status_code=200 if report.imported else 400)
+
+
+@post("/satisfaction/thresholds", include_in_schema=False)
+async def thresholds_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    """The group admin's strength and weakness thresholds (the rule and the role check are crm's)."""
+    form = await request.form()
+    changes = {key: str(form.get(key, "")).strip() for key in items.DEFAULT_THRESHOLDS}
+    try:
+        bad = [FieldProblem(key, "阈值应为0–100之间的整数", "A threshold is a whole percentage 0–100")
+               for key, text in changes.items() if not (text.isdigit() and len(text) <= 3)]
+        if bad:
+            raise InvalidInput(bad)
+        await items.set_thresholds(actor=actor, changes={key: int(text) for key, text in changes.items()})
+    except InvalidInput as problem:
+        return await _group_template(actor, "phone", None, "store_name", False, errors=problem.problems,
+                                     status_code=400)
+    return Redirect(path="/satisfaction#thresholds", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
@@ -248,7 +268,7 @@ async def checklist_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
 
 
 ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_submit, checklist_page, checklist_submit,
-          group_page, group_export, scores_import_submit, store_page]
+          group_page, group_export, scores_import_submit, thresholds_submit, store_page]
 
 
 async def _group_template(actor: Scope, survey: str, period: str | None, sort: str, desc: bool, *, errors=None,
@@ -258,7 +278,9 @@ async def _group_template(actor: Scope, survey: str, period: str | None, sort: s
     survey, period = _survey_period(survey, period)
     table = await group_table(actor=actor, survey=survey, period=period, sort=sort, descending=desc)
     context = {"table": table, "columns": COLUMNS, "positions": standing.POSITIONS, "errors": errors,
-               "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS)}
+               "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS),
+               "thresholds": await items.thresholds(actor=actor), "threshold_labels": items.THRESHOLD_LABELS,
+               "can_edit_thresholds": actor.has_role(*items.THRESHOLD_EDITORS)}
     return Template("satisfaction/group.html", context=context, status_code=status_code)
 
 
