@@ -90,7 +90,8 @@ extend({
     "satisfaction.rank": ("全国排名", "National rank"),
     "satisfaction.change": ("环比", "Change"),
     "satisfaction.completion": ("电访落实率", "Phone-survey completion"),
-    "satisfaction.items": ("优势与劣势项目(内部回访,本月)", "Strengths and weaknesses (internal callbacks, this month)"),
+    "satisfaction.items": ("优势与劣势项目(内部回访)", "Strengths and weaknesses (internal callbacks)"),
+    "satisfaction.month": ("月份", "Month"),
     "satisfaction.strength": ("优势", "Strength"),
     "satisfaction.weakness": ("劣势", "Weakness"),
     "satisfaction.answers": ("有效回答", "Answers"),
@@ -166,18 +167,21 @@ async def thresholds_submit(request: Request[Scope, Any, Any], actor: Scope) -> 
 
 @get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
 async def store_page(
-    request: Request[Scope, Any, Any], actor: Scope, store_id: int, survey: str = "phone", period: str | None = None
+    request: Request[Scope, Any, Any], actor: Scope, store_id: int, survey: str = "phone", period: str | None = None,
+    month: str | None = None,
 ) -> Template:
     _check_id(store_id)
     survey, period = _survey_period(survey, period)
     found = await standing.store_standing(actor=actor, store_id=store_id, survey=survey, period=period)
-    month = clock.now().astimezone(SHANGHAI).date()
+    chosen = manufacturer.period_of("phone", month) if month else None  # the items' month; unreadable: this month
+    month_day = (dt.date.fromisoformat(f"{chosen}-01") if chosen and 2000 <= int(chosen[:4]) <= 2099
+                 else clock.now().astimezone(SHANGHAI).date())
     trend = await trends.store_trends(actor=actor, store_id=store_id, survey=survey)
     context = {
         "trend": trend, "trend_charts": _trend_charts(trend, language_of(request)), "trend_keys": trends.KEYS,
         "metrics": METRICS, "display": display,
         "standing": found, "survey": survey, "levels": LEVELS, "positions": standing.POSITIONS, "bands": RANK_BAND_LABELS,
-        "items": await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=month),
+        "items": await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=month_day),
         "audits": await mystery.list_audits(actor=actor, store_id=store_id),
         "store": await Store.select(Store.id, Store.name).where(Store.id == store_id).first(),
     }

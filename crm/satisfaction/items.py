@@ -85,6 +85,8 @@ async def strengths_and_weaknesses(*, actor: Scope, store_id: int, month: date) 
     if not actor.has_role(*SCORE_READERS):
         raise Forbidden()
     actor.require_store(store_id)
+    if not 2000 <= month.year <= 2099:
+        raise InvalidInput.one("month", "月份须在2000年至2099年之间", "The month must be between 2000 and 2099")
     limits = await thresholds(actor=actor)
     start = month.replace(day=1)
     previous_start = (start - timedelta(days=1)).replace(day=1)

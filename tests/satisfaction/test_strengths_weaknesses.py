@@ -87,6 +87,9 @@ async def test_a_store_month_with_the_groups_thresholds(client, tenant, other_te
     assert other.json()["weakness_drop_min"] == 10  # another group keeps its own (the defaults)
     assert (await client.get(url, headers=await other_tenant.headers("group_admin"))).status_code == 404
     assert (await client.get(url, headers=await tenant.headers("store_gm@B"))).status_code == 404
+    for month in ("9999-12", "0000-01"):
+        far = await client.get(url, params={"month": month}, headers=await tenant.headers("store_gm@A"))
+        assert far.status_code == 400 and far.json()["errors"][0]["field"] == "month"
 
 
 async def test_the_group_admin_edits_the_thresholds_on_the_page(browser_session, tenant):
@@ -106,6 +109,10 @@ async def test_the_group_admin_edits_the_thresholds_on_the_page(browser_session,
     viewer = await browser_session(tenant.usernames["hq_viewer"])
     shown = await viewer.get("/satisfaction")
     assert 'value="20" disabled' in shown.text and "保存阈值" not in shown.text
+    store = await viewer.get(f"/satisfaction/stores/{tenant.store_a}", params={"month": "2026-10"})
+    assert store.status_code == 200 and 'name="month" value="2026-10"' in store.text
+    far = await viewer.get(f"/satisfaction/stores/{tenant.store_a}", params={"month": "9999-12"})
+    assert far.status_code == 200 and 'name="month" value="2026-12"' in far.text  # unreadable: this month
     token = viewer.cookies.get("csrftoken") or ""
     refused = await viewer.post("/satisfaction/thresholds", data={**values, "_csrf_token": token},
                                 headers={"X-CSRFToken": token})
