@@ -11,7 +11,7 @@ from crm.analytics.dashboard import Trend
 from crm.analytics.metrics import Unit, display
 
 WIDTH, HEIGHT = 720, 260
-_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 36, 44
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 32, 36, 44  # room for the last month label
 FONT = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
 # Series colours: the store first, then its references (regional, national average).
 COLOURS = ("#2563eb", "#d97706", "#6b7280")
