@@ -19,7 +19,8 @@ from crm.sessions import session_user
 from crm.settings import get_settings
 from crm.signin import sign_in
 from tenants.accounts import issue_token, revoke_token, user_for_token
-from tenants.roles import Role
+from tenants.errors import NotFound, PasswordChangeRequired
+from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Scope, TtlCache, scope_for_user
 
 PUBLIC_PATHS = [
@@ -29,8 +30,14 @@ PUBLIC_PATHS = [
     "^/schema",
     "^/health",
     "^/api/v1/auth/token",
+    "^/api/v1/auth/activate",
+    "^/activate/",
     "^/favicon.ico",
 ]
+
+
+# What a user who must choose a new password may still reach: the password form and its API, and signing out.
+WHILE_CHANGING_PASSWORD = frozenset({"/account/password", "/api/v1/account/password", "/api/v1/auth/revoke", "/api/v1/me"})
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -54,6 +61,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             scope = await self.cache.get(("user", int(user_id)), lambda: scope_for_user(int(user_id)))
         if scope is None:
             raise NotAuthorizedException()
+        if scope.must_change_password and connection.scope["path"] not in WHILE_CHANGING_PASSWORD:
+            raise PasswordChangeRequired()
         return AuthenticationResult(user=scope, auth=kind)
 
 
@@ -71,6 +80,8 @@ def requires(*roles: Role):
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         scope = connection.user
         if not isinstance(scope, Scope) or not scope.has_role(*roles):
+            if isinstance(scope, Scope) and scope.group_id is None and set(roles) <= TENANT_ROLES:
+                raise NotFound("route")  # the platform admin belongs to no group: a group's pages do not exist for it
             raise PermissionDeniedException()
 
     guard.__name__ = f"requires_{'_or_'.join(str(r) for r in roles)}"
@@ -78,8 +89,10 @@ def requires(*roles: Role):
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: text(64, 1)
+    username: text(200, 1)
     password: text(256, 1)
+    # 集团代码: names the group of the username; left out by the platform admin and when signing in by e-mail.
+    group_code: text(32) = ""
 
 
 class TokenResponse(msgspec.Struct):
@@ -91,9 +104,9 @@ class TokenResponse(msgspec.Struct):
 @post("/api/v1/auth/token", exclude_from_auth=True, tags=["auth"])
 async def create_token(request: Request, data: TokenRequest) -> TokenResponse:
     """Exchange username and password for a bearer token (429 with Retry-After while sign-in is throttled)."""
-    user_id = await sign_in(data.username, data.password, address=client_address(request))
+    user_id = await sign_in(data.username, data.password, address=client_address(request), group_code=data.group_code)
     if user_id is None:
-        raise NotAuthorizedException(detail="用户名或密码错误 / Wrong username or password")
+        raise NotAuthorizedException(detail="集团代码、用户名或密码错误 / Wrong group code, username or password")
     token, ttl = await issue_token(user_id, get_settings().token_ttl_hours)
     return TokenResponse(access_token=token, token_type="bearer", expires_in=ttl)
 
