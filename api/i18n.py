@@ -43,6 +43,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "login.title": ("登录", "Sign in"),
     "login.username": ("用户名", "Username"),
     "login.group_code": ("集团代码", "Group code"),
+    "login.activated": ("账号已激活,请用新密码登录。", "Your account is active: sign in with your new password."),
     "login.group_code_hint": ("平台管理员无需填写;也可留空并用邮箱登录", "Platform admins leave it empty; or leave it empty and sign in by e-mail"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),

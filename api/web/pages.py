@@ -35,11 +35,11 @@ class LoginForm(msgspec.Struct):
 
 
 @get("/login", exclude_from_auth=True, include_in_schema=False)
-async def login_form(request: Request, next: str = "/") -> Template:
+async def login_form(request: Request, next: str = "/", activated: bool = False) -> Template:
     group_code = request.cookies.get(GROUP_CODE_COOKIE, "")[:32]
-    return Template(
-        "login.html", context={"next": safe_next(next), "error": None, "username": "", "group_code": group_code}
-    )
+    return Template("login.html", context={
+        "next": safe_next(next), "error": None, "username": "", "group_code": group_code, "activated": activated,
+    })
 
 
 @post("/login", exclude_from_auth=True, include_in_schema=False)
@@ -75,10 +75,7 @@ async def login_submit(
             },
         }
     )
-    redirect = Redirect(path=safe_next(data.next), status_code=HTTP_303_SEE_OTHER)
-    redirect.set_cookie(GROUP_CODE_COOKIE, group_code[:32], max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                        secure=get_settings().secure_cookies)
-    return redirect
+    return remember_group_code(Redirect(path=safe_next(data.next), status_code=HTTP_303_SEE_OTHER), group_code)
 
 
 @post("/logout", include_in_schema=False, exclude_from_auth=True)
@@ -104,6 +101,13 @@ async def home(request: Request[Scope, Any, Any]) -> Template:
     actor = request.user
     uncovered = await uncovered_years_to_tell(actor=actor)
     return Template("home.html", context={"actor": actor, "calendar_uncovered": uncovered})
+
+
+def remember_group_code(response: Redirect, group_code: str) -> Redirect:
+    """The sign-in form fills in the 集团代码 this browser used last."""
+    response.set_cookie(GROUP_CODE_COOKIE, group_code[:32], max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                        secure=get_settings().secure_cookies)
+    return response
 
 
 def safe_next(target: str) -> str:
