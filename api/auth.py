@@ -20,7 +20,7 @@ from crm.settings import get_settings
 from crm.signin import sign_in
 from tenants.accounts import issue_token, revoke_token, user_for_token
 from tenants.errors import NotFound, PasswordChangeRequired
-from tenants.roles import TENANT_ROLES, Role
+from tenants.roles import Role
 from tenants.scope import Scope, TtlCache, scope_for_user
 
 PUBLIC_PATHS = [
@@ -38,6 +38,17 @@ PUBLIC_PATHS = [
 
 # What a user who must choose a new password may still reach: the password form and its API, and signing out.
 WHILE_CHANGING_PASSWORD = frozenset({"/account/password", "/api/v1/account/password", "/api/v1/auth/revoke", "/api/v1/me"})
+
+
+# What exists for a user of no group (the platform admin): the platform's own pages, their account and inbox.
+# Everything else is a group's, and a group's data does not exist for them (404, as for an unknown id).
+OUTSIDE_ANY_GROUP = ("/platform", "/api/v1/platform/", "/audit", "/api/v1/audit", "/account/", "/api/v1/account/",
+                     "/api/v1/auth/", "/api/v1/me", "/notifications", "/notification-settings", "/api/v1/notifications",
+                     "/events")
+
+
+def _outside_any_group(path: str) -> bool:
+    return path == "/" or path.startswith(OUTSIDE_ANY_GROUP)
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -63,6 +74,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException()
         if scope.must_change_password and connection.scope["path"] not in WHILE_CHANGING_PASSWORD:
             raise PasswordChangeRequired()
+        if scope.group_id is None and not _outside_any_group(connection.scope["path"]):
+            raise NotFound("route")
         return AuthenticationResult(user=scope, auth=kind)
 
 
@@ -80,8 +93,6 @@ def requires(*roles: Role):
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         scope = connection.user
         if not isinstance(scope, Scope) or not scope.has_role(*roles):
-            if isinstance(scope, Scope) and scope.group_id is None and set(roles) <= TENANT_ROLES:
-                raise NotFound("route")  # the platform admin belongs to no group: a group's pages do not exist for it
             raise PermissionDeniedException()
 
     guard.__name__ = f"requires_{'_or_'.join(str(r) for r in roles)}"
