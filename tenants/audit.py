@@ -4,8 +4,8 @@ Services call `record` inside the same transaction as the change, so a change an
 at all. Entries are only ever inserted: the table has no update or delete path in the code, and the database
 refuses both (see the migration's triggers).
 
-The log is read by a group admin (their group's entries) and by the platform admin (the platform's own
-entries, made with no group, and those about a group it acted on are also in that group's log): `entries`
+The log is read by a group admin (their group's entries, the platform's actions on the group included) and
+by the platform admin (the platform's own: entries of no group, and what platform admins did to a group): `entries`
 and `export_rows`, filtered by date range (the reader's wall clock), action and who.
 """
 
@@ -146,7 +146,9 @@ async def _scoped(actor: Scope, where: AuditFilter) -> list[Any]:
     if actor.group_id is not None and actor.has_role(Role.GROUP_ADMIN):
         conditions = [AuditEntry.group == actor.group_id]
     elif actor.group_id is None and actor.has_role(Role.PLATFORM_ADMIN):
-        conditions = [AuditEntry.group.is_null()]
+        # The platform's own: what a platform admin did (creating, suspending a group) or what concerns no group.
+        by_platform = AuditEntry.actor.is_not_null() & AuditEntry.actor.group.is_null()
+        conditions = [AuditEntry.group.is_null() | by_platform]
     else:
         raise Forbidden()
     zone = await timezone_of(group=actor.group_id)
