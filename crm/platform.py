@@ -30,6 +30,7 @@ from tenants.tables import DealerGroup, Store, User
 
 # Who runs the console: the route guards, the navigation and these services read this one definition.
 PLATFORM_ADMINS = frozenset({Role.PLATFORM_ADMIN})
+PAGE_SIZE = 30
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
@@ -105,13 +106,17 @@ async def set_group_active(*, actor: Scope, group_id: int, active: bool) -> dict
     return {"group_id": group_id, "active": active}
 
 
-async def group_overview(*, actor: Scope) -> list[dict[str, Any]]:
-    """Every group with its size and activity, counts only: the platform admin reads no customer data."""
+async def group_overview(*, actor: Scope, page: int = 1) -> dict[str, Any]:
+    """The groups, the latest created first and `PAGE_SIZE` a page, with their size and activity — counts only: the
+    platform admin reads no customer data."""
     actor.require_role(*PLATFORM_ADMINS)
+    total = await DealerGroup.count()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
     groups = await DealerGroup.select(
         DealerGroup.id, DealerGroup.code, DealerGroup.name, DealerGroup.timezone, DealerGroup.active,
         DealerGroup.created_at,
-    ).order_by(DealerGroup.code)
+    ).order_by(DealerGroup.id, ascending=False).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     now = clock.now()
     rows = []
     for group in groups:
@@ -128,7 +133,7 @@ async def group_overview(*, actor: Scope) -> list[dict[str, Any]]:
                 Complaint.received_at >= _month_start(now, group["timezone"])
             ),
         })
-    return rows
+    return {"items": rows, "total": total, "page": page, "pages": pages}
 
 
 def _month_start(now: datetime, timezone: str) -> datetime:

@@ -3,9 +3,10 @@ suspend / reactivate buttons. The activation link of a new group admin is shown 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -47,14 +48,16 @@ extend({
     "platform.created": ("集团已创建。", "The group is created."),
     "platform.link": ("激活链接(仅显示这一次,7 天内有效):", "Activation link (shown this once, valid for 7 days):"),
     "platform.emailed": ("激活链接已发送到集团管理员的邮箱。", "The activation link was e-mailed to the group admin."),
+    "platform.prev": ("上一页", "Previous"),
+    "platform.next": ("下一页", "Next"),
     "platform.counts_only": ("平台只显示各集团的数量与活跃度,不显示客户资料。",
                              "The platform sees counts and activity only, never a group's customer data."),
 })
 
 
 @get("/platform", guards=GUARDS, include_in_schema=False)
-async def console(actor: Scope) -> Template:
-    return await _console(actor)
+async def console(actor: Scope, page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> Template:
+    return await _console(actor, page=page)
 
 
 @post("/platform/groups", guards=GUARDS, include_in_schema=False)
@@ -84,9 +87,10 @@ async def _set_active(request: Request, actor: Scope, group_id: int, active: boo
     return Redirect(path="/platform", status_code=HTTP_303_SEE_OTHER)
 
 
-async def _console(actor: Scope, *, typed=None, problems=None, created=None, status: int = 200) -> Template:
+async def _console(actor: Scope, *, page: int = 1, typed=None, problems=None, created=None,
+                   status: int = 200) -> Template:
     return Template("platform/console.html", status_code=status, context={
-        "groups": await platform.group_overview(actor=actor), "fields": FIELDS,
+        "found": await platform.group_overview(actor=actor, page=page), "fields": FIELDS,
         "typed": typed or {"timezone": "Asia/Shanghai"}, "problems": problems or [], "created": created,
     })
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Request, get, post
+from litestar.params import Parameter
 
 from api.auth import requires
 from api.params import text
@@ -49,10 +51,19 @@ class GroupState(msgspec.Struct):
     active: bool
 
 
+class GroupsPage(msgspec.Struct):
+    items: list[GroupRow]
+    total: int
+    page: int
+    pages: int
+
+
 @get("/api/v1/platform/groups", guards=GUARDS, tags=["platform"])
-async def list_groups(actor: Scope) -> list[GroupRow]:
-    """Every dealer group with its size and activity (counts only)."""
-    return [GroupRow(**{k: row[k] for k in GroupRow.__struct_fields__}) for row in await platform.group_overview(actor=actor)]
+async def list_groups(actor: Scope, page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> GroupsPage:
+    """The dealer groups, newest first, 30 a page, with their size and activity (counts only)."""
+    found = await platform.group_overview(actor=actor, page=page)
+    items = [GroupRow(**{k: row[k] for k in GroupRow.__struct_fields__}) for row in found["items"]]
+    return GroupsPage(items=items, total=found["total"], page=found["page"], pages=found["pages"])
 
 
 @post("/api/v1/platform/groups", guards=GUARDS, tags=["platform"])

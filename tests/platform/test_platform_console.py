@@ -90,7 +90,7 @@ async def test_the_console_shows_counts_only(client, tenant):
     await complaint(tenant, car, store="A")
     admin = await bearer(client, await platform_admin())
     await client.post(TOKEN, json=tenant.login("store_gm@A"))  # a sign-in of the group
-    rows = {row["id"]: row for row in (await client.get(GROUPS, headers=admin)).json()}
+    rows = {row["id"]: row for row in (await client.get(GROUPS, headers=admin)).json()["items"]}  # newest first
     row = rows[tenant.group_id]
     assert (row["stores"], row["users"], row["complaints_this_month"]) == (3, len(tenant.users), 1)
     assert row["last_sign_in_at"] is not None and row["active"] is True
