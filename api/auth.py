@@ -29,6 +29,7 @@ PUBLIC_PATHS = [
     "^/static/",
     "^/schema",
     "^/health",
+    "^/metrics",
     "^/api/v1/auth/token",
     "^/api/v1/auth/activate",
     "^/activate/",
