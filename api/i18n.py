@@ -42,9 +42,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # login
     "login.title": ("登录", "Sign in"),
     "login.username": ("用户名", "Username"),
+    "login.group_code": ("集团代码", "Group code"),
+    "login.activated": ("账号已激活,请用新密码登录。", "Your account is active: sign in with your new password."),
+    "login.group_code_hint": ("平台管理员无需填写;也可留空并用邮箱登录", "Platform admins leave it empty; or leave it empty and sign in by e-mail"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),
-    "login.failed": ("用户名或密码错误", "Wrong username or password"),
+    "login.failed": ("集团代码、用户名或密码错误", "Wrong group code, username or password"),
     "login.required": ("请输入用户名和密码", "Enter your username and password"),
     "login.tagline": (
         "投诉处理 · 客户回访 · 满意度 · 客户档案",

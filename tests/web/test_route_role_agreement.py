@@ -96,10 +96,15 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/mystery-shopper/new": ("/mystery-shopper/new", Api("/api/v1/mystery-shopper/audits", "POST", AUDIT)),
     "/mystery-shopper/checklist": ("/mystery-shopper/checklist",
                                    Api("/api/v1/mystery-shopper/checkpoints?brand_division_id={division}")),
+    "/platform": ("/platform", Api("/api/v1/platform/groups")),
+    "/audit": ("/audit", Api("/api/v1/audit")),
+    "/audit/export": ("/audit/export?format=csv", Api("/api/v1/audit/export?format=csv")),
 }
 # Pages with nothing to agree on: they show no data and admit everyone.
 UNPAIRED = {
     "/login": "the sign-in form (public)",
+    "/activate/{token:str}": "the activation form (public; its API is POST /api/v1/auth/activate, tests/accounts)",
+    "/account/password": "the password form, for everyone signed in (POST /api/v1/account/password, tests/accounts)",
     "/lang/{code:str}": "switches the UI language",
     "/reports/{report_id:int}/download": "the same file and check as GET /api/v1/reports/{id}/download (tests/reports)",
 }
