@@ -11,8 +11,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from crm import clock
-from tenants.errors import InvalidInput
+from crm.db import transaction
+from crm.sessions import end_all_sessions
+from tenants import audit
+from tenants.errors import InvalidInput, NotFound
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
+from tenants.scope import Scope
 from tenants.tables import ApiToken, Store, User, UserRole
 
 _hasher = PasswordHasher()
@@ -108,3 +112,34 @@ async def revoke_token(token: str) -> None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_TEMPORARY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I: read out once
+
+
+def new_temporary_password() -> str:
+    """A random one-time password of 12 letters and digits (both present), shown once to whoever hands it over."""
+    while True:
+        password = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(12))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+async def set_temporary_password(actor: Scope, user_id: int) -> str:
+    """Reset a user of the actor's group to a new temporary password and return it (shown once).
+
+    The next sign-in must choose a new password; the user's sessions and API tokens end at once. Whether the
+    actor may reset this user is the caller's decision (crm.organisation.people).
+    """
+    password = new_temporary_password()
+    hashed = await anyio.to_thread.run_sync(hash_password, password)
+    async with transaction():
+        changed = await User.update({User.password_hash: hashed, User.must_change_password: True}).where(
+            User.id == user_id, User.group == (actor.group_id or -1)
+        ).returning(User.id)
+        if not changed:
+            raise NotFound("user")
+        await ApiToken.delete().where(ApiToken.user == user_id)
+        await audit.record(actor, "user.reset_password", "user", user_id, after={"must_change_password": True})
+    await end_all_sessions(user_id)
+    return password
