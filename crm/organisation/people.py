@@ -246,7 +246,8 @@ async def _checked(
         problems.append(FieldProblem("roles", "角色无效", "Unknown role"))
     elif not roles:
         problems.append(FieldProblem("roles", "请至少选择一个角色", "Choose at least one role"))
-    problems += await _placement_problems(actor, roles, data.store_id, data.brand_division_id, current_store)
+    else:
+        problems += await _placement_problems(actor, roles, data.store_id, data.brand_division_id, current_store)
     if problems:
         raise InvalidInput(problems)
     values = {"display_name": name, "email": email, "phone": phone, "store": data.store_id,

@@ -116,7 +116,7 @@ def _row_input(number: int, cells: dict[str, Any], stores: dict[str, int], divis
         if division_id is None:
             problem(number, "brand_division", "品牌事业部不存在", "Unknown brand division")
     roles = []
-    for word in re.split(r"[,,、;;/\s]+", text_of(cells.get("roles"))):
+    for word in (w.strip() for w in re.split(r"[,,、;;\n]+", text_of(cells.get("roles")))):
         if not word:
             continue
         role = _ROLE_WORDS.get(word.lower())
