@@ -96,6 +96,10 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/mystery-shopper/new": ("/mystery-shopper/new", Api("/api/v1/mystery-shopper/audits", "POST", AUDIT)),
     "/mystery-shopper/checklist": ("/mystery-shopper/checklist",
                                    Api("/api/v1/mystery-shopper/checkpoints?brand_division_id={division}")),
+    "/organisation": ("/organisation", Api("/api/v1/organisation")),
+    "/organisation/stores/{store_id:int}": ("/organisation/stores/{store}", Api("/api/v1/stores/{store}")),
+    "/people": ("/people", Api("/api/v1/users")),
+    "/people/{user_id:int}": ("/people/{staff}", Api("/api/v1/users/{staff}")),
 }
 # Pages with nothing to agree on: they show no data and admit everyone.
 UNPAIRED = {
@@ -180,7 +184,7 @@ async def _world(tenant: Tenant) -> dict[str, object]:
         "customer": car.customer_id, "complaint": complaint_id, "major": major_id, "audit": audit["id"],
         "checkpoint": checkpoint["id"], "division": tenant.division_ids[0],
         "callback": await make_due(tenant), "notification": notification["id"],
-        "month": "2026-12", "metric": next(iter(METRICS)),
+        "month": "2026-12", "metric": next(iter(METRICS)), "staff": tenant.users["staff@A"],
     }
 
 
