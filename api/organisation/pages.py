@@ -324,7 +324,7 @@ async def _person_page(actor: Scope, user_id: int, **context: Any) -> Template:
     status = context.pop("status_code", 200)
     user = await people.person(actor=actor, user_id=user_id)
     return Template("organisation/person.html", status_code=status, context={
-        **await _people_context(actor), "user": user, "password": None, "released": None, **context})
+        **await _people_context(actor), "person": user, "password": None, "released": None, **context})
 
 
 def _person_input(form: Any, *, creating: bool) -> people.PersonInput:
