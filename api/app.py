@@ -16,7 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, callbacks, complaints, customers, dashboards, major, notifications, reports, satisfaction, web
+from api import (
+    calendar, callbacks, complaints, customers, dashboards, major, notifications, organisation, reports, satisfaction, web,
+)
 from api import accounts, audit, platform
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *accounts.ROUTES,
             *platform.ROUTES,
             *audit.ROUTES,
+            *organisation.ROUTES,
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},

@@ -47,7 +47,10 @@ class Store(Table):
     code = Varchar(length=32)
     name = Varchar(length=100)
     city = Varchar(length=50, default="")
+    address = Varchar(length=200, default="")
+    brand = Varchar(length=50, default="")  # the make the store sells (品牌), e.g. 大众; the division is who runs it
     timezone = Varchar(length=64, null=True, default=None)
+    # A closed store (已关闭) takes no new intake and leaves the pickers; its history stays readable.
     active = Boolean(default=True)
 
 

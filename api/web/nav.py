@@ -20,6 +20,7 @@ from crm.customers.service import CUSTOMER_READERS
 from crm.major.service import BOARD_READERS as MAJOR_BOARD_READERS
 from crm.notify.inbox import DELIVERY_ADMINS
 from crm.platform import PLATFORM_ADMINS
+from crm.organisation.access import ORGANISATION_ADMINS, PEOPLE_READERS
 from crm.reports.service import REPORT_READERS
 from crm.satisfaction.manufacturer import SCORE_READERS
 from crm.satisfaction.mystery import MYSTERY_READERS
@@ -67,6 +68,8 @@ NAV: list[NavItem] = [
     NavItem("/notification-failures", "通知投递失败", "Failed deliveries", DELIVERY_ADMINS),
     NavItem("/platform", "平台管理", "Platform console", PLATFORM_ADMINS),
     NavItem("/audit", "操作日志", "Audit log", AUDIT_READERS),
+    NavItem("/organisation", "组织架构", "Organisation", ORGANISATION_ADMINS),
+    NavItem("/people", "人员管理", "People", PEOPLE_READERS),
 ]
 
 

@@ -64,7 +64,7 @@ from crm.reports.tables import ReportRequest
 from crm.satisfaction import mystery
 from crm.satisfaction.tables import MysteryAudit
 from tenants.roles import GROUP_ROLES, STORE_ROLES
-from tenants.tables import DealerGroup, Store
+from tenants.tables import BrandDivision, DealerGroup, Region, Store, User
 from tests.support.builders import make_mobile
 from tests.support.customers import make_profile
 from tests.support.builders import PASSWORD, Tenant
@@ -90,6 +90,9 @@ PATH_IDS: dict[str, Column] = {
     "report_id": ReportRequest.id,
     "audit_id": MysteryAudit.id,
     "group_id": DealerGroup.id,  # the platform console's: refused by role (403) to everyone of a group
+    "user_id": User.id,  # store A's staff member (people pages and API)
+    "division_id": BrandDivision.id,  # group-owned: only group admins may change it
+    "region_id": Region.id,  # group-owned: only group admins may change it
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
@@ -222,6 +225,9 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         MajorAlert: alert["id"],
         MysteryAudit: audit["id"],
         DealerGroup: tenant.group_id,
+        User: tenant.users["staff@A"],
+        BrandDivision: tenant.division_ids[0],
+        Region: (await Store.select(Store.region).where(Store.id == tenant.store_a).first())["region"],
     }
 
 

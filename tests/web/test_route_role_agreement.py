@@ -99,6 +99,10 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/platform": ("/platform", Api("/api/v1/platform/groups")),
     "/audit": ("/audit", Api("/api/v1/audit")),
     "/audit/export": ("/audit/export?format=csv", Api("/api/v1/audit/export?format=csv")),
+    "/organisation": ("/organisation", Api("/api/v1/organisation")),
+    "/organisation/stores/{store_id:int}": ("/organisation/stores/{store}", Api("/api/v1/stores/{store}")),
+    "/people": ("/people", Api("/api/v1/users")),
+    "/people/{user_id:int}": ("/people/{staff}", Api("/api/v1/users/{staff}")),
 }
 # Pages with nothing to agree on: they show no data and admit everyone.
 UNPAIRED = {
@@ -185,7 +189,7 @@ async def _world(tenant: Tenant) -> dict[str, object]:
         "customer": car.customer_id, "complaint": complaint_id, "major": major_id, "audit": audit["id"],
         "checkpoint": checkpoint["id"], "division": tenant.division_ids[0],
         "callback": await make_due(tenant), "notification": notification["id"],
-        "month": "2026-12", "metric": next(iter(METRICS)),
+        "month": "2026-12", "metric": next(iter(METRICS)), "staff": tenant.users["staff@A"],
     }
 
 
