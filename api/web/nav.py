@@ -22,6 +22,7 @@ from crm.notify.inbox import DELIVERY_ADMINS
 from crm.reports.service import REPORT_READERS
 from crm.satisfaction.manufacturer import SCORE_READERS
 from crm.satisfaction.mystery import MYSTERY_READERS
+from crm.setting_screens import SETTINGS_ROLES
 from tenants.roles import Role
 from tenants.scope import Scope
 
@@ -63,6 +64,7 @@ NAV: list[NavItem] = [
     NavItem("/mystery-shopper", "神秘客户", "Mystery shopper", MYSTERY_READERS),
     NavItem("/notifications", "我的通知", "Notifications"),
     NavItem("/notification-failures", "通知投递失败", "Failed deliveries", DELIVERY_ADMINS),
+    NavItem("/settings", "设置", "Settings", SETTINGS_ROLES),
 ]
 
 
