@@ -51,8 +51,11 @@ async def key_issue(actor: Scope, store: str = "") -> Template:
 
 
 @post("/settings/dms-keys/{key_id:str}/rotate", guards=[requires(*dms.KEY_MANAGERS)], include_in_schema=False)
-async def key_rotate(actor: Scope, key_id: str) -> Template:
-    issued = await dms.rotate_key(actor=actor, key_id=key_id)
+async def key_rotate(actor: Scope, key_id: str, store: str = "") -> Template:
+    try:
+        issued = await dms.rotate_key(actor=actor, key_id=key_id)
+    except InvalidInput as problem:
+        return await _page(actor, await _store(actor, store), errors=problem.problems, status_code=400)
     return await _page(actor, issued.store_id, issued=issued, status_code=201)
 
 
@@ -79,8 +82,9 @@ async def _store(actor: Scope, raw: str) -> int:
     return stores[0]["id"]
 
 
-async def _page(actor: Scope, store_id: int, *, issued: dms.IssuedKey | None = None, status_code: int = 200) -> Template:
+async def _page(actor: Scope, store_id: int, *, issued: dms.IssuedKey | None = None, errors: list | None = None,
+                status_code: int = 200) -> Template:
     return Template("settings/dms_keys.html", status_code=status_code, headers={"Cache-Control": "no-store"}, context={
-        **settings_context(actor, "dms_keys"), "errors": [], "store_id": store_id, "stores": await store_choices(actor),
+        **settings_context(actor, "dms_keys"), "errors": errors or [], "store_id": store_id, "stores": await store_choices(actor),
         "keys": await dms.list_keys(actor=actor, store_id=store_id), "issued": issued,
     })

@@ -141,7 +141,7 @@ async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> li
 
 def _describe(tiers: list[AuthorityTier]) -> list[str]:
     """The table as the audit log shows it: "≤1000.00 store_cr_manager", "— hq_viewer"."""
-    return [f"{'≤' + str(t.max_amount) if t.max_amount is not None else '—'} {t.approver_role}" for t in tiers]
+    return [f"{f'≤{t.max_amount:.2f}' if t.max_amount is not None else '—'} {t.approver_role}" for t in tiers]
 
 
 def _is_limit(amount: Decimal | None) -> bool:
