@@ -121,7 +121,8 @@
   });
   // data-swap-invalid: a form whose 400 answer (the form again, with its field errors) is swapped in like a success.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    const form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-swap-invalid]");
+    const source = event.detail.requestConfig && event.detail.requestConfig.elt;  // the form (the event fires on the target)
+    const form = source && source.closest && source.closest("[data-swap-invalid]");
     if (form && event.detail.xhr.status === 400) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
