@@ -24,12 +24,6 @@ extend({
     "settings.cal.group": ("集团营业时间与联系时段", "Group hours and contact window"),
     "settings.cal.store": ("门店营业时间与联系时段", "Store hours and contact window"),
     "settings.cal.store_hint": ("留空或选“沿用集团”即沿用集团设置。", "Leave empty (or “as the group”) to keep the group's value."),
-    "settings.cal.open_time": ("营业开始", "Opens"),
-    "settings.cal.close_time": ("营业结束", "Closes"),
-    "settings.cal.contact_start": ("联系客户开始", "Contact from"),
-    "settings.cal.contact_end": ("联系客户结束", "Contact until"),
-    "settings.cal.contact_on_weekends": ("周末可联系客户", "Contact on weekends"),
-    "settings.cal.contact_on_holidays": ("节假日可联系客户", "Contact on holidays"),
     "settings.cal.inherit": ("沿用集团", "As the group"),
     "settings.cal.yes": ("是", "Yes"),
     "settings.cal.no": ("否", "No"),
@@ -49,12 +43,19 @@ extend({
     "settings.cal.day": ("日期", "Date"),
     "settings.cal.kind": ("类型", "Kind"),
     "settings.cal.name": ("名称", "Name"),
-    "settings.cal.holiday": ("放假", "Holiday"),
-    "settings.cal.workday": ("调休上班", "Make-up workday"),
     "settings.cal.delete": ("删除", "Delete"),
     "settings.cal.none": ("本年度尚未录入。", "Nothing entered for this year."),
 })
 
+FIELD_TITLES = {
+    "open_time": ("营业开始", "Opens"),
+    "close_time": ("营业结束", "Closes"),
+    "contact_start": ("联系客户开始", "Contact from"),
+    "contact_end": ("联系客户结束", "Contact until"),
+    "contact_on_weekends": ("周末可联系客户", "Contact on weekends"),
+    "contact_on_holidays": ("节假日可联系客户", "Contact on holidays"),
+}
+KIND_TITLES = {"holiday": ("放假", "Holiday"), "workday": ("调休上班", "Make-up workday")}
 KIND_WORDS = {"放假": "holiday", "休": "holiday", "假": "holiday", "holiday": "holiday",
               "上班": "workday", "调休上班": "workday", "班": "workday", "调休": "workday", "workday": "workday"}
 
@@ -118,7 +119,8 @@ async def _page(actor: Scope, *, store_id: int | None, year: int | None = None, 
     stores = await store_choices(actor) if actor.has_role(*STORE_EDITORS) else []
     if store_id is None and not group_admin and stores:
         store_id = stores[0]["id"]
-    context: dict[str, Any] = {**settings_context(actor, "calendar"), "fields": FIELDS, "errors": errors or [],
+    context: dict[str, Any] = {**settings_context(actor, "calendar"), "fields": FIELDS, "field_titles": FIELD_TITLES,
+                               "kind_titles": KIND_TITLES, "errors": errors or [],
                                "group_admin": group_admin, "stores": stores, "store_id": store_id,
                                "entries_text": entries_text}
     if group_admin:

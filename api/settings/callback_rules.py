@@ -22,8 +22,6 @@ from tenants.scope import Scope
 extend({
     "settings.rules.rule": ("规则", "Rule"),
     "settings.rules.channel": ("渠道", "Channel"),
-    "settings.rules.channel.phone": ("电话", "Phone"),
-    "settings.rules.channel.sms": ("短信", "SMS"),
     "settings.rules.when": ("时机", "When"),
     "settings.rules.enabled": ("启用", "Enabled"),
     "settings.rules.level": ("来源", "Set by"),
@@ -31,19 +29,22 @@ extend({
     "settings.rules.reset": ("恢复为上级设置", "Back to the level above"),
     "settings.rules.survey": ("问卷", "Survey"),
     "settings.rules.survey.none": ("不打分", "None"),
-    "settings.rules.offset_hours": ("距触发时间(小时,负数为提前)", "Hours after the trigger (negative: before)"),
-    "settings.rules.window_hours": ("完成时限(小时)", "Window to complete (hours)"),
-    "settings.rules.max_attempts": ("最多尝试次数", "Attempts at most"),
-    "settings.rules.retry_hours": ("未接通重拨间隔(小时)", "Retry after (hours)"),
-    "settings.rules.script": ("话术 / 短信内容", "Script / SMS text"),
     "settings.rules.placeholders": ("可用占位符", "Placeholders"),
     "settings.rules.hours": ("{h} 小时后", "after {h} h"),
     "settings.rules.hours_before": ("提前 {h} 小时", "{h} h before"),
     "settings.targets": ("回访目标", "Callback targets"),
-    "settings.targets.callback_rate_pct": ("回访率目标(%)", "Callback rate target (%)"),
-    "settings.targets.satisfaction_rate_pct": ("满意率目标(%)", "Satisfaction rate target (%)"),
 })
 CHANNELS = ("phone", "sms")
+CHANNEL_TITLES = {"phone": ("电话", "Phone"), "sms": ("短信", "SMS")}
+FIELD_TITLES = {
+    "offset_hours": ("距触发时间(小时,负数为提前)", "Hours after the trigger (negative: before)"),
+    "window_hours": ("完成时限(小时)", "Window to complete (hours)"),
+    "retry_hours": ("未接通重拨间隔(小时)", "Retry after (hours)"),
+    "max_attempts": ("最多尝试次数", "Attempts at most"),
+    "script": ("话术 / 短信内容", "Script / SMS text"),
+    "callback_rate_pct": ("回访率目标(%)", "Callback rate target (%)"),
+    "satisfaction_rate_pct": ("满意率目标(%)", "Satisfaction rate target (%)"),
+}
 SURVEYS = ("", "ssi", "csi")
 HOURS_FIELDS = {"offset_hours": "offset_minutes", "window_hours": "window_minutes", "retry_hours": "retry_minutes"}
 
@@ -132,7 +133,7 @@ async def _list(actor: Scope, store_id: int | None, *, targets_form: dict | None
         "stores": await store_choices(actor), "group_admin": actor.has_role(Role.GROUP_ADMIN), "targets": targets,
         "targets_form": targets_form or {"callback_rate_pct": str(round(targets.callback_rate * 100)),
                                          "satisfaction_rate_pct": str(round(targets.satisfaction_rate * 100))},
-        "query": _here("", store_id),
+        "query": _here("", store_id), "channel_titles": CHANNEL_TITLES, "field_titles": FIELD_TITLES,
     })
 
 
@@ -140,7 +141,7 @@ def _edit(actor: Scope, rule: rules.Rule, store_id: int | None, form: dict, *, e
           status_code: int = 200) -> Template:
     return Template("settings/callback_rule.html", status_code=status_code, context={
         **settings_context(actor, "callback_rules"), "rule": rule, "form": form, "errors": errors or [],
-        "store_id": store_id, "channels": CHANNELS, "surveys": SURVEYS, "placeholders": sorted(PLACEHOLDERS),
+        "store_id": store_id, "channels": CHANNELS, "channel_titles": CHANNEL_TITLES, "field_titles": FIELD_TITLES, "surveys": SURVEYS, "placeholders": sorted(PLACEHOLDERS),
         "query": _here("", store_id),
     })
 

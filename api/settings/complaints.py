@@ -20,14 +20,6 @@ from tenants.roles import Role
 from tenants.scope import Scope
 
 extend({
-    "settings.deadlines.accept_working_hours": ("受理时限(工作小时)", "Acceptance (working hours)"),
-    "settings.deadlines.urgent_accept_working_hours": ("紧急投诉受理时限(工作小时)", "Urgent acceptance (working hours)"),
-    "settings.deadlines.handle_working_days": ("处理时限(工作日)", "Handling (working days)"),
-    "settings.deadlines.report_days": ("处理完毕后回复结果及改善措施(天)", "Result and improvement report after handling (days)"),
-    "settings.deadlines.feedback_hours": ("集团转来的投诉向集团客服反馈(小时)", "Feedback to group customer service (hours)"),
-    "settings.deadlines.revisit_days": ("处理后回访客户(天)", "Revisit the customer after handling (days)"),
-    "settings.deadlines.appeal_forward_working_days": ("申诉转呈总经理(工作日)", "Appeal forwarded to the GM (working days)"),
-    "settings.deadlines.appeal_ruling_working_days": ("总经理裁决申诉(工作日)", "GM rules on the appeal (working days)"),
     "settings.deadlines.hint": ("修改只影响此后开始计时的时限;已在计时的投诉按原时限。",
                                 "Changes apply to deadlines that start from now on."),
     "settings.authority.max_amount": ("补偿金额上限(元,含)", "Up to (CNY, inclusive)"),
@@ -38,6 +30,16 @@ extend({
                                 "Limits rise tier by tier; a higher tier's role may approve lower amounts too."),
 })
 
+FIELD_TITLES = {
+    "accept_working_hours": ("受理时限(工作小时)", "Acceptance (working hours)"),
+    "urgent_accept_working_hours": ("紧急投诉受理时限(工作小时)", "Urgent acceptance (working hours)"),
+    "handle_working_days": ("处理时限(工作日)", "Handling (working days)"),
+    "report_days": ("处理完毕后回复结果及改善措施(天)", "Result and improvement report after handling (days)"),
+    "feedback_hours": ("集团转来的投诉向集团客服反馈(小时)", "Feedback to group customer service (hours)"),
+    "revisit_days": ("处理后回访客户(天)", "Revisit the customer after handling (days)"),
+    "appeal_forward_working_days": ("申诉转呈总经理(工作日)", "Appeal forwarded to the GM (working days)"),
+    "appeal_ruling_working_days": ("总经理裁决申诉(工作日)", "GM rules on the appeal (working days)"),
+}
 _EXTRA_TIER_ROWS = 2
 
 
@@ -99,7 +101,7 @@ ROUTES = [deadlines_page, deadlines_submit, authority_page, authority_submit]
 
 def _deadlines(actor: Scope, form: dict, *, errors: list | None = None, status_code: int = 200) -> Template:
     return Template("settings/complaint_deadlines.html", status_code=status_code, context={
-        **settings_context(actor, "complaint_deadlines"), "form": form, "errors": errors or [],
+        **settings_context(actor, "complaint_deadlines"), "form": form, "errors": errors or [], "field_titles": FIELD_TITLES,
         "editable": actor.has_role(*authority.POLICY_EDITORS),
     })
 

@@ -28,9 +28,6 @@ extend({
         "The file has errors; nothing was imported. Fix it and upload again, or tick “import the valid rows” and upload it again.",
     ),
     "settings.import.rows": ("共 {total} 行,有效 {valid} 行,有错误 {bad} 行", "{total} rows: {valid} valid, {bad} with errors"),
-    "settings.import.created": ("新建", "Created"),
-    "settings.import.updated": ("更新", "Updated"),
-    "settings.import.unchanged": ("未变", "Unchanged"),
     "settings.import.counts": ("客户 {customers} · 车辆 {vehicles} · 销售 {sales} · 维修 {visits}",
                                "customers {customers} · vehicles {vehicles} · sales {sales} · visits {visits}"),
     "settings.import.unknown": ("未识别的列(已忽略)", "Columns not recognised (ignored)"),
@@ -38,6 +35,9 @@ extend({
     "settings.import.column": ("列", "Column"),
     "settings.import.problem": ("问题", "Problem"),
 })
+
+
+COUNT_TITLES = {"created": ("新建", "Created"), "updated": ("更新", "Updated"), "unchanged": ("未变", "Unchanged")}
 
 
 @get("/settings/customer-import", guards=[requires(*importer.IMPORTERS)], include_in_schema=False)
@@ -71,6 +71,6 @@ ROUTES = [import_page, import_submit]
 async def _page(actor: Scope, *, store_id: int | None = None, accept: bool = False, report: importer.ImportReport | None = None,
                 errors: list | None = None, status_code: int = 200) -> Template:
     return Template("settings/customer_import.html", status_code=status_code, context={
-        **settings_context(actor, "customer_import"), "errors": errors or [], "report": report, "accept": accept,
+        **settings_context(actor, "customer_import"), "errors": errors or [], "report": report, "count_titles": COUNT_TITLES, "accept": accept,
         "stores": await store_choices(actor), "store_id": store_id, "choose_store": actor.is_group_level,
     })
