@@ -60,6 +60,16 @@ async def test_the_menu_lists_the_screens_each_role_may_open(browser_session, te
     assert 'href="/settings"' not in (await staff.get("/")).text
 
 
+async def test_the_screens_speak_english_when_asked(browser_session, tenant):
+    admin = await browser_session(tenant.usernames["group_admin"])
+    await admin.get("/lang/en")
+    assert "Hours, contact windows and holidays" in (await admin.get("/settings")).text
+    page = (await admin.get("/settings/calendar")).text
+    assert "Contact from" in page and "Holidays and make-up workdays" in page
+    bad = await _post(admin, "/settings/complaint-deadlines", {**DEADLINES, "revisit_days": "x"})
+    assert "Enter a whole number" in bad.text
+
+
 # ------------------------------------------------------------------------------------------------ calendar
 
 
