@@ -20,6 +20,7 @@ from api import (
     calendar, callbacks, complaints, customers, dashboards, major, notifications, organisation, reports, satisfaction, web,
 )
 from api import accounts, audit, platform
+from api import settings as settings_screens
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
 from api.errors import exception_handlers
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *platform.ROUTES,
             *audit.ROUTES,
             *organisation.ROUTES,
+            *settings_screens.ROUTES,
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},

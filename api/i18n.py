@@ -61,12 +61,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "home.scope_store": ("您可以查看本店的数据。", "You can see your store's data."),
     "home.scope_none": ("您的账号未关联任何门店。", "Your account is not linked to any store."),
     "home.shortcuts": ("常用功能", "Shortcuts"),
+    "home.calendar_enter": ("录入节假日安排", "Enter the holiday schedule"),
     "home.calendar_uncovered": (
         "节假日安排缺失:{years} 年的放假与调休安排尚未录入,系统暂按周一至周五上班、无法定节假日计算投诉时限和回访日期。"
-        "请通过 /api/v1/calendar/overrides 录入国务院办公厅公布的安排。",
+        "请在“设置 › 营业时间、联系时段与节假日”中录入国务院办公厅公布的安排。",
         "Holiday schedule missing: the official holidays and make-up workdays of {years} are not entered yet; "
         "complaint deadlines and callback days count Monday–Friday as working days with no public holidays. "
-        "Enter the State Council schedule via /api/v1/calendar/overrides.",
+        "Enter the State Council schedule under Settings › Hours, contact windows and holidays.",
     ),
     # customers
     "customers.title": ("客户档案", "Customer records"),

@@ -25,6 +25,7 @@ from crm.reports.service import REPORT_READERS
 from crm.satisfaction.manufacturer import SCORE_READERS
 from crm.satisfaction.mystery import MYSTERY_READERS
 from tenants.audit import AUDIT_READERS
+from crm.setting_screens import SETTINGS_ROLES
 from tenants.roles import Role
 from tenants.scope import Scope
 
@@ -70,6 +71,7 @@ NAV: list[NavItem] = [
     NavItem("/audit", "操作日志", "Audit log", AUDIT_READERS),
     NavItem("/organisation", "组织架构", "Organisation", ORGANISATION_ADMINS),
     NavItem("/people", "人员管理", "People", PEOPLE_READERS),
+    NavItem("/settings", "设置", "Settings", SETTINGS_ROLES),
 ]
 
 
