@@ -28,6 +28,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "app.brand": ("经销商客户关系平台", "dealerdesk CRM"),
     "lang.switch": ("语言", "Language"),
     # navigation and layout
+    "nav.toggle": ("菜单", "Menu"),
     "nav.main": ("主导航", "Main navigation"),
     "layout.skip": ("跳到正文", "Skip to content"),
     "user.menu": ("用户菜单", "User menu"),
