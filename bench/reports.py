@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +77,9 @@ async def _pack(today) -> None:
     month = f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
     wanted = [(None, "group_comparison")] + [(s, k) for s in stores for k in ("complaint_month", "cr_center_month")]
     ids = [(await service._create(group["id"], s, k, month, None))[0] for s, k in wanted]
-    render._pool = ProcessPoolExecutor(max_workers=RENDERERS, max_tasks_per_child=render.TASKS_PER_CHILD)
+    t = time.perf_counter()
+    await asyncio.to_thread(render.start_renderer, RENDERERS)  # as the workers do at start-up
+    print(f"render children started (warm forkserver) in {time.perf_counter() - t:.1f} s", flush=True)
     queue: asyncio.Queue = asyncio.Queue()
     for report_id in ids:
         queue.put_nowait(report_id)
@@ -91,6 +92,8 @@ async def _pack(today) -> None:
             await service.render_report(report_id, attempt=1)
             made[report_id] = time.perf_counter() - t
 
+    peaks: dict[int, int] = {}
+    sampling = asyncio.create_task(_sample_children(peaks))
     started = time.perf_counter()
     await asyncio.gather(*(renderer() for _ in range(RENDERERS)))
     pack = time.perf_counter() - started
@@ -101,6 +104,7 @@ async def _pack(today) -> None:
 
     loop = asyncio.get_running_loop()
     ratios, bare_times, serial = [], [], []
+    phases: dict[str, list[float]] = {"gather": [], "html": [], "xlsx": []}
     for (store_id, kind_key), report_id in zip(wanted, ids):
         await ReportRequest.update({ReportRequest.status: "queued", ReportRequest.data_hash: ""}).where(
             ReportRequest.id == report_id)
@@ -108,16 +112,24 @@ async def _pack(today) -> None:
         await service.render_report(report_id, attempt=1)
         serial.append(time.perf_counter() - t)
         kind = KINDS[kind_key]
+        t = time.perf_counter()
         actor = await service.system_scope(group["id"], store_id)
         data = await kind.gather(actor, store_id, month_period(month))
-        html = render.html_for(kind.template, data, title=kind.title, generated_at=clock.now())
+        phases["gather"].append(time.perf_counter() - t)
         t = time.perf_counter()
-        await loop.run_in_executor(render._pool, render.render_pdf, html)
+        html = render.html_for(kind.template, data, title=kind.title, generated_at=clock.now())
+        phases["html"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        render.xlsx_for(data, title=kind.title, generated_at=clock.now())
+        phases["xlsx"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await loop.run_in_executor(render.renderer(), render.render_pdf, html)
         bare = time.perf_counter() - t
         bare_times.append(bare)
         ratios.append(serial[-1] / bare)
+    sampling.cancel()
     render.shutdown_renderer()
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    children = max(peaks.values(), default=0) / 1024
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"pack: {len(ids)} reports ({len(stores)} stores × 2 + group) in {pack:.1f} s with {RENDERERS} renderers",
           flush=True)
@@ -125,7 +137,26 @@ async def _pack(today) -> None:
           f"{statistics.median(bare_times):.3f} s; ratio made/bare p50 {statistics.median(ratios):.2f}× "
           f"p95 {statistics.quantiles(ratios, n=20)[18]:.2f}×; in the pack p50 {statistics.median(made.values()):.3f} s",
           flush=True)
-    print(f"peak memory: worker process {me:.0f} MiB, largest render child {children:.0f} MiB", flush=True)
+    print("phases p50 (one at a time, the XLSX overlaps the PDF in the job): "
+          + ", ".join(f"{name} {statistics.median(times) * 1000:.0f} ms" for name, times in phases.items()), flush=True)
+    print(f"peak memory: worker process {me:.0f} MiB, largest render child {children:.0f} MiB "
+          f"({len(peaks)} children over the run)", flush=True)
+
+
+async def _sample_children(peaks: dict[int, int]) -> None:
+    """The render children's peak resident memory (VmHWM, KiB), read while they live: they are the forkserver's
+    children, not this process's, so RUSAGE_CHILDREN does not see them."""
+    from crm.reports import render
+
+    while True:
+        for pid in list(getattr(render.renderer(), "_processes", {}) or {}):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            hwm = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+            peaks[pid] = max(peaks.get(pid, 0), hwm)
+        await asyncio.sleep(0.2)
 
 
 if __name__ == "__main__":
