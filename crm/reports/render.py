@@ -157,7 +157,12 @@ def store_file(content: bytes, suffix: str) -> str:
 
 
 def file_path(digest: str, suffix: str) -> Path:
-    return get_settings().var_dir / "reports" / digest[:2] / f"{digest}.{suffix}"
+    return get_settings().var_dir / relative_path(digest, suffix)
+
+
+def relative_path(digest: str, suffix: str) -> str:
+    """A stored file's place under DEALERDESK_VAR."""
+    return f"reports/{digest[:2]}/{digest}.{suffix}"
 
 
 def _widths(table: dict[str, Any]) -> list[int]:

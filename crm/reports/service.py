@@ -22,7 +22,7 @@ from crm.db import UNIQUE_VIOLATIONS, transaction
 from crm.queue import enqueue_after_commit
 from crm.reports import render
 from crm.reports.figures import KINDS, Kind, month_period
-from crm.notify.service import notify_users
+from crm.notify.service import Attachment, notify_users
 from crm.reports.tables import ReportRequest, ReportSubscription
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
@@ -176,7 +176,7 @@ async def render_report(report_id: int, *, attempt: int) -> dict:
         })
     async with transaction():
         await ReportRequest.update(values).where(ReportRequest.id == report_id)
-        sent = 0 if reused else await _tell_subscribers(row, kind)
+        sent = 0 if reused else await _tell_subscribers(row, kind, values[ReportRequest.pdf_hash])
     return {"rendered": 0 if reused else 1, "reused": 1 if reused else 0, "subscribers": sent}
 
 
@@ -222,8 +222,9 @@ async def system_scope(group_id: int, store_id: int | None) -> Scope:
                  store_ids=frozenset(s["id"] for s in stores), display_name="报表")
 
 
-async def _tell_subscribers(row: dict, kind: Kind) -> int:
-    """A new file: its subscribers get a notification, by e-mail as well (the notification table retries)."""
+async def _tell_subscribers(row: dict, kind: Kind, pdf_hash: str) -> int:
+    """A new file: its subscribers get a notification, by e-mail as well with the PDF attached (the notification
+    table records it once and retries)."""
     query = Scope.system(row["group"], row["store"]).select(
         ReportSubscription, ReportSubscription.user, group_rows=True).where(ReportSubscription.kind == row["kind"])
     query = query.where(ReportSubscription.store.is_null() if row["store"] is None
@@ -236,9 +237,11 @@ async def _tell_subscribers(row: dict, kind: Kind) -> int:
     return await notify_users(
         group_id=row["group"], store_id=row["store"], user_ids=users, kind="report_ready",
         title_zh=f"{kind.title}（{where}，{row['month']}）已生成", title_en=f"Report ready: {kind.key} {row['month']}",
-        body_zh="报表已生成，可通过链接下载 PDF。", body_en="The report is ready; download the PDF from the link.",
+        body_zh="报表已生成，PDF 见附件，也可通过链接下载。",
+        body_en="The report is ready: the PDF is attached, and can be downloaded from the link.",
         link=f"/reports/{row['id']}/download?format=pdf", idempotency_key=f"report:{row['id']}:{row['requested_at']}",
-        extra_channels=("email",))
+        extra_channels=("email",),
+        attachment=Attachment(render.relative_path(pdf_hash, "pdf"), f"{kind.title}_{where}_{row['month']}.pdf"))
 
 
 # ---------------------------------------------------------------- helpers
