@@ -8,7 +8,6 @@ a cancelled timer job rolls back and its timer stays pending for the sweeper.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -35,7 +34,6 @@ async def ping(ctx: dict) -> dict:
 
 async def startup(ctx: dict) -> None:
     from crm.db import engine, is_postgres
-    from crm.reports.render import start_renderer
     from crm.timers import runner
 
     if is_postgres():
@@ -46,8 +44,6 @@ async def startup(ctx: dict) -> None:
     kinds = handled_kinds()
     # Catch up at once rather than at the first cron tick: whatever came due while no worker ran.
     groups = get_settings().timer_groups
-    # The render child and its warm forkserver start meanwhile: the first report need not wait for WeasyPrint.
-    ctx["renderer_started"] = asyncio.get_running_loop().run_in_executor(None, start_renderer)
     swept = await runner.sweep(groups=groups)
     promoted = await runner.promote(groups=groups)
     await health.beat()

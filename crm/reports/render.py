@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from crm.settings import get_settings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "pdf_templates"
 TASKS_PER_CHILD = 20
+WATCH_SECONDS = 2  # how soon a child notices its worker is gone
 CHILD_MODULE = "crm.reports.render_child"  # imported by the forkserver: WeasyPrint loaded and warm
 WARM_UP = ('<html><head><link rel="stylesheet" href="report.css"></head><body><h1>月报表</h1>'
            '<table><thead><tr><th>指标</th></tr></thead><tbody><tr><td>回访率 12.5%</td></tr></tbody></table>'
@@ -70,13 +72,14 @@ def renderer(processes: int = 1) -> ProcessPoolExecutor:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([CHILD_MODULE])
             _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context,
-                                        max_tasks_per_child=TASKS_PER_CHILD)
+                                        max_tasks_per_child=TASKS_PER_CHILD, initializer=_end_with_worker,
+                                        initargs=(os.getpid(),))
         return _pool
 
 
 def start_renderer(processes: int = 1) -> None:
-    """Start the warm forkserver and the children now (the worker's start-up), not on the first report.
-    Blocks while the forkserver loads WeasyPrint: call it from a thread."""
+    """Start the warm forkserver and the children now rather than on the first report (the benchmark's
+    stand-in for long-running workers). Blocks while the forkserver loads WeasyPrint: call it from a thread."""
     pool = renderer(processes)
     for ready in [pool.submit(warm) for _ in range(processes)]:
         ready.result()
@@ -87,6 +90,23 @@ def shutdown_renderer() -> None:
     if _pool is not None:
         _pool.shutdown(cancel_futures=True)
         _pool = None
+
+
+def _end_with_worker(worker: int) -> None:
+    """In each child: exit once the worker that asked for it is gone. A killed worker would otherwise leave its
+    children (forked from the forkserver, not from it) waiting for work forever, holding memory and its pipes."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="render-child-watch", daemon=True).start()
 
 
 def render_pdf(html: str) -> tuple[bytes, int]:
