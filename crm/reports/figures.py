@@ -20,7 +20,7 @@ from typing import Any
 
 from crm.analytics import dashboard
 from crm.analytics.charts import trend_svg
-from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, Sums, display
+from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, SATISFACTION_COLUMNS, Sums, display
 from crm.analytics.periods import Period, parse_period
 from crm.callbacks.rules import DEFAULT_RULES, SALES_KINDS, SERVICE_KINDS
 from crm.callbacks.statistics import Figures, callback_statistics, callback_targets
@@ -87,7 +87,8 @@ async def store_complaint_month(actor: Scope, store_id: int | None, period: Peri
 
 
 async def group_comparison_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
-    """集团门店对比月报 (HQ): the dashboard's store table for the month, rankings, trends, major complaints."""
+    """集团门店对比月报 (HQ): the dashboard's store table for the month, manufacturer scores and mystery shopper,
+    rankings, trends, major complaints."""
     first = period.start.replace(year=period.start.year - 1)
     table, group_targets, majors, header, *trends = await asyncio.gather(
         dashboard.store_table(actor=actor, period=period),
@@ -112,7 +113,11 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
             [[str(r.ranks[key]), r.store_name, display(r.values[key], METRICS[key].unit)] for r in ranked],
             highlight=[i for i, r in enumerate(ranked) if _below_target(r.values, targets)]))
     charts = [trend_svg(trend) for trend in trends]
-    tables = [comparison, *rankings, _table(
+    scores = _table(
+        "厂家满意度与神秘客户（电访）", ["门店", *(METRICS[k].label_zh for k in SATISFACTION_COLUMNS)],
+        [[row.store_name, *(display(row.values[k], METRICS[k].unit) for k in SATISFACTION_COLUMNS)] for row in rows]
+        + [["集团平均", *(display(table.average[k], METRICS[k].unit) for k in SATISFACTION_COLUMNS)]])
+    tables = [comparison, scores, *rankings, _table(
         "本月重大投诉", ["编号", "门店", "标记时间", "投诉内容", "报备状态"],
         [[str(m["complaint"]), m["store_name"], m["marked"], _short(m["content"]), m["report"]] for m in majors])]
     wanted = "；".join(f"{METRICS[k].label_zh}≥{v * 100:.0f}%" for k, v in targets.items())
@@ -122,7 +127,7 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
 
 async def store_cr_center_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
     """客户关系中心月报表 (attachment 9): a store's month of callbacks by kind, satisfaction, SSI/CSI, care calls,
-    complaints and major complaints."""
+    complaints and major complaints, the manufacturer's scores and the mystery-shopper audits."""
     assert store_id is not None
     all_sums, stats, header = await asyncio.gather(
         dashboard.store_sums(actor, [store_id], period.start, period.end),
@@ -134,6 +139,7 @@ async def store_cr_center_month(actor: Scope, store_id: int | None, period: Peri
         _figures_table("按回访类型", stats.by_kind),
         _factors_table(stats.factors),
         _metric_table("投诉与重大投诉", CR_CENTER_COMPLAINTS, sums),
+        _metric_table("厂家满意度（电访）与神秘客户", SATISFACTION_COLUMNS, sums),
     ]
     return {**header, "tables": tables, "charts": []}
 
