@@ -16,7 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, callbacks, complaints, customers, dashboards, major, notifications, reports, satisfaction, web
+from api import (
+    calendar, callbacks, complaints, customers, dashboards, major, notifications, privacy, reports, satisfaction, web,
+)
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
 from api.errors import exception_handlers
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *dashboards.ROUTES,
             *reports.ROUTES,
             *satisfaction.ROUTES,
+            *privacy.ROUTES,
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},

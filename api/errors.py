@@ -26,7 +26,7 @@ from litestar.response import Redirect, Template
 from litestar_htmx import ClientRedirect, HTMXDetails
 
 from api.i18n import CATALOGUE, language_of, translate
-from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, RateLimited
 
 log = structlog.get_logger()
 
@@ -39,7 +39,7 @@ def exception_handlers() -> dict:
         Forbidden: _forbidden,
         PermissionDeniedException: _forbidden,
         Conflict: _conflict,
-        TooManyAttempts: _too_many_attempts,
+        RateLimited: _rate_limited,
         NotAuthorizedException: _not_authorized,
         HTTPException: _http,
         DataError: _data_rejected_by_database,
@@ -94,7 +94,7 @@ def _conflict(_: Request, exc: Conflict) -> Response:
     return _json(409, error_body(409, exc.zh, exc.en, **exc.extra))
 
 
-def _too_many_attempts(_: Request, exc: TooManyAttempts) -> Response:
+def _rate_limited(_: Request, exc: RateLimited) -> Response:
     response = _json(429, error_body(429, exc.zh, exc.en, retry_after=exc.retry_after))
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
