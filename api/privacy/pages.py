@@ -16,6 +16,11 @@ from tenants.errors import Forbidden, InvalidInput, RateLimited
 from tenants.scope import Scope
 
 PAGE = 100
+# What a log row records, and of which record: code → (中文, English), for `label(...)`.
+LABELS = {
+    "action": {"reveal": ("查看完整信息", "Reveal"), "bulk_read": ("批量读取", "Bulk read")},
+    "subject": {"customer": ("客户", "Customer"), "complaint": ("投诉", "Complaint")},
+}
 
 extend({
     "privacy.show": ("显示", "Show"),
@@ -31,10 +36,6 @@ extend({
     "privacy.col.subject": ("对象", "Record"),
     "privacy.col.field": ("字段", "Field"),
     "privacy.col.reason": ("原因 / 条数", "Reason / records"),
-    "privacy.action.reveal": ("查看完整信息", "Reveal"),
-    "privacy.action.bulk_read": ("批量读取", "Bulk read"),
-    "privacy.subject.customer": ("客户", "Customer"),
-    "privacy.subject.complaint": ("投诉", "Complaint"),
     "privacy.older": ("更早", "Older"),
 })
 
@@ -42,7 +43,8 @@ extend({
 @get("/privacy/access-log", guards=[requires(*ACCESS_LOG_READERS)], include_in_schema=False)
 async def access_log_page(actor: Scope, offset: Offset = 0) -> Template:
     entries = await access_log(actor=actor, limit=PAGE, offset=offset)
-    return Template("privacy/access_log.html", context={"entries": entries, "offset": offset, "page": PAGE})
+    return Template("privacy/access_log.html",
+                    context={"entries": entries, "offset": offset, "page": PAGE, "labels": LABELS})
 
 
 async def revealed_fragment(request: Request, reveal: Callable[[str, str], Awaitable[str]]) -> Template:
