@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from crm.customers.validation import check_id_number, check_mobile, check_plate, check_vin
-from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD
+from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD, GROUP_CODE
 from deploy.services import free_port
 
 DEALERDESK = str(Path(sys.executable).parent / "dealerdesk")
@@ -31,6 +31,8 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
 
     assert "migrations applied" in _run(env, "migrate")
     assert (tmp_path / "dealerdesk.sqlite").stat().st_mode & 0o777 == 0o600  # personal data: the service's user only
+    with closing(sqlite3.connect(tmp_path / "dealerdesk.sqlite")) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",), "readers must not wait for writers"
     assert "demo data seeded" in _run(env, "seed", "--small")
     assert "nothing seeded" in _run(env, "seed", "--small")
     mobile = _assert_demo_records_are_valid(tmp_path / "dealerdesk.sqlite")
@@ -43,7 +45,8 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
             await _wait_until_healthy(client, demo)
             login = next(login for login in DEMO_LOGINS if login.username == "ceo")
             token = await client.post("/api/v1/auth/token",
-                                      json={"username": login.username, "password": DEMO_PASSWORD})
+                                      json={"group_code": GROUP_CODE, "username": login.username,
+                                            "password": DEMO_PASSWORD})
             assert token.status_code == 201
             bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
             me = await client.get("/api/v1/me", headers=bearer)
