@@ -31,7 +31,7 @@ LOW_ROLES = ("staff@A", "hq_viewer", "brand_manager", "store_gm@A", "department_
 # Parameters of paths that never carry a customer's personal data (reports are figures, major complaints link
 # to the complaint), and routes that are streams or not data at all.
 NOT_ABOUT_CUSTOMERS = {"report_id", "major_id", "audit_id", "violation_id", "alert_id", "code", "key_id",
-                       "override_id", "path"}
+                       "override_id", "path", "token", "kind"}
 SKIPPED_PATHS = re.compile(r"^/(static|schema|health|metrics|logout|lang)|/events$|/stream$")
 
 
@@ -94,7 +94,8 @@ async def _customer_everywhere(tenant) -> tuple[list[str], dict[str, int]]:
         Notification.recipient == tenant.users["department_head@A"]).first()
     ids = {"customer_id": cb["customer"], "vehicle_id": cb["vehicle"], "identity_id": row["group_identity"],
            "callback_id": callback_id, "complaint_id": complaint_id, "correction_id": correction.id,
-           "store_id": tenant.store_a, "notification_id": note["id"], "sale_id": sale["id"], "visit_id": visit_id}
+           "store_id": tenant.store_a, "notification_id": note["id"], "sale_id": sale["id"], "visit_id": visit_id,
+           "user_id": tenant.users["staff@A"]}
     return [mobile, old_mobile, phone2, id_number, proposed], ids
 
 
