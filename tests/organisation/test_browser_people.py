@@ -37,6 +37,15 @@ async def test_admin_onboards_a_store_and_a_user_then_disables_them(page, sign_i
     user_page = await context.new_page()
     try:
         await sign_in_page(user_page, f"web_agent_{tenant.group_id}", password, next_path=f"/organisation/stores/{store_id}")
+        # a temporary password: the first thing is to choose one's own
+        await user_page.locator("#password-forced").wait_for()
+        await user_page.fill("input[name=current_password]", password)
+        await user_page.fill("input[name=new_password]", "Zhou-wangye-2026")
+        await user_page.fill("input[name=repeat_password]", "Zhou-wangye-2026")
+        async with user_page.expect_navigation():
+            await user_page.click("form[action='/account/password'] button[type=submit]")
+        await user_page.locator("#password-saved").wait_for()
+        await user_page.goto(f"/organisation/stores/{store_id}")
         assert "网页新开4S店" in await user_page.locator("h1").inner_text()
         assert "09:30" in await user_page.locator("#store-card").inner_text()
         other = await user_page.goto(f"/organisation/stores/{tenant.store_a}")
