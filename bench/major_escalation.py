@@ -73,8 +73,12 @@ def main() -> None:
 
 async def run(args, var: Path) -> dict:
     from crm.db import engine
+    from crm.timers.registry import register_extra_modules
+    from crm.wiring import connect_all
     from deploy.migrations import migrate
 
+    connect_all()  # marking schedules the report and level timers; the bare timers' kind is the bench's own
+    register_extra_modules()
     await migrate()
     await engine().start_connection_pool(min_size=2, max_size=10)
     results: dict = {"cpus": os.cpu_count()}

@@ -250,7 +250,8 @@ class Rows:
         rows = await query
         for key, (read, parent_column) in self.nested.items():
             children: dict[Any, list[dict[str, Any]]] = {}
-            for child in await read.piccolo(scope, sorted({r[parent_column._meta.name] for r in rows})):
+            keys = sorted({r[parent_column._meta.name] for r in rows} - {None})
+            for child in await read.piccolo(scope, keys):
                 children.setdefault(child[read.by._meta.name], []).append(child)
             for row in rows:
                 row[key] = children.get(row[parent_column._meta.name], [])
