@@ -29,6 +29,7 @@ from crm import clock
 from crm.analytics.demo import build_rollups, seed_dashboard_history
 from crm.callbacks.demo import seed_callbacks
 from crm.complaints.demo import seed_complaints
+from crm.satisfaction.demo import seed_satisfaction
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.validation import id_check_character, vin_check_digit
 from tenants.accounts import create_user, hash_password
@@ -295,7 +296,7 @@ async def seed_customer_records(ctx: DemoContext) -> None:
 
 
 STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_callbacks, seed_complaints,
-                         seed_dashboard_history, build_rollups]
+                         seed_dashboard_history, seed_satisfaction, build_rollups]
 
 
 async def _insert(table: type[Table], rows: list[Table]) -> None:
