@@ -39,6 +39,7 @@ from tenants.tables import BrandDivision, DealerGroup, Region, Store
 SEED = 20240601
 DEMO_PASSWORD = "demo1234"
 GROUP_NAME = "华东汽车集团"
+GROUP_CODE = "HDQC"  # 集团代码: the group's users sign in with it
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BATCH = 400  # rows per INSERT: keeps SQLite well under its bound-parameter limit
 
@@ -190,7 +191,7 @@ def store_name(division_code: str, district: str) -> str:
 
 async def seed_tenancy(ctx: DemoContext) -> None:
     """The group, its brand divisions (品牌事业部), regions (区域) and 12 4S stores."""
-    group = DealerGroup(name=GROUP_NAME, code="HDQC", timezone="Asia/Shanghai", created_at=clock.now())
+    group = DealerGroup(name=GROUP_NAME, code=GROUP_CODE, timezone="Asia/Shanghai", created_at=clock.now())
     await group.save()
     ctx.group_id = group.id
     for code, name in DIVISIONS:
