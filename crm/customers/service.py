@@ -62,6 +62,8 @@ from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit,
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.customers.validation import normalise_mobile
+from crm.privacy.policy import shield
+from crm.privacy.service import record_bulk_read, record_reveal
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Rows, Scope, reading
@@ -86,6 +88,8 @@ CUSTOMER_EDITORS = frozenset(
 # Who may change an existing record directly. Callback agents find errors on the phone and file a
 # correction request for the owning department instead (001 §9.3).
 CUSTOMER_UPDATERS = CUSTOMER_EDITORS - {Role.CALLBACK_AGENT}
+# The personal fields of a profile that a reveal may show (who may is `crm.privacy.policy`).
+REVEALABLE_FIELDS = ("mobile", "phone2", "id_number")
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -124,6 +128,7 @@ async def search_customers_page(
     rows = await query.order_by(Customer.id, ascending=False).limit(limit + 1).offset(offset)
     ids = [r["id"] for r in rows]
     summaries = await _summaries(actor, ids[:limit])
+    await record_bulk_read(actor=actor, subject="customer", records=summaries, fields=("mobile",))
     return Page(items=summaries, limit=limit, offset=offset, has_more=len(ids) > limit)
 
 
@@ -142,7 +147,7 @@ async def customer_profile(*, actor: Scope, customer_id: int) -> CustomerProfile
         if actor.is_group_level:
             same_person = await actor.rows(_SAME_PERSON, [found[0]["group_identity"]], connection=connection)
             others = [r for r in same_person if r["id"] != customer_id]
-    histories = _histories([found[0], *others])
+    histories = _histories(actor, [found[0], *others])
     own = histories[0]
     return CustomerProfile(
         customer=own.customer,
@@ -171,14 +176,25 @@ async def identity_history(*, actor: Scope, identity_id: int) -> IdentityHistory
     return IdentityHistory(
         identity_id=identity_id,
         name=identity["name"],
-        mobile=identity["mobile"],
-        id_number=identity["id_number"],
-        stores=_histories(customers),
+        mobile=shield(actor, {"mobile": identity["mobile"]})["mobile"],
+        id_number=shield(actor, {"id_number": identity["id_number"]})["id_number"],
+        stores=_histories(actor, customers),
     )
 
 
 async def get_customer(*, actor: Scope, customer_id: int) -> CustomerRecord:
-    return _customer_record(await _visible_row(actor, Customer, customer_id))
+    return shield(actor, _customer_record(await _visible_row(actor, Customer, customer_id)))
+
+
+async def reveal_customer_field(*, actor: Scope, customer_id: int, field: str, reason: str) -> str:
+    """One personal field of a profile in clear, for a role allowed to see it; the reveal is logged."""
+    async with transaction():
+        row = await _visible_row(actor, Customer, customer_id)  # outside the scope: 404 before anything else
+        if field not in REVEALABLE_FIELDS:
+            raise InvalidInput.one("field", "该字段不可查看", "This field cannot be revealed")
+        await record_reveal(actor=actor, store_id=row["store"], subject="customer", subject_id=customer_id,
+                            field=field, reason=reason)
+    return row[field]
 
 
 async def get_vehicle(*, actor: Scope, vehicle_id: int) -> VehicleRecord:
@@ -788,7 +804,7 @@ async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSumm
         vins[v["customer"]].append(v["vin"])
     names = await _store_names({r["store"] for r in rows})
     by_id = {r["id"]: r for r in rows}
-    return [
+    return shield(actor, [
         CustomerSummary(
             id=cid, store_id=r["store"], store_name=names.get(r["store"], ""), identity_id=r["group_identity"],
             kind=r["kind"], name=r["name"], mobile=r["mobile"], plates=plates[cid], vins=vins[cid],
@@ -796,7 +812,7 @@ async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSumm
         )
         for cid in customer_ids
         if (r := by_id.get(cid)) is not None
-    ]
+    ])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -817,9 +833,9 @@ _PAGE = Rows(Customer, Customer.id, nested=_HISTORY)
 _SAME_PERSON = Rows(Customer, Customer.group_identity, order=Customer.id, nested=_HISTORY)
 
 
-def _histories(customers: list[dict]) -> list[StoreHistory]:
+def _histories(actor: Scope, customers: list[dict]) -> list[StoreHistory]:
     """Each customer's store history (read with `_HISTORY`), in the order given."""
-    return [
+    return shield(actor, [
         StoreHistory(
             store_id=c["store"],
             store_name=c["store_rows"][0]["name"] if c["store_rows"] else "",
@@ -829,7 +845,7 @@ def _histories(customers: list[dict]) -> list[StoreHistory]:
             visits=[_visit_record(x) for x in c["visits"]],
         )
         for c in customers
-    ]
+    ])
 
 
 async def _store_names(store_ids: set[int]) -> dict[int, str]:

@@ -20,6 +20,7 @@ import httpx
 import structlog
 
 from crm.notify.tables import ChannelSetting
+from crm.privacy.policy import mask
 from crm.settings import Settings, get_settings
 from tenants.scope import Scope
 
@@ -140,7 +141,7 @@ async def send_sms(endpoint: Endpoint, message: Message) -> None:
     if not message.phone:
         raise ChannelError("recipient has no mobile number", permanent=True)
     if endpoint.url == LOG_SMS:
-        log.info("sms_logged", to=message.phone, text=message.text, note="demo mode: no SMS gateway configured")
+        log.info("sms_logged", to=mask("mobile", message.phone), text=message.text, note="demo mode: no SMS gateway configured")
         return
     headers = {"Authorization": f"Bearer {endpoint.secret}"} if endpoint.secret else {}
     response = await _post(endpoint.url, {"to": message.phone, "text": message.text}, headers)

@@ -86,6 +86,7 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/events": ("/events", Api("/api/v1/notifications/stream")),
     "/notification-settings": ("/notification-settings", Api("/api/v1/notifications/preferences")),
     "/notification-failures": ("/notification-failures", Api("/api/v1/notifications/failed")),
+    "/privacy/access-log": ("/privacy/access-log", Api("/api/v1/personal-data-access")),
     "/reports": ("/reports", Api("/api/v1/reports")),
     "/complaints/{complaint_id:int}/print": ("/complaints/{complaint}/print", Api("/api/v1/complaints/{complaint}")),
     "/satisfaction": ("/satisfaction", Api("/api/v1/manufacturer-scores")),
