@@ -14,7 +14,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count, Sum
 
 from crm import clock
-from crm.analytics.access import View, view_for
+from crm.analytics.access import View, other_stores_named, view_for
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, Metric, Sums, Unit, merge
 from crm.analytics.periods import Period, months, parse_period, weeks
 from crm.analytics.rollups import COUNT_COLUMNS
@@ -53,6 +53,7 @@ class StoreRow:
     region_name: str
     values: dict[str, float | None]
     ranks: dict[str, int | None]
+    own: bool  # a store of the caller's scope: its numbers open the items behind them
 
 
 @dataclass
@@ -71,6 +72,7 @@ class StoreTable:
     total: dict[str, float | None]
     average: dict[str, float | None]
     compared_stores: int  # how many stores the ranks are among
+    others_named: bool  # the rows include other stores by name (store view: when the group admin allows it)
     generated_at: datetime
     divisions: list[dict[str, Any]] = field(default_factory=list)
     regions: list[dict[str, Any]] = field(default_factory=list)
@@ -128,9 +130,12 @@ async def store_table(
         raise NotFound("brand_division")
     if region_id is not None and region_id not in {r["id"] for r in regions}:
         raise NotFound("region")
+    others_named = await other_stores_named(actor)
     if view == View.STORE:
-        shown_ids = [actor.home_store_id]
         compared = await _group_store_ids(actor)
+        shown_ids = compared if others_named else [actor.home_store_id]
+        if others_named:
+            stores = await _stores(actor, group_wide=True)
     else:
         shown_ids = [s["id"] for s in stores if (division_id is None or s["division"] == division_id)
                      and (region_id is None or s["region"] == region_id)]
@@ -146,7 +151,7 @@ async def store_table(
         StoreRow(store_id=sid, store_name=by_id[sid]["name"], store_code=by_id[sid]["code"],
                  division_id=by_id[sid]["division"], division_name=by_id[sid]["division.name"] or "",
                  region_id=by_id[sid]["region"], region_name=by_id[sid]["region.name"] or "",
-                 values=values[sid], ranks=ranks[sid])
+                 values=values[sid], ranks=ranks[sid], own=sid in actor.store_ids)
         for sid in shown_ids
     ]
     if sort == "store":
@@ -161,7 +166,7 @@ async def store_table(
         columns=[_column(m) for m in all_metrics], rows=rows,
         total={m.key: m.value(merged) for m in all_metrics},
         average={m.key: _mean(values[sid][m.key] for sid in compared) for m in all_metrics},
-        compared_stores=len(compared), generated_at=clock.now(),
+        compared_stores=len(compared), others_named=others_named, generated_at=clock.now(),
         divisions=divisions if view == View.GROUP else [], regions=regions if view == View.GROUP else [],
     )
 
@@ -270,14 +275,17 @@ async def _daily_sums(actor: Scope, store_ids: list[int], start: date, end: date
     return daily
 
 
-async def _stores(actor: Scope) -> list[dict[str, Any]]:
-    """The stores the caller may see, with division and region names."""
-    return await Store.select(
+async def _stores(actor: Scope, *, group_wide: bool = False) -> list[dict[str, Any]]:
+    """The stores the caller may see (or, `group_wide`, every store of its group), with division and region
+    names."""
+    query = Store.select(
         Store.id, Store.name, Store.code, Store.brand_division.as_alias("division"),
         Store.brand_division.name.as_alias("division.name"), Store.region,
         Store.region.name.as_alias("region.name"),
-    ).where(Store.group == (actor.group_id or -1), Store.id.is_in(sorted(actor.store_ids) or [-1])).order_by(
-        Store.code)
+    ).where(Store.group == (actor.group_id or -1))
+    if not group_wide:
+        query = query.where(Store.id.is_in(sorted(actor.store_ids) or [-1]))
+    return await query.order_by(Store.code)
 
 
 async def _group_store_ids(actor: Scope) -> list[int]:
