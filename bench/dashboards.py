@@ -31,7 +31,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, time as clock_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -377,10 +378,10 @@ async def _count_rollups(conn, g: int) -> None:
     `crm.analytics.rollups` fills from what the generator writes (no deadline misses, reports, scores or
     major complaints are generated, so those columns stay 0). The resolution minutes here are elapsed
     minutes × 9/24 (the generator has no calendar), not working minutes: the read is what is measured."""
-    local = lambda col: f"({col} AT TIME ZONE '{ZONE}')::date"  # noqa: E731
+    local = lambda col: f"({col} AT TIME ZONE '{ZONE}')::date"
     channel_sums = ", ".join(f"count(*) FILTER (WHERE channel = '{c}')" for c in CHANNEL_CODES)
     channel_cols = ", ".join(f"complaints_{c}" for c in CHANNEL_CODES)
-    zeros = lambda n: ", ".join(["0"] * n)  # noqa: E731
+    zeros = lambda n: ", ".join(["0"] * n)
     await conn.execute(f"""
         INSERT INTO analytics_store_day ("group", store, day, complaints, {channel_cols}, accept_due, accept_on_time,
             handle_due, handle_on_time, resolved, resolved_once, reopened, liable, callbacks_due, callbacks_done,

@@ -4,10 +4,8 @@ the items behind a number, and the exports for the browser (session sign-in)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
-
-from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import Parameter
@@ -16,11 +14,24 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
 from api.dashboards.params import FromQuery, PeriodKind, PeriodQuery, Short, ToQuery
-from api.dashboards.routes import OrderQuery, SortQuery, export_response, table_for, trend_range
+from api.dashboards.routes import (
+    OrderQuery,
+    SortQuery,
+    export_response,
+    table_for,
+    trend_range,
+)
 from api.i18n import extend, language_of
 from api.params import MAX_ID
 from crm.analytics import dashboard, drill
-from crm.analytics.access import DASHBOARD_READERS, SETTING_EDITORS, StoreNames, View, get_settings, set_settings
+from crm.analytics.access import (
+    DASHBOARD_READERS,
+    SETTING_EDITORS,
+    StoreNames,
+    View,
+    get_settings,
+    set_settings,
+)
 from crm.analytics.charts import trend_svg
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, display
 from crm.analytics.periods import KINDS

@@ -12,10 +12,24 @@ from litestar import Response, get, put
 from litestar.params import Parameter
 
 from api.auth import requires
-from api.dashboards.params import FromQuery, OptionalId, PeriodKind, PeriodQuery, Short, ToQuery, day_or_none
+from api.dashboards.params import (
+    FromQuery,
+    OptionalId,
+    PeriodKind,
+    PeriodQuery,
+    Short,
+    ToQuery,
+    day_or_none,
+)
 from api.params import StoreIdQuery
 from crm.analytics import dashboard, drill, export
-from crm.analytics.access import DASHBOARD_READERS, SETTING_EDITORS, DashboardSettings, get_settings, set_settings
+from crm.analytics.access import (
+    DASHBOARD_READERS,
+    SETTING_EDITORS,
+    DashboardSettings,
+    get_settings,
+    set_settings,
+)
 from crm.analytics.dashboard import StoreTable, Trend
 from crm.analytics.drill import Items
 from crm.analytics.metrics import METRICS

@@ -6,7 +6,7 @@ live figure: it is a state, not history, so it is counted from the open items at
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -15,10 +15,18 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from crm import clock
 from crm.analytics.access import View, other_stores_named, view_for
-from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, Metric, Sums, Unit, merge
+from crm.analytics.metrics import (
+    CHANNEL_COLUMNS,
+    METRICS,
+    TABLE_COLUMNS,
+    Metric,
+    Sums,
+    Unit,
+    merge,
+)
 from crm.analytics.periods import Period, months, parse_period, weeks
 from crm.analytics.rollups import COUNT_COLUMNS
-from crm.analytics.tables import StoreDay, StoreDayResolution
+from crm.analytics.tables import RollupVersion, StoreDay, StoreDayResolution
 from crm.callbacks.tables import Callback
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES
@@ -140,12 +148,12 @@ async def store_table(
         shown_ids = [s["id"] for s in stores if (division_id is None or s["division"] == division_id)
                      and (region_id is None or s["region"] == region_id)]
         compared = shown_ids
-    sums = await store_sums(actor, compared, period.start, period.end)
-    metrics = columns()
-    values = {store_id: {m.key: m.value(sums.get(store_id, Sums({}))) for m in metrics} for store_id in compared}
-    for store_id in compared:
-        values[store_id].update({key: METRICS[key].value(sums.get(store_id, Sums({}))) for key in CHANNEL_COLUMNS})
-    ranks = _ranks(values, [*metrics, *(METRICS[k] for k in CHANNEL_COLUMNS)])
+    all_metrics = [*columns(), *(METRICS[k] for k in CHANNEL_COLUMNS)]
+    figures = await rollup_figures(actor, compared, period.start, period.end)
+    live = await overdue_now(actor, compared)
+    values = {sid: {**figures.values[sid], LIVE_COLUMN: live.get(sid, 0)} for sid in compared}
+    total = {**figures.total, LIVE_COLUMN: sum(live.values())}
+    ranks = _ranks(values, all_metrics)
     by_id = {s["id"]: s for s in stores}
     rows = [
         StoreRow(store_id=sid, store_name=by_id[sid]["name"], store_code=by_id[sid]["code"],
@@ -158,13 +166,11 @@ async def store_table(
         rows.sort(key=lambda row: row.store_code, reverse=descending)
     else:
         rows.sort(key=_sort_key(sort, descending))
-    merged = merge(sums.get(sid, Sums({})) for sid in compared)
-    all_metrics = [*metrics, *(METRICS[k] for k in CHANNEL_COLUMNS)]
     return StoreTable(
         view=str(view), period_kind=period.kind, period_label=period.label, start=period.start, end=period.end,
         division_id=division_id, region_id=region_id, sort=sort, descending=descending,
         columns=[_column(m) for m in all_metrics], rows=rows,
-        total={m.key: m.value(merged) for m in all_metrics},
+        total=total,
         average={m.key: _mean(values[sid][m.key] for sid in compared) for m in all_metrics},
         compared_stores=len(compared), others_named=others_named, generated_at=clock.now(),
         divisions=divisions if view == View.GROUP else [], regions=regions if view == View.GROUP else [],
@@ -215,8 +221,59 @@ async def today_for(actor: Scope) -> date:
     return clock.now().astimezone(await timezone_of(group=actor.group_id)).date()
 
 
+@dataclass
+class Figures:
+    """Every rollup metric (not the live one) per store, and of the stores together, for one period."""
+
+    values: dict[int, dict[str, float | None]]
+    total: dict[str, float | None]
+
+
+_FIGURES: OrderedDict[tuple, tuple[tuple, Figures]] = OrderedDict()
+FIGURES_KEPT = 64  # periods × store sets kept per process
+
+
+async def rollup_figures(actor: Scope, store_ids: list[int], start: date, end: date) -> Figures:
+    """The stores' rollup metrics over [start, end), computed once per version of the period's rollups: while no
+    store-day of the period's months is recomputed, a repeated dashboard costs a version lookup and the live
+    count (the version is read before the rollups, so a change made meanwhile is never kept as current)."""
+    key = (actor.group_id, tuple(store_ids), start, end)
+    version = await rollup_versions(actor.group_id, start, end)
+    kept = _FIGURES.get(key)
+    if kept is not None and kept[0] == version:
+        _FIGURES.move_to_end(key)
+        return kept[1]
+    sums = await _rollup_sums(actor, store_ids, start, end)
+    metrics = [m for m in (*columns(), *(METRICS[k] for k in CHANNEL_COLUMNS)) if m.key != LIVE_COLUMN]
+    values = {}
+    for store_id in store_ids:
+        part = sums.get(store_id) or Sums({})
+        values[store_id] = {m.key: m.value(part) for m in metrics}
+    merged = merge(sums.get(sid) or Sums({}) for sid in store_ids)
+    figures = Figures(values=values, total={m.key: m.value(merged) for m in metrics})
+    _FIGURES[key] = (version, figures)
+    while len(_FIGURES) > FIGURES_KEPT:
+        _FIGURES.popitem(last=False)
+    return figures
+
+
+async def rollup_versions(group_id: int | None, start: date, end: date) -> tuple:
+    """The versions of the group's rollups for the months overlapping [start, end) (`rollups._new_versions`)."""
+    rows = await Scope.system(group_id).select(RollupVersion, RollupVersion.month, RollupVersion.version).where(
+        RollupVersion.month >= start.replace(day=1), RollupVersion.month < end).order_by(RollupVersion.month)
+    return tuple((row["month"], row["version"]) for row in rows)
+
+
 async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[int, Sums]:
     """Summed rollups per store over [start, end), with the resolution histogram and the live overdue count."""
+    sums = await _rollup_sums(actor, store_ids, start, end)
+    for store_id, n in (await overdue_now(actor, store_ids)).items():
+        part = sums.setdefault(store_id, Sums({}))
+        part.columns = {**part.columns, LIVE_COLUMN: n}
+    return sums
+
+
+async def _rollup_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[int, Sums]:
     if not store_ids:
         return {}
     scope = _scoped(actor, store_ids)
@@ -230,9 +287,6 @@ async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date)
             StoreDayResolution.store.is_in(store_ids), StoreDayResolution.day >= start,
             StoreDayResolution.day < end).group_by(StoreDayResolution.store, StoreDayResolution.minutes):
         sums.setdefault(row["store"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
-    for store_id, n in (await overdue_now(actor, store_ids)).items():
-        part = sums.setdefault(store_id, Sums({}))
-        part.columns = {**part.columns, LIVE_COLUMN: n}
     return sums
 
 
@@ -303,10 +357,12 @@ def _ranks(values: dict[int, dict[str, float | None]], metrics: list[Metric]) ->
     """Competition ranking (1, 2, 2, 4) per column, best first; stores without a value have no rank."""
     ranks: dict[int, dict[str, int | None]] = defaultdict(dict)
     for m in metrics:
-        scored = [(v[m.key], sid) for sid, v in values.items() if v[m.key] is not None]
-        ordered = sorted((val for val, _ in scored), reverse=m.higher_is_better)
+        ordered = sorted((v[m.key] for v in values.values() if v[m.key] is not None), reverse=m.higher_is_better)
+        first: dict[float, int] = {}
+        for position, value in enumerate(ordered, start=1):
+            first.setdefault(value, position)
         for sid, v in values.items():
-            ranks[sid][m.key] = None if v[m.key] is None else ordered.index(v[m.key]) + 1
+            ranks[sid][m.key] = None if v[m.key] is None else first[v[m.key]]
     return ranks
 
 

@@ -18,7 +18,16 @@ The worker recomputes those store-days from raw rows (`crm.analytics.rollups.ref
 
 from __future__ import annotations
 
-from piccolo.columns import BigSerial, Boolean, Date, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import (
+    BigSerial,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
 from tenants.tables import DealerGroup, Store, User
@@ -100,3 +109,13 @@ class DashboardSetting(Table, tablename="analytics_group_setting"):
     store_names_shown = Boolean(default=False)
     updated_at = Timestamptz()
     updated_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+
+
+class RollupVersion(Table, tablename="analytics_version"):
+    """A group's rollups of one month changed: a new `version` each time a store-day of that month is recomputed
+    (`crm.analytics.rollups`). The dashboard reuses figures computed from unchanged months
+    (`crm.analytics.dashboard`). (group, month) is unique (index in the migration)."""
+
+    group = ForeignKey(DealerGroup, null=False)
+    month = Date()  # the first day of the month
+    version = Varchar(length=32)
