@@ -277,33 +277,52 @@ async def _rollup_sums(actor: Scope, store_ids: list[int], start: date, end: dat
     if not store_ids:
         return {}
     scope = _scoped(actor, store_ids)
-    rows = await scope.select(StoreDay, StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS)).where(
-        StoreDay.store.is_in(store_ids), StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.store)
+    days = scope.select(StoreDay, StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS)).where(
+        StoreDay.day >= start, StoreDay.day < end)
+    rows = await _only(scope, store_ids, days, StoreDay).group_by(StoreDay.store)
     sums = {row["store"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
     histogram = scope.select(
         StoreDayResolution, StoreDayResolution.store, StoreDayResolution.minutes,
-        Sum(StoreDayResolution.complaints, alias="n"))
-    for row in await histogram.where(
-            StoreDayResolution.store.is_in(store_ids), StoreDayResolution.day >= start,
-            StoreDayResolution.day < end).group_by(StoreDayResolution.store, StoreDayResolution.minutes):
-        sums.setdefault(row["store"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
+        Sum(StoreDayResolution.complaints, alias="n")).where(
+        StoreDayResolution.day >= start, StoreDayResolution.day < end)
+    for row in await _only(scope, store_ids, histogram, StoreDayResolution).group_by(
+            StoreDayResolution.store, StoreDayResolution.minutes):
+        _part(sums, row["store"]).resolution_minutes[row["minutes"]] += int(row["n"])
     return sums
+
+
+def _part(sums: dict, key: Any) -> Sums:
+    """The Sums of `key`, made when first needed (not once per histogram row)."""
+    part = sums.get(key)
+    if part is None:
+        part = sums[key] = Sums({})
+    return part
+
+
+def _only(scope: Scope, store_ids: list[int], query: Any, table: Any) -> Any:
+    """`query` kept to `store_ids`; when they are the scope's own stores, the scope's condition already does it
+    (no second list of the same ids)."""
+    if scope.whole_group or set(store_ids) != scope.store_ids:
+        return query.where(table.store.is_in(store_ids))
+    return query
 
 
 async def overdue_now(actor: Scope, store_ids: list[int]) -> dict[int, int]:
     """Open items past their deadline right now, per store (the live column)."""
+    if not store_ids:
+        return {}
     now = clock.now()
     counts: Counter = Counter()
     scope = _scoped(actor, store_ids)
     complaints = scope.select(Complaint, Complaint.store, Count(Complaint.id, alias="n")).where(
-        Complaint.store.is_in(store_ids), Complaint.due_at < now, Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+        Complaint.due_at < now, Complaint.state.not_in([str(s) for s in FINAL_STATES]))
     callbacks = scope.select(Callback, Callback.store, Count(Callback.id, alias="n")).where(
-        Callback.store.is_in(store_ids), Callback.state == "due", Callback.channel == "phone", Callback.deadline_at < now)
+        Callback.state == "due", Callback.channel == "phone", Callback.deadline_at < now)
     majors = scope.select(MajorComplaint, MajorComplaint.store, Count(MajorComplaint.id, alias="n")).where(
-        MajorComplaint.store.is_in(store_ids), MajorComplaint.report_status == "missing",
-        MajorComplaint.report_due_at < now, MajorComplaint.closed_at.is_null())
+        MajorComplaint.report_status == "missing", MajorComplaint.report_due_at < now,
+        MajorComplaint.closed_at.is_null())
     for query, table in ((complaints, Complaint), (callbacks, Callback), (majors, MajorComplaint)):
-        for row in await query.group_by(table.store):
+        for row in await _only(scope, store_ids, query, table).group_by(table.store):
             counts[row["store"]] += row["n"]
     return dict(counts)
 
@@ -325,7 +344,7 @@ async def _daily_sums(actor: Scope, store_ids: list[int], start: date, end: date
     for row in await histogram.where(
             StoreDayResolution.store.is_in(store_ids), StoreDayResolution.day >= start,
             StoreDayResolution.day < end).group_by(StoreDayResolution.day, StoreDayResolution.minutes):
-        daily.setdefault(row["day"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
+        _part(daily, row["day"]).resolution_minutes[row["minutes"]] += int(row["n"])
     return daily
 
 
