@@ -20,6 +20,7 @@ from api import calendar, callbacks, complaints, customers, dashboards, major, n
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
 from api.errors import exception_handlers
+from api.metrics import metrics, request_metrics
 from api.security import JsonLimits, security_headers
 from crm.logs import configure_logging
 from crm.settings import Settings, get_settings
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health,
             live,
+            metrics,
             create_token,
             revoke,
             me,
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},
-        middleware=[JsonLimits, session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=caller_cache)],
+        middleware=[request_metrics.middleware, JsonLimits, session.middleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS, cache=caller_cache)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,

@@ -28,6 +28,7 @@ PUBLIC_PATHS = [
     "^/static/",
     "^/schema",
     "^/health",
+    "^/metrics",
     "^/api/v1/auth/token",
     "^/favicon.ico",
 ]

@@ -41,6 +41,8 @@ class Settings:
     dingtalk_secret: str = ""
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    # Operators' Prometheus scrapes /metrics with this bearer token; unset, /metrics is not served.
+    metrics_token: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -90,6 +92,7 @@ def get_settings() -> Settings:
         dingtalk_secret=os.environ.get("DINGTALK_SECRET", ""),
         sms_gateway_url=os.environ.get("SMS_GATEWAY_URL", ""),
         sms_gateway_token=os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        metrics_token=os.environ.get("METRICS_TOKEN", ""),
     )
 
 

@@ -15,3 +15,13 @@ async def migrate(verbose: bool = False) -> None:
         response = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not response.success:
         raise RuntimeError(f"migrations failed: {response.message}")
+    await use_write_ahead_log()
+
+
+async def use_write_ahead_log() -> None:
+    """SQLite in WAL mode: readers no longer wait for a writer (and the reverse), so the embedded demo keeps
+    answering while complaints are taken. The mode is stored in the database file: once is enough."""
+    from crm.db import engine, is_postgres
+
+    if not is_postgres():
+        await engine().run_ddl("PRAGMA journal_mode=WAL")

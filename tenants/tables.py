@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.columns import (
+    JSON,
     Boolean,
     ForeignKey,
     Timestamptz,
@@ -17,6 +18,8 @@ class DealerGroup(Table, tablename="dealer_group"):
     name = Varchar(length=100, unique=True)
     code = Varchar(length=32, unique=True)
     timezone = Varchar(length=64, default="Asia/Shanghai")
+    # A suspended group's users cannot sign in; its data and timers stay as they are.
+    active = Boolean(default=True)
     created_at = Timestamptz()
 
 
@@ -61,6 +64,8 @@ class User(Table, tablename="app_user"):
     phone = Varchar(length=20, default="")
     locale = Varchar(length=8, default="zh")
     active = Boolean(default=True)
+    # Set by a temporary password or an activation: the next sign-in must choose a new password first.
+    must_change_password = Boolean(default=False)
     created_at = Timestamptz()
 
 
@@ -76,3 +81,20 @@ class ApiToken(Table, tablename="api_token"):
     token_hash = Varchar(length=64, unique=True)
     expires_at = Timestamptz()
     created_at = Timestamptz()
+
+
+class AuditEntry(Table, tablename="audit_entry"):
+    """操作日志: one administrative change (who, when, before → after). Append-only: never updated or deleted.
+
+    `group` is the group whose settings changed; None for the platform's own actions (creating a group).
+    """
+
+    group = ForeignKey(DealerGroup, null=True, index=True)
+    actor = ForeignKey(User, null=True)
+    actor_name = Varchar(length=100, default="")
+    action = Varchar(length=64, index=True)
+    target_type = Varchar(length=40)
+    target_id = Varchar(length=64, default="")
+    before = JSON(null=True, default=None)
+    after = JSON(null=True, default=None)
+    at = Timestamptz(index=True)

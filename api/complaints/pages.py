@@ -26,6 +26,7 @@ from crm.complaints import queries, result_report, service, workflow
 from crm.complaints.deadlines import KIND_TITLES, URGENCIES
 from crm.complaints.service import CAUSES, CHANNELS, COMPENSATION_KINDS, DEPARTMENTS, LIABILITY
 from crm.complaints.workflow import STATE_TITLES
+from crm.customers.validation import normalise_mobile
 from crm.major import repeats
 from crm.major import service as major_service
 from crm.major.service import MARKERS as MAJOR_MARKERS
@@ -306,8 +307,28 @@ async def _accountability(
 
 
 @get(INTAKE_PATH, guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
-async def intake_page(actor: Scope) -> Template:
-    return await _intake(actor, {}, None)
+async def intake_page(actor: Scope, caller: str = "") -> Template:
+    """The intake form. A softphone or CTI system opens `?caller=<number>` on an incoming call (来电弹屏): the
+    caller is looked up at once and taken when exactly one customer matches; an unknown number becomes the new
+    customer's mobile."""
+    number = normalise_mobile(caller)[:20]
+    if not number.isdigit():  # withheld or unknown caller ("anonymous"): the plain form
+        return await _intake(actor, {}, None)
+    candidates = await queries.intake_candidates(actor=actor, q=number)
+    form: dict[str, Any] = {"q": number}
+    route_suggestion = None
+    if len(candidates) == 1:
+        customer = candidates[0]
+        vehicle = customer.vehicles[0] if len(customer.vehicles) == 1 else None
+        form |= {"customer_id": str(customer.customer_id), "vehicle_id": str(vehicle.id) if vehicle else "",
+                 "chosen_text": " ".join(filter(None, (customer.name, customer.mobile, vehicle and vehicle.plate)))}
+        if actor.is_group_level:
+            route_suggestion = await service.suggest_store(actor=actor, customer_id=customer.customer_id,
+                                                           vehicle_id=vehicle.id if vehicle else None)
+            form["store_id"] = str(route_suggestion.store_id) if route_suggestion else ""
+    elif not candidates:
+        form["new_customer_mobile"] = number
+    return await _intake(actor, form, None, candidates=candidates, route_suggestion=route_suggestion)
 
 
 @get(f"{INTAKE_PATH}/lookup", guards=[requires(*workflow.INTAKE_ROLES)], include_in_schema=False)
@@ -366,10 +387,12 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
     return Redirect(path=f"/complaints/{complaint_id}", status_code=HTTP_303_SEE_OTHER)
 
 
-async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None, status: int = 200) -> Template:
+async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None, status: int = 200, *,
+                  candidates: list | None = None, route_suggestion=None) -> Template:
     suggestion = await _repeat_suggestion(actor, form.get("customer_id", ""), form.get("vehicle_id", ""))
     return Template("complaints/intake.html", status_code=status, context={
         "form": form, "errors": _messages(refused), "stores": await store_choices(actor), "labels": LABELS,
+        "q": form.get("q", ""), "candidates": candidates or [], "route_suggestion": route_suggestion,
         "default_channel": "hotline_400" if actor.is_group_level else "walk_in",
         **_repeat_context(actor, suggestion, form),
     })

@@ -67,14 +67,31 @@ OUTCOME_LABELS = {
     "inactive": ("客户档案已停用", "Skipped: customer record deactivated"),
 }
 STATES = {
-    "scheduled": ("待回访", "Scheduled"),
-    "due": ("待处理", "Due"),
+    "scheduled": ("计划回访", "Planned"),
+    "due": ("待回访", "Due"),
     "sending": ("短信发送中", "SMS being sent"),
     "done": ("已完成", "Done"),
     "unreachable": ("无法联系", "Unreachable"),
     "skipped": ("免打扰跳过", "Skipped (do not call)"),
     "cancelled": ("已取消", "Cancelled"),
 }
+
+# What an agent needs to know of a call, in four words: not yet, to call, being called, over.
+PHASES = {
+    "planned": ("计划回访(未到期)", "Planned (not yet due)"),
+    "due": ("待回访", "Due"),
+    "claimed": ("回访中", "In progress"),
+    "done": ("已结束", "Finished"),
+}
+
+
+def phase_of(state: str, claimed: bool) -> str:
+    """The call's phase: planned (scheduled for later), due, claimed (an agent holds it) or done."""
+    if state == "scheduled":
+        return "planned"
+    if state == "due":
+        return "claimed" if claimed else "due"
+    return "done"
 
 
 @dataclass
@@ -107,6 +124,8 @@ class WorkQueue:
     due: list[QueueItem]
     upcoming: list[QueueItem]
     counts: dict[str, int]
+    # The first planned call of the caller's stores, however far ahead: "nothing due until …, next: …".
+    next_planned: QueueItem | None = None
 
 
 @dataclass
@@ -129,6 +148,7 @@ class CallbackDetail:
     survey: str
     state: str
     state_label: str
+    phase: str  # PHASES
     due_at: datetime
     deadline_at: datetime
     attempts: int
@@ -184,12 +204,14 @@ async def work_queue(*, actor: Scope, store_id: int | None = None, limit: int = 
     upcoming = await base().where(Callback.state == "scheduled", Callback.due_at <= now + UPCOMING_HORIZON).order_by(
         Callback.due_at).limit(limit)
     counts = await _queue_counts(actor, store_id, now)
+    first_planned = await base().where(Callback.state == "scheduled").order_by(Callback.due_at).first()
 
     def items(rows):
         return [_queue_item(row, actor, now, expired) for row in rows]
 
     return WorkQueue(mine=items(mine), overdue=items(overdue), due=items(due), upcoming=items(upcoming),
-                     counts=counts)
+                     counts=counts,
+                     next_planned=_queue_item(first_planned, actor, now, expired) if first_planned else None)
 
 
 async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
@@ -211,7 +233,8 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
     return CallbackDetail(
         id=cb["id"], store_id=cb["store"], store_name=context.store_name, kind=cb["kind"],
         kind_label=_kind_label(cb["kind"]), channel=cb["channel"], survey=cb["survey"], state=cb["state"],
-        state_label=STATES[cb["state"]][0], due_at=cb["due_at"], deadline_at=cb["deadline_at"],
+        state_label=STATES[cb["state"]][0], phase=phase_of(cb["state"], claimed is not None),
+        due_at=cb["due_at"], deadline_at=cb["deadline_at"],
         attempts=cb["attempts"], max_attempts=cb["max_attempts"], claimed_by=claimed,
         claimed_by_name=holder["display_name"] if holder else "", claimed_by_me=claimed == actor.user_id,
         outcome=cb["outcome"], satisfaction=cb["satisfaction"], satisfaction_label=level_label(cb["satisfaction"]),

@@ -53,7 +53,8 @@ async def test_agent_works_three_calls_from_the_queue(page, sign_in, tenant):
     await page.locator("#comment").fill("交车时没有讲解功能")
     await page.keyboard.press("Control+Enter")
     await page.wait_for_url("**/callbacks?empty=1")
-    assert "当前没有待回访的电话" in await page.locator("main").inner_text()
+    assert "当前没有到期的回访电话" in await page.locator("#queue-empty").inner_text()
+    assert await page.locator("#next-planned").count() == 1, "the agent is told when the next call falls due"
     await shot(page, "queue-empty")
 
     assert {first, second, third} == set(ids)

@@ -85,3 +85,25 @@ async def test_ssi_call_screen_requires_every_score_or_the_declined_box(browser_
     assert saved.status_code in (302, 303)
     closed = await browser.get(f"/callbacks/{followup}")
     assert 'id="survey-declined-note"' in closed.text
+
+
+async def test_a_planned_call_says_when_it_is_due_and_the_empty_queue_names_the_next_one(browser_session, tenant):
+    _, _, sale_id = await delivered_customer(tenant, tenant.store_b, name="赵云")
+    planned = await callbacks_of("sale", sale_id)
+    care_2h = planned["delivery_care_2h"]
+    browser = await browser_session(tenant.usernames["callback_agent@B"])
+
+    queue = await browser.get("/callbacks")
+    assert 'id="queue-empty"' in queue.text and "当前没有到期的回访电话。" in queue.text
+    assert f'<a href="/callbacks/{care_2h["id"]}" id="next-planned">下一个回访将于' in queue.text
+    assert "赵先生" in queue.text
+
+    screen = await browser.get(f"/callbacks/{care_2h['id']}")
+    assert 'id="call-planned"' in screen.text and "尚未到期" in screen.text
+    assert 'id="call-closed"' not in screen.text and 'id="claim"' not in screen.text
+
+    await fire_callback_timers(care_2h["id"])
+    queue = await browser.get("/callbacks")
+    assert 'id="queue-empty"' not in queue.text and f'data-href="/callbacks/{care_2h["id"]}"' in queue.text
+    screen = await browser.get(f"/callbacks/{care_2h['id']}")
+    assert 'id="claim"' in screen.text and 'id="call-planned"' not in screen.text

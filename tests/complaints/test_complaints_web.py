@@ -204,3 +204,29 @@ async def test_a_nul_character_in_a_web_form_is_a_400_page_and_writes_nothing(br
     refused = await agent.post("/complaint-intake", data=form)
     assert refused.status_code == 400
     assert await Complaint.count().where(Complaint.group == tenant.group_id) == before
+
+
+async def test_a_softphone_opens_intake_with_the_caller_looked_up(browser_session, tenant, other_tenant):
+    car = await customer_with_car(tenant, "A", name="孙权")
+    agent = await browser_session(tenant.usernames["call_center_agent"])
+
+    # 来电弹屏: the CTI system passes the number as it has it, with the country code and separators.
+    page = await agent.get("/complaint-intake", params={"caller": f"+86 {car.mobile[:3]}-{car.mobile[3:7]}-{car.mobile[7:]}"})
+    assert page.status_code == 200
+    assert f'name="customer_id" id="customer_id" value="{car.customer_id}"' in page.text
+    assert f'name="vehicle_id" id="vehicle_id" value="{car.vehicle_id}"' in page.text
+    assert re.search(r'<p id="chosen" class="chosen">', page.text), "the one matching customer is taken"
+    assert re.search(rf'<option value="{tenant.store_a}" selected>', page.text), "routed to the customer's store"
+    assert f'value="{car.mobile}"' in page.text  # the lookup shows the number it searched
+
+    # A number of another group's customer is unknown here: offered as a new customer, nothing of theirs shown.
+    stranger = await customer_with_car(other_tenant, "A", name="曹操")
+    unknown = await agent.get("/complaint-intake", params={"caller": stranger.mobile})
+    assert unknown.status_code == 200
+    assert "曹" not in unknown.text and 'id="customer_id" value=""' in unknown.text
+    assert f'name="new_customer_mobile" maxlength="20" inputmode="tel" value="{stranger.mobile}"' in unknown.text
+    assert '<details class="new-customer" open>' in unknown.text
+
+    nonsense = await agent.get("/complaint-intake", params={"caller": "anonymous"})
+    assert nonsense.status_code == 200 and 'id="customer_id" value=""' in nonsense.text
+    assert 'inputmode="tel" value=""' in nonsense.text and "<details class=\"new-customer\">" in nonsense.text

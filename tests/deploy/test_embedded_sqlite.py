@@ -30,6 +30,8 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
     env.update(DEALERDESK_VAR=str(tmp_path), PORT=str(port))
 
     assert "migrations applied" in _run(env, "migrate")
+    with closing(sqlite3.connect(tmp_path / "dealerdesk.sqlite")) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",), "readers must not wait for writers"
     assert "demo data seeded" in _run(env, "seed", "--small")
     assert "nothing seeded" in _run(env, "seed", "--small")
     mobile = _assert_demo_records_are_valid(tmp_path / "dealerdesk.sqlite")

@@ -60,7 +60,7 @@ EXCEPTIONS: dict[str, str] = {
     "crm/notify/delivery.py:deliver_due": "the retry sweep: every tenant's due notifications, each then delivered by id",
     "crm/notify/inbox.py:set_preferences": "the caller's own user row, by the caller's id (a user may belong to no group)",
     "crm/callbacks/dms.py:verify": "a DMS webhook has no user: its key id names the store, the HMAC then proves the caller",
-    "crm/health.py:_oldest_overdue_timer": "readiness: the age of the oldest late timer of any tenant; no row leaves",
+    "crm/health.py": "readiness and operators' figures: counts and ages over every tenant; no row leaves",
     "crm/reports/service.py:render_report": "the render job: the report row by the id its job carries; figures then gathered "
                                             "under the row's own system scope",
     "crm/reports/service.py:render_failed": "the render job records a failed attempt on the report row its job carries",

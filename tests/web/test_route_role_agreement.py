@@ -108,10 +108,10 @@ REFUSED = {401, 403, 404}
 
 
 def page_routes(app) -> set[str]:
-    """Every GET route of the web UI (not the JSON API, the OpenAPI schema or static files)."""
+    """Every GET route of the web UI (not the JSON API, the OpenAPI schema, static files or the ops endpoints)."""
     return {
         route.path for route in app.routes if isinstance(route, HTTPRoute) and "GET" in route.methods
-        and not route.path.startswith(("/api/", "/schema", "/static/", "/health"))
+        and not route.path.startswith(("/api/", "/schema", "/static/", "/health", "/metrics"))
     }
 
 
