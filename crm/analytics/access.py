@@ -19,6 +19,8 @@ from enum import StrEnum
 
 from crm import clock
 from crm.analytics.tables import DashboardSetting
+from crm.db import transaction
+from tenants import audit
 from tenants.errors import Forbidden, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -87,7 +89,11 @@ async def set_settings(*, actor: Scope, store_names: str) -> DashboardSettings:
                                "Choose whether store roles see other stores' names (hidden or shown)")
     row = DashboardSetting(group=actor.group_id, store_names_shown=store_names == StoreNames.SHOWN,
                            updated_at=clock.now(), updated_by=actor.user_id or None)
-    await DashboardSetting.insert(row).on_conflict(
-        target=DashboardSetting.group, action="DO UPDATE",
-        values=[DashboardSetting.store_names_shown, DashboardSetting.updated_at, DashboardSetting.updated_by])
+    async with transaction():
+        before = await group_settings(actor.group_id)
+        await DashboardSetting.insert(row).on_conflict(
+            target=DashboardSetting.group, action="DO UPDATE",
+            values=[DashboardSetting.store_names_shown, DashboardSetting.updated_at, DashboardSetting.updated_by])
+        await audit.record(actor, "dashboard.settings", "dashboard_setting", actor.group_id,
+                           before={"store_names": str(before.store_names)}, after={"store_names": store_names})
     return DashboardSettings(store_names=StoreNames(store_names))

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from crm.analytics.access import StoreNames, group_settings
-from tenants.tables import Store
+from tenants.tables import AuditEntry, Store
 from tests.support.builders import at, complaint_row, customer_with_car
 from tests.support.dashboards import settle
 from tests.support.web import csrf_of
@@ -62,6 +62,9 @@ async def test_store_names_are_hidden_until_the_group_admin_shows_them(client, t
         assert [row["store_id"] for row in body["rows"]] == [tenant.store_c]
 
         assert (await _reveal(client, tenant, "hidden")).status_code == 200
+        entries = await AuditEntry.select(AuditEntry.action, AuditEntry.actor, AuditEntry.after).where(
+            AuditEntry.group == tenant.group_id).order_by(AuditEntry.id)  # the test reads its own group's log
+        assert [(e["action"], e["actor"]) for e in entries] == [("dashboard.settings", tenant.users["group_admin"])] * 2
         body = (await client.get(f"{API}/stores", params=MONTH, headers=gm)).json()
         assert [row["store_id"] for row in body["rows"]] == [tenant.store_a]
         csv = (await client.get(f"{API}/stores/export", params={**MONTH, "format": "csv"}, headers=gm)).content
