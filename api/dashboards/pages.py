@@ -27,7 +27,6 @@ from crm.analytics import dashboard, drill
 from crm.analytics.access import (
     DASHBOARD_READERS,
     SETTING_EDITORS,
-    StoreNames,
     View,
     get_settings,
     set_settings,
@@ -156,7 +155,7 @@ async def settings_submit(request: Request[Scope, Any, Any], actor: Scope) -> Te
 def _settings_template(chosen: str, *, saved: bool = False, problems: list | None = None,
                        status_code: int = 200) -> Template:
     return Template("dashboards/settings.html", status_code=status_code, context={
-        "chosen": chosen, "choices": [s.value for s in StoreNames], "saved": saved, "problems": problems or []})
+        "chosen": chosen, "saved": saved, "problems": problems or []})
 
 
 def _drill_link(key: str, store_id: int, q: PeriodQuery) -> str:
