@@ -16,7 +16,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api import calendar, callbacks, complaints, customers, dashboards, major, notifications, reports, satisfaction, web
+from api import (
+    calendar, callbacks, complaints, customers, dashboards, major, notifications, organisation, reports, satisfaction, web,
+)
+from api import accounts, audit, platform
+from api import settings as settings_screens
 from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
 from api.errors import exception_handlers
@@ -76,6 +80,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *dashboards.ROUTES,
             *reports.ROUTES,
             *satisfaction.ROUTES,
+            *accounts.ROUTES,
+            *platform.ROUTES,
+            *audit.ROUTES,
+            *organisation.ROUTES,
+            *settings_screens.ROUTES,
             create_static_files_router(path="/static", directories=_asset_dirs("static")),
         ],
         dependencies={"actor": Provide(provide_scope)},

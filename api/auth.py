@@ -19,6 +19,7 @@ from crm.sessions import session_user
 from crm.settings import get_settings
 from crm.signin import sign_in
 from tenants.accounts import issue_token, revoke_token, user_for_token
+from tenants.errors import NotFound, PasswordChangeRequired
 from tenants.roles import Role
 from tenants.scope import Scope, TtlCache, scope_for_user
 
@@ -30,8 +31,25 @@ PUBLIC_PATHS = [
     "^/health",
     "^/metrics",
     "^/api/v1/auth/token",
+    "^/api/v1/auth/activate",
+    "^/activate/",
     "^/favicon.ico",
 ]
+
+
+# What a user who must choose a new password may still reach: the password form and its API, and signing out.
+WHILE_CHANGING_PASSWORD = frozenset({"/account/password", "/api/v1/account/password", "/api/v1/auth/revoke", "/api/v1/me"})
+
+
+# What exists for a user of no group (the platform admin): the platform's own pages, their account and inbox.
+# Everything else is a group's, and a group's data does not exist for them (404, as for an unknown id).
+OUTSIDE_ANY_GROUP = ("/platform", "/api/v1/platform/", "/audit", "/api/v1/audit", "/account/", "/api/v1/account/",
+                     "/api/v1/auth/", "/api/v1/me", "/notifications", "/notification-settings", "/api/v1/notifications",
+                     "/events")
+
+
+def _outside_any_group(path: str) -> bool:
+    return path == "/" or path.startswith(OUTSIDE_ANY_GROUP)
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -55,6 +73,10 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             scope = await self.cache.get(("user", int(user_id)), lambda: scope_for_user(int(user_id)))
         if scope is None:
             raise NotAuthorizedException()
+        if scope.must_change_password and connection.scope["path"] not in WHILE_CHANGING_PASSWORD:
+            raise PasswordChangeRequired()
+        if scope.group_id is None and not _outside_any_group(connection.scope["path"]):
+            raise NotFound("route")
         return AuthenticationResult(user=scope, auth=kind)
 
 
@@ -79,8 +101,10 @@ def requires(*roles: Role):
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: text(64, 1)
+    username: text(200, 1)
     password: text(256, 1)
+    # 集团代码: names the group of the username; left out by the platform admin and when signing in by e-mail.
+    group_code: text(32) = ""
 
 
 class TokenResponse(msgspec.Struct):
@@ -92,9 +116,9 @@ class TokenResponse(msgspec.Struct):
 @post("/api/v1/auth/token", exclude_from_auth=True, tags=["auth"])
 async def create_token(request: Request, data: TokenRequest) -> TokenResponse:
     """Exchange username and password for a bearer token (429 with Retry-After while sign-in is throttled)."""
-    user_id = await sign_in(data.username, data.password, address=client_address(request))
+    user_id = await sign_in(data.username, data.password, address=client_address(request), group_code=data.group_code)
     if user_id is None:
-        raise NotAuthorizedException(detail="用户名或密码错误 / Wrong username or password")
+        raise NotAuthorizedException(detail="集团代码、用户名或密码错误 / Wrong group code, username or password")
     token, ttl = await issue_token(user_id, get_settings().token_ttl_hours)
     return TokenResponse(access_token=token, token_type="bearer", expires_in=ttl)
 

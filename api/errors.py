@@ -26,9 +26,19 @@ from litestar.response import Redirect, Template
 from litestar_htmx import ClientRedirect, HTMXDetails
 
 from api.i18n import CATALOGUE, language_of, translate
-from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from tenants.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PasswordChangeRequired,
+    TooManyAttempts,
+)
 
 log = structlog.get_logger()
+
+PASSWORD_CHANGE_PAGE = "/account/password"
 
 
 def exception_handlers() -> dict:
@@ -36,6 +46,7 @@ def exception_handlers() -> dict:
         InvalidInput: _invalid_input,
         ValidationException: _validation,
         NotFound: _not_found,
+        PasswordChangeRequired: _password_change_required,
         Forbidden: _forbidden,
         PermissionDeniedException: _forbidden,
         Conflict: _conflict,
@@ -88,6 +99,15 @@ def _not_found(_: Request, exc: NotFound) -> Response:
 def _forbidden(_: Request, exc: Exception) -> Response:
     zh, en = (exc.zh, exc.en) if isinstance(exc, Forbidden) else ("无权执行此操作", "Your role may not do this")
     return _json(403, error_body(403, zh, en))
+
+
+def _password_change_required(request: Request, exc: PasswordChangeRequired) -> Response:
+    """The API says so (403); a page sends the browser to the password form until a new one is chosen."""
+    if _is_web(request):
+        if HTMXDetails(request):
+            return ClientRedirect(PASSWORD_CHANGE_PAGE)
+        return Redirect(path=PASSWORD_CHANGE_PAGE)
+    return _json(403, error_body(403, exc.zh, exc.en, password_change_required=True))
 
 
 def _conflict(_: Request, exc: Conflict) -> Response:

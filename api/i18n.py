@@ -42,9 +42,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # login
     "login.title": ("登录", "Sign in"),
     "login.username": ("用户名", "Username"),
+    "login.group_code": ("集团代码", "Group code"),
+    "login.activated": ("账号已激活,请用新密码登录。", "Your account is active: sign in with your new password."),
+    "login.group_code_hint": ("平台管理员无需填写;也可留空并用邮箱登录", "Platform admins leave it empty; or leave it empty and sign in by e-mail"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),
-    "login.failed": ("用户名或密码错误", "Wrong username or password"),
+    "login.failed": ("集团代码、用户名或密码错误", "Wrong group code, username or password"),
     "login.required": ("请输入用户名和密码", "Enter your username and password"),
     "login.tagline": (
         "投诉处理 · 客户回访 · 满意度 · 客户档案",
@@ -58,12 +61,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "home.scope_store": ("您可以查看本店的数据。", "You can see your store's data."),
     "home.scope_none": ("您的账号未关联任何门店。", "Your account is not linked to any store."),
     "home.shortcuts": ("常用功能", "Shortcuts"),
+    "home.calendar_enter": ("录入节假日安排", "Enter the holiday schedule"),
     "home.calendar_uncovered": (
         "节假日安排缺失:{years} 年的放假与调休安排尚未录入,系统暂按周一至周五上班、无法定节假日计算投诉时限和回访日期。"
-        "请通过 /api/v1/calendar/overrides 录入国务院办公厅公布的安排。",
+        "请在“设置 › 营业时间、联系时段与节假日”中录入国务院办公厅公布的安排。",
         "Holiday schedule missing: the official holidays and make-up workdays of {years} are not entered yet; "
         "complaint deadlines and callback days count Monday–Friday as working days with no public holidays. "
-        "Enter the State Council schedule via /api/v1/calendar/overrides.",
+        "Enter the State Council schedule under Settings › Hours, contact windows and holidays.",
     ),
     # customers
     "customers.title": ("客户档案", "Customer records"),

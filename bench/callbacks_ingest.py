@@ -390,8 +390,8 @@ async def measure_queue(world: World, args) -> dict:
         assert (await client.get("/api/v1/callbacks/queue", headers=api_headers)).status_code == 200
         login = await client.get("/login")
         csrf = re.search(r'name="_csrf_token" value="([^"]+)"', login.text).group(1)
-        await client.post("/login", data={"username": world.agent_username, "password": "Passw0rd!", "next": "/",
-                                          "_csrf_token": csrf})
+        await client.post("/login", data={"group_code": "BENCH", "username": world.agent_username,
+                                          "password": "Passw0rd!", "next": "/", "_csrf_token": csrf})
         page = await client.get("/callbacks")
         assert page.status_code == 200 and "回访工作台" in page.text, page.status_code
 

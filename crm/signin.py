@@ -1,5 +1,6 @@
 """Sign-in with throttling: a password is only tried when neither the account nor the address is cooling down.
 
+An account is named by the group code and the username (the platform admin's by the username alone).
 Failures are counted per account and per address (in Redis, so every API process agrees). From the
 `FREE_FAILURES`-th failure on, each further try waits longer (1 s, 2 s, 4 s … up to `MAX_DELAY`); at
 `LOCK_AFTER` failures the account or address is locked for `LOCKOUT`. A success clears the account's count
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 
 from crm import clock
 from crm.queue import get_queue
-from tenants.accounts import authenticate
+from tenants.accounts import authenticate, record_sign_in
 from tenants.errors import TooManyAttempts
 
 
@@ -33,9 +34,13 @@ ADDRESS = Policy(free_failures=20, lock_after=50, max_delay=timedelta(seconds=60
 FORGET_AFTER = timedelta(hours=24)  # a count with no failure for this long starts again
 
 
-async def sign_in(username: str, password: str, address: str) -> int | None:
-    """The user id when the password is right, None when wrong; TooManyAttempts while cooling down."""
-    keys = [(_key("account", username.strip().lower()), ACCOUNT), (_key("address", address), ADDRESS)]
+async def sign_in(username: str, password: str, address: str, *, group_code: str = "") -> int | None:
+    """The user id when the password is right, None when wrong; TooManyAttempts while cooling down.
+
+    GroupSuspended (after the right password) when the user's group is suspended.
+    """
+    account = f"{group_code.strip().lower()}/{username.strip().lower()}"
+    keys = [(_key("account", account), ACCOUNT), (_key("address", address), ADDRESS)]
     now = clock.now()
     waits = [await _wait(key, policy, now) for key, policy in keys]
     longest = max(waits, key=lambda w: w[0])
@@ -44,8 +49,9 @@ async def sign_in(username: str, password: str, address: str) -> int | None:
     # Counted as a failure before the (slow) password check, so that a burst of parallel tries is counted too.
     for key, policy in keys:
         await _record_failure(key, policy, now)
-    user_id = await authenticate(username, password)
+    user_id = await authenticate(username, password, group_code=group_code)
     if user_id is not None:
+        await record_sign_in(user_id)
         queue = await get_queue()
         await queue.delete(keys[0][0])
         await queue.hincrby(keys[1][0], "failures", -1)

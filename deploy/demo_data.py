@@ -29,6 +29,7 @@ from crm import clock
 from crm.analytics.demo import build_rollups, seed_dashboard_history
 from crm.callbacks.demo import seed_callbacks
 from crm.complaints.demo import seed_complaints
+from crm.satisfaction.demo import seed_satisfaction
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.validation import id_check_character, vin_check_digit
 from tenants.accounts import create_user, hash_password
@@ -38,6 +39,7 @@ from tenants.tables import BrandDivision, DealerGroup, Region, Store
 SEED = 20240601
 DEMO_PASSWORD = "demo1234"
 GROUP_NAME = "华东汽车集团"
+GROUP_CODE = "HDQC"  # 集团代码: the group's users sign in with it
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BATCH = 400  # rows per INSERT: keeps SQLite well under its bound-parameter limit
 
@@ -189,7 +191,7 @@ def store_name(division_code: str, district: str) -> str:
 
 async def seed_tenancy(ctx: DemoContext) -> None:
     """The group, its brand divisions (品牌事业部), regions (区域) and 12 4S stores."""
-    group = DealerGroup(name=GROUP_NAME, code="HDQC", timezone="Asia/Shanghai", created_at=clock.now())
+    group = DealerGroup(name=GROUP_NAME, code=GROUP_CODE, timezone="Asia/Shanghai", created_at=clock.now())
     await group.save()
     ctx.group_id = group.id
     for code, name in DIVISIONS:
@@ -295,7 +297,7 @@ async def seed_customer_records(ctx: DemoContext) -> None:
 
 
 STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_callbacks, seed_complaints,
-                         seed_dashboard_history, build_rollups]
+                         seed_dashboard_history, seed_satisfaction, build_rollups]
 
 
 async def _insert(table: type[Table], rows: list[Table]) -> None:

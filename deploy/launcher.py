@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     """Everything in one process tree: migrate, seed when empty, Redis, the arq worker and the web app."""
-    from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD, GROUP_NAME
+    from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD, GROUP_CODE, GROUP_NAME
 
     _prepare_var_dir()
     host, port = _address(args)
@@ -50,7 +50,8 @@ def demo(args: argparse.Namespace) -> int:
 
         def banner() -> None:
             print(f"\ndealerdesk 已启动 / is running: http://{host}:{port}/", flush=True)
-            print(f"演示账号 / demo logins for {GROUP_NAME} (password 密码: {DEMO_PASSWORD}):")
+            print(f"演示账号 / demo logins for {GROUP_NAME}, 集团代码 / group code {GROUP_CODE} "
+                  f"(the platform admin signs in without it; password 密码: {DEMO_PASSWORD}):")
             for login in DEMO_LOGINS:
                 print(f"  {login.username:<12} {login.role.title_zh} / {login.role.title_en}  {login.where}".rstrip())
             print("API: POST /api/v1/auth/token · OpenAPI: /schema · Ctrl-C 停止 / stops\n", flush=True)

@@ -1,4 +1,10 @@
-"""Users, passwords (argon2) and API bearer tokens."""
+"""Users, passwords (argon2), sign-in by group code and username, activation links and API bearer tokens.
+
+A username is unique within its group, so a group user is named by the group's code (集团代码) and the
+username; the platform admin, who belongs to no group, by the username alone; an e-mail address names
+a user when exactly one active user has it. A new password always passes `tenants.passwords.check`.
+Changing a password or setting a temporary one ends the user's sessions and revokes their API tokens.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from crm import clock
-from tenants.errors import InvalidInput
+from crm.db import transaction
+from crm.sessions import end_all_sessions
+from crm.settings import get_settings
+from tenants import audit, passwords
+from tenants.errors import Forbidden, InvalidInput, NotFound
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
-from tenants.tables import ApiToken, Store, User, UserRole
+from tenants.scope import Scope
+from tenants.tables import ActivationToken, ApiToken, Store, User, UserRole
+
+ACTIVATION_TTL = timedelta(days=7)
+ACTIVATION_PATH = "/activate/"
 
 _hasher = PasswordHasher()
 
@@ -45,6 +59,10 @@ async def create_user(
         if store is None:
             raise InvalidInput.one("store_id", "门店不存在", "Unknown store")
         group_id = store["group"]
+    taken = await User.exists().where(User.username == username, User.group == group_id) if group_id is not None \
+        else await User.exists().where(User.username == username, User.group.is_null())
+    if taken:
+        raise InvalidInput.one("username", "该用户名已被使用", "This username is already taken")
     async with User._meta.db.transaction():
         user = User(
             username=username,
@@ -63,20 +81,167 @@ async def create_user(
     return user.id
 
 
-async def authenticate(username: str, password: str) -> int | None:
-    """The user id when the username and password match an active user, else None."""
-    user = await User.select(User.id, User.password_hash).where(
-        User.username == username, User.active.eq(True)
-    ).first()
+class GroupSuspended(Forbidden):
+    """The password was right, but the user's group is suspended by the platform: nobody of it signs in."""
+
+    def __init__(self) -> None:
+        super().__init__("该集团账号已停用,请联系平台管理员", "This dealer group is suspended; contact the platform admin")
+
+
+async def authenticate(username: str, password: str, *, group_code: str = "") -> int | None:
+    """The user id when the login names an active user and the password matches, else None.
+
+    GroupSuspended when the password is right but the user's group is suspended.
+    """
+    user = await _user_to_sign_in(username.strip(), group_code.strip())
     # argon2 takes tens of milliseconds of CPU on purpose: in a thread, so other requests keep being served.
     if user is None:
         await anyio.to_thread.run_sync(_hasher.hash, password)  # same work either way: no probing by timing
         return None
-    try:
-        await anyio.to_thread.run_sync(_hasher.verify, user["password_hash"], password)
-    except (VerificationError, InvalidHashError):
+    if not await _password_matches(user["password_hash"], password):
         return None
+    if user["group"] is not None and not user["group.active"]:
+        raise GroupSuspended()
     return user["id"]
+
+
+async def record_sign_in(user_id: int) -> None:
+    """When the user last signed in (the platform console shows each group's latest)."""
+    await User.update({User.last_sign_in_at: clock.now()}).where(User.id == user_id)
+
+
+async def change_password(actor: Scope, *, current_password: str, new_password: str) -> None:
+    """Change one's own password (the current one is required). Every session and API token of the user ends:
+    the caller opens a fresh session for the browser it came from."""
+    user = await User.select(User.username, User.password_hash).where(User.id == actor.user_id).first()
+    if user is None:
+        raise NotFound("user")
+    if not await _password_matches(user["password_hash"], current_password):
+        raise InvalidInput.one("current_password", "当前密码不正确", "The current password is wrong")
+    if new_password == current_password:
+        raise InvalidInput.one("new_password", "新密码不能与当前密码相同", "Choose a password other than the current one")
+    passwords.check(new_password, username=user["username"], field="new_password")
+    new_hash = await anyio.to_thread.run_sync(hash_password, new_password)
+    async with transaction():
+        await User.update({User.password_hash: new_hash, User.must_change_password: False}).where(
+            User.id == actor.user_id
+        )
+        await revoke_tokens(actor.user_id)
+        await audit.record(actor, "user.password_change", "user", actor.user_id)
+    await end_all_sessions(actor.user_id)
+
+
+async def set_temporary_password(actor: Scope, user_id: int) -> str:
+    """A new random password for a user of the actor's group (重置密码); they must change it at their next sign-in.
+
+    Their sessions and API tokens end at once. Who may reset whose password is the caller's rule; a user of
+    another group is NotFound. Returns the password, to be handed over once.
+    """
+    user = await _user_of_group(actor, user_id)
+    password = passwords.random_password()
+    new_hash = await anyio.to_thread.run_sync(hash_password, password)
+    async with transaction():
+        await User.update({User.password_hash: new_hash, User.must_change_password: True}).where(User.id == user_id)
+        await revoke_tokens(user_id)
+        await audit.record(actor, "user.temporary_password", "user", user_id, after={"username": user["username"]})
+    await end_all_sessions(user_id)
+    return password
+
+
+async def issue_activation(user_id: int) -> str:
+    """A one-time activation link (absolute when PUBLIC_BASE_URL is set) for the user to choose a password.
+
+    Earlier unused links of the user stop working; the user must choose a password before anything else.
+    The caller records the audit entry of what it did (creating the user, resending the link).
+    """
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    async with transaction():
+        await ActivationToken.update({ActivationToken.used_at: now}).where(
+            ActivationToken.user == user_id, ActivationToken.used_at.is_null()
+        )
+        await ActivationToken.insert(
+            ActivationToken(user=user_id, token_hash=_digest(token), expires_at=now + ACTIVATION_TTL, created_at=now)
+        )
+        await User.update({User.must_change_password: True}).where(User.id == user_id)
+    return get_settings().public_base_url.rstrip("/") + ACTIVATION_PATH + token
+
+
+async def activation_of(token: str) -> dict | None:
+    """The user an unused, unexpired activation token is for (id, username, display name, group), else None."""
+    row = await ActivationToken.select(
+        ActivationToken.user.id, ActivationToken.user.username, ActivationToken.user.display_name,
+        ActivationToken.user.group, ActivationToken.user.group.code, ActivationToken.user.group.name,
+    ).where(
+        ActivationToken.token_hash == _digest(token), ActivationToken.used_at.is_null(),
+        ActivationToken.expires_at > clock.now(), ActivationToken.user.active.eq(True),
+    ).first()
+    if row is None:
+        return None
+    return {
+        "user_id": row["user.id"], "username": row["user.username"], "display_name": row["user.display_name"],
+        "group_id": row["user.group"], "group_code": row["user.group.code"] or "",
+        "group_name": row["user.group.name"] or "",
+    }
+
+
+async def activate(token: str, new_password: str) -> dict:
+    """Choose a password with an activation link; the link is used up. Returns what `activation_of` gave.
+
+    NotFound when the link is unknown, used or expired.
+    """
+    account = await activation_of(token)
+    if account is None:
+        raise NotFound("activation")
+    passwords.check(new_password, username=account["username"], field="password")
+    new_hash = await anyio.to_thread.run_sync(hash_password, new_password)
+    async with transaction():
+        used = await ActivationToken.update({ActivationToken.used_at: clock.now()}).where(
+            ActivationToken.token_hash == _digest(token), ActivationToken.used_at.is_null()
+        ).returning(ActivationToken.id)
+        if not used:  # the same link submitted twice at once: the first one wins
+            raise NotFound("activation")
+        await User.update({User.password_hash: new_hash, User.must_change_password: False}).where(
+            User.id == account["user_id"]
+        )
+        who = Scope(user_id=account["user_id"], group_id=account["group_id"], roles=frozenset(),
+                    store_ids=frozenset(), display_name=account["display_name"])
+        await audit.record(who, "user.activate", "user", account["user_id"])
+    return account
+
+
+async def revoke_tokens(user_id: int) -> None:
+    """Every API token of the user stops working (within SCOPE_CACHE_SECONDS on other processes)."""
+    await ApiToken.delete().where(ApiToken.user == user_id)
+
+
+async def _user_to_sign_in(login: str, group_code: str) -> dict | None:
+    columns = (User.id, User.password_hash, User.group, User.group.active)
+    if group_code:
+        return await User.select(*columns).where(
+            User.group.code == group_code, User.username == login, User.active.eq(True)
+        ).first()
+    if "@" in login:
+        found = await User.select(*columns).where(User.email == login, User.active.eq(True)).limit(2)
+        return found[0] if len(found) == 1 else None
+    return await User.select(*columns).where(User.group.is_null(), User.username == login, User.active.eq(True)).first()
+
+
+async def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        await anyio.to_thread.run_sync(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return True
+
+
+async def _user_of_group(actor: Scope, user_id: int) -> dict:
+    user = await User.select(User.id, User.username).where(
+        User.id == user_id, User.group == (actor.group_id or -1)
+    ).first()
+    if user is None:
+        raise NotFound("user")
+    return user
 
 
 async def issue_token(user_id: int, ttl_hours: int) -> tuple[str, int]:

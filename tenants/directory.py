@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tenants.errors import InvalidInput
 from tenants.scope import Scope, timezone_of
 from tenants.tables import DealerGroup, Store
 
@@ -33,3 +34,10 @@ async def workplace_of(actor: Scope) -> Workplace:
         store_name=store["name"] if store else None,
         timezone=zone.key,
     )
+
+
+async def require_open_store(store_id: int, field: str = "store_id") -> None:
+    """New work (a complaint taken or re-routed) goes only to an open store; a closed one keeps its history only."""
+    store = await Store.select(Store.active).where(Store.id == store_id).first()
+    if store is not None and not store["active"]:
+        raise InvalidInput.one(field, "该门店已关闭,不能再接收新的工作", "The store is closed and takes no new work")

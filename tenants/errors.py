@@ -65,3 +65,13 @@ class InvalidInput(DomainError):
     @classmethod
     def one(cls, field: str, zh: str, en: str) -> "InvalidInput":
         return cls([FieldProblem(field, zh, en)])
+
+
+class PasswordChangeRequired(Forbidden):
+    """Signed in with an activation or a temporary password: a new password must be chosen before anything else."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "请先修改密码:首次登录或使用临时密码登录后,必须先设置新密码",
+            "Change your password first: after a first sign-in or a temporary password, a new one must be set",
+        )

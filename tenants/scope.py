@@ -46,6 +46,8 @@ class Scope:
     display_name: str = ""
     # A system scope of a whole group (a job for a row whose store may have changed): every store of the group.
     whole_group: bool = False
+    # Signed in with an activation or a temporary password: nothing but choosing a new password until done.
+    must_change_password: bool = False
 
     @classmethod
     def system(cls, group_id: int | None, store_id: int | None = None) -> Scope:
@@ -167,9 +169,11 @@ async def timezone_of(*, store: int | None = None, group: int | None = None) -> 
 
 
 async def scope_for_user(user_id: int) -> Scope | None:
-    """Build the scope of an active user, or None if the user is gone or disabled."""
-    user = await User.select().where(User.id == user_id, User.active.eq(True)).first()
-    if user is None:
+    """Build the scope of an active user, or None if the user is gone or disabled or their group is suspended."""
+    user = await User.select(User.all_columns(), User.group.active).where(
+        User.id == user_id, User.active.eq(True)
+    ).first()
+    if user is None or user["group.active"] is False:
         return None
     roles = frozenset(
         Role(r["role"]) for r in await UserRole.select(UserRole.role).where(UserRole.user == user_id)
@@ -192,6 +196,7 @@ async def scope_for_user(user_id: int) -> Scope | None:
         home_store_id=user["store"],
         brand_division_id=user["brand_division"],
         display_name=user["display_name"],
+        must_change_password=user["must_change_password"],
     )
 
 

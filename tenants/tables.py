@@ -47,7 +47,10 @@ class Store(Table):
     code = Varchar(length=32)
     name = Varchar(length=100)
     city = Varchar(length=50, default="")
+    address = Varchar(length=200, default="")
+    brand = Varchar(length=50, default="")  # the make the store sells (品牌), e.g. 大众; the division is who runs it
     timezone = Varchar(length=64, null=True, default=None)
+    # A closed store (已关闭) takes no new intake and leaves the pickers; its history stays readable.
     active = Boolean(default=True)
 
 
@@ -57,7 +60,8 @@ class User(Table, tablename="app_user"):
     group = ForeignKey(DealerGroup, null=True, index=True)
     store = ForeignKey(Store, null=True, index=True)
     brand_division = ForeignKey(BrandDivision, null=True)
-    username = Varchar(length=64, unique=True)
+    # Unique within a group (an index on (group, username) made by the migration): each group names its own people.
+    username = Varchar(length=64)
     display_name = Varchar(length=100)
     password_hash = Varchar(length=255)
     email = Varchar(length=200, default="")
@@ -66,6 +70,7 @@ class User(Table, tablename="app_user"):
     active = Boolean(default=True)
     # Set by a temporary password or an activation: the next sign-in must choose a new password first.
     must_change_password = Boolean(default=False)
+    last_sign_in_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 
 
@@ -80,6 +85,16 @@ class ApiToken(Table, tablename="api_token"):
     user = ForeignKey(User, null=False, index=True)
     token_hash = Varchar(length=64, unique=True)
     expires_at = Timestamptz()
+    created_at = Timestamptz()
+
+
+class ActivationToken(Table, tablename="activation_token"):
+    """A one-time link for a new user to choose a password; only the SHA-256 of the token is stored."""
+
+    user = ForeignKey(User, null=False, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 
 

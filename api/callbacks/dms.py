@@ -108,6 +108,12 @@ async def revoke_key(actor: Scope, key_id: text_param(64)) -> None:
     await dms.revoke_key(actor=actor, key_id=key_id)
 
 
+@post("/api/v1/dms/keys/{key_id:str}/rotate", tags=["dms"], status_code=201)
+async def rotate_key(actor: Scope, key_id: text_param(64)) -> IssuedKey:
+    """Replace a key: the old one stops working, the new secret is shown only in this answer."""
+    return await dms.rotate_key(actor=actor, key_id=key_id)
+
+
 def _fields(struct: msgspec.Struct) -> dict:
     return {k: v for k, v in msgspec.structs.asdict(struct).items() if v is not None}
 
@@ -120,4 +126,4 @@ def _problem(message: str) -> FieldProblem:
     return translate_validation({"message": message})
 
 
-ROUTES = [dms_webhook, issue_key, list_keys, revoke_key]
+ROUTES = [dms_webhook, issue_key, list_keys, revoke_key, rotate_key]

@@ -162,6 +162,8 @@ def _drill_link(key: str, store_id: int, q: PeriodQuery) -> str:
     metric = METRICS.get(key)
     if key != dashboard.LIVE_COLUMN and metric is None:
         return ""
+    if metric is not None and metric.subject == "satisfaction":  # the scores and audits behind it
+        return f"/satisfaction/stores/{store_id}"
     return "/dashboard/items?" + urlencode({"metric": key, "store": store_id, **q.query()})
 
 

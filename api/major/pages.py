@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import requires
 from api.i18n import extend
 from api.major.routes import board_events_stream
+from api.settings.menu import settings_context
 from api.web.forms import existing_id, page_or_fragment
 from crm.calendar.service import calendar_for_group
 from crm.major import crisis, service
@@ -206,12 +207,12 @@ async def acknowledge_submit(actor: Scope, alert_id: int, next: str = "") -> Red
     return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
 
 
-@get("/major/policy", guards=[requires(*POLICY_READERS)], include_in_schema=False)
+@get("/settings/major-policy", guards=[requires(*POLICY_READERS)], include_in_schema=False)
 async def policy_page(actor: Scope) -> Template:
     return _policy_template(actor, msgspec.to_builtins(await get_policy(actor=actor)))
 
 
-@post("/major/policy", guards=[requires(*POLICY_EDITORS)], include_in_schema=False)
+@post("/settings/major-policy", guards=[requires(*POLICY_EDITORS)], include_in_schema=False)
 async def policy_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
     raw, policy, problems = _policy_from_form(await request.form())
     try:
@@ -220,7 +221,7 @@ async def policy_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
         await set_policy(actor=actor, policy=policy)
     except InvalidInput as problem:
         return _policy_template(actor, raw, errors=problem.problems, status_code=400)
-    return Redirect(path="/major/policy", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path="/settings/major-policy?saved=1", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/complaints/{complaint_id:int}/major", include_in_schema=False)
@@ -300,6 +301,7 @@ def _policy_template(actor: Scope, policy: dict, *, errors: list | None = None, 
     return Template(
         "major/policy.html",
         context={
+            **settings_context(actor, "major_policy"),
             "policy": policy, "rows": [*policy["levels"], *([None] * _EXTRA_LEVEL_ROWS)],
             "editable": actor.has_role(*POLICY_EDITORS), "errors": errors or [],
             "roles": [r for r in Role if r in RECIPIENT_ROLES], "channels": CHANNELS, "conditions": list(Condition),

@@ -18,7 +18,9 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.i18n import extend, language_of
 from crm import clock
 from crm.callbacks.surveys import LEVELS
-from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
+from crm.analytics.charts import lines_svg
+from crm.analytics.metrics import METRICS, display
+from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing, trends
 from crm.satisfaction.group_table import COLUMNS, group_table, to_xlsx
 from crm.satisfaction.pay import NO_PAY, PAY_BANDS
 from tenants.errors import FieldProblem, InvalidInput, NotFound
@@ -88,10 +90,17 @@ extend({
     "satisfaction.rank": ("全国排名", "National rank"),
     "satisfaction.change": ("环比", "Change"),
     "satisfaction.completion": ("电访落实率", "Phone-survey completion"),
-    "satisfaction.items": ("优势与劣势项目(内部回访,本月)", "Strengths and weaknesses (internal callbacks, this month)"),
+    "satisfaction.items": ("优势与劣势项目(内部回访)", "Strengths and weaknesses (internal callbacks)"),
+    "satisfaction.month": ("月份", "Month"),
     "satisfaction.strength": ("优势", "Strength"),
     "satisfaction.weakness": ("劣势", "Weakness"),
     "satisfaction.answers": ("有效回答", "Answers"),
+    "satisfaction.average": ("均分", "Mean score"),
+    "satisfaction.thresholds": ("优势与劣势项目阈值", "Strength and weakness thresholds"),
+    "satisfaction.thresholds.save": ("保存阈值", "Save the thresholds"),
+    "satisfaction.trends": ("趋势", "Trends"),
+    "satisfaction.trends.hint": ("本店得分与区域、全国平均对比;神秘客户得分率按检查日期所在期间汇总。",
+                                 "The store's scores against the regional and national averages; the mystery-shopper rate by the period of the audit date."),
 })
 
 RANK_BAND_LABELS = {code: (zh, en) for _limit, code, zh, en in standing.RANK_BANDS} | {
@@ -139,15 +148,40 @@ async def scores_import_submit(request: Request[Scope, Any, Any], actor: Scope) 
                                  status_code=200 if report.imported else 400)
 
 
+@post("/satisfaction/thresholds", include_in_schema=False)
+async def thresholds_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    """The group admin's strength and weakness thresholds (the rule and the role check are crm's)."""
+    form = await request.form()
+    changes = {key: str(form.get(key, "")).strip() for key in items.DEFAULT_THRESHOLDS}
+    try:
+        bad = [FieldProblem(key, "阈值应为0–100之间的整数", "A threshold is a whole percentage 0–100")
+               for key, text in changes.items() if not (text.isdigit() and len(text) <= 3)]
+        if bad:
+            raise InvalidInput(bad)
+        await items.set_thresholds(actor=actor, changes={key: int(text) for key, text in changes.items()})
+    except InvalidInput as problem:
+        return await _group_template(actor, "phone", None, "store_name", False, errors=problem.problems,
+                                     status_code=400)
+    return Redirect(path="/satisfaction#thresholds", status_code=HTTP_303_SEE_OTHER)
+
+
 @get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
-async def store_page(actor: Scope, store_id: int, survey: str = "phone", period: str | None = None) -> Template:
+async def store_page(
+    request: Request[Scope, Any, Any], actor: Scope, store_id: int, survey: str = "phone", period: str | None = None,
+    month: str | None = None,
+) -> Template:
     _check_id(store_id)
     survey, period = _survey_period(survey, period)
     found = await standing.store_standing(actor=actor, store_id=store_id, survey=survey, period=period)
-    month = clock.now().astimezone(SHANGHAI).date()
+    chosen = manufacturer.period_of("phone", month) if month else None  # the items' month; unreadable: this month
+    month_day = (dt.date.fromisoformat(f"{chosen}-01") if chosen and 2000 <= int(chosen[:4]) <= 2099
+                 else clock.now().astimezone(SHANGHAI).date())
+    trend = await trends.store_trends(actor=actor, store_id=store_id, survey=survey)
     context = {
+        "trend": trend, "trend_charts": _trend_charts(trend, language_of(request)), "trend_keys": trends.KEYS,
+        "metrics": METRICS, "display": display,
         "standing": found, "survey": survey, "levels": LEVELS, "positions": standing.POSITIONS, "bands": RANK_BAND_LABELS,
-        "items": await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=month),
+        "items": await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=month_day),
         "audits": await mystery.list_audits(actor=actor, store_id=store_id),
         "store": await Store.select(Store.id, Store.name).where(Store.id == store_id).first(),
     }
@@ -238,7 +272,7 @@ async def checklist_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
 
 
 ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_submit, checklist_page, checklist_submit,
-          group_page, group_export, scores_import_submit, store_page]
+          group_page, group_export, scores_import_submit, thresholds_submit, store_page]
 
 
 async def _group_template(actor: Scope, survey: str, period: str | None, sort: str, desc: bool, *, errors=None,
@@ -248,8 +282,21 @@ async def _group_template(actor: Scope, survey: str, period: str | None, sort: s
     survey, period = _survey_period(survey, period)
     table = await group_table(actor=actor, survey=survey, period=period, sort=sort, descending=desc)
     context = {"table": table, "columns": COLUMNS, "positions": standing.POSITIONS, "errors": errors,
-               "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS)}
+               "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS),
+               "thresholds": await items.thresholds(actor=actor), "threshold_labels": items.THRESHOLD_LABELS,
+               "can_edit_thresholds": actor.has_role(*items.THRESHOLD_EDITORS)}
     return Template("satisfaction/group.html", context=context, status_code=status_code)
+
+
+def _trend_charts(trend: dict[str, Any], lang: str) -> list[str]:
+    """SVG charts of the store's trend: SSI and CSI with the regional and national averages, the mystery rate."""
+    labels = [row["period"] for row in trend["rows"]]
+    charts = []
+    for keys in trends.CHARTS.values():
+        names = ["本店" if lang != "en" else "This store", *(METRICS[key].label(lang) for key in keys[1:])]
+        series = [(name, [row[key] for row in trend["rows"]]) for name, key in zip(names, keys)]
+        charts.append(lines_svg(METRICS[keys[0]].label(lang), labels, series, METRICS[keys[0]].unit))
+    return charts
 
 
 def _survey_period(survey: str, period: str | None) -> tuple[str, str | None]:

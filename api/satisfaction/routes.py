@@ -21,7 +21,7 @@ from api.errors import error_body
 from api.params import Id, IdParam, OptionalStoreIdQuery, text
 from crm import clock
 from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
-from tenants.errors import FieldProblem
+from tenants.errors import FieldProblem, InvalidInput
 from tenants.scope import Scope
 
 TAGS = ["mystery-shopper"]
@@ -195,7 +195,10 @@ class ThresholdsIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 @get("/api/v1/stores/{store_id:int}/strengths-weaknesses", tags=["satisfaction"])
 async def strengths_weaknesses(actor: Scope, store_id: IdParam, month: Month = None) -> dict[str, Any]:
     """优势/劣势项目 of the store's internal SSI/CSI answers in a month (default: the current month)."""
-    day = dt.date.fromisoformat(f"{month}-01") if month else clock.now().date()
+    try:
+        day = dt.date.fromisoformat(f"{month}-01") if month else clock.now().date()
+    except ValueError:  # year 0000
+        raise InvalidInput.one("month", "月份须在2000年至2099年之间", "The month must be between 2000 and 2099") from None
     return await items.strengths_and_weaknesses(actor=actor, store_id=store_id, month=day)
 
 

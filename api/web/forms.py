@@ -44,9 +44,9 @@ def required_int(form: Any, field: str) -> int:
 
 
 async def store_choices(actor: Scope) -> list[dict[str, Any]]:
-    """The stores the caller may choose (id and name), by name."""
+    """The open stores the caller may choose (id and name), by name: a closed store takes no new work."""
     return await Store.select(Store.id, Store.name).where(
-        Store.id.is_in(sorted(actor.store_ids) or [-1]), Store.group == actor.group_id
+        Store.id.is_in(sorted(actor.store_ids) or [-1]), Store.group == actor.group_id, Store.active.eq(True)
     ).order_by(Store.name)
 
 

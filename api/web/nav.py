@@ -19,9 +19,13 @@ from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.service import CUSTOMER_READERS
 from crm.major.service import BOARD_READERS as MAJOR_BOARD_READERS
 from crm.notify.inbox import DELIVERY_ADMINS
+from crm.platform import PLATFORM_ADMINS
+from crm.organisation.access import ORGANISATION_ADMINS, PEOPLE_READERS
 from crm.reports.service import REPORT_READERS
 from crm.satisfaction.manufacturer import SCORE_READERS
 from crm.satisfaction.mystery import MYSTERY_READERS
+from tenants.audit import AUDIT_READERS
+from crm.setting_screens import SETTINGS_ROLES
 from tenants.roles import Role
 from tenants.scope import Scope
 
@@ -63,6 +67,11 @@ NAV: list[NavItem] = [
     NavItem("/mystery-shopper", "神秘客户", "Mystery shopper", MYSTERY_READERS),
     NavItem("/notifications", "我的通知", "Notifications"),
     NavItem("/notification-failures", "通知投递失败", "Failed deliveries", DELIVERY_ADMINS),
+    NavItem("/platform", "平台管理", "Platform console", PLATFORM_ADMINS),
+    NavItem("/audit", "操作日志", "Audit log", AUDIT_READERS),
+    NavItem("/organisation", "组织架构", "Organisation", ORGANISATION_ADMINS),
+    NavItem("/people", "人员管理", "People", PEOPLE_READERS),
+    NavItem("/settings", "设置", "Settings", SETTINGS_ROLES),
 ]
 
 

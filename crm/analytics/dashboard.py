@@ -31,6 +31,7 @@ from crm.callbacks.tables import Callback
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES
 from crm.major.tables import MajorComplaint
+from crm.satisfaction.figures import satisfaction_counts
 from tenants.errors import Forbidden, InvalidInput, NotFound
 from tenants.scope import Scope, timezone_of
 from tenants.tables import Store
@@ -210,6 +211,9 @@ async def trend(*, actor: Scope, metric: str, scope: str, scope_id: int | None, 
     points = []
     for bucket in buckets:
         parts = [part for day, part in daily.items() if bucket.start <= day < bucket.end]
+        if definition.subject == "satisfaction":  # imported and recorded figures, not in the daily rollups
+            counts = await satisfaction_counts(_scoped(actor, store_ids), store_ids, bucket.start, bucket.end)
+            parts = [Sums(dict(c)) for c in counts.values()]
         points.append(TrendPoint(bucket.label, bucket.start, bucket.end, definition.value(merge(parts))))
     return Trend(metric=metric, label_zh=definition.label_zh, label_en=definition.label_en,
                  unit=str(definition.unit), formula=definition.formula, scope=scope, scope_id=scope_id,
@@ -270,6 +274,10 @@ async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date)
     for store_id, n in (await overdue_now(actor, store_ids)).items():
         part = sums.setdefault(store_id, Sums({}))
         part.columns = {**part.columns, LIVE_COLUMN: n}
+    for store_id, counts in (await satisfaction_counts(scope, store_ids, start, end)).items():
+        if counts:
+            part = sums.setdefault(store_id, Sums({}))
+            part.columns = {**part.columns, **counts}
     return sums
 
 

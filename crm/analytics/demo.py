@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 
 from crm.analytics.rollups import refresh
-from crm.callbacks.surveys import SURVEYS, level_of_yes_no
+from crm.callbacks.demo import answer_level, factor_scores
 from crm.callbacks.tables import Callback, CallbackScore
 from crm.complaints.service import CHANNELS
 from crm.complaints.tables import Complaint, ComplaintDeadlineMiss, ComplaintEvent
@@ -44,7 +44,7 @@ async def seed_dashboard_history(ctx) -> None:
                     days=rng.uniform(0, 30)), rng, on_time, n)
             for n in range(8 + volume * 3):
                 callbacks += await _callback(ctx, store, rng.choice(cars), start + timedelta(
-                    days=rng.uniform(0, 30)), rng, on_time, pleased, f"{month}:{n}")
+                    days=rng.uniform(0, 30)), rng, on_time, pleased, f"{month}:{n}", index)
     ctx.counts.update(history_complaints=complaints, history_callbacks=callbacks)
 
 
@@ -95,26 +95,26 @@ async def _complaint(ctx, store, car, received: datetime, rng, on_time: float, n
     return 1
 
 
-async def _callback(ctx, store, car, due: datetime, rng, on_time: float, pleased: float, key: str) -> int:
+async def _callback(ctx, store, car, due: datetime, rng, on_time: float, pleased: float, key: str,
+                    index: int) -> int:
     due = due.replace(hour=rng.randint(1, 10))
     unreachable = rng.random() < (1 - on_time) / 3
     first = due + timedelta(hours=rng.uniform(0.2, 20) if rng.random() < on_time else rng.uniform(80, 120))
     survey = rng.choice(["ssi", "csi"])
-    satisfied = None if unreachable else rng.random() < pleased
+    level = None if unreachable else answer_level(rng, pleased)
     row = Callback(
         group=ctx.group_id, store=store.id, customer=car["customer"], vehicle=car["id"],
         kind="sale_3d" if survey == "ssi" else "service_3d", channel="phone", survey=survey,
         source_type="sale" if survey == "ssi" else "service_visit", source_id=0,
         dedupe_key=f"demo-history:{store.id}:{key}", anchor_at=due, due_at=due, deadline_at=due + timedelta(days=3),
         state="unreachable" if unreachable else "done", attempts=3 if unreachable else 1, first_attempt_at=first,
-        outcome="no_answer" if unreachable else "reached", satisfaction=level_of_yes_no(satisfied),
+        outcome="no_answer" if unreachable else "reached", satisfaction=level,
         completed_at=first, created_at=due,
     )
     await Callback.insert(row)
-    if satisfied is not None:
-        base = 6 + 4 * pleased
+    if level is not None:
         await CallbackScore.insert(*(
-            CallbackScore(group=ctx.group_id, store=store.id, callback=row.id, survey=survey, factor=factor.code,
-                          score=max(1, min(10, round(rng.gauss(base, 1.2)))), recorded_at=first)
-            for factor in SURVEYS[survey]))
+            CallbackScore(group=ctx.group_id, store=store.id, callback=row.id, survey=survey, factor=factor,
+                          score=score, recorded_at=first)
+            for factor, score in factor_scores(rng, survey, level, index)))
     return 1

@@ -61,6 +61,8 @@ async def items_behind(*, actor: Scope, metric: str, store_id: int, period: Peri
     if metric not in METRICS or metric == LIVE_COLUMN:
         raise InvalidInput.one("metric", "指标不存在", "Unknown metric")
     definition = METRICS[metric]
+    if definition.subject == "satisfaction":
+        raise InvalidInput.one("metric", "厂家成绩与神秘客户检查见门店满意度页", "See the store's satisfaction page for these figures")
     zone = await timezone_of(group=actor.group_id)
     lo = datetime.combine(period.start, time(0), tzinfo=zone).astimezone(timezone.utc)
     hi = datetime.combine(period.end, time(0), tzinfo=zone).astimezone(timezone.utc)

@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from crm.analytics.dashboard import StoreTable
 from crm.analytics.metrics import Unit, display
 
-_FORMATS = {Unit.PERCENT: "0.0%", Unit.COUNT: "#,##0", Unit.PER_100: "0.00", Unit.HOURS: "0.0", Unit.SCORE: "0.00"}
+_FORMATS = {Unit.PERCENT: "0.0%", Unit.COUNT: "#,##0", Unit.PER_100: "0.00", Unit.HOURS: "0.0", Unit.SCORE: "0.00",
+            Unit.INDEX: "0.00", Unit.MULTIPLIER: '"×"0.00'}
 
 
 def file_stem(table: StoreTable) -> str:

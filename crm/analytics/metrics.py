@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from crm.complaints.service import CHANNELS
+from crm.satisfaction.pay import pay_multiplier, score_rate
 
 
 class Unit(StrEnum):
@@ -26,7 +27,9 @@ class Unit(StrEnum):
     PERCENT = "percent"  # a share 0–1, shown as %
     PER_100 = "per_100"
     HOURS = "hours"
-    SCORE = "score"
+    SCORE = "score"  # an internal survey's 1–10 mean
+    INDEX = "index"  # a manufacturer's score, on the manufacturer's scale
+    MULTIPLIER = "multiplier"  # a performance-pay multiplier, shown ×0.8
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Metric:
     compute: Callable[[Sums], float | None]
     drill: str  # the rollup column whose items are behind the number
     higher_is_better: bool = True
-    subject: str = "complaint"  # complaint | callback | visit
+    subject: str = "complaint"  # complaint | callback | visit | satisfaction (no items: the store's page)
     part: str = ""  # for a rate: the rollup column of its numerator (marked in the drill-down list)
 
     @property
@@ -251,12 +254,97 @@ def service_visits(s: Sums) -> float | None:
     return s.service_visits
 
 
+# ---------------------------------------------------------------- manufacturer scores and mystery shopper
+# Counted by crm.satisfaction.figures: the phone survey's (电访) months overlapping the period, per store.
+
+
+def _mean_centi(total: int, n: int) -> float | None:
+    return total / (100 * n) if n else None
+
+
+def _manufacturer_metrics(code: str, name: str) -> None:
+    def score(s: Sums) -> float | None:
+        return _mean_centi(getattr(s, f"mfr_{code}_centi"), getattr(s, f"mfr_{code}_n"))
+
+    def regional(s: Sums) -> float | None:
+        return _mean_centi(getattr(s, f"mfr_{code}_regional_centi"), getattr(s, f"mfr_{code}_regional_n"))
+
+    def national(s: Sums) -> float | None:
+        return _mean_centi(getattr(s, f"mfr_{code}_national_centi"), getattr(s, f"mfr_{code}_national_n"))
+
+    def rank(s: Sums) -> float | None:
+        return ratio(getattr(s, f"mfr_{code}_rank_sum"), getattr(s, f"mfr_{code}_ranked"))
+
+    score.__doc__ = (f"mfr_{code}_centi / (100 × mfr_{code}_n): the manufacturer's {name} of the phone survey (电访) "
+                     "for the months of the period, the mean over the stores' months.")
+    regional.__doc__ = f"The regional average the manufacturer published with the {name}, the mean over the stores' months."
+    national.__doc__ = f"The national average the manufacturer published with the {name}, the mean over the stores' months."
+    rank.__doc__ = f"The national rank in the {name}, the mean over the stores' months (1 = best)."
+    common = {"drill": f"mfr_{code}_n", "subject": "satisfaction"}
+    metric(f"mfr_{code}", f"厂家{name}", f"Manufacturer {name}", Unit.INDEX, **common)(score)
+    metric(f"mfr_{code}_regional", f"{name}区域平均", f"{name} regional average", Unit.INDEX, **common)(regional)
+    metric(f"mfr_{code}_national", f"{name}全国平均", f"{name} national average", Unit.INDEX, **common)(national)
+    metric(f"mfr_{code}_rank", f"{name}全国排名", f"{name} national rank", Unit.COUNT, higher_is_better=False,
+           **common)(rank)
+
+
+for _code in ("ssi", "csi"):
+    _manufacturer_metrics(_code, _code.upper())
+
+
+@metric("mfr_cs", "厂家CS(SSI+CSI)", "Manufacturer CS (SSI+CSI)", Unit.INDEX, drill="mfr_cs_n", subject="satisfaction")
+def mfr_cs(s: Sums) -> float | None:
+    """mfr_cs_centi / (100 × mfr_cs_n): CS = SSI + CSI of the phone survey, for the months where both were
+    published, the mean over the stores' months."""
+    return _mean_centi(s.mfr_cs_centi, s.mfr_cs_n)
+
+
+@metric("mfr_cs_above_both", "CS高于区域及全国平均", "CS above both averages", Unit.PERCENT,
+        drill="mfr_cs_standings", subject="satisfaction")
+def mfr_cs_above_both(s: Sums) -> float | None:
+    """mfr_cs_above_both / mfr_cs_standings: store-months whose CS is at or above both the regional and the
+    national average (sums of the SSI and CSI averages; equal is not below), over the store-months with
+    both averages. One store and month: 100 % or 0 %."""
+    return ratio(s.mfr_cs_above_both, s.mfr_cs_standings)
+
+
+@metric("phone_survey_completion", "电访落实率", "Phone-survey completion", Unit.PERCENT, drill="mfr_completion_n",
+        subject="satisfaction")
+def phone_survey_completion(s: Sums) -> float | None:
+    """mfr_completion_centi / (100 × 100 × mfr_completion_n): the 电访落实率 the manufacturer published for the
+    months of the period, the mean over the stores' months."""
+    return s.mfr_completion_centi / (10_000 * s.mfr_completion_n) if s.mfr_completion_n else None
+
+
+@metric("mystery_rate", "神秘客户得分率", "Mystery-shopper score rate", Unit.PERCENT, drill="mystery_lost",
+        subject="satisfaction")
+def mystery_rate(s: Sums) -> float | None:
+    """mystery_scored / (mystery_scored + mystery_lost): checkpoints scored over checkpoints scored or lost in
+    the mystery-shopper audits dated in the period (counts of checkpoints, not points)."""
+    return ratio(s.mystery_scored, s.mystery_scored + s.mystery_lost)
+
+
+@metric("mystery_multiplier", "神秘客户绩效系数", "Mystery-shopper pay multiplier", Unit.MULTIPLIER,
+        drill="mystery_lost", subject="satisfaction")
+def mystery_multiplier(s: Sums) -> float | None:
+    """The performance-pay multiplier of the exact score rate above (crm.satisfaction.pay: below 60 % → 0,
+    60 % to below 70 % → 0.6, 70–75 % → 0.7, above 75–80 % → 0.8, above 80–85 % → 0.9, above 85 % → 1.0)."""
+    if s.mystery_scored + s.mystery_lost == 0:
+        return None
+    return float(pay_multiplier(score_rate(s.mystery_scored, s.mystery_lost)))
+
+
+SATISFACTION_COLUMNS: tuple[str, ...] = (
+    "mfr_ssi", "mfr_ssi_regional", "mfr_ssi_national", "mfr_ssi_rank", "mfr_csi", "mfr_csi_regional",
+    "mfr_csi_national", "mfr_csi_rank", "mfr_cs", "mfr_cs_above_both", "phone_survey_completion", "mystery_rate",
+    "mystery_multiplier",
+)
 # The dashboard's columns, in order (by-channel counts are offered as a detail, not as columns).
 TABLE_COLUMNS: tuple[str, ...] = (
     "complaints", "complaints_per_100_visits", "major_complaints", "accept_on_time_rate", "handle_on_time_rate",
     "report_on_time_rate", "feedback_on_time_rate", "major_report_on_time_rate", "resolution_median_hours",
     "resolution_p90_hours", "reopen_rate", "liable", "callback_rate", "callback_on_time_rate", "unreachable_rate",
-    "satisfaction_rate", "ssi", "csi", "service_visits",
+    "satisfaction_rate", "ssi", "csi", "service_visits", *SATISFACTION_COLUMNS,
 )
 CHANNEL_COLUMNS: tuple[str, ...] = tuple(f"complaints_{code}" for code in CHANNELS)
 
@@ -280,6 +368,8 @@ def display(value: float | None, unit: str | Unit) -> str:
         return f"{value * 100:.1f}%"
     if unit == Unit.COUNT:
         return f"{value:,.0f}"
-    if unit == Unit.SCORE:
+    if unit in (Unit.SCORE, Unit.INDEX):
         return f"{value:.2f}"
+    if unit == Unit.MULTIPLIER:
+        return f"×{value:.2f}"
     return f"{value:.1f}" if unit == Unit.HOURS else f"{value:.2f}"

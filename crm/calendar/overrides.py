@@ -15,6 +15,7 @@ from crm import clock
 from crm.calendar.service import HOLIDAY, WORKDAY, calendar_for_group, library_covers
 from crm.calendar.tables import CalendarOverride
 from crm.db import transaction
+from tenants import audit
 from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -47,12 +48,10 @@ async def set_overrides(*, actor: Scope, entries: list[OverrideEntry]) -> list[d
     _validate(entries)
     now = clock.now()
     async with transaction():
-        existing = {
-            r["day"]: r["id"]
-            for r in await actor.filter_group(
-                CalendarOverride.select(CalendarOverride.id, CalendarOverride.day), CalendarOverride
-            ).where(CalendarOverride.day.is_in([e.day for e in entries]))
-        }
+        found = await actor.filter_group(CalendarOverride.select(), CalendarOverride).where(
+            CalendarOverride.day.is_in([e.day for e in entries])
+        )
+        existing = {r["day"]: r["id"] for r in found}
         for e in entries:
             if e.day in existing:
                 await actor.update(
@@ -66,18 +65,23 @@ async def set_overrides(*, actor: Scope, entries: list[OverrideEntry]) -> list[d
         rows = await actor.filter_group(CalendarOverride.select(), CalendarOverride).where(
             CalendarOverride.day.is_in([e.day for e in entries])
         ).order_by(CalendarOverride.day)
+        await audit.record(actor, "calendar.overrides", "group", actor.group_id,
+                           before={r["day"].isoformat(): _entry(r) for r in found},
+                           after={r["day"].isoformat(): _entry(r) for r in rows})
     return [_out(r) for r in rows]
 
 
 async def delete_override(*, actor: Scope, override_id: int) -> None:
     actor.require_role(*OVERRIDE_EDITORS)
     async with transaction():
-        row = await actor.filter_group(CalendarOverride.select(CalendarOverride.id), CalendarOverride).where(
+        row = await actor.filter_group(CalendarOverride.select(), CalendarOverride).where(
             CalendarOverride.id == override_id
         ).first()
         if row is None:
             raise NotFound("calendar override")
         await actor.delete(CalendarOverride).where(CalendarOverride.id == override_id)
+        await audit.record(actor, "calendar.override.delete", "calendar_override", override_id,
+                           before={row["day"].isoformat(): _entry(row)}, after=None)
 
 
 async def uncovered_years_to_tell(*, actor: Scope) -> list[int]:
@@ -121,6 +125,11 @@ def _validate(entries: list[OverrideEntry]) -> None:
         seen.add(e.day)
     if problems:
         raise InvalidInput(problems)
+
+
+def _entry(row: dict[str, Any]) -> str:
+    """An entry as the audit log shows it: "holiday 春节"."""
+    return f"{row['kind']} {row['name']}".strip()
 
 
 def _out(row: dict[str, Any]) -> dict[str, Any]:

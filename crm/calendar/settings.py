@@ -8,11 +8,15 @@ from crm import clock
 from crm.calendar.service import BusinessCalendar, calendar_for_group, calendar_for_store, parse_hhmm
 from crm.calendar.tables import CalendarSetting
 from crm.db import transaction
+from tenants import audit
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 
 FIELDS = ("open_time", "close_time", "contact_start", "contact_end", "contact_on_weekends", "contact_on_holidays")
+# Who sets the group's hours and contact window (营业时间 / 联系时段), and who a store's overrides.
+GROUP_EDITORS = frozenset({Role.GROUP_ADMIN})
+STORE_EDITORS = frozenset({Role.GROUP_ADMIN, Role.STORE_GM})
 
 
 async def effective_settings(*, actor: Scope, store_id: int | None = None) -> dict[str, Any]:
@@ -32,14 +36,11 @@ async def effective_settings(*, actor: Scope, store_id: int | None = None) -> di
 
 async def update_settings(*, actor: Scope, store_id: int | None, changes: dict[str, Any]) -> dict[str, Any]:
     """Set (or, with None, clear back to inherited) fields of the group's or a store's settings."""
-    if store_id is None:
-        actor.require_role(Role.GROUP_ADMIN)
-    else:
-        actor.require_store(store_id)
-        actor.require_role(Role.GROUP_ADMIN, Role.STORE_GM)
+    require_editor(actor, store_id)
     _validate(changes)
     async with transaction():
         own = await _own_row(actor, store_id)
+        before = {f: own[f] for f in FIELDS} if own else {f: None for f in FIELDS}
         values = {getattr(CalendarSetting, k): v for k, v in changes.items()}
         values[CalendarSetting.updated_at] = clock.now()
         if own is None:
@@ -53,7 +54,18 @@ async def update_settings(*, actor: Scope, store_id: int | None, changes: dict[s
             raise InvalidInput.one("close_time", "结束时间必须晚于开始时间", "The end must be after the start")
         if merged["contact_start"] >= merged["contact_end"]:
             raise InvalidInput.one("contact_end", "结束时间必须晚于开始时间", "The end must be after the start")
+        await audit.record(actor, "calendar.settings", "store" if store_id else "group", store_id or actor.group_id,
+                           before=before, after={**before, **changes})
     return merged
+
+
+def require_editor(actor: Scope, store_id: int | None) -> None:
+    """The group's settings are the group admin's; a store's overrides also its GM's (of that store only)."""
+    if store_id is None:
+        actor.require_role(*GROUP_EDITORS)
+    else:
+        actor.require_store(store_id)
+        actor.require_role(*STORE_EDITORS)
 
 
 def describe(calendar: BusinessCalendar) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from crm.callbacks.tables import DmsEvent, DmsWebhookKey
 from crm.customers import service as customers
 from crm.customers.tables import Sale, ServiceVisit, Vehicle
 from crm.db import transaction
+from tenants import audit
 from tenants.errors import DomainError, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -109,32 +110,63 @@ async def apply_event(*, key: dict, event_id: str, event: str, customer: dict, v
 
 
 async def issue_key(*, actor: Scope, store_id: int) -> IssuedKey:
+    """A new key for the store's DMS; its secret is in this answer only."""
     actor.require_store(store_id)
     actor.require_role(*KEY_MANAGERS)
-    store = await Store.select(Store.group).where(Store.id == store_id).first()
-    key = IssuedKey(key_id=f"dms_{secrets.token_hex(8)}", secret=secrets.token_urlsafe(32), store_id=store_id)
-    await DmsWebhookKey.insert(DmsWebhookKey(group=store["group"], store=store_id, key_id=key.key_id,
-                                             secret=key.secret, created_at=clock.now()))
-    return key
+    async with transaction():
+        return await _issue(actor, store_id)
 
 
 async def list_keys(*, actor: Scope, store_id: int) -> list[KeyInfo]:
     actor.require_store(store_id)
     actor.require_role(*KEY_MANAGERS)
-    rows = await actor.filter(DmsWebhookKey.select(), DmsWebhookKey).where(DmsWebhookKey.store == store_id)
+    rows = await actor.filter(DmsWebhookKey.select(), DmsWebhookKey).where(DmsWebhookKey.store == store_id).order_by(
+        DmsWebhookKey.id)
     return [KeyInfo(key_id=r["key_id"], store_id=r["store"], active=r["active"], created_at=r["created_at"])
             for r in rows]
 
 
 async def revoke_key(*, actor: Scope, key_id: str) -> None:
-    row = await actor.filter(DmsWebhookKey.select(DmsWebhookKey.id), DmsWebhookKey).where(
+    async with transaction():
+        await _revoke(actor, await _key_row(actor, key_id))
+
+
+async def rotate_key(*, actor: Scope, key_id: str) -> IssuedKey:
+    """Replace an active key: a new key for the same store, the old one revoked, together (轮换密钥)."""
+    async with transaction():
+        row = await _key_row(actor, key_id)
+        if not row["active"]:
+            raise InvalidInput.one("key_id", "该密钥已停用,无法轮换", "This key is revoked and cannot be rotated")
+        await _revoke(actor, row)
+        return await _issue(actor, row["store"])
+
+
+async def _issue(actor: Scope, store_id: int) -> IssuedKey:
+    store = await Store.select(Store.group).where(Store.id == store_id).first()
+    key = IssuedKey(key_id=f"dms_{secrets.token_hex(8)}", secret=secrets.token_urlsafe(32), store_id=store_id)
+    await DmsWebhookKey.insert(DmsWebhookKey(group=store["group"], store=store_id, key_id=key.key_id,
+                                             secret=key.secret, created_at=clock.now()))
+    await audit.record(actor, "dms.key.issue", "dms_key", key.key_id, before=None,
+                       after={"store_id": store_id, "active": True})
+    return key
+
+
+async def _key_row(actor: Scope, key_id: str) -> dict:
+    row = await actor.filter(DmsWebhookKey.select(DmsWebhookKey.id, DmsWebhookKey.key_id, DmsWebhookKey.store,
+                                                  DmsWebhookKey.active), DmsWebhookKey).where(
         DmsWebhookKey.key_id == key_id).first()
     if row is None:
         raise NotFound("dms_webhook_key")
     actor.require_role(*KEY_MANAGERS)
+    return row
+
+
+async def _revoke(actor: Scope, row: dict) -> None:
     await actor.filter(DmsWebhookKey.update({DmsWebhookKey.active: False}), DmsWebhookKey).where(
         DmsWebhookKey.id == row["id"]
     )
+    await audit.record(actor, "dms.key.revoke", "dms_key", row["key_id"], before={"active": row["active"]},
+                       after={"active": False})
 
 
 def _dms_actor(key: dict) -> Scope:

@@ -19,6 +19,7 @@ from crm import clock
 from crm.callbacks.scripts import PLACEHOLDERS, script_placeholders
 from crm.callbacks.tables import CallbackRule
 from crm.db import transaction
+from tenants import audit
 from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -195,6 +196,8 @@ async def set_rule(*, actor: Scope, kind: str, store_id: int | None, changes: di
                 CallbackRule(group=group_id, store=store_id, rule_key=key, kind=kind, updated_by=actor.user_id,
                              updated_at=now, **values)
             )
+        await audit.record(actor, "callbacks.rule", "callback_rule", key,
+                           before=_editable(current), after=values)
     return replace(updated, level="group" if store_id is None else "store")
 
 
@@ -204,14 +207,22 @@ async def reset_rule(*, actor: Scope, kind: str, store_id: int | None) -> Rule:
     _require_editor(actor, store_id)
     if kind not in DEFAULT_RULES:
         raise NotFound("callback_rule")
-    await Scope.system(group_id, store_id).delete(CallbackRule, group_rows=True).where(
-        CallbackRule.rule_key == _rule_key(group_id, store_id, kind)
-    )
-    return (await effective_rules(group_id=group_id, store_id=store_id))[kind]
+    key = _rule_key(group_id, store_id, kind)
+    async with transaction():
+        before = (await effective_rules(group_id=group_id, store_id=store_id))[kind]
+        await Scope.system(group_id, store_id).delete(CallbackRule, group_rows=True).where(CallbackRule.rule_key == key)
+        after = (await effective_rules(group_id=group_id, store_id=store_id))[kind]
+        await audit.record(actor, "callbacks.rule.reset", "callback_rule", key,
+                           before=_editable(before), after=_editable(after))
+    return after
 
 
 def rule_as_dict(rule: Rule) -> dict:
     return asdict(rule)
+
+
+def _editable(rule: Rule) -> dict:
+    return {name: getattr(rule, name) for name in EDITABLE_FIELDS}
 
 
 def _group_of(actor: Scope) -> int:
@@ -252,6 +263,8 @@ def _validate(rule: Rule) -> None:
         problems.append(FieldProblem("max_attempts", "尝试次数应为1–10次", "Attempts must be 1–10"))
     if not 10 <= rule.retry_minutes <= 7 * DAY:
         problems.append(FieldProblem("retry_minutes", "重拨间隔应为10分钟至7天", "Retry spacing must be 10 min to 7 days"))
+    if not rule.script.strip() or len(rule.script) > 2000:
+        problems.append(FieldProblem("script", "话术不能为空,最多2000字", "The script must be 1–2000 characters"))
     unknown = script_placeholders(rule.script) - PLACEHOLDERS
     if unknown:
         problems.append(FieldProblem("script", f"话术中有未知占位符:{'、'.join(sorted(unknown))}",

@@ -109,6 +109,18 @@ async def cancel_for_source(*, group_id: int, source_type: str, source_id: int) 
     return len(rows)
 
 
+async def cancel_for_store(*, group_id: int, store_id: int) -> int:
+    """The store closed: its open callbacks (scheduled or in the queue) are cancelled with their timers."""
+    rows = await Scope.system(group_id, store_id).update(
+        Callback,
+        {Callback.state: "cancelled", Callback.claimed_by: None, Callback.claimed_at: None,
+         Callback.completed_at: clock.now()}
+    ).where(Callback.state.is_in(OPEN_STATES)).returning(Callback.id)
+    for row in rows:
+        await cancel_timers(subject_type=SUBJECT, subject_id=row["id"])
+    return len(rows)
+
+
 async def schedule_bulk(
     *, group_id: int, store_id: int, sale_ids: Sequence[int] = (), visit_ids: Sequence[int] = (),
     enqueue: bool = True,

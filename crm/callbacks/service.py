@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from crm import clock
 from crm.callbacks import scheduling
@@ -305,6 +306,13 @@ async def release_callback(*, actor: Scope, callback_id: int) -> None:
     if not actor.has_role(Role.STORE_CR_MANAGER):
         query = query.where(Callback.claimed_by == actor.user_id)
     await query
+
+
+async def release_claims_of(*, group_id: int, user_id: int) -> list[dict[str, Any]]:
+    """Every call a user has claimed goes back to the queue (their account was disabled); the calls released."""
+    return await Scope.system(group_id).update(
+        Callback, {Callback.claimed_by: None, Callback.claimed_at: None}
+    ).where(Callback.claimed_by == user_id, Callback.state == "due").returning(Callback.id, Callback.store)
 
 
 async def record_outcome(

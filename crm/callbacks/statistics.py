@@ -21,7 +21,8 @@ from crm.callbacks.rules import DEFAULT_RULES, SALES_KINDS, SERVICE_KINDS
 from crm.callbacks.surveys import SATISFIED_LEVELS, SURVEYS
 from crm.callbacks.tables import Callback, CallbackScore, CallbackTarget
 from crm.db import transaction
-from tenants.errors import InvalidInput, NotFound
+from tenants import audit
+from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
 
@@ -178,10 +179,16 @@ async def set_callback_targets(
     else:
         actor.require_store(store_id)
         actor.require_role(*RULE_EDITORS)
+    problems = [FieldProblem(name, "必须在 0 到 100 之间", "Must be between 0 and 100")
+                for name, pct in (("callback_rate_pct", callback_rate_pct), ("satisfaction_rate_pct", satisfaction_rate_pct))
+                if not 0 <= pct <= 100]
+    if problems:
+        raise InvalidInput(problems)
     key = _target_key(actor.group_id, store_id)
     values = {CallbackTarget.callback_rate_pct: callback_rate_pct,
               CallbackTarget.satisfaction_rate_pct: satisfaction_rate_pct, CallbackTarget.updated_at: clock.now()}
     async with transaction():
+        before = await callback_targets(group_id=actor.group_id, store_id=store_id)
         level = Scope.system(actor.group_id, store_id)  # the caller's group and a store checked with require_store
         updated = await level.update(CallbackTarget, values, group_rows=True).where(CallbackTarget.target_key == key).returning(
             CallbackTarget.id)
@@ -189,6 +196,10 @@ async def set_callback_targets(
             await CallbackTarget.insert(CallbackTarget(
                 group=actor.group_id, store=store_id, target_key=key, callback_rate_pct=callback_rate_pct,
                 satisfaction_rate_pct=satisfaction_rate_pct, updated_at=clock.now()))
+        await audit.record(actor, "callbacks.targets", "store" if store_id else "group", store_id or actor.group_id,
+                           before={"callback_rate_pct": round(before.callback_rate * 100),
+                                   "satisfaction_rate_pct": round(before.satisfaction_rate * 100)},
+                           after={"callback_rate_pct": callback_rate_pct, "satisfaction_rate_pct": satisfaction_rate_pct})
     return await callback_targets(group_id=actor.group_id, store_id=store_id)
 
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from crm import clock
 from crm.complaints.tables import AuthorityRule, ComplaintPolicy
+from crm.db import transaction
+from tenants import audit
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -20,6 +22,8 @@ DEFAULT_AUTHORITY: list[tuple[Decimal | None, Role]] = [
     (None, Role.HQ_VIEWER),
 ]
 MAX_LIMIT = Decimal("9999999999.99")
+# Who sets the group's complaint deadlines and its authority table (集团管理员).
+POLICY_EDITORS = frozenset({Role.GROUP_ADMIN})
 APPROVER_ROLES = frozenset(
     {Role.STORE_CR_MANAGER, Role.STORE_GM, Role.HQ_VIEWER, Role.BRAND_MANAGER, Role.GROUP_ADMIN}
 )
@@ -36,6 +40,10 @@ class Policy:
     revisit_days: int = 3
     appeal_forward_working_days: int = 1
     appeal_ruling_working_days: int = 1
+
+
+# The longest each deadline may be: hours up to 30 days, days up to 30 (the API's bounds, checked here for every caller).
+POLICY_LIMITS = {name: 720 if name.endswith("hours") else 30 for name in vars(Policy())}
 
 
 @dataclass(frozen=True)
@@ -62,11 +70,11 @@ async def policy_for_group(group_id: int) -> Policy:
 
 async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
     """Group admins set their group's deadlines."""
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*POLICY_EDITORS)
     problems = [
-        FieldProblem(name, "必须在 1 到 720 之间", "Must be between 1 and 720")
+        FieldProblem(name, f"必须在 1 到 {POLICY_LIMITS[name]} 之间", f"Must be between 1 and {POLICY_LIMITS[name]}")
         for name, value in vars(policy).items()
-        if not 1 <= value <= 720
+        if not 1 <= value <= POLICY_LIMITS[name]
     ]
     if policy.urgent_accept_working_hours > policy.accept_working_hours:
         problems.append(FieldProblem("urgent_accept_working_hours", "紧急投诉的受理时限不得长于一般投诉",
@@ -74,13 +82,16 @@ async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
     if problems:
         raise InvalidInput(problems)
     values = {**vars(policy), "updated_at": clock.now()}
-    existing = await actor.select(ComplaintPolicy, ComplaintPolicy.id).first()
-    if existing:
-        await actor.update(
-            ComplaintPolicy, {getattr(ComplaintPolicy, k): v for k, v in values.items()}
-        ).where(ComplaintPolicy.id == existing["id"])
-    else:
-        await ComplaintPolicy.insert(ComplaintPolicy(group=actor.group_id, **values))
+    async with transaction():
+        before = vars(await policy_for_group(actor.group_id))
+        existing = await actor.select(ComplaintPolicy, ComplaintPolicy.id).first()
+        if existing:
+            await actor.update(
+                ComplaintPolicy, {getattr(ComplaintPolicy, k): v for k, v in values.items()}
+            ).where(ComplaintPolicy.id == existing["id"])
+        else:
+            await ComplaintPolicy.insert(ComplaintPolicy(group=actor.group_id, **values))
+        await audit.record(actor, "complaints.policy", "group", actor.group_id, before=before, after=vars(policy))
     return policy
 
 
@@ -95,7 +106,7 @@ async def authority_table(group_id: int) -> list[AuthorityTier]:
 
 async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> list[AuthorityTier]:
     """Replace the group's table. Limits must rise, and the last tier must have no limit."""
-    actor.require_role(Role.GROUP_ADMIN)
+    actor.require_role(*POLICY_EDITORS)
     problems: list[FieldProblem] = []
     if not tiers:
         problems.append(FieldProblem("tiers", "至少需要一档", "At least one tier is needed"))
@@ -117,12 +128,20 @@ async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> li
             previous = tier.max_amount
     if problems:
         raise InvalidInput(problems)
-    async with AuthorityRule._meta.db.transaction():
+    async with transaction():
+        before = await authority_table(actor.group_id)
         await actor.delete(AuthorityRule)
         await AuthorityRule.insert(
             *[AuthorityRule(group=actor.group_id, max_amount=t.max_amount, approver_role=str(t.approver_role)) for t in tiers]
         )
+        await audit.record(actor, "complaints.authority", "group", actor.group_id,
+                           before={"tiers": _describe(before)}, after={"tiers": _describe(tiers)})
     return tiers
+
+
+def _describe(tiers: list[AuthorityTier]) -> list[str]:
+    """The table as the audit log shows it: "≤1000.00 store_cr_manager", "— hq_viewer"."""
+    return [f"{f'≤{t.max_amount:.2f}' if t.max_amount is not None else '—'} {t.approver_role}" for t in tiers]
 
 
 def _is_limit(amount: Decimal | None) -> bool:

@@ -27,6 +27,7 @@ from crm.complaints.workflow import State
 from crm.customers.service import find_or_create_customer
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
 from crm.db import UNIQUE_VIOLATIONS, savepoint, transaction
+from tenants.directory import require_open_store
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -120,6 +121,7 @@ async def create_complaint(
     target = suggestion.store_id if store_id is None else store_id
     if not actor.can_see_store(target):
         raise InvalidInput.one("store_id", "门店不存在", "Unknown store")
+    await require_open_store(target)
     if accused_user_id is not None:
         await _store_user(actor, accused_user_id, target, "accused_user_id")
 
@@ -266,6 +268,7 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
             raise InvalidInput.one("store_id", "门店不存在", "Unknown store")
         if store_id == complaint.store:
             raise InvalidInput.one("store_id", "已在该门店", "Already at this store")
+        await require_open_store(store_id)
         old_store = complaint.store
         customer = await _profile_in_store(
             actor, await actor.group_wide().objects(Customer).get(Customer.id == complaint.customer), store_id
@@ -281,6 +284,30 @@ async def reroute_complaint(*, actor: Scope, complaint_id: int, store_id: int, n
         for child in (ComplaintAppeal, ComplaintCompensation):
             await actor.group_wide().update(child, {child.store: store_id}).where(child.complaint == complaint.id)
         await alerts.routed(complaint)
+
+
+async def complaints_handled_by(*, group_id: int, user_id: int) -> list[Complaint]:
+    """The complaints a user is the handler of and still has work on (open, or a result report to submit)."""
+    return await Scope.system(group_id).objects(Complaint).where(
+        Complaint.handler_user == user_id,
+        Complaint.state.not_in(list(workflow.FINAL_STATES)) | Complaint.report_state.is_in(["due", "returned"]),
+    ).order_by(Complaint.id)
+
+
+async def hand_over(*, actor: Scope, complaint: Complaint, to_user_id: int | None, note: str) -> None:
+    """The handler can no longer work (their account was disabled): the complaint passes to `to_user_id` (the store's
+    manager), or to nobody, and the timeline says so. The state and its deadlines stay as they are."""
+    if to_user_id is not None and to_user_id == complaint.accused_user:
+        to_user_id = None  # the staff member complained about may not handle it
+    name = ""
+    if to_user_id is not None:
+        name = (await _store_user(actor.group_wide(), to_user_id, complaint.store, "handler_user_id"))["display_name"]
+    await _move(
+        actor, complaint, "assign", State(complaint.state), note=note,
+        data={"handler_user_id": to_user_id, "handler_name": name, "department": complaint.handler_department,
+              "handed_over_from": complaint.handler_user},
+        handler_user=to_user_id,
+    )
 
 
 # ---------------------------------------------------------------- the store's handling

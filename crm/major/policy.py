@@ -17,9 +17,11 @@ from typing import Annotated
 import msgspec
 
 from crm import clock
+from crm.db import transaction
 from crm.major.rules import Condition
 from crm.major.tables import MajorPolicyRow
 from crm.notify.tables import EXTERNAL_CHANNELS
+from tenants import audit
 from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -99,10 +101,14 @@ async def set_policy(*, actor: Scope, policy: Policy) -> Policy:
     policy = validate_policy(policy)
     row = MajorPolicyRow(group=group_id, config=encode_policy(policy), updated_at=clock.now(),
                          updated_by=actor.user_id)
-    await MajorPolicyRow.insert(row).on_conflict(
-        target=MajorPolicyRow.group, action="DO UPDATE",
-        values=[MajorPolicyRow.config, MajorPolicyRow.updated_at, MajorPolicyRow.updated_by],
-    )
+    async with transaction():
+        before = await policy_for_group(group_id)
+        await MajorPolicyRow.insert(row).on_conflict(
+            target=MajorPolicyRow.group, action="DO UPDATE",
+            values=[MajorPolicyRow.config, MajorPolicyRow.updated_at, MajorPolicyRow.updated_by],
+        )
+        await audit.record(actor, "major.policy", "group", group_id,
+                           before=msgspec.to_builtins(before), after=msgspec.to_builtins(policy))
     return policy
 
 

@@ -4,11 +4,15 @@ and what a group admin sees: failed deliveries and the group's channel settings.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from crm import clock
 from crm.db import transaction
+from crm.notify import channels
 from crm.notify.tables import EXTERNAL_CHANNELS, ChannelSetting, Notification, NotificationPreference
+from tenants import audit
 from tenants.errors import InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -121,8 +125,9 @@ async def channel_settings(*, actor: Scope) -> list[dict[str, Any]]:
     ]
 
 
-async def set_channel_setting(*, actor: Scope, channel: str, url: str, secret: str | None, enabled: bool
+async def set_channel_setting(*, actor: Scope, channel: str, url: str | None, secret: str | None, enabled: bool
                               ) -> dict[str, Any]:
+    """Set the group's endpoint; `url` or `secret` None keeps the saved one (the screen never shows either)."""
     actor.require_role(*DELIVERY_ADMINS)
     if channel not in EXTERNAL_CHANNELS:
         raise NotFound("channel")
@@ -130,9 +135,13 @@ async def set_channel_setting(*, actor: Scope, channel: str, url: str, secret: s
     if url and not url.startswith(scheme):
         raise InvalidInput.one("url", f"地址必须以 {scheme} 开头", f"The URL must start with {scheme}")
     async with transaction():
-        existing = await actor.filter_group(ChannelSetting.select(ChannelSetting.id), ChannelSetting).where(
+        existing = await actor.filter_group(ChannelSetting.select(), ChannelSetting).where(
             ChannelSetting.channel == channel
         ).first()
+        if url is None:
+            if existing is None:
+                raise InvalidInput.one("url", "请填写地址", "Enter the URL")
+            url = existing["url"]
         values = {ChannelSetting.url: url, ChannelSetting.enabled: enabled, ChannelSetting.updated_at: clock.now()}
         if secret is not None:
             values[ChannelSetting.secret] = secret
@@ -143,7 +152,46 @@ async def set_channel_setting(*, actor: Scope, channel: str, url: str, secret: s
             ))
         else:
             await actor.update(ChannelSetting, values).where(ChannelSetting.id == existing["id"])
+        # Never the secret or the URL's token: only where it points and whether a secret changed.
+        before = {"url": _mask_url(existing["url"]), "enabled": existing["enabled"]} if existing else {}
+        after = {"url": _mask_url(url), "enabled": enabled}
+        if secret is not None and (existing is None or secret != existing["secret"]):
+            before["secret"], after["secret"] = "…", "changed"
+        await audit.record(actor, "notify.channel", "channel", channel, before=before, after=after)
     return next(s for s in await channel_settings(actor=actor) if s["channel"] == channel)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    detail: str  # the channel's own answer on failure (no secrets: endpoints are never echoed)
+
+
+async def send_test(*, actor: Scope, channel: str, to: str) -> TestResult:
+    """Send a test message through the group's channel as configured now, and say whether it went out.
+
+    `to` is the address (e-mail) or mobile number (SMS, and who the robots @-mention); the robots need none."""
+    actor.require_role(*DELIVERY_ADMINS)
+    if channel not in EXTERNAL_CHANNELS:
+        raise NotFound("channel")
+    to = to.strip()
+    if channel == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", to):
+        raise InvalidInput.one("to", "请填写有效的电子邮箱", "Enter a valid e-mail address")
+    if channel == "sms" and not re.fullmatch(r"1\d{10}", to):
+        raise InvalidInput.one("to", "请填写11位手机号码", "Enter an 11-digit mobile number")
+    if channel in ("wecom", "dingtalk") and to and not re.fullmatch(r"1\d{10}", to):
+        raise InvalidInput.one("to", "请填写11位手机号码或留空", "Enter an 11-digit mobile number or leave it empty")
+    message = channels.Message(
+        title="dealerdesk 测试消息 / test message",
+        body=f"{actor.display_name} 于 {clock.now():%Y-%m-%d %H:%M} UTC 发送的渠道测试。",
+        link="", email=to if channel == "email" else "", phone=to if channel != "email" else "", name=actor.display_name,
+    )
+    try:
+        endpoint = await channels.endpoint_for(actor.group_id or -1, channel)
+        await channels.send(channel, endpoint, message)
+    except channels.ChannelError as error:
+        return TestResult(ok=False, detail=str(error))
+    return TestResult(ok=True, detail="")
 
 
 def _mine(actor: Scope):

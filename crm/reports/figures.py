@@ -18,7 +18,7 @@ from typing import Any
 
 from crm.analytics import dashboard
 from crm.analytics.charts import trend_svg
-from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, Sums, display
+from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, SATISFACTION_COLUMNS, Sums, display
 from crm.analytics.periods import Period, parse_period
 from crm.callbacks.rules import DEFAULT_RULES, SALES_KINDS, SERVICE_KINDS
 from crm.callbacks.statistics import Figures, callback_statistics, callback_targets
@@ -83,7 +83,8 @@ async def store_complaint_month(actor: Scope, store_id: int | None, period: Peri
 
 
 async def group_comparison_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
-    """集团门店对比月报 (HQ): the dashboard's store table for the month, rankings, trends, major complaints."""
+    """集团门店对比月报 (HQ): the dashboard's store table for the month, manufacturer scores and mystery shopper,
+    rankings, trends, major complaints."""
     table = await dashboard.store_table(actor=actor, period=period)
     group_targets = await callback_targets(group_id=actor.group_id or -1, store_id=None)
     targets = {"callback_rate": group_targets.callback_rate, "satisfaction_rate": group_targets.satisfaction_rate}
@@ -109,7 +110,11 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
                                       start=_next_month(first), end=period.end)
         charts.append(trend_svg(trend))
     majors = await _month_majors(actor, period)
-    tables = [comparison, *rankings, _table(
+    scores = _table(
+        "厂家满意度与神秘客户（电访）", ["门店", *(METRICS[k].label_zh for k in SATISFACTION_COLUMNS)],
+        [[row.store_name, *(display(row.values[k], METRICS[k].unit) for k in SATISFACTION_COLUMNS)] for row in rows]
+        + [["集团平均", *(display(table.average[k], METRICS[k].unit) for k in SATISFACTION_COLUMNS)]])
+    tables = [comparison, scores, *rankings, _table(
         "本月重大投诉", ["编号", "门店", "标记时间", "投诉内容", "报备状态"],
         [[str(m["complaint"]), m["store_name"], m["marked"], _short(m["content"]), m["report"]] for m in majors])]
     wanted = "；".join(f"{METRICS[k].label_zh}≥{v * 100:.0f}%" for k, v in targets.items())
@@ -119,7 +124,7 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
 
 async def store_cr_center_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
     """客户关系中心月报表 (attachment 9): a store's month of callbacks by kind, satisfaction, SSI/CSI, care calls,
-    complaints and major complaints."""
+    complaints and major complaints, the manufacturer's scores and the mystery-shopper audits."""
     assert store_id is not None
     sums = (await dashboard.store_sums(actor, [store_id], period.start, period.end)).get(store_id, Sums({}))
     stats = await callback_statistics(actor=actor, store_id=store_id, period="month", day=period.start)
@@ -128,6 +133,7 @@ async def store_cr_center_month(actor: Scope, store_id: int | None, period: Peri
         _figures_table("按回访类型", stats.by_kind),
         _factors_table(stats.factors),
         _metric_table("投诉与重大投诉", CR_CENTER_COMPLAINTS, sums),
+        _metric_table("厂家满意度（电访）与神秘客户", SATISFACTION_COLUMNS, sums),
     ]
     return {**await _header(actor, store_id, period), "tables": tables, "charts": []}
 

@@ -46,6 +46,15 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = asdict(Thresholds())
+# What each threshold means, for the form that edits them (percent, or percentage points for the drop).
+THRESHOLD_LABELS = {
+    "strength_very_satisfied_min": ("优势:无不满意且非常满意占比不低于(%)",
+                                    "Strength: no dissatisfied answer and a very satisfied share of at least (%)"),
+    "weakness_very_satisfied_max": ("劣势:非常满意占比低于(%)", "Weakness: a very satisfied share below (%)"),
+    "weakness_unhappy_min": ("且不满意+非常不满意占比高于(%)", "with a dissatisfied share above (%)"),
+    "weakness_drop_min": ("或非常满意占比比上月下降超过(百分点)",
+                          "or a very satisfied share that dropped by more than (points) against last month"),
+}
 
 
 def level_of_score(score: int) -> str:
@@ -71,23 +80,28 @@ def classify(levels: Counter, previous: Counter | None, limits: Thresholds) -> s
 
 
 async def strengths_and_weaknesses(*, actor: Scope, store_id: int, month: date) -> dict[str, Any]:
-    """Every SSI/CSI factor of the store's callbacks due in `month`, with its distribution and verdict."""
+    """Every SSI/CSI factor of the store's callbacks due in `month`: its mean score (内部SSI/CSI by factor),
+    its distribution on the five levels and its verdict."""
     if not actor.has_role(*SCORE_READERS):
         raise Forbidden()
     actor.require_store(store_id)
+    if not 2000 <= month.year <= 2099:
+        raise InvalidInput.one("month", "月份须在2000年至2099年之间", "The month must be between 2000 and 2099")
     limits = await thresholds(actor=actor)
     start = month.replace(day=1)
     previous_start = (start - timedelta(days=1)).replace(day=1)
-    current = await _distribution(actor, store_id, start, (start + timedelta(days=32)).replace(day=1))
-    before = await _distribution(actor, store_id, previous_start, start)
+    current = await _scores(actor, store_id, start, (start + timedelta(days=32)).replace(day=1))
+    before = await _scores(actor, store_id, previous_start, start)
     items = []
     for survey, factors in SURVEYS.items():
         for factor in factors:
-            levels = current.get((survey, factor.code), Counter())
+            scores = current.get((survey, factor.code), [])
+            levels = _levels(scores)
             items.append({
                 "survey": survey, "factor": factor.code, "label_zh": factor.label_zh, "label_en": factor.label_en,
-                "answers": sum(levels.values()), "levels": {level: levels[level] for _, level in SCORE_LEVELS},
-                "verdict": classify(levels, before.get((survey, factor.code)), limits),
+                "answers": len(scores), "average": round(sum(scores) / len(scores), 2) if scores else None,
+                "levels": {level: levels[level] for _, level in SCORE_LEVELS},
+                "verdict": classify(levels, _levels(before.get((survey, factor.code), [])), limits),
             })
     return {"store_id": store_id, "month": start.strftime("%Y-%m"), "thresholds": asdict(limits), "items": items}
 
@@ -121,7 +135,12 @@ async def set_thresholds(*, actor: Scope, changes: dict[str, int]) -> Thresholds
     return Thresholds(**merged)
 
 
-async def _distribution(actor: Scope, store_id: int, start: date, end: date) -> dict[tuple[str, str], Counter]:
+def _levels(scores: list[int]) -> Counter:
+    return Counter(level_of_score(score) for score in scores)
+
+
+async def _scores(actor: Scope, store_id: int, start: date, end: date) -> dict[tuple[str, str], list[int]]:
+    """Each factor's scores (1–10) of the store's callbacks due in [start, end); "not applicable" is no score."""
     tz = (await calendar_for_store(store_id)).tz
     start_at = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
     end_at = datetime.combine(end, time(0), tzinfo=tz).astimezone(UTC)
@@ -131,7 +150,7 @@ async def _distribution(actor: Scope, store_id: int, start: date, end: date) -> 
         CallbackScore.store == store_id, CallbackScore.callback.due_at >= start_at,
         CallbackScore.callback.due_at < end_at, CallbackScore.score.is_not_null(),
     )
-    found: dict[tuple[str, str], Counter] = {}
+    found: dict[tuple[str, str], list[int]] = {}
     for row in rows:
-        found.setdefault((row["survey"], row["factor"]), Counter())[level_of_score(row["score"])] += 1
+        found.setdefault((row["survey"], row["factor"]), []).append(row["score"])
     return found

@@ -106,7 +106,7 @@ async def test_home_page_warns_the_group_admin(app, client, tenant):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
             page = await web.get("/login")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-            signed_in = await web.post("/login", data={"username": tenant.usernames[key], "password": PASSWORD,
+            signed_in = await web.post("/login", data={"group_code": tenant.code, "username": tenant.usernames[key], "password": PASSWORD,
                                                        "next": "/", "_csrf_token": token})
             assert signed_in.status_code == 303
             return (await web.get("/")).text

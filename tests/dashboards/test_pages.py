@@ -25,7 +25,7 @@ async def signed_in(app, tenant, who: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     page = await client.get("/login")
     token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-    r = await client.post("/login", data={"username": tenant.usernames[who], "password": PASSWORD, "next": "/",
+    r = await client.post("/login", data={"group_code": tenant.code, "username": tenant.usernames[who], "password": PASSWORD, "next": "/",
                                           "_csrf_token": token})
     assert r.status_code == 303, r.text
     return client

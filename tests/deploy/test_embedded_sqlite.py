@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from crm.customers.validation import check_id_number, check_mobile, check_plate, check_vin
-from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD
+from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD, GROUP_CODE
 from deploy.services import free_port
 
 DEALERDESK = str(Path(sys.executable).parent / "dealerdesk")
@@ -44,7 +44,8 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
             await _wait_until_healthy(client, demo)
             login = next(login for login in DEMO_LOGINS if login.username == "ceo")
             token = await client.post("/api/v1/auth/token",
-                                      json={"username": login.username, "password": DEMO_PASSWORD})
+                                      json={"group_code": GROUP_CODE, "username": login.username,
+                                            "password": DEMO_PASSWORD})
             assert token.status_code == 201
             bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
             me = await client.get("/api/v1/me", headers=bearer)

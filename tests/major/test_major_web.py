@@ -140,7 +140,7 @@ async def test_pages_are_404_across_stores_and_groups(browser_session, tenant, o
 
 async def test_the_group_admin_edits_the_ladder_on_its_page(browser_session, tenant, other_tenant):
     admin = await browser_session(tenant.usernames["group_admin"])
-    page = await admin.get("/major/policy")
+    page = await admin.get("/settings/major-policy")
     assert page.status_code == 200 and "升级梯度" in page.text and 'name="level0_hours" inputmode="decimal" value="24"' in page.text
     form = {
         "repeat_window_days": "60", "report_deadline_hours": "24", "renotify_minutes": "45",
@@ -150,27 +150,27 @@ async def test_the_group_admin_edits_the_ladder_on_its_page(browser_session, ten
         "level1_channels": "sms", "level1_label_zh": "48小时未解决",
         "level2_hours": "",
     }
-    saved = await _post(admin, "/major/policy", form)
+    saved = await _post(admin, "/settings/major-policy", form)
     assert saved.status_code == 303
     policy = await get_policy(actor=await tenant.scope("group_admin"))
     assert (policy.repeat_window_days, policy.renotify_seconds, [str(r) for r in policy.alert_roles]) == (
         60, 2700, ["store_gm", "legal"])
     assert [(lv.delay_seconds, lv.condition.value, lv.channels) for lv in policy.levels] == [
         (86400, "report_missing", []), (172800, "unresolved", ["sms"])]
-    bad = await _post(admin, "/major/policy", {**form, "level1_roles": [], "renotify_minutes": "x"})
+    bad = await _post(admin, "/settings/major-policy", {**form, "level1_roles": [], "renotify_minutes": "x"})
     assert bad.status_code == 400 and 'data-field="renotify_minutes"' in bad.text
-    bad = await _post(admin, "/major/policy", {**form, "level1_roles": []})
+    bad = await _post(admin, "/settings/major-policy", {**form, "level1_roles": []})
     assert bad.status_code == 400 and "levels[1].roles" in bad.text and 'value="48小时未解决"' in bad.text
     assert len((await get_policy(actor=await tenant.scope("group_admin"))).levels) == 2
     other = await get_policy(actor=await other_tenant.scope("group_admin"))
     assert len(other.levels) == 1 and other.repeat_window_days == 90
 
     hq = await browser_session(tenant.usernames["hq_viewer"])
-    read_only = await hq.get("/major/policy")
+    read_only = await hq.get("/settings/major-policy")
     assert read_only.status_code == 200 and "<fieldset disabled>" in read_only.text and "保存规则" not in read_only.text
-    assert (await _post(hq, "/major/policy", form)).status_code == 403
+    assert (await _post(hq, "/settings/major-policy", form)).status_code == 403
     staff = await browser_session(tenant.usernames["staff@A"])
-    assert (await staff.get("/major/policy")).status_code == 403
+    assert (await staff.get("/settings/major-policy")).status_code == 403
 
 
 async def test_complaint_pages_show_the_major_flag_and_offer_marking(browser_session, tenant):

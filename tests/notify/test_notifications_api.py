@@ -110,7 +110,7 @@ async def test_live_stream_over_sse(app, tenant):
             assert (await browser.get("/events")).status_code in (302, 303, 307)
             page = await browser.get("/login")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-            await browser.post("/login", data={"username": tenant.usernames["store_gm@A"], "password": PASSWORD,
+            await browser.post("/login", data={"group_code": tenant.code, "username": tenant.usernames["store_gm@A"], "password": PASSWORD,
                                                "next": "/", "_csrf_token": token})
             headers = await tenant.headers("store_gm@A")
             async with api.stream("GET", "/api/v1/notifications/stream", headers=headers) as api_stream, \

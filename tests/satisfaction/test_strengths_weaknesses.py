@@ -68,6 +68,7 @@ async def test_a_store_month_with_the_groups_thresholds(client, tenant, other_te
     by_factor = {i["factor"]: i for i in response.json()["items"] if i["survey"] == "ssi"}
     assert by_factor["salesperson"]["verdict"] == "strength"  # 4 of 5 very satisfied, none unhappy
     assert by_factor["financing"]["answers"] == 3  # N/A answers are not answers
+    assert by_factor["financing"]["average"] == 5.67 and by_factor["salesperson"]["average"] == 9.4  # N/A: no score
     assert by_factor["financing"]["verdict"] == "weakness"  # 33 % very satisfied, 33 % unhappy
     assert by_factor["paperwork"]["verdict"] == "weakness"  # 100 % → 80 %: a 20-point drop
 
@@ -86,3 +87,33 @@ async def test_a_store_month_with_the_groups_thresholds(client, tenant, other_te
     assert other.json()["weakness_drop_min"] == 10  # another group keeps its own (the defaults)
     assert (await client.get(url, headers=await other_tenant.headers("group_admin"))).status_code == 404
     assert (await client.get(url, headers=await tenant.headers("store_gm@B"))).status_code == 404
+    for month in ("9999-12", "0000-01"):
+        far = await client.get(url, params={"month": month}, headers=await tenant.headers("store_gm@A"))
+        assert far.status_code == 400 and far.json()["errors"][0]["field"] == "month"
+
+
+async def test_the_group_admin_edits_the_thresholds_on_the_page(browser_session, tenant):
+    admin = await browser_session(tenant.usernames["group_admin"])
+    page = await admin.get("/satisfaction")
+    assert page.status_code == 200 and 'name="weakness_drop_min"' in page.text and "保存阈值" in page.text
+    token = admin.cookies.get("csrftoken") or ""
+    values = {"strength_very_satisfied_min": "70", "weakness_very_satisfied_max": "35", "weakness_unhappy_min": "15",
+              "weakness_drop_min": "20", "_csrf_token": token}
+    saved = await admin.post("/satisfaction/thresholds", data=values, headers={"X-CSRFToken": token})
+    assert saved.status_code == 303
+    assert 'name="weakness_drop_min" min="0" max="100" step="1" required value="20"' in (await admin.get("/satisfaction")).text
+    bad = await admin.post("/satisfaction/thresholds", data={**values, "weakness_unhappy_min": "abc"},
+                           headers={"X-CSRFToken": token})
+    assert bad.status_code == 400 and "阈值应为0–100之间的整数" in bad.text
+
+    viewer = await browser_session(tenant.usernames["hq_viewer"])
+    shown = await viewer.get("/satisfaction")
+    assert 'value="20" disabled' in shown.text and "保存阈值" not in shown.text
+    store = await viewer.get(f"/satisfaction/stores/{tenant.store_a}", params={"month": "2026-10"})
+    assert store.status_code == 200 and 'name="month" value="2026-10"' in store.text
+    far = await viewer.get(f"/satisfaction/stores/{tenant.store_a}", params={"month": "9999-12"})
+    assert far.status_code == 200 and 'name="month" value="2026-12"' in far.text  # unreadable: this month
+    token = viewer.cookies.get("csrftoken") or ""
+    refused = await viewer.post("/satisfaction/thresholds", data={**values, "_csrf_token": token},
+                                headers={"X-CSRFToken": token})
+    assert refused.status_code == 403

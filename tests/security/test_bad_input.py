@@ -47,8 +47,7 @@ async def test_json_within_limits_passes_through(client, tenant):
     nested = {"a": 1}
     for _ in range(MAX_JSON_DEPTH - 2):
         nested = {"a": nested}
-    response = await client.post("/api/v1/auth/token", json={"username": tenant.usernames["call_center_agent"],
-                                                             "password": PASSWORD})
+    response = await client.post("/api/v1/auth/token", json=tenant.login("call_center_agent"))
     assert response.status_code == 201
     assert json_depth(httpx.Request("POST", "/", json=nested).content) == MAX_JSON_DEPTH - 1
     assert json_depth(b'{"a": "[[[[{{{{"}') == 1

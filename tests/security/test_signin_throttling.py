@@ -33,8 +33,8 @@ def test_delays_grow_then_lock():
 
 
 async def test_an_account_slows_down_then_locks_and_opens_again_after_the_lockout(app, tenant):
-    username = tenant.usernames["store_gm@A"]
-    wrong = {"username": username, "password": "wrong-password"}
+    right = tenant.login("store_gm@A")
+    wrong = {**right, "password": "wrong-password"}
     with time_machine.travel(clock.now(), tick=False) as traveller:
         async with _client(app) as client:
             for _ in range(ACCOUNT.free_failures):
@@ -47,20 +47,20 @@ async def test_an_account_slows_down_then_locks_and_opens_again_after_the_lockou
             for expected_wait in (1, 2, 4, 8, 16):  # each failure doubles the wait before the next try
                 traveller.shift(timedelta(seconds=expected_wait))
                 assert (await client.post(TOKEN, json=wrong)).status_code == 401
-            locked = await client.post(TOKEN, json={"username": username, "password": PASSWORD})
+            locked = await client.post(TOKEN, json=right)
             assert locked.status_code == 429, "locked: not even the right password is tried"
             assert locked.headers["Retry-After"] == str(int(ACCOUNT.lockout.total_seconds()))
             assert "锁定" in locked.json()["detail_zh"]
 
         async with _client(app) as elsewhere:  # the lock is on the account, from any address
-            assert (await elsewhere.post(TOKEN, json={"username": username, "password": PASSWORD})).status_code == 429
+            assert (await elsewhere.post(TOKEN, json=right)).status_code == 429
             traveller.shift(ACCOUNT.lockout - timedelta(seconds=1))
-            assert (await elsewhere.post(TOKEN, json={"username": username, "password": PASSWORD})).status_code == 429
+            assert (await elsewhere.post(TOKEN, json=right)).status_code == 429
             traveller.shift(timedelta(seconds=1))
-            assert (await elsewhere.post(TOKEN, json={"username": username, "password": PASSWORD})).status_code == 201
+            assert (await elsewhere.post(TOKEN, json=right)).status_code == 201
             # A success clears the account's count: the next wrong password is a plain 401 again.
             assert (await elsewhere.post(TOKEN, json=wrong)).status_code == 401
-            assert (await elsewhere.post(TOKEN, json={"username": username, "password": PASSWORD})).status_code == 201
+            assert (await elsewhere.post(TOKEN, json=right)).status_code == 201
 
 
 async def test_one_address_guessing_many_accounts_is_throttled(app, tenant):
@@ -69,7 +69,7 @@ async def test_one_address_guessing_many_accounts_is_throttled(app, tenant):
             for _ in range(ADDRESS.free_failures):
                 guess = {"username": f"nobody-{uuid.uuid4().hex[:8]}", "password": "guess"}
                 assert (await client.post(TOKEN, json=guess)).status_code == 401
-            fresh = {"username": tenant.usernames["staff@A"], "password": PASSWORD}
+            fresh = tenant.login("staff@A")
             refused = await client.post(TOKEN, json=fresh)
             assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
         async with _client(app) as other_address:
@@ -82,7 +82,8 @@ async def test_the_sign_in_page_answers_429_with_retry_after(app, tenant):
         async with _client(app) as browser:
             for attempt in range(ACCOUNT.free_failures + 1):
                 page = await browser.get("/login")
-                form = {"username": username, "password": "wrong", "next": "/", "_csrf_token": csrf_of(page.text)}
+                form = {"group_code": tenant.code, "username": username, "password": "wrong", "next": "/",
+                        "_csrf_token": csrf_of(page.text)}
                 answer = await browser.post("/login", data=form)
             assert answer.status_code == 429
             assert answer.headers["Retry-After"] == "1"

@@ -74,11 +74,13 @@ def served_app() -> Iterator[str]:
             process.kill()
 
 
-async def sign_in_page(page, username: str, password: str | None = None, next_path: str = "/") -> None:
-    """Sign in through the login form (default: the test users' password)."""
-    from tests.support.builders import PASSWORD  # imports the tables: only once the session chose its database
+async def sign_in_page(page, username: str, password: str | None = None, next_path: str = "/",
+                       group_code: str | None = None) -> None:
+    """Sign in through the login form (default: the test users' password and the user's own group code)."""
+    from tests.support.builders import PASSWORD, group_code_of  # imports the tables: only once the session chose its database
 
     await page.goto(f"/login?next={next_path}")
+    await page.fill("input[name=group_code]", await group_code_of(username) if group_code is None else group_code)
     await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", password or PASSWORD)
     async with page.expect_navigation():

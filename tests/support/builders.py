@@ -31,7 +31,7 @@ from crm.timers.tables import Timer
 from tenants.accounts import create_user, hash_password, issue_token
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope, scope_for_user
-from tenants.tables import BrandDivision, DealerGroup, Region, Store
+from tenants.tables import BrandDivision, DealerGroup, Region, Store, User
 
 PASSWORD = "Passw0rd!"
 _password_hash = hash_password(PASSWORD)
@@ -46,6 +46,7 @@ class Tenant:
     """A group with two brand divisions and three stores (A and B in division 1, C in division 2)."""
 
     group_id: int
+    code: str  # 集团代码, with the username the sign-in of the group's users
     division_ids: list[int]
     store_ids: list[int]
     users: dict[str, int] = field(default_factory=dict)  # "store_gm@A" / "hq_viewer" → user id
@@ -76,6 +77,10 @@ class Tenant:
         assert scope is not None
         return scope
 
+    def login(self, who: str, password: str = PASSWORD) -> dict[str, str]:
+        """The body of `POST /api/v1/auth/token` for one of the tenant's users."""
+        return {"group_code": self.code, "username": self.usernames[who], "password": password}
+
     async def headers(self, who: str) -> dict[str, str]:
         """Bearer-token headers for one of the tenant's users."""
         if who not in self.tokens:
@@ -101,7 +106,7 @@ async def make_tenant() -> Tenant:
                       name=f"测试4S店{label}{n}")
         await store.save()
         stores.append(store.id)
-    tenant = Tenant(group_id=group.id, division_ids=divisions, store_ids=stores)
+    tenant = Tenant(group_id=group.id, code=group.code, division_ids=divisions, store_ids=stores)
 
     async def add(key: str, role: Role, **where) -> None:
         username = f"{key.replace('@', '_')}_{tag}"
@@ -118,6 +123,12 @@ async def make_tenant() -> Tenant:
         for role in sorted(STORE_ROLES):
             await add(f"{role}@{label}", role, store_id=store_id)
     return tenant
+
+
+async def group_code_of(username: str) -> str:
+    """The code of the group of the (test-unique) username; "" for the platform admin, who signs in without one."""
+    row = await User.select(User.group.code).where(User.username == username).first()
+    return (row and row["group.code"]) or ""
 
 
 async def end_timers(tenant: Tenant) -> None:

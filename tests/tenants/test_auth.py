@@ -8,11 +8,10 @@ from tests.support.builders import PASSWORD
 
 
 async def test_token_for_valid_credentials_then_wrong_password(client, tenant):
-    username = tenant.usernames["store_gm@A"]
-    ok = await client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    ok = await client.post("/api/v1/auth/token", json=tenant.login("store_gm@A"))
     assert ok.status_code == 201
     assert ok.json()["token_type"] == "bearer"
-    bad = await client.post("/api/v1/auth/token", json={"username": username, "password": "nope"})
+    bad = await client.post("/api/v1/auth/token", json={**tenant.login("store_gm@A"), "password": "nope"})
     assert bad.status_code == 401
     assert "密码" in bad.json()["detail"]
 
@@ -38,7 +37,8 @@ async def test_web_login_requires_csrf_and_sets_session(app, tenant):
         assert (await browser.get("/")).status_code in (302, 303, 307)
         page = await browser.get("/login")
         token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-        form = {"username": tenant.usernames["callback_agent@A"], "password": PASSWORD, "next": "/"}
+        form = {"group_code": tenant.code, "username": tenant.usernames["callback_agent@A"], "password": PASSWORD,
+                "next": "/"}
         assert (await browser.post("/login", data=form)).status_code == 403  # no CSRF token
         logged_in = await browser.post("/login", data={**form, "_csrf_token": token})
         assert logged_in.status_code in (302, 303)

@@ -17,7 +17,8 @@ sales and visits for roles that may not edit customer records (HQ viewer, brand 
 a route guard); the web callback pages (`/callbacks/{callback_id}…`) for roles that may not read or
 work callbacks (route guards); marking a complaint major, and filing or forwarding the major-complaint
 report, for roles that may not (route guards and the service's role check); and deleting a group's
-calendar override for anyone but a group admin (the service checks the role first). The JSON API of complaints and callbacks looks the row
+calendar override for anyone but a group admin (the service checks the role first); and the platform
+console's group routes (`/platform/groups/{group_id}/…`) for everyone of a group (route guards). The JSON API of complaints and callbacks looks the row
 up first and answers 404 to everyone.
 
 Path parameters are filled from `PATH_IDS` (an id parameter → the column of the tenant-A object whose
@@ -63,7 +64,7 @@ from crm.reports.tables import ReportRequest
 from crm.satisfaction import mystery
 from crm.satisfaction.tables import MysteryAudit
 from tenants.roles import GROUP_ROLES, STORE_ROLES
-from tenants.tables import Store
+from tenants.tables import BrandDivision, DealerGroup, Region, Store, User
 from tests.support.builders import make_mobile
 from tests.support.customers import make_profile
 from tests.support.builders import PASSWORD, Tenant
@@ -88,6 +89,10 @@ PATH_IDS: dict[str, Column] = {
     "correction_id": CustomerCorrection.id,
     "report_id": ReportRequest.id,
     "audit_id": MysteryAudit.id,
+    "group_id": DealerGroup.id,  # the platform console's: refused by role (403) to everyone of a group
+    "user_id": User.id,  # store A's staff member (people pages and API)
+    "division_id": BrandDivision.id,  # group-owned: only group admins may change it
+    "region_id": Region.id,  # group-owned: only group admins may change it
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
@@ -219,6 +224,10 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         MajorComplaint: major_id,
         MajorAlert: alert["id"],
         MysteryAudit: audit["id"],
+        DealerGroup: tenant.group_id,
+        User: tenant.users["staff@A"],
+        BrandDivision: tenant.division_ids[0],
+        Region: (await Store.select(Store.region).where(Store.id == tenant.store_a).first())["region"],
     }
 
 
@@ -230,7 +239,7 @@ async def _path_values(objects: dict[type, int], tenant: Tenant) -> dict[str, li
         table = column._meta.table
         assert table in objects, f"no {table.__name__} built in `_tenant_a_objects`"
         row = await table.select().where(table.id == objects[table]).first()
-        assert row is not None and row["group"] == tenant.group_id, table
+        assert row is not None and row.get("group", row["id"] if table is DealerGroup else None) == tenant.group_id, table
         assert row.get("store", tenant.store_a) == tenant.store_a, table
         values[name] = [str(row[column._meta.name])]
     return values
@@ -294,7 +303,7 @@ class _Sessions:
             page = await session.get("/login")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
             signed_in = await session.post("/login", data={
-                "username": caller.tenant.usernames[caller.key], "password": PASSWORD, "next": "/",
+                "group_code": caller.tenant.code, "username": caller.tenant.usernames[caller.key], "password": PASSWORD, "next": "/",
                 "_csrf_token": token,
             })
             assert signed_in.status_code == 303, signed_in.text

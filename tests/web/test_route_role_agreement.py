@@ -46,6 +46,9 @@ class Api:
 
 MARK = {"reasons": [{"reason": "other", "note": "权限核对"}]}
 INTAKE = {"channel": "hotline_400", "content": "权限核对", "customer_id": "{customer}"}
+DEADLINES = {"accept_working_hours": 2, "urgent_accept_working_hours": 1, "handle_working_days": 1, "report_days": 1,
+             "feedback_hours": 24, "revisit_days": 3, "appeal_forward_working_days": 1, "appeal_ruling_working_days": 1}
+AUTHORITY = {"tiers": [{"approver_role": "store_cr_manager", "max_amount": "1000"}, {"approver_role": "store_gm"}]}
 AUDIT = {"store_id": "{store}", "audited_on": "2026-11-21", "results": [{"checkpoint_id": "{checkpoint}", "scored": True}]}
 
 # A page route (as the app routes it) → (the page's URL to call, the API call that shows the same thing).
@@ -76,7 +79,6 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/callback-stats": ("/callback-stats?store={store}", Api("/api/v1/callbacks/statistics?store_id={store}")),
     "/major": ("/major", Api("/api/v1/major")),
     "/major/events": ("/major/events", Api("/api/v1/major/events")),
-    "/major/policy": ("/major/policy", Api("/api/v1/major/policy")),
     "/major/{major_id:int}": ("/major/{major}", Api("/api/v1/major/{major}")),
     "/notifications": ("/notifications", Api("/api/v1/notifications")),
     "/notifications/menu": ("/notifications/menu", Api("/api/v1/notifications")),
@@ -97,11 +99,36 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/mystery-shopper/new": ("/mystery-shopper/new", Api("/api/v1/mystery-shopper/audits", "POST", AUDIT)),
     "/mystery-shopper/checklist": ("/mystery-shopper/checklist",
                                    Api("/api/v1/mystery-shopper/checkpoints?brand_division_id={division}")),
+    "/platform": ("/platform", Api("/api/v1/platform/groups")),
+    "/audit": ("/audit", Api("/api/v1/audit")),
+    "/audit/export": ("/audit/export?format=csv", Api("/api/v1/audit/export?format=csv")),
+    "/organisation": ("/organisation", Api("/api/v1/organisation")),
+    "/organisation/stores/{store_id:int}": ("/organisation/stores/{store}", Api("/api/v1/stores/{store}")),
+    "/people": ("/people", Api("/api/v1/users")),
+    "/people/{user_id:int}": ("/people/{staff}", Api("/api/v1/users/{staff}")),
+    # Settings screens ↔ the API call that saves the same setting (or reads it, where reading is guarded alike).
+    "/settings/calendar": ("/settings/calendar?store={store}", Api("/api/v1/stores/{store}/calendar", "PUT", {})),
+    "/settings/complaint-deadlines": ("/settings/complaint-deadlines",
+                                      Api("/api/v1/complaints/policy", "PUT", DEADLINES)),
+    "/settings/authority": ("/settings/authority", Api("/api/v1/complaints/authority", "PUT", AUTHORITY)),
+    "/settings/major-policy": ("/settings/major-policy", Api("/api/v1/major/policy")),
+    "/settings/callback-rules": ("/settings/callback-rules?store={store}",
+                                 Api("/api/v1/callbacks/rules/delivery_care_2h?store_id={store}", "PUT", {})),
+    "/settings/callback-rules/{kind:str}": ("/settings/callback-rules/delivery_care_2h?store={store}",
+                                            Api("/api/v1/callbacks/rules/delivery_care_2h?store_id={store}", "PUT", {})),
+    "/settings/notification-channels": ("/settings/notification-channels", Api("/api/v1/notifications/channels")),
+    "/settings/dms-keys": ("/settings/dms-keys?store={store}", Api("/api/v1/dms/keys?store_id={store}")),
+    # The upload form ↔ the import (a JSON body is refused as a bad upload, after the role check).
+    "/settings/customer-import": ("/settings/customer-import", Api("/api/v1/customers/import", "POST", {})),
 }
 # Pages with nothing to agree on: they show no data and admit everyone.
 UNPAIRED = {
     "/login": "the sign-in form (public)",
+    "/activate/{token:str}": "the activation form (public; its API is POST /api/v1/auth/activate, tests/accounts)",
+    "/account/password": "the password form, for everyone signed in (POST /api/v1/account/password, tests/accounts)",
     "/lang/{code:str}": "switches the UI language",
+    "/settings": "the settings menu: links to the screens the caller may open (each paired above); the navigation test "
+                 "checks it admits exactly the roles it is listed for",
     "/reports/{report_id:int}/download": "the same file and check as GET /api/v1/reports/{id}/download (tests/reports)",
 }
 REFUSED = {401, 403, 404}
@@ -181,7 +208,7 @@ async def _world(tenant: Tenant) -> dict[str, object]:
         "customer": car.customer_id, "complaint": complaint_id, "major": major_id, "audit": audit["id"],
         "checkpoint": checkpoint["id"], "division": tenant.division_ids[0],
         "callback": await make_due(tenant), "notification": notification["id"],
-        "month": "2026-12", "metric": next(iter(METRICS)),
+        "month": "2026-12", "metric": next(iter(METRICS)), "staff": tenant.users["staff@A"],
     }
 
 

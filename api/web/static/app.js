@@ -119,6 +119,15 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
   });
+  // data-swap-invalid: a form whose 400 answer (the form again, with its field errors) is swapped in like a success.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const source = event.detail.requestConfig && event.detail.requestConfig.elt;  // the form (the event fires on the target)
+    const form = source && source.closest && source.closest("[data-swap-invalid]");
+    if (form && event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   // data-settle-focus="part-id #field": once the fragment part-id settles inside this element, focus #field.
   document.addEventListener("htmx:afterSettle", function (event) {
     const host = event.target.closest("[data-settle-focus]");

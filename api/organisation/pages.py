@@ -1,0 +1,338 @@
+"""Organisation and people pages (组织架构 / 人员管理): the group's divisions, regions and stores; a store's card;
+the people list with search, creation and import; a person's page with edit, disable, enable and password reset.
+Who may is `crm.organisation`'s decision; these pages only show it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect, Template
+
+from api.auth import requires
+from api.i18n import extend
+from api.web.forms import existing_id, optional_int, page_or_fragment
+from crm.organisation import people, people_import, structure
+from crm.organisation.access import ORGANISATION_ADMINS, PEOPLE_ADMINS, PEOPLE_READERS, STORE_READERS
+from crm.satisfaction.sheets import MAX_FILE_BYTES
+from tenants.errors import InvalidInput
+from tenants.roles import GROUP_ROLES, Role
+from tenants.scope import Scope
+
+extend({
+    "org.title": ("组织架构", "Organisation"),
+    "org.divisions": ("品牌事业部", "Brand divisions"),
+    "org.regions": ("区域", "Regions"),
+    "org.stores": ("门店", "Stores"),
+    "org.name": ("名称", "Name"),
+    "org.code": ("编码", "Code"),
+    "org.add": ("新增", "Add"),
+    "org.save": ("保存", "Save"),
+    "org.rename": ("改名", "Rename"),
+    "org.none": ("(无)", "(none)"),
+    "org.store.new": ("新增门店", "New store"),
+    "org.store.division": ("品牌事业部", "Brand division"),
+    "org.store.region": ("区域", "Region"),
+    "org.store.status": ("状态", "Status"),
+    "org.store.open": ("营业中", "Open"),
+    "org.store.closed": ("已关闭", "Closed"),
+    "org.store.hours": ("营业时间", "Opening hours"),
+    "org.store.contact": ("可联系客户时段", "Contact window"),
+    "org.store.open_time": ("开门", "Opens"),
+    "org.store.close_time": ("关门", "Closes"),
+    "org.store.contact_start": ("联系开始", "Contact from"),
+    "org.store.contact_end": ("联系结束", "Contact until"),
+    "org.store.hours_hint": ("留空则沿用集团设置。", "Leave empty to keep the group's."),
+    "org.store.timezone_in_force": ("生效时区", "Timezone in force"),
+    "org.store.close": ("关闭门店", "Close store"),
+    "org.store.close_hint": ("关闭后门店不再接收新投诉,从选择列表中消失,未完成的回访计划将取消;历史数据保留可查。",
+                             "A closed store takes no new complaints and leaves the pickers; its open callbacks are "
+                             "cancelled; its history stays readable."),
+    "org.store.reopen": ("重新开业", "Reopen store"),
+    "org.store.edit": ("编辑门店", "Edit store"),
+    "org.errors": ("请修正以下问题:", "Please correct the following:"),
+    "people.title": ("人员管理", "People"),
+    "people.search": ("搜索用户名、姓名或电话", "Search username, name or phone"),
+    "people.filter": ("筛选", "Filter"),
+    "people.all_stores": ("全部门店", "All stores"),
+    "people.group_level": ("集团", "Group"),
+    "people.username": ("用户名", "Username"),
+    "people.display_name": ("姓名", "Name"),
+    "people.roles": ("角色", "Roles"),
+    "people.store": ("门店", "Store"),
+    "people.division": ("限定品牌事业部", "Brand-division limit"),
+    "people.email": ("邮箱", "E-mail"),
+    "people.phone": ("电话", "Phone"),
+    "people.status": ("状态", "Status"),
+    "people.active": ("启用", "Active"),
+    "people.disabled": ("已停用", "Disabled"),
+    "people.empty": ("没有符合条件的用户。", "No users match."),
+    "people.total": ("共 {n} 人", "{n} users"),
+    "people.prev": ("上一页", "Previous"),
+    "people.next": ("下一页", "Next"),
+    "people.new": ("新增用户", "New user"),
+    "people.create": ("创建", "Create"),
+    "people.import": ("批量导入(XLSX/CSV)", "Bulk import (XLSX/CSV)"),
+    "people.import.hint": ("列:用户名、姓名、角色(可多个,用逗号分隔)、门店编码(集团人员留空)、品牌事业部、邮箱、手机。",
+                           "Columns: username, name, roles (several, comma-separated), store code (empty for group "
+                           "staff), brand division, e-mail, mobile."),
+    "people.import.accept": ("有错误时仍导入无错误的行", "Import the rows without errors anyway"),
+    "people.import.submit": ("导入", "Import"),
+    "people.import.done": ("已创建 {n} 个用户。临时密码只显示这一次,请立即转交:", "{n} users created. The temporary "
+                           "passwords are shown this once; hand them over now:"),
+    "people.import.failed": ("文件有错误,未创建任何用户。", "The sheet has errors; nobody was created."),
+    "people.import.row": ("第{n}行", "Row {n}"),
+    "people.edit": ("编辑", "Edit"),
+    "people.disable": ("停用", "Disable"),
+    "people.disable_hint": ("停用后立即退出所有登录、令牌失效;其领取的回访退回队列,负责的投诉转交门店客户关系部经理(或总经理)。",
+                            "Disabling signs the user out everywhere at once and revokes their tokens; their claimed "
+                            "callbacks return to the queue and their complaints pass to the store's CR manager (or GM)."),
+    "people.enable": ("重新启用", "Enable"),
+    "people.reset": ("重置密码", "Reset password"),
+    "people.password_once": ("临时密码(只显示这一次,首次登录须修改):", "Temporary password (shown this once; "
+                             "it must be changed at the first sign-in):"),
+    "people.must_change": ("待首次登录修改密码", "Must change password"),
+    "people.released": ("已停用:撤销令牌 {t} 个,结束登录 {s} 个,退回回访 {c} 个,转交投诉 {k} 件。",
+                        "Disabled: {t} tokens revoked, {s} sessions ended, {c} callbacks returned, {k} complaints "
+                        "handed over."),
+})
+
+
+# ---------------------------------------------------------------- organisation
+
+
+@get("/organisation", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def organisation_page(actor: Scope) -> Template:
+    return await _organisation(actor)
+
+
+@post("/organisation/divisions", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def division_create(request: Request, actor: Scope) -> Template | Redirect:
+    form = await request.form()
+    return await _or_organisation(actor, structure.create_division(
+        actor=actor, name=form.get("name", ""), code=form.get("code", "")))
+
+
+@post("/organisation/divisions/{division_id:int}", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def division_update(request: Request, actor: Scope, division_id: int) -> Template | Redirect:
+    form = await request.form()
+    return await _or_organisation(actor, structure.update_division(
+        actor=actor, division_id=existing_id(division_id, "brand_division"), name=form.get("name", ""),
+        code=form.get("code", "")))
+
+
+@post("/organisation/regions", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def region_create(request: Request, actor: Scope) -> Template | Redirect:
+    form = await request.form()
+    return await _or_organisation(actor, structure.create_region(actor=actor, name=form.get("name", "")))
+
+
+@post("/organisation/regions/{region_id:int}", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def region_update(request: Request, actor: Scope, region_id: int) -> Template | Redirect:
+    form = await request.form()
+    return await _or_organisation(actor, structure.update_region(
+        actor=actor, region_id=existing_id(region_id, "region"), name=form.get("name", "")))
+
+
+@post("/organisation/stores", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def store_create(request: Request, actor: Scope) -> Template | Redirect:
+    form = await request.form()
+    try:
+        store = await structure.create_store(actor=actor, values=_store_values(form))
+    except InvalidInput as invalid:
+        return await _organisation(actor, errors=invalid.problems, form=dict(form), status_code=400)
+    request.app.state.caller_cache.clear()
+    return Redirect(f"/organisation/stores/{store['id']}", status_code=303)
+
+
+@get("/organisation/stores/{store_id:int}", include_in_schema=False, guards=[requires(*STORE_READERS)])
+async def store_page(actor: Scope, store_id: int) -> Template:
+    return await _store_page(actor, existing_id(store_id, "store"))
+
+
+@post("/organisation/stores/{store_id:int}", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def store_update(request: Request, actor: Scope, store_id: int) -> Template | Redirect:
+    store_id = existing_id(store_id, "store")
+    form = await request.form()
+    try:
+        await structure.update_store(actor=actor, store_id=store_id, values=_store_values(form))
+    except InvalidInput as invalid:
+        return await _store_page(actor, store_id, errors=invalid.problems, form=dict(form), status_code=400)
+    request.app.state.caller_cache.clear()
+    return Redirect(f"/organisation/stores/{store_id}", status_code=303)
+
+
+@post("/organisation/stores/{store_id:int}/close", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def store_close(actor: Scope, store_id: int) -> Redirect:
+    await structure.close_store(actor=actor, store_id=existing_id(store_id, "store"))
+    return Redirect(f"/organisation/stores/{store_id}", status_code=303)
+
+
+@post("/organisation/stores/{store_id:int}/reopen", include_in_schema=False, guards=[requires(*ORGANISATION_ADMINS)])
+async def store_reopen(actor: Scope, store_id: int) -> Redirect:
+    await structure.reopen_store(actor=actor, store_id=existing_id(store_id, "store"))
+    return Redirect(f"/organisation/stores/{store_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- people
+
+
+@get("/people", include_in_schema=False, guards=[requires(*PEOPLE_READERS)])
+async def people_page(request: Request, actor: Scope, q: str = "", store: str = "", page: int = 1) -> Template:
+    listing = await _listing(actor, q, store, page)
+    context = await _people_context(actor, listing=listing)
+    return page_or_fragment(request, page="organisation/people.html", fragment="organisation/_people_list.html",
+                            context=context)
+
+
+@post("/people", include_in_schema=False, guards=[requires(*PEOPLE_ADMINS)])
+async def person_create(request: Request, actor: Scope) -> Template:
+    form = await request.form()
+    try:
+        user, password = await people.create_person(actor=actor, data=_person_input(form, creating=True))
+    except InvalidInput as invalid:
+        context = await _people_context(actor, listing=await _listing(actor, "", "", 1), errors=invalid.problems,
+                                        form=dict(form), chosen=form.getall("roles", []))
+        return Template("organisation/people.html", context=context, status_code=400)
+    return await _person_page(actor, user["id"], password=password, status_code=201)
+
+
+@post("/people/import", include_in_schema=False, guards=[requires(*PEOPLE_ADMINS)],
+      request_max_body_size=MAX_FILE_BYTES + 64 * 1024)
+async def people_import_submit(request: Request, actor: Scope) -> Template:
+    form = await request.form()
+    upload = form.get("file")
+    listing = await _listing(actor, "", "", 1)
+    try:
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput.one("file", "请选择文件", "Choose a file")
+        report = await people_import.import_people(
+            actor=actor, filename=upload.filename or "", content=await upload.read(MAX_FILE_BYTES + 1),
+            accept_valid_rows=form.get("accept_valid_rows") == "1")
+    except InvalidInput as invalid:
+        context = await _people_context(actor, listing=listing, errors=invalid.problems)
+        return Template("organisation/people.html", context=context, status_code=400)
+    context = await _people_context(actor, listing=await _listing(actor, "", "", 1), report=report)
+    return Template("organisation/people.html", context=context, status_code=200 if report["imported"] else 400)
+
+
+@get("/people/{user_id:int}", include_in_schema=False, guards=[requires(*PEOPLE_READERS)])
+async def person_page(actor: Scope, user_id: int) -> Template:
+    return await _person_page(actor, existing_id(user_id, "user"))
+
+
+@post("/people/{user_id:int}", include_in_schema=False, guards=[requires(*PEOPLE_ADMINS)])
+async def person_update(request: Request, actor: Scope, user_id: int) -> Template | Redirect:
+    user_id = existing_id(user_id, "user")
+    form = await request.form()
+    try:
+        data = _person_input(form, creating=False)
+        changes = {"display_name": data.display_name, "roles": data.roles, "store_id": data.store_id,
+                   "brand_division_id": data.brand_division_id, "email": data.email, "phone": data.phone}
+        await people.update_person(actor=actor, user_id=user_id, changes=changes)
+    except InvalidInput as invalid:
+        return await _person_page(actor, user_id, errors=invalid.problems, status_code=400)
+    request.app.state.caller_cache.clear()
+    return Redirect(f"/people/{user_id}", status_code=303)
+
+
+@post("/people/{user_id:int}/disable", include_in_schema=False, guards=[requires(*PEOPLE_ADMINS)])
+async def person_disable(request: Request, actor: Scope, user_id: int) -> Template:
+    user = await people.disable_person(actor=actor, user_id=existing_id(user_id, "user"))
+    request.app.state.caller_cache.clear()
+    return await _person_page(actor, user_id, released=user["released"])
+
+
+@post("/people/{user_id:int}/enable", include_in_schema=False, guards=[requires(*PEOPLE_ADMINS)])
+async def person_enable(request: Request, actor: Scope, user_id: int) -> Redirect:
+    await people.enable_person(actor=actor, user_id=existing_id(user_id, "user"))
+    request.app.state.caller_cache.clear()
+    return Redirect(f"/people/{user_id}", status_code=303)
+
+
+@post("/people/{user_id:int}/reset-password", include_in_schema=False, guards=[requires(*PEOPLE_ADMINS)])
+async def person_reset_password(request: Request, actor: Scope, user_id: int) -> Template:
+    password = await people.reset_password(actor=actor, user_id=existing_id(user_id, "user"))
+    request.app.state.caller_cache.clear()
+    return await _person_page(actor, user_id, password=password)
+
+
+ROUTES = [organisation_page, division_create, division_update, region_create, region_update, store_create,
+          store_page, store_update, store_close, store_reopen, people_page, person_create, people_import_submit,
+          person_page, person_update, person_disable, person_enable, person_reset_password]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def _organisation(actor: Scope, **context: Any) -> Template:
+    status = context.pop("status_code", 200)
+    data = await structure.organisation(actor=actor)
+    return Template("organisation/organisation.html", status_code=status, context={
+        **data, "store_fields": structure.STORE_FIELDS, "hours": structure.HOURS, "errors": [], "form": {},
+        **context})
+
+
+async def _or_organisation(actor: Scope, change) -> Template | Redirect:
+    """Run a change of the organisation page: back to the page, or the page with the problems (400)."""
+    try:
+        await change
+    except InvalidInput as invalid:
+        return await _organisation(actor, errors=invalid.problems, status_code=400)
+    return Redirect("/organisation", status_code=303)
+
+
+async def _store_page(actor: Scope, store_id: int, **context: Any) -> Template:
+    status = context.pop("status_code", 200)
+    store = await structure.store_detail(actor=actor, store_id=store_id)
+    can_edit = actor.has_role(*ORGANISATION_ADMINS)
+    data = await structure.organisation(actor=actor) if can_edit else {"divisions": [], "regions": []}
+    return Template("organisation/store.html", status_code=status, context={
+        "store": store, "can_edit": can_edit, "divisions": data["divisions"], "regions": data["regions"],
+        "store_fields": structure.STORE_FIELDS, "hours": structure.HOURS, "errors": [], "form": {}, **context})
+
+
+def _store_values(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {f.name: form.get(f.name, "") for f in structure.STORE_FIELDS}
+    values["brand_division_id"] = optional_int(form.get("brand_division_id", ""), "brand_division_id")
+    values["region_id"] = optional_int(form.get("region_id", ""), "region_id")
+    values.update({name: form.get(name, "").strip() or None for name in structure.HOURS})
+    return values
+
+
+async def _listing(actor: Scope, q: str, store: str, page: int) -> dict[str, Any]:
+    page = max(1, min(page, 10_000))
+    listing = await people.list_people(actor=actor, q=q[:50].replace("\x00", ""), store_id=optional_int(store),
+                                       offset=(page - 1) * people.PAGE_SIZE)
+    pages = max(1, -(-listing["total"] // people.PAGE_SIZE))
+    return {**listing, "q": q, "store": optional_int(store), "page": page, "pages": pages}
+
+
+async def _people_context(actor: Scope, **context: Any) -> dict[str, Any]:
+    return {
+        "can_manage": actor.has_role(*PEOPLE_ADMINS),
+        "roles": people.role_choices(actor), "group_roles": GROUP_ROLES,
+        "stores": await structure.store_picker(actor=actor),
+        "divisions": (await structure.organisation(actor=actor))["divisions"]
+        if actor.has_role(Role.GROUP_ADMIN) else [],
+        "errors": [], "form": {}, "chosen": [], "report": None, **context,
+    }
+
+
+async def _person_page(actor: Scope, user_id: int, **context: Any) -> Template:
+    status = context.pop("status_code", 200)
+    user = await people.person(actor=actor, user_id=user_id)
+    return Template("organisation/person.html", status_code=status, context={
+        **await _people_context(actor), "person": user, "password": None, "released": None, **context})
+
+
+def _person_input(form: Any, *, creating: bool) -> people.PersonInput:
+    return people.PersonInput(
+        username=form.get("username", "") if creating else "",
+        display_name=form.get("display_name", ""),
+        roles=form.getall("roles", []) if hasattr(form, "getall") else [],
+        store_id=optional_int(form.get("store_id", ""), "store_id"),
+        brand_division_id=optional_int(form.get("brand_division_id", ""), "brand_division_id"),
+        email=form.get("email", ""), phone=form.get("phone", ""),
+    )
