@@ -109,6 +109,7 @@ async def test_the_settings_page_saves_validates_and_the_store_page_follows(brow
     admin = await browser_session(tenant.usernames["group_admin"])
     page = await admin.get("/dashboard")
     assert 'href="/dashboard/settings"' in page.text
+    assert 'href="/dashboard/settings"' in (await admin.get("/settings")).text  # in the settings menu too
     form = await admin.get("/dashboard/settings")
     assert form.status_code == 200 and 'value="hidden" id="store-names-hidden" checked' in form.text
 
@@ -128,3 +129,4 @@ async def test_the_settings_page_saves_validates_and_the_store_page_follows(brow
     assert 'href="/dashboard/settings"' not in page.text
     assert f"store={tenant.store_b}" not in page.text  # no drill-down into another store
     assert (await gm.get("/dashboard/settings")).status_code == 403
+    assert 'href="/dashboard/settings"' not in (await gm.get("/settings")).text
