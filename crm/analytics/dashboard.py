@@ -243,11 +243,18 @@ async def rollup_figures(actor: Scope, store_ids: list[int], start: date, end: d
     count (the version is read before the rollups, so a change made meanwhile is never kept as current)."""
     key = (actor.group_id, tuple(store_ids), start, end)
     version = await rollup_versions(actor.group_id, start, end)
+    # The manufacturer's survey counts are not rollups: read each time, part of what the figures are kept by.
+    surveys = await satisfaction_counts(_scoped(actor, store_ids), store_ids, start, end) if store_ids else {}
+    version = (version, tuple(sorted((sid, tuple(sorted(c.items()))) for sid, c in surveys.items() if c)))
     kept = _FIGURES.get(key)
     if kept is not None and kept[0] == version:
         _FIGURES.move_to_end(key)
         return kept[1]
     sums = await _rollup_sums(actor, store_ids, start, end)
+    for store_id, counts in surveys.items():
+        if counts:
+            part = _part(sums, store_id)
+            part.columns = {**part.columns, **counts}
     metrics = [m for m in (*columns(), *(METRICS[k] for k in CHANNEL_COLUMNS)) if m.key != LIVE_COLUMN]
     values = {}
     for store_id in store_ids:
@@ -270,11 +277,13 @@ async def rollup_versions(group_id: int | None, start: date, end: date) -> tuple
 
 async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[int, Sums]:
     """Summed rollups per store over [start, end), with the resolution histogram and the live overdue count."""
+    if not store_ids:
+        return {}
     sums = await _rollup_sums(actor, store_ids, start, end)
     for store_id, n in (await overdue_now(actor, store_ids)).items():
         part = sums.setdefault(store_id, Sums({}))
         part.columns = {**part.columns, LIVE_COLUMN: n}
-    for store_id, counts in (await satisfaction_counts(scope, store_ids, start, end)).items():
+    for store_id, counts in (await satisfaction_counts(_scoped(actor, store_ids), store_ids, start, end)).items():
         if counts:
             part = sums.setdefault(store_id, Sums({}))
             part.columns = {**part.columns, **counts}
