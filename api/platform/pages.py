@@ -18,7 +18,9 @@ from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
 GUARDS = [requires(*platform.PLATFORM_ADMINS)]
-FIELDS = ("code", "name", "timezone", "admin_username", "admin_display_name", "admin_email")
+# The new-group form's fields and their labels' keys.
+FIELDS = {name: f"platform.field.{name}"
+          for name in ("code", "name", "timezone", "admin_username", "admin_display_name", "admin_email")}
 
 extend({
     "platform.title": ("平台管理", "Platform console"),

@@ -62,6 +62,8 @@ from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit,
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.customers.validation import normalise_mobile
+from crm.privacy.policy import shield
+from crm.privacy.service import record_bulk_read, record_reveal
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Scope
@@ -86,6 +88,8 @@ CUSTOMER_EDITORS = frozenset(
 # Who may change an existing record directly. Callback agents find errors on the phone and file a
 # correction request for the owning department instead (001 §9.3).
 CUSTOMER_UPDATERS = CUSTOMER_EDITORS - {Role.CALLBACK_AGENT}
+# The personal fields of a profile that a reveal may show (who may is `crm.privacy.policy`).
+REVEALABLE_FIELDS = ("mobile", "phone2", "id_number")
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -124,6 +128,7 @@ async def search_customers_page(
     rows = await query.order_by(Customer.id, ascending=False).limit(limit + 1).offset(offset)
     ids = [r["id"] for r in rows]
     summaries = await _summaries(actor, ids[:limit])
+    await record_bulk_read(actor=actor, subject="customer", records=summaries, fields=("mobile",))
     return Page(items=summaries, limit=limit, offset=offset, has_more=len(ids) > limit)
 
 
@@ -170,14 +175,25 @@ async def identity_history(*, actor: Scope, identity_id: int) -> IdentityHistory
     return IdentityHistory(
         identity_id=identity_id,
         name=identity["name"],
-        mobile=identity["mobile"],
-        id_number=identity["id_number"],
+        mobile=shield(actor, {"mobile": identity["mobile"]})["mobile"],
+        id_number=shield(actor, {"id_number": identity["id_number"]})["id_number"],
         stores=await _histories(actor, ids),
     )
 
 
 async def get_customer(*, actor: Scope, customer_id: int) -> CustomerRecord:
-    return _customer_record(await _visible_row(actor, Customer, customer_id))
+    return shield(actor, _customer_record(await _visible_row(actor, Customer, customer_id)))
+
+
+async def reveal_customer_field(*, actor: Scope, customer_id: int, field: str, reason: str) -> str:
+    """One personal field of a profile in clear, for a role allowed to see it; the reveal is logged."""
+    async with transaction():
+        row = await _visible_row(actor, Customer, customer_id)  # outside the scope: 404 before anything else
+        if field not in REVEALABLE_FIELDS:
+            raise InvalidInput.one("field", "该字段不可查看", "This field cannot be revealed")
+        await record_reveal(actor=actor, store_id=row["store"], subject="customer", subject_id=customer_id,
+                            field=field, reason=reason)
+    return row[field]
 
 
 async def get_vehicle(*, actor: Scope, vehicle_id: int) -> VehicleRecord:
@@ -790,7 +806,7 @@ async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSumm
         vins[v["customer"]].append(v["vin"])
     names = await _store_names({r["store"] for r in rows})
     by_id = {r["id"]: r for r in rows}
-    return [
+    return shield(actor, [
         CustomerSummary(
             id=cid, store_id=r["store"], store_name=names.get(r["store"], ""), identity_id=r["group_identity"],
             kind=r["kind"], name=r["name"], mobile=r["mobile"], plates=plates[cid], vins=vins[cid],
@@ -798,7 +814,7 @@ async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSumm
         )
         for cid in customer_ids
         if (r := by_id.get(cid)) is not None
-    ]
+    ])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -824,7 +840,7 @@ async def _histories(actor: Scope, customer_ids: list[int]) -> list[StoreHistory
         grouped["s"][s["customer"]].append(_sale_record(s))
     for x in visits:
         grouped["x"][x["customer"]].append(_visit_record(x))
-    return [
+    return shield(actor, [
         StoreHistory(
             store_id=customers[cid]["store"],
             store_name=names.get(customers[cid]["store"], ""),
@@ -834,7 +850,7 @@ async def _histories(actor: Scope, customer_ids: list[int]) -> list[StoreHistory
             visits=grouped["x"][cid],
         )
         for cid in customer_ids
-    ]
+    ])
 
 
 async def _store_names(store_ids: set[int]) -> dict[int, str]:
