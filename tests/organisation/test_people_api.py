@@ -19,7 +19,7 @@ API = "/api/v1"
 async def _token(client, username: str, password: str) -> dict[str, str]:
     answer = await client.post(f"{API}/auth/token", json={
         "group_code": await group_code_of(username), "username": username, "password": password})
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
