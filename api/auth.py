@@ -113,7 +113,7 @@ class TokenResponse(msgspec.Struct):
     expires_in: int
 
 
-@post("/api/v1/auth/token", exclude_from_auth=True, tags=["auth"])
+@post("/api/v1/auth/token", exclude_from_auth=True, tags=["auth"], status_code=200)
 async def create_token(request: Request, data: TokenRequest) -> TokenResponse:
     """Exchange username and password for a bearer token (429 with Retry-After while sign-in is throttled)."""
     user_id = await sign_in(data.username, data.password, address=client_address(request), group_code=data.group_code)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+import msgspec
 import structlog
 from asyncpg.exceptions import DataError
 from litestar import MediaType, Request, Response
@@ -77,11 +78,47 @@ def _invalid_input(_: Request, exc: InvalidInput) -> Response:
     return _json(400, error_body(400, "输入有误", "Invalid input", exc.problems))
 
 
-def _validation(_: Request, exc: HTTPException) -> Response:
-    problems = [_translate(item) for item in (exc.extra or []) if isinstance(item, dict)]
+def _validation(request: Request, exc: HTTPException) -> Response:
+    items = [item for item in (exc.extra or []) if isinstance(item, dict)]
+    problems = [_translate(item) for item in items if item.get("source") != "body"]
+    if any(item.get("source") == "body" for item in items):
+        problems += _body_problems(request) or [_translate(item) for item in items if item.get("source") == "body"]
+    missing = _MISSING_PARAMETER.search(str(exc.detail or ""))
+    if missing:
+        problems.append(FieldProblem(missing.group(2), "缺少必填参数", f"Missing required {missing.group(1)} parameter"))
     if not problems:
         problems = [FieldProblem("body", "请求格式错误", str(exc.detail or "Malformed request"))]
     return _json(400, error_body(400, "输入有误", "Invalid input", problems))
+
+
+_MISSING_PARAMETER = re.compile(r"Missing required (query|path|header|cookie) parameter '([\w-]+)'")
+
+
+def _body_problems(request: Request) -> list[FieldProblem]:
+    """msgspec stops at a body's first bad field; checking each field alone names them all at once."""
+    try:
+        struct = request.route_handler.parsed_fn_signature.parameters["data"].annotation
+        raw = msgspec.json.decode(request._connection_state.body)
+    except Exception:  # no struct body, or a body that is not JSON: the first problem is all there is
+        return []
+    if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct) and isinstance(raw, dict)):
+        return []
+    problems = []
+    fields = msgspec.structs.fields(struct)
+    for field in fields:
+        if field.encode_name not in raw:
+            if field.required:
+                problems.append(_translate({"message": f"Object missing required field `{field.encode_name}`"}))
+            continue
+        try:
+            msgspec.convert(raw[field.encode_name], type=field.type)
+        except msgspec.ValidationError as error:
+            message, _, where = str(error).partition(" - at `$")
+            problems.append(_translate({"key": field.encode_name + where.rstrip("`"), "message": message}))
+    if struct.__struct_config__.forbid_unknown_fields:
+        known = {field.encode_name for field in fields}
+        problems += [FieldProblem(key or "body", "未知字段", "Unknown field") for key in raw if key not in known]
+    return problems
 
 
 def _data_rejected_by_database(request: Request, exc: DataError) -> Response:

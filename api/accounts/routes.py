@@ -33,7 +33,7 @@ async def change_password(request: Request, actor: Scope, data: PasswordChange) 
     request.app.state.caller_cache.clear()
 
 
-@post("/api/v1/auth/activate", exclude_from_auth=True, tags=["auth"])
+@post("/api/v1/auth/activate", exclude_from_auth=True, tags=["auth"], status_code=200)
 async def activate(data: Activation) -> Activated:
     """Choose the password of a new account with its one-time activation token (404 when unknown, used or
     expired); then sign in with the group code and username returned."""

@@ -268,7 +268,7 @@ async def save_report_draft(actor: Scope, major_id: IdParam, data: ReportIn) -> 
     return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 
-@post("/api/v1/major/{major_id:int}/report/file", tags=["major"], guards=[requires(*service.REPORTERS)])
+@post("/api/v1/major/{major_id:int}/report/file", tags=["major"], guards=[requires(*service.REPORTERS)], status_code=200)
 async def file_report(actor: Scope, major_id: IdParam, data: ReportIn) -> FiledOut:
     """File the report (every part filled in). Within 24 h of marking this satisfies the rule."""
     filed_at = await service.file_report(actor=actor, major_id=major_id, form=_report_form(data))
@@ -276,14 +276,14 @@ async def file_report(actor: Scope, major_id: IdParam, data: ReportIn) -> FiledO
     return FiledOut(major_id=major_id, filed_at=filed_at, on_time=filed_at <= view.report_due_at)
 
 
-@post("/api/v1/major/{major_id:int}/report/forward", tags=["major"], guards=[requires(*service.FORWARDERS)])
+@post("/api/v1/major/{major_id:int}/report/forward", tags=["major"], guards=[requires(*service.FORWARDERS)], status_code=200)
 async def forward_report(actor: Scope, major_id: IdParam) -> MajorOut:
     """The brand division forwards the filed report to the VP operations and the CEO."""
     await service.forward_report(actor=actor, major_id=major_id)
     return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 
-@post("/api/v1/major/alerts/{alert_id:int}/acknowledge", tags=["major"])
+@post("/api/v1/major/alerts/{alert_id:int}/acknowledge", tags=["major"], status_code=200)
 async def acknowledge_alert(actor: Scope, alert_id: IdParam) -> AckOut:
     """Acknowledge an alert sent to you: it stops re-notifying you."""
     new = await service.acknowledge_alert(actor=actor, alert_id=alert_id)

@@ -74,13 +74,13 @@ async def create_group(actor: Scope, data: NewGroupBody) -> CreatedGroupBody:
     return CreatedGroupBody(**{k: getattr(created, k) for k in CreatedGroupBody.__struct_fields__})
 
 
-@post("/api/v1/platform/groups/{group_id:int}/suspend", guards=GUARDS, tags=["platform"])
+@post("/api/v1/platform/groups/{group_id:int}/suspend", guards=GUARDS, tags=["platform"], status_code=200)
 async def suspend_group(request: Request, actor: Scope, group_id: int) -> GroupState:
     """Its users cannot sign in and their sessions and tokens stop working; data and timers stay."""
     return await _set_active(request, actor, group_id, False)
 
 
-@post("/api/v1/platform/groups/{group_id:int}/reactivate", guards=GUARDS, tags=["platform"])
+@post("/api/v1/platform/groups/{group_id:int}/reactivate", guards=GUARDS, tags=["platform"], status_code=200)
 async def reactivate_group(request: Request, actor: Scope, group_id: int) -> GroupState:
     return await _set_active(request, actor, group_id, True)
 

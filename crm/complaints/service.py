@@ -26,6 +26,7 @@ from crm.complaints.tables import (
 from crm.complaints.workflow import State
 from crm.customers.service import find_or_create_customer
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
+from crm.customers.validation import Problems, check_mobile, check_phone
 from crm.db import UNIQUE_VIOLATIONS, savepoint, transaction
 from tenants.directory import require_open_store
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -102,15 +103,10 @@ async def create_complaint(
     retrying) returns the complaint already recorded.
     """
     actor.require_role(*workflow.INTAKE_ROLES)
-    problems: list[FieldProblem] = []
-    if channel not in CHANNELS:
-        problems.append(FieldProblem("channel", "投诉渠道无效", "Unknown channel"))
-    if not content.strip():
-        problems.append(FieldProblem("content", "请填写投诉内容", "Content is required"))
-    if urgency not in deadlines.URGENCIES:
-        problems.append(_URGENCY_PROBLEM)
-    if problems:
-        raise InvalidInput(problems)
+    problems = _intake_problems(channel=channel, content=content, urgency=urgency, complainant_phone=complainant_phone)
+    if problems.items:
+        raise InvalidInput(problems.items)
+    complainant_phone = check_phone(complainant_phone, "complainant_phone") if complainant_phone.strip() else ""
     customer = await _referenced(actor, Customer, customer_id, "customer_id", "客户不存在", "Unknown customer")
     vehicle = None
     if vehicle_id is not None:
@@ -212,9 +208,18 @@ async def register_complaint(
     store_id: int | None = None,
     **fields: Any,
 ) -> int:
-    """Intake as the call center does it: an existing customer, or a minimal record made on the spot."""
+    """Intake as the call center does it: an existing customer, or a minimal record made on the spot.
+
+    Every bad field is named at once, by the request's own names (`new_customer_mobile`, not `mobile`)."""
+    actor.require_role(*workflow.INTAKE_ROLES)
     if store_id is None and not actor.is_group_level:
         store_id = actor.home_store_id
+    problems = _intake_problems(**{k: fields[k] for k in ("channel", "content", "urgency", "complainant_phone") if k in fields})
+    if customer_id is None:
+        if not new_customer_name.strip():
+            problems.add("new_customer_name", "请填写新客户姓名", "Enter the new customer's name")
+        new_customer_mobile = problems.check(check_mobile, new_customer_mobile, "new_customer_mobile")
+    problems.raise_if_any()
     async with transaction():
         if customer_id is None:
             if store_id is None:
@@ -224,6 +229,22 @@ async def register_complaint(
                 source="call_center" if actor.is_group_level else "manual",
             )
         return await create_complaint(actor=actor, customer_id=customer_id, store_id=store_id, **fields)
+
+
+def _intake_problems(
+    *, channel: str = "", content: str = "", urgency: str = "normal", complainant_phone: str = ""
+) -> Problems:
+    """What is wrong with a complaint's own fields, all of it (the caller may add its own)."""
+    problems = Problems()
+    if channel not in CHANNELS:
+        problems.add("channel", "投诉渠道无效", "Unknown channel")
+    if not content.strip():
+        problems.add("content", "请填写投诉内容", "Content is required")
+    if urgency not in deadlines.URGENCIES:
+        problems.items.append(_URGENCY_PROBLEM)
+    if complainant_phone.strip():
+        problems.check(check_phone, complainant_phone, "complainant_phone")
+    return problems
 
 
 async def suggest_store(*, actor: Scope, customer_id: int, vehicle_id: int | None = None) -> RoutingSuggestion:

@@ -45,6 +45,26 @@ def check_mobile(raw: str, field: str = "mobile") -> str:
     return number
 
 
+def check_phone(raw: str, field: str = "phone") -> str:
+    """A number the store can call back: a mainland mobile, a landline with its area code
+    (固定电话, e.g. 010-62345678, extension after a dash) or a 400/800 service number."""
+    if _MOBILE.fullmatch(normalise_mobile(raw)):
+        return normalise_mobile(raw)
+    number = re.sub(r"[\s()\uff08\uff09]", "", raw or "")
+    number = re.sub(r"^(\+86|0086)-?", "0" if not number.startswith(("+860", "00860")) else "", number)
+    landline = _LANDLINE.fullmatch(number)
+    if landline:
+        area, local, extension = landline.groups()
+        return f"{area}-{local}" + (f"-{extension}" if extension else "")
+    if _SERVICE_NUMBER.fullmatch(number.replace("-", "")):
+        return number.replace("-", "")
+    raise _problem(
+        field,
+        "电话号码格式错误，应为11位手机号或带区号的固定电话（如 010-62345678）",
+        "Not a phone number: an 11-digit mobile or a landline with area code (e.g. 010-62345678)",
+    )
+
+
 def check_vin(raw: str, field: str = "vin") -> str:
     """A vehicle identification number (车架号/VIN), upper-cased, with a valid check digit."""
     vin = re.sub(r"[\s\-]", "", raw or "").upper()
@@ -165,6 +185,9 @@ def _problem(field: str, zh: str, en: str) -> InvalidInput:
 
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+# Area codes are 3 or 4 digits with the leading 0 (010, 021, 0755); local numbers 7 or 8 digits.
+_LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d{2}))-?([2-9]\d{6,7})(?:-(\d{1,6}))?")
+_SERVICE_NUMBER = re.compile(r"[48]00\d{7}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 
 # Transliteration of ISO 3779: letters map to 1–9 skipping I, O, Q; position weights, 9th (check) weighs 0.

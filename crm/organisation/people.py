@@ -19,6 +19,7 @@ from typing import Any
 from crm import clock
 from crm.callbacks.service import release_claims_of
 from crm.complaints.service import complaints_handled_by, hand_over
+from crm.customers.validation import check_phone
 from crm.db import UNIQUE_VIOLATIONS, like_term, savepoint, transaction
 from crm.notify.service import notify_users
 from crm.organisation.access import PEOPLE_ADMINS, PEOPLE_READERS, grantable_roles, may_manage, require_manager
@@ -240,8 +241,11 @@ async def _checked(
     email, phone = data.email.strip(), data.phone.strip()
     if email and (len(email) > 200 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
         problems.append(FieldProblem("email", "邮箱格式不正确", "Not an e-mail address"))
-    if phone and not re.fullmatch(r"\+?[\d-]{5,20}", phone):
-        problems.append(FieldProblem("phone", "电话号码格式不正确", "Not a phone number"))
+    if phone:
+        try:
+            phone = check_phone(phone, "phone")
+        except InvalidInput as problem:
+            problems.extend(problem.problems)
     roles = frozenset(Role(r) for r in data.roles if r in Role._value2member_map_ and Role(r) in TENANT_ROLES)
     if len(roles) != len(set(data.roles)):
         problems.append(FieldProblem("roles", "角色无效", "Unknown role"))

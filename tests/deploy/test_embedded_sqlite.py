@@ -47,7 +47,7 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
             token = await client.post("/api/v1/auth/token",
                                       json={"group_code": GROUP_CODE, "username": login.username,
                                             "password": DEMO_PASSWORD})
-            assert token.status_code == 201
+            assert token.status_code == 200
             bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
             me = await client.get("/api/v1/me", headers=bearer)
             assert me.status_code == 200

@@ -348,7 +348,7 @@ async def test_acknowledgement_stops_renotification(client, tenant):
     assert len(await notifications(major_id, user_id=u["legal"])) == 2
     for who in ("legal", "store_gm@A"):
         response = await client.post(f"/api/v1/major/alerts/{immediate}/acknowledge", headers=await tenant.headers(who))
-        assert response.status_code == 201 and response.json()["acknowledged"]
+        assert response.status_code == 200 and response.json()["acknowledged"]
     again = await client.post(f"/api/v1/major/alerts/{immediate}/acknowledge", headers=await tenant.headers("legal"))
     assert again.json()["acknowledged"] is False
     with _at(start + timedelta(minutes=60, seconds=2)):
@@ -489,12 +489,12 @@ async def test_report_draft_then_file_then_forward(client, tenant):
         "proposed_settlement": "更换总成", "responsible_people": [{"name": "张经理", "position": "售后经理"}],
     }
     filed = await client.post(f"/api/v1/major/{major_id}/report/file", headers=gm, json=body)
-    assert filed.status_code == 201 and filed.json()["on_time"]
+    assert filed.status_code == 200 and filed.json()["on_time"]
     assert (await client.put(f"/api/v1/major/{major_id}/report", headers=gm, json=body)).status_code == 409
     assert (await client.post(f"/api/v1/major/{major_id}/report/forward", headers=gm)).status_code == 403
     forwarded = await client.post(f"/api/v1/major/{major_id}/report/forward",
                                   headers=await tenant.headers("brand_manager"))
-    assert forwarded.status_code == 201
+    assert forwarded.status_code == 200
     assert forwarded.json()["report_status"] == "forwarded"
     assert forwarded.json()["report"]["media_risk"] == "high"
     assert forwarded.json()["report"]["responsible_people"] == [{"name": "张经理", "position": "售后经理", "phone": ""}]

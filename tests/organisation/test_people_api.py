@@ -19,7 +19,7 @@ API = "/api/v1"
 async def _token(client, username: str, password: str) -> dict[str, str]:
     answer = await client.post(f"{API}/auth/token", json={
         "group_code": await group_code_of(username), "username": username, "password": password})
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
@@ -90,7 +90,7 @@ async def test_bad_person_input_gets_chinese_field_errors(client, tenant):
     assert answer.status_code == 400
     errors = {e["field"]: e["message_zh"] for e in answer.json()["errors"]}
     assert errors == {"username": "用户名已被使用", "display_name": "请填写姓名", "email": "邮箱格式不正确",
-                      "phone": "电话号码格式不正确", "roles": "角色无效"}
+                      "phone": "电话号码格式错误，应为11位手机号或带区号的固定电话（如 010-62345678）", "roles": "角色无效"}
     answer = await client.post(f"{API}/users", headers=admin, json={
         "username": f"mix_{tenant.group_id}", "display_name": "赵六", "roles": ["staff", "hq_viewer"]})
     fields = {e["field"]: e["message_zh"] for e in answer.json()["errors"]}

@@ -47,7 +47,7 @@ async def test_a_new_group_is_onboarded_through_the_api(client):
     messages = {e["message_zh"] for e in weak.json()["errors"]}
     assert "密码不能包含用户名" in messages and any("常见" in m for m in messages)
     done = await client.post("/api/v1/auth/activate", json={"token": token_of(link), "password": STRONG})
-    assert done.status_code == 201 and done.json() == {"group_code": body["code"], "username": "admin"}
+    assert done.status_code == 200 and done.json() == {"group_code": body["code"], "username": "admin"}
     again = await client.post("/api/v1/auth/activate", json={"token": token_of(link), "password": STRONG + "x"})
     assert again.status_code == 404, "a link works once"
 
@@ -94,7 +94,7 @@ async def test_each_group_names_its_own_people(client):
         assert created.status_code == 201, created.text
         activated = await client.post("/api/v1/auth/activate",
                                       json={"token": token_of(created.json()["activation_link"]), "password": STRONG})
-        assert activated.status_code == 201
+        assert activated.status_code == 200
         body["group_id"] = created.json()["group_id"]
     for body in (first, second):
         headers = await bearer(client, {"group_code": body["code"], "username": "admin", "password": STRONG})
@@ -146,7 +146,7 @@ async def test_a_suspended_group_cannot_sign_in_but_keeps_its_data_and_timers(ap
                                         subject_id=1)
 
     suspended = await client.post(f"{GROUPS}/{tenant.group_id}/suspend", headers=admin)
-    assert suspended.status_code == 201 and suspended.json() == {"group_id": tenant.group_id, "active": False}
+    assert suspended.status_code == 200 and suspended.json() == {"group_id": tenant.group_id, "active": False}
 
     assert (await client.get("/api/v1/me", headers=token)).status_code == 401, "its live tokens stop working"
     assert (await browser.get("/")).status_code in (302, 303), "and its live sessions"
@@ -162,7 +162,7 @@ async def test_a_suspended_group_cannot_sign_in_but_keeps_its_data_and_timers(ap
     assert (await Timer.select(Timer.state).where(Timer.id == timer_id).first())["state"] == "fired"
     assert await effect_count(timer_id) == 1, "timers go on firing while the group is suspended"
 
-    assert (await client.post(f"{GROUPS}/{tenant.group_id}/reactivate", headers=admin)).status_code == 201
+    assert (await client.post(f"{GROUPS}/{tenant.group_id}/reactivate", headers=admin)).status_code == 200
     back = await bearer(client, tenant.login("store_gm@A"))
     customer = await client.get(f"/api/v1/customers/{car.customer_id}", headers=back)
     assert customer.status_code == 200, "its data is intact"

@@ -23,7 +23,7 @@ async def platform_admin() -> dict[str, str]:
 
 async def bearer(client: httpx.AsyncClient, login: dict[str, str]) -> dict[str, str]:
     response = await client.post(TOKEN, json=login)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 

@@ -246,3 +246,24 @@ async def test_intake_that_fails_after_making_the_new_customer_leaves_no_custome
 
 async def tenant_headers(world, who: str) -> dict[str, str]:
     return await world.tenant.headers(who)
+
+
+async def test_every_bad_field_of_a_body_is_named_at_once(client, tenant):
+    h = await tenant.headers("call_center_agent")
+    before = await Complaint.count().where(Complaint.group == tenant.group_id)
+    answer = await client.post(f"{API}/complaints", headers=h, json={
+        "channel": "pigeon", "content": "", "customer_id": "x", "urgency": "now", "fax": "1",
+    })
+    assert fields_of(answer) == {"channel", "content", "customer_id", "urgency", "fax"}
+    missing = await client.post(f"{API}/complaints", headers=h, json={"customer_id": 1})
+    assert fields_of(missing) == {"channel", "content"}
+    assert await Complaint.count().where(Complaint.group == tenant.group_id) == before
+
+
+async def test_a_missing_query_parameter_is_named_as_itself_not_body(client, tenant):
+    h = await tenant.headers("call_center_agent")
+    answer = await client.get(f"{API}/complaints/routing-suggestion", headers=h)
+    assert fields_of(answer) == {"customer_id"}
+    assert "query parameter" in answer.json()["errors"][0]["message_en"]
+    both = await client.get(f"{API}/complaints/routing-suggestion?customer_id=x&vehicle_id=y", headers=h)
+    assert fields_of(both) == {"customer_id", "vehicle_id"}
