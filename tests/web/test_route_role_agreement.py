@@ -82,6 +82,7 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/major": ("/major", Api("/api/v1/major")),
     "/major/events": ("/major/events", Api("/api/v1/major/events")),
     "/major/{major_id:int}": ("/major/{major}", Api("/api/v1/major/{major}")),
+    "/major/{major_id:int}/print": ("/major/{major}/print", Api("/api/v1/major/{major}")),
     "/notifications": ("/notifications", Api("/api/v1/notifications")),
     "/notifications/menu": ("/notifications/menu", Api("/api/v1/notifications")),
     "/notifications/{notification_id:int}": ("/notifications/{notification}",
