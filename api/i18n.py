@@ -28,6 +28,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "app.brand": ("经销商客户关系平台", "dealerdesk CRM"),
     "lang.switch": ("语言", "Language"),
     # navigation and layout
+    "nav.toggle": ("菜单", "Menu"),
     "nav.main": ("主导航", "Main navigation"),
     "layout.skip": ("跳到正文", "Skip to content"),
     "user.menu": ("用户菜单", "User menu"),
@@ -60,7 +61,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "home.scope_group": ("您可以查看本集团 {n} 家门店的数据。", "You can see data of {n} stores of your group."),
     "home.scope_store": ("您可以查看本店的数据。", "You can see your store's data."),
     "home.scope_none": ("您的账号未关联任何门店。", "Your account is not linked to any store."),
-    "home.shortcuts": ("常用功能", "Shortcuts"),
+    "home.my_work": ("我的待办", "My work"),
+    "home.nothing_waiting": ("暂无待办事项。", "Nothing is waiting for you."),
+    "home.work_overdue": ("已超时", "Overdue"),
+    "home.work_today": ("今日到期", "Due today"),
+    "home.work_waiting": ("待我处理", "Waiting for me"),
+    "home.col_what": ("事项", "Step"),
+    "home.col_who": ("客户", "Customer"),
+    "home.col_store": ("门店", "Store"),
+    "home.col_due": ("时限", "Deadline"),
+    "home.figures_store": ("本店本月数据", "My store this month"),
+    "home.figures_group": ("集团本月数据", "Group this month"),
+    "home.to_dashboard": ("查看看板", "Open the dashboard"),
     "home.calendar_enter": ("录入节假日安排", "Enter the holiday schedule"),
     "home.calendar_uncovered": (
         "节假日安排缺失:{years} 年的放假与调休安排尚未录入,系统暂按周一至周五上班、无法定节假日计算投诉时限和回访日期。"

@@ -14,10 +14,12 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import client_address
 from api.i18n import LANGUAGES, SESSION_KEY, language_of, translate
 from api.web.templating import WORKPLACE_KEY
+from crm.analytics.metrics import display
 from crm.calendar.overrides import uncovered_years_to_tell
 from crm.sessions import end_session, open_session
 from crm.settings import get_settings
 from crm.signin import sign_in
+from crm.work import my_work
 from tenants.accounts import GroupSuspended
 from tenants.directory import workplace_of
 from tenants.errors import NotFound, TooManyAttempts
@@ -100,7 +102,8 @@ async def switch_language(request: Request, code: str, next: str = "/") -> Redir
 async def home(request: Request[Scope, Any, Any]) -> Template:
     actor = request.user
     uncovered = await uncovered_years_to_tell(actor=actor)
-    return Template("home.html", context={"actor": actor, "calendar_uncovered": uncovered})
+    return Template("home.html", context={"actor": actor, "calendar_uncovered": uncovered,
+                                          "work": await my_work(actor=actor), "display": display})
 
 
 def remember_group_code(response: Redirect, group_code: str) -> Redirect:

@@ -261,6 +261,47 @@ async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> l
     return shield(actor, await _summaries(query, limit, offset))
 
 
+# Actions beside the complaint's course (a note, the urgency, compensation, re-routing): they never make it wait for someone.
+SIDE_ACTIONS = frozenset({"add_note", "set_urgency", "request_compensation", "decide_compensation", "reroute"})
+
+
+class WaitingComplaint(msgspec.Struct, kw_only=True):
+    summary: ComplaintSummary
+    next_actions: list[str]  # the steps the caller may take now, in the machine's order
+
+
+async def waiting_for_me(*, actor: Scope, limit: int = MAX_PAGE) -> list[WaitingComplaint]:
+    """Open complaints whose next step is the caller's (accept, assign, handle, feed back, revisit, close, report,
+    appeal): the home page's "waiting for me", soonest deadline first. A handler sees the complaints assigned to
+    them; a manager those of the store that wait for a manager."""
+    actor.require_role(*workflow.READERS)
+    query = _summary_query(actor).where(
+        Complaint.state.not_in([str(s) for s in FINAL_STATES])
+        | Complaint.report_state.is_in(["due", "returned", "submitted"]))
+    summaries = await _summaries(query, MAX_PAGE, 0)
+    if not summaries:
+        return []
+    facts = {r["id"]: r for r in await actor.filter(Complaint.select(
+        Complaint.id, Complaint.accused_user, Complaint.handler_user, Complaint.report_state), Complaint).where(
+        Complaint.id.is_in([s.id for s in summaries]))}
+    waiting = []
+    for summary in summaries:
+        row = facts[summary.id]
+        complaint = _Facts(summary.state, summary.via_group, row["accused_user"], row["handler_user"], row["report_state"])
+        steps = [a for a in workflow.available_actions(actor, complaint) if a not in SIDE_ACTIONS]
+        if steps:
+            waiting.append(WaitingComplaint(summary=summary, next_actions=steps))
+    return waiting[:limit]
+
+
+class _Facts(msgspec.Struct):
+    state: str
+    via_group: bool
+    accused_user: int | None
+    handler_user: int | None
+    report_state: str
+
+
 async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetail:
     actor.require_role(*workflow.READERS)
     complaint = await actor.get(Complaint, complaint_id)

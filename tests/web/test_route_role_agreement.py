@@ -58,6 +58,7 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/dashboard/items": ("/dashboard/items?metric={metric}&store={store}",
                          Api("/api/v1/dashboards/items?metric={metric}&store_id={store}")),
     "/dashboard/export": ("/dashboard/export", Api("/api/v1/dashboards/stores/export")),
+    "/dashboard/settings": ("/dashboard/settings", Api("/api/v1/dashboards/settings")),
     "/customers": ("/customers", Api("/api/v1/customers")),
     "/customers/{customer_id:int}": ("/customers/{customer}", Api("/api/v1/customers/{customer}/record")),
     "/customers/new": ("/customers/new", Api("/api/v1/customers", "POST", {})),

@@ -145,9 +145,43 @@
     if (badge) badge.dataset.state = state;
   }
 
+  // ---- narrow screens ----
+  // data-nav-toggle: the menu button opens and closes the navigation (body.nav-open); Esc, a click outside
+  // the navigation or following one of its links closes it.
+  function setNav(open) {
+    document.body.classList.toggle("nav-open", open);
+    document.querySelectorAll("[data-nav-toggle]").forEach(function (button) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-nav-toggle]")) {
+      setNav(!document.body.classList.contains("nav-open"));
+    } else if (document.body.classList.contains("nav-open") &&
+               (!event.target.closest(".sidebar") || event.target.closest(".sidebar a"))) {
+      setNav(false);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.body.classList.contains("nav-open")) setNav(false);
+  });
+  // table[data-cards]: on a narrow screen each row becomes a card; every cell is labelled with its column's
+  // heading (data-label), unless the template labelled it already.
+  function cardLabels(root) {
+    root.querySelectorAll("table[data-cards]").forEach(function (table) {
+      const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.from(row.children).forEach(function (cell, i) {
+          if (!cell.hasAttribute("data-label") && heads[i]) cell.dataset.label = heads[i];
+        });
+      });
+    });
+  }
+
   document.addEventListener("htmx:responseError", showFailure);
   document.addEventListener("htmx:sendError", showFailure);
 
   htmx.onLoad(countdowns);  // the page, and every part htmx swaps in
+  htmx.onLoad(function () { cardLabels(document); });
   window.setInterval(countdowns, 15000);
 })();
