@@ -6,6 +6,7 @@ outside the scope is NotFound, which the error handler shows as the 404 page.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -15,22 +16,29 @@ from litestar.response import Redirect, Template
 from api.auth import requires
 from api.i18n import extend
 from api.privacy.pages import revealed_fragment
-from api.web.forms import existing_id, page_or_fragment
+from api.web.forms import existing_id, optional_int, page_or_fragment, store_choices
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
+from crm.customers.fields import fields_of
 from crm.customers.history import VIAS, customer_changes
 from crm.customers.service import (
+    CUSTOMER_EDITORS,
     CUSTOMER_READERS,
+    CUSTOMER_UPDATERS,
     GENDERS,
     KINDS,
     MARITAL_STATUSES,
     REPAIR_TYPES,
     SOURCES,
+    create_customer,
     customer_profile,
+    get_customer,
     reveal_customer_field,
     search_customers,
+    update_customer,
 )
-from tenants.errors import Conflict, InvalidInput, NotFound
+from crm.customers.timeline import KINDS as TIMELINE_KINDS, customer_timeline
+from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.scope import Scope
 
 SEARCH_LIMIT = 20
@@ -44,7 +52,10 @@ LABELS = {
     "repair_type": REPAIR_TYPES,
     "source": SOURCES,
     "via": VIAS,
+    "timeline": TIMELINE_KINDS,
 }
+# The profile fields the create and edit forms show, in the definition's order (DMS numbers come from the DMS).
+FORM_FIELDS = tuple(f for f in fields_of("customer") if f.name != "dms_ref")
 
 extend({
     "customer.changes": ("变更记录", "Change history"),
@@ -55,6 +66,14 @@ extend({
     "changes.col.new": ("新值", "New value"),
     "changes.col.by": ("修改人", "By"),
     "changes.col.via": ("方式", "How"),
+    "customer.timeline": ("客户历程", "Timeline"),
+    "customer.timeline.none": ("暂无记录", "Nothing yet"),
+    "customer.new": ("新建客户", "New customer"),
+    "customer.edit": ("编辑资料", "Edit profile"),
+    "customer.save": ("保存", "Save"),
+    "customer.cancel": ("取消", "Cancel"),
+    "customer.store": ("门店", "Store"),
+    "customer.form.invalid": ("请修正标出的字段。", "Please correct the marked fields."),
     "corrections.title": ("客户资料修正", "Data corrections"),
     "corrections.intro": ("回访中发现的客户资料错误或缺失:相关部门经理须在24小时内修正或驳回,再由客关部确认。",
                           "Wrong or missing data found in callbacks: the owning department's manager corrects or "
@@ -91,6 +110,7 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
         "has_more": len(found) > SEARCH_LIMIT,
         "limit": SEARCH_LIMIT,
         "labels": LABELS,
+        "can_create": actor.has_role(*CUSTOMER_EDITORS),
     }
     return page_or_fragment(request, page="customers/search.html", fragment="customers/_results.html", context=context)
 
@@ -106,8 +126,106 @@ async def customer_page(actor: Scope, customer_id: int) -> Template:
     return Template(
         "customers/customer.html",
         context={"profile": profile, "vehicles_by_id": vehicles, "labels": LABELS,
+                 "timeline": await customer_timeline(actor=actor, customer_id=customer_id, profile=profile),
+                 "can_edit": actor.has_role(*CUSTOMER_UPDATERS),
                  "changes": await customer_changes(actor=actor, customer_id=customer_id)},
     )
+
+
+@get("/customers/new", guards=[requires(*CUSTOMER_EDITORS)], include_in_schema=False)
+async def customer_new(actor: Scope) -> Template:
+    """The empty profile form (新建客户)."""
+    return await _profile_form(actor, values={"kind": "private"})
+
+
+@post("/customers/new", guards=[requires(*CUSTOMER_EDITORS)], include_in_schema=False)
+async def customer_create(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    """Save a new profile; bad input shows the form again with the problems beside the fields (400)."""
+    form = await request.form()
+    values = _submitted(form)
+    try:
+        store_id = optional_int(str(form.get("store_id", "")), "store_id")
+        customer_id = await create_customer(actor=actor, store_id=store_id, source="manual", **_typed(values))
+    except InvalidInput as invalid:
+        return await _profile_form(actor, values=values, problems=invalid.problems, status=400)
+    except Conflict as conflict:
+        return await _profile_form(actor, values=values, status=409,
+                                   problems=[FieldProblem("mobile", conflict.zh, conflict.en)])
+    return Redirect(path=f"/customers/{customer_id}")
+
+
+@get("/customers/{customer_id:int}/edit", guards=[requires(*CUSTOMER_UPDATERS)], include_in_schema=False)
+async def customer_edit(actor: Scope, customer_id: int) -> Template:
+    """The profile form filled with the profile as the caller may see it (personal fields masked per role)."""
+    existing_id(customer_id, "customer")
+    record = await get_customer(actor=actor, customer_id=customer_id)
+    return await _profile_form(actor, values=_as_form(record), record=record)
+
+
+@post("/customers/{customer_id:int}/edit", guards=[requires(*CUSTOMER_UPDATERS)], include_in_schema=False)
+async def customer_update(request: Request[Scope, Any, Any], actor: Scope, customer_id: int) -> Template | Redirect:
+    """Save the fields that changed (a masked value sent back unchanged is not a change); recorded in the
+    change history by the service; bad input changes nothing and shows the form again (400)."""
+    existing_id(customer_id, "customer")
+    record = await get_customer(actor=actor, customer_id=customer_id)
+    before = _as_form(record)
+    values = _submitted(await request.form())
+    changes = {k: v for k, v in values.items() if v != before.get(k)}
+    try:
+        if changes:
+            await update_customer(actor=actor, customer_id=customer_id, **_typed(changes))
+    except InvalidInput as invalid:
+        return await _profile_form(actor, values=values, record=record, problems=invalid.problems, status=400)
+    except Conflict as conflict:
+        return await _profile_form(actor, values=values, record=record, status=409,
+                                   problems=[FieldProblem("mobile", conflict.zh, conflict.en)])
+    return Redirect(path=f"/customers/{customer_id}")
+
+
+async def _profile_form(actor: Scope, *, values: dict, record=None, problems=(), status: int = 200) -> Template:
+    return Template("customers/profile_form.html", status_code=status, context={
+        "values": values, "record": record, "problems": list(problems), "fields": FORM_FIELDS,
+        "stores": await store_choices(actor) if record is None and actor.is_group_level else [],
+    })
+
+
+def _submitted(form: Any) -> dict[str, str]:
+    """The form's values as text; an unticked checkbox is "false"."""
+    return {
+        f.name: ("true" if form.get(f.name) else "false") if f.kind == "flag" else str(form.get(f.name, "")).strip()
+        for f in FORM_FIELDS
+    }
+
+
+def _typed(values: dict[str, str]) -> dict[str, Any]:
+    """Text to the types the service checks (dates, flags); a date that does not parse is left as text,
+    which the service reports on its field."""
+    kinds = {f.name: f.kind for f in FORM_FIELDS}
+    typed: dict[str, Any] = {}
+    for name, value in values.items():
+        if kinds[name] == "flag":
+            typed[name] = value == "true"
+        elif kinds[name] == "date" and value:
+            try:
+                typed[name] = date.fromisoformat(value)
+            except ValueError:
+                typed[name] = value
+        else:
+            typed[name] = value if kinds[name] != "date" else None
+    return typed
+
+
+def _as_form(record: Any) -> dict[str, str]:
+    values = {}
+    for f in FORM_FIELDS:
+        value = getattr(record, f.name)
+        if f.kind == "flag":
+            values[f.name] = "true" if value else "false"
+        elif f.kind == "date":
+            values[f.name] = value.isoformat() if value else ""
+        else:
+            values[f.name] = value or ""
+    return values
 
 
 @post("/customers/{customer_id:int}/reveal", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
@@ -161,4 +279,4 @@ async def _corrections_screen(actor: Scope, state: str, *, errors=None, error: s
     })
 
 
-ROUTES = [customer_search, customer_page, customer_reveal, corrections_page, correction_action]
+ROUTES = [customer_search, customer_new, customer_create, customer_page, customer_edit, customer_update, customer_reveal, corrections_page, correction_action]
