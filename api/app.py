@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         httponly=True,
         samesite="lax",
         max_age=12 * 3600,
+        exclude="^/api/",  # API clients carry a bearer token: no cookie to read or write on their requests
     )
     return Litestar(
         route_handlers=[

@@ -10,6 +10,7 @@ ones the user may ask to see (the "show" button).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from api.i18n import language_of, pick, translate
 from api.web.nav import NavItem, nav_for
@@ -48,7 +49,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
     }.items():
         engine.register_template_callable(key=name, template_callable=fn)
     engine.engine.filters.update(
-        {"date": _date, "datetime": _datetime, "money": _money}
+        {"date": _date, "datetime": _datetime, "money": _money, "tel": _tel}
     )
 
 
@@ -168,3 +169,12 @@ def _money(value: Decimal | float | int | None) -> str:
     if value is None:
         return "—"
     return f"¥{Decimal(value):,.2f}"
+
+
+def _tel(value: object) -> Markup:
+    """A phone number as a click-to-call link (a softphone or a mobile dials `tel:`); a masked number stays text."""
+    text = str(value or "")
+    digits = re.sub(r"[^\d+]", "", text)
+    if "*" in text or len(digits) < 5:
+        return escape(text or "—")
+    return Markup('<a class="mono tel" href="tel:{}">{}</a>').format(digits, text)
