@@ -26,6 +26,8 @@ from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import Scope
 from tenants.tables import ActivationToken, ApiToken, Store, User, UserRole
 
+# Who lists and revokes the API tokens of the group's users (each user always may their own).
+TOKEN_ADMINS = frozenset({Role.GROUP_ADMIN})
 ACTIVATION_TTL = timedelta(days=7)
 ACTIVATION_PATH = "/activate/"
 
@@ -269,6 +271,35 @@ async def user_for_token(token: str) -> int | None:
 async def revoke_token(token: str) -> None:
     """The token stops working (its owner signs out of an API client)."""
     await ApiToken.delete().where(ApiToken.token_hash == _digest(token))
+
+
+async def tokens_of(actor: Scope, user_id: int | None = None) -> list[dict]:
+    """The unexpired API tokens of the caller (`user_id` None) or of a user of the caller's group (a token admin
+    only; NotFound for a user of another group): id and times, never the token (only its hash is kept)."""
+    owner = await _token_owner(actor, user_id)
+    return await ApiToken.select(ApiToken.id, ApiToken.created_at, ApiToken.expires_at).where(
+        ApiToken.user == owner, ApiToken.expires_at > clock.now()
+    ).order_by(ApiToken.created_at, ascending=False)
+
+
+async def revoke_token_by_id(actor: Scope, token_id: int, user_id: int | None = None) -> None:
+    """Revoke one API token of the caller (`user_id` None) or of a user of the caller's group (a token admin
+    only); NotFound when it is not that user's. Audited; other processes stop honouring it within
+    SCOPE_CACHE_SECONDS."""
+    owner = await _token_owner(actor, user_id)
+    async with transaction():
+        gone = await ApiToken.delete().where(ApiToken.id == token_id, ApiToken.user == owner).returning(ApiToken.id)
+        if not gone:
+            raise NotFound("token")
+        await audit.record(actor, "user.token_revoke", "user", owner, before={"token_id": token_id})
+
+
+async def _token_owner(actor: Scope, user_id: int | None) -> int:
+    if user_id is None or user_id == actor.user_id:
+        return actor.user_id
+    actor.require_role(*TOKEN_ADMINS)  # before any lookup: the refusal says nothing about the id
+    await _user_of_group(actor, user_id)
+    return user_id
 
 
 def _digest(token: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import msgspec
-from litestar import Request, post
+from datetime import datetime
 
-from api.params import text
+import msgspec
+from litestar import Request, delete, get, post
+
+from api.params import IdParam, text
 from tenants import accounts
 from tenants.scope import Scope
 
@@ -41,4 +43,40 @@ async def activate(data: Activation) -> Activated:
     return Activated(group_code=account["group_code"], username=account["username"])
 
 
-ROUTES = [change_password, activate]
+class TokenInfo(msgspec.Struct):
+    id: int
+    created_at: datetime
+    expires_at: datetime
+
+
+def _infos(rows: list[dict]) -> list[TokenInfo]:
+    return [TokenInfo(id=r["id"], created_at=r["created_at"], expires_at=r["expires_at"]) for r in rows]
+
+
+@get("/api/v1/account/tokens", tags=["auth"])
+async def my_tokens(actor: Scope) -> list[TokenInfo]:
+    """One's own unexpired API tokens (never the token itself: only its hash is kept)."""
+    return _infos(await accounts.tokens_of(actor))
+
+
+@delete("/api/v1/account/tokens/{token_id:int}", tags=["auth"])
+async def revoke_my_token(request: Request, actor: Scope, token_id: IdParam) -> None:
+    """Revoke one of one's own API tokens (404 when it is not one's own)."""
+    await accounts.revoke_token_by_id(actor, token_id)
+    request.app.state.caller_cache.clear()
+
+
+@get("/api/v1/users/{user_id:int}/tokens", tags=["people"])
+async def user_tokens(actor: Scope, user_id: IdParam) -> list[TokenInfo]:
+    """The unexpired API tokens of a user of the group (group admin; 404 for a user of another group)."""
+    return _infos(await accounts.tokens_of(actor, user_id))
+
+
+@delete("/api/v1/users/{user_id:int}/tokens/{token_id:int}", tags=["people"])
+async def revoke_user_token(request: Request, actor: Scope, user_id: IdParam, token_id: IdParam) -> None:
+    """Revoke one API token of a user of the group (group admin), audited."""
+    await accounts.revoke_token_by_id(actor, token_id, user_id)
+    request.app.state.caller_cache.clear()
+
+
+ROUTES = [change_password, activate, my_tokens, revoke_my_token, user_tokens, revoke_user_token]

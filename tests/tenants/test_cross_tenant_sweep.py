@@ -64,7 +64,8 @@ from crm.reports.tables import ReportRequest
 from crm.satisfaction import mystery
 from crm.satisfaction.tables import MysteryAudit
 from tenants.roles import GROUP_ROLES, STORE_ROLES
-from tenants.tables import BrandDivision, DealerGroup, Region, Store, User
+from tenants.accounts import issue_token
+from tenants.tables import ApiToken, BrandDivision, DealerGroup, Region, Store, User
 from tests.support.builders import make_mobile
 from tests.support.customers import make_profile
 from tests.support.builders import PASSWORD, Tenant
@@ -93,12 +94,15 @@ PATH_IDS: dict[str, Column] = {
     "user_id": User.id,  # store A's staff member (people pages and API)
     "division_id": BrandDivision.id,  # group-owned: only group admins may change it
     "region_id": Region.id,  # group-owned: only group admins may change it
+    "token_id": ApiToken.id,  # store A's staff member's API token (the user's group is the tenant's)
 }
 # Other parameters of those paths → every value to try.
 OTHER_PARAMS: dict[str, list[str]] = {
     "action": sorted(ACTIONS),  # the web complaint page's steps
     "step": sorted(corrections.ACTIONS),  # the correction list's buttons
 }
+# GET routes only a group admin reads (a path regex → who of tenant A reads them instead of the CR manager).
+GROUP_ADMIN_READS = re.compile(r"^/api/v1/users/\d+/tokens")
 SKIPPED_METHODS = {"OPTIONS", "HEAD"}
 MISSING_INT, MISSING_STR = str(2**31 - 1), "no-such-id"
 
@@ -112,6 +116,7 @@ async def test_no_route_serves_another_tenants_ids(app, client, tenant, other_te
 
     # Store A's customer-relations manager sees everything built, the notification addressed to them included.
     owner = _Caller(tenant, "store_cr_manager@A", "store A's own customer-relations manager")
+    admin = _Caller(tenant, "group_admin", "tenant A's group admin")
     outsiders = [
         _Caller(other_tenant, key, f"other group's {key}")
         for key in [*sorted(GROUP_ROLES), *(f"{role}@A" for role in sorted(STORE_ROLES))]
@@ -124,9 +129,10 @@ async def test_no_route_serves_another_tenants_ids(app, client, tenant, other_te
     async with _Sessions(app) as sessions:
         for probe in probes:
             if probe.method == "GET":
-                status = (await probe.call(client, sessions, owner)).status_code
+                reader = admin if GROUP_ADMIN_READS.match(probe.path) else owner
+                status = (await probe.call(client, sessions, reader)).status_code
                 if status >= 400:  # a page that opens something may redirect to it
-                    problems.append(f"{probe}: {owner} gets {status}, not the object — is the id map right?")
+                    problems.append(f"{probe}: {reader} gets {status}, not the object — is the id map right?")
         for probe in probes:
             for caller in [*outsiders, *neighbours]:
                 status = (response := await probe.call(client, sessions, caller)).status_code
@@ -226,9 +232,15 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         MysteryAudit: audit["id"],
         DealerGroup: tenant.group_id,
         User: tenant.users["staff@A"],
+        ApiToken: await _token_of(tenant.users["staff@A"]),
         BrandDivision: tenant.division_ids[0],
         Region: (await Store.select(Store.region).where(Store.id == tenant.store_a).first())["region"],
     }
+
+
+async def _token_of(user_id: int) -> int:
+    await issue_token(user_id, 1)
+    return (await ApiToken.select(ApiToken.id).where(ApiToken.user == user_id).first())["id"]
 
 
 async def _path_values(objects: dict[type, int], tenant: Tenant) -> dict[str, list[str]]:
@@ -239,8 +251,9 @@ async def _path_values(objects: dict[type, int], tenant: Tenant) -> dict[str, li
         table = column._meta.table
         assert table in objects, f"no {table.__name__} built in `_tenant_a_objects`"
         row = await table.select().where(table.id == objects[table]).first()
-        assert row is not None and row.get("group", row["id"] if table is DealerGroup else None) == tenant.group_id, table
-        assert row.get("store", tenant.store_a) == tenant.store_a, table
+        owner = await User.select().where(User.id == row["user"]).first() if table is ApiToken else row  # via its user
+        assert owner is not None and owner.get("group", row["id"] if table is DealerGroup else None) == tenant.group_id, table
+        assert owner.get("store", tenant.store_a) == tenant.store_a, table
         values[name] = [str(row[column._meta.name])]
     return values
 
