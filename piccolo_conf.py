@@ -44,5 +44,6 @@ APP_REGISTRY = AppRegistry(
         "crm.analytics.piccolo_app",
         "crm.reports.piccolo_app",
         "crm.satisfaction.piccolo_app",
+        "crm.privacy.piccolo_app",
     ]
 )

@@ -17,7 +17,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from api import (
-    calendar, callbacks, complaints, customers, dashboards, major, notifications, organisation, reports, satisfaction, web,
+    calendar, callbacks, complaints, customers, dashboards, major, notifications, organisation, privacy, reports,
+    satisfaction, web,
 )
 from api import accounts, audit, platform
 from api import settings as settings_screens
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         httponly=True,
         samesite="lax",
         max_age=12 * 3600,
+        exclude="^/api/",  # API clients carry a bearer token: no cookie to read or write on their requests
     )
     return Litestar(
         route_handlers=[
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *dashboards.ROUTES,
             *reports.ROUTES,
             *satisfaction.ROUTES,
+            *privacy.ROUTES,
             *accounts.ROUTES,
             *platform.ROUTES,
             *audit.ROUTES,

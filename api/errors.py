@@ -33,7 +33,7 @@ from tenants.errors import (
     InvalidInput,
     NotFound,
     PasswordChangeRequired,
-    TooManyAttempts,
+    RateLimited,
 )
 
 log = structlog.get_logger()
@@ -50,7 +50,7 @@ def exception_handlers() -> dict:
         Forbidden: _forbidden,
         PermissionDeniedException: _forbidden,
         Conflict: _conflict,
-        TooManyAttempts: _too_many_attempts,
+        RateLimited: _rate_limited,
         NotAuthorizedException: _not_authorized,
         HTTPException: _http,
         DataError: _data_rejected_by_database,
@@ -114,7 +114,7 @@ def _conflict(_: Request, exc: Conflict) -> Response:
     return _json(409, error_body(409, exc.zh, exc.en, **exc.extra))
 
 
-def _too_many_attempts(_: Request, exc: TooManyAttempts) -> Response:
+def _rate_limited(_: Request, exc: RateLimited) -> Response:
     response = _json(429, error_body(429, exc.zh, exc.en, retry_after=exc.retry_after))
     response.headers["Retry-After"] = str(exc.retry_after)
     return response

@@ -6,7 +6,7 @@
 Starts its own PostgreSQL and Redis (deploy.services) and real worker processes
 (`arq workers.settings.WorkerSettings`), then, in one run:
 
-  1. Creates a tenant (tests.factories) and N complaints, and marks each major through the real
+  1. Creates a tenant (tests.support.builders) and N complaints, and marks each major through the real
      service (`mark_major`: immediate alert, report timer, notifications) — N open major complaints.
   2. Starts the workers; once they run, moves the complaints' clocks (marked_at, report deadline,
      the level-1 timer) so that the 24-hour deadlines fall due evenly over `--window` seconds from
@@ -73,8 +73,12 @@ def main() -> None:
 
 async def run(args, var: Path) -> dict:
     from crm.db import engine
+    from crm.timers.registry import register_extra_modules
+    from crm.wiring import connect_all
     from deploy.migrations import migrate
 
+    connect_all()  # marking schedules the report and level timers; the bare timers' kind is the bench's own
+    register_extra_modules()
     await migrate()
     await engine().start_connection_pool(min_size=2, max_size=10)
     results: dict = {"cpus": os.cpu_count()}
@@ -114,7 +118,7 @@ async def run(args, var: Path) -> dict:
 
 
 async def make_tenant():
-    from tests.factories import make_tenant as build
+    from tests.support.builders import make_tenant as build
 
     return await build()
 
@@ -124,7 +128,7 @@ async def insert_complaints(tenant, count: int) -> list[int]:
     from crm import clock
     from crm.complaints.tables import Complaint
     from crm.customers.service import create_customer, create_vehicle
-    from tests.customer_factories import make_mobile, make_vin
+    from tests.support.builders import make_mobile, make_vin
 
     manager = await tenant.scope("store_cr_manager@A")
     customer_id = await create_customer(actor=manager, name="压测客户", mobile=make_mobile())

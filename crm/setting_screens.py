@@ -7,7 +7,9 @@ admits its readers.
 
 from __future__ import annotations
 
-from crm.calendar import overrides, settings as calendar
+from crm.analytics.access import SETTING_EDITORS as DASHBOARD_SETTING_EDITORS
+from crm.calendar import overrides
+from crm.calendar import settings as calendar
 from crm.callbacks.dms import KEY_MANAGERS
 from crm.callbacks.rules import RULE_EDITORS
 from crm.complaints.authority import POLICY_EDITORS as COMPLAINT_POLICY_EDITORS
@@ -25,5 +27,6 @@ SCREENS = {
     "notification_channels": DELIVERY_ADMINS,
     "dms_keys": KEY_MANAGERS,
     "customer_import": IMPORTERS,
+    "dashboard": DASHBOARD_SETTING_EDITORS,
 }
 SETTINGS_ROLES = frozenset().union(*SCREENS.values())

@@ -36,6 +36,8 @@ class Settings:
     smtp_password: str = ""
     smtp_sender: str = "dealerdesk@localhost"
     smtp_starttls: bool = False
+    # Files attached to e-mails (report PDFs) up to this size; a larger one is sent as its download link only.
+    email_attachment_max_bytes: int = 10 * 1024 * 1024
     wecom_webhook_url: str = ""
     dingtalk_webhook_url: str = ""
     dingtalk_secret: str = ""
@@ -87,6 +89,7 @@ def get_settings() -> Settings:
         smtp_password=os.environ.get("SMTP_PASSWORD", ""),
         smtp_sender=os.environ.get("SMTP_SENDER", "dealerdesk@localhost"),
         smtp_starttls=os.environ.get("SMTP_STARTTLS", "") == "1",
+        email_attachment_max_bytes=int(os.environ.get("EMAIL_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         wecom_webhook_url=os.environ.get("WECOM_WEBHOOK_URL", ""),
         dingtalk_webhook_url=os.environ.get("DINGTALK_WEBHOOK_URL", ""),
         dingtalk_secret=os.environ.get("DINGTALK_SECRET", ""),

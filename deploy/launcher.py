@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from crm.settings import get_settings
 
@@ -315,7 +316,21 @@ def _address(args: argparse.Namespace) -> tuple[str, int]:
 
 
 def _prepare_var_dir() -> None:
-    get_settings().var_dir.mkdir(parents=True, exist_ok=True)
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    if settings.is_sqlite:
+        private_file(Path(settings.database_url.split("///", 1)[1]))
+
+
+def private_file(path: Path) -> None:
+    """The SQLite file holds customers' personal data: readable and writable by the service's user only (0600).
+
+    Created empty before SQLite opens it (SQLite takes an empty file as a new database, and gives its journal
+    and WAL files the database file's mode); an existing file is narrowed too.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    path.chmod(0o600)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -34,12 +34,20 @@ class Conflict(DomainError):
         self.zh, self.en, self.extra = zh, en, extra or {}
 
 
-class TooManyAttempts(DomainError):
+class RateLimited(DomainError):
+    """Refused for now (too many tries or reads); the caller may try again after `retry_after` s."""
+
+    def __init__(self, retry_after: int, zh: str, en: str) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after, self.zh, self.en = retry_after, zh, en
+
+
+class TooManyAttempts(RateLimited):
     """Refused without trying (sign-in cooling down or locked); the caller may try again after `retry_after` s."""
 
     def __init__(self, retry_after: int, locked: bool) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after, self.locked = retry_after, locked
+        super().__init__(retry_after, "", "")
+        self.locked = locked
         if locked:
             self.zh = f"登录失败次数过多,已暂时锁定,请 {retry_after} 秒后再试"
             self.en = f"Too many failed sign-ins: locked, try again in {retry_after} s"

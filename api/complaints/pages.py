@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
 from api.i18n import extend
+from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, optional_int, required_int, store_choices
 from crm import clock
 from crm.complaints import accountability as accounts
@@ -466,6 +467,18 @@ async def complaint_act(
     return Redirect(path=f"/complaints/{complaint_id}?done={action}", status_code=HTTP_303_SEE_OTHER)
 
 
+@post("/complaints/{complaint_id:int}/reveal", guards=[requires(*workflow.READERS)], include_in_schema=False)
+async def complaint_reveal(request: Request[Scope, Any, Any], actor: Scope, complaint_id: int) -> Template:
+    """The "show" button of the complainant's masked phone: the clear value in place (logged)."""
+    existing_id(complaint_id, "complaint")
+
+    async def reveal(field: str, reason: str) -> str:
+        return await queries.reveal_complaint_field(actor=actor, complaint_id=complaint_id, field=field,
+                                                    reason=reason)
+
+    return await revealed_fragment(request, reveal)
+
+
 async def _page(
     actor: Scope, complaint_id: int, refused: Exception | None, *, status: int = 200,
     form: dict[str, str] | None = None, failed: str = "", done: str = "",
@@ -618,5 +631,5 @@ def _messages(refused: Exception | None) -> list[FieldProblem]:
 ROUTES = [
     complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_take,
     intake_submit,
-    complaint_page, complaint_act,
+    complaint_page, complaint_act, complaint_reveal,
 ]

@@ -15,6 +15,7 @@ import msgspec
 from litestar import Response, Router, get, post, put
 from litestar.params import Parameter
 
+from api.privacy.routes import RevealRequest, Revealed
 from api.params import Id, IdParam, Offset, OptionalIdParam, text_param, text
 from crm import clock
 from crm.complaints import accountability as accounts
@@ -359,6 +360,15 @@ async def get_complaint(actor: Scope, complaint_id: IdParam) -> ComplaintDetail:
     return await queries.complaint_detail(actor=actor, complaint_id=complaint_id)
 
 
+@post("/{complaint_id:int}/reveal", status_code=200)
+async def reveal(actor: Scope, complaint_id: IdParam, data: RevealRequest) -> Revealed:
+    """The complainant's phone (`complainant_phone`) in clear, for a role allowed to see it: the reveal is written
+    to the access log and counts against the caller's hourly limit (429)."""
+    value = await queries.reveal_complaint_field(actor=actor, complaint_id=complaint_id, field=data.field,
+                                                 reason=data.reason)
+    return Revealed(field=data.field, value=value)
+
+
 @get("/{complaint_id:int}/timeline")
 async def get_timeline(actor: Scope, complaint_id: IdParam) -> list[TimelineEntry]:
     return await queries.timeline(actor=actor, complaint_id=complaint_id)
@@ -519,7 +529,7 @@ ROUTES = [
         route_handlers=[
             take_complaint, list_complaints, routing_suggestion, revisit_queue, accountability, export_accountability,
             get_amounts, put_amounts, record_violation, get_violation, deadline_stats,
-            describe_workflow, get_policy, put_policy, get_authority, put_authority, get_complaint, get_timeline,
+            describe_workflow, get_policy, put_policy, get_authority, put_authority, get_complaint, reveal, get_timeline,
             get_staff, reroute, accept, assign, analyse, countermeasure, resolve, feed_back, revisit, close, reopen,
             note, appeal, forward_appeal, decline_appeal, rule_appeal, request_compensation, decide_compensation,
             submit_report, check_report, set_urgency,

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import extend
+from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, page_or_fragment
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
@@ -26,6 +27,7 @@ from crm.customers.service import (
     REPAIR_TYPES,
     SOURCES,
     customer_profile,
+    reveal_customer_field,
     search_customers,
 )
 from tenants.errors import Conflict, InvalidInput, NotFound
@@ -108,6 +110,17 @@ async def customer_page(actor: Scope, customer_id: int) -> Template:
     )
 
 
+@post("/customers/{customer_id:int}/reveal", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
+async def customer_reveal(request: Request[Scope, Any, Any], actor: Scope, customer_id: int) -> Template:
+    """The "show" button of a masked mobile or ID number: the clear value in place (logged)."""
+    existing_id(customer_id, "customer")
+
+    async def reveal(field: str, reason: str) -> str:
+        return await reveal_customer_field(actor=actor, customer_id=customer_id, field=field, reason=reason)
+
+    return await revealed_fragment(request, reveal)
+
+
 @get("/corrections", guards=[requires(*CORRECTION_READERS)], include_in_schema=False)
 async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open") -> Template:
     """The managers' list of open correction requests with their countdowns; customer relations confirms here."""
@@ -148,4 +161,4 @@ async def _corrections_screen(actor: Scope, state: str, *, errors=None, error: s
     })
 
 
-ROUTES = [customer_search, customer_page, corrections_page, correction_action]
+ROUTES = [customer_search, customer_page, customer_reveal, corrections_page, correction_action]

@@ -21,6 +21,7 @@ from litestar.params import Body, Parameter
 
 from api.auth import requires
 from api.errors import error_body
+from api.privacy.routes import RevealRequest, Revealed
 from api.params import (
     Id,
     IdParam,
@@ -159,6 +160,15 @@ async def update_customer(actor: Scope, customer_id: IdParam, data: CustomerUpda
 async def deactivate_customer(actor: Scope, customer_id: IdParam) -> None:
     """Deactivates (停用) the profile; its history stays."""
     await service.deactivate_customer(actor=actor, customer_id=customer_id)
+
+
+@post("/api/v1/customers/{customer_id:int}/reveal", tags=["customers"], status_code=200)
+async def reveal_customer_field(actor: Scope, customer_id: IdParam, data: RevealRequest) -> Revealed:
+    """One personal field (`mobile`, `phone2`, `id_number`) in clear, for a role allowed to see it: the reveal
+    (who, whose, when, why) is written to the access log and counts against the caller's hourly limit (429)."""
+    value = await service.reveal_customer_field(actor=actor, customer_id=customer_id, field=data.field,
+                                                reason=data.reason)
+    return Revealed(field=data.field, value=value)
 
 
 @get("/api/v1/customer-identities/{identity_id:int}", tags=["customers"])
@@ -388,6 +398,7 @@ ROUTES = [
     customer_record,
     update_customer,
     deactivate_customer,
+    reveal_customer_field,
     identity_history,
     list_vehicles,
     create_vehicle,

@@ -4,20 +4,33 @@ the items behind a number, and the exports for the browser (session sign-in)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
 from api.dashboards.params import FromQuery, PeriodKind, PeriodQuery, Short, ToQuery
-from api.dashboards.routes import OrderQuery, SortQuery, export_response, table_for, trend_range
+from api.dashboards.routes import (
+    OrderQuery,
+    SortQuery,
+    export_response,
+    table_for,
+    trend_range,
+)
 from api.i18n import extend, language_of
 from api.params import MAX_ID
 from crm.analytics import dashboard, drill
-from crm.analytics.access import DASHBOARD_READERS, View
+from crm.analytics.access import (
+    DASHBOARD_READERS,
+    SETTING_EDITORS,
+    View,
+    get_settings,
+    set_settings,
+)
 from crm.analytics.charts import trend_svg
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, display
 from crm.analytics.periods import KINDS
@@ -30,6 +43,16 @@ extend({
     "dashboard.title": ("集团看板", "Dashboard"),
     "dashboard.store_title": ("门店看板", "Store dashboard"),
     "dashboard.items": ("明细", "Items"),
+    "dashboard.settings": ("看板设置", "Dashboard settings"),
+    "dashboard.settings.store_names": ("门店看板中的其他门店", "Other stores on a store's dashboard"),
+    "dashboard.settings.hidden": ("隐藏:门店总经理和客户关系经理只看到本店,与集团合计、平均及排名对比",
+                                  "Hidden: store GMs and customer-relations managers see their own store against "
+                                  "the group's total, average and rank"),
+    "dashboard.settings.shown": ("显示:门店总经理和客户关系经理看到集团全部门店的名称和数据(明细仍仅限本店)",
+                                 "Shown: store GMs and customer-relations managers see every store of the group "
+                                 "by name (items behind the numbers stay their own store's)"),
+    "dashboard.settings.save": ("保存", "Save"),
+    "dashboard.settings.saved": ("已保存", "Saved"),
 })
 
 PERIOD_TITLES = {"week": ("周", "Week"), "month": ("月", "Month"), "quarter": ("季度", "Quarter"),
@@ -75,7 +98,7 @@ async def dashboard_page(
     shown = [c for c in table.columns if c.key in (*TABLE_COLUMNS, dashboard.LIVE_COLUMN)
              or (channels == "1" and c.key in CHANNEL_COLUMNS)]
     return Template("dashboards/page.html", context={
-        "table": table, "columns": shown, "last_day": table.end - timedelta(days=1), "q": q, "filters": filters, "kinds": KINDS, "period_titles": PERIOD_TITLES,
+        "table": table, "columns": shown, "can_configure": actor.has_role(*SETTING_EDITORS), "last_day": table.end - timedelta(days=1), "q": q, "filters": filters, "kinds": KINDS, "period_titles": PERIOD_TITLES,
         "display": display, "store_view": store_view, "charts": [trend_svg(t, lang=lang) for t in trends],
         "chart_metric": chart_metric, "metrics": METRICS, "channels": channels == "1",
         "sort_link": lambda key: "/dashboard?" + urlencode({**filters, "sort": key, "order": "desc" if (
@@ -114,6 +137,27 @@ async def export_page(
                                  sort, order, format)
 
 
+@get("/dashboard/settings", guards=[requires(*SETTING_EDITORS)], include_in_schema=False)
+async def settings_page(actor: Scope, saved: bool = False) -> Template:
+    return _settings_template((await get_settings(actor=actor)).store_names, saved=saved)
+
+
+@post("/dashboard/settings", guards=[requires(*SETTING_EDITORS)], include_in_schema=False)
+async def settings_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect:
+    chosen = str((await request.form()).get("store_names", ""))
+    try:
+        await set_settings(actor=actor, store_names=chosen)
+    except InvalidInput as problem:
+        return _settings_template(chosen, problems=problem.problems, status_code=400)
+    return Redirect(path="/dashboard/settings?saved=1", status_code=HTTP_303_SEE_OTHER)
+
+
+def _settings_template(chosen: str, *, saved: bool = False, problems: list | None = None,
+                       status_code: int = 200) -> Template:
+    return Template("dashboards/settings.html", status_code=status_code, context={
+        "chosen": chosen, "saved": saved, "problems": problems or []})
+
+
 def _drill_link(key: str, store_id: int, q: PeriodQuery) -> str:
     metric = METRICS.get(key)
     if key != dashboard.LIVE_COLUMN and metric is None:
@@ -123,4 +167,4 @@ def _drill_link(key: str, store_id: int, q: PeriodQuery) -> str:
     return "/dashboard/items?" + urlencode({"metric": key, "store": store_id, **q.query()})
 
 
-ROUTES = [dashboard_page, items_page, export_page]
+ROUTES = [dashboard_page, items_page, export_page, settings_page, settings_submit]

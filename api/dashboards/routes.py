@@ -7,14 +7,29 @@ from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from litestar import Response, get
+import msgspec
+from litestar import Response, get, put
 from litestar.params import Parameter
 
 from api.auth import requires
-from api.dashboards.params import FromQuery, OptionalId, PeriodKind, PeriodQuery, Short, ToQuery, day_or_none
+from api.dashboards.params import (
+    FromQuery,
+    OptionalId,
+    PeriodKind,
+    PeriodQuery,
+    Short,
+    ToQuery,
+    day_or_none,
+)
 from api.params import StoreIdQuery
 from crm.analytics import dashboard, drill, export
-from crm.analytics.access import DASHBOARD_READERS
+from crm.analytics.access import (
+    DASHBOARD_READERS,
+    SETTING_EDITORS,
+    DashboardSettings,
+    get_settings,
+    set_settings,
+)
 from crm.analytics.dashboard import StoreTable, Trend
 from crm.analytics.drill import Items
 from crm.analytics.metrics import METRICS
@@ -125,4 +140,21 @@ def metrics() -> list[MetricInfo]:
             for m in (*METRICS.values(), dashboard.OVERDUE_NOW)]
 
 
-ROUTES = [store_table, export_table, trend, items, metrics]
+class SettingsChange(msgspec.Struct, forbid_unknown_fields=True):
+    store_names: Annotated[str, msgspec.Meta(max_length=20)]  # "hidden" or "shown"
+
+
+@get("/api/v1/dashboards/settings", tags=TAGS, guards=[requires(*SETTING_EDITORS)])
+async def read_settings(actor: Scope) -> DashboardSettings:
+    """The group's dashboard settings: whether store GMs and customer-relations managers see other stores'
+    names (`hidden`, the default, or `shown`)."""
+    return await get_settings(actor=actor)
+
+
+@put("/api/v1/dashboards/settings", tags=TAGS, guards=[requires(*SETTING_EDITORS)])
+async def write_settings(actor: Scope, data: SettingsChange) -> DashboardSettings:
+    """Change the group's dashboard settings (group admin)."""
+    return await set_settings(actor=actor, store_names=data.store_names)
+
+
+ROUTES = [store_table, export_table, trend, items, metrics, read_settings, write_settings]

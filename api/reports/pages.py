@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import requires
 from api.i18n import extend
 from api.reports.routes import MEDIA
+from api.web.forms import existing_id
 from crm import clock
 from crm.reports import records, service
 from crm.reports.figures import KINDS
@@ -67,6 +68,15 @@ async def print_complaint(actor: Scope, complaint_id: int) -> Response:
                     headers={"Content-Disposition": f"inline; filename=\"complaint.pdf\"; filename*=UTF-8''{quote(name)}"})
 
 
+@get("/major/{major_id:int}/print", include_in_schema=False)
+async def print_major_report(actor: Scope, major_id: int) -> Response:
+    """重大投诉事件处理报告 (attachment 8) of one major complaint, for whoever may see its page."""
+    existing_id(major_id, "major")
+    pdf, name = await records.major_report_pdf(actor=actor, major_id=major_id)
+    return Response(content=pdf, media_type=MEDIA["pdf"],
+                    headers={"Content-Disposition": f"inline; filename=\"major.pdf\"; filename*=UTF-8''{quote(name)}"})
+
+
 async def _page(actor: Scope, *, errors=(), status_code: int = 200) -> Template:
     stores = await Store.select(Store.id, Store.name).where(Store.id.is_in(sorted(actor.store_ids) or [-1]),
                                                            Store.group == (actor.group_id or -1)).order_by(Store.code)
@@ -85,4 +95,4 @@ def _store_id(value: str) -> int:
     return int(value)
 
 
-ROUTES = [reports_page, ask_submit, download_page, print_complaint]
+ROUTES = [reports_page, ask_submit, download_page, print_complaint, print_major_report]

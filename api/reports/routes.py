@@ -59,6 +59,7 @@ async def download(actor: Scope, report_id: IdParam,
 class SubscriptionIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: text(30, 1)
     store_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    user_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None  # the group admin: someone else
 
 
 @get("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS)
@@ -69,14 +70,17 @@ async def my_subscriptions(actor: Scope) -> list[dict]:
 
 @post("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS, status_code=204)
 async def subscribe(actor: Scope, data: SubscriptionIn) -> None:
-    await service.subscribe(actor=actor, kind=data.kind, store_id=data.store_id)
+    """Subscribe the caller (or, for the group admin, `user_id` of the group) to a report of a store or the group."""
+    await service.subscribe(actor=actor, kind=data.kind, store_id=data.store_id, user_id=data.user_id)
 
 
 @delete("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS, status_code=204)
 async def unsubscribe(actor: Scope, kind: Annotated[str, Parameter(query="kind", max_length=30)],
                       store_id: Annotated[int | None, Parameter(query="store_id", required=False, ge=1,
-                                                                le=2**31 - 1)] = None) -> None:
-    await service.unsubscribe(actor=actor, kind=kind, store_id=store_id)
+                                                                le=2**31 - 1)] = None,
+                      user_id: Annotated[int | None, Parameter(query="user_id", required=False, ge=1,
+                                                               le=2**31 - 1)] = None) -> None:
+    await service.unsubscribe(actor=actor, kind=kind, store_id=store_id, user_id=user_id)
 
 
 ROUTES = [ask_for_report, list_reports, get_report, download, my_subscriptions, subscribe, unsubscribe]

@@ -51,12 +51,16 @@ MENU = [
     Screen("customer_import", "/settings/customer-import", "integration", "客户资料导入", "Customer import",
            "上传 DMS 导出的 Excel/CSV,查看错误报告,导入有效行",
            "Upload a DMS export (Excel/CSV), read the error report, import the valid rows"),
+    Screen("dashboard", "/dashboard/settings", "dashboards", "看板中的门店名称", "Store names on the dashboard",
+           "门店总经理和客户关系经理是否看到集团其他门店的名称和数据",
+           "Whether store GMs and customer-relations managers see the group's other stores by name"),
 ]
 SECTIONS = {
     "org": ("营业与日历", "Hours and calendar"),
     "complaints": ("投诉", "Complaints"),
     "callbacks": ("回访", "Callbacks"),
     "integration": ("通知与对接", "Notifications and integration"),
+    "dashboards": ("看板", "Dashboards"),
 }
 # Where a rule or target in force comes from.
 LEVELS = {"default": ("系统默认", "Default"), "group": ("集团设置", "Group"), "store": ("门店设置", "Store")}

@@ -19,6 +19,7 @@ from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.service import CUSTOMER_READERS
 from crm.major.service import BOARD_READERS as MAJOR_BOARD_READERS
 from crm.notify.inbox import DELIVERY_ADMINS
+from crm.privacy.policy import ACCESS_LOG_READERS
 from crm.platform import PLATFORM_ADMINS
 from crm.organisation.access import ORGANISATION_ADMINS, PEOPLE_READERS
 from crm.reports.service import REPORT_READERS
@@ -67,6 +68,7 @@ NAV: list[NavItem] = [
     NavItem("/mystery-shopper", "神秘客户", "Mystery shopper", MYSTERY_READERS),
     NavItem("/notifications", "我的通知", "Notifications"),
     NavItem("/notification-failures", "通知投递失败", "Failed deliveries", DELIVERY_ADMINS),
+    NavItem("/privacy/access-log", "个人信息访问记录", "Personal-data access", ACCESS_LOG_READERS),
     NavItem("/platform", "平台管理", "Platform console", PLATFORM_ADMINS),
     NavItem("/audit", "操作日志", "Audit log", AUDIT_READERS),
     NavItem("/organisation", "组织架构", "Organisation", ORGANISATION_ADMINS),

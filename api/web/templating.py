@@ -3,11 +3,14 @@
 Registered on the Jinja environment once (`configure`), so a page handler only
 returns `Template("area/page.html", context={...})` and the layout fills itself
 from the request: `t("customers.title")`, `lang()`, `tr(zh, en)`, `me()`, `nav()`,
-`label(codes, code)`, `role_titles()`, `workplace()`, `countdown(due_at)`; filters `date`, `datetime`, `money`, `masked_id`.
+`label(codes, code)`, `role_titles()`, `workplace()`, `countdown(due_at)`, `revealable()`; filters `date`, `datetime`,
+`money`. Personal fields arrive masked from the services (`crm.privacy.policy.shield`); `revealable()` names the
+ones the user may ask to see (the "show" button).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,11 +19,12 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from api.i18n import language_of, pick, translate
 from api.web.nav import NavItem, nav_for
 from crm import clock
+from crm.privacy import policy
 from crm.settings import get_settings
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -41,10 +45,11 @@ def configure(engine: JinjaTemplateEngine) -> None:
         "workplace": workplace,
         "server_now": server_now,
         "countdown": countdown,
+        "revealable": revealable,
     }.items():
         engine.register_template_callable(key=name, template_callable=fn)
     engine.engine.filters.update(
-        {"date": _date, "datetime": _datetime, "money": _money, "masked_id": _masked_id}
+        {"date": _date, "datetime": _datetime, "money": _money, "tel": _tel}
     )
 
 
@@ -72,6 +77,12 @@ def me(context: Mapping[str, Any]) -> Scope | None:
     """The signed-in user, or None on pages outside the login (login, unknown URLs)."""
     user = context["request"].scope.get("user")
     return user if isinstance(user, Scope) else None
+
+
+def revealable(context: Mapping[str, Any]) -> frozenset[str]:
+    """The personal fields the signed-in user sees masked but may reveal (logged)."""
+    actor = me(context)
+    return policy.revealable(actor) if actor is not None else frozenset()
 
 
 def nav(context: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -160,10 +171,10 @@ def _money(value: Decimal | float | int | None) -> str:
     return f"¥{Decimal(value):,.2f}"
 
 
-def _masked_id(value: str | None) -> str:
-    """An ID number shows only its first 6 and last 4 characters: customer data is confidential (秘密级)."""
-    if not value:
-        return "—"
-    if len(value) <= 10:
-        return value[:2] + "*" * (len(value) - 2)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+def _tel(value: object) -> Markup:
+    """A phone number as a click-to-call link (a softphone or a mobile dials `tel:`); a masked number stays text."""
+    text = str(value or "")
+    digits = re.sub(r"[^\d+]", "", text)
+    if "*" in text or len(digits) < 5:
+        return escape(text or "—")
+    return Markup('<a class="mono tel" href="tel:{}">{}</a>').format(digits, text)

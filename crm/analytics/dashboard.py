@@ -6,7 +6,7 @@ live figure: it is a state, not history, so it is counted from the open items at
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,11 +14,19 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count, Sum
 
 from crm import clock
-from crm.analytics.access import View, view_for
-from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, Metric, Sums, Unit, merge
+from crm.analytics.access import View, other_stores_named, view_for
+from crm.analytics.metrics import (
+    CHANNEL_COLUMNS,
+    METRICS,
+    TABLE_COLUMNS,
+    Metric,
+    Sums,
+    Unit,
+    merge,
+)
 from crm.analytics.periods import Period, months, parse_period, weeks
 from crm.analytics.rollups import COUNT_COLUMNS
-from crm.analytics.tables import StoreDay, StoreDayResolution
+from crm.analytics.tables import RollupVersion, StoreDay, StoreDayResolution
 from crm.callbacks.tables import Callback
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES
@@ -54,6 +62,7 @@ class StoreRow:
     region_name: str
     values: dict[str, float | None]
     ranks: dict[str, int | None]
+    own: bool  # a store of the caller's scope: its numbers open the items behind them
 
 
 @dataclass
@@ -72,6 +81,7 @@ class StoreTable:
     total: dict[str, float | None]
     average: dict[str, float | None]
     compared_stores: int  # how many stores the ranks are among
+    others_named: bool  # the rows include other stores by name (store view: when the group admin allows it)
     generated_at: datetime
     divisions: list[dict[str, Any]] = field(default_factory=list)
     regions: list[dict[str, Any]] = field(default_factory=list)
@@ -129,40 +139,41 @@ async def store_table(
         raise NotFound("brand_division")
     if region_id is not None and region_id not in {r["id"] for r in regions}:
         raise NotFound("region")
+    others_named = await other_stores_named(actor)
     if view == View.STORE:
-        shown_ids = [actor.home_store_id]
         compared = await _group_store_ids(actor)
+        shown_ids = compared if others_named else [actor.home_store_id]
+        if others_named:
+            stores = await _stores(actor, group_wide=True)
     else:
         shown_ids = [s["id"] for s in stores if (division_id is None or s["division"] == division_id)
                      and (region_id is None or s["region"] == region_id)]
         compared = shown_ids
-    sums = await store_sums(actor, compared, period.start, period.end)
-    metrics = columns()
-    values = {store_id: {m.key: m.value(sums.get(store_id, Sums({}))) for m in metrics} for store_id in compared}
-    for store_id in compared:
-        values[store_id].update({key: METRICS[key].value(sums.get(store_id, Sums({}))) for key in CHANNEL_COLUMNS})
-    ranks = _ranks(values, [*metrics, *(METRICS[k] for k in CHANNEL_COLUMNS)])
+    all_metrics = [*columns(), *(METRICS[k] for k in CHANNEL_COLUMNS)]
+    figures = await rollup_figures(actor, compared, period.start, period.end)
+    live = await overdue_now(actor, compared)
+    values = {sid: {**figures.values[sid], LIVE_COLUMN: live.get(sid, 0)} for sid in compared}
+    total = {**figures.total, LIVE_COLUMN: sum(live.values())}
+    ranks = _ranks(values, all_metrics)
     by_id = {s["id"]: s for s in stores}
     rows = [
         StoreRow(store_id=sid, store_name=by_id[sid]["name"], store_code=by_id[sid]["code"],
                  division_id=by_id[sid]["division"], division_name=by_id[sid]["division.name"] or "",
                  region_id=by_id[sid]["region"], region_name=by_id[sid]["region.name"] or "",
-                 values=values[sid], ranks=ranks[sid])
+                 values=values[sid], ranks=ranks[sid], own=sid in actor.store_ids)
         for sid in shown_ids
     ]
     if sort == "store":
         rows.sort(key=lambda row: row.store_code, reverse=descending)
     else:
         rows.sort(key=_sort_key(sort, descending))
-    merged = merge(sums.get(sid, Sums({})) for sid in compared)
-    all_metrics = [*metrics, *(METRICS[k] for k in CHANNEL_COLUMNS)]
     return StoreTable(
         view=str(view), period_kind=period.kind, period_label=period.label, start=period.start, end=period.end,
         division_id=division_id, region_id=region_id, sort=sort, descending=descending,
         columns=[_column(m) for m in all_metrics], rows=rows,
-        total={m.key: m.value(merged) for m in all_metrics},
+        total=total,
         average={m.key: _mean(values[sid][m.key] for sid in compared) for m in all_metrics},
-        compared_stores=len(compared), generated_at=clock.now(),
+        compared_stores=len(compared), others_named=others_named, generated_at=clock.now(),
         divisions=divisions if view == View.GROUP else [], regions=regions if view == View.GROUP else [],
     )
 
@@ -214,45 +225,121 @@ async def today_for(actor: Scope) -> date:
     return clock.now().astimezone(await timezone_of(group=actor.group_id)).date()
 
 
+@dataclass
+class Figures:
+    """Every rollup metric (not the live one) per store, and of the stores together, for one period."""
+
+    values: dict[int, dict[str, float | None]]
+    total: dict[str, float | None]
+
+
+_FIGURES: OrderedDict[tuple, tuple[tuple, Figures]] = OrderedDict()
+FIGURES_KEPT = 64  # periods × store sets kept per process
+
+
+async def rollup_figures(actor: Scope, store_ids: list[int], start: date, end: date) -> Figures:
+    """The stores' rollup metrics over [start, end), computed once per version of the period's rollups: while no
+    store-day of the period's months is recomputed, a repeated dashboard costs a version lookup and the live
+    count (the version is read before the rollups, so a change made meanwhile is never kept as current)."""
+    key = (actor.group_id, tuple(store_ids), start, end)
+    version = await rollup_versions(actor.group_id, start, end)
+    # The manufacturer's survey counts are not rollups: read each time, part of what the figures are kept by.
+    surveys = await satisfaction_counts(_scoped(actor, store_ids), store_ids, start, end) if store_ids else {}
+    version = (version, tuple(sorted((sid, tuple(sorted(c.items()))) for sid, c in surveys.items() if c)))
+    kept = _FIGURES.get(key)
+    if kept is not None and kept[0] == version:
+        _FIGURES.move_to_end(key)
+        return kept[1]
+    sums = await _rollup_sums(actor, store_ids, start, end)
+    for store_id, counts in surveys.items():
+        if counts:
+            part = _part(sums, store_id)
+            part.columns = {**part.columns, **counts}
+    metrics = [m for m in (*columns(), *(METRICS[k] for k in CHANNEL_COLUMNS)) if m.key != LIVE_COLUMN]
+    values = {}
+    for store_id in store_ids:
+        part = sums.get(store_id) or Sums({})
+        values[store_id] = {m.key: m.value(part) for m in metrics}
+    merged = merge(sums.get(sid) or Sums({}) for sid in store_ids)
+    figures = Figures(values=values, total={m.key: m.value(merged) for m in metrics})
+    _FIGURES[key] = (version, figures)
+    while len(_FIGURES) > FIGURES_KEPT:
+        _FIGURES.popitem(last=False)
+    return figures
+
+
+async def rollup_versions(group_id: int | None, start: date, end: date) -> tuple:
+    """The versions of the group's rollups for the months overlapping [start, end) (`rollups._new_versions`)."""
+    rows = await Scope.system(group_id).select(RollupVersion, RollupVersion.month, RollupVersion.version).where(
+        RollupVersion.month >= start.replace(day=1), RollupVersion.month < end).order_by(RollupVersion.month)
+    return tuple((row["month"], row["version"]) for row in rows)
+
+
 async def store_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[int, Sums]:
     """Summed rollups per store over [start, end), with the resolution histogram and the live overdue count."""
     if not store_ids:
         return {}
-    scope = _scoped(actor, store_ids)
-    rows = await scope.select(StoreDay, StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS)).where(
-        StoreDay.store.is_in(store_ids), StoreDay.day >= start, StoreDay.day < end).group_by(StoreDay.store)
-    sums = {row["store"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
-    histogram = scope.select(
-        StoreDayResolution, StoreDayResolution.store, StoreDayResolution.minutes,
-        Sum(StoreDayResolution.complaints, alias="n"))
-    for row in await histogram.where(
-            StoreDayResolution.store.is_in(store_ids), StoreDayResolution.day >= start,
-            StoreDayResolution.day < end).group_by(StoreDayResolution.store, StoreDayResolution.minutes):
-        sums.setdefault(row["store"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
+    sums = await _rollup_sums(actor, store_ids, start, end)
     for store_id, n in (await overdue_now(actor, store_ids)).items():
         part = sums.setdefault(store_id, Sums({}))
         part.columns = {**part.columns, LIVE_COLUMN: n}
-    for store_id, counts in (await satisfaction_counts(scope, store_ids, start, end)).items():
+    for store_id, counts in (await satisfaction_counts(_scoped(actor, store_ids), store_ids, start, end)).items():
         if counts:
             part = sums.setdefault(store_id, Sums({}))
             part.columns = {**part.columns, **counts}
     return sums
 
 
+async def _rollup_sums(actor: Scope, store_ids: list[int], start: date, end: date) -> dict[int, Sums]:
+    if not store_ids:
+        return {}
+    scope = _scoped(actor, store_ids)
+    days = scope.select(StoreDay, StoreDay.store, *(Sum(getattr(StoreDay, c), alias=c) for c in COUNT_COLUMNS)).where(
+        StoreDay.day >= start, StoreDay.day < end)
+    rows = await _only(scope, store_ids, days, StoreDay).group_by(StoreDay.store)
+    sums = {row["store"]: Sums({c: int(row[c] or 0) for c in COUNT_COLUMNS}) for row in rows}
+    histogram = scope.select(
+        StoreDayResolution, StoreDayResolution.store, StoreDayResolution.minutes,
+        Sum(StoreDayResolution.complaints, alias="n")).where(
+        StoreDayResolution.day >= start, StoreDayResolution.day < end)
+    for row in await _only(scope, store_ids, histogram, StoreDayResolution).group_by(
+            StoreDayResolution.store, StoreDayResolution.minutes):
+        _part(sums, row["store"]).resolution_minutes[row["minutes"]] += int(row["n"])
+    return sums
+
+
+def _part(sums: dict, key: Any) -> Sums:
+    """The Sums of `key`, made when first needed (not once per histogram row)."""
+    part = sums.get(key)
+    if part is None:
+        part = sums[key] = Sums({})
+    return part
+
+
+def _only(scope: Scope, store_ids: list[int], query: Any, table: Any) -> Any:
+    """`query` kept to `store_ids`; when they are the scope's own stores, the scope's condition already does it
+    (no second list of the same ids)."""
+    if scope.whole_group or set(store_ids) != scope.store_ids:
+        return query.where(table.store.is_in(store_ids))
+    return query
+
+
 async def overdue_now(actor: Scope, store_ids: list[int]) -> dict[int, int]:
     """Open items past their deadline right now, per store (the live column)."""
+    if not store_ids:
+        return {}
     now = clock.now()
     counts: Counter = Counter()
     scope = _scoped(actor, store_ids)
     complaints = scope.select(Complaint, Complaint.store, Count(Complaint.id, alias="n")).where(
-        Complaint.store.is_in(store_ids), Complaint.due_at < now, Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+        Complaint.due_at < now, Complaint.state.not_in([str(s) for s in FINAL_STATES]))
     callbacks = scope.select(Callback, Callback.store, Count(Callback.id, alias="n")).where(
-        Callback.store.is_in(store_ids), Callback.state == "due", Callback.channel == "phone", Callback.deadline_at < now)
+        Callback.state == "due", Callback.channel == "phone", Callback.deadline_at < now)
     majors = scope.select(MajorComplaint, MajorComplaint.store, Count(MajorComplaint.id, alias="n")).where(
-        MajorComplaint.store.is_in(store_ids), MajorComplaint.report_status == "missing",
-        MajorComplaint.report_due_at < now, MajorComplaint.closed_at.is_null())
+        MajorComplaint.report_status == "missing", MajorComplaint.report_due_at < now,
+        MajorComplaint.closed_at.is_null())
     for query, table in ((complaints, Complaint), (callbacks, Callback), (majors, MajorComplaint)):
-        for row in await query.group_by(table.store):
+        for row in await _only(scope, store_ids, query, table).group_by(table.store):
             counts[row["store"]] += row["n"]
     return dict(counts)
 
@@ -274,18 +361,21 @@ async def _daily_sums(actor: Scope, store_ids: list[int], start: date, end: date
     for row in await histogram.where(
             StoreDayResolution.store.is_in(store_ids), StoreDayResolution.day >= start,
             StoreDayResolution.day < end).group_by(StoreDayResolution.day, StoreDayResolution.minutes):
-        daily.setdefault(row["day"], Sums({})).resolution_minutes[row["minutes"]] += int(row["n"])
+        _part(daily, row["day"]).resolution_minutes[row["minutes"]] += int(row["n"])
     return daily
 
 
-async def _stores(actor: Scope) -> list[dict[str, Any]]:
-    """The stores the caller may see, with division and region names."""
-    return await Store.select(
+async def _stores(actor: Scope, *, group_wide: bool = False) -> list[dict[str, Any]]:
+    """The stores the caller may see (or, `group_wide`, every store of its group), with division and region
+    names."""
+    query = Store.select(
         Store.id, Store.name, Store.code, Store.brand_division.as_alias("division"),
         Store.brand_division.name.as_alias("division.name"), Store.region,
         Store.region.name.as_alias("region.name"),
-    ).where(Store.group == (actor.group_id or -1), Store.id.is_in(sorted(actor.store_ids) or [-1])).order_by(
-        Store.code)
+    ).where(Store.group == (actor.group_id or -1))
+    if not group_wide:
+        query = query.where(Store.id.is_in(sorted(actor.store_ids) or [-1]))
+    return await query.order_by(Store.code)
 
 
 async def _group_store_ids(actor: Scope) -> list[int]:
@@ -303,10 +393,12 @@ def _ranks(values: dict[int, dict[str, float | None]], metrics: list[Metric]) ->
     """Competition ranking (1, 2, 2, 4) per column, best first; stores without a value have no rank."""
     ranks: dict[int, dict[str, int | None]] = defaultdict(dict)
     for m in metrics:
-        scored = [(v[m.key], sid) for sid, v in values.items() if v[m.key] is not None]
-        ordered = sorted((val for val, _ in scored), reverse=m.higher_is_better)
+        ordered = sorted((v[m.key] for v in values.values() if v[m.key] is not None), reverse=m.higher_is_better)
+        first: dict[float, int] = {}
+        for position, value in enumerate(ordered, start=1):
+            first.setdefault(value, position)
         for sid, v in values.items():
-            ranks[sid][m.key] = None if v[m.key] is None else ordered.index(v[m.key]) + 1
+            ranks[sid][m.key] = None if v[m.key] is None else first[v[m.key]]
     return ranks
 
 

@@ -18,12 +18,18 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import structlog
 
 from crm import clock
-from crm.analytics.tables import RollupDirty, StoreDay, StoreDayResolution
+from crm.analytics.tables import (
+    RollupDirty,
+    RollupVersion,
+    StoreDay,
+    StoreDayResolution,
+)
 from crm.calendar.service import BusinessCalendar, calendar_for_store
 from crm.callbacks.surveys import SATISFIED_LEVELS
 from crm.callbacks.tables import Callback, CallbackScore
@@ -238,7 +244,16 @@ async def _recompute_slice(group_id: int, store_id: int, zone: ZoneInfo, calenda
         await StoreDay.insert(*day_rows)
     if resolution_rows:
         await StoreDayResolution.insert(*resolution_rows)
+    await _new_versions(group_id, {day.replace(day=1) for day in days})
     return len(day_rows)
+
+
+async def _new_versions(group_id: int, months: set[date]) -> None:
+    """Mark the group's rollups of these months changed (in the recomputing transaction): figures the dashboard
+    kept for a period overlapping them are computed again (`crm.analytics.dashboard.rollup_versions`)."""
+    rows = [RollupVersion(group=group_id, month=month, version=uuid4().hex) for month in sorted(months)]
+    await RollupVersion.insert(*rows).on_conflict(
+        target=(RollupVersion.group, RollupVersion.month), action="DO UPDATE", values=[RollupVersion.version])
 
 
 # ---------------------------------------------------------------- raw rows (also read by the drill-down lists)

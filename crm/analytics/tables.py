@@ -18,10 +18,19 @@ The worker recomputes those store-days from raw rows (`crm.analytics.rollups.ref
 
 from __future__ import annotations
 
-from piccolo.columns import BigSerial, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import (
+    BigSerial,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
-from tenants.tables import DealerGroup, Store
+from tenants.tables import DealerGroup, Store, User
 
 
 class StoreDay(Table, tablename="analytics_store_day"):
@@ -89,3 +98,24 @@ class RollupDirty(Table, tablename="analytics_dirty"):
     store_id = Integer()
     at = Timestamptz(null=True, default=None)
     source = Varchar(length=30, default="")
+
+
+class DashboardSetting(Table, tablename="analytics_group_setting"):
+    """A group's dashboard settings, set by its group admin; absent means the defaults
+    (`crm.analytics.access`)."""
+
+    group = ForeignKey(DealerGroup, null=False, unique=True)
+    # Store GMs and customer-relations managers see every store of the group by name (default: their own only).
+    store_names_shown = Boolean(default=False)
+    updated_at = Timestamptz()
+    updated_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+
+
+class RollupVersion(Table, tablename="analytics_version"):
+    """A group's rollups of one month changed: a new `version` each time a store-day of that month is recomputed
+    (`crm.analytics.rollups`). The dashboard reuses figures computed from unchanged months
+    (`crm.analytics.dashboard`). (group, month) is unique (index in the migration)."""
+
+    group = ForeignKey(DealerGroup, null=False)
+    month = Date()  # the first day of the month
+    version = Varchar(length=32)

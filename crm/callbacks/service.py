@@ -40,6 +40,7 @@ from crm.customers.history import Author
 from crm.customers.service import change_customer
 from crm.customers.tables import Customer, Vehicle
 from crm.db import transaction
+from crm.privacy.policy import shield
 from crm.timers.service import schedule_timer
 from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
@@ -210,9 +211,9 @@ async def work_queue(*, actor: Scope, store_id: int | None = None, limit: int = 
     def items(rows):
         return [_queue_item(row, actor, now, expired) for row in rows]
 
-    return WorkQueue(mine=items(mine), overdue=items(overdue), due=items(due), upcoming=items(upcoming),
-                     counts=counts,
-                     next_planned=_queue_item(first_planned, actor, now, expired) if first_planned else None)
+    return shield(actor, WorkQueue(
+        mine=items(mine), overdue=items(overdue), due=items(due), upcoming=items(upcoming), counts=counts,
+        next_planned=_queue_item(first_planned, actor, now, expired) if first_planned else None))
 
 
 async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
@@ -231,7 +232,7 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
     now = clock.now()
     claimed = cb["claimed_by"] if cb["claimed_at"] and cb["claimed_at"] > now - CLAIM_TTL else None
     holder = await actor.group_wide().select(User, User.display_name).where(User.id == claimed).first() if claimed else None
-    return CallbackDetail(
+    return shield(actor, CallbackDetail(
         id=cb["id"], store_id=cb["store"], store_name=context.store_name, kind=cb["kind"],
         kind_label=_kind_label(cb["kind"]), channel=cb["channel"], survey=cb["survey"], state=cb["state"],
         state_label=STATES[cb["state"]][0], phase=phase_of(cb["state"], claimed is not None),
@@ -250,7 +251,7 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
         history=[Attempt(attempt_no=a["attempt_no"], outcome=a["outcome"],
                          agent_name=a["agent.display_name"] or "", comment=a["comment"], at=a["at"])
                  for a in attempts],
-    )
+    ))
 
 
 async def claim_callback(*, actor: Scope, callback_id: int) -> CallbackDetail:

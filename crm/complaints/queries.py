@@ -27,7 +27,9 @@ from crm.complaints.tables import (
 from crm.complaints.workflow import FINAL_STATES, State
 from crm.customers.service import search_customers
 from crm.customers.tables import Vehicle
-from crm.db import like_term
+from crm.db import like_term, transaction
+from crm.privacy.policy import shield
+from crm.privacy.service import record_bulk_read, record_reveal
 from tenants.errors import InvalidInput
 from tenants.roles import GROUP_ROLES, Role
 from tenants.scope import Scope
@@ -240,7 +242,9 @@ async def list_complaints(
             | Complaint.plate.ilike(term)
             | Complaint.vin.ilike(term)
         )
-    return await _summaries(query, limit, offset)
+    items = await _summaries(query, limit, offset)
+    await record_bulk_read(actor=actor, subject="complaint", records=items, fields=("complainant_phone",))
+    return shield(actor, items)
 
 
 async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> list[ComplaintSummary]:
@@ -255,13 +259,13 @@ async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> l
         query = query.where(Complaint.via_group.eq(True), Complaint.state == State.FED_BACK)
     else:
         query = query.where(Complaint.via_group.eq(False), Complaint.state == State.RESOLVED)
-    return await _summaries(query, limit, offset)
+    return shield(actor, await _summaries(query, limit, offset))
 
 
 async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetail:
     actor.require_role(*workflow.READERS)
     complaint = await actor.get(Complaint, complaint_id)
-    summary = (await _summaries(_summary_query(actor).where(Complaint.id == complaint_id), 1, 0))[0]
+    summary = shield(actor, (await _summaries(_summary_query(actor).where(Complaint.id == complaint_id), 1, 0))[0])
     # A complaint's rows are in its group; missed deadlines and reports keep the store they happened at.
     in_group = actor.group_wide()
     appeals = await in_group.select(ComplaintAppeal).where(ComplaintAppeal.complaint == complaint.id).order_by(
@@ -364,6 +368,18 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
             {**m, "kind_zh": KIND_TITLES[m["kind"]][0]} for m in misses
         ],
     )
+
+
+async def reveal_complaint_field(*, actor: Scope, complaint_id: int, field: str, reason: str) -> str:
+    """The complainant's phone in clear, for a role allowed to see it; the reveal is logged."""
+    actor.require_role(*workflow.READERS)
+    async with transaction():
+        complaint = await actor.get(Complaint, complaint_id)  # outside the scope: 404 before anything else
+        if field != "complainant_phone":
+            raise InvalidInput.one("field", "该字段不可查看", "This field cannot be revealed")
+        await record_reveal(actor=actor, store_id=complaint.store, subject="complaint", subject_id=complaint_id,
+                            field=field, reason=reason)
+    return complaint.complainant_phone
 
 
 async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:

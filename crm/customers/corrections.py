@@ -26,6 +26,7 @@ from crm.customers.tables import Customer, CustomerCorrection, Vehicle
 from crm.db import transaction
 from crm.notify.service import notify_roles
 from crm.timers.service import cancel_timers, schedule_timer
+from crm.privacy.policy import in_message, shield
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
@@ -148,12 +149,14 @@ async def file_corrections(
             await schedule_timer(kind=kind, due_at=due_at, group_id=customer["group"], store_id=customer["store"],
                                  subject_type=SUBJECT, subject_id=correction_id)
         dept_zh, dept_en = DEPARTMENTS[spec.department]
+        shown_old, shown_new = in_message(name, old), in_message(name, as_text(value))
         await notify_roles(
             group_id=customer["group"], roles=[Role.DEPARTMENT_HEAD], store_id=customer["store"],
             kind="customer_correction.filed",
             title_zh=f"{dept_zh}客户资料待修正:{customer['name']} {spec.label_zh},24小时内处理",
             title_en=f"{dept_en}: customer data to correct: {customer['name']} {spec.label_en}, within 24 h",
-            body_zh=f"{old or '(空)'} → {as_text(value)}。{reason}", body_en=f"{old or '(blank)'} → {as_text(value)}. {reason}",
+            body_zh=f"{shown_old or '(空)'} → {shown_new}。{reason}",
+            body_en=f"{shown_old or '(blank)'} → {shown_new}. {reason}",
             link=LINK, idempotency_key=f"customer_correction:{correction_id}:filed",
         )
         filed[name] = [old, as_text(value)]
@@ -403,4 +406,4 @@ async def _items(actor: Scope, rows: list[dict]) -> list[CorrectionItem]:
             decided_at=r["decided_at"], decision_note=r["decision_note"], confirmed_by_name=r["confirmed_by_name"],
             confirmed_at=r["confirmed_at"], actions=allowed_actions(actor, r),
         ))
-    return items
+    return shield(actor, items)

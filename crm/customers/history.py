@@ -15,6 +15,7 @@ import msgspec
 
 from crm import clock
 from crm.customers.tables import Customer, CustomerChange
+from crm.privacy.policy import shield
 from tenants.errors import NotFound
 from tenants.scope import Scope
 
@@ -87,14 +88,14 @@ async def customer_changes(*, actor: Scope, customer_id: int, limit: int = 200) 
     rows = await actor.filter(CustomerChange.select(), CustomerChange).where(
         CustomerChange.customer == customer_id
     ).order_by(CustomerChange.id, ascending=False).limit(max(1, min(limit, 500)))
-    return [
+    return shield(actor, [
         Change(
             id=r["id"], customer_id=r["customer"], vehicle_id=r["vehicle"], field=r["field"],
             old_value=r["old_value"], new_value=r["new_value"], via=r["via"], correction_id=r["correction_id"],
             changed_by_name=r["changed_by_name"], changed_at=r["changed_at"],
         )
         for r in rows
-    ]
+    ])
 
 
 def as_text(value: Any) -> str:

@@ -62,9 +62,11 @@ from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit,
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.customers.validation import normalise_mobile
+from crm.privacy.policy import shield
+from crm.privacy.service import record_bulk_read, record_reveal
 from tenants.errors import Conflict, InvalidInput, NotFound
 from tenants.roles import TENANT_ROLES, Role
-from tenants.scope import Scope
+from tenants.scope import Rows, Scope, reading
 from tenants.tables import Store
 
 MAX_PAGE = 200
@@ -86,6 +88,8 @@ CUSTOMER_EDITORS = frozenset(
 # Who may change an existing record directly. Callback agents find errors on the phone and file a
 # correction request for the owning department instead (001 §9.3).
 CUSTOMER_UPDATERS = CUSTOMER_EDITORS - {Role.CALLBACK_AGENT}
+# The personal fields of a profile that a reveal may show (who may is `crm.privacy.policy`).
+REVEALABLE_FIELDS = ("mobile", "phone2", "id_number")
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -124,6 +128,7 @@ async def search_customers_page(
     rows = await query.order_by(Customer.id, ascending=False).limit(limit + 1).offset(offset)
     ids = [r["id"] for r in rows]
     summaries = await _summaries(actor, ids[:limit])
+    await record_bulk_read(actor=actor, subject="customer", records=summaries, fields=("mobile",))
     return Page(items=summaries, limit=limit, offset=offset, has_more=len(ids) > limit)
 
 
@@ -132,15 +137,17 @@ async def customer_profile(*, actor: Scope, customer_id: int) -> CustomerProfile
 
     Group-level callers (HQ, call center) also get the same person's profiles in
     the other stores they may see; store staff only ever get their own store's rows.
+    The page is read on every visit: one statement with its history (`_PAGE`), one more for a group's.
     """
-    row = await _visible_row(actor, Customer, customer_id)
-    others: list[int] = []
-    if actor.is_group_level:
-        query = actor.filter(Customer.select(Customer.id), Customer).where(
-            Customer.group_identity == row["group_identity"], Customer.id != customer_id
-        )
-        others = [r["id"] for r in await query.order_by(Customer.id)]
-    histories = await _histories(actor, [customer_id, *others])
+    async with reading(Customer) as connection:
+        found = await actor.rows(_PAGE, [customer_id], connection=connection)
+        if not found:
+            raise NotFound("customer")
+        others: list[dict] = []
+        if actor.is_group_level:
+            same_person = await actor.rows(_SAME_PERSON, [found[0]["group_identity"]], connection=connection)
+            others = [r for r in same_person if r["id"] != customer_id]
+    histories = _histories(actor, [found[0], *others])
     own = histories[0]
     return CustomerProfile(
         customer=own.customer,
@@ -163,21 +170,31 @@ async def identity_history(*, actor: Scope, identity_id: int) -> IdentityHistory
     ).first()
     if identity is None:
         raise NotFound("customer_identity")
-    query = actor.filter(Customer.select(Customer.id), Customer).where(Customer.group_identity == identity_id)
-    ids = [r["id"] for r in await query.order_by(Customer.store).order_by(Customer.id)]
-    if not ids:
+    customers = sorted(await actor.rows(_SAME_PERSON, [identity_id]), key=lambda r: (r["store"], r["id"]))
+    if not customers:
         raise NotFound("customer_identity")
     return IdentityHistory(
         identity_id=identity_id,
         name=identity["name"],
-        mobile=identity["mobile"],
-        id_number=identity["id_number"],
-        stores=await _histories(actor, ids),
+        mobile=shield(actor, {"mobile": identity["mobile"]})["mobile"],
+        id_number=shield(actor, {"id_number": identity["id_number"]})["id_number"],
+        stores=_histories(actor, customers),
     )
 
 
 async def get_customer(*, actor: Scope, customer_id: int) -> CustomerRecord:
-    return _customer_record(await _visible_row(actor, Customer, customer_id))
+    return shield(actor, _customer_record(await _visible_row(actor, Customer, customer_id)))
+
+
+async def reveal_customer_field(*, actor: Scope, customer_id: int, field: str, reason: str) -> str:
+    """One personal field of a profile in clear, for a role allowed to see it; the reveal is logged."""
+    async with transaction():
+        row = await _visible_row(actor, Customer, customer_id)  # outside the scope: 404 before anything else
+        if field not in REVEALABLE_FIELDS:
+            raise InvalidInput.one("field", "该字段不可查看", "This field cannot be revealed")
+        await record_reveal(actor=actor, store_id=row["store"], subject="customer", subject_id=customer_id,
+                            field=field, reason=reason)
+    return row[field]
 
 
 async def get_vehicle(*, actor: Scope, vehicle_id: int) -> VehicleRecord:
@@ -590,10 +607,7 @@ def _store_filter(actor: Scope, store_id: int) -> int:
 
 
 async def _visible_row(actor: Scope, table: type[Table], row_id: int) -> dict:
-    row = await actor.filter(table.select(), table).where(table.id == row_id).first()
-    if row is None:
-        raise NotFound(table._meta.tablename)
-    return row
+    return await actor.row(table, row_id)
 
 
 async def _referenced(actor: Scope, table: type[Table], row_id: int, field: str) -> dict:
@@ -790,7 +804,7 @@ async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSumm
         vins[v["customer"]].append(v["vin"])
     names = await _store_names({r["store"] for r in rows})
     by_id = {r["id"]: r for r in rows}
-    return [
+    return shield(actor, [
         CustomerSummary(
             id=cid, store_id=r["store"], store_name=names.get(r["store"], ""), identity_id=r["group_identity"],
             kind=r["kind"], name=r["name"], mobile=r["mobile"], plates=plates[cid], vins=vins[cid],
@@ -798,7 +812,7 @@ async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSumm
         )
         for cid in customer_ids
         if (r := by_id.get(cid)) is not None
-    ]
+    ])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -806,35 +820,32 @@ async def _summaries(actor: Scope, customer_ids: list[int]) -> list[CustomerSumm
 # ---------------------------------------------------------------------------------------------
 
 
-async def _histories(actor: Scope, customer_ids: list[int]) -> list[StoreHistory]:
-    """Each customer's store history, in the order given (a customer's records stay in the customer's store)."""
-    customers = {r["id"]: r for r in await actor.select(Customer).where(Customer.id.is_in(customer_ids))}
-    vehicles = await actor.select(Vehicle).where(Vehicle.customer.is_in(customer_ids)).order_by(Vehicle.id)
-    sales = await actor.select(Sale).where(Sale.customer.is_in(customer_ids), Sale.cancelled_at.is_null()).order_by(
-        Sale.delivered_at, ascending=False
-    )
-    visits = await actor.select(ServiceVisit).where(
-        ServiceVisit.customer.is_in(customer_ids), ServiceVisit.cancelled_at.is_null()
-    ).order_by(ServiceVisit.left_at, ascending=False)
-    names = await _store_names({c["store"] for c in customers.values()})
-    grouped: dict[str, dict[int, list]] = {"v": defaultdict(list), "s": defaultdict(list), "x": defaultdict(list)}
-    for v in vehicles:
-        grouped["v"][v["customer"]].append(_vehicle_record(v))
-    for s in sales:
-        grouped["s"][s["customer"]].append(_sale_record(s))
-    for x in visits:
-        grouped["x"][x["customer"]].append(_visit_record(x))
-    return [
+# A customer's history in its store, read with the customer in one statement (see `tenants.scope.Rows`).
+_HISTORY = {
+    "vehicles": (Rows(Vehicle, Vehicle.customer, order=Vehicle.id), Customer.id),
+    "sales": (Rows(Sale, Sale.customer, unset=Sale.cancelled_at, order=Sale.delivered_at, descending=True),
+              Customer.id),
+    "visits": (Rows(ServiceVisit, ServiceVisit.customer, unset=ServiceVisit.cancelled_at,
+                    order=ServiceVisit.left_at, descending=True), Customer.id),
+    "store_rows": (Rows(Store, Store.id), Customer.store),
+}
+_PAGE = Rows(Customer, Customer.id, nested=_HISTORY)
+_SAME_PERSON = Rows(Customer, Customer.group_identity, order=Customer.id, nested=_HISTORY)
+
+
+def _histories(actor: Scope, customers: list[dict]) -> list[StoreHistory]:
+    """Each customer's store history (read with `_HISTORY`), in the order given."""
+    return shield(actor, [
         StoreHistory(
-            store_id=customers[cid]["store"],
-            store_name=names.get(customers[cid]["store"], ""),
-            customer=_customer_record(customers[cid]),
-            vehicles=grouped["v"][cid],
-            sales=grouped["s"][cid],
-            visits=grouped["x"][cid],
+            store_id=c["store"],
+            store_name=c["store_rows"][0]["name"] if c["store_rows"] else "",
+            customer=_customer_record(c),
+            vehicles=[_vehicle_record(v) for v in c["vehicles"]],
+            sales=[_sale_record(s) for s in c["sales"]],
+            visits=[_visit_record(x) for x in c["visits"]],
         )
-        for cid in customer_ids
-    ]
+        for c in customers
+    ])
 
 
 async def _store_names(store_ids: set[int]) -> dict[int, str]:

@@ -14,12 +14,14 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 
 import aiosmtplib
 import httpx
 import structlog
 
 from crm.notify.tables import ChannelSetting
+from crm.privacy.policy import mask
 from crm.settings import Settings, get_settings
 from tenants.scope import Scope
 
@@ -50,6 +52,8 @@ class Message:
     email: str
     phone: str
     name: str
+    attachment: Path | None = None  # e-mail only: attached when within `email_attachment_max_bytes`
+    attachment_name: str = ""
 
     @property
     def text(self) -> str:
@@ -97,7 +101,14 @@ async def send_email(endpoint: Endpoint, message: Message) -> None:
     mail["From"] = options.get("sender", get_settings().smtp_sender)
     mail["To"] = message.email
     mail["Subject"] = message.title
-    mail.set_content("\n\n".join(part for part in (message.body, message.link) if part) or message.title)
+    attached = _attachable(message)
+    note = ""
+    if message.attachment is not None and attached is None:
+        note = "附件过大或已不存在，请通过以下链接下载。/ The attachment is too large or gone: download it from the link."
+    mail.set_content("\n\n".join(part for part in (message.body, note, message.link) if part) or message.title)
+    if attached is not None:
+        mail.add_attachment(attached, maintype="application", subtype=_subtype(message.attachment_name),
+                            filename=message.attachment_name)
     try:
         await aiosmtplib.send(
             mail,
@@ -112,6 +123,23 @@ async def send_email(endpoint: Endpoint, message: Message) -> None:
         raise ChannelError(f"recipient refused: {exc}", permanent=True) from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise ChannelError(f"smtp: {exc!r}") from exc
+
+
+def _attachable(message: Message) -> bytes | None:
+    """The attachment's bytes, or None when there is none, it is gone or above the size limit (the link stays)."""
+    if message.attachment is None:
+        return None
+    try:
+        if message.attachment.stat().st_size > get_settings().email_attachment_max_bytes:
+            return None
+        return message.attachment.read_bytes()
+    except OSError:
+        return None
+
+
+def _subtype(name: str) -> str:
+    return {"pdf": "pdf", "xlsx": "vnd.openxmlformats-officedocument.spreadsheetml.sheet"}.get(
+        name.rsplit(".", 1)[-1].lower(), "octet-stream")
 
 
 async def send_wecom(endpoint: Endpoint, message: Message) -> None:
@@ -140,7 +168,7 @@ async def send_sms(endpoint: Endpoint, message: Message) -> None:
     if not message.phone:
         raise ChannelError("recipient has no mobile number", permanent=True)
     if endpoint.url == LOG_SMS:
-        log.info("sms_logged", to=message.phone, text=message.text, note="demo mode: no SMS gateway configured")
+        log.info("sms_logged", to=mask("mobile", message.phone), text=message.text, note="demo mode: no SMS gateway configured")
         return
     headers = {"Authorization": f"Bearer {endpoint.secret}"} if endpoint.secret else {}
     response = await _post(endpoint.url, {"to": message.phone, "text": message.text}, headers)

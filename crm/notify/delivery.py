@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 
@@ -56,7 +57,7 @@ async def deliver(notification_id: int) -> dict:
         Notification.id, Notification.group, Notification.store, Notification.recipient, Notification.address,
         Notification.channel, Notification.kind, Notification.attempts, Notification.title_zh, Notification.title_en,
         Notification.body_zh, Notification.body_en, Notification.link, Notification.subject_type,
-        Notification.subject_id,
+        Notification.subject_id, Notification.attachment_path, Notification.attachment_name,
     )
     if not claimed:
         return {"notification": notification_id, "outcome": "skipped"}
@@ -145,7 +146,17 @@ async def _message(row: dict) -> Message:
         email=(user or {}).get("email", ""),
         phone=(user or {}).get("phone", ""),
         name=(user or {}).get("display_name", ""),
+        attachment=attachment_file(row["attachment_path"]), attachment_name=row["attachment_name"],
     )
+
+
+def attachment_file(relative: str) -> Path | None:
+    """The attached file under DEALERDESK_VAR; a path leading outside it is no attachment."""
+    if not relative:
+        return None
+    root = get_settings().var_dir.resolve()
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root) else None
 
 
 def absolute_link(link: str) -> str:

@@ -12,6 +12,7 @@ from crm import clock
 from crm.db import transaction
 from crm.notify import channels
 from crm.notify.tables import EXTERNAL_CHANNELS, ChannelSetting, Notification, NotificationPreference
+from crm.privacy.policy import mask
 from tenants import audit
 from tenants.errors import InvalidInput, NotFound
 from tenants.roles import Role
@@ -80,7 +81,7 @@ async def failed_deliveries(*, actor: Scope, limit: int = 100) -> list[dict[str,
     for row in rows:
         name = row.pop("recipient.display_name")
         address = row.pop("address")
-        row["recipient_name"] = name if row["recipient"] is not None else f"客户 customer {_mask_mobile(address)}"
+        row["recipient_name"] = name if row["recipient"] is not None else f"客户 customer {mask('mobile', address)}"
     return rows
 
 
@@ -197,10 +198,6 @@ async def send_test(*, actor: Scope, channel: str, to: str) -> TestResult:
 def _mine(actor: Scope):
     return (Notification.recipient == actor.user_id) & (Notification.channel == "inapp")
 
-
-def _mask_mobile(mobile: str) -> str:
-    """Customer data is confidential (秘密级): the admins' list shows only enough of a number to recognise it."""
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 8 else "****"
 
 
 def _mask_url(url: str) -> str:

@@ -10,6 +10,7 @@ repeated call — a retried job, a re-fired handler — add nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from piccolo.query.mixins import OnConflictAction
@@ -25,6 +26,14 @@ from tenants.scope import Scope
 DELIVER_JOB = "deliver_notification"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send with the e-mails: `path` relative to DEALERDESK_VAR (a stored, never rewritten file)."""
+
+    path: str
+    name: str
+
+
 async def notify_users(
     *,
     group_id: int,
@@ -38,11 +47,13 @@ async def notify_users(
     idempotency_key: str,
     store_id: int | None = None,
     extra_channels: Iterable[str] = (),
+    attachment: Attachment | None = None,
 ) -> int:
     """Notify users of the group over in-app plus their preferred channels; returns the rows created.
 
     `extra_channels` (external channel names) are used as well wherever the user is reachable on
     them, whatever their preferences — for alerts a group wants on e.g. SMS (major-complaint escalation).
+    `attachment` goes with the e-mails (within the size limit; see `crm.notify.channels.send_email`).
     """
     extra = [c for c in EXTERNAL_CHANNELS if c in set(extra_channels)]
     user_ids = sorted(set(user_ids))
@@ -68,6 +79,8 @@ async def notify_users(
                         group=group_id, store=store_id, recipient=user["id"], channel=channel, kind=kind,
                         title_zh=title_zh[:200], title_en=title_en[:200], body_zh=body_zh, body_en=body_en,
                         link=link, idempotency_key=idempotency_key[:200],
+                        attachment_path=attachment.path if attachment and channel == "email" else "",
+                        attachment_name=attachment.name if attachment and channel == "email" else "",
                         status="delivered" if inapp else "pending",
                         delivered_at=now if inapp else None,
                         next_attempt_at=None if inapp else now,

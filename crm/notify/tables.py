@@ -37,6 +37,9 @@ class Notification(Table, tablename="notification"):
     # What the message is about (e.g. "callback", 42): named in `delivery_settled` when it is delivered or fails.
     subject_type = Varchar(length=30, default="")
     subject_id = BigInt(null=True, default=None)
+    # E-mail only: a file under DEALERDESK_VAR attached to the message (a report's PDF) and its file name.
+    attachment_path = Varchar(length=200, default="")
+    attachment_name = Varchar(length=200, default="")
     idempotency_key = Varchar(length=200)
     status = Varchar(length=12, default="pending")  # pending | sending | delivered | failed
     attempts = Integer(default=0)

@@ -5,11 +5,13 @@ highlight) plus SVG charts, so the PDF template and the XLSX file show the same 
 can be hashed: an unchanged period reuses its file. Every rate, count and rank is read from
 `crm.analytics` (the metrics of `metrics.py` over the rollups, `dashboard.store_table`, `charts.trend_svg`),
 never counted a second way; only the month's list of complaints and its breakdowns by cause, department
-and status are read from the complaints themselves.
+and status are read from the complaints themselves. A report's independent queries run at once
+(`asyncio.gather`): gathering should cost almost nothing next to the PDF.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,8 +63,10 @@ def month_period(month: str) -> Period:
 async def store_complaint_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
     """月份客户投诉处理统计月报表 (attachment 7): one store's month of complaints."""
     assert store_id is not None
-    sums = (await dashboard.store_sums(actor, [store_id], period.start, period.end)).get(store_id, Sums({}))
-    complaints = await _month_complaints(actor, store_id, period)
+    all_sums, complaints, header = await asyncio.gather(
+        dashboard.store_sums(actor, [store_id], period.start, period.end), _month_complaints(actor, store_id, period),
+        _header(actor, store_id, period))
+    sums = all_sums.get(store_id, Sums({}))
     tables = [
         _table("投诉处理概况", ["指标", "本月"],
                [[METRICS[k].label_zh, display(METRICS[k].value(sums), METRICS[k].unit)] for k in STORE_SUMMARY]),
@@ -79,14 +83,19 @@ async def store_complaint_month(actor: Scope, store_id: int | None, period: Peri
                  _name(LIABILITY, c["liability"]), _name({s.value: t for s, t in STATE_TITLES.items()}, c["state"]),
                  str(c["reopen_count"])] for c in complaints]),
     ]
-    return {**await _header(actor, store_id, period), "tables": tables, "charts": []}
+    return {**header, "tables": tables, "charts": []}
 
 
 async def group_comparison_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:
     """集团门店对比月报 (HQ): the dashboard's store table for the month, manufacturer scores and mystery shopper,
     rankings, trends, major complaints."""
-    table = await dashboard.store_table(actor=actor, period=period)
-    group_targets = await callback_targets(group_id=actor.group_id or -1, store_id=None)
+    first = period.start.replace(year=period.start.year - 1)
+    table, group_targets, majors, header, *trends = await asyncio.gather(
+        dashboard.store_table(actor=actor, period=period),
+        callback_targets(group_id=actor.group_id or -1, store_id=None), _month_majors(actor, period),
+        _header(actor, None, period),
+        *(dashboard.trend(actor=actor, metric=key, scope="group", scope_id=None, by="month",
+                          start=_next_month(first), end=period.end) for key in TRENDS))
     targets = {"callback_rate": group_targets.callback_rate, "satisfaction_rate": group_targets.satisfaction_rate}
     rows = sorted(table.rows, key=lambda r: r.store_code)
     below = [i for i, row in enumerate(rows) if _below_target(row.values, targets)]
@@ -103,13 +112,7 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
             f"排名：{METRICS[key].label_zh}", ["名次", "门店", METRICS[key].label_zh],
             [[str(r.ranks[key]), r.store_name, display(r.values[key], METRICS[key].unit)] for r in ranked],
             highlight=[i for i, r in enumerate(ranked) if _below_target(r.values, targets)]))
-    first = period.start.replace(year=period.start.year - 1)
-    charts = []
-    for key in TRENDS:
-        trend = await dashboard.trend(actor=actor, metric=key, scope="group", scope_id=None, by="month",
-                                      start=_next_month(first), end=period.end)
-        charts.append(trend_svg(trend))
-    majors = await _month_majors(actor, period)
+    charts = [trend_svg(trend) for trend in trends]
     scores = _table(
         "厂家满意度与神秘客户（电访）", ["门店", *(METRICS[k].label_zh for k in SATISFACTION_COLUMNS)],
         [[row.store_name, *(display(row.values[k], METRICS[k].unit) for k in SATISFACTION_COLUMNS)] for row in rows]
@@ -118,7 +121,7 @@ async def group_comparison_month(actor: Scope, store_id: int | None, period: Per
         "本月重大投诉", ["编号", "门店", "标记时间", "投诉内容", "报备状态"],
         [[str(m["complaint"]), m["store_name"], m["marked"], _short(m["content"]), m["report"]] for m in majors])]
     wanted = "；".join(f"{METRICS[k].label_zh}≥{v * 100:.0f}%" for k, v in targets.items())
-    return {**await _header(actor, None, period), "tables": tables, "charts": charts,
+    return {**header, "tables": tables, "charts": charts,
             "note": f"低于目标（{wanted}）的门店以底色标出。", "stores_below_target": len(below)}
 
 
@@ -126,8 +129,11 @@ async def store_cr_center_month(actor: Scope, store_id: int | None, period: Peri
     """客户关系中心月报表 (attachment 9): a store's month of callbacks by kind, satisfaction, SSI/CSI, care calls,
     complaints and major complaints, the manufacturer's scores and the mystery-shopper audits."""
     assert store_id is not None
-    sums = (await dashboard.store_sums(actor, [store_id], period.start, period.end)).get(store_id, Sums({}))
-    stats = await callback_statistics(actor=actor, store_id=store_id, period="month", day=period.start)
+    all_sums, stats, header = await asyncio.gather(
+        dashboard.store_sums(actor, [store_id], period.start, period.end),
+        callback_statistics(actor=actor, store_id=store_id, period="month", day=period.start),
+        _header(actor, store_id, period))
+    sums = all_sums.get(store_id, Sums({}))
     tables = [
         _metric_table("回访与满意度", CR_CENTER_CALLBACKS, sums),
         _figures_table("按回访类型", stats.by_kind),
@@ -135,7 +141,7 @@ async def store_cr_center_month(actor: Scope, store_id: int | None, period: Peri
         _metric_table("投诉与重大投诉", CR_CENTER_COMPLAINTS, sums),
         _metric_table("厂家满意度（电访）与神秘客户", SATISFACTION_COLUMNS, sums),
     ]
-    return {**await _header(actor, store_id, period), "tables": tables, "charts": []}
+    return {**header, "tables": tables, "charts": []}
 
 
 async def store_sales_callbacks_month(actor: Scope, store_id: int | None, period: Period) -> dict[str, Any]:

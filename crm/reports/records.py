@@ -1,8 +1,9 @@
-"""Printable records of one item (客户投诉记录表, attachment 6): made on request from the item's page.
+"""Printable records of one item (客户投诉记录表, attachment 6; 重大投诉事件处理报告, attachment 8): made on
+request from the item's page.
 
 Unlike the monthly reports these are one short document about one complaint, wanted at once for signing:
 the PDF is rendered in the same child process as the monthly reports (never in the web process's event
-loop) and not stored; the complaint is read through the caller's scope (404 outside it).
+loop) and not stored; the item is read through the caller's scope and its service's rules (404 outside it).
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from typing import Any
 from crm import clock
 from crm.complaints.queries import complaint_detail
 from crm.complaints.service import CAUSES, CHANNELS, DEPARTMENTS, LIABILITY
+from crm.complaints.workflow import STATE_TITLES
+from crm.major import service as major_service
+from crm.major.report_form import PERSON_FIELDS, FIELDS
+from crm.major.rules import Condition, RiskLevel
 from crm.reports import render
 from tenants.scope import Scope, timezone_of
 from tenants.tables import DealerGroup
 
 TITLE = "客户投诉记录表"
+MAJOR_TITLE = "重大投诉事件处理报告"
 
 
 async def complaint_record_pdf(*, actor: Scope, complaint_id: int) -> tuple[bytes, str]:
@@ -26,6 +32,15 @@ async def complaint_record_pdf(*, actor: Scope, complaint_id: int) -> tuple[byte
     html = render.html_for("complaint_record.html", data, title=TITLE, generated_at=clock.now().astimezone(zone))
     pdf, _pages = await render.pdf_for(html)
     return pdf, f"{TITLE}_{complaint_id}.pdf"
+
+
+async def major_report_pdf(*, actor: Scope, major_id: int) -> tuple[bytes, str]:
+    """The major complaint's 《重大投诉事件处理报告》 as PDF, and its download name."""
+    data = await major_report(actor=actor, major_id=major_id)
+    zone = await timezone_of(group=actor.group_id or -1)
+    html = render.html_for("major_report.html", data, title=MAJOR_TITLE, generated_at=clock.now().astimezone(zone))
+    pdf, _pages = await render.pdf_for(html)
+    return pdf, f"{MAJOR_TITLE}_{major_id}.pdf"
 
 
 async def complaint_record(*, actor: Scope, complaint_id: int) -> dict[str, Any]:
@@ -65,3 +80,63 @@ async def complaint_record(*, actor: Scope, complaint_id: int) -> dict[str, Any]
              "empty": "暂无处理记录。"},
         ],
     }
+
+
+async def major_report(*, actor: Scope, major_id: int) -> dict[str, Any]:
+    """Attachment 8: the report's parts in the form's order (`crm.major.report_form`), then the complaint's
+    timeline, the alerts with their acknowledgements, and the escalation record (levels, forwarding)."""
+    view = await major_service.major_detail(actor=actor, major_id=major_id)
+    zone = await timezone_of(group=actor.group_id or -1)
+
+    def when(moment) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+    report = view.report if view.report and view.report["status"] != "draft" else None
+    state = STATE_TITLES.get(view.complaint_state, (view.complaint_state,))
+    basics = [
+        ["投诉编号", str(view.complaint_id)], ["门店", view.store_name], ["客户", view.customer_name],
+        ["投诉渠道", CHANNELS[view.channel][0] if view.channel in CHANNELS else view.channel or "—"],
+        ["投诉内容", view.content],
+        ["重大投诉原因", "；".join(r["title_zh"] + (f"（{r['note']}）" if r["note"] else "") for r in view.reasons)],
+        ["标记时间", when(view.marked_at)], ["标记人", view.marked_by], ["报告截止", when(view.report_due_at)],
+        ["报告状态", view.report_status.title_zh + ("（逾期）" if view.report_late else "")],
+        ["投诉状态", state[0]],
+    ]
+    parts = [[f.zh, RiskLevel(report[f.name]).title_zh if f.kind == "risk" else (report[f.name] or "—")]
+             for f in FIELDS] if report else []
+    people = [[p.get(f.name) or "—" for f in PERSON_FIELDS] for p in report["responsible_people"]] if report else []
+    escalation = [["报告提交", when(report["filed_at"]) if report else "—"],
+                  ["转呈运营副总裁及总裁", when(report["forwarded_at"]) if report else "—"],
+                  ["升级级别", f"{view.level_reached}/{view.levels_total}"]]
+    alerts = [[_alert_name(a.level, a.condition), when(a.raised_at), str(a.rounds),
+               "、".join(r["name"] + ("（已确认 " + when(r["acknowledged_at"]) + "）" if r["acknowledged_at"] else
+                                     "（待确认）") for r in a.recipients) or "—"] for a in view.alerts]
+    meetings = [[when(m.held_at), "、".join(f"{p['name']} {p.get('position', '')}".strip() for p in m.members),
+                 m.decisions] for m in view.meetings]
+    record = await complaint_record(actor=actor, complaint_id=view.complaint_id)
+    return {
+        "group_name": record["group_name"], "store_name": view.store_name, "period": when(view.marked_at)[:10],
+        "charts": [],
+        "tables": [
+            {"title": "事件概况", "columns": ["项目", "内容"], "rows": basics, "highlight": []},
+            {"title": MAJOR_TITLE, "columns": ["项目", "内容"], "rows": parts, "highlight": [],
+             "empty": "门店尚未提交报告。"},
+            {"title": "责任人", "columns": [f.zh for f in PERSON_FIELDS], "rows": people, "highlight": [],
+             "empty": "未填写责任人。"},
+            {"title": "危机处理小组会议", "columns": ["会议时间", "参会人员", "会议决定"], "rows": meetings,
+             "highlight": [], "empty": "尚未登记危机处理小组会议。"},
+            {"title": "预警与确认", "columns": ["预警", "发出时间", "发送次数", "接收人及确认"], "rows": alerts,
+             "highlight": [], "empty": "暂无预警。"},
+            {"title": "升级记录", "columns": ["事项", "时间"], "rows": escalation, "highlight": []},
+            {**record["tables"][2], "title": "投诉处理经过"},
+        ],
+    }
+
+
+def _alert_name(level: int, condition: str) -> str:
+    if level == 0:
+        return "即时预警"
+    if level == major_service.FORWARD_LEVEL:
+        return "转呈超时升级"
+    known = {c.value for c in Condition}
+    return f"第{level}级升级（{Condition(condition).title_zh}）" if condition in known else f"第{level}级升级"

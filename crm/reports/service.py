@@ -7,6 +7,7 @@ under a system scope built from the report row's own group and store, never unsc
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -21,17 +22,18 @@ from crm.db import UNIQUE_VIOLATIONS, transaction
 from crm.queue import enqueue_after_commit
 from crm.reports import render
 from crm.reports.figures import KINDS, Kind, month_period
-from crm.notify.service import notify_users
+from crm.notify.service import Attachment, notify_users
 from crm.reports.tables import ReportRequest, ReportSubscription
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
-from tenants.scope import Scope, timezone_of
-from tenants.tables import DealerGroup, Store
+from tenants.scope import Scope, scope_for_user, timezone_of
+from tenants.tables import DealerGroup, Store, User, UserRole
 
 log = structlog.get_logger()
 
 REPORT_READERS = DASHBOARD_READERS  # store reports: the store's GM and CR manager, and the group's managers
 GROUP_REPORT_ROLES = frozenset({Role.GROUP_ADMIN, Role.HQ_VIEWER})
+SUBSCRIPTION_MANAGERS = frozenset({Role.GROUP_ADMIN})  # choose the group's recipients, not only themselves
 STATUS_TITLES = {"queued": "排队中", "rendering": "生成中", "ready": "已生成", "failed": "生成失败"}
 RENDER_JOB = "render_report"
 MAX_TRIES = 3
@@ -117,33 +119,77 @@ async def report_file(*, actor: Scope, report_id: int, format: str) -> tuple[Pat
     return path, name
 
 
-async def subscribe(*, actor: Scope, kind: str, store_id: int | None = None) -> None:
-    """The caller gets this report by e-mail (and in the app) whenever it is ready; asking twice is harmless."""
+async def subscribe(*, actor: Scope, kind: str, store_id: int | None = None, user_id: int | None = None) -> None:
+    """`user_id` (the caller by default) gets this report by e-mail (and in the app) whenever it is ready; asking
+    twice is harmless. The group admin may subscribe the group's people — each only to what they may read."""
+    recipient = await _recipient(actor, user_id)
     definition = _kind(kind)
-    if not may_request(actor, definition):
-        raise Forbidden("无权订阅此报表", "Your role may not subscribe to this report")
+    if not may_request(recipient, definition):
+        if recipient is actor:
+            raise Forbidden("无权订阅此报表", "Your role may not subscribe to this report")
+        raise InvalidInput.one("user_id", "该用户无权查看此报表", "This person may not read this report")
     if definition.for_group:
         store_id = None
     elif store_id is None:
         raise InvalidInput.one("store_id", "须指定门店", "store_id is required")
     else:
         actor.require_store(store_id)
-    key = f"{actor.user_id}:{kind}:{store_id or 'group'}"
+        if not recipient.can_see_store(store_id):
+            raise InvalidInput.one("user_id", "该用户无权查看此门店的报表", "This person may not read this store's reports")
+    key = _subscription_key(recipient.user_id, kind, store_id)
     async with transaction():
         if not await actor.exists(ReportSubscription, group_rows=True).where(ReportSubscription.subscription_key == key):
-            await ReportSubscription(group=actor.group_id, store=store_id, user=actor.user_id, kind=kind,
+            await ReportSubscription(group=actor.group_id, store=store_id, user=recipient.user_id, kind=kind,
                                      subscription_key=key, created_at=clock.now()).save()
 
 
-async def unsubscribe(*, actor: Scope, kind: str, store_id: int | None = None) -> None:
-    await actor.delete(ReportSubscription, group_rows=True).where(
-        ReportSubscription.subscription_key == f"{actor.user_id}:{kind}:{store_id or 'group'}")
+async def unsubscribe(*, actor: Scope, kind: str, store_id: int | None = None, user_id: int | None = None) -> None:
+    recipient = await _recipient(actor, user_id)
+    await actor.group_wide().delete(ReportSubscription, group_rows=True).where(
+        ReportSubscription.subscription_key == _subscription_key(recipient.user_id, kind, store_id))
 
 
 async def subscriptions(*, actor: Scope) -> list[dict]:
     return await actor.group_wide().select(
         ReportSubscription, ReportSubscription.kind, ReportSubscription.store, group_rows=True,
     ).where(ReportSubscription.user == actor.user_id)
+
+
+@dataclass
+class SubscriptionInfo:
+    user_id: int
+    user_name: str
+    kind: str
+    title: str
+    store_id: int | None
+    store_name: str
+
+
+async def subscription_list(*, actor: Scope) -> list[SubscriptionInfo]:
+    """The settings page's list: the caller's subscriptions, and for the group admin every one of the group."""
+    query = actor.group_wide().select(
+        ReportSubscription, ReportSubscription.user, ReportSubscription.kind, ReportSubscription.store,
+        ReportSubscription.store.name.as_alias("store_name"), group_rows=True)
+    if not actor.has_role(*SUBSCRIPTION_MANAGERS):
+        query = query.where(ReportSubscription.user == actor.user_id)
+    rows = await query.order_by(ReportSubscription.user).order_by(ReportSubscription.kind)
+    names = {u["id"]: u["display_name"] for u in await actor.group_wide().select(
+        User, User.id, User.display_name, group_rows=True).where(User.id.is_in([r["user"] for r in rows] or [-1]))}
+    return [SubscriptionInfo(user_id=r["user"], user_name=names.get(r["user"], ""), kind=r["kind"],
+                             title=KINDS[r["kind"]].title if r["kind"] in KINDS else r["kind"], store_id=r["store"],
+                             store_name=r["store_name"] or "") for r in rows]
+
+
+async def possible_recipients(*, actor: Scope) -> list[dict]:
+    """Whom the caller may subscribe: themselves, or (group admin) the group's active people who read reports."""
+    if not actor.has_role(*SUBSCRIPTION_MANAGERS):
+        return [{"id": actor.user_id, "display_name": actor.display_name}]
+    users = await actor.group_wide().select(User, User.id, User.display_name, group_rows=True).where(
+        User.active.eq(True)).order_by(User.display_name)
+    readers = REPORT_READERS | GROUP_REPORT_ROLES
+    holders = {r["user"] for r in await UserRole.select(UserRole.user).where(
+        UserRole.user.is_in([u["id"] for u in users] or [-1]), UserRole.role.is_in(sorted(readers)))}
+    return [u for u in users if u["id"] in holders]
 
 
 # ---------------------------------------------------------------- the worker's side
@@ -165,16 +211,17 @@ async def render_report(report_id: int, *, attempt: int) -> dict:
     values = {ReportRequest.status: "ready", ReportRequest.reason: "", ReportRequest.data_hash: data_hash}
     if not reused:
         now = clock.now().astimezone(await timezone_of(group=row["group"]))
-        pdf, pages = await render.pdf_for(render.html_for(kind.template, data, title=kind.title, generated_at=now))
+        # The XLSX is written in a thread while the child lays out the PDF: the report costs its PDF's time.
+        (pdf, pages), xlsx = await asyncio.gather(
+            render.pdf_for(render.html_for(kind.template, data, title=kind.title, generated_at=now)),
+            asyncio.to_thread(render.xlsx_for, data, title=kind.title, generated_at=now))
         values.update({
             ReportRequest.pdf_hash: render.store_file(pdf, "pdf"), ReportRequest.pages: pages,
-            ReportRequest.xlsx_hash: render.store_file(render.xlsx_for(data, title=kind.title, generated_at=now),
-                                                       "xlsx"),
-            ReportRequest.rendered_at: clock.now(),
+            ReportRequest.xlsx_hash: render.store_file(xlsx, "xlsx"), ReportRequest.rendered_at: clock.now(),
         })
     async with transaction():
         await ReportRequest.update(values).where(ReportRequest.id == report_id)
-        sent = 0 if reused else await _tell_subscribers(row, kind)
+        sent = 0 if reused else await _tell_subscribers(row, kind, values[ReportRequest.pdf_hash])
     return {"rendered": 0 if reused else 1, "reused": 1 if reused else 0, "subscribers": sent}
 
 
@@ -220,8 +267,9 @@ async def system_scope(group_id: int, store_id: int | None) -> Scope:
                  store_ids=frozenset(s["id"] for s in stores), display_name="报表")
 
 
-async def _tell_subscribers(row: dict, kind: Kind) -> int:
-    """A new file: its subscribers get a notification, by e-mail as well (the notification table retries)."""
+async def _tell_subscribers(row: dict, kind: Kind, pdf_hash: str) -> int:
+    """A new file: its subscribers get a notification, by e-mail as well with the PDF attached (the notification
+    table records it once and retries)."""
     query = Scope.system(row["group"], row["store"]).select(
         ReportSubscription, ReportSubscription.user, group_rows=True).where(ReportSubscription.kind == row["kind"])
     query = query.where(ReportSubscription.store.is_null() if row["store"] is None
@@ -234,9 +282,11 @@ async def _tell_subscribers(row: dict, kind: Kind) -> int:
     return await notify_users(
         group_id=row["group"], store_id=row["store"], user_ids=users, kind="report_ready",
         title_zh=f"{kind.title}（{where}，{row['month']}）已生成", title_en=f"Report ready: {kind.key} {row['month']}",
-        body_zh="报表已生成，可通过链接下载 PDF。", body_en="The report is ready; download the PDF from the link.",
+        body_zh="报表已生成，PDF 见附件，也可通过链接下载。",
+        body_en="The report is ready: the PDF is attached, and can be downloaded from the link.",
         link=f"/reports/{row['id']}/download?format=pdf", idempotency_key=f"report:{row['id']}:{row['requested_at']}",
-        extra_channels=("email",))
+        extra_channels=("email",),
+        attachment=Attachment(render.relative_path(pdf_hash, "pdf"), f"{kind.title}_{where}_{row['month']}.pdf"))
 
 
 # ---------------------------------------------------------------- helpers
@@ -245,6 +295,22 @@ _COLUMNS = (ReportRequest.id, ReportRequest.kind, ReportRequest.store, ReportReq
             ReportRequest.month, ReportRequest.status, ReportRequest.reason, ReportRequest.attempts,
             ReportRequest.pages, ReportRequest.requested_at, ReportRequest.rendered_at, ReportRequest.pdf_hash,
             ReportRequest.xlsx_hash)
+
+
+async def _recipient(actor: Scope, user_id: int | None) -> Scope:
+    """Whose subscription it is: the caller, or — for the group admin — a person of the group (404 elsewhere)."""
+    if user_id is None or user_id == actor.user_id:
+        return actor
+    actor.require_role(*SUBSCRIPTION_MANAGERS)
+    known = await actor.group_wide().exists(User, group_rows=True).where(User.id == user_id)
+    recipient = await scope_for_user(user_id) if known else None
+    if recipient is None:
+        raise NotFound("user")
+    return recipient
+
+
+def _subscription_key(user_id: int, kind: str, store_id: int | None) -> str:
+    return f"{user_id}:{kind}:{store_id or 'group'}"
 
 
 def _kind(kind: str) -> Kind:

@@ -136,7 +136,9 @@ async def test_xlsx_with_title_row_cover_sheet_and_typed_cells(client, tenant):
     hq = await tenant.scope("hq_viewer")
     [zhao] = await service.search_customers(actor=hq, q=mobile)
     record = await service.get_customer(actor=hq, customer_id=zhao.id)
-    assert record.store_id == tenant.store_c and record.id_number == number and record.gender == "female"
+    assert record.store_id == tenant.store_c and record.gender == "female"
+    stored = await Customer.select(Customer.id_number).where(Customer.id == zhao.id).first()
+    assert stored["id_number"] == number and record.id_number == number[:6] + "********" + number[-4:]  # HQ: masked
     [company] = await service.search_customers(actor=hq, q="科技")
     assert (await service.get_customer(actor=hq, customer_id=company.id)).kind == "company"
 

@@ -43,3 +43,26 @@ async def test_filter_by_division_sort_and_drill_down(page, sign_in, tenant):
     async with page.expect_navigation():
         await items.first.locator("a").click()
     assert "/complaints/" in page.url
+
+
+async def test_the_group_admin_shows_store_names_to_store_managers(page, sign_in, tenant):
+    await sign_in(page, tenant.usernames["group_admin"], next_path="/dashboard")
+    async with page.expect_navigation():
+        await page.click("#dash-settings-link")
+    assert await page.is_checked("#store-names-hidden")
+    await page.check("#store-names-shown")
+    async with page.expect_navigation():
+        await page.click("#dash-settings-save")
+    await page.wait_for_selector("#settings-saved")
+    assert await page.is_checked("#store-names-shown")
+
+    await page.context.clear_cookies()
+    await sign_in(page, tenant.usernames["store_gm@A"], next_path="/dashboard")
+    rows = page.locator("#dash-table tbody tr")
+    assert {await rows.nth(i).get_attribute("data-store") for i in range(await rows.count())} == {
+        str(s) for s in tenant.store_ids}
+    own = page.locator("#dash-table tbody tr.dash-own")
+    assert await own.count() == 1 and await own.get_attribute("data-store") == str(tenant.store_a)
+    other = page.locator(f'#dash-table tbody tr[data-store="{tenant.store_b}"] td[data-column="complaints"] a')
+    assert await other.count() == 0  # another store's items stay closed
+    assert await page.locator("#dash-settings-link").count() == 0

@@ -143,3 +143,28 @@ def test_working_minutes_count_opening_hours_of_working_days_only():
     assert working_minutes(calendar, at(date(2026, 10, 9), 17), at(date(2026, 10, 12), 9)) == 60 + 570 + 30  # 调休
     assert working_minutes(calendar, at(date(2026, 11, 30), 7), at(date(2026, 11, 30), 8, 30)) == 0
     assert SHANGHAI.key == "Asia/Shanghai"
+
+
+async def test_dashboard_figures_are_reused_until_a_store_day_of_the_period_is_recomputed(tenant):
+    """The figures of a period are kept per version of its months' rollups: reused while nothing changed,
+    computed again after a refresh touched one of those months — and only those."""
+    from crm.analytics.dashboard import rollup_figures, store_table
+    from crm.analytics.periods import parse_period
+
+    hq = await tenant.scope("hq_viewer")
+    november = parse_period("month", today=date(2026, 12, 2), month="2026-11")
+    october = parse_period("month", today=date(2026, 12, 2), month="2026-10")
+    with time_machine.travel(NOW, tick=False):
+        car = await customer_with_car(tenant, "A")
+        await complaint_row(tenant, car, tenant.store_a, at(date(2026, 11, 5), 10))
+        await settle()
+        first = await rollup_figures(hq, tenant.store_ids, november.start, november.end)
+        kept_october = await rollup_figures(hq, tenant.store_ids, october.start, october.end)
+        assert await rollup_figures(hq, tenant.store_ids, november.start, november.end) is first
+        assert first.values[tenant.store_a]["complaints"] == 1
+
+        await complaint_row(tenant, car, tenant.store_a, at(date(2026, 11, 20), 10))
+        await settle()
+        table = await store_table(actor=hq, period=november)
+        assert table.total["complaints"] == 2
+        assert await rollup_figures(hq, tenant.store_ids, october.start, october.end) is kept_october

@@ -35,7 +35,7 @@ async def test_log_endpoint_records_the_message_and_sends_nothing():
     with capture_logs() as logs:
         await send_sms(Endpoint(LOG_SMS), message)
     [entry] = [e for e in logs if e["event"] == "sms_logged"]
-    assert entry["to"] == "13912345678" and "走合保养" in entry["text"]
+    assert entry["to"] == "139****5678" and "走合保养" in entry["text"]
 
 
 async def test_log_endpoint_still_needs_a_number():

@@ -1,5 +1,6 @@
 """In a real browser: the platform admin onboards a group, its first admin activates the account from the link
-(a weak password is refused in Chinese), signs in with the group code and finds the group's audit log."""
+(a weak password is refused in Chinese), signs in with the group code, finds the group's audit log, opens two
+stores and gives the first one a user; that user signs in, chooses a password and sees only their store."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import uuid
 from urllib.parse import urlsplit
 
 from tests.support.accounts import STRONG, platform_admin
+from tests.support.browser import sign_in_page
 
 
-async def test_a_group_is_onboarded_and_its_admin_activates_and_signs_in(page, sign_in):
+async def test_a_group_is_onboarded_and_its_admin_activates_and_signs_in(page, sign_in, browser, live_server):
     admin = await platform_admin()
     await sign_in(page, admin["username"], next_path="/platform")
     assert page.url.endswith("/platform")
@@ -51,3 +53,43 @@ async def test_a_group_is_onboarded_and_its_admin_activates_and_signs_in(page, s
     await page.locator("#audit-entries").wait_for()
     log = await page.locator("#audit-entries").inner_text()
     assert "group.create" in log and "user.activate" in log
+
+    # The group admin opens two stores and gives the first one a callback agent.
+    stores = []
+    for store_code, name in (("S01", "新集团一号店"), ("S02", "新集团二号店")):
+        await page.goto("/organisation")
+        await page.locator("#org-stores details summary").click()
+        form = page.locator("#store-new")
+        await form.locator("input[name=code]").fill(store_code)
+        await form.locator("input[name=name]").fill(name)
+        async with page.expect_navigation():
+            await form.locator("button[type=submit]").click()
+        stores.append(int(page.url.rstrip("/").rsplit("/", 1)[1]))
+    await page.goto("/people")
+    create = page.locator("#person-new form")
+    await create.locator("input[name=username]").fill("agent1")
+    await create.locator("input[name=display_name]").fill("新坐席")
+    await create.locator("input[name=roles][value=callback_agent]").check()
+    await create.locator("select[name=store_id]").select_option(str(stores[0]))
+    async with page.expect_navigation():
+        await create.locator("button[type=submit]").click()
+    temporary = (await page.locator("#the-password").inner_text()).strip()
+
+    context = await browser.new_context(base_url=live_server, locale="zh-CN", bypass_csp=True)
+    context.set_default_timeout(10_000)
+    agent = await context.new_page()
+    try:
+        await sign_in_page(agent, "agent1", temporary, next_path=f"/organisation/stores/{stores[0]}", group_code=code)
+        await agent.locator("#password-forced").wait_for()
+        await agent.fill("input[name=current_password]", temporary)
+        await agent.fill("input[name=new_password]", STRONG)
+        await agent.fill("input[name=repeat_password]", STRONG)
+        async with agent.expect_navigation():
+            await agent.click("form[action='/account/password'] button[type=submit]")
+        await agent.goto(f"/organisation/stores/{stores[0]}")
+        assert "新集团一号店" in await agent.locator("h1").inner_text()
+        assert (await agent.goto(f"/organisation/stores/{stores[1]}")).status == 404
+        await agent.goto("/callbacks")
+        assert "/login" not in agent.url and "回访工作台" in await agent.locator("h1").inner_text()
+    finally:
+        await context.close()

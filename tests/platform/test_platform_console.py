@@ -55,9 +55,35 @@ async def test_a_new_group_is_onboarded_through_the_api(client):
     me = (await client.get("/api/v1/me", headers=group_admin)).json()
     assert me["group_id"] == group_id and me["roles"] == ["group_admin"]
 
+    # The group admin opens two stores and gives the first one a callback agent.
+    stores = []
+    for code, name in (("S01", "新集团一号店"), ("S02", "新集团二号店")):
+        store = await client.post("/api/v1/stores", headers=group_admin, json={"code": code, "name": name})
+        assert store.status_code == 201, store.text
+        stores.append(store.json()["id"])
+    person = await client.post("/api/v1/users", headers=group_admin, json={
+        "username": "agent1", "display_name": "新坐席", "roles": ["callback_agent"], "store_id": stores[0]})
+    assert person.status_code == 201, person.text
+    temporary = person.json()["temporary_password"]
+
+    # That user signs in, must choose a password first, then sees their store and only theirs.
+    user_login = {"group_code": body["code"], "username": "agent1"}
+    first = await bearer(client, {**user_login, "password": temporary})
+    assert (await client.get(f"/api/v1/stores/{stores[0]}", headers=first)).status_code == 403
+    changed = await client.post("/api/v1/account/password", headers=first,
+                                json={"current_password": temporary, "new_password": STRONG})
+    assert changed.status_code == 204, changed.text
+    agent = await bearer(client, {**user_login, "password": STRONG})
+    me = (await client.get("/api/v1/me", headers=agent)).json()
+    assert me["group_id"] == group_id and me["store_ids"] == [stores[0]]
+    assert (await client.get(f"/api/v1/stores/{stores[0]}", headers=agent)).status_code == 200
+    assert (await client.get(f"/api/v1/stores/{stores[1]}", headers=agent)).status_code == 404
+    assert (await client.get("/api/v1/callbacks/queue", headers=agent)).status_code == 200
+
     actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).where(
         AuditEntry.group == group_id).order_by(AuditEntry.id)]  # the new group's own log
-    assert actions == ["group.create", "user.activate"]
+    assert actions[:2] == ["group.create", "user.activate"]
+    assert {"store.create", "user.create", "user.password_change"} <= set(actions)
 
 
 async def test_each_group_names_its_own_people(client):

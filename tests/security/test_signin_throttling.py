@@ -15,7 +15,6 @@ import time_machine
 
 from crm import clock
 from crm.signin import ACCOUNT, ADDRESS, delay_after
-from tests.support.builders import PASSWORD
 from tests.support.web import csrf_of
 
 TOKEN = "/api/v1/auth/token"

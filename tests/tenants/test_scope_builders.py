@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from crm.calendar.tables import CalendarOverride
-from tenants.scope import Scope, timezone_of
+from tenants.scope import Rows, Scope, timezone_of
 from tenants.tables import DealerGroup, Store, User
 
 
@@ -67,3 +69,45 @@ async def test_timezone_of_a_store_is_its_own_else_its_group_s(tenant):
     assert await timezone_of(store=tenant.store_b) == ZoneInfo("Asia/Urumqi")
     assert await timezone_of(group=tenant.group_id) == ZoneInfo("Asia/Urumqi")
     assert await timezone_of(group=None) == ZoneInfo("Asia/Shanghai")
+
+
+async def test_a_compiled_read_gives_what_the_scope_s_select_gives(tenant, other_tenant):
+    """`actor.rows(Rows(...))` (SQL compiled once) and `actor.row`: the same rows, the same filter as
+    `actor.select`, nested reads under the same scope; the Piccolo form (SQLite) agrees with it."""
+    from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
+    from tenants.errors import NotFound
+    from tests.support import builders
+
+    here = await builders.customer_with_history(tenant, "A")
+    there = await builders.same_car_at(tenant, here, "B")
+    await builders.visit(tenant, there, builders.ago(days=3))
+    await builders.visit_row(tenant, here, tenant.store_a, builders.ago(days=1), cancelled=True)
+    abroad = await builders.customer_with_history(other_tenant, "A")
+    ids = [here.customer_id, there.customer_id, abroad.customer_id]
+    visits = Rows(ServiceVisit, ServiceVisit.customer, unset=ServiceVisit.cancelled_at, order=ServiceVisit.left_at,
+                  descending=True)
+    page = Rows(Customer, Customer.id, order=Customer.id, nested={
+        "vehicles": (Rows(Vehicle, Vehicle.customer, order=Vehicle.id), Customer.id),
+        "sales": (Rows(Sale, Sale.customer), Customer.id),
+        "visits": (visits, Customer.id),
+        "store_rows": (Rows(Store, Store.id), Customer.store),
+    })
+    for who, seen in (("store_gm@A", [here]), ("store_gm@B", [there]), ("group_admin", [here, there])):
+        actor = await tenant.scope(who)
+        rows = await actor.rows(page, ids)
+        assert [r["id"] for r in rows] == [c.customer_id for c in seen]
+        for row in rows:
+            assert {k: v for k, v in row.items() if k not in page.nested} == await actor.row(Customer, row["id"])
+            assert row["vehicles"] == await actor.select(Vehicle).where(Vehicle.customer == row["id"])
+            assert row["sales"] == await actor.select(Sale).where(Sale.customer == row["id"])
+            assert row["visits"] == await actor.select(ServiceVisit).where(
+                ServiceVisit.customer == row["id"], ServiceVisit.cancelled_at.is_null()
+            ).order_by(ServiceVisit.left_at, ascending=False)
+            assert len(row["visits"]) == 1 and row["store_rows"][0]["id"] == row["store"]
+        assert await page.piccolo(actor, ids) == rows
+        with pytest.raises(NotFound):
+            await actor.row(Customer, abroad.customer_id)
+    whole_group = await Scope.system(tenant.group_id).rows(Rows.by_id(Customer), ids)
+    assert sorted(whole_group, key=lambda r: r["id"]) == await Customer.select().where(
+        Customer.id.is_in(ids[:2])
+    ).order_by(Customer.id)

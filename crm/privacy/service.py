@@ -1,0 +1,106 @@
+"""Reveals and bulk reads of personal data, written to the access log; the log as the group admin reads it.
+
+The areas own their records: `crm.customers` and `crm.complaints` find the row through the caller's
+scope and call `record_reveal` in the same transaction that returns the clear value; list reads call
+`record_bulk_read` with what they are about to return.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from crm import clock
+from crm.privacy import limits
+from crm.privacy.policy import ACCESS_LOG_READERS, FIELDS, KIND_TITLES, may_reveal, sees_clear
+from crm.privacy.tables import PersonalDataAccess
+from tenants.errors import Forbidden, InvalidInput
+from tenants.scope import Scope
+
+REASON_MAX = 200
+MAX_PAGE = 200
+
+
+class AccessEntry(msgspec.Struct, kw_only=True):
+    """One row of the access log (个人信息访问记录)."""
+
+    id: int
+    at: datetime
+    user_id: int | None
+    user_name: str
+    action: str
+    store_id: int | None
+    store_name: str
+    subject: str
+    subject_id: int | None
+    field: str
+    records: int
+    reason: str
+
+
+def check_reveal(actor: Scope, field: str, reason: str) -> str:
+    """The cleaned reason, once the actor may reveal `field`; Forbidden or InvalidInput otherwise."""
+    if field not in FIELDS:
+        raise InvalidInput.one("field", "该字段不可查看", "This field cannot be revealed")
+    if not may_reveal(actor, field):
+        raise Forbidden("无权查看完整的个人信息", "Your role may not see this personal data in full")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.one("reason", "请填写查看原因", "Give the reason for looking")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput.one("reason", f"原因不能超过{REASON_MAX}字", f"At most {REASON_MAX} characters")
+    return reason
+
+
+async def record_reveal(
+    *, actor: Scope, store_id: int | None, subject: str, subject_id: int, field: str, reason: str
+) -> None:
+    """Log one reveal (who, whose, when, which field, why), counted against the actor's hourly limit."""
+    reason = check_reveal(actor, field, reason)
+    await limits.spend(actor, "reveal")
+    await PersonalDataAccess.insert(PersonalDataAccess(
+        group=actor.group_id, store=store_id, user=actor.user_id or None, user_name=actor.display_name,
+        action="reveal", subject=subject, subject_id=subject_id, field=field, reason=reason, at=clock.now(),
+    ))
+
+
+async def record_bulk_read(*, actor: Scope, subject: str, records: list[Any], fields: tuple[str, ...]) -> None:
+    """A list read returning `records` whose `fields` the actor sees in clear: counted and logged once.
+
+    Reads that show only masked values are neither counted nor logged.
+    """
+    clear = [f for f in fields if sees_clear(actor, f)]
+    if not records or not clear or actor.group_id is None:
+        return
+    await limits.spend(actor, "bulk_read", len(records))
+    await PersonalDataAccess.insert(PersonalDataAccess(
+        group=actor.group_id, user=actor.user_id or None, user_name=actor.display_name, action="bulk_read",
+        subject=subject, field=",".join(clear), records=len(records), at=clock.now(),
+    ))
+
+
+async def access_log(*, actor: Scope, user_id: int | None = None, limit: int = 100, offset: int = 0
+                     ) -> list[AccessEntry]:
+    """The group's access log, newest first (group admin only)."""
+    actor.require_role(*ACCESS_LOG_READERS)
+    limit = max(1, min(limit, MAX_PAGE))
+    query = actor.group_wide().select(
+        PersonalDataAccess, *PersonalDataAccess.all_columns(), PersonalDataAccess.store.name.as_alias("store_name"),
+        group_rows=True,
+    )
+    if user_id is not None:
+        query = query.where(PersonalDataAccess.user == user_id)
+    rows = await query.order_by(PersonalDataAccess.id, ascending=False).limit(limit).offset(max(0, offset))
+    return [
+        AccessEntry(id=r["id"], at=r["at"], user_id=r["user"], user_name=r["user_name"], action=r["action"],
+                    store_id=r["store"], store_name=r["store_name"] or "", subject=r["subject"],
+                    subject_id=r["subject_id"], field=r["field"], records=r["records"], reason=r["reason"])
+        for r in rows
+    ]
+
+
+def field_title(field: str) -> tuple[str, str]:
+    """The zh/en name of a personal field's kind, for the log page."""
+    return KIND_TITLES.get(FIELDS.get(field, ""), (field, field))
