@@ -224,6 +224,29 @@ extend({
     "complaints.report.accept": ("检核通过", "Accept"),
     "complaints.report.send_back": ("退回重做", "Send back"),
     "complaints.report.check_note": ("检核意见(退回时必填)", "Check note (required to send back)"),
+    "complaints.next_step": ("下一步", "Next step"),
+    "complaints.more_actions": ("其他操作", "More actions"),
+    "complaints.done.reroute": ("已改派到{store}", "Re-routed to {store}"),
+    "complaints.done.accept": ("已受理投诉", "Complaint accepted"),
+    "complaints.done.assign": ("已指派给{handler}", "Assigned to {handler}"),
+    "complaints.done.analyse": ("已记录原因分析", "Cause analysis recorded"),
+    "complaints.done.countermeasure": ("已记录对策", "Countermeasure recorded"),
+    "complaints.done.resolve": ("已标记处理完毕", "Handling marked complete"),
+    "complaints.done.submit_report": ("已提交处理结果报告", "Result report submitted"),
+    "complaints.done.check_report": ("已记录检核结果", "Check recorded"),
+    "complaints.done.set_urgency": ("已调整紧急程度", "Urgency changed"),
+    "complaints.done.feed_back": ("已反馈集团", "Fed back to the group"),
+    "complaints.done.revisit": ("已记录回访结果", "Revisit recorded"),
+    "complaints.done.close": ("已结案", "Complaint closed"),
+    "complaints.done.reopen": ("已重新打开，请重新处理", "Reopened for handling"),
+    "complaints.done.file_appeal": ("已提交申诉", "Appeal filed"),
+    "complaints.done.forward_appeal": ("已提报总经理", "Appeal forwarded to the GM"),
+    "complaints.done.decline_appeal": ("已驳回申诉", "Appeal declined"),
+    "complaints.done.rule_appeal": ("已记录裁决", "Ruling recorded"),
+    "complaints.done.request_compensation": ("已提交补偿申请", "Compensation requested"),
+    "complaints.done.decide_compensation": ("已记录补偿审批结果", "Compensation decision recorded"),
+    "complaints.done.add_note": ("已添加备注", "Note added"),
+    "complaints.done.repeat_decision": ("已记录重复投诉判断", "Repeat decision recorded"),
 })
 
 
@@ -422,8 +445,9 @@ def _repeat_context(actor: Scope, suggestion: major_service.Suggestion | None, f
 
 
 @get("/complaints/{complaint_id:int}", guards=[requires(*workflow.READERS)], include_in_schema=False)
-async def complaint_page(actor: Scope, complaint_id: int) -> Template:
-    return await _page(actor, complaint_id, None)
+async def complaint_page(actor: Scope, complaint_id: int, done: str = "") -> Template:
+    """The complaint; `done` names the step just taken, confirmed at the top (the redirect after a step)."""
+    return await _page(actor, complaint_id, None, done=done if done in _STEPS else "")
 
 
 @post("/complaints/{complaint_id:int}/act/{action:str}", guards=[requires(*workflow.READERS)], include_in_schema=False)
@@ -440,7 +464,7 @@ async def complaint_act(
     except (InvalidInput, Conflict, Forbidden) as refused:
         status = 409 if isinstance(refused, Conflict) else 403 if isinstance(refused, Forbidden) else 400
         return await _page(actor, complaint_id, refused, status=status, form=form, failed=action)
-    return Redirect(path=f"/complaints/{complaint_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/complaints/{complaint_id}?done={action}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/complaints/{complaint_id:int}/reveal", guards=[requires(*workflow.READERS)], include_in_schema=False)
@@ -457,7 +481,7 @@ async def complaint_reveal(request: Request[Scope, Any, Any], actor: Scope, comp
 
 async def _page(
     actor: Scope, complaint_id: int, refused: Exception | None, *, status: int = 200,
-    form: dict[str, str] | None = None, failed: str = "",
+    form: dict[str, str] | None = None, failed: str = "", done: str = "",
 ) -> Template:
     existing_id(complaint_id, "complaint")
     detail = await queries.complaint_detail(actor=actor, complaint_id=complaint_id)
@@ -467,6 +491,7 @@ async def _page(
     return Template("complaints/detail.html", status_code=status, context={
         "c": detail, "s": detail.summary, "staff": staff, "stores": stores, "labels": LABELS,
         "errors": _messages(refused), "form": form or {}, "failed": failed,
+        "done": done, "done_key": f"complaints.done.{done}",
         "major": await major_flags(actor=actor, complaint_ids=[complaint_id]),
         "can_mark_major": actor.has_role(*MAJOR_MARKERS) and detail.summary.state not in workflow.FINAL_STATES,
         "repeat": await repeats.repeat_flags(actor=actor, complaint_ids=[complaint_id]),
@@ -483,7 +508,7 @@ async def _accept(actor: Scope, cid: int, f: dict[str, str]) -> None:
 
 
 async def _assign(actor: Scope, cid: int, f: dict[str, str]) -> None:
-    await service.assign_handler(actor=actor, complaint_id=cid, handler_user_id=required_int(f, "handler_user_id"),
+    await service.assign_handler(actor=actor, complaint_id=cid, handler_user_id=optional_int(f.get("handler_user_id", ""), "handler_user_id"),
                                  department=f.get("department", ""), note=f.get("note", ""))
 
 

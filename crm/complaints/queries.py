@@ -181,6 +181,7 @@ class ComplaintDetail(msgspec.Struct, kw_only=True):
     closed_at: datetime | None
     voided_at: datetime | None
     actions: list[str]
+    next_action: str | None  # the one of `actions` the page highlights (workflow.next_action)
     timeline: list[TimelineEntry]
     appeals: list[AppealRecord]
     report_state: str
@@ -366,6 +367,7 @@ async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetai
         closed_at=complaint.closed_at,
         voided_at=complaint.voided_at,
         actions=actions,
+        next_action=workflow.next_action(actor, complaint),
         timeline=await timeline(actor=actor, complaint_id=complaint.id),
         report_state=complaint.report_state,
         report_state_zh=result_report.STATE_TITLES[complaint.report_state][0] if complaint.report_state else "",

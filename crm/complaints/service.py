@@ -342,14 +342,28 @@ async def accept_complaint(*, actor: Scope, complaint_id: int, note: str = "") -
         await _move(actor, complaint, "accept", State.ACCEPTED, note=note, accepted_at=now, handle_from=now)
 
 
+def _department_problem(department: str) -> FieldProblem | None:
+    """The department is always chosen by a person (责任部门), never taken for granted."""
+    if not department:
+        return FieldProblem("department", "请选择部门", "Choose a department")
+    if department not in DEPARTMENTS:
+        return FieldProblem("department", "部门无效", "Unknown department")
+    return None
+
+
 async def assign_handler(
-    *, actor: Scope, complaint_id: int, handler_user_id: int, department: str, note: str = ""
+    *, actor: Scope, complaint_id: int, handler_user_id: int | None, department: str, note: str = ""
 ) -> None:
-    """Issue the complaint form (《用户抱怨/投诉处理表》) to a handler of a department."""
+    """Issue the complaint form (《用户抱怨/投诉处理表》) to a handler of a department.
+
+    Nothing is assumed: a missing handler or department is refused (both at once), never defaulted."""
     async with transaction():
         complaint = await _load(actor, complaint_id, "assign")
-        if department not in DEPARTMENTS:
-            raise InvalidInput.one("department", "部门无效", "Unknown department")
+        problems = [p for p in [_department_problem(department)] if p]
+        if handler_user_id is None:
+            problems.insert(0, FieldProblem("handler_user_id", "请选择处理人", "Choose a handler"))
+        if problems or handler_user_id is None:
+            raise InvalidInput(problems)
         handler = await _store_user(actor, handler_user_id, complaint.store, "handler_user_id")
         if handler_user_id == complaint.accused_user:
             raise InvalidInput.one(
@@ -377,10 +391,12 @@ async def record_cause(
     async with transaction():
         complaint = await _load(actor, complaint_id, "analyse")
         problems = []
-        if cause_category not in CAUSES:
+        if not cause_category:
+            problems.append(FieldProblem("cause_category", "请选择原因类别", "Choose the cause"))
+        elif cause_category not in CAUSES:
             problems.append(FieldProblem("cause_category", "原因类别无效", "Unknown cause"))
-        if department not in DEPARTMENTS:
-            problems.append(FieldProblem("department", "部门无效", "Unknown department"))
+        if department_problem := _department_problem(department):
+            problems.append(department_problem)
         if liability not in LIABILITY:
             problems.append(FieldProblem("liability", "请选择有责或无责", "Choose liable or not liable"))
         if problems:

@@ -205,6 +205,24 @@ def available_actions(actor: Scope, complaint: ComplaintLike) -> list[str]:
     return [name for name in actions_from(complaint) if may(actor, complaint, name)]
 
 
+# The lifecycle's forward steps, in order: the complaint page highlights the first the caller can take.
+# Appeals and reopening are exceptions someone chooses, never "the next step"; re-recording a step
+# (assign again while assigned) does not move the complaint on, so it is not next either.
+NEXT_STEPS = (
+    "accept", "assign", "analyse", "countermeasure", "resolve", "submit_report", "check_report",
+    "feed_back", "revisit", "close", "forward_appeal", "rule_appeal",
+)
+
+
+def next_action(actor: Scope, complaint: ComplaintLike) -> str | None:
+    """THE next step for this caller now (the one highlighted button), or None when they have none."""
+    available = set(available_actions(actor, complaint))
+    for name in NEXT_STEPS:
+        if name in available and ACTIONS[name].targets != (State(complaint.state),):
+            return name
+    return None
+
+
 def check(actor: Scope, complaint: ComplaintLike, name: str) -> Action:
     """The action if it may start now and the caller may do it; else Conflict (409) or Forbidden (403)."""
     action = ACTIONS[name]

@@ -109,3 +109,51 @@ async def test_intake_warns_of_a_repeat_complaint_when_the_car_is_taken(browser,
     assert not await page.locator("#repeat_same").is_checked()
     assert not await page.locator("#repeat_different").is_checked()
     await context.close()
+
+
+async def highlighted(page) -> str | None:
+    """The one primary button's action; also checks the other steps wait, folded, in the menu."""
+    assert await page.locator(".btn-primary").count() <= 1
+    menu = page.locator("#more-actions")
+    if await menu.count():
+        assert await menu.get_attribute("open") is None
+        assert not await menu.locator("form").first.is_visible()
+    if not await page.locator("#next-action").count():
+        assert await page.locator(".btn-primary").count() == 0
+        return None
+    form_id = await page.locator("#next-action form").get_attribute("id")
+    assert await page.locator("#next-action form .btn-primary").is_visible()
+    return form_id.removeprefix("act-")
+
+
+async def test_store_cr_manager_walks_a_complaint_through_one_highlighted_step_at_a_time(
+    browser, live_server, sign_in, tenant
+):
+    car = await customer_with_car(tenant, "A", name="李响")
+    cid = await service.create_complaint(actor=await tenant.scope("store_cr_manager@A"), customer_id=car.customer_id,
+                                         vehicle_id=car.vehicle_id, channel="walk_in", content="保养后车内有油污")
+    context, page = await open_as(browser, live_server, sign_in, tenant.usernames["store_cr_manager@A"])
+    await page.goto(f"/complaints/{cid}")
+    head = str(tenant.users["department_head@A"])
+    # Taken by the store itself, the complaint starts accepted: assigning the handler is the first step.
+    walk = [
+        ("assign", {"handler_user_id": head, "department": "service"}, "已指派给"),
+        ("analyse", {"cause_category": "service", "department": "service", "liability": "liable"}, "已记录原因分析"),
+        ("countermeasure", {"countermeasure": "重新清洁内饰并致歉"}, "已记录对策"),
+        ("resolve", {"resolution": "客户确认已清洁干净"}, "已标记处理完毕"),
+        ("revisit", {"satisfied": "yes", "note": "客户满意"}, "已记录回访结果"),
+        ("close", {}, "已结案"),
+    ]
+    for action, fields, confirmation in walk:
+        assert await highlighted(page) == action
+        form = page.locator(f"#act-{action}")
+        for name in ("department", "liability", "cause_category", "handler_user_id"):
+            if await form.locator(f"select[name={name}]").count():  # nothing judged for the manager
+                assert await form.locator(f"select[name={name}]").input_value() == "", (action, name)
+        await do(page, action, **fields)
+        assert confirmation in await page.locator("#done-note").inner_text()
+    # Closed: nothing is next; reopening is a choice in the menu.
+    assert await highlighted(page) is None
+    await page.locator("#more-actions > summary").click()
+    assert await page.locator("#act-reopen").is_visible()
+    await context.close()
