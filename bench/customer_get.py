@@ -194,12 +194,12 @@ async def _sign_in(base_url: str) -> str:
     """The store GM signs in through the login form: the session cookie of the web UI."""
     import httpx
 
-    from deploy.demo_data import DEMO_PASSWORD
+    from deploy.demo_data import DEMO_PASSWORD, GROUP_CODE
 
     async with httpx.AsyncClient(base_url=base_url) as client:
         await client.get("/login")
         response = await client.post("/login", data={
-            "username": "gm", "password": DEMO_PASSWORD, "next": "/", "_csrf_token": client.cookies["csrftoken"],
+            "group_code": GROUP_CODE, "username": "gm", "password": DEMO_PASSWORD, "next": "/", "_csrf_token": client.cookies["csrftoken"],
         })
         if response.status_code != 303:
             raise SystemExit(f"sign-in answered {response.status_code}: {response.text[:300]}")
