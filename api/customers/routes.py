@@ -14,13 +14,13 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import MediaType, Response, delete, get, patch, post
+from litestar import Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
 from api.auth import requires
-from api.errors import error_body
+from api.errors import import_answer
 from api.privacy.routes import RevealRequest, Revealed
 from api.params import (
     Id,
@@ -45,7 +45,6 @@ from crm.customers.records import (
     VehicleRecord,
     VisitRecord,
 )
-from tenants.errors import FieldProblem
 from tenants.scope import Scope
 
 EDITORS = [requires(*service.CUSTOMER_EDITORS)]
@@ -331,15 +330,7 @@ async def import_records(
         accept_valid_rows=data.accept_valid_rows,
         sheet=data.sheet or None,
     )
-    body = msgspec.to_builtins(report)
-    if report.imported:
-        return Response(content=body, status_code=200, media_type=MediaType.JSON)
-    problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report.errors]
-    error = error_body(400, "导入文件有错误,未导入任何数据", "The file has errors; nothing was imported", problems)
-    for item, row_error in zip(error["errors"], report.errors):
-        item["row"] = row_error.row
-        item["column"] = row_error.column
-    return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
+    return import_answer(report)
 
 
 @get("/api/v1/customers/{customer_id:int}/changes", tags=["customers"])

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import MediaType, Response, get, post, put
+from litestar import Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
-from api.errors import error_body
+from api.errors import import_answer
 from api.params import Id, IdParam, OptionalStoreIdQuery, text
 from crm import clock
 from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
-from tenants.errors import FieldProblem, InvalidInput
+from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
 TAGS = ["mystery-shopper"]
@@ -118,20 +118,7 @@ async def import_audits(
     report = await mystery_import.import_audits(
         actor=actor, filename=data.file.filename or "", content=content, accept_valid_rows=data.accept_valid_rows
     )
-    return _import_answer(report)
-
-
-def _import_answer(report) -> Response[Any]:
-    """200 with the report when written; else 400 with every row's problems (row number and column kept)."""
-    body = msgspec.to_builtins(report)
-    if report.imported:
-        return Response(content=body, status_code=200, media_type=MediaType.JSON)
-    problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report.errors]
-    error = error_body(400, "导入文件有错误,未导入任何数据", "The file has errors; nothing was imported", problems)
-    for item, row_error in zip(error["errors"], report.errors):
-        item["row"] = row_error.row
-        item["column"] = row_error.column
-    return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
+    return import_answer(report)
 
 
 SCORES = "/api/v1/manufacturer-scores"
@@ -166,7 +153,7 @@ async def import_scores(
     report = await manufacturer.import_scores(
         actor=actor, filename=data.file.filename or "", content=content, accept_valid_rows=data.accept_valid_rows
     )
-    return _import_answer(report)
+    return import_answer(report)
 
 
 @get("/api/v1/stores/{store_id:int}/standing", tags=["manufacturer-scores"])
