@@ -146,12 +146,14 @@ def download(found: attachments.Download) -> Stream:
 
 
 @post("/{complaint_id:int}/attachments", status_code=201, request_max_body_size=BODY_CAP)
-async def add_attachment(request: Request[Scope, Any, Any], actor: Scope, complaint_id: IdParam) -> Any:
+async def add_attachment(
+    request: Request[Scope, Any, Any], actor: Scope, complaint_id: IdParam
+) -> Response[AttachmentRecord]:
     """Upload one file (multipart/form-data, field `file`): a photo (JPG, PNG, WebP, HEIC), a PDF, a Word or
     Excel file, or a call recording (MP3, WAV, M4A, AMR). The type is recognised from the content. Too large
     for one file or for the complaint: 413; empty, of another type or no file: 400. Nothing is kept then."""
     try:
-        return await _add(request, actor, complaint_id)
+        return Response(await _add(request, actor, complaint_id), status_code=201)
     except AttachmentTooLarge as refused:
         return Response(error_body(413, "文件过大", "Too large", refused.problems), status_code=413)
 

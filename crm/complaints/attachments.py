@@ -202,7 +202,10 @@ async def open_attachment(*, actor: Scope, complaint_id: int, attachment_id: int
     """The attachment's record and its bytes, read from the file store as they are sent."""
     record = await get_attachment(actor=actor, complaint_id=complaint_id, attachment_id=attachment_id)
     row = await _row(actor, complaint_id, attachment_id)
-    return Download(record=record, chunks=file_store().read(row["file_key"]))
+    store = file_store()
+    if not store.exists(row["file_key"]):  # lost from the disk: say so before a response has started
+        raise NotFound("complaint_attachment")
+    return Download(record=record, chunks=store.read(row["file_key"]))
 
 
 async def remove_attachment(*, actor: Scope, complaint_id: int, attachment_id: int) -> None:

@@ -10,7 +10,6 @@ import pytest
 from crm.complaints import attachments, service
 from crm.complaints.tables import ComplaintAttachment, ComplaintEvent
 from crm.settings import get_settings
-from crm.storage import file_store
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tenants.tables import AuditEntry
 from tests.support.attachments import REFUSED, SAMPLES, MemoryUpload, photo
@@ -23,7 +22,7 @@ async def _complaint(tenant, store="A") -> int:
 
 
 def _stored_files() -> set[str]:
-    root = file_store().root
+    root = get_settings().attachment_dir
     return {p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
@@ -186,3 +185,15 @@ async def test_another_store_or_group_sees_nothing_and_a_rerouted_complaint_take
     other_cid = await _complaint(tenant, "B")
     with pytest.raises(NotFound):
         await attachments.get_attachment(actor=manager_b, complaint_id=other_cid, attachment_id=record.id)
+
+
+async def test_a_file_lost_from_the_disk_answers_not_found_rather_than_a_broken_download(tenant):
+    cid = await _complaint(tenant)
+    manager = await tenant.scope("store_cr_manager@A")
+    record = await attachments.add_attachment(actor=manager, complaint_id=cid,
+                                              upload=MemoryUpload("x.jpg", SAMPLES["jpg"][1]))
+    key = (await ComplaintAttachment.select().where(ComplaintAttachment.id == record.id).first())["file_key"]
+    [path] = [p for p in get_settings().attachment_dir.rglob(key)]
+    path.unlink()
+    with pytest.raises(NotFound):
+        await attachments.open_attachment(actor=manager, complaint_id=cid, attachment_id=record.id)

@@ -10,7 +10,6 @@ from pathlib import Path
 from crm.complaints import attachments
 from crm.complaints.tables import ComplaintAttachment
 from crm.settings import get_settings
-from crm.storage import file_store
 from tests.support.attachments import SAMPLES, photo
 from tests.support.builders import complaint, customer_with_car
 from tests.support.web import csrf_of
@@ -23,7 +22,7 @@ async def _complaint(tenant) -> int:
 
 
 def _files() -> set[Path]:
-    root = file_store().root
+    root = get_settings().attachment_dir
     return set(root.rglob("*")) if root.exists() else set()
 
 
