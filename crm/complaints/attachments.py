@@ -162,7 +162,7 @@ async def add_attachment(*, actor: Scope, complaint_id: int, upload: Upload) -> 
                 group=complaint.group, store=complaint.store, complaint=complaint.id, file_key=received.key,
                 filename=_clean_name(upload.filename), content_type=file_type.content_type, kind=file_type.kind,
                 size=received.size, sha256=received.sha256, uploaded_by=actor.user_id or None,
-                uploaded_by_name=actor.display_name, uploaded_at=clock.now(),
+                uploaded_by_name=actor.display_name[:100], uploaded_at=clock.now(),
             )
             await row.save()
             await service.append_to_timeline(actor, complaint, "attachment_added", note=row.filename,
