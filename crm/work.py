@@ -19,8 +19,8 @@ from crm.callbacks.service import CALLBACK_WORKERS, work_queue
 from crm.complaints.queries import waiting_for_me
 from crm.complaints.workflow import ACTIONS, READERS
 from crm.customers import corrections
-from crm.major.service import REPORTERS, board
 from crm.major.rules import ReportStatus
+from crm.major.service import REPORTERS, board
 from tenants.scope import Scope, timezone_of
 from tenants.tables import Store
 

@@ -16,7 +16,12 @@ from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
 from litestar.response import Stream, Template
-from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
+from multipart import (
+    MultipartSegment,
+    ParserError,
+    ParserLimitReached,
+    PushMultipartParser,
+)
 
 from api.auth import requires
 from api.errors import error_body

@@ -77,8 +77,8 @@ extend({
     "customer.store": ("门店", "Store"),
     "customer.form.invalid": ("请修正标出的字段。", "Please correct the marked fields."),
     "customer.form.masked": ("带 * 的号码已隐藏：保留原样即不修改；清空即删除；如需更改，请输入完整的新号码。",
-                             "Numbers with * are hidden: leave them as shown to keep them, clear them to remove "
-                             "them, or type the whole new number to change them."),
+                             ("Numbers with * are hidden: leave them as shown to keep them, clear them to remove "
+                              "them, or type the whole new number to change them.")),
     "corrections.title": ("客户资料修正", "Data corrections"),
     "corrections.intro": ("回访中发现的客户资料错误或缺失:相关部门经理须在24小时内修正或驳回,再由客关部确认。",
                           "Wrong or missing data found in callbacks: the owning department's manager corrects or "

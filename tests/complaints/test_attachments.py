@@ -59,7 +59,7 @@ async def test_a_photo_is_kept_with_the_complaint_on_its_timeline_and_in_the_aud
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 async def test_every_allowed_type_is_recognised_by_its_content(tenant, name):
     cid = await _complaint(tenant)
-    filename, content, content_type = SAMPLES[name]
+    _, content, content_type = SAMPLES[name]
     # The name the uploader gave says nothing: the content decides.
     record = await attachments.add_attachment(actor=await tenant.scope("store_cr_manager@A"), complaint_id=cid,
                                               upload=MemoryUpload("upload.bin", content))
