@@ -62,7 +62,7 @@ async def start_pool(*, max_size: int) -> bool:
     """
     if not is_postgres():
         return False
-    await engine().start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+    await engine().start_connection_pool(min_size=1, max_size=max_size, **POOL_SETTINGS)
     return True
 
 
@@ -73,6 +73,9 @@ async def stop_pool() -> None:
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Nothing to reset (see `start_pool`)."""
+
+
+POOL_SETTINGS = {"reset": _keep_session}
 
 
 @asynccontextmanager
