@@ -26,7 +26,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar_htmx import ClientRedirect, HTMXDetails
 
-from api.i18n import CATALOGUE, language_of, translate
+from api.i18n import has, language_of, translate
 from tenants.errors import (
     Conflict,
     FieldProblem,
@@ -215,7 +215,7 @@ def _is_web(request: Request) -> bool:
 
 def error_page(request: Request, status: int) -> Template:
     lang = language_of(request)
-    key = f"error.{status}" if f"error.{status}.title" in CATALOGUE else "error.other"
+    key = f"error.{status}" if has(f"error.{status}.title") else "error.other"
     return Template(
         "errors/error.html",
         context={

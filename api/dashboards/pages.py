@@ -21,7 +21,7 @@ from api.dashboards.routes import (
     table_for,
     trend_range,
 )
-from api.i18n import extend, language_of
+from api.i18n import language_of
 from api.params import MAX_ID
 from crm.analytics import dashboard, drill
 from crm.analytics.access import (
@@ -38,22 +38,6 @@ from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
 GUARDS = [requires(*DASHBOARD_READERS)]
-
-extend({
-    "dashboard.title": ("集团看板", "Dashboard"),
-    "dashboard.store_title": ("门店看板", "Store dashboard"),
-    "dashboard.items": ("明细", "Items"),
-    "dashboard.settings": ("看板设置", "Dashboard settings"),
-    "dashboard.settings.store_names": ("门店看板中的其他门店", "Other stores on a store's dashboard"),
-    "dashboard.settings.hidden": ("隐藏:门店总经理和客户关系经理只看到本店,与集团合计、平均及排名对比",
-                                  "Hidden: store GMs and customer-relations managers see their own store against "
-                                  "the group's total, average and rank"),
-    "dashboard.settings.shown": ("显示:门店总经理和客户关系经理看到集团全部门店的名称和数据(明细仍仅限本店)",
-                                 "Shown: store GMs and customer-relations managers see every store of the group "
-                                 "by name (items behind the numbers stay their own store's)"),
-    "dashboard.settings.save": ("保存", "Save"),
-    "dashboard.settings.saved": ("已保存", "Saved"),
-})
 
 PERIOD_TITLES = {"week": ("周", "Week"), "month": ("月", "Month"), "quarter": ("季度", "Quarter"),
                  "year": ("年", "Year"), "custom": ("自定义", "Custom")}

@@ -10,23 +10,11 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from crm.notify import inbox
 from crm.notify.tables import EXTERNAL_CHANNELS
 from tenants.errors import InvalidInput, NotFound
 from tenants.scope import Scope
-
-extend({
-    "settings.channel.url_keep": ("(留空则保留当前地址)", "(leave empty to keep the current URL)"),
-    "settings.channel.has_secret": ("已设置密钥", "A secret is set"),
-    "settings.channel.enabled": ("启用", "Enabled"),
-    "settings.channel.not_set": ("未设置:使用服务器环境配置(如有)", "Not set: the server's environment settings apply (if any)"),
-    "settings.channel.current": ("当前地址", "Current URL"),
-    "settings.channel.test": ("发送测试", "Send a test"),
-    "settings.channel.test_ok": ("测试消息已发送成功。", "The test message was sent."),
-    "settings.channel.test_failed": ("发送失败:", "Sending failed: "),
-})
 
 
 CHANNEL_TITLES = {"email": ("电子邮件(SMTP)", "E-mail (SMTP)"), "wecom": ("企业微信群机器人", "WeCom group robot"),

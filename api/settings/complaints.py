@@ -11,24 +11,12 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from crm.complaints import authority
 from crm.setting_screens import SCREENS
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
-
-extend({
-    "settings.deadlines.hint": ("修改只影响此后开始计时的时限;已在计时的投诉按原时限。",
-                                "Changes apply to deadlines that start from now on."),
-    "settings.authority.max_amount": ("补偿金额上限(元,含)", "Up to (CNY, inclusive)"),
-    "settings.authority.role": ("审批角色", "Approver"),
-    "settings.authority.unlimited": ("最后一档不设上限,留空", "The last tier has no limit: leave it empty"),
-    "settings.authority.none": ("(不使用此行)", "(row not used)"),
-    "settings.authority.rules": ("金额逐档递增;上级角色也可审批下级档位的补偿。",
-                                "Limits rise tier by tier; a higher tier's role may approve lower amounts too."),
-})
 
 FIELD_TITLES = {
     "accept_working_hours": ("受理时限(工作小时)", "Acceptance (working hours)"),

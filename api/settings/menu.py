@@ -9,7 +9,6 @@ from litestar import get
 from litestar.response import Template
 
 from api.auth import requires
-from api.i18n import extend
 from crm.setting_screens import SCREENS, SETTINGS_ROLES
 from tenants.scope import Scope
 
@@ -64,18 +63,6 @@ SECTIONS = {
 }
 # Where a rule or target in force comes from.
 LEVELS = {"default": ("系统默认", "Default"), "group": ("集团设置", "Group"), "store": ("门店设置", "Store")}
-
-extend({
-    "settings.title": ("设置", "Settings"),
-    "settings.intro": ("选择要查看或修改的设置。每次修改都会记入操作日志。",
-                       "Choose a setting to view or change. Every change is written to the audit log."),
-    "settings.save": ("保存", "Save"),
-    "settings.saved": ("已保存。", "Saved."),
-    "settings.errors": ("请修正标出的问题,未保存任何修改。", "Please fix the marked problems; nothing was saved."),
-    "settings.store": ("门店", "Store"),
-    "settings.group_level": ("集团统一设置", "Group-wide"),
-    "settings.read_only": ("您可以查看此设置,但无权修改。", "You may read this setting but not change it."),
-})
 
 
 def screens_for(actor: Scope) -> list[Screen]:

@@ -51,10 +51,23 @@ def configure(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(
         {"date": _date, "datetime": _datetime, "money": _money, "tel": _tel}
     )
+    # Jinja's i18n extension: `_(...)` and `{% trans %}` read the same catalogues as `t(...)`.
+    engine.engine.add_extension("jinja2.ext.i18n")
+    engine.engine.install_gettext_callables(gettext=_gettext, ngettext=_ngettext)
 
 
 def t(context: Mapping[str, Any], key: str, /, **params: Any) -> str:
     return translate(key, lang(context), **params)
+
+
+@pass_context
+def _gettext(context: Mapping[str, Any], key: str) -> str:
+    return translate(key, lang(context))
+
+
+@pass_context
+def _ngettext(context: Mapping[str, Any], singular: str, plural: str, n: int) -> str:
+    return translate(singular if n == 1 else plural, lang(context))
 
 
 def lang(context: Mapping[str, Any]) -> str:
