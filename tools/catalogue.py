@@ -53,11 +53,15 @@ def read_catalogue(lang: str) -> Catalog:
 
 
 def write_catalogue(lang: str, catalog: Catalog) -> None:
+    po_path(lang).parent.mkdir(parents=True, exist_ok=True)
+    po_path(lang).write_text(write_po_text(catalog), encoding="utf-8")
+
+
+def write_po_text(catalog: Catalog) -> str:
     """Sorted by key and without source locations, so branches adding keys rarely conflict."""
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, no_location=True, sort_output=True, ignore_obsolete=True)
-    po_path(lang).parent.mkdir(parents=True, exist_ok=True)
-    po_path(lang).write_bytes(buffer.getvalue())
+    return buffer.getvalue().decode("utf-8")
 
 
 def new_catalogue(lang: str) -> Catalog:

@@ -68,7 +68,7 @@ LABELS = {
         "filed": ("待部门主管提报", "Awaiting department head"),
         "forwarded": ("待总经理裁决", "Awaiting GM ruling"),
         "declined": ("部门主管驳回", "Declined by the department head"),
-        "upheld": ("申诉成功(投诉作废)", "Upheld (complaint voided)"),
+        "upheld": ("申诉成功（投诉作废）", "Upheld (complaint voided)"),
         "rejected": ("申诉驳回", "Rejected"),
     },
     "repeat_decision": {d.value: (d.title_zh, d.title_en) for d in repeats.Decision},

@@ -155,16 +155,16 @@ def _entries(text: str) -> list[overrides.OverrideEntry]:
         try:
             day = dt.date.fromisoformat(parts[0])
         except ValueError:
-            problems.append(FieldProblem("entries", f"第{number}行:日期应为 YYYY-MM-DD", f"Line {number}: use YYYY-MM-DD"))
+            problems.append(FieldProblem("entries", f"第{number}行：日期应为 YYYY-MM-DD", f"Line {number}: use YYYY-MM-DD"))
             continue
         kind = KIND_WORDS.get(parts[1] if len(parts) > 1 else "")
         if kind is None:
-            problems.append(FieldProblem("entries", f"第{number}行:类型应为“放假”或“上班”",
+            problems.append(FieldProblem("entries", f"第{number}行：类型应为“放假”或“上班”",
                                          f"Line {number}: the kind is 放假 or 上班"))
             continue
         name = parts[2] if len(parts) > 2 else ""
         if len(name) > 40:
-            problems.append(FieldProblem("entries", f"第{number}行:名称最多40个字", f"Line {number}: at most 40 characters"))
+            problems.append(FieldProblem("entries", f"第{number}行：名称最多40个字", f"Line {number}: at most 40 characters"))
             continue
         entries.append(overrides.OverrideEntry(day=day, kind=kind, name=name))
     if not lines:
@@ -180,7 +180,7 @@ def _by_line(problems: list[FieldProblem]) -> list[FieldProblem]:
     for p in problems:
         if p.field.startswith("overrides["):
             line = int(p.field[len("overrides["):].split("]")[0]) + 1
-            p = FieldProblem("entries", f"第{line}行:{p.zh}", f"Line {line}: {p.en}")
+            p = FieldProblem("entries", f"第{line}行：{p.zh}", f"Line {line}: {p.en}")
         elif p.field == "overrides":
             p = FieldProblem("entries", p.zh, p.en)
         shown.append(p)

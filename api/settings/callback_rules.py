@@ -21,13 +21,13 @@ from tenants.scope import Scope
 CHANNELS = ("phone", "sms")
 CHANNEL_TITLES = {"phone": ("电话", "Phone"), "sms": ("短信", "SMS")}
 FIELD_TITLES = {
-    "offset_hours": ("距触发时间(小时,负数为提前)", "Hours after the trigger (negative: before)"),
-    "window_hours": ("完成时限(小时)", "Window to complete (hours)"),
-    "retry_hours": ("未接通重拨间隔(小时)", "Retry after (hours)"),
+    "offset_hours": ("距触发时间（小时，负数为提前）", "Hours after the trigger (negative: before)"),
+    "window_hours": ("完成时限（小时）", "Window to complete (hours)"),
+    "retry_hours": ("未接通重拨间隔（小时）", "Retry after (hours)"),
     "max_attempts": ("最多尝试次数", "Attempts at most"),
     "script": ("话术 / 短信内容", "Script / SMS text"),
-    "callback_rate_pct": ("回访率目标(%)", "Callback rate target (%)"),
-    "satisfaction_rate_pct": ("满意率目标(%)", "Satisfaction rate target (%)"),
+    "callback_rate_pct": ("回访率目标（%）", "Callback rate target (%)"),
+    "satisfaction_rate_pct": ("满意率目标（%）", "Satisfaction rate target (%)"),
 }
 SURVEYS = ("", "ssi", "csi")
 HOURS_FIELDS = {"offset_hours": "offset_minutes", "window_hours": "window_minutes", "retry_hours": "retry_minutes"}

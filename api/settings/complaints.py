@@ -19,14 +19,14 @@ from tenants.roles import Role
 from tenants.scope import Scope
 
 FIELD_TITLES = {
-    "accept_working_hours": ("受理时限(工作小时)", "Acceptance (working hours)"),
-    "urgent_accept_working_hours": ("紧急投诉受理时限(工作小时)", "Urgent acceptance (working hours)"),
-    "handle_working_days": ("处理时限(工作日)", "Handling (working days)"),
-    "report_days": ("处理完毕后回复结果及改善措施(天)", "Result and improvement report after handling (days)"),
-    "feedback_hours": ("集团转来的投诉向集团客服反馈(小时)", "Feedback to group customer service (hours)"),
-    "revisit_days": ("处理后回访客户(天)", "Revisit the customer after handling (days)"),
-    "appeal_forward_working_days": ("申诉转呈总经理(工作日)", "Appeal forwarded to the GM (working days)"),
-    "appeal_ruling_working_days": ("总经理裁决申诉(工作日)", "GM rules on the appeal (working days)"),
+    "accept_working_hours": ("受理时限（工作小时）", "Acceptance (working hours)"),
+    "urgent_accept_working_hours": ("紧急投诉受理时限（工作小时）", "Urgent acceptance (working hours)"),
+    "handle_working_days": ("处理时限（工作日）", "Handling (working days)"),
+    "report_days": ("处理完毕后回复结果及改善措施（天）", "Result and improvement report after handling (days)"),
+    "feedback_hours": ("集团转来的投诉向集团客服反馈（小时）", "Feedback to group customer service (hours)"),
+    "revisit_days": ("处理后回访客户（天）", "Revisit the customer after handling (days)"),
+    "appeal_forward_working_days": ("申诉转呈总经理（工作日）", "Appeal forwarded to the GM (working days)"),
+    "appeal_ruling_working_days": ("总经理裁决申诉（工作日）", "GM rules on the appeal (working days)"),
 }
 _EXTRA_TIER_ROWS = 2
 

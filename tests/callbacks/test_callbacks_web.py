@@ -24,7 +24,7 @@ async def test_queue_call_screen_and_save_and_next(browser_session, tenant):
     assert opened.status_code in (302, 303)
     current = int(opened.headers["location"].rsplit("/", 1)[1])
     screen = await browser.get(f"/callbacks/{current}")
-    assert "回访话术" in screen.text and "您好!" in screen.text and 'id="outcome-form"' in screen.text
+    assert "回访话术" in screen.text and "您好！" in screen.text and 'id="outcome-form"' in screen.text
 
     bad = await browser.post(f"/callbacks/{current}/outcome",
                              data={"_csrf_token": csrf(screen.text), "outcome": "reached", "then": "next"})

@@ -50,7 +50,7 @@ async def test_repeat_is_shown_with_nothing_chosen_and_the_agent_must_decide(bro
         assert 'name="repeat_decision" value="same"' in shown.text
         assert 'name="repeat_decision" value="different"' in shown.text
         assert " checked" not in shown.text  # nothing pre-chosen
-        assert "同一问题:标记为重大投诉(重复投诉)" in shown.text
+        assert "同一问题：标记为重大投诉（重复投诉）" in shown.text
 
         before = await Complaint.count()
         undecided = await _submit(agent, tenant, car)
@@ -76,7 +76,7 @@ async def test_repeat_is_shown_with_nothing_chosen_and_the_agent_must_decide(bro
         other = int(different.headers["location"].rsplit("/", 1)[1])
         assert await major_of(other) is None
         page = await agent.get(f"/complaints/{other}")
-        assert "不同问题(非重复投诉):这次是空调不制冷" in page.text and 'class="tag tag-warn repeat-flag"' not in page.text
+        assert "不同问题（非重复投诉）：这次是空调不制冷" in page.text and 'class="tag tag-warn repeat-flag"' not in page.text
 
 
 async def test_undecided_complaint_shows_the_flag_until_group_service_decides_on_the_page(browser_session, tenant):
