@@ -34,10 +34,14 @@ from crm.analytics.access import (
 from crm.analytics.charts import trend_svg
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, display
 from crm.analytics.periods import KINDS
+from crm.callbacks.service import STATES as CALLBACK_STATES
+from crm.complaints.workflow import STATE_TITLES as COMPLAINT_STATES
 from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
 GUARDS = [requires(*DASHBOARD_READERS)]
+# The state labels of the items behind a figure, by the item's kind.
+ITEM_STATES = {"complaint": COMPLAINT_STATES, "callback": CALLBACK_STATES}
 
 PERIOD_TITLES = {"week": ("周", "Week"), "month": ("月", "Month"), "quarter": ("季度", "Quarter"),
                  "year": ("年", "Year"), "custom": ("自定义", "Custom")}
@@ -106,7 +110,7 @@ async def items_page(
     q = PeriodQuery(period, week, month, quarter, year, start, end)
     found = await drill.items_behind(actor=actor, metric=metric, store_id=store, period=await q.resolve(actor))
     return Template("dashboards/items.html", context={"found": found, "definition": METRICS[metric],
-                                                      "back": "/dashboard?" + urlencode(q.query())})
+                                                      "states": ITEM_STATES, "back": "/dashboard?" + urlencode(q.query())})
 
 
 @get("/dashboard/export", guards=GUARDS, include_in_schema=False)

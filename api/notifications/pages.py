@@ -34,14 +34,6 @@ from tenants.tables import Store
 MENU_SIZE = 8
 PAGE_SIZE = 30
 
-CHANNEL_LABELS = {
-    "inapp": ("站内通知", "In-app"),
-    "email": ("邮件", "E-mail"),
-    "wecom": ("企业微信", "WeCom"),
-    "dingtalk": ("钉钉", "DingTalk"),
-    "sms": ("短信", "SMS"),
-}
-
 
 @get("/notifications/menu", include_in_schema=False)
 async def menu(actor: Scope, next: str = "/notifications") -> Template:
@@ -138,7 +130,7 @@ async def unsubscribe_report(
 @get("/notification-failures", guards=[requires(*inbox.DELIVERY_ADMINS)], include_in_schema=False)
 async def failures_page(actor: Scope) -> Template:
     rows = await inbox.failed_deliveries(actor=actor, limit=200)
-    return Template("notifications/failures.html", context={"rows": rows, "channels": CHANNEL_LABELS})
+    return Template("notifications/failures.html", context={"rows": rows})
 
 
 async def _settings(actor: Scope, chosen: dict[str, bool], *, saved: bool = False, problems=None,
@@ -150,7 +142,7 @@ async def _settings(actor: Scope, chosen: dict[str, bool], *, saved: bool = Fals
         stores = await Store.select(Store.id, Store.name).where(
             Store.id.is_in(sorted(actor.store_ids) or [-1]), Store.group == (actor.group_id or -1)).order_by(Store.code)
     return Template("notifications/settings.html", status_code=status, context={
-        "chosen": chosen, "channels": [(c, CHANNEL_LABELS[c]) for c in EXTERNAL_CHANNELS],
+        "chosen": chosen, "channels": EXTERNAL_CHANNELS,
         "saved": saved, "problems": problems or [],
         "report_kinds": kinds, "report_stores": stores,
         "subscriptions": await report_service.subscription_list(actor=actor) if kinds else [],

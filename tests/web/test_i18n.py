@@ -12,7 +12,7 @@ from api import i18n
 from api.web.templating import _gettext
 
 API = Path(__file__).resolve().parents[2] / "api"
-_USES = re.compile(r"""\b(?:t|translate)\(\s*["']([\w.]+)["']""")
+_USES = re.compile(r"""\b(?:t|translate)\(\s*["']([\w.]+)["'](?!\s*~)""")
 
 
 def test_every_key_used_in_templates_and_pages_exists():
@@ -40,3 +40,12 @@ def test_jinja_i18n_extension_reads_the_same_catalogues():
     template = environment.from_string('{{ _("customers.title") }}')
     assert template.render(request=Request("zh")) == "客户档案"
     assert template.render(request=Request("en")) == "Customer records"
+
+
+def test_every_notification_channel_has_a_label_in_both_languages():
+    from crm.notify.tables import CHANNELS
+
+    for lang in i18n.LANGUAGES:
+        labels = [i18n.catalogue(lang).get(f"notify.channel.{channel}") for channel in CHANNELS]
+        assert all(labels), lang
+        assert labels != list(CHANNELS), lang
