@@ -74,7 +74,7 @@ async def test_ssi_call_screen_requires_every_score_or_the_declined_box(browser_
     token = csrf((await browser.get("/callbacks")).text)
     await browser.post(f"/callbacks/{followup}/claim", data={"_csrf_token": token})
     screen = await browser.get(f"/callbacks/{followup}")
-    assert "满意度评分(必填" in screen.text and 'id="survey-declined"' in screen.text
+    assert "满意度评分（必填" in screen.text and 'id="survey-declined"' in screen.text
     form = {"_csrf_token": csrf(screen.text), "outcome": "reached", "satisfied": "satisfied", "score_salesperson": "9",
             "then": "stay"}
     bad = await browser.post(f"/callbacks/{followup}/outcome", data=form)
