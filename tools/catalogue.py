@@ -3,6 +3,7 @@
     python -m tools.catalogue extract      # write api/locale/messages.pot from the templates and Python (Babel)
     python -m tools.catalogue update       # extract, then add every new key to both .po files, untranslated
     python -m tools.catalogue absorb [F…]  # move `extend({key: (中文, English)})` texts from Python into the .po files
+    python -m tools.catalogue adopt        # turn a template's literal `tr("中文", "English")` into `t("key")`
     python -m tools.catalogue check        # what tests/web/test_catalogue.py checks, as a report
 
 A key's Chinese text is its msgstr in zh_CN/LC_MESSAGES/messages.po, its English text in en/LC_MESSAGES/messages.po.
@@ -146,6 +147,57 @@ def absorb(paths: Iterable[Path]) -> list[str]:
     return report
 
 
+TEMPLATES = "api/**/templates/**/*.html"
+# `tr("中文", "English")` with two literal texts: text that belongs in the catalogues.
+LITERAL_TR = re.compile(r"""\btr\(\s*(["'])((?:(?!\1).)*)\1\s*,\s*(["'])((?:(?!\3).)*)\3\s*\)""")
+
+
+def adopt() -> list[str]:
+    """Replace every literal `tr("中文", "English")` in the templates by `t("key")`, the texts going to the catalogues.
+
+    The key is `<area>.<template>.<english words>`; a pair already in the catalogues under the area's or a
+    shared `field.` key keeps that key.
+    """
+    catalogs = {lang: read_catalogue(lang) for lang in LOCALES}
+    by_pair: dict[tuple[str, str], list[str]] = {}
+    for message in catalogs["zh"]:
+        if message.id and message.id in catalogs["en"]:
+            by_pair.setdefault((message.string, catalogs["en"][message.id].string), []).append(message.id)
+    report = []
+    for path in sorted(ROOT.glob(TEMPLATES)):
+        source = path.read_text(encoding="utf-8")
+        area = path.parent.name
+
+        def to_key(match: re.Match, path: Path = path, area: str = area) -> str:
+            pair = (match.group(2), match.group(4))
+            keys = [k for k in by_pair.get(pair, []) if k.startswith(("field.", area.rstrip("s")))]
+            key = keys[0] if keys else None
+            if key is None:
+                key = _new_key(path, pair[1], catalogs)
+                for lang, text in zip(LOCALES, pair, strict=True):
+                    catalogs[lang].add(key, text)
+                by_pair.setdefault(pair, []).append(key)
+            report.append(f"{path.relative_to(ROOT)}: {key}")
+            return f't("{key}")'
+
+        adopted = LITERAL_TR.sub(to_key, source)
+        if adopted != source:
+            path.write_text(adopted, encoding="utf-8")
+    for lang, catalog in catalogs.items():
+        write_catalogue(lang, catalog)
+    return report
+
+
+def _new_key(path: Path, english: str, catalogs: dict[str, Catalog]) -> str:
+    area, stem = path.parent.name, path.stem.lstrip("_")
+    words = re.findall(r"[a-z0-9]+", english.lower())[:4] or ["text"]
+    base = f"{area}.{stem}.{'_'.join(words)}" if stem != area else f"{area}.{'_'.join(words)}"
+    key, n = base, 2
+    while key in catalogs["zh"]:
+        key, n = f"{base}_{n}", n + 1
+    return key
+
+
 @dataclass(frozen=True)
 class Problem:
     where: str
@@ -257,6 +309,9 @@ def main(argv: list[str]) -> int:
     elif command == "absorb":
         for line in absorb([Path(a) for a in args] or _default_sources()):
             print(line)
+    elif command == "adopt":
+        for line in adopt():
+            print("adopted", line)
     elif command == "check":
         found = problems()
         for problem in found:

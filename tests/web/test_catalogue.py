@@ -47,3 +47,33 @@ def test_check_catches_untranslated_fuzzy_missing_and_latin_chinese(planted):
     assert "zh channels: Chinese text is Latin words only: 'email wecom'" in planted
     assert "count: placeholders differ: '共 {n} 条' / '{count} rows'" in planted
     assert not [p for p in planted if p.startswith(("zh.po ok", "zh vin", "vin"))]
+
+
+def test_templates_take_their_text_from_the_catalogues():
+    """A literal `tr("中文", "English")` is a second catalogue; `python -m tools.catalogue adopt` moves it."""
+    found = [
+        f"{path.relative_to(catalogue.ROOT)}: {match.group()}"
+        for path in sorted(catalogue.ROOT.glob(catalogue.TEMPLATES))
+        for match in catalogue.LITERAL_TR.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_adopt_moves_literal_pairs_into_the_catalogues(tmp_path: Path, monkeypatch):
+    page = tmp_path / "api/reports/templates/reports/page.html"
+    page.parent.mkdir(parents=True)
+    page.write_text('<th>{{ tr("门店", "Store") }}</th><th>{{ tr(\'状态\', \'Status\') }}</th>{{ tr(p.zh, p.en) }}',
+                    encoding="utf-8")
+    for lang in catalogue.LOCALES:
+        (tmp_path / f"{lang}.po").write_text(PO_HEADER + 'msgid "field.store"\nmsgstr "%s"\n'
+                                             % ("门店" if lang == "zh" else "Store"), encoding="utf-8")
+    monkeypatch.setattr(catalogue, "po_path", lambda lang: tmp_path / f"{lang}.po")
+    monkeypatch.setattr(catalogue, "ROOT", tmp_path)
+
+    catalogue.adopt()
+
+    assert page.read_text(encoding="utf-8") == (
+        '<th>{{ t("field.store") }}</th><th>{{ t("reports.page.status") }}</th>{{ tr(p.zh, p.en) }}'
+    )
+    assert catalogue.read_catalogue("zh")["reports.page.status"].string == "状态"
+    assert catalogue.read_catalogue("en")["reports.page.status"].string == "Status"
