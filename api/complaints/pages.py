@@ -141,7 +141,7 @@ async def record_violation(request: Request[Scope, Any, Any], actor: Scope) -> T
         )
     except (InvalidInput, Forbidden) as refused:
         return await _accountability(actor, "", form, refused, status=400)
-    return Redirect(path=f"{ACCOUNTABILITY_PATH}?month={occurred_on:%Y-%m}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"{ACCOUNTABILITY_PATH}?month={occurred_on:%Y-%m}&ok=violation_recorded", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _accountability(
@@ -238,7 +238,7 @@ async def intake_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
         )
     except (InvalidInput, Conflict, Forbidden) as refused:
         return await _intake(actor, form, refused, status=400)
-    return Redirect(path=f"/complaints/{complaint_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/complaints/{complaint_id}?ok=complaint_registered", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _intake(actor: Scope, form: dict[str, str], refused: Exception | None, status: int = 200, *,

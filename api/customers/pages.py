@@ -109,7 +109,7 @@ async def customer_create(request: Request[Scope, Any, Any], actor: Scope) -> Te
     except Conflict as conflict:
         return await _profile_form(actor, values=values, status=409,
                                    problems=[FieldProblem("mobile", conflict.zh, conflict.en)])
-    return Redirect(path=f"/customers/{customer_id}")
+    return Redirect(path=f"/customers/{customer_id}?ok=customer_created")
 
 
 @get("/customers/{customer_id:int}/edit", guards=[requires(*CUSTOMER_UPDATERS)], include_in_schema=False)
@@ -137,7 +137,7 @@ async def customer_update(request: Request[Scope, Any, Any], actor: Scope, custo
     except Conflict as conflict:
         return await _profile_form(actor, values=values, record=record, status=409,
                                    problems=[FieldProblem("mobile", conflict.zh, conflict.en)])
-    return Redirect(path=f"/customers/{customer_id}")
+    return Redirect(path=f"/customers/{customer_id}?ok=customer_saved")
 
 
 async def _profile_form(actor: Scope, *, values: dict, record=None, problems=(), status: int = 200) -> Template:
@@ -225,7 +225,7 @@ async def correction_action(
         return await _corrections_screen(actor, "open", errors={correction_id: invalid.problems}, status=400)
     except Conflict as conflict:
         return await _corrections_screen(actor, "open", error=conflict.zh, status=409)
-    return Redirect(path=f"/corrections?state={form.get('state', 'open')}")
+    return Redirect(path=f"/corrections?state={form.get('state', 'open')}&ok=correction_{step}")
 
 
 async def _corrections_screen(actor: Scope, state: str, *, errors=None, error: str = "",

@@ -85,7 +85,8 @@ async def report_submit(
             await service.save_report(actor=actor, major_id=major_id, form=form)
     except InvalidInput as problem:
         return await _detail(actor, major_id, errors=problem.problems, draft=form, status_code=400)
-    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+    done = "report_filed" if data.action == "file" else "report_saved"
+    return Redirect(path=f"/major/{major_id}?ok={done}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/{major_id:int}/crisis-meeting", include_in_schema=False)
@@ -102,14 +103,14 @@ async def crisis_meeting_submit(
                                     decisions=data.decisions)
     except InvalidInput as problem:
         return await _detail(actor, major_id, meeting_errors=problem.problems, meeting_form=data, status_code=400)
-    return Redirect(path=f"/major/{major_id}#crisis", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/major/{major_id}?ok=crisis_meeting#crisis", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/{major_id:int}/forward", include_in_schema=False)
 async def forward_submit(actor: Scope, major_id: int) -> Redirect:
     existing_id(major_id, "major")
     await service.forward_report(actor=actor, major_id=major_id)
-    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/major/{major_id}?ok=major_forwarded", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/alerts/{alert_id:int}/acknowledge", include_in_schema=False)
@@ -156,7 +157,7 @@ async def mark_submit(
         major_id = await service.mark_major(actor=actor, complaint_id=complaint_id, reasons=reasons)
     except InvalidInput as problem:
         return await _mark_page(actor, complaint_id, errors=problem.problems, status_code=400)
-    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/major/{major_id}?ok=marked_major", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _detail(

@@ -51,7 +51,7 @@ async def reactivate_group(request: Request, actor: Scope, group_id: int) -> Red
 async def _set_active(request: Request, actor: Scope, group_id: int, active: bool) -> Redirect:
     await platform.set_group_active(actor=actor, group_id=existing_id(group_id, "dealer_group"), active=active)
     request.app.state.caller_cache.clear()
-    return Redirect(path="/platform", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/platform?ok=group_{'reactivated' if active else 'suspended'}", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _console(actor: Scope, *, page: int = 1, typed=None, problems=None, created=None,

@@ -89,7 +89,7 @@ async def thresholds_submit(request: Request[Scope, Any, Any], actor: Scope) -> 
     except InvalidInput as problem:
         return await _group_template(actor, "phone", None, "store_name", False, errors=problem.problems,
                                      status_code=400)
-    return Redirect(path="/satisfaction#thresholds", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path="/satisfaction?ok=thresholds_saved#thresholds", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
@@ -156,7 +156,7 @@ async def new_audit_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
         )
     except InvalidInput as problem:
         return await _new_template(actor, store_id, errors=problem.problems, status_code=400)
-    return Redirect(path=f"/mystery-shopper/audits/{audit['id']}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/mystery-shopper/audits/{audit['id']}?ok=audit_saved", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/mystery-shopper/import", include_in_schema=False, request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
@@ -195,7 +195,7 @@ async def checklist_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
         await mystery.set_checkpoints(actor=actor, brand_division_id=brand_id, entries=entries)
     except InvalidInput as problem:
         return await _checklist_template(actor, brand_id, errors=problem.problems, status_code=400)
-    return Redirect(path=f"/mystery-shopper/checklist?brand_division_id={brand_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/mystery-shopper/checklist?brand_division_id={brand_id}&ok=checklist_saved", status_code=HTTP_303_SEE_OTHER)
 
 
 ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_submit, checklist_page, checklist_submit,
