@@ -44,6 +44,11 @@ _PROTECTED = re.compile(
     r"|{[^{}\s]*}|%\(\w+\)[sd]|%[sd]|&#?\w+;"  # placeholders, HTML entities
     r"|[A-Za-z][A-Za-z0-9_-]*\([^()]*\)"  # a formula: HMAC-SHA256(密钥, "…")
 )
+# A colon or bracket joining Jinja output to text or other output (`{{ t("x") }}:<code>`, `>({{ level }})`):
+# its language is the page's, so it comes from the catalogue (ui.colon ：/": ", ui.open （/" (", ui.close ）/")").
+_JOINS = re.compile(r"(?<=}})[ \t]*([:()])(?=[ \t]*(?:<|{{|{%|[\u4e00-\u9fff]))"
+                    r"|(?<=}}|%}|.>)[ \t]*([:()])(?=[ \t]*{{)")
+_JOIN_KEYS = {":": "ui.colon", "(": "ui.open", ")": "ui.close"}
 _QUOTED = re.compile(r'"([^"\n]*[\u4e00-\u9fff][^"\n]*)"')
 
 
@@ -68,6 +73,7 @@ def fix_template(source: str) -> str:
 
 
 def _fix_template_once(source: str) -> str:
+    source = _JOINS.sub(_join_text, source)
     edits = []
     view = _JINJA.sub(lambda m: _CODE * len(m.group()), source)
     view = _PROTECTED.sub(lambda m: _CODE * len(m.group()), view)
@@ -183,6 +189,10 @@ def _line_violations(where: str, source: str, fixed: str) -> list[Violation]:
         for number, (old, new) in enumerate(zip(old_lines, new_lines), start=1)
         if old != new
     ]
+
+
+def _join_text(match: re.Match) -> str:
+    return '{{ t("%s") }}' % _JOIN_KEYS[match.group(1) or match.group(2)]
 
 
 def _protect(text: str) -> str:

@@ -9,7 +9,6 @@ from api.i18n import has
 from tests.support.builders import customer_with_car
 from tests.support.web import csrf_of
 
-
 # `?ok=<what>` or `&ok=<what>` in a handler's redirect (not the ones built from a variable).
 _ASKED = re.compile(r"[?&]ok=([a-z_]+)(?![{\w])")
 

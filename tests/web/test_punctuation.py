@@ -63,3 +63,13 @@ def test_template_code_and_english_literals_are_left_alone():
 def test_python_docstrings_raw_strings_and_english_messages_are_left_alone():
     source = 'def f():\n    """检查(说明)."""\n    return re.compile(r"(省|市)"), "Liable (有责)", f"第{n}行:{p}"\n'
     assert fix_python(source) == source.replace('f"第{n}行:{p}"', 'f"第{n}行：{p}"')
+
+
+def test_a_colon_or_bracket_joining_jinja_output_comes_from_the_catalogue():
+    """Its language is the page's: ：（） in Chinese, ": (" in English."""
+    assert fix_template('{{ t("a") }}:<code>{{ x }}</code>') == '{{ t("a") }}{{ t("ui.colon") }}<code>{{ x }}</code>'
+    assert fix_template('<span class="muted">({{ label(l, x) }})</span>') == (
+        '<span class="muted">{{ t("ui.open") }}{{ label(l, x) }}{{ t("ui.close") }}</span>'
+    )
+    for untouched in ('<a href="tel:{{ n }}">', '<a href="/x?a=1&amp;{{ q }}">', "{{ a }} · {{ b }}"):
+        assert fix_template(untouched) == untouched
