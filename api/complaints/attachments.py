@@ -25,7 +25,6 @@ from multipart import (
 
 from api.auth import requires
 from api.errors import error_body
-from api.i18n import extend
 from api.params import IdParam
 from api.web.forms import existing_id
 from crm.complaints import attachments
@@ -38,25 +37,6 @@ from tenants.scope import Scope
 # field message; a body past it is cut off with a plain 413.
 BODY_CAP = 2 * get_settings().attachment_max_bytes + 1024 * 1024
 NO_FILE = FieldProblem("file", "请选择要上传的文件。", "Choose a file to upload.")
-
-extend({
-    "attachments.title": ("附件", "Attachments"),
-    "attachments.empty": ("还没有附件。", "No attachments yet."),
-    "attachments.file": ("选择文件", "Choose a file"),
-    "attachments.hint": ("照片、PDF、Word、Excel 或通话录音，每个文件不超过 {mb} MB。",
-                         "Photos, PDF, Word, Excel or call recordings, up to {mb} MB each."),
-    "attachments.upload": ("上传", "Upload"),
-    "attachments.uploaded": ("已上传：{name}", "Uploaded: {name}"),
-    "attachments.removed": ("已删除附件。", "Attachment removed."),
-    "attachments.remove": ("删除", "Remove"),
-    "attachments.remove_confirm": ("确定删除此附件？", "Remove this attachment?"),
-    "attachments.download": ("下载", "Download"),
-    "attachments.col.file": ("文件", "File"),
-    "attachments.col.type": ("类型", "Type"),
-    "attachments.col.size": ("大小", "Size"),
-    "attachments.col.by": ("上传人", "Uploaded by"),
-    "attachments.col.at": ("上传时间", "Uploaded at"),
-})
 
 
 class MultipartFile:

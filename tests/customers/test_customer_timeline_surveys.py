@@ -20,7 +20,7 @@ async def test_survey_factors_are_shown_by_their_labels(browser_session, tenant)
 
     entries = await customer_timeline(actor=await tenant.scope("store_cr_manager@A"), customer_id=car.customer_id)
     [survey] = [e for e in entries if e.kind == "survey"]
-    assert survey.title_zh == "销售满意度(SSI)" and survey.title_en == "Sales satisfaction (SSI)"
+    assert survey.title_zh == "销售满意度（SSI）" and survey.title_en == "Sales satisfaction (SSI)"
     assert survey.detail_zh == "销售人员 9，交车过程 10，贷款过程 不适用"
     assert survey.detail_en == "Salesperson 9, Delivery process 10, Financing process n/a"
 
