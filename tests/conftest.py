@@ -80,6 +80,20 @@ def pinned_clock(request):
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def fresh_sign_in_counters():
+    """Every test starts with no sign-in failures counted. They are counted per account and per address in
+    Redis, and every test starts at the same pinned instant, so the wrong passwords of earlier tests (all
+    from the test client's one address) would otherwise add up until its sign-ins are throttled (429)."""
+    import redis
+
+    with redis.Redis.from_url(os.environ["REDIS_URL"]) as client:
+        stale = list(client.scan_iter("dealerdesk:signin:*", count=1000))
+        if stale:
+            client.delete(*stale)
+    yield
+
+
 @pytest.fixture(scope="session")
 async def db_pool():
     """One asyncpg pool for the whole session (tests share the session event loop), made as the app makes it."""
