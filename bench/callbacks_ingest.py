@@ -116,6 +116,7 @@ class World:
 async def make_world(args) -> World:
     from crm import clock
     from crm.customers.tables import Customer, CustomerIdentity, Vehicle
+    from crm.privacy import vault
     from tenants.accounts import create_user
     from tenants.roles import Role
     from tenants.tables import DealerGroup, Store
@@ -141,12 +142,12 @@ async def make_world(args) -> World:
         if n > 1000:
             return await customers(store_id, 1000, tag) + await customers(store_id, n - 1000, tag + 50)
         identities = await CustomerIdentity.insert(*[
-            CustomerIdentity(group=group.id, mobile=f"1{tag:02d}{i:08d}", name=f"客户{i}", created_at=now)
+            vault.seal_row(CustomerIdentity(group=group.id, mobile=f"1{tag:02d}{i:08d}", name=f"客户{i}", created_at=now))
             for i in range(n)
         ]).returning(CustomerIdentity.id)
         people = await Customer.insert(*[
-            Customer(group=group.id, store=store_id, group_identity=identity["id"], name=f"王{tag}-{i}",
-                     gender="male", mobile=f"1{tag:02d}{i:08d}", created_at=now, updated_at=now)
+            vault.seal_row(Customer(group=group.id, store=store_id, group_identity=identity["id"], name=f"王{tag}-{i}",
+                                    gender="male", mobile=f"1{tag:02d}{i:08d}", created_at=now, updated_at=now))
             for i, identity in enumerate(identities)
         ]).returning(Customer.id)
         cars = await Vehicle.insert(*[

@@ -34,8 +34,10 @@ async def ping(ctx: dict) -> dict:
 
 async def startup(ctx: dict) -> None:
     from crm.db import engine, is_postgres
+    from crm.privacy import vault
     from crm.timers import runner
 
+    vault.get_keys()  # refuse to start without the keys of customers' personal data
     if is_postgres():
         await engine().start_connection_pool(min_size=1, max_size=20)
     use_queue(ctx["redis"])

@@ -48,6 +48,7 @@ from crm.customers.identity import choose_identity, complete_identity, identity_
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
+from crm.privacy import vault
 from crm.db import engine, is_postgres
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
@@ -723,10 +724,10 @@ class _Writer:
             candidates = by_key.get(("mobile", mobile), []) + by_key.get(("id_number", id_number), [])
             found = choose_identity(candidates, mobile=mobile, id_number=id_number)
             if found is None:
-                identity = CustomerIdentity(
+                identity = vault.seal_row(CustomerIdentity(
                     group=group_id, mobile=mobile, id_number=id_number, name=customer["name"],
                     created_at=clock.now(),
-                )
+                ))
                 created.append(identity)
                 # Stands for the new identity in later matches (after every older one); the id comes from the insert.
                 found = {"id": float("inf"), "mobile": mobile, "id_number": id_number, "row": identity}
@@ -753,7 +754,8 @@ class _Writer:
             rows = [
                 table(
                     group=self.store.group_id, store=self.store.id, created_at=now, updated_at=now,
-                    **{k: (v["id"] if k in ("customer", "vehicle") else v) for k, v in record.items()},
+                    **vault.sealed_values(table, {k: (v["id"] if k in ("customer", "vehicle") else v)
+                                                  for k, v in record.items()}),
                 )
                 for record in batch
             ]
@@ -784,7 +786,7 @@ class _Writer:
             batch = pending[start:start + size]
             args: list[Any] = []
             for record in batch:
-                values = {**defaults, **record}
+                values = {**defaults, **vault.sealed_values(table, record)}
                 for key in ("customer", "vehicle"):
                     if isinstance(values.get(key), dict):
                         values[key] = values[key]["id"]
