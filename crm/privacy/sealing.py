@@ -34,10 +34,7 @@ async def reseal(table: type[Table], *, group_id: int | None = None, batch: int 
         stale = stale & table._meta.get_column_by_name("field").is_in(sorted(vault.SEALED_NAMES))
         selected.append(table._meta.get_column_by_name("field"))
     done = 0
-    groups = [group_id] if group_id is not None else [
-        g["id"] for g in await DealerGroup.select(DealerGroup.id).order_by(DealerGroup.id)
-    ]
-    for group in groups:
+    for group in await _groups(group_id):
         scope = Scope.system(group)
         last_id = 0
         while True:
@@ -54,11 +51,46 @@ async def reseal(table: type[Table], *, group_id: int | None = None, batch: int 
     return done
 
 
+async def reseal_callback_corrections(*, group_id: int | None = None) -> int:
+    """Re-seal the sealed fields' values in callbacks' corrections records (JSON); the number of rows rewritten."""
+    import json
+
+    from crm.callbacks.tables import Callback
+
+    current = f"{vault.VERSION}:{vault.get_keys().current}:"
+    done = 0
+    for group in await _groups(group_id):  # a JSON column: scanned in batches, checked here
+        scope = Scope.system(group)
+        last_id = 0
+        while rows := await scope.select(Callback, Callback.id, Callback.corrections).where(
+            Callback.id > last_id
+        ).order_by(Callback.id).limit(2000):
+            last_id = rows[-1]["id"]
+            for row in rows:
+                record = row["corrections"] if isinstance(row["corrections"], dict) else json.loads(
+                    row["corrections"] or "{}")
+                if any(name in vault.SEALED_NAMES and v and not v.startswith(current)
+                       for name, values in record.items() for v in values):
+                    fresh = vault.sealed_corrections(vault.opened_corrections(record))
+                    await scope.update(Callback, {Callback.corrections: json.dumps(fresh, ensure_ascii=False)}).where(
+                        Callback.id == row["id"])
+                    done += 1
+    return done
+
+
+async def _groups(group_id: int | None) -> list[int]:
+    if group_id is not None:
+        return [group_id]
+    return [g["id"] for g in await DealerGroup.select(DealerGroup.id).order_by(DealerGroup.id)]
+
+
 async def reseal_all(*, group_id: int | None = None, batch: int = 500,
                      progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Every sealed table (of one group, or all) re-sealed with the current key: rows rewritten per table."""
     from crm.complaints.tables import Complaint
     from crm.customers.tables import Customer, CustomerChange, CustomerCorrection, CustomerIdentity
 
-    return {table._meta.tablename: await reseal(table, group_id=group_id, batch=batch, progress=progress)
+    done = {table._meta.tablename: await reseal(table, group_id=group_id, batch=batch, progress=progress)
             for table in (CustomerIdentity, Customer, CustomerChange, CustomerCorrection, Complaint)}
+    done["callback_corrections"] = await reseal_callback_corrections(group_id=group_id)
+    return done

@@ -64,7 +64,7 @@ class VaultError(RuntimeError):
 @dataclass(frozen=True)
 class Keys:
     current: str
-    sealing: dict[str, bytes] = field(repr=False)
+    sealing: dict[str, AESGCM] = field(repr=False)
     hashing: bytes = field(repr=False)
 
 
@@ -74,7 +74,7 @@ def seal(value: str) -> str:
         return value
     keys = get_keys()
     nonce = secrets.token_bytes(_NONCE_BYTES)
-    sealed = AESGCM(keys.sealing[keys.current]).encrypt(nonce, value.encode(), None)
+    sealed = keys.sealing[keys.current].encrypt(nonce, value.encode(), None)
     return f"{VERSION}:{keys.current}:{base64.b64encode(nonce + sealed).decode()}"
 
 
@@ -90,14 +90,9 @@ def unseal(token: str) -> str:
         raise VaultError(f"personal data sealed with key {key_id!r}, which PII_KEYS does not list")
     try:
         raw = base64.b64decode(body, validate=True)
-        return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None).decode()
+        return key.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None).decode()
     except (InvalidTag, binascii.Error, ValueError) as error:
         raise VaultError(f"personal data sealed with key {key_id!r} does not open with it (wrong key?)") from error
-
-
-def is_current(token: str) -> bool:
-    """Whether a stored value is sealed with the current key (empty values count as current)."""
-    return not token or token.startswith(f"{VERSION}:{get_keys().current}:")
 
 
 def lookup(value: str) -> str:
@@ -141,6 +136,18 @@ def seal_row(row: Any) -> Any:
             if value and not value.startswith(f"{VERSION}:"):
                 setattr(row, name, seal(value))
     return row
+
+
+def sealed_corrections(corrections: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A {field: [old, new]} record (a callback's corrections, stored as JSON) with sealed fields' values sealed."""
+    return {name: [seal(v) if name in SEALED_NAMES and v and not v.startswith(f"{VERSION}:") else v for v in values]
+            for name, values in corrections.items()}
+
+
+def opened_corrections(corrections: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The same record in clear."""
+    return {name: [unseal(v) if isinstance(v, str) and v.startswith(f"{VERSION}:") else v for v in values]
+            for name, values in corrections.items()}
 
 
 def open_rows(rows: Any) -> Any:
@@ -225,12 +232,12 @@ def new_key() -> str:
 
 
 def _parse(sealing: str, hashing: str) -> Keys:
-    keys: dict[str, bytes] = {}
+    keys: dict[str, AESGCM] = {}
     for part in sealing.split(","):
         key_id, _, encoded = part.strip().partition(":")
         if not _KEY_ID.fullmatch(key_id) or key_id in keys:
             raise VaultError("PII_KEYS: each key is <id>:<base64>, ids of letters, digits, _ or -, each once")
-        keys[key_id] = _key_bytes(encoded, f"PII_KEYS key {key_id!r}")
+        keys[key_id] = AESGCM(_key_bytes(encoded, f"PII_KEYS key {key_id!r}"))
     return Keys(current=next(iter(keys)), sealing=keys, hashing=_key_bytes(hashing, "PII_HASH_KEY"))
 
 

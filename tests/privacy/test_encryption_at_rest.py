@@ -186,3 +186,18 @@ def test_the_embedded_demo_generates_its_keys_once_readable_by_its_owner_only(tm
     assert migrated.returncode == 0, migrated.stderr
     for secret in (keys["PII_KEYS"].split(":", 1)[1], keys["PII_HASH_KEY"]):
         assert secret not in migrated.stdout + migrated.stderr + runs[0].stdout + runs[0].stderr
+
+
+async def test_the_migration_seals_rows_written_in_clear_before_it(tenant):
+    """Rows from before encryption (clear values, no hashes) are sealed and become findable; shown here inside a
+    transaction that lifts the CHECK for a moment and is rolled back."""
+    car = await customer_with_car(tenant, "A", name="黄盖")
+    async with Customer._meta.db.transaction() as transaction:
+        await Customer.raw("ALTER TABLE customer DROP CONSTRAINT customer_pii_sealed")
+        await Customer.raw("UPDATE customer SET mobile = {}, mobile_hash = '', mobile_tail = '' WHERE id = {}",
+                           car.mobile, car.customer_id)
+        assert await sealing.reseal(Customer, group_id=tenant.group_id) == 1
+        row = await _stored(Customer, car.customer_id, "mobile", "mobile_hash", "mobile_tail")
+        assert row["mobile"].startswith("v1:t1:") and vault.unseal(row["mobile"]) == car.mobile
+        assert (row["mobile_hash"], row["mobile_tail"]) == (vault.lookup(car.mobile), vault.tail_lookup(car.mobile))
+        await transaction.rollback()
