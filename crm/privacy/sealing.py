@@ -89,8 +89,9 @@ async def reseal_all(*, group_id: int | None = None, batch: int = 500,
     """Every sealed table (of one group, or all) re-sealed with the current key: rows rewritten per table."""
     from crm.complaints.tables import Complaint
     from crm.customers.tables import Customer, CustomerChange, CustomerCorrection, CustomerIdentity
+    from crm.notify.tables import Notification
 
     done = {table._meta.tablename: await reseal(table, group_id=group_id, batch=batch, progress=progress)
-            for table in (CustomerIdentity, Customer, CustomerChange, CustomerCorrection, Complaint)}
+            for table in (CustomerIdentity, Customer, CustomerChange, CustomerCorrection, Complaint, Notification)}
     done["callback_corrections"] = await reseal_callback_corrections(group_id=group_id)
     return done

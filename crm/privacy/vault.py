@@ -38,11 +38,13 @@ from piccolo.columns import Column
 from crm.settings import get_settings
 
 VERSION = "v1"
-# The sealed columns of each table (by table name). Each has `<column>_hash`; phone columns also `<column>_tail`.
+# The sealed columns of each table (by table name), with `<column>_hash` and, for phones, `<column>_tail` where the
+# table has them.
 SEALED: dict[str, tuple[str, ...]] = {
     "customer": ("mobile", "phone2", "id_number"),
     "customer_identity": ("mobile", "id_number"),
     "complaint": ("complainant_phone",),
+    "notification": ("address",),  # a customer's mobile, on the SMS sent to them (never searched: no hash)
 }
 SEALED_NAMES = frozenset(name for names in SEALED.values() for name in names)
 # Rows recording a value of a named field (`field`): a customer's history, correction requests. Their value
@@ -191,10 +193,8 @@ def opening(query: Any, table: Any, columns: tuple = ()) -> Any:
 
 def _lookups(table: Any, name: str, value: str) -> dict[str, str]:
     columns = {c._meta.name for c in table._meta.columns}
-    found = {f"{name}_hash": lookup(value)}
-    if f"{name}_tail" in columns:
-        found[f"{name}_tail"] = tail_lookup(value)
-    return found
+    found = {f"{name}_hash": lookup(value), f"{name}_tail": tail_lookup(value)}
+    return {column: digest for column, digest in found.items() if column in columns}
 
 
 def _digest(purpose: str, value: str) -> str:

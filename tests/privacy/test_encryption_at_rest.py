@@ -16,6 +16,8 @@ from crm.complaints.tables import Complaint
 from crm.customers import service as customers
 from crm.customers.history import customer_changes
 from crm.customers.tables import Customer, CustomerChange, CustomerIdentity
+from crm.notify.service import message_customer
+from crm.notify.tables import Notification
 from crm.privacy import sealing, vault
 from tests.support.builders import complaint, customer_with_car, make_id_number, make_mobile
 from tests.support.keys import TEST_PII_HASH_KEY, TEST_PII_KEYS
@@ -55,6 +57,11 @@ async def test_the_database_holds_sealed_tokens_and_keyed_hashes_never_the_numbe
     assert change["old_value"].startswith("v1:") and change["new_value"].startswith("v1:")
     history = await customer_changes(actor=await tenant.scope("store_cr_manager@A"), customer_id=car.customer_id)
     assert [(c.old_value, c.new_value) for c in history if c.field == "mobile"] == [(car.mobile, new_mobile)]
+    # an SMS to the customer: the number it goes to is sealed too
+    sms = await message_customer(group_id=tenant.group_id, store_id=tenant.store_a, mobile=car.mobile,
+                                  kind="test_sms", label_zh="测试", label_en="Test", text="您好",
+                                  idempotency_key=f"sealed-sms-{car.customer_id}")
+    assert (await _stored(Notification, sms, "address"))["address"].startswith("v1:")
     # two seals of one value differ (a fresh nonce each time); the lookup hash is the same
     assert vault.seal(car.mobile) != vault.seal(car.mobile) and vault.lookup(car.mobile) == row["mobile_hash"]
 
