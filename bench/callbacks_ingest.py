@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crm.privacy.vault import throwaway_keys  # noqa: E402 (after the path is set)
+
 SECTION = "## Issue 6 — callbacks: ingest and the work queue"
 
 
@@ -60,7 +62,7 @@ def main() -> None:
 
     pg, redis = start_postgres(), start_redis()
     try:
-        os.environ.update({"DATABASE_URL": pg.url, "REDIS_URL": redis.url, "SECRET_KEY": "0" * 64,
+        os.environ.update({"DATABASE_URL": pg.url, "REDIS_URL": redis.url, "SECRET_KEY": "0" * 64, **throwaway_keys(),
                            "DEALERDESK_VAR": tempfile.mkdtemp(prefix="dealerdesk-bench-")})
         results = asyncio.run(run(args))
     finally:

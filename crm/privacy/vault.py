@@ -231,6 +231,11 @@ def new_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def throwaway_keys() -> dict[str, str]:
+    """PII_KEYS and PII_HASH_KEY for a throwaway database (the benchmarks'); never for data that is kept."""
+    return {"PII_KEYS": f"k1:{new_key()}", "PII_HASH_KEY": new_key()}
+
+
 def _parse(sealing: str, hashing: str) -> Keys:
     keys: dict[str, AESGCM] = {}
     for part in sealing.split(","):
