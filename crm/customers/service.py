@@ -689,8 +689,8 @@ def _duplicate_customer(existing_id: int) -> Conflict:
 
 async def _lock_customer_keys(group_id: int, values: dict) -> None:
     """Customer keys are locked group-wide: they decide both the store profile and the group identity."""
-    await lock_keys(
-        *(f"{key}:{group_id}:{values[key]}" for key in ("mobile", "id_number") if values.get(key))
+    await lock_keys(  # by keyed hash: the numbers themselves never reach the database in clear
+        *(f"{key}:{group_id}:{vault.lookup(values[key])}" for key in ("mobile", "id_number") if values.get(key))
     )
 
 
