@@ -208,3 +208,12 @@ async def test_the_migration_seals_rows_written_in_clear_before_it(tenant):
         assert row["mobile"].startswith("v1:t1:") and vault.unseal(row["mobile"]) == car.mobile
         assert (row["mobile_hash"], row["mobile_tail"]) == (vault.lookup(car.mobile), vault.tail_lookup(car.mobile))
         await transaction.rollback()
+
+
+def test_the_logs_redact_the_keys_wherever_they_appear():
+    from crm.logs import redact, scrub
+
+    assert TEST_PII_HASH_KEY not in scrub(f"env: PII_HASH_KEY={TEST_PII_HASH_KEY} PII_KEYS={TEST_PII_KEYS}")
+    assert TEST_PII_KEYS.split(":")[1] not in scrub(f"PII_KEYS={TEST_PII_KEYS}")
+    assert redact({"PII_KEYS": TEST_PII_KEYS, "pii_hash_key": TEST_PII_HASH_KEY}) == {
+        "PII_KEYS": "[redacted]", "pii_hash_key": "[redacted]"}
