@@ -31,7 +31,7 @@ async def reseal(table: type[Table], *, group_id: int | None = None, batch: int 
         stale = condition if stale is None else stale | condition
     selected = [table.id, *(table._meta.get_column_by_name(n) for n in names)]
     if tablename in vault.FIELD_VALUES:
-        stale = stale & table._meta.get_column_by_name("field").is_in(sorted(vault.SEALED_NAMES))
+        stale = stale & table._meta.get_column_by_name("field").is_in(sorted(vault.SEALED_FIELDS))
         selected.append(table._meta.get_column_by_name("field"))
     done = 0
     for group in await _groups(group_id):
@@ -69,7 +69,7 @@ async def reseal_callback_corrections(*, group_id: int | None = None) -> int:
             for row in rows:
                 record = row["corrections"] if isinstance(row["corrections"], dict) else json.loads(
                     row["corrections"] or "{}")
-                if any(name in vault.SEALED_NAMES and v and not v.startswith(current)
+                if any(name in vault.SEALED_FIELDS and v and not v.startswith(current)
                        for name, values in record.items() for v in values):
                     fresh = vault.sealed_corrections(vault.opened_corrections(record))
                     await scope.update(Callback, {Callback.corrections: json.dumps(fresh, ensure_ascii=False)}).where(

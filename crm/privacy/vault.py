@@ -47,8 +47,10 @@ SEALED: dict[str, tuple[str, ...]] = {
     "notification": ("address",),  # a customer's mobile, on the SMS sent to them (never searched: no hash)
 }
 SEALED_NAMES = frozenset(name for names in SEALED.values() for name in names)
-# Rows recording a value of a named field (`field`): a customer's history, correction requests. Their value
-# columns are sealed when the field is one of SEALED_NAMES (no lookup hash: they are read, never searched).
+# Rows recording a value of a customer's field (`field`): the history, correction requests. Their value columns
+# are sealed when the field is one of SEALED_FIELDS (no lookup hash: they are read, never searched); so are the
+# values in a callback's corrections record.
+SEALED_FIELDS = frozenset(SEALED["customer"])
 FIELD_VALUES: dict[str, tuple[str, ...]] = {
     "customer_change": ("old_value", "new_value"),
     "customer_correction": ("old_value", "proposed_value"),
@@ -132,7 +134,7 @@ def seal_row(row: Any) -> Any:
     tablename = row._meta.tablename
     for name, value in sealed_values(type(row), {n: getattr(row, n) for n in SEALED.get(tablename, ())}).items():
         setattr(row, name, value)
-    if getattr(row, "field", None) in SEALED_NAMES:
+    if getattr(row, "field", None) in SEALED_FIELDS:
         for name in FIELD_VALUES.get(tablename, ()):
             value = getattr(row, name)
             if value and not value.startswith(f"{VERSION}:"):
@@ -142,7 +144,7 @@ def seal_row(row: Any) -> Any:
 
 def sealed_corrections(corrections: dict[str, list[str]]) -> dict[str, list[str]]:
     """A {field: [old, new]} record (a callback's corrections, stored as JSON) with sealed fields' values sealed."""
-    return {name: [seal(v) if name in SEALED_NAMES and v and not v.startswith(f"{VERSION}:") else v for v in values]
+    return {name: [seal(v) if name in SEALED_FIELDS and v and not v.startswith(f"{VERSION}:") else v for v in values]
             for name, values in corrections.items()}
 
 
@@ -159,7 +161,7 @@ def open_rows(rows: Any) -> Any:
     """
     for row in rows if isinstance(rows, list) else [rows]:
         if isinstance(row, dict):
-            values = row.get("field") in SEALED_NAMES
+            values = row.get("field") in SEALED_FIELDS
             for key, value in row.items():
                 if isinstance(value, str) and value.startswith(f"{VERSION}:") and (
                     key.rsplit(".", 1)[-1] in SEALED_NAMES or (values and key in _VALUE_KEYS)
@@ -167,7 +169,7 @@ def open_rows(rows: Any) -> Any:
                     row[key] = unseal(value)
         elif row is not None:
             names = SEALED.get(row._meta.tablename, ())
-            if getattr(row, "field", None) in SEALED_NAMES:
+            if getattr(row, "field", None) in SEALED_FIELDS:
                 names += FIELD_VALUES.get(row._meta.tablename, ())
             for name in names:
                 value = getattr(row, name, None)
