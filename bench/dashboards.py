@@ -41,6 +41,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crm.privacy.vault import throwaway_keys  # noqa: E402 (after the path is set)
+
 YEARS = 3
 STORES = 200
 CUSTOMERS, COMPLAINTS, CALLBACKS, VISITS = 1_000_000, 300_000, 3_000_000, 3_000_000
@@ -66,7 +68,7 @@ def main() -> None:
     pg = None if args.database else start_postgres()
     redis = start_redis()
     try:
-        os.environ.update(DATABASE_URL=args.database or pg.url, REDIS_URL=redis.url, SECRET_KEY="0" * 64,
+        os.environ.update(DATABASE_URL=args.database or pg.url, REDIS_URL=redis.url, SECRET_KEY="0" * 64, **throwaway_keys(),
                           DEALERDESK_VAR=tempfile.mkdtemp(prefix="dealerdesk-bench-"), SCOPE_CACHE_SECONDS="30")
         load = os.getloadavg()[0]
         asyncio.run(_run(args, fresh=pg is not None))

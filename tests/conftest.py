@@ -23,6 +23,7 @@ from tests.support.browser import (
     sign_in_page,
 )
 from tests.support.clock import PINNED, session_now
+from tests.support.keys import TEST_PII_HASH_KEY, TEST_PII_KEYS
 
 _services: list = []
 
@@ -35,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["DEALERDESK_TEST_STARTED"] = "1"
     os.environ["DEALERDESK_VAR"] = tempfile.mkdtemp(prefix="dealerdesk-test-var-")
     os.environ.setdefault("SECRET_KEY", "0" * 64)
+    # The keys of customers' personal data (`crm.privacy.vault`): fixed test keys, never a deployment's.
+    os.environ.setdefault("PII_KEYS", TEST_PII_KEYS)
+    os.environ.setdefault("PII_HASH_KEY", TEST_PII_HASH_KEY)
     if os.environ.get("TEST_DATABASE_URL"):
         os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
     else:
