@@ -1,0 +1,13 @@
+"""Import jobs: import one uploaded file, and the sweep that picks up jobs whose worker died."""
+
+from __future__ import annotations
+
+from crm.imports import service
+
+
+async def run_import(ctx: dict, job_id: int, group_id: int, store_id: int) -> dict:
+    return await service.run_import(job_id, group_id, store_id)
+
+
+async def sweep_import_jobs(ctx: dict) -> dict:
+    return await service.sweep_stale()
