@@ -130,6 +130,7 @@ async def get_import(*, actor: Scope, job_id: int) -> ImportJobInfo:
     row = await actor.select(ImportJob).where(ImportJob.id == job_id).first()
     if row is None:
         raise NotFound("import")
+    actor.require_role(*KINDS[row["kind"]].roles)
     report = row["report"] or None
     if isinstance(report, str):
         report = msgspec.json.decode(report) or None

@@ -84,6 +84,14 @@ async def imported(client, headers, name: str, content: bytes, **form) -> dict:
     return job.json()
 
 
+async def import_job(actor, store_id: int, content: bytes = "客户姓名,手机\r\n张三,13900000000\r\n".encode()) -> int:
+    """An import job of `store_id`, queued but left alone (its arq job dropped): an id to look up."""
+    job = await imports.start_import(actor=actor, kind="customers", store_id=store_id, filename="c.csv",
+                                     upload=io.BytesIO(content))
+    await forget_jobs([f"import:{job.id}:0"])
+    return job.id
+
+
 async def run_queued_import(job_id: int) -> dict:
     """The import job's work, done in the test's process; its queued arq job is dropped."""
     job = await ImportJob.select(ImportJob.group, ImportJob.store, ImportJob.attempts).where(
