@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.imports import service
+from crm.settings import get_settings
 
 
 async def run_import(ctx: dict, job_id: int, group_id: int, store_id: int) -> dict:
@@ -10,4 +11,4 @@ async def run_import(ctx: dict, job_id: int, group_id: int, store_id: int) -> di
 
 
 async def sweep_import_jobs(ctx: dict) -> dict:
-    return await service.sweep_stale()
+    return await service.sweep_stale(groups=get_settings().timer_groups)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -194,14 +194,16 @@ async def run_import(job_id: int, group_id: int, store_id: int) -> dict:
     return {"rows": report.rows_total, "imported": int(report.imported)}
 
 
-async def sweep_stale() -> dict:
+async def sweep_stale(*, groups: Collection[int] = ()) -> dict:
     """Jobs whose worker died: a running job with a stale heartbeat is queued again for another try (nothing
-    of it was committed), or failed after the last; a queued job whose queue entry was lost is queued again."""
+    of it was committed), or failed after the last; a queued job whose queue entry was lost is queued again.
+    `groups` limits the sweep to those tenants (as the timer sweep's `TIMER_GROUPS`); empty: all."""
     stale_before = clock.now() - STALE_AFTER
     requeued = failed = 0
-    for group in await DealerGroup.select(DealerGroup.id):
+    query = DealerGroup.select(DealerGroup.id)
+    for group in await (query.where(DealerGroup.id.is_in(list(groups))) if groups else query):
         jobs = Scope.system(group["id"])
-        stale = await jobs.select(ImportJob.id, ImportJob.store, ImportJob.status, ImportJob.attempts,
+        stale = await jobs.select(ImportJob, ImportJob.id, ImportJob.store, ImportJob.status, ImportJob.attempts,
                                   ImportJob.file_key).where(
             ImportJob.status.is_in(["queued", "running"]), ImportJob.heartbeat_at < stale_before)
         for job in stale:
