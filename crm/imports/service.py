@@ -14,6 +14,7 @@ no duplicates anyway): `sweep_stale` queues a running job whose heartbeat stoppe
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -104,13 +105,9 @@ async def start_import(
         raise InvalidInput.one("file", "请选择文件", "Choose a file")
     key = secrets.token_hex(16)
     path = imports_dir() / key
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(descriptor, "wb") as kept:
-            upload.seek(0)
-            shutil.copyfileobj(upload, kept, 64 * 1024)  # chunk by chunk: the upload is spooled to disk
-        with path.open("rb") as content:
-            spec.check(filename=filename, content=content, sheet=sheet)
+        # In a thread: copying and checking a 20 MB file must not hold the server's event loop.
+        await asyncio.to_thread(_keep, upload, path, spec, filename, sheet)
         async with transaction():
             job = ImportJob(
                 group=store.group_id, store=store.id, kind=kind, file_key=key, filename=filename[:255],
@@ -123,6 +120,16 @@ async def start_import(
         path.unlink(missing_ok=True)
         raise
     return await get_import(actor=actor, job_id=job.id)
+
+
+def _keep(upload: BinaryIO, path: Path, spec: Kind, filename: str, sheet: str | None) -> None:
+    """Copy the upload (spooled to disk by the multipart parser) to the kept file chunk by chunk, then check it."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as kept:
+        upload.seek(0)
+        shutil.copyfileobj(upload, kept, 64 * 1024)
+    with path.open("rb") as content:
+        spec.check(filename=filename, content=content, sheet=sheet)
 
 
 async def get_import(*, actor: Scope, job_id: int) -> ImportJobInfo:

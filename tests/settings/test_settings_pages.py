@@ -411,6 +411,12 @@ async def test_customer_import_reports_row_errors_and_imports_the_valid_rows_on_
     assert 'data-imported="1"' in accepted.text and 'data-row="3"' in accepted.text
     assert await Customer.select(Customer.name).where(Customer.store == tenant.store_a) == [{"name": "好客户"}]
 
+    page = await manager.get("/settings")
+    htmx = await manager.post("/settings/customer-import", data={"_csrf_token": csrf_of(page.text)}, files=upload,
+                              headers={"HX-Request": "true"})
+    assert htmx.headers["hx-redirect"].startswith("/settings/customer-import/")
+    await run_queued_import(int(htmx.headers["hx-redirect"].rsplit("/", 1)[1]))
+
     missing = await _post(manager, "/settings/customer-import", {"accept_valid_rows": "1"})
     assert missing.status_code == 400 and 'data-field="file"' in missing.text and "请选择文件" in missing.text
 
