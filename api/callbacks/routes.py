@@ -13,7 +13,7 @@ from litestar.params import Parameter
 from api.params import IdParam, OptionalStoreIdQuery, StoreIdQuery, text
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
-from crm.callbacks.service import CallbackDetail, OutcomeResult, WorkQueue
+from crm.callbacks.service import CallbackDetail, OutcomeResult, PlannedCallback, WorkQueue
 from crm.callbacks.statistics import Statistics, Targets
 from crm.callbacks.surveys import LEVEL_CODES
 from tenants.scope import Scope
@@ -120,6 +120,19 @@ async def set_targets(actor: Scope, data: TargetsIn, store_id: StoreId = None) -
                                                  satisfaction_rate_pct=data.satisfaction_rate_pct)
 
 
+@get("/api/v1/sales/{sale_id:int}/callbacks", tags=["callbacks"])
+async def sale_callbacks(actor: Scope, sale_id: IdParam) -> list[PlannedCallback]:
+    """The callbacks a delivery (交车) set off, soonest due first: phase (planned / due / in progress / finished),
+    due time, deadline and outcome. Cancelled callbacks are left out."""
+    return await service.planned_callbacks(actor=actor, source="sale", source_id=sale_id)
+
+
+@get("/api/v1/visits/{visit_id:int}/callbacks", tags=["callbacks"])
+async def visit_callbacks(actor: Scope, visit_id: IdParam) -> list[PlannedCallback]:
+    """The callbacks a service visit (维修保养) set off, soonest due first, with phase, due time and outcome."""
+    return await service.planned_callbacks(actor=actor, source="visit", source_id=visit_id)
+
+
 @get("/api/v1/callbacks/{callback_id:int}", tags=["callbacks"])
 async def callback_detail(actor: Scope, callback_id: IdParam) -> CallbackDetail:
     """A callback with its filled-in script (话术), the customer, the car and its history."""
@@ -152,4 +165,5 @@ async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) ->
 
 
 ROUTES = [list_rules, set_rule, reset_rule, work_queue, next_call, callback_statistics, get_targets, set_targets,
+          sale_callbacks, visit_callbacks,
           callback_detail, claim, release, record_outcome]
