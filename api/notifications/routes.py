@@ -30,6 +30,9 @@ class NotificationOut(msgspec.Struct):
     body_zh: str
     body_en: str
     link: str
+    # What the message is about, for integrations: e.g. "complaint", 123 ("" and null when it names no object).
+    object_type: str
+    object_id: int | None
     created_at: datetime
     read_at: datetime | None
 
@@ -196,6 +199,7 @@ async def _events(actor: Scope, render: Render = _as_json) -> AsyncIterator[Serv
 def _out(row: dict[str, Any]) -> NotificationOut:
     return NotificationOut(
         id=row["id"], kind=row["kind"], store_id=row["store"], title_zh=row["title_zh"], title_en=row["title_en"],
-        body_zh=row["body_zh"], body_en=row["body_en"], link=row["link"], created_at=row["created_at"],
+        body_zh=row["body_zh"], body_en=row["body_en"], link=row["link"], object_type=row["object_type"],
+        object_id=row["object_id"], created_at=row["created_at"],
         read_at=row["read_at"],
     )
