@@ -130,7 +130,7 @@ def _data_rejected_by_database(request: Request, exc: DataError) -> Response:
 
 
 def _not_found(_: Request, exc: NotFound) -> Response:
-    return _json(404, error_body(404, "未找到", "Not found"))
+    return _json(404, error_body(404, "未找到", "Not found", [exc.problem] if exc.problem else None))
 
 
 def _forbidden(_: Request, exc: Exception) -> Response:

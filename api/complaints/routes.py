@@ -48,6 +48,10 @@ class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     new_customer_name: text(100) = ""
     new_customer_mobile: text(20) = ""
     vehicle_id: Id | None = None
+    # Or the car instead of customer_id / vehicle_id: its VIN (17 characters, no I/O/Q) and/or plate
+    # (京A12345, new-energy 粤AD12345); the customer and the vehicle are looked up in the caller's stores.
+    vin: text(20) = ""
+    plate: text(12) = ""
     store_id: Id | None = None
     expected_solution: Text = ""
     complainant_name: text(100) = ""
