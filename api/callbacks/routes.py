@@ -14,7 +14,7 @@ from api.params import IdParam, OptionalStoreIdQuery, StoreIdQuery, text
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
 from crm.callbacks.service import CallbackDetail, OutcomeResult, PlannedCallback, WorkQueue
-from crm.callbacks.statistics import Statistics, Targets
+from crm.callbacks.statistics import GroupStatistics, Statistics, Targets
 from crm.callbacks.surveys import LEVEL_CODES
 from tenants.scope import Scope
 
@@ -106,6 +106,19 @@ async def callback_statistics(
     return await statistics.callback_statistics(actor=actor, store_id=store_id, period=period, day=day)
 
 
+@get("/api/v1/callbacks/statistics/stores", tags=["callbacks"])
+async def group_callback_statistics(
+    actor: Scope,
+    period: Literal["week", "month"] = "month",
+    day: Annotated[date | None, Parameter(query="date", required=False)] = None,
+) -> GroupStatistics:
+    """Every store the caller may see and their total, in one answer: planned, called, on time, reached,
+    satisfied and the rates of new-car (attachment 3) and service (attachment 4) callbacks for the week or
+    month containing `date` (default: this month, in the group's days). Callbacks not yet due are counted
+    apart (`not_yet_due`); a rate is null when there is nothing to count."""
+    return await statistics.group_statistics(actor=actor, period=period, day=day)
+
+
 @get("/api/v1/callbacks/targets", tags=["callbacks"])
 async def get_targets(actor: Scope, store_id: StoreId = None) -> Targets:
     if store_id is not None:
@@ -165,5 +178,5 @@ async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) ->
 
 
 ROUTES = [list_rules, set_rule, reset_rule, work_queue, next_call, callback_statistics, get_targets, set_targets,
-          sale_callbacks, visit_callbacks,
+          sale_callbacks, visit_callbacks, group_callback_statistics,
           callback_detail, claim, release, record_outcome]
