@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import delete, get, post, put
+from litestar import delete, get, patch, post, put
 from litestar.params import Parameter
 
 from api.params import IdParam, OptionalStoreIdQuery, StoreIdQuery, text
@@ -55,6 +55,13 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
 class TargetsIn(msgspec.Struct, forbid_unknown_fields=True):
     callback_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)]
     satisfaction_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class TargetsChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The targets to change; an omitted one keeps its current value at that level."""
+
+    callback_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+    satisfaction_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
 
 
 @dataclass
@@ -133,6 +140,21 @@ async def set_targets(actor: Scope, data: TargetsIn, store_id: StoreId = None) -
                                                  satisfaction_rate_pct=data.satisfaction_rate_pct)
 
 
+@patch("/api/v1/callbacks/targets", tags=["callbacks"])
+async def change_targets(actor: Scope, data: TargetsChange, store_id: StoreId = None) -> Targets:
+    """Change one target of the group (group admin) or a store (its GM / customer-relations manager); the
+    other keeps the value now in effect there."""
+    return await statistics.change_callback_targets(actor=actor, store_id=store_id,
+                                                    callback_rate_pct=data.callback_rate_pct,
+                                                    satisfaction_rate_pct=data.satisfaction_rate_pct)
+
+
+@patch("/api/v1/callbacks/rules/{kind:str}", tags=["callbacks"])
+async def change_rule(actor: Scope, kind: str, data: RuleChange, store_id: StoreId = None) -> Rule:
+    """The same as `PUT`: only the fields given are overridden at that level, the others keep the inherited value."""
+    return await set_rule.fn(actor=actor, kind=kind, data=data, store_id=store_id)
+
+
 @get("/api/v1/sales/{sale_id:int}/callbacks", tags=["callbacks"])
 async def sale_callbacks(actor: Scope, sale_id: IdParam) -> list[PlannedCallback]:
     """The callbacks a delivery (交车) set off, soonest due first: phase (planned / due / in progress / finished),
@@ -178,5 +200,5 @@ async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) ->
 
 
 ROUTES = [list_rules, set_rule, reset_rule, work_queue, next_call, callback_statistics, get_targets, set_targets,
-          sale_callbacks, visit_callbacks, group_callback_statistics,
+          sale_callbacks, visit_callbacks, group_callback_statistics, change_targets, change_rule,
           callback_detail, claim, release, record_outcome]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Response, Router, get, post, put
+from litestar import Response, Router, get, patch, post, put
 from litestar.params import Parameter
 
 from api.privacy.routes import RevealRequest, Revealed
@@ -167,6 +167,19 @@ class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
     appeal_forward_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     appeal_ruling_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
+
+
+class PolicyChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The deadlines to change; omitted ones keep their current value."""
+
+    accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] | None = None
+    urgent_accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] | None = None
+    handle_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    report_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    feedback_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] | None = None
+    revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    appeal_forward_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    appeal_ruling_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
 
 
 class DepartmentAmounts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -335,6 +348,13 @@ async def put_policy(actor: Scope, data: PolicyBody) -> PolicyBody:
     result report in working days; feedback hours; revisit days)."""
     await authority.set_policy(actor=actor, policy=authority.Policy(**msgspec.structs.asdict(data)))
     return data
+
+
+@patch("/policy")
+async def patch_policy(actor: Scope, data: PolicyChange) -> PolicyBody:
+    """Group admins change some deadlines; the fields left out keep their current values (`PUT` replaces all)."""
+    changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not None}
+    return PolicyBody(**vars(await authority.change_policy(actor=actor, changes=changes)))
 
 
 @get("/authority")
@@ -533,7 +553,7 @@ ROUTES = [
         route_handlers=[
             take_complaint, list_complaints, routing_suggestion, revisit_queue, accountability, export_accountability,
             get_amounts, put_amounts, record_violation, get_violation, deadline_stats,
-            describe_workflow, get_policy, put_policy, get_authority, put_authority, get_complaint, reveal, get_timeline,
+            describe_workflow, get_policy, put_policy, patch_policy, get_authority, put_authority, get_complaint, reveal, get_timeline,
             get_staff, reroute, accept, assign, analyse, countermeasure, resolve, feed_back, revisit, close, reopen,
             note, appeal, forward_appeal, decline_appeal, rule_appeal, request_compensation, decide_compensation,
             submit_report, check_report, set_urgency,

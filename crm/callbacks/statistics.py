@@ -294,6 +294,22 @@ async def set_callback_targets(
     return await callback_targets(group_id=actor.group_id, store_id=store_id)
 
 
+async def change_callback_targets(
+    *, actor: Scope, store_id: int | None, callback_rate_pct: int | None, satisfaction_rate_pct: int | None
+) -> Targets:
+    """Change one or both targets at a level (PATCH); a target not given keeps the value in effect there."""
+    if store_id is not None:
+        actor.require_store(store_id)
+    async with transaction():
+        current = await callback_targets(group_id=actor.group_id or -1, store_id=store_id)
+        return await set_callback_targets(
+            actor=actor, store_id=store_id,
+            callback_rate_pct=round(current.callback_rate * 100) if callback_rate_pct is None else callback_rate_pct,
+            satisfaction_rate_pct=(round(current.satisfaction_rate * 100) if satisfaction_rate_pct is None
+                                   else satisfaction_rate_pct),
+        )
+
+
 def _target_key(group_id: int, store_id: int | None) -> str:
     return f"{group_id}:{store_id if store_id is not None else '*'}"
 
