@@ -128,6 +128,8 @@ async def group_callback_statistics(
 
 @get("/api/v1/callbacks/targets", tags=["callbacks"])
 async def get_targets(actor: Scope, store_id: StoreId = None) -> Targets:
+    """The callback-rate and satisfaction-rate targets in effect for a store (or the group), and the level they come
+    from."""
     if store_id is not None:
         actor.require_store(store_id)
     return await statistics.callback_targets(group_id=actor.group_id or -1, store_id=store_id)
@@ -135,6 +137,8 @@ async def get_targets(actor: Scope, store_id: StoreId = None) -> Targets:
 
 @put("/api/v1/callbacks/targets", tags=["callbacks"])
 async def set_targets(actor: Scope, data: TargetsIn, store_id: StoreId = None) -> Targets:
+    """Set both targets for the group (group admin) or a store (its GM / customer-relations manager); `PATCH`
+    changes one."""
     return await statistics.set_callback_targets(actor=actor, store_id=store_id,
                                                  callback_rate_pct=data.callback_rate_pct,
                                                  satisfaction_rate_pct=data.satisfaction_rate_pct)
@@ -182,6 +186,7 @@ async def claim(actor: Scope, callback_id: IdParam) -> CallbackDetail:
 
 @post("/api/v1/callbacks/{callback_id:int}/release", tags=["callbacks"], status_code=204)
 async def release(actor: Scope, callback_id: IdParam) -> None:
+    """Give the claimed call back to the queue without recording an outcome."""
     await service.release_callback(actor=actor, callback_id=callback_id)
 
 
