@@ -132,6 +132,7 @@ async def search_customers(
 
 @post("/api/v1/customers", guards=EDITORS, tags=["customers"])
 async def create_customer(actor: Scope, data: CustomerCreate) -> CustomerRecord:
+    """Create a customer record (客户档案) in a store; the same person at another store of the group is linked."""
     fields = msgspec.structs.asdict(data)
     store_id = fields.pop("store_id")
     customer_id = await service.create_customer(actor=actor, store_id=store_id, **fields)
@@ -152,6 +153,7 @@ async def customer_record(actor: Scope, customer_id: IdParam) -> CustomerRecord:
 
 @patch("/api/v1/customers/{customer_id:int}", guards=UPDATERS, tags=["customers"])
 async def update_customer(actor: Scope, customer_id: IdParam, data: CustomerUpdate) -> CustomerRecord:
+    """Change fields of a customer record; the change is audited and history kept."""
     return await service.update_customer(actor=actor, customer_id=customer_id, **_present(data))
 
 
@@ -189,6 +191,7 @@ async def list_vehicles(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[VehicleRecord]:
+    """The vehicles of the stores the caller may see, filtered by customer, store or a VIN / plate search."""
     return await service.list_vehicles(
         actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive,
         limit=limit, offset=offset,
@@ -197,6 +200,7 @@ async def list_vehicles(
 
 @post("/api/v1/vehicles", guards=EDITORS, tags=["customers"])
 async def create_vehicle(actor: Scope, data: VehicleCreate) -> VehicleRecord:
+    """Register a vehicle (VIN with a valid check digit, mainland plate) to a customer."""
     fields = msgspec.structs.asdict(data)
     vehicle_id = await service.create_vehicle(actor=actor, **fields)
     return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
@@ -204,16 +208,19 @@ async def create_vehicle(actor: Scope, data: VehicleCreate) -> VehicleRecord:
 
 @get("/api/v1/vehicles/{vehicle_id:int}", tags=["customers"])
 async def get_vehicle(actor: Scope, vehicle_id: IdParam) -> VehicleRecord:
+    """One vehicle record."""
     return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
 @patch("/api/v1/vehicles/{vehicle_id:int}", guards=UPDATERS, tags=["customers"])
 async def update_vehicle(actor: Scope, vehicle_id: IdParam, data: VehicleUpdate) -> VehicleRecord:
+    """Change fields of a vehicle record (plate, colour, insurance…); audited."""
     return await service.update_vehicle(actor=actor, vehicle_id=vehicle_id, **_present(data))
 
 
 @delete("/api/v1/vehicles/{vehicle_id:int}", guards=UPDATERS, tags=["customers"])
 async def deactivate_vehicle(actor: Scope, vehicle_id: IdParam) -> None:
+    """Deactivate a vehicle (sold on, scrapped); its history stays."""
     await service.deactivate_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
@@ -232,6 +239,7 @@ async def list_sales(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[SaleRecord]:
+    """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time."""
     return await service.list_sales(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
         delivered_from=delivered_from, delivered_before=delivered_before, include_cancelled=include_cancelled,
@@ -241,17 +249,20 @@ async def list_sales(
 
 @post("/api/v1/sales", guards=EDITORS, tags=["customers"])
 async def record_sale(actor: Scope, data: SaleCreate) -> SaleRecord:
+    """Record a delivery; the delivery callbacks are planned from it."""
     sale_id = await service.record_sale(actor=actor, **msgspec.structs.asdict(data))
     return await service.get_sale(actor=actor, sale_id=sale_id)
 
 
 @get("/api/v1/sales/{sale_id:int}", tags=["customers"])
 async def get_sale(actor: Scope, sale_id: IdParam) -> SaleRecord:
+    """One delivery."""
     return await service.get_sale(actor=actor, sale_id=sale_id)
 
 
 @patch("/api/v1/sales/{sale_id:int}", guards=EDITORS, tags=["customers"])
 async def update_sale(actor: Scope, sale_id: IdParam, data: SaleUpdate) -> SaleRecord:
+    """Change a delivery (e.g. its time); its planned callbacks follow."""
     return await service.update_sale(actor=actor, sale_id=sale_id, **_present(data))
 
 
@@ -276,6 +287,7 @@ async def list_visits(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[VisitRecord]:
+    """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time."""
     return await service.list_visits(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
         left_before=left_before, include_cancelled=include_cancelled, limit=limit, offset=offset,
@@ -284,22 +296,26 @@ async def list_visits(
 
 @post("/api/v1/visits", guards=EDITORS, tags=["customers"])
 async def record_visit(actor: Scope, data: VisitCreate) -> VisitRecord:
+    """Record a service visit; the service callbacks are planned from it."""
     visit_id = await service.record_visit(actor=actor, **msgspec.structs.asdict(data))
     return await service.get_visit(actor=actor, visit_id=visit_id)
 
 
 @get("/api/v1/visits/{visit_id:int}", tags=["customers"])
 async def get_visit(actor: Scope, visit_id: IdParam) -> VisitRecord:
+    """One service visit."""
     return await service.get_visit(actor=actor, visit_id=visit_id)
 
 
 @patch("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
 async def update_visit(actor: Scope, visit_id: IdParam, data: VisitUpdate) -> VisitRecord:
+    """Change a service visit; its planned callbacks follow."""
     return await service.update_visit(actor=actor, visit_id=visit_id, **_present(data))
 
 
 @delete("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
 async def cancel_visit(actor: Scope, visit_id: IdParam) -> None:
+    """Cancel (作废) a service visit recorded by mistake; its planned callbacks are cancelled."""
     await service.cancel_visit(actor=actor, visit_id=visit_id)
 
 
@@ -357,6 +373,7 @@ async def list_corrections(
 
 @get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])
 async def get_correction(actor: Scope, correction_id: IdParam) -> CorrectionItem:
+    """One customer-data correction request with its proposed value, state and deadline."""
     return await corrections.get_correction(actor=actor, correction_id=correction_id)
 
 
