@@ -137,17 +137,20 @@ async def test_nul_characters_in_an_imported_file_are_a_row_error(client, tenant
 
 
 @pytest.mark.parametrize("query, field", [
-    ("limit=-1", "limit"),
-    ("limit=0", "limit"),
-    ("limit=100000", "limit"),
-    ("offset=-5", "offset"),
+    ("page_size=-1", "page_size"),
+    ("page_size=0", "page_size"),
+    ("page_size=100000", "page_size"),
+    ("page=0", "page"),
+    ("page=-5", "page"),
+    ("sort=nonsense", "sort"),
+    ("sort=-nonsense", "sort"),
     ("channel=%00", "channel"),
     ("channel=pigeon", "channel"),
 ])
 async def test_complaint_lists_check_paging_and_filters(client, tenant, query, field):
     h = await tenant.headers("group_admin")
     assert fields_of(await client.get(f"{API}/complaints?{query}", headers=h)) == {field}
-    if field in ("limit", "offset"):
+    if field in ("page_size", "page", "sort"):
         assert fields_of(await client.get(f"{API}/complaints/revisit-queue?{query}", headers=h)) == {field}
 
 
