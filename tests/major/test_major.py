@@ -540,7 +540,7 @@ async def test_every_endpoint_is_404_across_stores_and_groups(client, tenant, ot
                                    headers=await other_tenant.headers("hq_viewer"))
     assert other_board.status_code == 404
     assert major_id in [m["id"] for m in (await client.get("/api/v1/major", headers=await tenant.headers("hq_viewer"))).json()["items"]]
-    division2 = (await client.get("/api/v1/major", headers=await tenant.headers("brand_manager@div2"))).json()
+    division2 = (await client.get("/api/v1/major", headers=await tenant.headers("brand_manager@div2"))).json()["items"]
     assert major_id not in [m["id"] for m in division2]
     assert (await client.get(f"/api/v1/major/{major_id}", headers=await tenant.headers("brand_manager@div2"))).status_code == 404
 
