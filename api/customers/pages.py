@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import extend
+from api.lists import ListView
 from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, optional_int, page_or_fragment, store_choices
 from crm.customers import corrections
@@ -34,14 +35,14 @@ from crm.customers.service import (
     customer_profile,
     get_customer,
     reveal_customer_field,
-    search_customers,
+    CUSTOMER_LIST,
+    search_customers_page,
     update_customer,
 )
 from crm.customers.timeline import KINDS as TIMELINE_KINDS, customer_timeline
 from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.scope import Scope
 
-SEARCH_LIMIT = 20
 MAX_QUERY = 60
 
 # Code → (中文, English) labels owned by the customer service, for `label(...)` in templates.
@@ -100,15 +101,17 @@ extend({
 
 
 @get("/customers", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
-async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "") -> Template:
-    """The search page; an htmx request (typing in the box) gets only the result table."""
+async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "", sort: str = "",
+                          page: str = "", page_size: str = "") -> Template:
+    """The search page; an htmx request (typing in the box) gets only the result table. Results page with the
+    total and sort by name, kind or store."""
     query = q.strip()[:MAX_QUERY]
-    found = await search_customers(actor=actor, q=query, limit=SEARCH_LIMIT + 1) if query else []
+    want = CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await search_customers_page(actor=actor, q=query, want=want) if query else want.page_of([], 0)
     context = {
         "q": query,
-        "results": found[:SEARCH_LIMIT],
-        "has_more": len(found) > SEARCH_LIMIT,
-        "limit": SEARCH_LIMIT,
+        "results": found.items,
+        "view": ListView("/customers", CUSTOMER_LIST, want, found, {"q": query}),
         "labels": LABELS,
         "can_create": actor.has_role(*CUSTOMER_EDITORS),
     }

@@ -21,17 +21,18 @@ from litestar.params import Body, Parameter
 
 from api.auth import requires
 from api.errors import import_answer
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.privacy.routes import RevealRequest, Revealed
 from api.params import (
     Id,
     IdParam,
-    Offset,
     OptionalIdParam,
     OptionalStoreIdQuery,
     text,
     text_param,
 )
 from crm.customers import corrections, history, importer, service
+from crm.lists import Page
 from crm.customers.corrections import CorrectionItem
 from crm.customers.fields import Field, fields_of
 from crm.customers.history import Change
@@ -40,7 +41,6 @@ from crm.customers.records import (
     CustomerRecord,
     CustomerSummary,
     IdentityHistory,
-    Page,
     SaleRecord,
     VehicleRecord,
     VisitRecord,
@@ -121,12 +121,15 @@ async def search_customers(
     q: text_param(50) = "",
     store_id: OptionalIdParam = None,
     include_inactive: bool = False,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[CustomerSummary]:
-    """Search by phone (full or last 4+ digits), plate, VIN (full or last 6+) or name; empty `q` lists the newest."""
+    """Search by phone (full or last 4+ digits), plate, VIN (full or last 6+) or name; empty `q` lists the newest.
+    One page with the total; `sort`: `created` (default `-created`), `name`, `kind`, `store`; `-key` descending."""
+    want = service.CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.search_customers_page(
-        actor=actor, q=q, store_id=store_id, include_inactive=include_inactive, limit=limit, offset=offset
+        actor=actor, q=q, store_id=store_id, include_inactive=include_inactive, want=want
     )
 
 
@@ -186,12 +189,14 @@ async def list_vehicles(
     store_id: OptionalIdParam = None,
     q: text_param(20) = "",
     include_inactive: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[VehicleRecord]:
+    """One page with the total; `sort`: `created` (default `-created`), `plate`, `vin`, `model`."""
+    want = service.VEHICLE_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_vehicles(
-        actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive,
-        limit=limit, offset=offset,
+        actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive, want=want,
     )
 
 
@@ -229,13 +234,16 @@ async def list_sales(
     delivered_from: datetime | None = None,
     delivered_before: datetime | None = None,
     include_cancelled: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[SaleRecord]:
+    """One page with the total; `sort`: `delivered` (default `-delivered`), `created`."""
+    want = service.SALE_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_sales(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
         delivered_from=delivered_from, delivered_before=delivered_before, include_cancelled=include_cancelled,
-        limit=limit, offset=offset,
+        want=want,
     )
 
 
@@ -273,12 +281,15 @@ async def list_visits(
     left_from: datetime | None = None,
     left_before: datetime | None = None,
     include_cancelled: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[VisitRecord]:
+    """One page with the total; `sort`: `left` (default `-left`), `created`."""
+    want = service.VISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_visits(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
-        left_before=left_before, include_cancelled=include_cancelled, limit=limit, offset=offset,
+        left_before=left_before, include_cancelled=include_cancelled, want=want,
     )
 
 
