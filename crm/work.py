@@ -17,7 +17,8 @@ from crm.analytics.metrics import METRICS, Metric, merge
 from crm.callbacks.service import CALLBACK_WORKERS, work_queue
 from crm.complaints.queries import waiting_for_me
 from crm.complaints.workflow import ACTIONS, READERS
-from crm.major.service import REPORTERS, board
+from crm.lists import MAX_PAGE_SIZE
+from crm.major.service import BOARD_LIST, REPORTERS, board
 from crm.major.rules import ReportStatus
 from tenants.scope import Scope, timezone_of
 
@@ -109,7 +110,7 @@ async def _major_reports(actor: Scope) -> list[WorkItem]:
     return [
         WorkItem("major_report", m.customer_name, "提交重大投诉报告", "File the major-complaint report",
                  f"/major/{m.id}", m.report_due_at, m.store_name)
-        for m in await board(actor=actor)
+        for m in (await board(actor=actor, want=BOARD_LIST.parse(page_size=MAX_PAGE_SIZE))).items
         if m.report_status == ReportStatus.MISSING
     ]
 
