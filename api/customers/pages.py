@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from api.auth import requires
 from api.i18n import extend
 from api.lists import ListView
+from crm import lists
 from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, optional_int, page_or_fragment, store_choices
 from crm.customers import corrections
@@ -243,9 +244,13 @@ async def customer_reveal(request: Request[Scope, Any, Any], actor: Scope, custo
 
 
 @get("/corrections", guards=[requires(*CORRECTION_READERS)], include_in_schema=False)
-async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open") -> Template:
+async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open", sort: str = "",
+                           page: str = "", page_size: str = "") -> Template:
     """The managers' list of open correction requests with their countdowns; customer relations confirms here."""
-    return await _corrections_screen(actor, which)
+    state = which if which in corrections.DEFAULT_SORTS else "open"
+    want = corrections.CORRECTION_LIST.parse(sort=sort or corrections.DEFAULT_SORTS[state], page=page,
+                                             page_size=page_size)
+    return await _corrections_screen(actor, state, want=want)
 
 
 @post("/corrections/{correction_id:int}/{step:str}", guards=[requires(*CORRECTION_READERS)],
@@ -273,12 +278,13 @@ async def correction_action(
     return Redirect(path=f"/corrections?state={form.get('state', 'open')}")
 
 
-async def _corrections_screen(actor: Scope, state: str, *, errors=None, error: str = "",
-                              status: int = 200) -> Template:
-    state = state if state in ("open", "unconfirmed", "all") else "open"
-    items = await corrections.list_corrections(actor=actor, state=state)
+async def _corrections_screen(actor: Scope, state: str, *, want: lists.ListQuery | None = None, errors=None,
+                              error: str = "", status: int = 200) -> Template:
+    want = want or corrections.CORRECTION_LIST.parse(sort=corrections.DEFAULT_SORTS[state])
+    found = await corrections.list_corrections(actor=actor, state=state, want=want)
+    view = ListView("/corrections", corrections.CORRECTION_LIST, want, found, {"state": state})
     return Template("customers/corrections.html", status_code=status, context={
-        "items": items, "state": state, "errors": errors or {}, "error": error,
+        "items": found.items, "view": view, "state": state, "errors": errors or {}, "error": error,
     })
 
 

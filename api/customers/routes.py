@@ -50,7 +50,6 @@ from tenants.scope import Scope
 EDITORS = [requires(*service.CUSTOMER_EDITORS)]
 UPDATERS = [requires(*service.CUSTOMER_UPDATERS)]  # callback agents file correction requests instead
 
-Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)]
 
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -359,10 +358,16 @@ async def list_corrections(
     actor: Scope,
     which: Annotated[Literal["open", "unconfirmed", "all"], Parameter(query="state")] = "open",
     store_id: OptionalStoreIdQuery = None,
-    limit: Limit = 100,
-) -> list[CorrectionItem]:
-    """Correction requests (修正表): open ones soonest deadline first, with the time left and what the caller may do."""
-    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, limit=limit)
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> Page[CorrectionItem]:
+    """Correction requests (修正表), one page with the total, with the time left and what the caller may do. `sort`:
+    `due` (open: the default), `decided` (unconfirmed: the default), `created` (all: `-created`), `customer`,
+    `field`, `department`, `found`, `state`; `-key` for descending."""
+    want = corrections.CORRECTION_LIST.parse(sort=sort or corrections.DEFAULT_SORTS[which], page=page,
+                                             page_size=page_size)
+    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, want=want)
 
 
 @get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])

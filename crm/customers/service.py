@@ -68,7 +68,6 @@ from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Rows, Scope, reading
 from tenants.tables import Store
 
-MAX_PAGE = 200
 # The customer area's lists: newest first; every column that is one value of the row sorts.
 CUSTOMER_LIST = lists.ListSpec(
     name="customers",

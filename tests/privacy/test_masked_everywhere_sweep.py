@@ -89,7 +89,7 @@ async def _customer_everywhere(tenant) -> tuple[list[str], dict[str, int]]:
     visit_id = await visit(tenant, car, ago(days=3))
     sale = await Sale.select(Sale.id).where(Sale.customer == cb["customer"]).first()
     complaint_id = await complaint(tenant, car, store="A")
-    correction = (await corrections.list_corrections(actor=gm, state="open"))[0]
+    correction = (await corrections.list_corrections(actor=gm, state="open")).items[0]
     note = await Notification.select(Notification.id).where(
         Notification.recipient == tenant.users["department_head@A"]).first()
     ids = {"customer_id": cb["customer"], "vehicle_id": cb["vehicle"], "identity_id": row["group_identity"],
