@@ -18,7 +18,7 @@ from tenants.scope import Scope
 # What a log row records, and of which record: code → (中文, English), for `label(...)`.
 LABELS = {
     "action": {"reveal": ("查看完整信息", "Reveal"), "bulk_read": ("批量读取", "Bulk read")},
-    "subject": {"customer": ("客户", "Customer"), "complaint": ("投诉", "Complaint")},
+    "subject": {"customer": ("客户", "Customer"), "complaint": ("投诉", "Complaint"), "callback": ("回访", "Callback")},
 }
 
 extend({
