@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from api.i18n import language_of
 from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
-from api.params import IdParam, OptionalStoreIdQuery, StoreIdQuery, text, text_param
+from api.params import NO_NUL, IdParam, OptionalStoreIdQuery, StoreIdQuery, text, text_param
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
 from crm.callbacks.service import CallbackDetail, OutcomeResult, QueueItem, WorkQueue
@@ -22,6 +22,7 @@ from crm.lists import Page
 from tenants.scope import Scope, timezone_of
 
 StoreId = OptionalStoreIdQuery
+StateParam = Annotated[str, Parameter(query="state", max_length=20, pattern=NO_NUL)]
 Minutes = Annotated[int, msgspec.Meta(ge=-527040, le=527040)]
 
 
@@ -94,7 +95,7 @@ async def work_queue(
 
 @get("/api/v1/callbacks", tags=["callbacks"])
 async def list_callbacks(
-    actor: Scope, in_state: Annotated[text_param(20), Parameter(query="state")] = "", kind: text_param(40) = "",
+    actor: Scope, in_state: StateParam = "", kind: text_param(40) = "",
     store_id: StoreId = None, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
 ) -> Page[QueueItem]:
     """Every callback of the caller's stores (planned, due, done, unreachable, …), one page with the total.
@@ -106,7 +107,7 @@ async def list_callbacks(
 
 @get("/api/v1/callbacks/export", tags=["callbacks"])
 async def export_callbacks(
-    request: Request, actor: Scope, in_state: Annotated[text_param(20), Parameter(query="state")] = "",
+    request: Request, actor: Scope, in_state: StateParam = "",
     kind: text_param(40) = "", store_id: StoreId = None, sort: SortParam = "", format: FormatParam = "xlsx",
 ) -> Response:
     """The list with the same filters and order, every page, as XLSX or CSV; mobiles masked as the caller sees
