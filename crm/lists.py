@@ -81,7 +81,7 @@ class Reverse:
 class ListSpec:
     """One list's rules: `sorts` maps each allowed key to the columns (or SQL expressions) it orders by."""
 
-    name: str
+    name: str  # also the name of its export files
     sorts: Mapping[str, Sequence[Any]]
     default_sort: str  # a key, "-key" for descending
     tiebreak: Any  # a unique column (the id), last in every order, so that pages never overlap

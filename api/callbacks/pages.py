@@ -167,7 +167,7 @@ async def list_export(
     filters = _list_filters(actor, in_state, kind, store)
     items = await service.export_callbacks(actor=actor, state=filters["state"], kind=filters["kind"],
                                            store_id=filters["store"], want=service.CALLBACK_LIST.parse(sort=sort))
-    return export_response(service.CALLBACK_EXPORT, items, format=format, name="callbacks",
+    return export_response(service.CALLBACK_EXPORT, items, format=format, name=service.CALLBACK_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
 

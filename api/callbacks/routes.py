@@ -114,7 +114,7 @@ async def export_callbacks(
     them, counted and logged like any bulk read."""
     items = await service.export_callbacks(actor=actor, state=in_state, kind=kind, store_id=store_id,
                                            want=service.CALLBACK_LIST.parse(sort=sort))
-    return export_response(service.CALLBACK_EXPORT, items, format=format, name="callbacks",
+    return export_response(service.CALLBACK_EXPORT, items, format=format, name=service.CALLBACK_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
 

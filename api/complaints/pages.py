@@ -299,7 +299,7 @@ async def complaint_list_export(
     filters = _list_filters(actor, in_state, store, channel, overdue, open, q)
     items = await queries.export_complaints(actor=actor, **_list_query(filters),
                                             want=queries.COMPLAINT_LIST.parse(sort=sort))
-    return export_response(queries.COMPLAINT_EXPORT, items, format=format, name="complaints",
+    return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
 

@@ -260,7 +260,7 @@ async def export_complaints(
         actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
         overdue_only=overdue_only, q=q, want=queries.COMPLAINT_LIST.parse(sort=sort),
     )
-    return export_response(queries.COMPLAINT_EXPORT, items, format=format, name="complaints",
+    return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
 

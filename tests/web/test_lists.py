@@ -140,3 +140,27 @@ async def test_the_page_keeps_filters_sort_and_page_in_its_links(tenant, browser
     assert "sort=-customer" in export and "q=" in export and "page=" not in unescape(export)
     for bad in ({"sort": "nope"}, {"page": "0"}, {"page_size": "1000"}):
         assert (await browser.get("/complaints", params=bad)).status_code == 400, bad
+
+
+async def test_other_lists_count_only_the_readers_rows(client, tenant, other_tenant):
+    """The customer search, the major board and the people list: totals through the reader's scope."""
+    from crm.customers.tables import Customer
+    from crm.major.rules import MajorReason
+    from tests.support.builders import major_complaint
+
+    for store in ("A", "B"):
+        cid = (await _complaints(tenant, 1, store=store))[0]
+        await major_complaint(tenant, cid, MajorReason.NEGATIVE_MEDIA)
+    await _complaints(other_tenant, 2)
+    ours_a = await Customer.count().where(Customer.store == tenant.store_a, Customer.active.eq(True))
+    ours = await Customer.count().where(Customer.group == tenant.group_id, Customer.active.eq(True))
+    for who, customers, majors in (("store_gm@A", ours_a, 1), ("hq_viewer", ours, 2)):
+        headers = await tenant.headers(who)
+        found = (await client.get("/api/v1/customers", headers=headers, params={"page_size": 1})).json()
+        assert found["total"] == customers and found["pages"] == customers, who
+        board = (await client.get("/api/v1/major", headers=headers)).json()
+        assert board["total"] == majors == len(board["items"]), who
+    theirs = (await client.get("/api/v1/major", headers=await other_tenant.headers("hq_viewer"))).json()
+    assert theirs["total"] == 0 and theirs["items"] == []
+    people = (await client.get("/api/v1/users", headers=await other_tenant.headers("group_admin"))).json()
+    assert {u["id"] for u in people["items"]}.isdisjoint(tenant.users.values())
