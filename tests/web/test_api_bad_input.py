@@ -39,7 +39,7 @@ def fields_of(response) -> set[str]:
     (f"/customers?store_id={TOO_BIG}", "store_id"),
     (f"/complaints?store_id={TOO_BIG}", "store_id"),
     (f"/complaints/routing-suggestion?customer_id={TOO_BIG}", "customer_id"),
-    (f"/notifications?before_id={2**63}", "before_id"),
+    (f"/notifications?page={2**63}", "page"),
     (f"/callbacks/{TOO_BIG}", "callback_id"),
     (f"/callbacks/queue?store_id={TOO_BIG}", "store_id"),
     (f"/dms/keys?store_id={FAR_TOO_BIG}", "store_id"),
