@@ -113,17 +113,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 @asynccontextmanager
 async def _database_pool(_: Litestar):
     """PostgreSQL gets a connection pool for the app's lifetime; SQLite needs none."""
-    from piccolo_conf import DB
-    from piccolo.engine.postgres import PostgresEngine
+    from crm.db import start_pool, stop_pool
 
-    pooled = isinstance(DB, PostgresEngine)
-    if pooled:
-        await DB.start_connection_pool(min_size=1, max_size=10)
+    await start_pool(max_size=10)
     try:
         yield
     finally:
-        if pooled:
-            await DB.close_connection_pool()
+        await stop_pool()
 
 
 @asynccontextmanager

@@ -66,15 +66,18 @@ def main() -> None:
                "DEALERDESK_VAR": tempfile.mkdtemp(prefix="dealerdesk-bench-"), "SECRET_KEY": "0" * 64}
         os.environ.update(env)
         token, customer_id = asyncio.run(_prepare())
-        ports = {"dealerdesk": free_port(), "bare": free_port(), "raw": free_port()}
+        ports = {"dealerdesk": free_port(), "bare": free_port(), "raw": free_port(), "raw_default": free_port()}
         servers.append(_uvicorn("api.app:create_app", ports["dealerdesk"], env))
         servers.append(_uvicorn("customer_get:create_bare_app", ports["bare"], env))
         servers.append(_uvicorn("customer_get:create_raw_app", ports["raw"], env))
+        servers.append(_uvicorn("customer_get:create_raw_default_pool_app", ports["raw_default"], env))
         bearer = {"Authorization": f"Bearer {token}"}
         dealerdesk = f"http://127.0.0.1:{ports['dealerdesk']}"
         targets = {
             "raw": Target(f"http://127.0.0.1:{ports['raw']}/customers/{customer_id}", {},
                           lambda r: r.json()["id"] == customer_id),
+            "raw_default": Target(f"http://127.0.0.1:{ports['raw_default']}/customers/{customer_id}", {},
+                                  lambda r: r.json()["id"] == customer_id),
             "dealerdesk": Target(f"{dealerdesk}/api/v1/customers/{customer_id}/record",
                                  bearer, lambda r: r.json()["id"] == customer_id),
             "bare": Target(f"http://127.0.0.1:{ports['bare']}/customers/{customer_id}", {},
@@ -150,7 +153,7 @@ async def _count_queries(targets: dict[str, Target]) -> dict[str, int]:
 
     from api.app import create_app
 
-    apps = {"raw": create_raw_app(), "dealerdesk": create_app(), "bare": create_bare_app(), "me": create_app(),
+    apps = {"raw": create_raw_app(), "raw_default": create_raw_default_pool_app(), "dealerdesk": create_app(), "bare": create_bare_app(), "me": create_app(),
             "page": create_app(), "html": create_app()}
     counted = 0
     methods = ("fetch", "fetchrow", "fetchval", "execute", "executemany")
@@ -212,7 +215,7 @@ def create_bare_app():
     from litestar.exceptions import NotFoundException
 
     from crm.customers.tables import Customer
-    from piccolo_conf import DB
+    from crm.db import start_pool, stop_pool
 
     @get("/customers/{customer_id:int}")
     async def bare_customer(customer_id: int) -> dict:
@@ -223,21 +226,24 @@ def create_bare_app():
 
     @asynccontextmanager
     async def pool(_: Litestar):
-        await DB.start_connection_pool(min_size=1, max_size=10)
+        await start_pool(max_size=10)
         try:
             yield
         finally:
-            await DB.close_connection_pool()
+            await stop_pool()
 
     return Litestar(route_handlers=[bare_customer], lifespan=[pool])
 
 
-def create_raw_app():
-    """The baseline: Litestar, one handler, a hand-written SELECT on an asyncpg pool of the same size."""
+def create_raw_app(default_pool: bool = False):
+    """The baseline: Litestar, one handler, a hand-written SELECT on an asyncpg pool of the same size and the same
+    settings as the app's (`crm.db.start_pool`: no reset query when a connection goes back); `default_pool`:
+    asyncpg's default pool, which resets each connection handed back (one more round trip per request)."""
     import asyncpg
     from litestar import Litestar, get
     from litestar.exceptions import NotFoundException
 
+    from crm.db import POOL_SETTINGS
     from crm.settings import get_settings
 
     pools: list[asyncpg.Pool] = []
@@ -251,13 +257,18 @@ def create_raw_app():
 
     @asynccontextmanager
     async def pool(_: Litestar):
-        pools.append(await asyncpg.create_pool(get_settings().database_url, min_size=1, max_size=10))
+        settings = {} if default_pool else POOL_SETTINGS
+        pools.append(await asyncpg.create_pool(get_settings().database_url, min_size=1, max_size=10, **settings))
         try:
             yield
         finally:
             await pools.pop().close()
 
     return Litestar(route_handlers=[raw_customer], lifespan=[pool])
+
+
+def create_raw_default_pool_app():
+    return create_raw_app(default_pool=True)
 
 
 def _uvicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
@@ -359,7 +370,10 @@ def _report(results: dict[str, list[Result]], queries: dict[str, int], client: s
         "| server | SQL statements / request (after the caller's first) | requests/s | × raw | p50 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    labels = {"raw": "baseline: Litestar handler, hand-written `SELECT * FROM customer WHERE id = $1` on asyncpg",
+    labels = {"raw": "baseline: Litestar handler, hand-written `SELECT * FROM customer WHERE id = $1` on an asyncpg "
+                     "pool with the app's settings",
+              "raw_default": "for context: the same baseline on asyncpg's default pool (a reset query on each "
+                             "release)",
               "bare": "bare Litestar handler, the same SELECT through Piccolo, no auth/scope",
               "dealerdesk": "`GET /api/v1/customers/{id}/record` — bearer token, scope, scoped SELECT of the customer",
               "me": "for attribution: `GET /api/v1/me` — bearer token and scope only, no customer query",

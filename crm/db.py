@@ -51,6 +51,33 @@ def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 
 
+async def start_pool(*, max_size: int) -> bool:
+    """The PostgreSQL connection pool of a process (app, worker, command); SQLite needs none. True if started.
+
+    A connection handed back to the pool is not reset with asyncpg's default query (advisory locks, cursors,
+    LISTEN, RESET ALL): that is a second round trip on every pooled read — as costly as a read by id — and
+    resets nothing here, because the product keeps no session state: it changes no session setting, its advisory
+    locks are `pg_advisory_xact_lock`, it opens no cursor and listens on Redis, not PostgreSQL. asyncpg still
+    rolls back a transaction left open before the connection is reused.
+    """
+    if not is_postgres():
+        return False
+    await engine().start_connection_pool(min_size=1, max_size=max_size, **POOL_SETTINGS)
+    return True
+
+
+async def stop_pool() -> None:
+    if is_postgres():
+        await engine().close_connection_pool()
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to reset (see `start_pool`)."""
+
+
+POOL_SETTINGS = {"reset": _keep_session}
+
+
 @asynccontextmanager
 async def transaction() -> AsyncIterator[None]:
     """A database transaction whose `after_commit` callbacks run once it has committed."""

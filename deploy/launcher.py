@@ -130,15 +130,13 @@ def rollups(args: argparse.Namespace) -> int:
 
 
 async def _with_pool(work):
-    from crm.db import engine, is_postgres
+    from crm.db import start_pool, stop_pool
 
-    if is_postgres():
-        await engine().start_connection_pool(min_size=1, max_size=4)
+    await start_pool(max_size=4)
     try:
         return await work
     finally:
-        if is_postgres():
-            await engine().close_connection_pool()
+        await stop_pool()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -82,12 +82,12 @@ def pinned_clock(request):
 
 @pytest.fixture(scope="session")
 async def db_pool():
-    """One asyncpg pool for the whole session (tests share the session event loop)."""
-    from piccolo_conf import DB
+    """One asyncpg pool for the whole session (tests share the session event loop), made as the app makes it."""
+    from crm.db import engine, start_pool, stop_pool
 
-    await DB.start_connection_pool(min_size=1, max_size=20)
-    yield DB
-    await DB.close_connection_pool()
+    await start_pool(max_size=20)
+    yield engine()
+    await stop_pool()
 
 
 @pytest.fixture(scope="session")

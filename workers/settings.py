@@ -33,11 +33,10 @@ async def ping(ctx: dict) -> dict:
 
 
 async def startup(ctx: dict) -> None:
-    from crm.db import engine, is_postgres
+    from crm.db import start_pool
     from crm.timers import runner
 
-    if is_postgres():
-        await engine().start_connection_pool(min_size=1, max_size=20)
+    await start_pool(max_size=20)
     use_queue(ctx["redis"])
     connect_all()
     register_extra_modules()
@@ -51,13 +50,11 @@ async def startup(ctx: dict) -> None:
 
 
 async def shutdown(ctx: dict) -> None:
-    from crm.db import engine, is_postgres
+    from crm.db import stop_pool
     from crm.reports.render import shutdown_renderer
 
     shutdown_renderer()
-
-    if is_postgres():
-        await engine().close_connection_pool()
+    await stop_pool()
     log.info("worker_stopped")
 
 

@@ -899,7 +899,7 @@ async def _documents(
 def _customer_record(row: dict) -> CustomerRecord:
     return CustomerRecord(
         id=row["id"], group_id=row["group"], store_id=row["store"], identity_id=row["group_identity"],
-        **{f: row[f] for f in sorted(CUSTOMER_FIELDS)},
+        **{f: row[f] for f in CUSTOMER_FIELDS},
         active=row["active"], created_at=row["created_at"], updated_at=row["updated_at"],
     )
 
@@ -907,7 +907,7 @@ def _customer_record(row: dict) -> CustomerRecord:
 def _vehicle_record(row: dict) -> VehicleRecord:
     return VehicleRecord(
         id=row["id"], store_id=row["store"], customer_id=row["customer"],
-        **{f: row[f] for f in sorted(VEHICLE_FIELDS)},
+        **{f: row[f] for f in VEHICLE_FIELDS},
         active=row["active"], created_at=row["created_at"], updated_at=row["updated_at"],
     )
 
@@ -915,7 +915,7 @@ def _vehicle_record(row: dict) -> VehicleRecord:
 def _sale_record(row: dict) -> SaleRecord:
     return SaleRecord(
         id=row["id"], store_id=row["store"], customer_id=row["customer"], vehicle_id=row["vehicle"],
-        **{f: row[f] for f in sorted(SALE_FIELDS)},
+        **{f: row[f] for f in SALE_FIELDS},
         cancelled_at=row["cancelled_at"], created_at=row["created_at"], updated_at=row["updated_at"],
     )
 
@@ -923,6 +923,6 @@ def _sale_record(row: dict) -> SaleRecord:
 def _visit_record(row: dict) -> VisitRecord:
     return VisitRecord(
         id=row["id"], store_id=row["store"], customer_id=row["customer"], vehicle_id=row["vehicle"],
-        **{f: row[f] for f in sorted(VISIT_FIELDS)},
+        **{f: row[f] for f in VISIT_FIELDS},
         cancelled_at=row["cancelled_at"], created_at=row["created_at"], updated_at=row["updated_at"],
     )

@@ -9,6 +9,7 @@ reason that is logged, or only ever sees it masked (138****5678, 310115********5
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -93,10 +94,12 @@ def shield(actor: Scope, data: Any) -> Any:
 def _masked(data: Any, hidden: frozenset[str]) -> Any:
     if isinstance(data, msgspec.Struct):
         items = {name: getattr(data, name) for name in data.__struct_fields__}
-        return msgspec.structs.replace(data, **_masked_items(items, hidden))
+        changed = _changed(items, _masked_items(items, hidden))
+        return msgspec.structs.replace(data, **changed) if changed else data
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         items = {f.name: getattr(data, f.name) for f in dataclasses.fields(data) if f.init}
-        return dataclasses.replace(data, **_masked_items(items, hidden))
+        changed = _changed(items, _masked_items(items, hidden))
+        return dataclasses.replace(data, **changed) if changed else data
     if isinstance(data, dict):
         return _masked_items(data, hidden)
     if isinstance(data, list):
@@ -117,7 +120,17 @@ def _masked_items(items: dict, hidden: frozenset[str]) -> dict:
     }
 
 
+def _changed(items: dict, masked: dict) -> dict:
+    """Only the fields masking changed: a record is rebuilt with those alone (most of a record is not personal)."""
+    return {key: value for key, value in masked.items() if value is not items[key]}
+
+
+_PLAIN = (str, int, float, bool, date, type(None))  # values with nothing inside to mask
+
+
 def _field(name: str, value: Any, hidden: frozenset[str]) -> Any:
+    if name not in hidden and isinstance(value, _PLAIN):
+        return value
     if name in hidden:
         if isinstance(value, str):
             return mask(name, value)

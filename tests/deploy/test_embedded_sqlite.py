@@ -57,6 +57,14 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
             assert found.status_code == 200
             # found by mobile; the HQ viewer reads it masked (personal data by role)
             assert mobile[:3] + "****" + mobile[-4:] in {c["mobile"] for c in found.json()["items"]}
+            # The dashboard's resolution times come from the histogram lists (SQLite: JSON arrays).
+            year = await client.get("/api/v1/dashboards/stores", params={"period": "year"}, headers=bearer)
+            assert year.status_code == 200
+            assert year.json()["total"]["resolution_median_hours"] is not None
+            trend = await client.get("/api/v1/dashboards/trend", params={"metric": "resolution_p90_hours"},
+                                     headers=bearer)
+            assert trend.status_code == 200
+            assert any(point["value"] is not None for point in trend.json()["points"])
     finally:
         demo.send_signal(signal.SIGTERM)
         output, _ = demo.communicate(timeout=60)
