@@ -26,7 +26,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar_htmx import ClientRedirect, HTMXDetails
 
-from api.i18n import CATALOGUE, language_of, translate
+from api.i18n import has, language_of, translate
 from tenants.errors import (
     Conflict,
     FieldProblem,
@@ -215,7 +215,7 @@ def _is_web(request: Request) -> bool:
 
 def error_page(request: Request, status: int) -> Template:
     lang = language_of(request)
-    key = f"error.{status}" if f"error.{status}.title" in CATALOGUE else "error.other"
+    key = f"error.{status}" if has(f"error.{status}.title") else "error.other"
     return Template(
         "errors/error.html",
         context={
@@ -254,9 +254,9 @@ def _translate(item: dict) -> FieldProblem:
     if at:
         field = at.group(1)
     if item.get("key") == "data" and message == "'data'":  # Litestar's word for a request without a body
-        return FieldProblem("body", "缺少请求体(无内容时请发送 {})", "The request body is missing (send {} if empty)")
+        return FieldProblem("body", "缺少请求体（无内容时请发送 {}）", "The request body is missing (send {} if empty)")
     if "regex" in message and "x00" in message:  # api.params.NO_NUL
-        return FieldProblem(field, "不能包含空字符 (U+0000)", "Must not contain the NUL character (U+0000)")
+        return FieldProblem(field, "不能包含空字符（U+0000）", "Must not contain the NUL character (U+0000)")
     for pattern, zh, _en in _MSGSPEC_PATTERNS:
         if pattern.search(message):
             return FieldProblem(field, zh, message)
@@ -270,7 +270,7 @@ def import_answer(report) -> Response:
     if report.imported:
         return Response(content=body, status_code=200, media_type=MediaType.JSON)
     problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report.errors]
-    error = error_body(400, "导入文件有错误,未导入任何数据", "The file has errors; nothing was imported", problems)
+    error = error_body(400, "导入文件有错误，未导入任何数据", "The file has errors; nothing was imported", problems)
     for item, row_error in zip(error["errors"], report.errors):
         item["row"] = row_error.row
         item["column"] = row_error.column

@@ -17,26 +17,8 @@ from urllib.parse import urlencode
 from litestar import Response
 from litestar.params import Parameter
 
-from api.i18n import extend
 from api.params import NO_NUL
 from crm import lists
-
-extend({
-    "list.total": ("共 {n} 条 · 第 {page}/{pages} 页", "{n} in all · page {page} of {pages}"),
-    "list.prev": ("上一页", "Previous"),
-    "list.next": ("下一页", "Next"),
-    "list.first": ("首页", "First"),
-    "list.last": ("末页", "Last"),
-    "list.pager": ("翻页", "Pages"),
-    "list.past_end": ("本页没有记录。", "Nothing on this page."),
-    "list.export_xlsx": ("导出 Excel", "Export XLSX"),
-    "list.export_csv": ("导出 CSV", "Export CSV"),
-    "list.export_hint": ("导出当前筛选和排序下的全部记录（最多 {n} 条）。",
-                         "Exports every row of the current filters and order (at most {n})."),
-    "list.sort_by": ("排序", "Sort"),
-    "list.ascending": ("升序", "ascending"),
-    "list.descending": ("降序", "descending"),
-})
 
 SortParam = Annotated[str, Parameter(
     max_length=40, pattern=NO_NUL, description="Sort key of the list, `-key` for descending; unknown keys are 400.")]

@@ -68,7 +68,7 @@ class JsonLimits:
         body = b"".join(chunks)
         if json_depth(body) > MAX_JSON_DEPTH:
             await _refuse(send, FieldProblem(
-                "body", f"JSON 嵌套层数超过上限({MAX_JSON_DEPTH} 层)", f"JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+                "body", f"JSON 嵌套层数超过上限（{MAX_JSON_DEPTH} 层）", f"JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)"
             ))
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
@@ -119,7 +119,7 @@ def _content_length(scope: Scope) -> int | None:
 
 def _too_large() -> FieldProblem:
     kib = MAX_JSON_BYTES // 1024
-    return FieldProblem("body", f"请求体过大(JSON 最多 {kib} KB)", f"The request body is too large (JSON at most {kib} KB)")
+    return FieldProblem("body", f"请求体过大（JSON 最多 {kib} KB）", f"The request body is too large (JSON at most {kib} KB)")
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

@@ -79,9 +79,9 @@ async def create_group(*, actor: Scope, group: NewGroup) -> CreatedGroup:
         if group.admin_email:
             await notify_users(
                 group_id=row.id, user_ids=[admin_id], kind="account_activation",
-                title_zh=f"欢迎使用经销商客户关系平台:请激活{group.name}的管理员账号",
+                title_zh=f"欢迎使用经销商客户关系平台：请激活{group.name}的管理员账号",
                 title_en=f"Welcome to dealerdesk: activate the admin account of {group.name}",
-                body_zh=f"集团代码:{group.code},用户名:{group.admin_username}。请在 7 天内打开链接设置密码。",
+                body_zh=f"集团代码：{group.code}，用户名：{group.admin_username}。请在 7 天内打开链接设置密码。",
                 body_en=f"Group code: {group.code}, username: {group.admin_username}. "
                         "Open the link within 7 days to choose your password.",
                 link=urlsplit(link).path, idempotency_key=f"activation:{admin_id}:{urlsplit(link).path[-12:]}",
@@ -171,16 +171,16 @@ async def _check(group: NewGroup) -> None:
     elif await DealerGroup.exists().where(DealerGroup.code == group.code):
         problems.append(FieldProblem("code", "该集团代码已被使用", "This group code is already taken"))
     if not group.name or len(group.name) > 100:
-        problems.append(FieldProblem("name", "请填写集团名称(不超过 100 字)", "Enter the group's name (up to 100 characters)"))
+        problems.append(FieldProblem("name", "请填写集团名称（不超过 100 字）", "Enter the group's name (up to 100 characters)"))
     elif await DealerGroup.exists().where(DealerGroup.name == group.name):
         problems.append(FieldProblem("name", "该集团名称已存在", "A group of this name exists"))
     if not _is_timezone(group.timezone):
-        problems.append(FieldProblem("timezone", "时区无效,例如 Asia/Shanghai", "Unknown timezone, e.g. Asia/Shanghai"))
+        problems.append(FieldProblem("timezone", "时区无效，例如 Asia/Shanghai", "Unknown timezone, e.g. Asia/Shanghai"))
     if not _USERNAME.match(group.admin_username):
         problems.append(FieldProblem("admin_username", "用户名为 2–64 位字母、数字或 . _ - @",
                                      "2–64 letters, digits or . _ - @"))
     if not group.admin_display_name or len(group.admin_display_name) > 100:
-        problems.append(FieldProblem("admin_display_name", "请填写管理员姓名(不超过 100 字)",
+        problems.append(FieldProblem("admin_display_name", "请填写管理员姓名（不超过 100 字）",
                                      "Enter the admin's name (up to 100 characters)"))
     if group.admin_email and (len(group.admin_email) > 200 or not _EMAIL.match(group.admin_email)):
         problems.append(FieldProblem("admin_email", "邮箱格式不正确", "Not an e-mail address"))

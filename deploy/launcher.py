@@ -57,7 +57,7 @@ def demo(args: argparse.Namespace) -> int:
                 print(f"  {login.username:<12} {login.role.title_zh} / {login.role.title_en}  {login.where}".rstrip())
             print("API: POST /api/v1/auth/token · OpenAPI: /schema · Ctrl-C 停止 / stops\n", flush=True)
 
-        _serve(host, port, workers=1, on_started=banner)
+        _serve(host, port, workers=args.workers, on_started=banner)
     return 0
 
 
@@ -155,8 +155,10 @@ def _parser() -> argparse.ArgumentParser:
         sub = command(name, run, help)
         sub.add_argument("--host", help="default: HOST or 127.0.0.1")
         sub.add_argument("--port", type=int, help="default: PORT or 8000")
-        if name == "serve":
-            sub.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+        # The demo's SQLite serves readers in parallel (WAL): two web processes use two cores.
+        default_workers = 2 if name == "demo" else 1
+        sub.add_argument("--workers", type=int, default=default_workers,
+                         help=f"web (uvicorn) processes, default {default_workers}")
     command("worker", worker, "run the arq worker").add_argument("--verbose", action="store_true")
     command("migrate", migrate, "apply database migrations").add_argument("--verbose", action="store_true")
     sub = command("seed", seed, "create the demo data (deterministic)")
@@ -283,6 +285,8 @@ def _serve(host: str, port: int, workers: int, on_started: Callable[[], None] | 
     import uvicorn
 
     if workers > 1:  # uvicorn's own process manager; it handles the signals
+        if on_started:
+            threading.Thread(target=_when_listening, args=(host, port, on_started), daemon=True).start()
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
         return
     server = uvicorn.Server(uvicorn.Config("api.app:create_app", factory=True, host=host, port=port))
@@ -298,6 +302,17 @@ def _serve(host: str, port: int, workers: int, on_started: Callable[[], None] | 
     asyncio.run(run())
     if not server.started:
         raise SystemExit(f"dealerdesk could not start on {host}:{port}")
+
+
+def _when_listening(host: str, port: int, then: Callable[[], None]) -> None:
+    """Runs `then` once the port accepts connections (uvicorn's process manager has no start-up hook)."""
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    then()
 
 
 def _address(args: argparse.Namespace) -> tuple[str, int]:

@@ -87,7 +87,7 @@ class GroupSuspended(Forbidden):
     """The password was right, but the user's group is suspended by the platform: nobody of it signs in."""
 
     def __init__(self) -> None:
-        super().__init__("该集团账号已停用,请联系平台管理员", "This dealer group is suspended; contact the platform admin")
+        super().__init__("该集团账号已停用，请联系平台管理员", "This dealer group is suspended; contact the platform admin")
 
 
 async def authenticate(username: str, password: str, *, group_code: str = "") -> int | None:

@@ -40,4 +40,4 @@ async def require_open_store(store_id: int, field: str = "store_id") -> None:
     """New work (a complaint taken or re-routed) goes only to an open store; a closed one keeps its history only."""
     store = await Store.select(Store.active).where(Store.id == store_id).first()
     if store is not None and not store["active"]:
-        raise InvalidInput.one(field, "该门店已关闭,不能再接收新的工作", "The store is closed and takes no new work")
+        raise InvalidInput.one(field, "该门店已关闭，不能再接收新的工作", "The store is closed and takes no new work")

@@ -49,10 +49,10 @@ class TooManyAttempts(RateLimited):
         super().__init__(retry_after, "", "")
         self.locked = locked
         if locked:
-            self.zh = f"登录失败次数过多,已暂时锁定,请 {retry_after} 秒后再试"
+            self.zh = f"登录失败次数过多，已暂时锁定，请 {retry_after} 秒后再试"
             self.en = f"Too many failed sign-ins: locked, try again in {retry_after} s"
         else:
-            self.zh = f"登录尝试过于频繁,请 {retry_after} 秒后再试"
+            self.zh = f"登录尝试过于频繁，请 {retry_after} 秒后再试"
             self.en = f"Too many sign-in attempts, try again in {retry_after} s"
 
 
@@ -80,6 +80,6 @@ class PasswordChangeRequired(Forbidden):
 
     def __init__(self) -> None:
         super().__init__(
-            "请先修改密码:首次登录或使用临时密码登录后,必须先设置新密码",
+            "请先修改密码：首次登录或使用临时密码登录后，必须先设置新密码",
             "Change your password first: after a first sign-in or a temporary password, a new one must be set",
         )

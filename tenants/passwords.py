@@ -35,7 +35,7 @@ def problems_of(password: str, *, username: str) -> list[tuple[str, str]]:
     if username.strip() and username.strip().lower() in password.lower():
         problems.append(("密码不能包含用户名", "The password must not contain the username"))
     if password.lower() in common_passwords():
-        problems.append(("密码过于常见,容易被猜中,请换一个", "This password is too common and easily guessed"))
+        problems.append(("密码过于常见，容易被猜中，请换一个", "This password is too common and easily guessed"))
     return problems
 
 

@@ -31,7 +31,7 @@ class Role(StrEnum):
 ROLE_TITLES: dict[Role, tuple[str, str]] = {
     Role.PLATFORM_ADMIN: ("平台管理员", "Platform admin"),
     Role.GROUP_ADMIN: ("集团管理员", "Group admin"),
-    Role.HQ_VIEWER: ("集团总部(运营副总裁/CEO)", "HQ viewer (VP operations / CEO)"),
+    Role.HQ_VIEWER: ("集团总部（运营副总裁/CEO）", "HQ viewer (VP operations / CEO)"),
     Role.BRAND_MANAGER: ("品牌事业部经理", "Brand-division manager"),
     Role.LEGAL: ("法务部", "Legal"),
     Role.CALL_CENTER_AGENT: ("呼叫中心坐席", "Call-center agent"),

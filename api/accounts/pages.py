@@ -11,35 +11,12 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from api.i18n import extend
 from api.web.pages import remember_group_code
 from crm.sessions import open_session
 from tenants import accounts
 from tenants.errors import InvalidInput, NotFound
 from tenants.passwords import MIN_LENGTH
 from tenants.scope import Scope
-
-extend({
-    "account.password.title": ("修改密码", "Change password"),
-    "account.password.forced": ("首次登录或使用临时密码登录后,请先设置新密码。",
-                                "After a first sign-in or a temporary password, please choose a new password."),
-    "account.password.current": ("当前密码", "Current password"),
-    "account.password.new": ("新密码", "New password"),
-    "account.password.repeat": ("再次输入新密码", "New password again"),
-    "account.password.rules": ("至少 {n} 个字符,不能包含用户名,不能是常见密码。修改后其他设备上的登录和 API 令牌将失效。",
-                               "At least {n} characters, not containing the username, not a common password. "
-                               "Your other sign-ins and API tokens end when you change it."),
-    "account.password.submit": ("保存新密码", "Save the new password"),
-    "account.password.saved": ("密码已修改,其他设备上的登录已退出。", "Password changed; your other sign-ins have ended."),
-    "account.password.mismatch": ("两次输入的新密码不一致", "The two new passwords differ"),
-    "account.activate.title": ("激活账号", "Activate your account"),
-    "account.activate.intro": ("您好,{name}!请为账号设置密码。", "Hello {name}! Choose the password of your account."),
-    "account.activate.login": ("登录时请填写 集团代码 {code} 和 用户名 {username}。",
-                               "Sign in with group code {code} and username {username}."),
-    "account.activate.invalid": ("激活链接无效、已使用或已过期,请联系管理员重新发送。",
-                                 "This activation link is unknown, used or expired; ask your admin for a new one."),
-    "account.activate.submit": ("设置密码", "Set the password"),
-})
 
 
 @get("/account/password", include_in_schema=False)

@@ -10,31 +10,11 @@ from litestar.params import Parameter
 from litestar.response import Template
 
 from api.audit.routes import GUARDS, audit_filter, export_response
-from api.i18n import extend
 from api.lists import ListView
 from api.params import text_param
 from crm import lists
 from tenants import audit
 from tenants.scope import Scope
-
-extend({
-    "audit.title": ("操作日志", "Audit log"),
-    "audit.intro.group": ("本集团的全部管理操作:谁、何时、改了什么(变更前 → 变更后)。日志只增不改。",
-                          "Every administrative change of your group: who, when, before → after. Entries are never changed."),
-    "audit.intro.platform": ("平台自身的操作(例如新建集团)。", "The platform's own actions (creating a group, …)."),
-    "audit.since": ("开始日期", "From"),
-    "audit.until": ("结束日期", "To"),
-    "audit.action": ("操作", "Action"),
-    "audit.action.all": ("全部操作", "All actions"),
-    "audit.who": ("操作人", "Who"),
-    "audit.filter": ("筛选", "Filter"),
-    "audit.col.at": ("时间", "Time"),
-    "audit.col.target": ("对象", "Object"),
-    "audit.col.before": ("变更前", "Before"),
-    "audit.col.after": ("变更后", "After"),
-    "audit.empty": ("没有符合条件的记录", "No entries match"),
-})
-
 
 
 @get("/audit", guards=GUARDS, include_in_schema=False)

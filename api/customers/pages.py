@@ -14,7 +14,6 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from api.auth import requires
-from api.i18n import extend
 from api.lists import ListView
 from crm import lists
 from api.privacy.pages import revealed_fragment
@@ -58,47 +57,6 @@ LABELS = {
 }
 # The profile fields the create and edit forms show, in the definition's order (DMS numbers come from the DMS).
 FORM_FIELDS = tuple(f for f in fields_of("customer") if f.name != "dms_ref")
-
-extend({
-    "customer.changes": ("变更记录", "Change history"),
-    "customer.changes.none": ("暂无变更记录", "No changes yet"),
-    "changes.col.at": ("时间", "When"),
-    "changes.col.field": ("字段", "Field"),
-    "changes.col.old": ("原值", "Old value"),
-    "changes.col.new": ("新值", "New value"),
-    "changes.col.by": ("修改人", "By"),
-    "changes.col.via": ("方式", "How"),
-    "customer.timeline": ("客户历程", "Timeline"),
-    "customer.timeline.none": ("暂无记录", "Nothing yet"),
-    "customer.new": ("新建客户", "New customer"),
-    "customer.edit": ("编辑资料", "Edit profile"),
-    "customer.save": ("保存", "Save"),
-    "customer.cancel": ("取消", "Cancel"),
-    "customer.store": ("门店", "Store"),
-    "customer.form.invalid": ("请修正标出的字段。", "Please correct the marked fields."),
-    "corrections.title": ("客户资料修正", "Data corrections"),
-    "corrections.intro": ("回访中发现的客户资料错误或缺失:相关部门经理须在24小时内修正或驳回,再由客关部确认。",
-                          "Wrong or missing data found in callbacks: the owning department's manager corrects or "
-                          "rejects it within 24 hours; customer relations then confirms."),
-    "corrections.open": ("待处理", "Open"),
-    "corrections.unconfirmed": ("待客关部确认", "Awaiting confirmation"),
-    "corrections.all": ("全部", "All"),
-    "corrections.none": ("没有修正申请", "No correction requests"),
-    "corrections.col.customer": ("客户", "Customer"),
-    "corrections.col.field": ("字段", "Field"),
-    "corrections.col.change": ("原值 → 建议值", "Old → proposed"),
-    "corrections.col.department": ("责任部门", "Department"),
-    "corrections.col.found": ("发现人 / 说明", "Found by / reason"),
-    "corrections.col.due": ("处理时限", "Deadline"),
-    "corrections.col.state": ("状态", "State"),
-    "corrections.missed": ("超时", "Missed"),
-    "corrections.note": ("处理意见(驳回必填)", "Note (required to reject)"),
-    "corrections.apply": ("修正", "Apply"),
-    "corrections.reject": ("驳回", "Reject"),
-    "corrections.confirm": ("确认", "Confirm"),
-    "corrections.confirmed": ("{name} 已确认", "Confirmed by {name}"),
-    "corrections.decided": ("{name}:{note}", "{name}: {note}"),
-})
 
 
 @get("/customers", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
@@ -155,7 +113,7 @@ async def customer_create(request: Request[Scope, Any, Any], actor: Scope) -> Te
     except Conflict as conflict:
         return await _profile_form(actor, values=values, status=409,
                                    problems=[FieldProblem("mobile", conflict.zh, conflict.en)])
-    return Redirect(path=f"/customers/{customer_id}")
+    return Redirect(path=f"/customers/{customer_id}?ok=customer_created")
 
 
 @get("/customers/{customer_id:int}/edit", guards=[requires(*CUSTOMER_UPDATERS)], include_in_schema=False)
@@ -183,7 +141,7 @@ async def customer_update(request: Request[Scope, Any, Any], actor: Scope, custo
     except Conflict as conflict:
         return await _profile_form(actor, values=values, record=record, status=409,
                                    problems=[FieldProblem("mobile", conflict.zh, conflict.en)])
-    return Redirect(path=f"/customers/{customer_id}")
+    return Redirect(path=f"/customers/{customer_id}?ok=customer_saved")
 
 
 async def _profile_form(actor: Scope, *, values: dict, record=None, problems=(), status: int = 200) -> Template:
@@ -275,7 +233,7 @@ async def correction_action(
         return await _corrections_screen(actor, "open", errors={correction_id: invalid.problems}, status=400)
     except Conflict as conflict:
         return await _corrections_screen(actor, "open", error=conflict.zh, status=409)
-    return Redirect(path=f"/corrections?state={form.get('state', 'open')}")
+    return Redirect(path=f"/corrections?state={form.get('state', 'open')}&ok=correction_{step}")
 
 
 async def _corrections_screen(actor: Scope, state: str, *, want: lists.ListQuery | None = None, errors=None,

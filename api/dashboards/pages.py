@@ -21,7 +21,7 @@ from api.dashboards.routes import (
     table_for,
     trend_range,
 )
-from api.i18n import extend, language_of
+from api.i18n import language_of
 from api.params import MAX_ID
 from crm.analytics import dashboard, drill
 from crm.analytics.access import (
@@ -34,26 +34,14 @@ from crm.analytics.access import (
 from crm.analytics.charts import trend_svg
 from crm.analytics.metrics import CHANNEL_COLUMNS, METRICS, TABLE_COLUMNS, display
 from crm.analytics.periods import KINDS
+from crm.callbacks.service import STATES as CALLBACK_STATES
+from crm.complaints.workflow import STATE_TITLES as COMPLAINT_STATES
 from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
 GUARDS = [requires(*DASHBOARD_READERS)]
-
-extend({
-    "dashboard.title": ("集团看板", "Dashboard"),
-    "dashboard.store_title": ("门店看板", "Store dashboard"),
-    "dashboard.items": ("明细", "Items"),
-    "dashboard.settings": ("看板设置", "Dashboard settings"),
-    "dashboard.settings.store_names": ("门店看板中的其他门店", "Other stores on a store's dashboard"),
-    "dashboard.settings.hidden": ("隐藏:门店总经理和客户关系经理只看到本店,与集团合计、平均及排名对比",
-                                  "Hidden: store GMs and customer-relations managers see their own store against "
-                                  "the group's total, average and rank"),
-    "dashboard.settings.shown": ("显示:门店总经理和客户关系经理看到集团全部门店的名称和数据(明细仍仅限本店)",
-                                 "Shown: store GMs and customer-relations managers see every store of the group "
-                                 "by name (items behind the numbers stay their own store's)"),
-    "dashboard.settings.save": ("保存", "Save"),
-    "dashboard.settings.saved": ("已保存", "Saved"),
-})
+# The state labels of the items behind a figure, by the item's kind.
+ITEM_STATES = {"complaint": COMPLAINT_STATES, "callback": CALLBACK_STATES}
 
 PERIOD_TITLES = {"week": ("周", "Week"), "month": ("月", "Month"), "quarter": ("季度", "Quarter"),
                  "year": ("年", "Year"), "custom": ("自定义", "Custom")}
@@ -122,7 +110,7 @@ async def items_page(
     q = PeriodQuery(period, week, month, quarter, year, start, end)
     found = await drill.items_behind(actor=actor, metric=metric, store_id=store, period=await q.resolve(actor))
     return Template("dashboards/items.html", context={"found": found, "definition": METRICS[metric],
-                                                      "back": "/dashboard?" + urlencode(q.query())})
+                                                      "states": ITEM_STATES, "back": "/dashboard?" + urlencode(q.query())})
 
 
 @get("/dashboard/export", guards=GUARDS, include_in_schema=False)

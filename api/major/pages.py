@@ -18,7 +18,6 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.lists import ListView
 from api.major.routes import board_events_stream
 from api.settings.menu import settings_context
@@ -35,93 +34,6 @@ from crm.major.service import Person, ReasonInput, ReportForm
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
-
-extend({
-    "major.board.title": ("重大投诉看板", "Major-complaint board"),
-    "major.board.empty": ("当前没有未结案的重大投诉。", "No open major complaints."),
-    "major.board.live": ("实时更新", "Live"),
-    "major.board.include_closed": ("包含已结案", "Include closed"),
-    "major.col.complaint": ("投诉", "Complaint"),
-    "major.col.store": ("门店", "Store"),
-    "major.col.customer": ("客户", "Customer"),
-    "major.col.reasons": ("原因", "Reasons"),
-    "major.col.marked": ("标记时间", "Marked"),
-    "major.col.deadline": ("24小时报备倒计时", "24-h report countdown"),
-    "major.col.report": ("处理报告", "Report"),
-    "major.col.level": ("升级级别", "Level"),
-    "major.col.acks": ("预警确认", "Acknowledged"),
-    "major.overdue": ("报告逾期", "Report overdue"),
-    "major.tag": ("重大投诉", "Major"),
-    "major.late": ("逾期提交", "Filed late"),
-    "major.detail.title": ("重大投诉", "Major complaint"),
-    "major.detail.complaint": ("投诉内容", "Complaint"),
-    "major.detail.open_complaint": ("查看投诉", "Open complaint"),
-    "major.detail.marked_by": ("标记人", "Marked by"),
-    "major.detail.due": ("报告截止", "Report due"),
-    "major.detail.state": ("投诉状态", "Complaint state"),
-    "major.report.title": ("重大投诉事件处理报告", "Major-complaint report"),
-    "major.report.people": ("责任人", "Responsible people"),
-    "major.report.name": ("姓名", "Name"),
-    "major.report.position": ("职务", "Position"),
-    "major.report.save": ("保存草稿", "Save draft"),
-    "major.report.file": ("提交报告", "File report"),
-    "major.report.forward": ("转呈运营副总裁及总裁", "Forward to VP operations and CEO"),
-    "major.report.filed_at": ("提交时间", "Filed"),
-    "major.report.forwarded_at": ("转呈时间", "Forwarded"),
-    "major.report.none": ("门店尚未提交报告。", "The store has not filed the report yet."),
-    "major.alerts.title": ("预警与确认", "Alerts and acknowledgements"),
-    "major.alerts.level0": ("即时预警", "Immediate alert"),
-    "major.alerts.level": ("第{n}级升级", "Level {n}"),
-    "major.alerts.rounds": ("已发送 {n} 次", "sent {n}×"),
-    "major.alerts.ack": ("确认收到", "Acknowledge"),
-    "major.alerts.acked": ("已确认", "Acknowledged"),
-    "major.alerts.waiting": ("待确认", "Waiting"),
-    "major.alerts.none": ("暂无预警。", "No alerts yet."),
-    "major.mark.title": ("标记为重大投诉", "Mark as major complaint"),
-    "major.mark.submit": ("标记并立即预警", "Mark and alert now"),
-    "major.mark.note": ("说明(选择“其他”时必填)", "Note (required for 'other')"),
-    "major.mark.already": ("该投诉已是重大投诉,可补充原因。", "Already major; you may add reasons."),
-    "major.suggest.repeat": (
-        "系统检测到该客户或车辆在近 {days} 天内已有投诉,建议标记为“重复投诉”。",
-        "This customer or vehicle complained within the last {days} days: consider 'repeat complaint'.",
-    ),
-    "major.suggest.manufacturer": ("厂家渠道投诉默认为重大投诉。", "Manufacturer-channel complaints are major."),
-    "major.errors": ("请修正以下问题:", "Please fix the following:"),
-    "major.forward.due": ("转呈截止", "Forward by"),
-    "major.forward.overdue": ("转呈超时", "Forwarding overdue"),
-    "major.alerts.forward": ("转呈超时升级", "Forwarding overdue"),
-    "major.crisis.title": ("危机处理小组会议", "Crisis-team meetings"),
-    "major.crisis.prompt": (
-        "总经理须召集4S店危机处理小组开会商讨应对办法,并在此登记会议。",
-        "The GM convenes the store's crisis team to agree the response; record the meeting here.",
-    ),
-    "major.crisis.none": ("尚未登记危机处理小组会议。", "No crisis-team meeting recorded yet."),
-    "major.crisis.held_at": ("会议时间", "Held at"),
-    "major.crisis.members": ("参会人员", "Members"),
-    "major.crisis.decisions": ("会议决定(应对办法)", "Decisions (response)"),
-    "major.crisis.recorded_by": ("登记人", "Recorded by"),
-    "major.crisis.submit": ("登记会议", "Record meeting"),
-    "major.policy.title": ("重大投诉预警与升级规则", "Major-complaint alerts and escalation"),
-    "major.policy.link": ("升级规则", "Escalation rules"),
-    "major.policy.repeat_window": ("重复投诉识别期(天)", "Repeat-complaint window (days)"),
-    "major.policy.deadline": ("处理报告时限(小时)", "Report deadline (hours)"),
-    "major.policy.renotify": ("未确认预警重发间隔(分钟)", "Re-send unacknowledged alerts every (minutes)"),
-    "major.policy.immediate": ("标记时即时预警", "Immediate alert on marking"),
-    "major.policy.roles": ("接收角色", "Recipient roles"),
-    "major.policy.channels": ("另加通知渠道(应用内通知始终发送)", "Extra channels (in-app always)"),
-    "major.policy.levels": ("升级梯度", "Escalation ladder"),
-    "major.policy.level_hours": ("标记后(小时)", "Hours after marking"),
-    "major.policy.condition": ("条件", "Condition"),
-    "major.policy.label": ("通知标题", "Alert title"),
-    "major.policy.hint": (
-        "清空“标记后(小时)”即删除该级;修改只影响之后标记的重大投诉。",
-        "Clear the hours to remove a level; changes apply to complaints marked from now on.",
-    ),
-    "major.policy.save": ("保存规则", "Save rules"),
-    "major.policy.repeat_decision": ("疑似重复投诉判断时限(工作小时)", "Repeat decision deadline (working hours)"),
-    "major.policy.forward": ("品牌事业部转呈时限(提交后小时)", "Brand division forwards within (hours after filing)"),
-    "major.policy.forward_roles": ("转呈超时通知角色", "Told when forwarding is overdue"),
-})
 
 
 # The report form as the browser posts it: the parts by name, the people as parallel `person_*` lists.
@@ -179,7 +91,8 @@ async def report_submit(
             await service.save_report(actor=actor, major_id=major_id, form=form)
     except InvalidInput as problem:
         return await _detail(actor, major_id, errors=problem.problems, draft=form, status_code=400)
-    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+    done = "report_filed" if data.action == "file" else "report_saved"
+    return Redirect(path=f"/major/{major_id}?ok={done}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/{major_id:int}/crisis-meeting", include_in_schema=False)
@@ -196,14 +109,14 @@ async def crisis_meeting_submit(
                                     decisions=data.decisions)
     except InvalidInput as problem:
         return await _detail(actor, major_id, meeting_errors=problem.problems, meeting_form=data, status_code=400)
-    return Redirect(path=f"/major/{major_id}#crisis", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/major/{major_id}?ok=crisis_meeting#crisis", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/{major_id:int}/forward", include_in_schema=False)
 async def forward_submit(actor: Scope, major_id: int) -> Redirect:
     existing_id(major_id, "major")
     await service.forward_report(actor=actor, major_id=major_id)
-    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/major/{major_id}?ok=major_forwarded", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/major/alerts/{alert_id:int}/acknowledge", include_in_schema=False)
@@ -250,7 +163,7 @@ async def mark_submit(
         major_id = await service.mark_major(actor=actor, complaint_id=complaint_id, reasons=reasons)
     except InvalidInput as problem:
         return await _mark_page(actor, complaint_id, errors=problem.problems, status_code=400)
-    return Redirect(path=f"/major/{major_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/major/{major_id}?ok=marked_major", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _detail(

@@ -40,7 +40,7 @@ class MarkRequest(msgspec.Struct, forbid_unknown_fields=True):
 PersonIn = person_struct("PersonIn", text, module=__name__)
 ReportIn = report_struct(
     "ReportIn", text, Annotated[list[PersonIn], msgspec.Meta(max_length=MAX_PEOPLE)], module=__name__,
-    namespace={"__doc__": "《重大投诉事件处理报告》: " + ", ".join(f.zh for f in FIELDS) + ", 责任人."},
+    namespace={"__doc__": "《重大投诉事件处理报告》：" + ", ".join(f.zh for f in FIELDS) + "，责任人."},
 )
 
 

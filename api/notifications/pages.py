@@ -20,7 +20,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.lists import ListView
 from api.params import MAX_BIG_ID
 from api.web.forms import existing_id, optional_int
@@ -34,40 +33,6 @@ from tenants.scope import Scope
 from tenants.tables import Store
 
 MENU_SIZE = 8
-
-CHANNEL_LABELS = {
-    "inapp": ("站内通知", "In-app"),
-    "email": ("邮件", "E-mail"),
-    "wecom": ("企业微信", "WeCom"),
-    "dingtalk": ("钉钉", "DingTalk"),
-    "sms": ("短信", "SMS"),
-}
-
-extend({
-    "notif.read_all": ("全部标为已读", "Mark all as read"),
-    "notif.unread": ("未读", "Unread"),
-    "notif.unread_only": ("只看未读", "Unread only"),
-    "notif.show_all": ("显示全部", "Show all"),
-    "notif.page": ("我的通知", "My notifications"),
-    "notif.unread_count": ("未读 {n} 条", "{n} unread"),
-    "notif.empty": ("没有通知", "No notifications"),
-    "notif.settings.intro": ("站内通知始终开启。您还可以选择通过以下渠道接收通知:",
-                             "In-app notifications are always on. You can also receive them over:"),
-    "notif.settings.save": ("保存", "Save"),
-    "notif.settings.saved": ("已保存", "Saved"),
-    "notif.settings.hint": ("邮件和短信需要个人资料中有邮箱或手机号;企业微信、钉钉发到集团配置的群机器人。",
-                            "E-mail and SMS need an address on your profile; WeCom and DingTalk go to the "
-                            "group's robots."),
-    "notif.failed": ("通知投递失败", "Failed deliveries"),
-    "notif.failed.intro": ("以下通知在多次重试后仍未送达,或被渠道拒绝。",
-                           "These notifications could not be delivered after all retries, or were refused."),
-    "notif.col.time": ("时间", "Time"),
-    "notif.col.title": ("通知", "Notification"),
-    "notif.col.recipient": ("接收人", "Recipient"),
-    "notif.col.channel": ("渠道", "Channel"),
-    "notif.col.attempts": ("尝试次数", "Attempts"),
-    "notif.col.error": ("失败原因", "Error"),
-})
 
 
 @get("/notifications/menu", include_in_schema=False)
@@ -166,8 +131,7 @@ async def failures_page(actor: Scope, sort: str = "", page: str = "", page_size:
     want = inbox.FAILED_LIST.parse(sort=sort, page=page, page_size=page_size)
     found = await inbox.failed_deliveries(actor=actor, want=want)
     return Template("notifications/failures.html", context={
-        "rows": found.items, "view": ListView("/notification-failures", inbox.FAILED_LIST, want, found),
-        "channels": CHANNEL_LABELS})
+        "rows": found.items, "view": ListView("/notification-failures", inbox.FAILED_LIST, want, found)})
 
 
 async def _settings(actor: Scope, chosen: dict[str, bool], *, saved: bool = False, problems=None,
@@ -179,7 +143,7 @@ async def _settings(actor: Scope, chosen: dict[str, bool], *, saved: bool = Fals
         stores = await Store.select(Store.id, Store.name).where(
             Store.id.is_in(sorted(actor.store_ids) or [-1]), Store.group == (actor.group_id or -1)).order_by(Store.code)
     return Template("notifications/settings.html", status_code=status, context={
-        "chosen": chosen, "channels": [(c, CHANNEL_LABELS[c]) for c in EXTERNAL_CHANNELS],
+        "chosen": chosen, "channels": EXTERNAL_CHANNELS,
         "saved": saved, "problems": problems or [],
         "report_kinds": kinds, "report_stores": stores,
         "subscriptions": await report_service.subscription_list(actor=actor) if kinds else [],

@@ -11,7 +11,6 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
 from api.auth import requires
-from api.i18n import extend
 from api.lists import ListView
 from api.web.forms import existing_id, optional_int, page_or_fragment
 from crm import lists
@@ -21,82 +20,6 @@ from crm.satisfaction.sheets import MAX_FILE_BYTES
 from tenants.errors import InvalidInput
 from tenants.roles import GROUP_ROLES, Role
 from tenants.scope import Scope
-
-extend({
-    "org.title": ("组织架构", "Organisation"),
-    "org.divisions": ("品牌事业部", "Brand divisions"),
-    "org.regions": ("区域", "Regions"),
-    "org.stores": ("门店", "Stores"),
-    "org.name": ("名称", "Name"),
-    "org.code": ("编码", "Code"),
-    "org.add": ("新增", "Add"),
-    "org.save": ("保存", "Save"),
-    "org.rename": ("改名", "Rename"),
-    "org.none": ("(无)", "(none)"),
-    "org.store.new": ("新增门店", "New store"),
-    "org.store.division": ("品牌事业部", "Brand division"),
-    "org.store.region": ("区域", "Region"),
-    "org.store.status": ("状态", "Status"),
-    "org.store.open": ("营业中", "Open"),
-    "org.store.closed": ("已关闭", "Closed"),
-    "org.store.hours": ("营业时间", "Opening hours"),
-    "org.store.contact": ("可联系客户时段", "Contact window"),
-    "org.store.open_time": ("开门", "Opens"),
-    "org.store.close_time": ("关门", "Closes"),
-    "org.store.contact_start": ("联系开始", "Contact from"),
-    "org.store.contact_end": ("联系结束", "Contact until"),
-    "org.store.hours_hint": ("留空则沿用集团设置。", "Leave empty to keep the group's."),
-    "org.store.timezone_in_force": ("生效时区", "Timezone in force"),
-    "org.store.close": ("关闭门店", "Close store"),
-    "org.store.close_hint": ("关闭后门店不再接收新投诉,从选择列表中消失,未完成的回访计划将取消;历史数据保留可查。",
-                             "A closed store takes no new complaints and leaves the pickers; its open callbacks are "
-                             "cancelled; its history stays readable."),
-    "org.store.reopen": ("重新开业", "Reopen store"),
-    "org.store.edit": ("编辑门店", "Edit store"),
-    "org.errors": ("请修正以下问题:", "Please correct the following:"),
-    "people.title": ("人员管理", "People"),
-    "people.search": ("搜索用户名、姓名或电话", "Search username, name or phone"),
-    "people.filter": ("筛选", "Filter"),
-    "people.all_stores": ("全部门店", "All stores"),
-    "people.group_level": ("集团", "Group"),
-    "people.username": ("用户名", "Username"),
-    "people.display_name": ("姓名", "Name"),
-    "people.roles": ("角色", "Roles"),
-    "people.store": ("门店", "Store"),
-    "people.division": ("限定品牌事业部", "Brand-division limit"),
-    "people.email": ("邮箱", "E-mail"),
-    "people.phone": ("电话", "Phone"),
-    "people.status": ("状态", "Status"),
-    "people.active": ("启用", "Active"),
-    "people.disabled": ("已停用", "Disabled"),
-    "people.empty": ("没有符合条件的用户。", "No users match."),
-    "people.total": ("共 {n} 人", "{n} users"),
-    "people.new": ("新增用户", "New user"),
-    "people.create": ("创建", "Create"),
-    "people.import": ("批量导入(XLSX/CSV)", "Bulk import (XLSX/CSV)"),
-    "people.import.hint": ("列:用户名、姓名、角色(可多个,用逗号分隔)、门店编码(集团人员留空)、品牌事业部、邮箱、手机。",
-                           "Columns: username, name, roles (several, comma-separated), store code (empty for group "
-                           "staff), brand division, e-mail, mobile."),
-    "people.import.accept": ("有错误时仍导入无错误的行", "Import the rows without errors anyway"),
-    "people.import.submit": ("导入", "Import"),
-    "people.import.done": ("已创建 {n} 个用户。临时密码只显示这一次,请立即转交:", "{n} users created. The temporary "
-                           "passwords are shown this once; hand them over now:"),
-    "people.import.failed": ("文件有错误,未创建任何用户。", "The sheet has errors; nobody was created."),
-    "people.import.row": ("第{n}行", "Row {n}"),
-    "people.edit": ("编辑", "Edit"),
-    "people.disable": ("停用", "Disable"),
-    "people.disable_hint": ("停用后立即退出所有登录、令牌失效;其领取的回访退回队列,负责的投诉转交门店客户关系部经理(或总经理)。",
-                            "Disabling signs the user out everywhere at once and revokes their tokens; their claimed "
-                            "callbacks return to the queue and their complaints pass to the store's CR manager (or GM)."),
-    "people.enable": ("重新启用", "Enable"),
-    "people.reset": ("重置密码", "Reset password"),
-    "people.password_once": ("临时密码(只显示这一次,首次登录须修改):", "Temporary password (shown this once; "
-                             "it must be changed at the first sign-in):"),
-    "people.must_change": ("待首次登录修改密码", "Must change password"),
-    "people.released": ("已停用:撤销令牌 {t} 个,结束登录 {s} 个,退回回访 {c} 个,转交投诉 {k} 件。",
-                        "Disabled: {t} tokens revoked, {s} sessions ended, {c} callbacks returned, {k} complaints "
-                        "handed over."),
-})
 
 
 # ---------------------------------------------------------------- organisation

@@ -250,7 +250,7 @@ async def import_users(
     if report["imported"]:
         return Response(content=body, status_code=200, media_type=MediaType.JSON)
     problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report["errors"]]
-    error = error_body(400, "导入文件有错误,未创建任何用户", "The sheet has errors; nobody was created", problems)
+    error = error_body(400, "导入文件有错误，未创建任何用户", "The sheet has errors; nobody was created", problems)
     return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
 
 

@@ -10,7 +10,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.lists import ListView
 from api.web.forms import existing_id
 from crm import lists, platform
@@ -21,38 +20,6 @@ GUARDS = [requires(*platform.PLATFORM_ADMINS)]
 # The new-group form's fields and their labels' keys.
 FIELDS = {name: f"platform.field.{name}"
           for name in ("code", "name", "timezone", "admin_username", "admin_display_name", "admin_email")}
-
-extend({
-    "platform.title": ("平台管理", "Platform console"),
-    "platform.groups": ("经销商集团", "Dealer groups"),
-    "platform.col.code": ("集团代码", "Group code"),
-    "platform.col.name": ("集团名称", "Name"),
-    "platform.col.timezone": ("时区", "Timezone"),
-    "platform.col.state": ("状态", "State"),
-    "platform.col.stores": ("门店数", "Stores"),
-    "platform.col.users": ("用户数", "Users"),
-    "platform.col.last_sign_in": ("最近登录", "Last sign-in"),
-    "platform.col.complaints": ("本月投诉", "Complaints this month"),
-    "platform.active": ("启用", "Active"),
-    "platform.suspended": ("已停用", "Suspended"),
-    "platform.suspend": ("停用", "Suspend"),
-    "platform.reactivate": ("重新启用", "Reactivate"),
-    "platform.none": ("尚无集团", "No groups yet"),
-    "platform.new": ("新建集团", "New dealer group"),
-    "platform.field.code": ("集团代码", "Group code"),
-    "platform.field.name": ("集团名称", "Group name"),
-    "platform.field.timezone": ("时区", "Timezone"),
-    "platform.field.admin_username": ("集团管理员用户名", "Group admin's username"),
-    "platform.field.admin_display_name": ("集团管理员姓名", "Group admin's name"),
-    "platform.field.admin_email": ("集团管理员邮箱(选填,激活链接将发送到此邮箱)",
-                                   "Group admin's e-mail (optional: the activation link is sent there)"),
-    "platform.create": ("创建集团", "Create the group"),
-    "platform.created": ("集团已创建。", "The group is created."),
-    "platform.link": ("激活链接(仅显示这一次,7 天内有效):", "Activation link (shown this once, valid for 7 days):"),
-    "platform.emailed": ("激活链接已发送到集团管理员的邮箱。", "The activation link was e-mailed to the group admin."),
-    "platform.counts_only": ("平台只显示各集团的数量与活跃度,不显示客户资料。",
-                             "The platform sees counts and activity only, never a group's customer data."),
-})
 
 
 @get("/platform", guards=GUARDS, include_in_schema=False)
@@ -84,7 +51,7 @@ async def reactivate_group(request: Request, actor: Scope, group_id: int) -> Red
 async def _set_active(request: Request, actor: Scope, group_id: int, active: bool) -> Redirect:
     await platform.set_group_active(actor=actor, group_id=existing_id(group_id, "dealer_group"), active=active)
     request.app.state.caller_cache.clear()
-    return Redirect(path="/platform", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/platform?ok=group_{'reactivated' if active else 'suspended'}", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _console(actor: Scope, *, want: lists.ListQuery | None = None, typed=None, problems=None, created=None,

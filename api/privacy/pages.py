@@ -8,7 +8,6 @@ from litestar import Request, get
 from litestar.response import Template
 
 from api.auth import requires
-from api.i18n import extend
 from api.lists import ListView
 from crm.privacy.policy import ACCESS_LOG_READERS
 from crm.privacy.service import ACCESS_LIST, access_log
@@ -20,22 +19,6 @@ LABELS = {
     "action": {"reveal": ("查看完整信息", "Reveal"), "bulk_read": ("批量读取", "Bulk read")},
     "subject": {"customer": ("客户", "Customer"), "complaint": ("投诉", "Complaint"), "callback": ("回访", "Callback")},
 }
-
-extend({
-    "privacy.show": ("显示", "Show"),
-    "privacy.reason": ("查看原因", "Reason"),
-    "privacy.log.title": ("个人信息访问记录", "Personal-data access log"),
-    "privacy.log.intro": ("查看完整手机号、证件号及批量读取客户个人信息的记录,只增不改。",
-                          "Every reveal of a full mobile or ID number and every bulk read of personal data; "
-                          "rows are only ever added."),
-    "privacy.log.none": ("暂无记录", "Nothing recorded yet"),
-    "privacy.col.at": ("时间", "When"),
-    "privacy.col.user": ("用户", "User"),
-    "privacy.col.action": ("操作", "Action"),
-    "privacy.col.subject": ("对象", "Record"),
-    "privacy.col.field": ("字段", "Field"),
-    "privacy.col.reason": ("原因 / 条数", "Reason / records"),
-})
 
 
 @get("/privacy/access-log", guards=[requires(*ACCESS_LOG_READERS)], include_in_schema=False)

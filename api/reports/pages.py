@@ -13,7 +13,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.reports.routes import MEDIA
 from api.web.forms import existing_id
 from crm import clock
@@ -25,8 +24,6 @@ from tenants.scope import Scope
 from tenants.tables import Store
 
 GUARDS = [requires(*REPORT_READERS)]
-
-extend({"reports.title": ("报表中心", "Reports")})
 
 
 class AskPost(msgspec.Struct):

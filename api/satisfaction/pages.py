@@ -15,7 +15,7 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from api.i18n import extend, language_of
+from api.i18n import language_of
 from crm import clock
 from crm.callbacks.surveys import LEVELS
 from crm.analytics.charts import lines_svg
@@ -29,79 +29,6 @@ from tenants.tables import BrandDivision, Store
 
 _MAX_ID = 2**31 - 1
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-extend({
-    "mystery.title": ("神秘客户检查", "Mystery shopper"),
-    "mystery.audits": ("检查记录", "Audits"),
-    "mystery.empty": ("暂无检查记录。", "No audits yet."),
-    "mystery.col.store": ("门店", "Store"),
-    "mystery.col.date": ("检查日期", "Date"),
-    "mystery.col.auditor": ("检查员", "Auditor"),
-    "mystery.col.scored": ("得分项", "Scored"),
-    "mystery.col.lost": ("失分项", "Lost"),
-    "mystery.col.rate": ("得分率", "Score rate"),
-    "mystery.col.multiplier": ("绩效系数", "Pay multiplier"),
-    "mystery.col.section": ("环节", "Section"),
-    "mystery.col.item": ("检查项", "Checkpoint"),
-    "mystery.col.result": ("结果", "Result"),
-    "mystery.col.remark": ("备注", "Remark"),
-    "mystery.scored": ("得分", "Scored"),
-    "mystery.lost": ("失分", "Lost"),
-    "mystery.na": ("不适用", "N/A"),
-    "mystery.new": ("录入检查", "Record an audit"),
-    "mystery.choose_store": ("选择门店", "Choose a store"),
-    "mystery.save": ("保存", "Save"),
-    "mystery.filter": ("筛选", "Filter"),
-    "mystery.all_stores": ("全部门店", "All stores"),
-    "mystery.no_checkpoints": ("该门店所属品牌尚无检查清单,请集团管理员先维护检查项。",
-                               "The store's brand has no checkpoint list yet; a group admin must set it up."),
-    "mystery.import": ("导入检查结果(XLSX/CSV)", "Import audits (XLSX/CSV)"),
-    "mystery.import.hint": ("每行一个检查项:门店编码、检查日期、环节、检查项、结果(得分/失分)、备注、检查员。同一门店同一日期的记录重新导入时覆盖。",
-                            "One row per checkpoint: store code, date, section, checkpoint, result (得分/失分), remark, auditor. Re-importing replaces the same store and date."),
-    "mystery.import.accept": ("有错误时仍导入无错误的检查", "Import the audits without errors anyway"),
-    "mystery.import.submit": ("导入", "Import"),
-    "mystery.import.done": ("已导入 {n} 次检查。", "{n} audits imported."),
-    "mystery.import.failed": ("文件有错误,未导入任何数据。", "The file has errors; nothing was imported."),
-    "mystery.import.row": ("第{n}行", "Row {n}"),
-    "mystery.checklist": ("检查清单", "Checkpoint list"),
-    "mystery.checklist.brand": ("品牌", "Brand"),
-    "mystery.checklist.lines": ("每行一项:环节|检查项", "One per line: section|checkpoint"),
-    "mystery.bands": ("绩效系数规则", "Pay multiplier rules"),
-    "mystery.errors": ("请修正以下问题:", "Please correct the following:"),
-    "satisfaction.title": ("满意度总表", "Satisfaction table"),
-    "satisfaction.store": ("门店满意度", "Store satisfaction"),
-    "satisfaction.survey": ("调查方式", "Survey"),
-    "satisfaction.phone": ("电访(月度)", "Phone (monthly)"),
-    "satisfaction.visit": ("面访(季度)", "Face-to-face (quarterly)"),
-    "satisfaction.period": ("期间", "Period"),
-    "satisfaction.latest": ("最新", "Latest"),
-    "satisfaction.export": ("导出XLSX", "Export XLSX"),
-    "satisfaction.empty": ("暂无厂家成绩,请先导入。", "No manufacturer scores yet; import a report first."),
-    "satisfaction.import": ("导入厂家成绩(CSV/XLSX)", "Import manufacturer scores (CSV/XLSX)"),
-    "satisfaction.import.hint": ("列:门店编码、调查方式(电访/面访)、期间(2026-11 或 2026-Q4)、指标(SSI/CSI)、得分、区域平均、全国平均、全国排名、参评店数、电访落实率。重新导入同一期间时覆盖。",
-                                 "Columns: store code, survey (电访/面访), period (2026-11 or 2026-Q4), metric (SSI/CSI), score, regional average, national average, national rank, stores ranked, completion rate. Re-importing replaces."),
-    "satisfaction.import.done": ("已导入 {n} 行,覆盖 {m} 行。", "{n} rows written, {m} replaced."),
-    "satisfaction.standing": ("厂家成绩与排名", "Manufacturer scores and standing"),
-    "satisfaction.metric": ("指标", "Metric"),
-    "satisfaction.score": ("得分", "Score"),
-    "satisfaction.regional": ("区域平均", "Regional average"),
-    "satisfaction.national": ("全国平均", "National average"),
-    "satisfaction.position": ("对比平均", "Vs averages"),
-    "satisfaction.rank": ("全国排名", "National rank"),
-    "satisfaction.change": ("环比", "Change"),
-    "satisfaction.completion": ("电访落实率", "Phone-survey completion"),
-    "satisfaction.items": ("优势与劣势项目(内部回访)", "Strengths and weaknesses (internal callbacks)"),
-    "satisfaction.month": ("月份", "Month"),
-    "satisfaction.strength": ("优势", "Strength"),
-    "satisfaction.weakness": ("劣势", "Weakness"),
-    "satisfaction.answers": ("有效回答", "Answers"),
-    "satisfaction.average": ("均分", "Mean score"),
-    "satisfaction.thresholds": ("优势与劣势项目阈值", "Strength and weakness thresholds"),
-    "satisfaction.thresholds.save": ("保存阈值", "Save the thresholds"),
-    "satisfaction.trends": ("趋势", "Trends"),
-    "satisfaction.trends.hint": ("本店得分与区域、全国平均对比;神秘客户得分率按检查日期所在期间汇总。",
-                                 "The store's scores against the regional and national averages; the mystery-shopper rate by the period of the audit date."),
-})
 
 RANK_BAND_LABELS = {code: (zh, en) for _limit, code, zh, en in standing.RANK_BANDS} | {
     standing.BELOW_TOP50[0]: standing.BELOW_TOP50[1:]}
@@ -162,7 +89,7 @@ async def thresholds_submit(request: Request[Scope, Any, Any], actor: Scope) -> 
     except InvalidInput as problem:
         return await _group_template(actor, "phone", None, "store_name", False, errors=problem.problems,
                                      status_code=400)
-    return Redirect(path="/satisfaction#thresholds", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path="/satisfaction?ok=thresholds_saved#thresholds", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/satisfaction/stores/{store_id:int}", include_in_schema=False)
@@ -229,7 +156,7 @@ async def new_audit_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
         )
     except InvalidInput as problem:
         return await _new_template(actor, store_id, errors=problem.problems, status_code=400)
-    return Redirect(path=f"/mystery-shopper/audits/{audit['id']}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/mystery-shopper/audits/{audit['id']}?ok=audit_saved", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/mystery-shopper/import", include_in_schema=False, request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
@@ -268,7 +195,7 @@ async def checklist_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
         await mystery.set_checkpoints(actor=actor, brand_division_id=brand_id, entries=entries)
     except InvalidInput as problem:
         return await _checklist_template(actor, brand_id, errors=problem.problems, status_code=400)
-    return Redirect(path=f"/mystery-shopper/checklist?brand_division_id={brand_id}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/mystery-shopper/checklist?brand_division_id={brand_id}&ok=checklist_saved", status_code=HTTP_303_SEE_OTHER)
 
 
 ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_submit, checklist_page, checklist_submit,

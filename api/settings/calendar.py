@@ -11,7 +11,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from api.web.forms import existing_id, optional_int, store_choices
 from crm.calendar import overrides
@@ -19,33 +18,6 @@ from crm.calendar.settings import FIELDS, GROUP_EDITORS, STORE_EDITORS, effectiv
 from crm.setting_screens import SCREENS
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.scope import Scope
-
-extend({
-    "settings.cal.group": ("集团营业时间与联系时段", "Group hours and contact window"),
-    "settings.cal.store": ("门店营业时间与联系时段", "Store hours and contact window"),
-    "settings.cal.store_hint": ("留空或选“沿用集团”即沿用集团设置。", "Leave empty (or “as the group”) to keep the group's value."),
-    "settings.cal.inherit": ("沿用集团", "As the group"),
-    "settings.cal.yes": ("是", "Yes"),
-    "settings.cal.no": ("否", "No"),
-    "settings.cal.in_force": ("当前生效", "In force"),
-    "settings.cal.coverage": ("节假日安排覆盖情况(未来12个月)", "Holiday schedule coverage (next 12 months)"),
-    "settings.cal.year": ("年份", "Year"),
-    "settings.cal.library": ("内置安排", "Built-in schedule"),
-    "settings.cal.entries": ("集团录入天数", "Days entered"),
-    "settings.cal.covered": ("已覆盖", "Covered"),
-    "settings.cal.uncovered": ("缺少安排:请录入国务院办公厅公布的放假与调休日期", "Missing: enter the State Council's holidays and make-up workdays"),
-    "settings.cal.overrides": ("节假日与调休安排", "Holidays and make-up workdays"),
-    "settings.cal.overrides_hint": (
-        "每行一天:日期 类型 名称,类型为“放假”或“上班”(调休上班)。例:2027-02-06 放假 春节;2027-02-14 上班 春节调休。同一天再次录入即覆盖。",
-        "One day a line: date kind name, kind “放假” (holiday) or “上班” (make-up workday). Entering a day again replaces it.",
-    ),
-    "settings.cal.add": ("录入", "Add"),
-    "settings.cal.day": ("日期", "Date"),
-    "settings.cal.kind": ("类型", "Kind"),
-    "settings.cal.name": ("名称", "Name"),
-    "settings.cal.delete": ("删除", "Delete"),
-    "settings.cal.none": ("本年度尚未录入。", "Nothing entered for this year."),
-})
 
 FIELD_TITLES = {
     "open_time": ("营业开始", "Opens"),
@@ -183,16 +155,16 @@ def _entries(text: str) -> list[overrides.OverrideEntry]:
         try:
             day = dt.date.fromisoformat(parts[0])
         except ValueError:
-            problems.append(FieldProblem("entries", f"第{number}行:日期应为 YYYY-MM-DD", f"Line {number}: use YYYY-MM-DD"))
+            problems.append(FieldProblem("entries", f"第{number}行：日期应为 YYYY-MM-DD", f"Line {number}: use YYYY-MM-DD"))
             continue
         kind = KIND_WORDS.get(parts[1] if len(parts) > 1 else "")
         if kind is None:
-            problems.append(FieldProblem("entries", f"第{number}行:类型应为“放假”或“上班”",
+            problems.append(FieldProblem("entries", f"第{number}行：类型应为“放假”或“上班”",
                                          f"Line {number}: the kind is 放假 or 上班"))
             continue
         name = parts[2] if len(parts) > 2 else ""
         if len(name) > 40:
-            problems.append(FieldProblem("entries", f"第{number}行:名称最多40个字", f"Line {number}: at most 40 characters"))
+            problems.append(FieldProblem("entries", f"第{number}行：名称最多40个字", f"Line {number}: at most 40 characters"))
             continue
         entries.append(overrides.OverrideEntry(day=day, kind=kind, name=name))
     if not lines:
@@ -208,7 +180,7 @@ def _by_line(problems: list[FieldProblem]) -> list[FieldProblem]:
     for p in problems:
         if p.field.startswith("overrides["):
             line = int(p.field[len("overrides["):].split("]")[0]) + 1
-            p = FieldProblem("entries", f"第{line}行:{p.zh}", f"Line {line}: {p.en}")
+            p = FieldProblem("entries", f"第{line}行：{p.zh}", f"Line {line}: {p.en}")
         elif p.field == "overrides":
             p = FieldProblem("entries", p.zh, p.en)
         shown.append(p)

@@ -10,7 +10,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from api.web.forms import optional_int, store_choices
 from crm.callbacks import rules, statistics
@@ -19,31 +18,16 @@ from tenants.errors import FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
 from tenants.scope import Scope
 
-extend({
-    "settings.rules.rule": ("规则", "Rule"),
-    "settings.rules.channel": ("渠道", "Channel"),
-    "settings.rules.when": ("时机", "When"),
-    "settings.rules.enabled": ("启用", "Enabled"),
-    "settings.rules.level": ("来源", "Set by"),
-    "settings.rules.edit": ("修改", "Edit"),
-    "settings.rules.reset": ("恢复为上级设置", "Back to the level above"),
-    "settings.rules.survey": ("问卷", "Survey"),
-    "settings.rules.survey.none": ("不打分", "None"),
-    "settings.rules.placeholders": ("可用占位符", "Placeholders"),
-    "settings.rules.hours": ("{h} 小时后", "after {h} h"),
-    "settings.rules.hours_before": ("提前 {h} 小时", "{h} h before"),
-    "settings.targets": ("回访目标", "Callback targets"),
-})
 CHANNELS = ("phone", "sms")
 CHANNEL_TITLES = {"phone": ("电话", "Phone"), "sms": ("短信", "SMS")}
 FIELD_TITLES = {
-    "offset_hours": ("距触发时间(小时,负数为提前)", "Hours after the trigger (negative: before)"),
-    "window_hours": ("完成时限(小时)", "Window to complete (hours)"),
-    "retry_hours": ("未接通重拨间隔(小时)", "Retry after (hours)"),
+    "offset_hours": ("距触发时间（小时，负数为提前）", "Hours after the trigger (negative: before)"),
+    "window_hours": ("完成时限（小时）", "Window to complete (hours)"),
+    "retry_hours": ("未接通重拨间隔（小时）", "Retry after (hours)"),
     "max_attempts": ("最多尝试次数", "Attempts at most"),
     "script": ("话术 / 短信内容", "Script / SMS text"),
-    "callback_rate_pct": ("回访率目标(%)", "Callback rate target (%)"),
-    "satisfaction_rate_pct": ("满意率目标(%)", "Satisfaction rate target (%)"),
+    "callback_rate_pct": ("回访率目标（%）", "Callback rate target (%)"),
+    "satisfaction_rate_pct": ("满意率目标（%）", "Satisfaction rate target (%)"),
 }
 SURVEYS = ("", "ssi", "csi")
 HOURS_FIELDS = {"offset_hours": "offset_minutes", "window_hours": "window_minutes", "retry_hours": "retry_minutes"}

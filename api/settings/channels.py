@@ -10,40 +10,28 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from crm.notify import inbox
 from crm.notify.tables import EXTERNAL_CHANNELS
 from tenants.errors import InvalidInput, NotFound
 from tenants.scope import Scope
 
-extend({
-    "settings.channel.url_keep": ("(留空则保留当前地址)", "(leave empty to keep the current URL)"),
-    "settings.channel.has_secret": ("已设置密钥", "A secret is set"),
-    "settings.channel.enabled": ("启用", "Enabled"),
-    "settings.channel.not_set": ("未设置:使用服务器环境配置(如有)", "Not set: the server's environment settings apply (if any)"),
-    "settings.channel.current": ("当前地址", "Current URL"),
-    "settings.channel.test": ("发送测试", "Send a test"),
-    "settings.channel.test_ok": ("测试消息已发送成功。", "The test message was sent."),
-    "settings.channel.test_failed": ("发送失败:", "Sending failed: "),
-})
 
-
-CHANNEL_TITLES = {"email": ("电子邮件(SMTP)", "E-mail (SMTP)"), "wecom": ("企业微信群机器人", "WeCom group robot"),
+CHANNEL_TITLES = {"email": ("电子邮件（SMTP）", "E-mail (SMTP)"), "wecom": ("企业微信群机器人", "WeCom group robot"),
                   "dingtalk": ("钉钉群机器人", "DingTalk group robot"), "sms": ("短信网关", "SMS gateway")}
 URL_TITLES = {
-    "email": ("SMTP 地址,如 smtp://用户名:密码@smtp.example.com:587?starttls=1&sender=crm@example.com",
+    "email": ("SMTP 地址，如 smtp://用户名:密码@smtp.example.com:587?starttls=1&sender=crm@example.com",
               "SMTP URL, e.g. smtp://user:password@smtp.example.com:587?starttls=1&sender=crm@example.com"),
     "wecom": ("机器人 Webhook 地址", "Robot webhook URL"),
     "dingtalk": ("机器人 Webhook 地址", "Robot webhook URL"),
-    "sms": ("短信网关地址(POST 收件号码与内容)", "Gateway URL (POST the number and the text)"),
+    "sms": ("短信网关地址（POST 收件号码与内容）", "Gateway URL (POST the number and the text)"),
 }
-SECRET_TITLES = {"email": ("密钥(留空则不修改)", "Secret (leave empty to keep)"),
-                 "dingtalk": ("加签密钥(留空则不修改)", "Signing secret (leave empty to keep)"),
-                 "sms": ("网关令牌(留空则不修改)", "Gateway token (leave empty to keep)")}
+SECRET_TITLES = {"email": ("密钥（留空则不修改）", "Secret (leave empty to keep)"),
+                 "dingtalk": ("加签密钥（留空则不修改）", "Signing secret (leave empty to keep)"),
+                 "sms": ("网关令牌（留空则不修改）", "Gateway token (leave empty to keep)")}
 TEST_TO_TITLES = {"email": ("测试收件邮箱", "Send the test to (e-mail)"), "sms": ("测试手机号", "Send the test to (mobile)"),
-                  "wecom": ("@提醒的手机号(可留空)", "Mobile to @-mention (optional)"),
-                  "dingtalk": ("@提醒的手机号(可留空)", "Mobile to @-mention (optional)")}
+                  "wecom": ("@提醒的手机号（可留空）", "Mobile to @-mention (optional)"),
+                  "dingtalk": ("@提醒的手机号（可留空）", "Mobile to @-mention (optional)")}
 
 
 @get("/settings/notification-channels", guards=[requires(*inbox.DELIVERY_ADMINS)], include_in_schema=False)

@@ -11,7 +11,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from crm.complaints import authority
 from crm.setting_screens import SCREENS
@@ -19,26 +18,15 @@ from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 
-extend({
-    "settings.deadlines.hint": ("修改只影响此后开始计时的时限;已在计时的投诉按原时限。",
-                                "Changes apply to deadlines that start from now on."),
-    "settings.authority.max_amount": ("补偿金额上限(元,含)", "Up to (CNY, inclusive)"),
-    "settings.authority.role": ("审批角色", "Approver"),
-    "settings.authority.unlimited": ("最后一档不设上限,留空", "The last tier has no limit: leave it empty"),
-    "settings.authority.none": ("(不使用此行)", "(row not used)"),
-    "settings.authority.rules": ("金额逐档递增;上级角色也可审批下级档位的补偿。",
-                                "Limits rise tier by tier; a higher tier's role may approve lower amounts too."),
-})
-
 FIELD_TITLES = {
-    "accept_working_hours": ("受理时限(工作小时)", "Acceptance (working hours)"),
-    "urgent_accept_working_hours": ("紧急投诉受理时限(工作小时)", "Urgent acceptance (working hours)"),
-    "handle_working_days": ("处理时限(工作日)", "Handling (working days)"),
-    "report_days": ("处理完毕后回复结果及改善措施(天)", "Result and improvement report after handling (days)"),
-    "feedback_hours": ("集团转来的投诉向集团客服反馈(小时)", "Feedback to group customer service (hours)"),
-    "revisit_days": ("处理后回访客户(天)", "Revisit the customer after handling (days)"),
-    "appeal_forward_working_days": ("申诉转呈总经理(工作日)", "Appeal forwarded to the GM (working days)"),
-    "appeal_ruling_working_days": ("总经理裁决申诉(工作日)", "GM rules on the appeal (working days)"),
+    "accept_working_hours": ("受理时限（工作小时）", "Acceptance (working hours)"),
+    "urgent_accept_working_hours": ("紧急投诉受理时限（工作小时）", "Urgent acceptance (working hours)"),
+    "handle_working_days": ("处理时限（工作日）", "Handling (working days)"),
+    "report_days": ("处理完毕后回复结果及改善措施（天）", "Result and improvement report after handling (days)"),
+    "feedback_hours": ("集团转来的投诉向集团客服反馈（小时）", "Feedback to group customer service (hours)"),
+    "revisit_days": ("处理后回访客户（天）", "Revisit the customer after handling (days)"),
+    "appeal_forward_working_days": ("申诉转呈总经理（工作日）", "Appeal forwarded to the GM (working days)"),
+    "appeal_ruling_working_days": ("总经理裁决申诉（工作日）", "GM rules on the appeal (working days)"),
 }
 _EXTRA_TIER_ROWS = 2
 

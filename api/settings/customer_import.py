@@ -10,31 +10,11 @@ from litestar.datastructures import UploadFile
 from litestar.response import Template
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from api.web.forms import optional_int, store_choices
 from crm.customers import importer
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.scope import Scope
-
-extend({
-    "settings.import.file": ("文件(Excel .xlsx 或 CSV,UTF-8/GBK)", "File (Excel .xlsx or CSV, UTF-8/GBK)"),
-    "settings.import.accept": ("导入有效行,跳过有错误的行", "Import the valid rows, skip the rows with errors"),
-    "settings.import.submit": ("上传并检查", "Upload and check"),
-    "settings.import.report": ("导入报告", "Import report"),
-    "settings.import.imported": ("已导入。", "Imported."),
-    "settings.import.not_imported": (
-        "文件有错误,未导入任何数据。请修改后重新上传,或勾选“导入有效行”后再次上传同一文件。",
-        "The file has errors; nothing was imported. Fix it and upload again, or tick “import the valid rows” and upload it again.",
-    ),
-    "settings.import.rows": ("共 {total} 行,有效 {valid} 行,有错误 {bad} 行", "{total} rows: {valid} valid, {bad} with errors"),
-    "settings.import.counts": ("客户 {customers} · 车辆 {vehicles} · 销售 {sales} · 维修 {visits}",
-                               "customers {customers} · vehicles {vehicles} · sales {sales} · visits {visits}"),
-    "settings.import.unknown": ("未识别的列(已忽略)", "Columns not recognised (ignored)"),
-    "settings.import.row": ("行号", "Row"),
-    "settings.import.column": ("列", "Column"),
-    "settings.import.problem": ("问题", "Problem"),
-})
 
 
 COUNT_TITLES = {"created": ("新建", "Created"), "updated": ("更新", "Updated"), "unchanged": ("未变", "Unchanged")}

@@ -8,32 +8,11 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
-from api.i18n import extend
 from api.settings.menu import settings_context
 from api.web.forms import optional_int, store_choices
 from crm.callbacks import dms
 from tenants.errors import InvalidInput, NotFound
 from tenants.scope import Scope
-
-extend({
-    "settings.dms.key": ("密钥编号", "Key id"),
-    "settings.dms.created": ("创建时间", "Created"),
-    "settings.dms.state": ("状态", "State"),
-    "settings.dms.active": ("有效", "Active"),
-    "settings.dms.revoked": ("已停用", "Revoked"),
-    "settings.dms.issue": ("新建密钥", "New key"),
-    "settings.dms.rotate": ("轮换", "Rotate"),
-    "settings.dms.revoke": ("停用", "Revoke"),
-    "settings.dms.none": ("该门店还没有密钥。", "This store has no key yet."),
-    "settings.dms.secret_once": ("请立即复制密钥并配置到 DMS:离开此页后将无法再次查看。",
-                                 "Copy the secret into the DMS now: it is not shown again once you leave this page."),
-    "settings.dms.how": (
-        "DMS 以 POST /api/v1/dms/webhook 推送交车与维修数据,请求头 X-DMS-Key 为密钥编号,X-DMS-Timestamp 为 Unix 秒,"
-        "X-DMS-Signature 为 sha256=HMAC-SHA256(密钥, \"时间戳.请求体\")。",
-        "The DMS pushes deliveries and service visits to POST /api/v1/dms/webhook with X-DMS-Key (the key id), "
-        "X-DMS-Timestamp (Unix seconds) and X-DMS-Signature = sha256=HMAC-SHA256(secret, \"timestamp.body\").",
-    ),
-})
 
 
 @get("/settings/dms-keys", guards=[requires(*dms.KEY_MANAGERS)], include_in_schema=False)

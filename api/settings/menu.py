@@ -9,7 +9,6 @@ from litestar import get
 from litestar.response import Template
 
 from api.auth import requires
-from api.i18n import extend
 from crm.setting_screens import SCREENS, SETTINGS_ROLES
 from tenants.scope import Scope
 
@@ -30,7 +29,7 @@ class Screen:
 
 MENU = [
     Screen("calendar", "/settings/calendar", "org", "营业时间、联系时段与节假日", "Hours, contact windows and holidays",
-           "营业时间、客户联系时段(门店可单独设置)、法定节假日与调休安排",
+           "营业时间、客户联系时段（门店可单独设置）、法定节假日与调休安排",
            "Opening hours, customer contact window (per store too), public holidays and make-up workdays"),
     Screen("complaint_deadlines", "/settings/complaint-deadlines", "complaints", "投诉处理时限", "Complaint deadlines",
            "受理、处理、结果回复、反馈、回访与申诉的时限",
@@ -41,15 +40,15 @@ MENU = [
            "Major-complaint alerts and escalation", "重复投诉识别期、即时预警与升级梯度",
            "Repeat window, immediate alert and escalation ladder"),
     Screen("callback_rules", "/settings/callback-rules", "callbacks", "回访规则、话术与目标",
-           "Callback rules, scripts and targets", "各类回访与关怀的时机、渠道、话术,回访率与满意率目标",
+           "Callback rules, scripts and targets", "各类回访与关怀的时机、渠道、话术，回访率与满意率目标",
            "When and how each callback or greeting is made, its script; callback and satisfaction targets"),
     Screen("notification_channels", "/settings/notification-channels", "integration", "通知渠道",
-           "Notification channels", "邮件(SMTP)、企业微信、钉钉、短信网关,可发送测试",
+           "Notification channels", "邮件（SMTP）、企业微信、钉钉、短信网关，可发送测试",
            "E-mail (SMTP), WeCom, DingTalk, SMS gateway, with a test message"),
     Screen("dms_keys", "/settings/dms-keys", "integration", "DMS 对接密钥", "DMS webhook keys",
            "门店 DMS 推送交车与维修数据所用的密钥", "Keys the stores' DMS signs its pushes with"),
     Screen("customer_import", "/settings/customer-import", "integration", "客户资料导入", "Customer import",
-           "上传 DMS 导出的 Excel/CSV,查看错误报告,导入有效行",
+           "上传 DMS 导出的 Excel/CSV，查看错误报告，导入有效行",
            "Upload a DMS export (Excel/CSV), read the error report, import the valid rows"),
     Screen("dashboard", "/dashboard/settings", "dashboards", "看板中的门店名称", "Store names on the dashboard",
            "门店总经理和客户关系经理是否看到集团其他门店的名称和数据",
@@ -64,18 +63,6 @@ SECTIONS = {
 }
 # Where a rule or target in force comes from.
 LEVELS = {"default": ("系统默认", "Default"), "group": ("集团设置", "Group"), "store": ("门店设置", "Store")}
-
-extend({
-    "settings.title": ("设置", "Settings"),
-    "settings.intro": ("选择要查看或修改的设置。每次修改都会记入操作日志。",
-                       "Choose a setting to view or change. Every change is written to the audit log."),
-    "settings.save": ("保存", "Save"),
-    "settings.saved": ("已保存。", "Saved."),
-    "settings.errors": ("请修正标出的问题,未保存任何修改。", "Please fix the marked problems; nothing was saved."),
-    "settings.store": ("门店", "Store"),
-    "settings.group_level": ("集团统一设置", "Group-wide"),
-    "settings.read_only": ("您可以查看此设置,但无权修改。", "You may read this setting but not change it."),
-})
 
 
 def screens_for(actor: Scope) -> list[Screen]:

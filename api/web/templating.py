@@ -21,7 +21,7 @@ from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape
 
-from api.i18n import language_of, pick, translate
+from api.i18n import has, language_of, pick, translate
 from api.web.nav import NavItem, nav_for
 from crm import clock
 from crm.privacy import policy
@@ -46,15 +46,29 @@ def configure(engine: JinjaTemplateEngine) -> None:
         "server_now": server_now,
         "countdown": countdown,
         "revealable": revealable,
+        "notice": notice,
     }.items():
         engine.register_template_callable(key=name, template_callable=fn)
     engine.engine.filters.update(
         {"date": _date, "datetime": _datetime, "money": _money, "tel": _tel}
     )
+    # Jinja's i18n extension: `_(...)` and `{% trans %}` read the same catalogues as `t(...)`.
+    engine.engine.add_extension("jinja2.ext.i18n")
+    engine.engine.install_gettext_callables(gettext=_gettext, ngettext=_ngettext)
 
 
 def t(context: Mapping[str, Any], key: str, /, **params: Any) -> str:
     return translate(key, lang(context), **params)
+
+
+@pass_context
+def _gettext(context: Mapping[str, Any], key: str) -> str:
+    return translate(key, lang(context))
+
+
+@pass_context
+def _ngettext(context: Mapping[str, Any], singular: str, plural: str, n: int) -> str:
+    return translate(singular if n == 1 else plural, lang(context))
 
 
 def lang(context: Mapping[str, Any]) -> str:
@@ -130,6 +144,14 @@ def countdown_text(seconds: int, *, english: bool) -> str:
     if seconds < 0:
         return ("overdue by " if english else "已超时 ") + span
     return ("left: " if english else "剩余 ") + span
+
+
+def notice(context: Mapping[str, Any]) -> str:
+    """The confirmation after a form: its handler redirects with `?ok=<what>`, the text is `done.<what>` (only
+    those keys, so a link cannot make a page say anything else)."""
+    what = context["request"].query_params.get("ok", "")
+    key = f"done.{what}"
+    return translate(key, lang(context)) if re.fullmatch(r"[a-z_]{1,40}", what) and has(key) else ""
 
 
 def workplace(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -310,8 +310,8 @@ def _histogram_lists(scope: Scope, key: Any) -> Any:
     """The resolution histogram rows grouped by `key`, each group as two lists (minutes, complaints): a year of
     200 stores is ~85,000 histogram rows, which as one row each cost more to fetch and convert than every other
     dashboard query together; as lists they are one row per key, decoded by the driver."""
-    table = StoreDayResolution
-    return scope.select(table, key, _listed(table.minutes, "minutes"), _listed(table.complaints, "n")).group_by(key)
+    return scope.select(StoreDayResolution, key, _listed(StoreDayResolution.minutes, "minutes"),
+                        _listed(StoreDayResolution.complaints, "n")).group_by(key)
 
 
 def _listed(column: Any, alias: str) -> QueryString:

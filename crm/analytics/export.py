@@ -36,7 +36,7 @@ def file_stem(table: StoreTable) -> str:
 def header_line(table: StoreTable) -> str:
     view = "门店视图" if table.view == "store" else "集团门店对比"
     last = table.end - timedelta(days=1)
-    text = f"{view}|统计周期 {table.period_label}({table.start.isoformat()} 至 {last.isoformat()})"
+    text = f"{view}|统计周期 {table.period_label}（{table.start.isoformat()} 至 {last.isoformat()}）"
     stem = file_stem(table).split("_")[2:]
     if stem:
         text += "|筛选 " + "、".join(stem)

@@ -171,7 +171,7 @@ def major_report_on_time_rate(s: Sums) -> float | None:
     return ratio(s.major_report_on_time, s.major_report_due)
 
 
-@metric("resolution_median_hours", "处理时长中位数(工时)", "Median resolution (working hours)", Unit.HOURS,
+@metric("resolution_median_hours", "处理时长中位数（工时）", "Median resolution (working hours)", Unit.HOURS,
         drill="resolved", higher_is_better=False)
 def resolution_median_hours(s: Sums) -> float | None:
     """Median (nearest rank) of the working minutes from receipt to resolution of the resolved complaints,

@@ -136,7 +136,7 @@ async def rotate_key(*, actor: Scope, key_id: str) -> IssuedKey:
     async with transaction():
         row = await _key_row(actor, key_id)
         if not row["active"]:
-            raise InvalidInput.one("key_id", "该密钥已停用,无法轮换", "This key is revoked and cannot be rotated")
+            raise InvalidInput.one("key_id", "该密钥已停用，无法轮换", "This key is revoked and cannot be rotated")
         await _revoke(actor, row)
         return await _issue(actor, row["store"])
 

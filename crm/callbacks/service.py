@@ -81,7 +81,7 @@ STATES = {
 
 # What an agent needs to know of a call, in four words: not yet, to call, being called, over.
 PHASES = {
-    "planned": ("计划回访(未到期)", "Planned (not yet due)"),
+    "planned": ("计划回访（未到期）", "Planned (not yet due)"),
     "due": ("待回访", "Due"),
     "claimed": ("回访中", "In progress"),
     "done": ("已结束", "Finished"),
@@ -330,7 +330,7 @@ async def claim_callback(*, actor: Scope, callback_id: int) -> CallbackDetail:
     if not await _try_claim(actor, cb["id"]):
         raise await _claim_conflict(actor, callback_id)
     if await _skip_if_do_not_call(cb):
-        raise Conflict("客户已设置免打扰,本次回访已跳过", "The customer asked not to be called; the call was skipped")
+        raise Conflict("客户已设置免打扰，本次回访已跳过", "The customer asked not to be called; the call was skipped")
     return await callback_detail(actor=actor, callback_id=callback_id)
 
 
@@ -578,7 +578,7 @@ async def _claim_conflict(actor: Scope, callback_id: int) -> Conflict:
         return Conflict(f"该回访已由{name}领取", f"{name} is already working on this call", {"claimed_by_name": name})
     state = row["state"] if row else "cancelled"
     zh, en = STATES.get(state, ("不可处理", "not workable"))
-    return Conflict(f"该回访当前状态为「{zh}」,不能处理", f"This callback is {en.lower()} and cannot be worked",
+    return Conflict(f"该回访当前状态为「{zh}」，不能处理", f"This callback is {en.lower()} and cannot be worked",
                     {"state": state})
 
 
@@ -638,7 +638,7 @@ def _survey_problems(survey: str, outcome: str, scores: dict, survey_declined: b
         return []
     title_zh, title_en = SURVEY_TITLES[survey]
     return [
-        FieldProblem(f"scores.{f.code}", f"请为{title_zh}“{f.label_zh}”打分(1–10分),或勾选“客户拒绝评分”",
+        FieldProblem(f"scores.{f.code}", f"请为{title_zh}“{f.label_zh}”打分（1–10分），或勾选“客户拒绝评分”",
                      f"Score {title_en} “{f.label_en}” (1–10), or tick “customer declined the survey”")
         for f in SURVEYS[survey] if f.code not in scores
     ]

@@ -73,8 +73,8 @@ SURVEYS: dict[str, tuple[Factor, ...]] = {
     ),
 }
 
-SURVEY_TITLES = {"ssi": ("销售满意度(SSI)", "Sales satisfaction (SSI)"),
-                 "csi": ("售后满意度(CSI)", "After-sales satisfaction (CSI)")}
+SURVEY_TITLES = {"ssi": ("销售满意度（SSI）", "Sales satisfaction (SSI)"),
+                 "csi": ("售后满意度（CSI）", "After-sales satisfaction (CSI)")}
 
 
 def factor_codes(survey: str) -> list[str]:

@@ -90,7 +90,7 @@ DEFAULT_AMOUNTS: dict[str, Amounts] = {
 def step_zh(step: int) -> str:
     """第一次 / 第二次 / 第三次(辞退): the one wording of a ladder step, for pages and exports."""
     if step >= DISMISSAL_STEP:
-        return "第三次(辞退)" if step == DISMISSAL_STEP else f"第{step}次(辞退)"
+        return "第三次（辞退）" if step == DISMISSAL_STEP else f"第{step}次（辞退）"
     return {1: "第一次", 2: "第二次"}.get(step, "")
 
 
@@ -283,7 +283,7 @@ async def set_amounts(*, actor: Scope, amounts: dict[str, Amounts]) -> dict[str,
             if value is not None and not (
                 value.is_finite() and Decimal(0) <= value <= MAX_AMOUNT and value == value.quantize(Decimal("0.01"))
             ):
-                problems.append(FieldProblem(f"amounts.{department}.{f.name}", "金额须为非负数,最多两位小数",
+                problems.append(FieldProblem(f"amounts.{department}.{f.name}", "金额须为非负数，最多两位小数",
                                              "Must be zero or more, with at most 2 decimals"))
     if problems:
         raise InvalidInput(problems)
@@ -302,7 +302,7 @@ async def set_amounts(*, actor: Scope, amounts: dict[str, Amounts]) -> dict[str,
 
 
 EXPORT_HEADERS = [
-    "员工", "门店", "有责投诉(次)", "未及时处理投诉(次)", "业务流程违规(次)", "违规阶梯(按部门)", "辞退", "建议金额(元)", "金额未设置",
+    "员工", "门店", "有责投诉（次）", "未及时处理投诉（次）", "业务流程违规（次）", "违规阶梯（按部门）", "辞退", "建议金额（元）", "金额未设置",
 ]
 VIOLATION_HEADERS = ["日期", "员工", "门店", "部门", "类别", "本部门本月第几次", "辞退", "说明", "关联投诉", "记录人"]
 

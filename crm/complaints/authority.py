@@ -120,7 +120,7 @@ async def set_authority_table(*, actor: Scope, tiers: list[AuthorityTier]) -> li
             if tier.max_amount is not None:
                 problems.append(FieldProblem(field, "最后一档不得设上限", "The last tier has no limit"))
         elif not _is_limit(tier.max_amount):
-            problems.append(FieldProblem(field, "须为正数,最多两位小数,不超过 99.99 亿",
+            problems.append(FieldProblem(field, "须为正数，最多两位小数，不超过 99.99 亿",
                                          "Must be positive, with at most 2 decimals, below 10,000,000,000"))
         elif previous is not None and tier.max_amount <= previous:
             problems.append(FieldProblem(field, "金额须逐档递增", "Limits must rise"))

@@ -40,7 +40,7 @@ OWED = frozenset({DUE, RETURNED})
 STATE_TITLES: dict[str, tuple[str, str]] = {
     DUE: ("待提交处理结果报告", "Report due"),
     SUBMITTED: ("待客关部检核", "Awaiting CR check"),
-    RETURNED: ("报告被退回,待重新提交", "Returned, to be redone"),
+    RETURNED: ("报告被退回，待重新提交", "Returned, to be redone"),
     ACCEPTED: ("客关部检核通过", "Accepted by CR"),
 }
 

@@ -407,7 +407,7 @@ async def record_cause(
             if accused_user_id == complaint.handler_user:
                 raise InvalidInput.one(
                     "accused_user_id",
-                    "处理人不能是被投诉员工,请先改派处理人",
+                    "处理人不能是被投诉员工，请先改派处理人",
                     "The handler cannot be the staff member complained about; assign another handler first",
                 )
         await _move(
@@ -754,7 +754,7 @@ async def _move(
     if not updated:
         current = await Scope.system(complaint.group).objects(Complaint).where(Complaint.id == complaint.id).first()
         raise Conflict(
-            "投诉已被他人更新,请刷新后重试", "The complaint was changed meanwhile; reload and retry",
+            "投诉已被他人更新，请刷新后重试", "The complaint was changed meanwhile; reload and retry",
             {"state": current.state, "allowed": workflow.actions_from(current)},
         )
     for key, value in values.items():

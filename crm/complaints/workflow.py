@@ -230,7 +230,7 @@ def check(actor: Scope, complaint: ComplaintLike, name: str) -> Action:
         state = State(complaint.state)
         allowed = actions_from(complaint)
         raise Conflict(
-            f"投诉当前状态为「{state.title_zh}」,不能执行「{action.label_zh}」",
+            f"投诉当前状态为「{state.title_zh}」，不能执行「{action.label_zh}」",
             f"A complaint in state '{state}' cannot '{name}'",
             {"state": str(state), "action": name, "allowed": allowed},
         )

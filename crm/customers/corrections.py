@@ -153,7 +153,7 @@ async def file_corrections(
         await notify_roles(
             group_id=customer["group"], roles=[Role.DEPARTMENT_HEAD], store_id=customer["store"],
             kind="customer_correction.filed",
-            title_zh=f"{dept_zh}客户资料待修正:{customer['name']} {spec.label_zh},24小时内处理",
+            title_zh=f"{dept_zh}客户资料待修正：{customer['name']} {spec.label_zh}，24小时内处理",
             title_en=f"{dept_en}: customer data to correct: {customer['name']} {spec.label_en}, within 24 h",
             body_zh=f"{shown_old or '(空)'} → {shown_new}。{reason}",
             body_en=f"{shown_old or '(blank)'} → {shown_new}. {reason}",
@@ -277,7 +277,7 @@ async def remind(*, correction_id: int, group_id: int, store_id: int) -> str:
     due = await _local(row["due_at"], store_id)
     await notify_roles(
         group_id=group_id, roles=[Role.DEPARTMENT_HEAD], store_id=store_id, kind="customer_correction.reminder",
-        title_zh=f"客户资料修正即将超时:{spec.label_zh},截止{due}",
+        title_zh=f"客户资料修正即将超时：{spec.label_zh}，截止{due}",
         title_en=f"Customer data correction due soon: {spec.label_en}, by {due}",
         link=LINK, idempotency_key=f"customer_correction:{correction_id}:reminder",
     )
@@ -300,7 +300,7 @@ async def deadline_passed(*, correction_id: int, group_id: int, store_id: int) -
     await notify_roles(
         group_id=group_id, roles=[Role.DEPARTMENT_HEAD, Role.STORE_CR_MANAGER, Role.STORE_GM], store_id=store_id,
         kind="customer_correction.missed",
-        title_zh=f"{dept_zh}未在24小时内处理客户资料修正:{spec.label_zh}",
+        title_zh=f"{dept_zh}未在24小时内处理客户资料修正：{spec.label_zh}",
         title_en=f"{dept_en} did not handle a customer data correction within 24 h: {spec.label_en}",
         link=LINK, idempotency_key=f"customer_correction:{correction_id}:missed",
     )
@@ -351,7 +351,7 @@ async def _take(actor: Scope, correction_id: int, action: str) -> dict:
         raise Forbidden()
     if action not in allowed_actions(actor, row):
         zh, en = STATES[row["state"]]
-        raise Conflict(f"该修正申请当前为「{zh}」{'且已确认' if row['confirmed_at'] else ''},不能{_VERBS[action][0]}",
+        raise Conflict(f"该修正申请当前为「{zh}」{'且已确认' if row['confirmed_at'] else ''}，不能{_VERBS[action][0]}",
                        f"The correction is {en.lower()}{' and confirmed' if row['confirmed_at'] else ''}; "
                        f"it cannot be {_VERBS[action][1]}", {"state": row["state"], "allowed": allowed_actions(actor, row)})
     # Two managers deciding at once: the conditional update lets one through.
@@ -380,7 +380,7 @@ async def _decided(actor: Scope, row: dict, state: str, note: str) -> None:
     await notify_roles(
         group_id=row["group"], roles=[Role.STORE_CR_MANAGER], store_id=row["store"],
         kind="customer_correction.decided",
-        title_zh=f"客户资料修正{verb_zh},请确认:{spec.label_zh}",
+        title_zh=f"客户资料修正{verb_zh}，请确认：{spec.label_zh}",
         title_en=f"Customer data correction {state}; please confirm: {spec.label_en}",
         link=LINK, idempotency_key=f"customer_correction:{row['id']}:decided",
     )

@@ -341,7 +341,7 @@ def _bounded_text(problems: Problems, table: type[Table], key: str, raw: Any) ->
     if length and len(value) > length:
         problems.add(key, f"长度不能超过{length}个字符", f"At most {length} characters")
     if "\x00" in value:  # PostgreSQL text cannot hold it; imported files and web forms get here unchecked
-        problems.add(key, "不能包含空字符 (U+0000)", "Must not contain the NUL character (U+0000)")
+        problems.add(key, "不能包含空字符（U+0000）", "Must not contain the NUL character (U+0000)")
     return value
 
 
@@ -349,7 +349,7 @@ def _choice(problems: Problems, key: str, raw: Any, choices: dict) -> str:
     value = _text(raw)
     if value not in choices:
         allowed = "、".join(f"{k}({zh})" for k, (zh, _) in choices.items() if k)
-        problems.add(key, f"取值无效,可选:{allowed}", f"Invalid value; one of {', '.join(k for k in choices if k)}")
+        problems.add(key, f"取值无效，可选：{allowed}", f"Invalid value; one of {', '.join(k for k in choices if k)}")
     return value
 
 
@@ -409,5 +409,5 @@ def _mileage(problems: Problems, key: str, raw: Any) -> int | None:
         problems.add(key, "里程数格式错误", "Not a mileage")
         return None
     if not 0 <= value <= 2_000_000:
-        problems.add(key, "里程数超出范围(0–2000000公里)", "Mileage out of range (0–2,000,000 km)")
+        problems.add(key, "里程数超出范围（0–2000000公里）", "Mileage out of range (0–2,000,000 km)")
     return value

@@ -171,7 +171,7 @@ def read_sheet(*, filename: str, content: bytes, sheet: str | None = None) -> Sh
     name = filename.lower()
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise _file_problem(
-            "不支持旧版Excel(.xls)文件,请另存为.xlsx或CSV", "Old Excel (.xls) files are not supported; save as .xlsx or CSV"
+            "不支持旧版Excel(.xls)文件，请另存为.xlsx或CSV", "Old Excel (.xls) files are not supported; save as .xlsx or CSV"
         )
     if content.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
         return _read_xlsx(content, sheet)
@@ -190,18 +190,18 @@ def _read_xlsx(content: bytes, wanted: str | None) -> Sheet:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
         raise _file_problem(
-            "无法读取XLSX文件:文件已损坏或不是Excel(.xlsx)文件",
+            "无法读取XLSX文件：文件已损坏或不是Excel(.xlsx)文件",
             f"Cannot read the XLSX file: it is damaged or not an Excel (.xlsx) file ({type(error).__name__})",
         ) from None
     except Exception as error:  # openpyxl raises many kinds on malformed parts; all mean "broken file"
         raise _file_problem(
-            "无法读取XLSX文件:文件内容有误", f"Cannot read the XLSX file ({type(error).__name__})"
+            "无法读取XLSX文件：文件内容有误", f"Cannot read the XLSX file ({type(error).__name__})"
         ) from None
     try:
         names = list(workbook.sheetnames)
         if wanted is not None and wanted not in names:
             raise _file_problem(
-                f"工作表“{wanted}”不存在,文件中的工作表:{'、'.join(names)}",
+                f"工作表“{wanted}”不存在，文件中的工作表：{'、'.join(names)}",
                 f"No sheet named {wanted!r}; the sheets are: {', '.join(names)}",
             )
         for sheet_name in [wanted] if wanted else names:
@@ -218,7 +218,7 @@ def _read_xlsx(content: bytes, wanted: str | None) -> Sheet:
                 data = [(n, cells) for n, cells in grid if n > header_row]
                 return Sheet("xlsx", "", sheet_name, header_row, header, data)
         raise _file_problem(
-            f"工作表中未找到可识别的列标题(如 客户姓名、手机、车架号),工作表:{'、'.join(names)}",
+            f"工作表中未找到可识别的列标题（如 客户姓名、手机、车架号），工作表：{'、'.join(names)}",
             f"No sheet has recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN); sheets: {', '.join(names)}",
         )
     finally:
@@ -239,7 +239,7 @@ def _read_csv(content: bytes) -> Sheet:
     found = _find_header(grid)
     if found is None:
         raise _file_problem(
-            "未找到可识别的列标题(如 客户姓名、手机、车架号)",
+            "未找到可识别的列标题（如 客户姓名、手机、车架号）",
             "No recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN)",
         )
     header_row, header = found
@@ -259,7 +259,7 @@ def _decode(content: bytes) -> tuple[str, str]:
             return content.decode(encoding), "gbk" if encoding == "gb18030" else encoding
         except UnicodeDecodeError:
             continue
-    raise _file_problem("无法识别文件编码(支持UTF-8和GBK)", "Unknown text encoding (UTF-8 and GBK are supported)")
+    raise _file_problem("无法识别文件编码（支持UTF-8和GBK）", "Unknown text encoding (UTF-8 and GBK are supported)")
 
 
 def _find_header(grid: list[tuple[int, list[Any]]]) -> tuple[int, list[str]] | None:
@@ -505,7 +505,7 @@ def _to_date(value: Any) -> date | None:
     head = text.split(" ")[0].split("T")[0]
     if head != text:
         return _to_date(head)
-    raise _CellError("日期格式错误,应为 2025-03-01", "Not a date; use 2025-03-01")
+    raise _CellError("日期格式错误，应为 2025-03-01", "Not a date; use 2025-03-01")
 
 
 def _to_instant(value: Any, tz: ZoneInfo) -> datetime | None:
@@ -535,7 +535,7 @@ def _parse_moment(text: str) -> datetime:
                 return datetime.strptime(text, fmt)
             except ValueError:
                 continue
-    raise _CellError("时间格式错误,应为 2025-03-01 14:30", "Not a date-time; use 2025-03-01 14:30")
+    raise _CellError("时间格式错误，应为 2025-03-01 14:30", "Not a date-time; use 2025-03-01 14:30")
 
 
 def _to_number(value: Any) -> Decimal | None:

@@ -654,7 +654,7 @@ def _require_active_customer(customer: dict) -> None:
 
 def _require_not_cancelled(row: dict) -> None:
     if row["cancelled_at"] is not None:
-        raise Conflict("记录已作废,不能修改", "The record is cancelled and cannot be changed")
+        raise Conflict("记录已作废，不能修改", "The record is cancelled and cannot be changed")
 
 
 async def _require_free_vin(owner: dict, vin: str) -> None:
@@ -665,7 +665,7 @@ async def _require_free_vin(owner: dict, vin: str) -> None:
     ).first()
     if existing is not None:
         raise Conflict(
-            "该门店已有此车架号(VIN)的车辆", "This store already has a vehicle with this VIN",
+            "该门店已有此车架号（VIN）的车辆", "This store already has a vehicle with this VIN",
             {"field": "vin", "vehicle_id": existing["id"]},
         )
 

@@ -70,13 +70,13 @@ async def customer_timeline(*, actor: Scope, customer_id: int,
         entries += [TimelineEntry(
             at=s.delivered_at, kind="sale", store_name=store_name, link=f"{link}#sales",
             title_zh=f"交车 {plates.get(s.vehicle_id, '')}", title_en=f"Delivered {plates.get(s.vehicle_id, '')}",
-            detail_zh=f"销售顾问:{s.salesperson}" if s.salesperson else "",
+            detail_zh=f"销售顾问：{s.salesperson}" if s.salesperson else "",
             detail_en=f"Salesperson: {s.salesperson}" if s.salesperson else "",
         ) for s in sales]
         entries += [TimelineEntry(
             at=x.left_at, kind="visit", store_name=store_name, link=f"{link}#visits",
             title_zh=f"维修保养 {plates.get(x.vehicle_id, '')}", title_en=f"Service visit {plates.get(x.vehicle_id, '')}",
-            detail_zh=f"工单号:{x.repair_order_no}" if x.repair_order_no else "",
+            detail_zh=f"工单号：{x.repair_order_no}" if x.repair_order_no else "",
             detail_en=f"Repair order: {x.repair_order_no}" if x.repair_order_no else "",
         ) for x in visits]
     ids = [c.id for c, *_ in stores]

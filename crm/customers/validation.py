@@ -41,7 +41,7 @@ def check_mobile(raw: str, field: str = "mobile") -> str:
     """A mainland mobile number (手机号), normalised to 11 digits."""
     number = normalise_mobile(raw)
     if not _MOBILE.fullmatch(number):
-        raise _problem(field, "手机号格式错误,应为11位中国大陆手机号", "Not a mainland China mobile number (11 digits, 13x–19x)")
+        raise _problem(field, "手机号格式错误，应为11位中国大陆手机号", "Not a mainland China mobile number (11 digits, 13x–19x)")
     return number
 
 
@@ -69,13 +69,13 @@ def check_vin(raw: str, field: str = "vin") -> str:
     """A vehicle identification number (车架号/VIN), upper-cased, with a valid check digit."""
     vin = re.sub(r"[\s\-]", "", raw or "").upper()
     if len(vin) != 17:
-        raise _problem(field, "车架号(VIN)应为17位", "A VIN has 17 characters")
+        raise _problem(field, "车架号（VIN）应为17位", "A VIN has 17 characters")
     if re.search(r"[IOQ]", vin):
-        raise _problem(field, "车架号(VIN)不能包含字母 I、O、Q", "A VIN may not contain the letters I, O or Q")
+        raise _problem(field, "车架号（VIN）不能包含字母 I、O、Q", "A VIN may not contain the letters I, O or Q")
     if not re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", vin):
-        raise _problem(field, "车架号(VIN)只能包含字母和数字", "A VIN has only letters and digits")
+        raise _problem(field, "车架号（VIN）只能包含字母和数字", "A VIN has only letters and digits")
     if vin[8] != vin_check_digit(vin):
-        raise _problem(field, "车架号(VIN)校验位(第9位)不正确", "The VIN check digit (9th character) is wrong")
+        raise _problem(field, "车架号（VIN）校验位（第9位）不正确", "The VIN check digit (9th character) is wrong")
     return vin
 
 
@@ -90,11 +90,11 @@ def check_plate(raw: str, field: str = "plate") -> str:
     """A mainland licence plate (车牌号): 7-character ordinary or 8-character new-energy."""
     plate = re.sub(r"[\s\-·•.]", "", raw or "").upper()
     if not plate or plate[0] not in PROVINCE_ABBREVIATIONS:
-        raise _problem(field, "车牌号应以省份简称开头,如 京A12345", "A plate starts with a province abbreviation, e.g. 京A12345")
+        raise _problem(field, "车牌号应以省份简称开头，如 京A12345", "A plate starts with a province abbreviation, e.g. 京A12345")
     if not (_ORDINARY_PLATE.fullmatch(plate) or _NEW_ENERGY_PLATE.fullmatch(plate)):
         raise _problem(
             field,
-            "车牌号格式错误,应为7位普通车牌(如 京A12345)或8位新能源车牌(如 粤AD12345、沪A12345F)",
+            "车牌号格式错误，应为7位普通车牌（如 京A12345）或8位新能源车牌（如 粤AD12345、沪A12345F）",
             "Not a valid plate: 7 characters (京A12345) or 8 for new-energy vehicles (粤AD12345, 沪A12345F)",
         )
     return plate
@@ -104,7 +104,7 @@ def check_id_number(raw: str, field: str = "id_number") -> str:
     """An 18-character resident ID number (身份证号) with a real birth date and a valid checksum."""
     number = re.sub(r"\s", "", raw or "").upper()
     if not re.fullmatch(r"\d{17}[\dX]", number):
-        raise _problem(field, "身份证号应为18位(最后一位可为X)", "An ID number has 18 characters (the last may be X)")
+        raise _problem(field, "身份证号应为18位（最后一位可为X）", "An ID number has 18 characters (the last may be X)")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:

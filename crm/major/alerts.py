@@ -84,7 +84,7 @@ async def renotify(*, alert_id: int, group_id: int) -> int:
     title_zh, title_en = await _reminder_titles(major, alert["level"], round_no)
     await _send(major=major, alert_id=alert_id, round_no=round_no, user_ids=waiting, channels=channels,
                 title_zh=title_zh, title_en=title_en,
-                body_zh="此预警尚未确认,请登录系统确认。", body_en="This alert is not acknowledged yet; please acknowledge it.")
+                body_zh="此预警尚未确认，请登录系统确认。", body_en="This alert is not acknowledged yet; please acknowledge it.")
     await _schedule_renotify(major=major, alert_id=alert_id, after=policy.renotify_seconds)
     return len(waiting)
 
@@ -150,10 +150,10 @@ async def notify_people(
 
 def level_titles(*, level: int, level_cfg: Level | None, complaint_label: str) -> tuple[str, str]:
     if level == 0:
-        return (f"重大投诉预警:{complaint_label},请立即召集危机处理小组",
+        return (f"重大投诉预警：{complaint_label}，请立即召集危机处理小组",
                 f"Major complaint: {complaint_label} — convene the crisis team now")
     assert level_cfg is not None
-    zh = level_cfg.label_zh or f"重大投诉升级(第{level}级,{level_cfg.condition.title_zh})"
+    zh = level_cfg.label_zh or f"重大投诉升级（第{level}级，{level_cfg.condition.title_zh}）"
     en = level_cfg.label_en or f"Major complaint escalated (level {level}, {level_cfg.condition.title_en})"
     return f"{zh}:{complaint_label}", f"{en}: {complaint_label}"
 
@@ -205,7 +205,7 @@ async def _reminder_titles(major: dict, level: int, round_no: int) -> tuple[str,
     from crm.major.service import complaint_label
 
     label = await complaint_label(major["complaint"], major["group"])
-    return (f"【第{round_no}次提醒】重大投诉预警待确认:{label}",
+    return (f"【第{round_no}次提醒】重大投诉预警待确认：{label}",
             f"[Reminder {round_no}] Major-complaint alert awaiting acknowledgement: {label}")
 
 

@@ -63,7 +63,7 @@ async def record_meeting(
         await ComplaintEvent.insert(ComplaintEvent(
             group=major.group, store=major.store, complaint=major.complaint, at=now, actor_user=actor.user_id,
             actor_name=actor.display_name, action="crisis_meeting", from_state=complaint["state"],
-            to_state=complaint["state"], note=f"危机处理小组会议({names}):{decisions.strip()[:200]}",
+            to_state=complaint["state"], note=f"危机处理小组会议（{names}）：{decisions.strip()[:200]}",
             data={"meeting_id": rows[0]["id"], "held_at": held_at.isoformat(), "members": len(present)},
         ))
         await board_events.changed(group_id=major.group, store_id=major.store, major_id=major.id)

@@ -71,7 +71,7 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 delay_seconds=DAY,
                 condition=Condition.REPORT_MISSING,
                 roles=[Role.HQ_VIEWER],
-                label_zh="24小时未报备:上报运营副总裁及总裁",
+                label_zh="24小时未报备：上报运营副总裁及总裁",
                 label_en="No report in 24 h: VP operations and CEO",
             )
         ]
@@ -154,7 +154,7 @@ def _role_problems(field: str, roles: list[Role]) -> list[FieldProblem]:
 def _channel_problems(field: str, channels: list[str]) -> list[FieldProblem]:
     unknown = [c for c in channels if c not in CHANNELS]
     if unknown:
-        return [FieldProblem(field, f"未知通知渠道:{', '.join(unknown)}",
+        return [FieldProblem(field, f"未知通知渠道：{', '.join(unknown)}",
                              f"Unknown channel(s): {', '.join(unknown)}; known: {', '.join(CHANNELS)}")]
     if len(set(channels)) != len(channels):
         return [FieldProblem(field, "渠道重复", "Duplicate channel")]

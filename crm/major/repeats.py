@@ -50,7 +50,7 @@ class Decision(StrEnum):
 
     @property
     def title_zh(self) -> str:
-        return {"same": "同一问题(重复投诉,转重大投诉)", "different": "不同问题(非重复投诉)"}[self.value]
+        return {"same": "同一问题（重复投诉，转重大投诉）", "different": "不同问题（非重复投诉）"}[self.value]
 
     @property
     def title_en(self) -> str:
@@ -119,7 +119,7 @@ async def flag(*, group_id: int, store_id: int, complaint_id: int) -> int | None
     await schedule_timer(kind=REMIND, due_at=calendar.add_working_hours(now, hours / 2), **common)
     await schedule_timer(kind=DUE, due_at=due_at, **common)
     await _timeline(group_id, store_id, complaint_id, None, "repeat_flagged",
-                    f"疑似重复投诉:关联投诉 {_ids(earlier)} / Suspected repeat of {_ids(earlier)}",
+                    f"疑似重复投诉：关联投诉 {_ids(earlier)} / Suspected repeat of {_ids(earlier)}",
                     {"earlier": earlier, "decision_due_at": due_at.isoformat()})
     return check_id
 
@@ -150,7 +150,7 @@ async def decide(*, actor: Scope, complaint_id: int, decision: str | None, reaso
         if chosen == Decision.SAME:
             await mark_major(actor=actor, complaint_id=complaint.id,
                              reasons=[ReasonInput(MajorReason.REPEAT, reason.strip())])
-        note = f"{chosen.title_zh}{':' + reason.strip() if reason.strip() else ''} / {chosen.title_en}"
+        note = f"{chosen.title_zh}{'：' + reason.strip() if reason.strip() else ''} / {chosen.title_en}"
         await _timeline(complaint.group, complaint.store, complaint.id, actor, "repeat_decided", note,
                         {"decision": chosen.value, "reason": reason.strip(), "late": check.overdue})
     return chosen
@@ -165,7 +165,7 @@ async def remind(*, check_id: int, group_id: int) -> bool:
     due = await _local(group_id, check["decision_due_at"])
     await notify_roles(
         group_id=group_id, roles=DECIDING_ROLES, store_id=check["store"], kind="repeat.remind",
-        title_zh=f"疑似重复投诉待判断:{label}", title_en=f"Suspected repeat complaint to decide: {label}",
+        title_zh=f"疑似重复投诉待判断：{label}", title_en=f"Suspected repeat complaint to decide: {label}",
         body_zh=f"请在 {due} 前判断是否与之前的投诉为同一问题。",
         body_en=f"Decide by {due} whether it is the same problem as before.",
         link=f"/complaints/{check['complaint']}", idempotency_key=f"repeat-remind:{check_id}",
@@ -182,8 +182,8 @@ async def escalate(*, check_id: int, group_id: int) -> bool:
     label = await _label(check["complaint"], group_id)
     await notify_roles(
         group_id=group_id, roles=ESCALATION_ROLES, store_id=check["store"], kind="repeat.overdue",
-        title_zh=f"疑似重复投诉判断超时:{label}", title_en=f"Repeat-complaint decision overdue: {label}",
-        body_zh="集团客服部未在时限内判断是否为重复投诉,请督办。",
+        title_zh=f"疑似重复投诉判断超时：{label}", title_en=f"Repeat-complaint decision overdue: {label}",
+        body_zh="集团客服部未在时限内判断是否为重复投诉，请督办。",
         body_en="Group customer service did not decide in time whether it is a repeat; please follow up.",
         link=f"/complaints/{check['complaint']}", idempotency_key=f"repeat-overdue:{check_id}",
     )

@@ -36,7 +36,7 @@ REASON_TITLES: dict[MajorReason, tuple[str, str]] = {
     MajorReason.TROUBLE_ON_SITE: ("闹事", "Making trouble on site"),
     MajorReason.RETURN_EXCHANGE: ("退换车", "Demand to return or exchange the vehicle"),
     MajorReason.NEGATIVE_MEDIA: ("媒体负面报道", "Negative media report"),
-    MajorReason.OTHER: ("其他(影响面广或性质严重)", "Other (wide impact or serious)"),
+    MajorReason.OTHER: ("其他（影响面广或性质严重）", "Other (wide impact or serious)"),
 }
 
 

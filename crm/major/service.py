@@ -155,7 +155,7 @@ async def mark_major(*, actor: Scope, complaint_id: int, reasons: list[ReasonInp
     async with transaction():
         complaint = await actor.get(Complaint, complaint_id)
         if State(complaint.state) in FINAL_STATES:
-            raise Conflict("投诉已结案或作废,不能标记为重大投诉", "A closed or voided complaint cannot be marked major")
+            raise Conflict("投诉已结案或作废，不能标记为重大投诉", "A closed or voided complaint cannot be marked major")
         return await _mark(
             group_id=complaint.group, store_id=complaint.store, complaint_id=complaint.id,
             reasons=checked, user_id=actor.user_id, automatic=False,
@@ -301,7 +301,7 @@ async def save_report(*, actor: Scope, major_id: int, form: ReportForm) -> None:
         major = await actor.get(MajorComplaint, major_id)
         report = await actor.filter(MajorReport.objects(), MajorReport).where(MajorReport.major == major.id).first()
         if report is not None and report.status != "draft":
-            raise Conflict("报告已提交,不能再修改", "The report is filed and can no longer change")
+            raise Conflict("报告已提交，不能再修改", "The report is filed and can no longer change")
         await _write_report(major, report, form, actor.user_id, status="draft")
 
 
@@ -327,10 +327,10 @@ async def file_report(*, actor: Scope, major_id: int, form: ReportForm) -> datet
         user_ids = await alerts.recipients(
             group_id=major.group, store_id=major.store, roles=[Role.BRAND_MANAGER, Role.LEGAL]
         )
-        late = "(已逾期)" if now > major.report_due_at else ""
+        late = "（已逾期）" if now > major.report_due_at else ""
         await alerts.notify_people(
             major=row, user_ids=user_ids, kind="major.report_filed", key=f"major-report-filed:{major.id}",
-            title_zh=f"重大投诉事件处理报告已提交{late}:{label}",
+            title_zh=f"重大投诉事件处理报告已提交{late}：{label}",
             title_en=f"Major-complaint report filed{' (late)' if late else ''}: {label}",
             body_zh=f"请在{_hours(_forward_seconds(row))}内审阅并转呈运营副总裁及总裁。",
             body_en=f"Review it and forward it to the VP operations and the CEO within {_hours_en(_forward_seconds(row))}.",
@@ -346,7 +346,7 @@ async def forward_report(*, actor: Scope, major_id: int) -> None:
         major = await actor.get(MajorComplaint, major_id)
         report = await actor.filter(MajorReport.objects(), MajorReport).where(MajorReport.major == major.id).first()
         if report is None or report.status == "draft":
-            raise Conflict("报告尚未提交,不能转呈", "The report is not filed yet")
+            raise Conflict("报告尚未提交，不能转呈", "The report is not filed yet")
         if report.status == "forwarded":
             raise Conflict("报告已转呈", "The report was already forwarded")
         now = clock.now()
@@ -368,9 +368,9 @@ async def forward_report(*, actor: Scope, major_id: int) -> None:
         user_ids = await alerts.recipients(group_id=major.group, store_id=major.store, roles=[Role.HQ_VIEWER])
         await alerts.notify_people(
             major=row, user_ids=user_ids, kind="major.report_forwarded", key=f"major-report-forwarded:{major.id}",
-            title_zh=f"转呈:重大投诉事件处理报告 — {label}",
+            title_zh=f"转呈：重大投诉事件处理报告 — {label}",
             title_en=f"Forwarded: major-complaint report — {label}",
-            body_zh=f"{actor.display_name} 转呈,请审阅。", body_en=f"Forwarded by {actor.display_name} for your review.",
+            body_zh=f"{actor.display_name} 转呈，请审阅。", body_en=f"Forwarded by {actor.display_name} for your review.",
         )
         await board_events.changed(group_id=major.group, store_id=major.store, major_id=major.id)
 
@@ -537,8 +537,8 @@ async def _mark(
     await alerts.raise_alert(
         major=major, level=0, roles=list(policy.alert_roles), channels=policy.alert_channels, condition="",
         title_zh=title_zh, title_en=title_en,
-        body_zh=(f"原因:{reason_text}。门店须在{_hours(policy.report_deadline_seconds)}内提交《重大投诉事件处理报告》。"
-                 f"总经理请召集危机处理小组开会,并在重大投诉页面登记会议(参会人员、时间、决定)。"),
+        body_zh=(f"原因：{reason_text}。门店须在{_hours(policy.report_deadline_seconds)}内提交《重大投诉事件处理报告》。"
+                 f"总经理请召集危机处理小组开会，并在重大投诉页面登记会议（参会人员、时间、决定）。"),
         body_en=(f"Reasons: {', '.join(r.reason.title_en for r in reasons)}. The store must file the major-complaint "
                  f"report within {_hours_en(policy.report_deadline_seconds)}. GM: convene the crisis team and record "
                  f"the meeting (members, time, decisions) on the major-complaint page."),
@@ -607,8 +607,8 @@ async def escalate_forward(*, major_id: int, group_id: int) -> int | None:
     return await alerts.raise_alert(
         major=major, level=FORWARD_LEVEL, roles=list(policy.forward_roles), channels=policy.alert_channels,
         condition=FORWARD_CONDITION,
-        title_zh=f"重大投诉处理报告未按时转呈:{label}", title_en=f"Major-complaint report not forwarded in time: {label}",
-        body_zh=f"门店提交报告已{hours_zh},品牌事业部仍未转呈运营副总裁及总裁。",
+        title_zh=f"重大投诉处理报告未按时转呈：{label}", title_en=f"Major-complaint report not forwarded in time: {label}",
+        body_zh=f"门店提交报告已{hours_zh}，品牌事业部仍未转呈运营副总裁及总裁。",
         body_en=f"Filed {hours_en} ago and the brand division has not forwarded it to the VP operations and the CEO.",
     )
 
@@ -636,9 +636,9 @@ def _forward_seconds(major: dict) -> int:
 def _level_body(major: dict, cfg: Level) -> tuple[str, str]:
     hours_zh, hours_en = _hours(cfg.delay_seconds), _hours_en(cfg.delay_seconds)
     if cfg.condition == Condition.REPORT_MISSING:
-        return (f"标记为重大投诉已{hours_zh},门店仍未提交《重大投诉事件处理报告》。",
+        return (f"标记为重大投诉已{hours_zh}，门店仍未提交《重大投诉事件处理报告》。",
                 f"Marked major {hours_en} ago and the store has not filed the major-complaint report.")
-    return (f"标记为重大投诉已{hours_zh},投诉仍未解决。", f"Marked major {hours_en} ago and still unresolved.")
+    return (f"标记为重大投诉已{hours_zh}，投诉仍未解决。", f"Marked major {hours_en} ago and still unresolved.")
 
 
 async def _add_reasons(

@@ -42,5 +42,5 @@ def may_manage(actor: Scope, *, store_id: int | None, roles: Iterable[Role]) -> 
 
 def require_manager(actor: Scope, *, store_id: int | None, roles: Iterable[Role]) -> None:
     if not may_manage(actor, store_id=store_id, roles=roles):
-        raise Forbidden("无权管理该员工(总经理只能管理本店员工,且不能授予高于自己的角色)",
+        raise Forbidden("无权管理该员工（总经理只能管理本店员工，且不能授予高于自己的角色）",
                         "You may not manage this user (a GM manages their own store's staff, below GM)")

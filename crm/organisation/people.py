@@ -281,7 +281,7 @@ async def _placement_problems(
     if store_level and store_id is None:
         problems.append(FieldProblem("store_id", "门店角色必须指定门店", "Store roles need a store"))
     if group_level and store_id is not None:
-        problems.append(FieldProblem("store_id", "集团角色不属于门店,请不要选择门店", "Group roles belong to no store"))
+        problems.append(FieldProblem("store_id", "集团角色不属于门店，请不要选择门店", "Group roles belong to no store"))
     if store_id is not None:
         store = await Store.select(Store.active).where(Store.id == store_id, Store.group == (actor.group_id or -1)).first()
         if store is None or not actor.can_see_store(store_id):
@@ -332,7 +332,7 @@ async def _release_work(actor: Scope, user: dict[str, Any], group_id: int) -> di
     for store_id in {r["store"] for r in released} | {c.store for c in complaints}:
         managers[store_id] = await _store_manager(group_id, store_id, exclude=user["id"])
     told: dict[int, dict[str, list]] = defaultdict(lambda: {"callbacks": [], "complaints": []})
-    note = f"原处理人{user['display_name']}已停用,转交门店经理"
+    note = f"原处理人{user['display_name']}已停用，转交门店经理"
     for complaint in complaints:
         to_user = managers[complaint.store]
         await hand_over(actor=actor, complaint=complaint, to_user_id=to_user, note=note)
@@ -346,9 +346,9 @@ async def _release_work(actor: Scope, user: dict[str, Any], group_id: int) -> di
         ids = work["complaints"]
         await notify_users(
             group_id=group_id, user_ids=[manager], kind="staff.disabled",
-            title_zh=f"{user['display_name']}已停用,其工作已转交给您",
+            title_zh=f"{user['display_name']}已停用，其工作已转交给您",
             title_en=f"{user['display_name']} was disabled; their work was handed to you",
-            body_zh=f"转交给您的投诉 {len(ids)} 件;退回回访队列的回访 {len(work['callbacks'])} 个。",
+            body_zh=f"转交给您的投诉 {len(ids)} 件；退回回访队列的回访 {len(work['callbacks'])} 个。",
             body_en=f"Complaints handed to you: {len(ids)}; callbacks returned to the queue: {len(work['callbacks'])}.",
             link=f"/complaints/{ids[0]}" if len(ids) == 1 else ("/complaints" if ids else "/callbacks"),
             idempotency_key=f"user:{user['id']}:disabled:{stamp}",

@@ -36,9 +36,16 @@ ALIASES = {
     "phone": ["手机", "电话", "手机号", "mobile", "phone"],
 }
 REQUIRED = {"username", "display_name", "roles"}
+
+
+def _role_word(word: str) -> str:
+    """A role as a sheet may spell it: any case, full-width or ASCII brackets (集团总部（运营副总裁/CEO）)."""
+    return word.lower().replace("（", "(").replace("）", ")")
+
+
 # A field problem of the user's checks → the sheet's field it came from.
 _SHEET_FIELD = {"store_id": "store", "brand_division_id": "brand_division"}
-_ROLE_WORDS = {w.lower(): r for r in Role for w in (str(r), r.title_zh, r.title_en)}
+_ROLE_WORDS = {_role_word(w): r for r in Role for w in (str(r), r.title_zh, r.title_en)}
 
 
 async def import_people(*, actor: Scope, filename: str, content: bytes, accept_valid_rows: bool = False) -> dict[str, Any]:
@@ -111,7 +118,7 @@ def _row_input(number: int, cells: dict[str, Any], stores: dict[str, int], divis
     if store_text:
         store_id = stores.get(store_text.lower())
         if store_id is None:
-            problem(number, "store", "门店不存在(请填写门店编码或名称)", "Unknown store (give its code or name)")
+            problem(number, "store", "门店不存在（请填写门店编码或名称）", "Unknown store (give its code or name)")
     if division_text:
         division_id = divisions.get(division_text.lower())
         if division_id is None:
@@ -120,9 +127,9 @@ def _row_input(number: int, cells: dict[str, Any], stores: dict[str, int], divis
     for word in (w.strip() for w in re.split(r"[,,、;;\n]+", text_of(cells.get("roles")))):
         if not word:
             continue
-        role = _ROLE_WORDS.get(word.lower())
+        role = _ROLE_WORDS.get(_role_word(word))
         if role is None:
-            problem(number, "roles", f"角色无效:{word}", f"Unknown role: {word}")
+            problem(number, "roles", f"角色无效：{word}", f"Unknown role: {word}")
         else:
             roles.append(str(role))
     return PersonInput(

@@ -49,7 +49,7 @@ STORE_FIELDS = (
     StoreField("city", "城市", "City", 50),
     StoreField("address", "地址", "Address", 200),
     StoreField("brand", "品牌", "Brand", 50),
-    StoreField("timezone", "时区(留空随集团)", "Timezone (empty: the group's)", 64),
+    StoreField("timezone", "时区（留空随集团）", "Timezone (empty: the group's)", 64),
 )
 
 
@@ -260,7 +260,7 @@ async def _checked(actor: Scope, values: dict[str, Any], store_id: int | None) -
     if fields["code"] and not CODE.match(fields["code"]):
         problems.append(FieldProblem("code", "门店编码不能包含空格", "No spaces in the code"))
     if fields["timezone"] and fields["timezone"] not in available_timezones():
-        problems.append(FieldProblem("timezone", "时区无效(例如 Asia/Shanghai)", "Unknown timezone (e.g. Asia/Shanghai)"))
+        problems.append(FieldProblem("timezone", "时区无效（例如 Asia/Shanghai）", "Unknown timezone (e.g. Asia/Shanghai)"))
     fields["timezone"] = fields["timezone"] or None
     division, region = values.get("brand_division_id"), values.get("region_id")
     if division is not None and not await BrandDivision.exists().where(
@@ -303,7 +303,7 @@ def _division_values(name: str, code: str) -> tuple[str, str]:
     if not name:
         problems.append(FieldProblem("name", "请填写事业部名称", "Enter the division's name"))
     if not code or not CODE.match(code) or len(code) > 32:
-        problems.append(FieldProblem("code", "请填写1–32个字符的编码(不含空格)",
+        problems.append(FieldProblem("code", "请填写1–32个字符的编码（不含空格）",
                                      "Enter a code of 1–32 characters without spaces"))
     if len(name) > 100:
         problems.append(FieldProblem("name", "不能超过100个字符", "At most 100 characters"))

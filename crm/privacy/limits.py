@@ -38,4 +38,4 @@ async def spend(actor: Scope, bucket: str, amount: int = 1) -> None:
         await queue.decrby(key, amount)  # refused reads do not use up the allowance
         retry_after = max(1, int((hour + timedelta(hours=1) - now).total_seconds()))
         zh, en = _MESSAGES[bucket]
-        raise RateLimited(retry_after, f"{zh},请 {retry_after} 秒后再试", f"{en}; try again in {retry_after} s")
+        raise RateLimited(retry_after, f"{zh}，请 {retry_after} 秒后再试", f"{en}; try again in {retry_after} s")

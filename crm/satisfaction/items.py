@@ -48,11 +48,11 @@ class Thresholds:
 DEFAULT_THRESHOLDS = asdict(Thresholds())
 # What each threshold means, for the form that edits them (percent, or percentage points for the drop).
 THRESHOLD_LABELS = {
-    "strength_very_satisfied_min": ("优势:无不满意且非常满意占比不低于(%)",
+    "strength_very_satisfied_min": ("优势：无不满意且非常满意占比不低于（%）",
                                     "Strength: no dissatisfied answer and a very satisfied share of at least (%)"),
-    "weakness_very_satisfied_max": ("劣势:非常满意占比低于(%)", "Weakness: a very satisfied share below (%)"),
-    "weakness_unhappy_min": ("且不满意+非常不满意占比高于(%)", "with a dissatisfied share above (%)"),
-    "weakness_drop_min": ("或非常满意占比比上月下降超过(百分点)",
+    "weakness_very_satisfied_max": ("劣势：非常满意占比低于（%）", "Weakness: a very satisfied share below (%)"),
+    "weakness_unhappy_min": ("且不满意+非常不满意占比高于（%）", "with a dissatisfied share above (%)"),
+    "weakness_drop_min": ("或非常满意占比比上月下降超过（百分点）",
                           "or a very satisfied share that dropped by more than (points) against last month"),
 }
 

@@ -89,7 +89,7 @@ async def import_scores(*, actor: Scope, filename: str, content: bytes, accept_v
     for number, cells in sheet.rows:
         score, problems = _parse_row(number, cells, sheet.columns, stores)
         if not problems and score.key in valid:
-            problems.append(row_error(number, sheet.columns["metric"], "metric", "与前面的行重复(同一门店、调查、期间和指标)",
+            problems.append(row_error(number, sheet.columns["metric"], "metric", "与前面的行重复（同一门店、调查、期间和指标）",
                                       "Repeats an earlier row (same store, survey, period and metric)"))
         if problems:
             report.errors.extend(problems)
@@ -178,7 +178,7 @@ def _parse_row(number: int, cells: dict, columns: dict[str, str], stores: dict[s
         problem("survey", "调查方式应为“电访”或“面访”", "The survey must be phone (电访) or visit (面访)")
     period = period_of(survey, cells["period"]) if survey else None
     if survey and period is None:
-        problem("period", "期间格式错误:电访按月(如 2026-11),面访按季度(如 2026-Q4)",
+        problem("period", "期间格式错误：电访按月（如 2026-11），面访按季度（如 2026-Q4）",
                 "Bad period: monthly for phone surveys (2026-11), quarterly for visits (2026-Q4)")
     metric = text_of(cells["metric"]).lower()
     if metric not in METRICS:

@@ -244,7 +244,7 @@ def _validate_results(results: list[ResultEntry], checkpoints: dict[int, dict], 
     problems: list[FieldProblem] = []
     if not results:
         problems.append(FieldProblem(
-            "results", "至少需要一个检查项的结果(0个检查项无法计算得分率)",
+            "results", "至少需要一个检查项的结果（0个检查项无法计算得分率）",
             "At least one checkpoint result is needed (no score rate without checkpoints)",
         ))
     if audited_on > clock.now().date() + dt.timedelta(days=1):

@@ -83,7 +83,7 @@ async def import_audits(*, actor: Scope, filename: str, content: bytes, accept_v
             problem("store", "门店不存在或无权访问", "Unknown store")
         day = date_of(cells["audited_on"])
         if day is None:
-            problem("audited_on", "日期格式错误(如 2026-11-30)", "Unreadable date (e.g. 2026-11-30)")
+            problem("audited_on", "日期格式错误（如 2026-11-30）", "Unreadable date (e.g. 2026-11-30)")
         elif day > clock.now().date() + dt.timedelta(days=1):
             problem("audited_on", "检查日期不能晚于今天", "The audit date cannot be in the future")
         result = text_of(cells["result"]).lower()

@@ -32,13 +32,13 @@ class PayBand:
 # below 60 → 0; 60 to below 70 → 0.6; 70 to 75 inclusive → 0.7; above 75 to 80 inclusive → 0.8;
 # above 80 to 85 inclusive → 0.9; above 85 → 1.0
 PAY_BANDS: tuple[PayBand, ...] = (
-    PayBand(Decimal(85), False, Decimal("1.0"), "85%以上,全额绩效", "above 85 %: full pay"),
-    PayBand(Decimal(80), False, Decimal("0.9"), "80%以上至85%,绩效×0.9", "above 80 % to 85 %: ×0.9"),
-    PayBand(Decimal(75), False, Decimal("0.8"), "75%以上至80%,绩效×0.8", "above 75 % to 80 %: ×0.8"),
-    PayBand(Decimal(70), True, Decimal("0.7"), "70%至75%,绩效×0.7", "70 % to 75 %: ×0.7"),
-    PayBand(Decimal(60), True, Decimal("0.6"), "60%至不足70%,绩效×0.6", "60 % to below 70 %: ×0.6"),
+    PayBand(Decimal(85), False, Decimal("1.0"), "85%以上，全额绩效", "above 85 %: full pay"),
+    PayBand(Decimal(80), False, Decimal("0.9"), "80%以上至85%，绩效×0.9", "above 80 % to 85 %: ×0.9"),
+    PayBand(Decimal(75), False, Decimal("0.8"), "75%以上至80%，绩效×0.8", "above 75 % to 80 %: ×0.8"),
+    PayBand(Decimal(70), True, Decimal("0.7"), "70%至75%，绩效×0.7", "70 % to 75 %: ×0.7"),
+    PayBand(Decimal(60), True, Decimal("0.6"), "60%至不足70%，绩效×0.6", "60 % to below 70 %: ×0.6"),
 )
-NO_PAY = PayBand(Decimal(0), True, Decimal(0), "低于60%,取消绩效", "below 60 %: pay cancelled")
+NO_PAY = PayBand(Decimal(0), True, Decimal(0), "低于60%，取消绩效", "below 60 %: pay cancelled")
 
 
 class NoCheckpoints(ValueError):

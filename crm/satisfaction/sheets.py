@@ -44,7 +44,7 @@ def read_sheet(*, filename: str, content: bytes, aliases: dict[str, list[str]], 
     if not content.strip():
         raise file_problem("文件为空", "The file is empty")
     if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise file_problem("不支持旧版Excel(.xls)文件,请另存为.xlsx或CSV", "Old Excel (.xls) files are not supported; save as .xlsx or CSV")
+        raise file_problem("不支持旧版Excel(.xls)文件，请另存为.xlsx或CSV", "Old Excel (.xls) files are not supported; save as .xlsx or CSV")
     if content.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
         grid = _xlsx_grid(content)
     else:
@@ -66,7 +66,7 @@ def read_sheet(*, filename: str, content: bytes, aliases: dict[str, list[str]], 
                 raise file_problem(f"行数超过{MAX_ROWS}行上限", f"More than {MAX_ROWS} rows")
             return Sheet({name: str(cells[i]).strip() for name, i in mapped.items()}, rows)
     wanted = "、".join(aliases[name][0] for name in sorted(required))
-    raise file_problem(f"未找到必需的列标题:{wanted}", f"Required column headers not found: {', '.join(sorted(required))}")
+    raise file_problem(f"未找到必需的列标题：{wanted}", f"Required column headers not found: {', '.join(sorted(required))}")
 
 
 async def stores_by_key(actor: Scope) -> dict[str, int]:
@@ -141,9 +141,9 @@ def _xlsx_grid(content: bytes) -> list[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise file_problem("无法读取XLSX文件:文件已损坏或不是Excel(.xlsx)文件", "Cannot read the XLSX file") from None
+        raise file_problem("无法读取XLSX文件：文件已损坏或不是Excel(.xlsx)文件", "Cannot read the XLSX file") from None
     except Exception:  # openpyxl raises many kinds on malformed parts; all mean "broken file"
-        raise file_problem("无法读取XLSX文件:文件内容有误", "Cannot read the XLSX file") from None
+        raise file_problem("无法读取XLSX文件：文件内容有误", "Cannot read the XLSX file") from None
     try:
         sheet = workbook[workbook.sheetnames[0]]
         return [(n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
@@ -162,7 +162,7 @@ def _csv_grid(content: bytes) -> list[tuple[int, list[Any]]]:
         except UnicodeDecodeError:
             continue
     if text is None:
-        raise file_problem("无法识别文件编码(支持UTF-8和GBK)", "Unknown text encoding (UTF-8 and GBK are supported)")
+        raise file_problem("无法识别文件编码（支持UTF-8和GBK）", "Unknown text encoding (UTF-8 and GBK are supported)")
     try:
         return [(n, cells) for n, cells in enumerate(csv.reader(io.StringIO(text)), start=1)]
     except csv.Error as error:

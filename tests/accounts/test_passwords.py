@@ -23,7 +23,7 @@ def test_the_policy_names_every_rule_broken_in_chinese_and_english():
     assert [zh for zh, _ in passwords.problems_of("wang1", username="wang")] == [
         "密码至少需要 10 个字符", "密码不能包含用户名"]
     assert [zh for zh, _ in passwords.problems_of("Password123", username="li")] == [
-        "密码过于常见,容易被猜中,请换一个"]
+        "密码过于常见，容易被猜中，请换一个"]
     assert passwords.problems_of(STRONG, username="li") == []
     for _ in range(20):
         assert passwords.problems_of(passwords.random_password(), username="li") == []
@@ -90,7 +90,7 @@ async def test_a_temporary_password_forces_a_change_before_anything_else(client,
         answer = await browser.get(path)
         assert (answer.status_code, answer.headers.get("location")) == (302, "/account/password"), path
     page = await browser.get("/account/password")
-    assert "首次登录或使用临时密码登录后,请先设置新密码" in page.text
+    assert "首次登录或使用临时密码登录后，请先设置新密码" in page.text
     await browser.post("/account/password", data={"current_password": temporary, "new_password": STRONG,
                                                   "repeat_password": STRONG, "_csrf_token": csrf_of(page.text)})
     assert (await browser.get("/")).status_code == 200

@@ -29,7 +29,7 @@ async def test_agent_works_three_calls_from_the_queue(page, sign_in, tenant):
     await page.keyboard.press("n")
     await page.locator("#outcome-form").wait_for()
     first = int(await page.locator("#call-screen").get_attribute("data-callback"))
-    assert "您好!" in await page.locator("#script").inner_text()
+    assert "您好！" in await page.locator("#script").inner_text()
     await shot(page, "call")
     await page.keyboard.press("1")
     await page.keyboard.press("y")

@@ -66,7 +66,7 @@ async def test_work_a_call_through_the_api(client, tenant):
     queue = (await client.get(f"{API}/queue", headers=agent)).json()
     assert callback_id in [i["id"] for i in queue["due"] + queue["overdue"]]
     nxt = (await client.post(f"{API}/next", headers=agent)).json()["callback"]
-    assert nxt["id"] == callback_id and nxt["claimed_by_me"] and nxt["script"].startswith("您好!孙先生")
+    assert nxt["id"] == callback_id and nxt["claimed_by_me"] and nxt["script"].startswith("您好！孙先生")
     other = await tenant.headers("store_cr_manager@A")
     taken = await client.post(f"{API}/{callback_id}/claim", headers=other)
     assert taken.status_code == 409 and taken.json()["detail_zh"].startswith("该回访已由")

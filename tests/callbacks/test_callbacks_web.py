@@ -24,7 +24,7 @@ async def test_queue_call_screen_and_save_and_next(browser_session, tenant):
     assert opened.status_code in (302, 303)
     current = int(opened.headers["location"].rsplit("/", 1)[1])
     screen = await browser.get(f"/callbacks/{current}")
-    assert "回访话术" in screen.text and "您好!" in screen.text and 'id="outcome-form"' in screen.text
+    assert "回访话术" in screen.text and "您好！" in screen.text and 'id="outcome-form"' in screen.text
 
     bad = await browser.post(f"/callbacks/{current}/outcome",
                              data={"_csrf_token": csrf(screen.text), "outcome": "reached", "then": "next"})
@@ -74,7 +74,7 @@ async def test_ssi_call_screen_requires_every_score_or_the_declined_box(browser_
     token = csrf((await browser.get("/callbacks")).text)
     await browser.post(f"/callbacks/{followup}/claim", data={"_csrf_token": token})
     screen = await browser.get(f"/callbacks/{followup}")
-    assert "满意度评分(必填" in screen.text and 'id="survey-declined"' in screen.text
+    assert "满意度评分（必填" in screen.text and 'id="survey-declined"' in screen.text
     form = {"_csrf_token": csrf(screen.text), "outcome": "reached", "satisfied": "satisfied", "score_salesperson": "9",
             "then": "stay"}
     bad = await browser.post(f"/callbacks/{followup}/outcome", data=form)

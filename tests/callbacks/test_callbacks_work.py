@@ -45,7 +45,7 @@ async def test_script_is_filled_with_customer_car_and_delivery(tenant):
     callback_id = await make_due(tenant, name="王建国", gender="male")
     agent = await tenant.scope("callback_agent@A")
     detail = await service.callback_detail(actor=agent, callback_id=callback_id)
-    assert detail.script.startswith("您好!王先生,我是测试4S店A")
+    assert detail.script.startswith("您好！王先生，我是测试4S店A")
     assert agent.display_name in detail.script and "大众帕萨特" in detail.script
     assert "____" not in detail.script
     assert detail.source["type"] == "sale" and detail.source["salesperson"] == "李娜"

@@ -47,7 +47,8 @@ async def test_intake_then_store_handles_then_group_revisits(browser, live_serve
     await page.keyboard.type("新车交付一周,空调出风有异味")
     async with page.expect_navigation():
         await page.keyboard.press("Control+Enter")
-    complaint_url = page.url
+    complaint_url = page.url.split("?")[0]
+    assert await page.locator("#ok-note").inner_text() == "投诉已登记。"
     assert "/complaints/" in complaint_url
     assert "待门店受理" in await page.locator("#summary").inner_text()
     await context.close()

@@ -52,8 +52,8 @@ async def test_the_third_violation_of_a_month_in_one_department_is_the_dismissal
         row = await row_of(tenant, "2026-12")
         gm = await tenant.scope("store_gm@A")
         steps = [(await accountability.violation(actor=gm, violation_id=v)).step_zh for v in (first, second, third)]
-    assert steps == ["第一次", "第二次", "第三次(辞退)"]
-    assert (row.violations, row.dismissal, row.ladder[0].step_zh) == (3, True, "第三次(辞退)")
+    assert steps == ["第一次", "第二次", "第三次（辞退）"]
+    assert (row.violations, row.dismissal, row.ladder[0].step_zh) == (3, True, "第三次（辞退）")
     # Only violations climb: no complaint counts here.
     assert (row.liable_complaints, row.missed_deadlines) == (0, 0)
 
@@ -230,11 +230,11 @@ async def test_the_month_exports_to_xlsx_with_chinese_headers_and_the_figures(cl
     assert list(rows[0]) == accountability.EXPORT_HEADERS and rows[0][0] == "员工"
     by_name = {row[0]: row for row in rows[1:]}
     staff = by_name[(await tenant.scope("staff@A")).display_name]
-    assert staff[2:8] == (0, 0, 3, "售后服务部第三次(辞退)", "是", 50)
+    assert staff[2:8] == (0, 0, 3, "售后服务部第三次（辞退）", "是", 50)
     head = by_name[(await tenant.scope("department_head@A")).display_name]
     assert head[4:7] == (1, "销售部第一次", None)
     assert [row[5] for row in details.iter_rows(min_row=2, values_only=True)] == [
-        "第一次", "第二次", "第三次(辞退)", "第一次"
+        "第一次", "第二次", "第三次（辞退）", "第一次"
     ]
 
 
@@ -251,9 +251,9 @@ async def test_the_accountability_page_records_a_violation_and_shows_the_ladder(
         done = await gm.post("/accountability/violations", data=form)
         assert done.status_code in (200, 303), done.text
         page = await gm.get("/accountability?month=2026-12")
-        assert "售后服务部 第三次(辞退)" in page.text and "tag-danger" in page.text
+        assert "售后服务部 第三次（辞退）" in page.text and "tag-danger" in page.text
         refused = await gm.post("/accountability/violations", data={**form, "description": ""})
         assert refused.status_code == 400 and "请填写违规说明" in refused.text
         hq = await browser_session(tenant.usernames["hq_viewer"])
         page = await hq.get("/accountability?month=2026-12")
-        assert page.status_code == 200 and "第三次(辞退)" in page.text and "记录业务流程违规" not in page.text
+        assert page.status_code == 200 and "第三次（辞退）" in page.text and "记录业务流程违规" not in page.text

@@ -123,7 +123,7 @@ async def test_urgency_on_the_intake_form_and_the_complaint_page(browser_session
         assert bad.status_code == 400 and "紧急程度须为紧急或一般" in bad.text
         done = await agent.post("/complaint-intake", data=form)
         assert done.status_code == 303
-        cid = int(done.headers["location"].rsplit("/", 1)[1])
+        cid = int(done.headers["location"].split("?")[0].rsplit("/", 1)[1])
 
         store = await browser_session(tenant.usernames["staff@A"])
         walk_in = await store.get("/complaint-intake")
@@ -132,7 +132,7 @@ async def test_urgency_on_the_intake_form_and_the_complaint_page(browser_session
             "content": "等待时间过长",
         })
         assert sent.status_code == 303
-        normal = int(sent.headers["location"].rsplit("/", 1)[1])
+        normal = int(sent.headers["location"].split("?")[0].rsplit("/", 1)[1])
 
         manager = await browser_session(tenant.usernames["store_cr_manager@A"])
         inbox = await manager.get("/complaints")

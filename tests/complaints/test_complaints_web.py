@@ -43,7 +43,7 @@ async def test_call_center_intake_screen_finds_routes_and_records(browser_sessio
             "expected_solution": "尽快复查"}
     done = await agent.post("/complaint-intake", data=form)
     assert done.status_code == 303
-    cid = int(done.headers["location"].rsplit("/", 1)[1])
+    cid = int(done.headers["location"].split("?")[0].rsplit("/", 1)[1])
     shown = await agent.get(f"/complaints/{cid}")
     assert "维修后仪表盘报警灯常亮" in shown.text and "待门店受理" in shown.text
     assert 'id="act-reroute"' in shown.text and 'id="act-accept"' not in shown.text

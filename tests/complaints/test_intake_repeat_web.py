@@ -50,7 +50,7 @@ async def test_repeat_is_shown_with_nothing_chosen_and_the_agent_must_decide(bro
         assert 'name="repeat_decision" value="same"' in shown.text
         assert 'name="repeat_decision" value="different"' in shown.text
         assert " checked" not in shown.text  # nothing pre-chosen
-        assert "同一问题:标记为重大投诉(重复投诉)" in shown.text
+        assert "同一问题：标记为重大投诉（重复投诉）" in shown.text
 
         before = await Complaint.count()
         undecided = await _submit(agent, tenant, car)
@@ -62,7 +62,7 @@ async def test_repeat_is_shown_with_nothing_chosen_and_the_agent_must_decide(bro
 
         done = await _submit(agent, tenant, car, repeat_decision="same")
         assert done.status_code == 303, done.text
-        cid = int(done.headers["location"].rsplit("/", 1)[1])
+        cid = int(done.headers["location"].split("?")[0].rsplit("/", 1)[1])
         major = await major_of(cid)
         assert major is not None and major["marked_at"] == WED_10
         reasons = await MajorReasonRow.select(MajorReasonRow.reason).where(MajorReasonRow.major == major["id"])
@@ -73,10 +73,10 @@ async def test_repeat_is_shown_with_nothing_chosen_and_the_agent_must_decide(bro
 
         different = await _submit(agent, tenant, car, repeat_decision="different", repeat_reason="这次是空调不制冷")
         assert different.status_code == 303
-        other = int(different.headers["location"].rsplit("/", 1)[1])
+        other = int(different.headers["location"].split("?")[0].rsplit("/", 1)[1])
         assert await major_of(other) is None
         page = await agent.get(f"/complaints/{other}")
-        assert "不同问题(非重复投诉):这次是空调不制冷" in page.text and 'class="tag tag-warn repeat-flag"' not in page.text
+        assert "不同问题（非重复投诉）：这次是空调不制冷" in page.text and 'class="tag tag-warn repeat-flag"' not in page.text
 
 
 async def test_undecided_complaint_shows_the_flag_until_group_service_decides_on_the_page(browser_session, tenant):
@@ -151,6 +151,6 @@ async def test_a_refused_decision_writes_nothing_and_staff_leave_it_to_group_ser
         assert WARNING in refused.text  # the form comes back with the warning
         left = await _submit(staff, tenant, car)  # no decision: recorded, flagged for group service
         assert left.status_code == 303
-        cid = int(left.headers["location"].rsplit("/", 1)[1])
+        cid = int(left.headers["location"].split("?")[0].rsplit("/", 1)[1])
         assert (await RepeatCheck.select(RepeatCheck.decision).where(RepeatCheck.complaint == cid).first()) == {
             "decision": ""}

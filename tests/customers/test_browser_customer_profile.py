@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from crm.customers.tables import Customer, CustomerChange
 from tests.support.builders import complaint, customer_with_history
 
@@ -20,7 +22,8 @@ async def test_store_cr_manager_opens_a_customer_and_edits_the_address(page, sig
     await page.wait_for_url(f"**/customers/{car.customer_id}/edit")
     await page.locator('input[name="address"]').fill("上海市静安区南京西路100号")
     await page.locator('#profile-form button[type="submit"]').click()
-    await page.wait_for_url(f"**/customers/{car.customer_id}")
+    await page.wait_for_url(re.compile(rf"/customers/{car.customer_id}\?ok=customer_saved$"))
+    assert await page.locator("#ok-note").inner_text() == "客户资料已保存。"
     assert "上海市静安区南京西路100号" in await page.locator("#profile").inner_text()
     assert "address" in await page.locator("#change-history").inner_text()
 

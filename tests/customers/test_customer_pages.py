@@ -79,7 +79,7 @@ async def test_create_customer_on_the_form(browser_session, tenant):
     assert saved.status_code in (302, 303)
     row = await Customer.select().where(Customer.mobile == mobile).first()
     assert row["name"] == "新客户" and row["store"] == tenant.store_a and row["gender"] == "female"
-    assert saved.headers["location"] == f"/customers/{row['id']}"
+    assert saved.headers["location"] == f"/customers/{row['id']}?ok=customer_created"
 
 
 async def test_create_form_shows_field_errors_and_saves_nothing(browser_session, tenant):

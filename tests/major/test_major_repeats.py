@@ -337,6 +337,6 @@ async def test_crisis_meeting_web_form_on_the_major_page(browser_session, tenant
         done = await gm.post(f"/major/{major_id}/crisis-meeting", data={**form, "decisions": "总经理当面致歉"})
         assert done.status_code == 303
         page = await gm.get(f"/major/{major_id}")
-        assert "总经理当面致歉" in page.text and "张总(总经理)" in page.text
+        assert "总经理当面致歉" in page.text and "张总（总经理）" in page.text
     meetings = await crisis.meetings(group_id=tenant.group_id, major_id=major_id)
     assert meetings[0].held_at == WED_10  # the group's wall-clock time

@@ -76,7 +76,7 @@ async def test_store_files_the_report_and_the_brand_division_forwards_it(browser
     assert "只写了经过" in incomplete.text  # what was typed is kept
     assert (await major_of_id(major_id))["report_status"] == "missing"
     filed = await _post(gm, f"/major/{major_id}/report", {"action": "file", **REPORT})
-    assert filed.status_code == 303 and filed.headers["location"] == f"/major/{major_id}"
+    assert filed.status_code == 303 and filed.headers["location"] == f"/major/{major_id}?ok=report_filed"
     assert (await major_of_id(major_id))["report_status"] == "filed"
 
     brand = await browser_session(tenant.usernames["brand_manager"])
@@ -115,7 +115,7 @@ async def test_marking_from_a_complaint_suggests_repeat_and_needs_a_note_for_oth
     marked = await _post(agent, f"/complaints/{complaint_id}/major", {"reasons": ["repeat", "other"], "note": "多人围堵"})
     assert marked.status_code == 303
     major = await major_of(complaint_id)
-    assert marked.headers["location"] == f"/major/{major['id']}"
+    assert marked.headers["location"] == f"/major/{major['id']}?ok=marked_major"
 
 
 async def test_pages_are_404_across_stores_and_groups(browser_session, tenant, other_tenant):

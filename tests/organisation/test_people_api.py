@@ -139,7 +139,7 @@ async def test_disabling_a_user_ends_their_session_and_token_and_releases_their_
     told = await Notification.select(Notification.title_zh, Notification.link).where(
         Notification.recipient == tenant.users["store_cr_manager@A"], Notification.kind == "staff.disabled",
         Notification.channel == "inapp").first()
-    assert told == {"title_zh": "离职员工已停用,其工作已转交给您", "link": f"/complaints/{complaint_id}"}
+    assert told == {"title_zh": "离职员工已停用，其工作已转交给您", "link": f"/complaints/{complaint_id}"}
     # enabled again, the user signs in with their password
     assert (await client.post(f"{API}/users/{leaver['id']}/enable", headers=admin)).json()["active"] is True
     await _token(client, leaver["username"], password)
@@ -196,7 +196,7 @@ async def test_bulk_import_is_all_or_nothing_unless_valid_rows_are_accepted(clie
     assert refused.status_code == 400
     report = refused.json()["report"]
     assert [(e["row"], e["field"], e["message_zh"]) for e in report["errors"]] == [
-        (4, "roles", "角色无效:店长"), (5, "username", "与前面的行用户名重复")]
+        (4, "roles", "角色无效：店长"), (5, "username", "与前面的行用户名重复")]
     assert not await User.exists().where(User.username == f"imp1_{tag}")
     accepted = await client.post(f"{API}/users/import", headers=admin, files=files, data={"accept_valid_rows": "true"})
     assert accepted.status_code == 200, accepted.text

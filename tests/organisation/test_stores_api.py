@@ -96,7 +96,7 @@ async def test_closing_a_store_keeps_its_history_and_takes_it_out_of_new_work(cl
     refused = await client.post(f"{API}/complaints", headers=agent, json={
         "customer_id": car.customer_id, "channel": "hotline_400", "content": "又有问题", "store_id": tenant.store_a})
     assert refused.status_code == 400
-    assert refused.json()["errors"][0]["message_zh"] == "该门店已关闭,不能再接收新的工作"
+    assert refused.json()["errors"][0]["message_zh"] == "该门店已关闭，不能再接收新的工作"
     # it leaves the pickers (the complaint pages' store choices), not the organisation page
     from api.web.forms import store_choices
 

@@ -107,7 +107,7 @@ async def test_bad_group_input_gets_field_messages_in_chinese(client, tenant):
         code=tenant.code, timezone="Mars/Olympus", admin_username="x", admin_email="not-an-address"))
     assert answer.status_code == 400
     problems = {e["field"]: e["message_zh"] for e in answer.json()["errors"]}
-    assert problems == {"code": "该集团代码已被使用", "timezone": "时区无效,例如 Asia/Shanghai",
+    assert problems == {"code": "该集团代码已被使用", "timezone": "时区无效，例如 Asia/Shanghai",
                         "admin_username": "用户名为 2–64 位字母、数字或 . _ - @", "admin_email": "邮箱格式不正确"}
 
 

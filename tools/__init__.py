@@ -1,0 +1,1 @@
+"""Maintenance scripts run by hand: the UI text catalogues (catalogue.py) and Chinese punctuation."""
