@@ -21,7 +21,7 @@ from api.web.forms import existing_id, optional_int, page_or_fragment, store_cho
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.fields import fields_of
-from crm.customers.history import VIAS, customer_changes
+from crm.customers.history import CHANGE_LIST, VIAS, customer_changes
 from crm.customers.service import (
     CUSTOMER_EDITORS,
     CUSTOMER_READERS,
@@ -78,9 +78,12 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
 
 
 @get("/customers/{customer_id:int}", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
-async def customer_page(actor: Scope, customer_id: int) -> Template:
-    """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores."""
+async def customer_page(actor: Scope, customer_id: int, sort: str = "", page: str = "", page_size: str = ""
+                        ) -> Template:
+    """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores. The change
+    history is a list of its own (`sort`, `page`, `page_size` are its)."""
     existing_id(customer_id, "customer")
+    want = CHANGE_LIST.parse(sort=sort, page=page, page_size=page_size)
     profile = await customer_profile(actor=actor, customer_id=customer_id)
     vehicles = {v.id: v for v in profile.vehicles}
     for history in profile.other_stores:
@@ -90,7 +93,8 @@ async def customer_page(actor: Scope, customer_id: int) -> Template:
         context={"profile": profile, "vehicles_by_id": vehicles, "labels": LABELS,
                  "timeline": await customer_timeline(actor=actor, customer_id=customer_id, profile=profile),
                  "can_edit": actor.has_role(*CUSTOMER_UPDATERS),
-                 "changes": await customer_changes(actor=actor, customer_id=customer_id)},
+                 "changes": ListView(f"/customers/{customer_id}", CHANGE_LIST, want,
+                                     await customer_changes(actor=actor, customer_id=customer_id, want=want))},
     )
 
 

@@ -344,9 +344,13 @@ async def import_records(
 
 
 @get("/api/v1/customers/{customer_id:int}/changes", tags=["customers"])
-async def customer_changes(actor: Scope, customer_id: IdParam) -> list[Change]:
-    """The record's change history (变更记录), newest first: field, old and new value, who, when, how."""
-    return await history.customer_changes(actor=actor, customer_id=customer_id)
+async def customer_changes(
+    actor: Scope, customer_id: IdParam, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[Change]:
+    """The record's change history (变更记录), newest first: field, old and new value, who, when, how; one page
+    with the total. `sort`: `changed` (default `-changed`), `field`, `old`, `new`, `by`, `via`."""
+    want = history.CHANGE_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await history.customer_changes(actor=actor, customer_id=customer_id, want=want)
 
 
 class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -234,12 +234,12 @@ async def test_history_of_api_edits_and_imports(client, tenant):
         assert (await upload(client, await tenant.headers("store_gm@A"), "a.csv", content)).status_code == 200
         history = await client.get(f"/api/v1/customers/{customer_id}/changes", headers=headers)
     assert history.status_code == 200
-    rows = {(r["field"], r["via"]): r for r in history.json()}
+    rows = {(r["field"], r["via"]): r for r in history.json()["items"]}
     assert rows[("name", "edit")]["old_value"] == "孙丽" and rows[("name", "edit")]["new_value"] == "孙丽(已核实)"
     assert rows[("address", "edit")]["old_value"] == "" and rows[("name", "edit")]["changed_by_name"]
     assert rows[("email", "import")]["old_value"] == "" and rows[("email", "import")]["new_value"] == "sun@x.cn"
     assert rows[("name", "edit")]["changed_at"].startswith("2026-12-02T02:00:00")
-    assert history.json()[0]["via"] == "import"  # newest first
+    assert history.json()["items"][0]["via"] == "import" and history.json()["total"] == len(rows)  # newest first
 
 
 async def test_web_list_with_countdown_apply_confirm_and_the_history_on_the_customer_page(browser_session, tenant):
