@@ -45,6 +45,10 @@ class Settings:
     sms_gateway_token: str = ""
     # Operators' Prometheus scrapes /metrics with this bearer token; unset, /metrics is not served.
     metrics_token: str = ""
+    # Complaint attachments (photos, documents, call recordings): where the files live, and how large they may be.
+    attachment_dir: Path | None = None  # default: var_dir / "attachments"
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    attachment_complaint_max_bytes: int = 200 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -96,6 +100,9 @@ def get_settings() -> Settings:
         sms_gateway_url=os.environ.get("SMS_GATEWAY_URL", ""),
         sms_gateway_token=os.environ.get("SMS_GATEWAY_TOKEN", ""),
         metrics_token=os.environ.get("METRICS_TOKEN", ""),
+        attachment_dir=Path(os.environ.get("ATTACHMENT_DIR") or var_dir / "attachments").resolve(),
+        attachment_max_bytes=int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))),
+        attachment_complaint_max_bytes=int(os.environ.get("ATTACHMENT_COMPLAINT_MAX_BYTES", str(200 * 1024 * 1024))),
     )
 
 

@@ -2,7 +2,8 @@
 
 Gathered from each area's own services, which apply the caller's scope and roles: waiting complaints
 (crm.complaints.queries), phone callbacks (crm.callbacks.service), major-complaint reports
-(crm.major.service), and the month's figures from the dashboard rollups (crm.analytics).
+(crm.major.service), customer data corrections to decide or confirm (crm.customers.corrections), and the
+month's figures from the dashboard rollups (crm.analytics).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from crm.analytics.metrics import METRICS, Metric, merge
 from crm.callbacks.service import CALLBACK_WORKERS, work_queue
 from crm.complaints.queries import waiting_for_me
 from crm.complaints.workflow import ACTIONS, READERS
+from crm.customers import corrections
 from crm.lists import MAX_PAGE_SIZE
-from crm.major.service import BOARD_LIST, REPORTERS, board
 from crm.major.rules import ReportStatus
+from crm.major.service import BOARD_LIST, REPORTERS, board
 from tenants.scope import Scope, timezone_of
+from tenants.tables import Store
 
 # The month's figures on the home page: a few the whole team answers for (the dashboard has the rest).
 TEAM_FIGURES = ("complaints", "accept_on_time_rate", "handle_on_time_rate", "callback_rate", "satisfaction_rate")
@@ -28,7 +31,7 @@ TEAM_FIGURES = ("complaints", "accept_on_time_rate", "handle_on_time_rate", "cal
 
 @dataclass
 class WorkItem:
-    kind: str  # complaint | callback | major_report
+    kind: str  # complaint | callback | major_report | correction
     title: str  # who or what: the customer, the store
     what_zh: str  # the step waiting: 门店受理, 回访, 提交重大投诉报告…
     what_en: str
@@ -59,7 +62,7 @@ class MyWork:
 
 async def my_work(*, actor: Scope) -> MyWork:
     """The caller's home page: overdue, due today, waiting; the team's month."""
-    items = await _complaints(actor) + await _callbacks(actor) + await _major_reports(actor)
+    items = await _complaints(actor) + await _callbacks(actor) + await _major_reports(actor) + await _corrections(actor)
     work = MyWork()
     if actor.group_id is None:
         return work
@@ -113,6 +116,34 @@ async def _major_reports(actor: Scope) -> list[WorkItem]:
         for m in (await board(actor=actor, want=BOARD_LIST.parse(page_size=MAX_PAGE_SIZE))).items
         if m.report_status == ReportStatus.MISSING
     ]
+
+
+async def _corrections(actor: Scope) -> list[WorkItem]:
+    """修正表 waiting for the caller: to apply or reject within 24 hours (department managers, the GM), or, once
+    decided, to confirm (customer relations). Who may is `corrections.ACTIONS`, as on the corrections page."""
+    deciders, _ = corrections.ACTIONS["apply"]
+    confirmers, _ = corrections.ACTIONS["confirm"]
+    items = []
+    for state, roles, verb in (("open", deciders, ("修正客户资料", "Correct customer data")),
+                               ("unconfirmed", confirmers, ("确认资料修正", "Confirm the data correction"))):
+        if actor.group_id is None or not actor.has_role(*roles):
+            continue
+        want = corrections.CORRECTION_LIST.parse(sort=corrections.DEFAULT_SORTS[state], page_size=MAX_PAGE_SIZE)
+        for c in (await corrections.list_corrections(actor=actor, state=state, want=want)).items:
+            if not c.actions:
+                continue
+            field = (c.field_label_zh, c.field_label_en)
+            items.append(WorkItem(
+                "correction", c.customer_name, f"{verb[0]}：{field[0]}", f"{verb[1]}: {field[1]}",
+                f"{corrections.LINK}?state={state}#correction-{c.id}", c.due_at if state == "open" else None,
+                (await _store_names(actor)).get(c.store_id, ""),
+            ))
+    return items
+
+
+async def _store_names(actor: Scope) -> dict[int, str]:
+    rows = await Store.select(Store.id, Store.name).where(Store.id.is_in(sorted(actor.store_ids) or [-1]))
+    return {r["id"]: r["name"] for r in rows}
 
 
 async def _figures(actor: Scope, work: MyWork) -> None:

@@ -3,6 +3,6 @@
 One folder per area: `routes` (JSON under /api/v1), `pages` (web UI), `templates/`, `static/`.
 """
 
-from api.complaints import pages, routes
+from api.complaints import attachments, pages, routes
 
-ROUTES = [*routes.ROUTES, *pages.ROUTES]
+ROUTES = [*routes.ROUTES, *attachments.ROUTES, *pages.ROUTES]

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
+from api.complaints.attachments import panel_context as attachment_panel
 from api.i18n import language_of
 from api.lists import ListView, export_response
 from api.privacy.pages import revealed_fragment
@@ -65,6 +66,8 @@ LABELS = {
         "repeat_decided": ("判断重复投诉", "Repeat complaint decided"),
         "repeat_overdue": ("重复投诉判断超时", "Repeat decision overdue"),
         "crisis_meeting": ("危机处理小组会议", "Crisis-team meeting"),
+        "attachment_added": ("上传附件", "Attachment added"),
+        "attachment_removed": ("删除附件", "Attachment removed"),
     },
     "appeal_status": {
         "filed": ("待部门主管提报", "Awaiting department head"),
@@ -371,6 +374,7 @@ async def _page(
         "can_mark_major": actor.has_role(*MAJOR_MARKERS) and detail.summary.state not in workflow.FINAL_STATES,
         "repeat": await repeats.repeat_flags(actor=actor, complaint_ids=[complaint_id]),
         "can_decide_repeat": actor.has_role(*MAJOR_MARKERS),
+        **await attachment_panel(actor, complaint_id), "attachment_errors": [], "attachment_done": None,
     })
 
 

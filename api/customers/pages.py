@@ -30,6 +30,7 @@ from crm.customers.service import (
     KINDS,
     MARITAL_STATUSES,
     REPAIR_TYPES,
+    REVEALABLE_FIELDS,
     SOURCES,
     create_customer,
     customer_profile,
@@ -40,6 +41,7 @@ from crm.customers.service import (
     update_customer,
 )
 from crm.customers.timeline import KINDS as TIMELINE_KINDS, customer_timeline
+from crm.privacy import policy
 from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.scope import Scope
 
@@ -136,8 +138,12 @@ async def customer_update(request: Request[Scope, Any, Any], actor: Scope, custo
     record = await get_customer(actor=actor, customer_id=customer_id)
     before = _as_form(record)
     values = _submitted(await request.form())
-    changes = {k: v for k, v in values.items() if v != before.get(k)}
     try:
+        changes = {k: v for k, v in values.items() if k not in _masked(actor, before) and v != before.get(k)}
+        for name in _masked(actor, before):
+            value = policy.edited(name, before[name], values[name])
+            if value is not None:
+                changes[name] = value
         if changes:
             await update_customer(actor=actor, customer_id=customer_id, **_typed(changes))
     except InvalidInput as invalid:
@@ -148,9 +154,15 @@ async def customer_update(request: Request[Scope, Any, Any], actor: Scope, custo
     return Redirect(path=f"/customers/{customer_id}?ok=customer_saved")
 
 
+def _masked(actor: Scope, shown: dict[str, str]) -> list[str]:
+    """The personal fields the form shows masked to this caller (a stored value they may not see in clear)."""
+    return [name for name in REVEALABLE_FIELDS if shown.get(name) and not policy.sees_clear(actor, name)]
+
+
 async def _profile_form(actor: Scope, *, values: dict, record=None, problems=(), status: int = 200) -> Template:
     return Template("customers/profile_form.html", status_code=status, context={
         "values": values, "record": record, "problems": list(problems), "fields": FORM_FIELDS,
+        "masked": _masked(actor, _as_form(record)) if record is not None else [],
         "stores": await store_choices(actor) if record is None and actor.is_group_level else [],
     })
 

@@ -77,5 +77,10 @@ SURVEY_TITLES = {"ssi": ("销售满意度（SSI）", "Sales satisfaction (SSI)")
                  "csi": ("售后满意度（CSI）", "After-sales satisfaction (CSI)")}
 
 
+def factor_label(survey: str, code: str) -> tuple[str, str]:
+    """A factor's (中文, English) label; a code no longer in the catalogue is shown as it was stored."""
+    return next(((f.label_zh, f.label_en) for f in SURVEYS.get(survey, ()) if f.code == code), (code, code))
+
+
 def factor_codes(survey: str) -> list[str]:
     return [f.code for f in SURVEYS.get(survey, ())]

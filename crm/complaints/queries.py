@@ -653,4 +653,5 @@ async def _user_names(scope: Scope, ids: set[int | None]) -> dict[int, str]:
 def _action_zh(action: str) -> str:
     if action in workflow.ACTIONS:
         return workflow.ACTIONS[action].label_zh
-    return {"create": "登记投诉", "deadline_missed": "超时"}.get(action, action)
+    return {"create": "登记投诉", "deadline_missed": "超时", "attachment_added": "上传附件",
+            "attachment_removed": "删除附件"}.get(action, action)

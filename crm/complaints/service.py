@@ -801,6 +801,13 @@ async def _append(
     )
 
 
+async def append_to_timeline(
+    actor: Scope, complaint: Complaint, action: str, *, note: str = "", data: dict[str, Any] | None = None
+) -> None:
+    """A step beside the workflow that leaves the state as it is (an attachment added or removed)."""
+    await _append(actor, complaint, action, complaint.state, complaint.state, note=note, data=data)
+
+
 def _reopened(complaint: Complaint) -> dict[str, Any]:
     """A new handling cycle: the deadlines of the last one no longer apply."""
     return {

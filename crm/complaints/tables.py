@@ -229,3 +229,24 @@ class AccountabilityAmount(Table, tablename="complaint_accountability_amount"):
     first_violation = Numeric(digits=(10, 2), null=True, default=None)
     second_violation = Numeric(digits=(10, 2), null=True, default=None)
     updated_at = Timestamptz()
+
+
+class ComplaintAttachment(Table, tablename="complaint_attachment"):
+    """附件: a photo, document or call recording kept with the complaint (`crm.complaints.attachments`).
+
+    The file itself is in the file store under `file_key` (random, never the user's file name); `filename` is
+    only what the uploader called it, shown and offered back on download.
+    """
+
+    group = ForeignKey(DealerGroup, null=False, index=True)
+    store = ForeignKey(Store, null=False, index=True)
+    complaint = ForeignKey(Complaint, null=False, index=True)
+    file_key = Varchar(length=64, unique=True)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=100)
+    kind = Varchar(length=12)  # image | document | recording
+    size = Integer()
+    sha256 = Varchar(length=64)
+    uploaded_by = ForeignKey(User, null=True)
+    uploaded_by_name = Varchar(length=100, default="")
+    uploaded_at = Timestamptz()

@@ -14,7 +14,7 @@ import msgspec
 
 from crm.callbacks.rules import DEFAULT_RULES
 from crm.callbacks.service import CALLBACK_READERS, OUTCOME_LABELS, STATES as CALLBACK_STATES
-from crm.callbacks.surveys import level_label
+from crm.callbacks.surveys import SURVEY_TITLES, factor_label, level_label
 from crm.callbacks.tables import Callback, CallbackScore
 from crm.complaints import workflow
 from crm.complaints.tables import Complaint
@@ -126,13 +126,21 @@ async def _callbacks(actor: Scope, customer_ids: list[int], store_names: dict[in
         ))
         answered = by_callback.get(r["id"])
         if answered:
-            text = " ".join(f"{s['factor']} {s['score'] if s['score'] is not None else '—'}" for s in answered)
+            survey = answered[0]["survey"]
+            title = SURVEY_TITLES.get(survey, (f"{survey.upper()} 满意度调查", f"{survey.upper()} survey"))
             entries.append(TimelineEntry(
                 at=answered[-1]["recorded_at"], kind="survey", store_name=store_name,
-                title_zh=f"{answered[0]['survey'].upper()} 满意度调查", title_en=f"{answered[0]['survey'].upper()} survey",
-                detail_zh=text, detail_en=text, link=f"/callbacks/{r['id']}",
+                title_zh=title[0], title_en=title[1],
+                detail_zh="，".join(_answer(s, 0, "不适用") for s in answered),
+                detail_en=", ".join(_answer(s, 1, "n/a") for s in answered), link=f"/callbacks/{r['id']}",
             ))
     return entries
+
+
+def _answer(score: dict, language: int, not_applicable: str) -> str:
+    """One factor's answer by its catalogue label: "销售人员 9"."""
+    label = factor_label(score["survey"], score["factor"])[language]
+    return f"{label} {score['score'] if score['score'] is not None else not_applicable}"
 
 
 def _excerpt(text: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from tenants.errors import InvalidInput
 from tenants.roles import Role
 from tenants.scope import Scope
 
@@ -73,6 +74,20 @@ def mask(field: str, value: str) -> str:
     if len(value) < 8:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def edited(field: str, shown: str, submitted: str) -> str | None:
+    """What a form's personal field asks for, when the form showed it masked (`shown`): None keeps the stored
+    value (sent back as shown), "" clears it, a full new value replaces it. A masked value edited in part
+    (still with *) cannot mean anything: InvalidInput on the field, so that no stars are ever stored."""
+    if submitted == shown:
+        return None
+    if "*" in submitted:
+        raise InvalidInput.one(
+            field, "号码已隐藏：请保留原样、清空，或输入完整的新号码。",
+            "The number is hidden: leave it as shown, clear it, or type the whole new number.",
+        )
+    return submitted
 
 
 def in_message(field: str, value: str) -> str:

@@ -18,11 +18,13 @@ import httpx
 from litestar.routes import HTTPRoute
 
 from crm.callbacks.tables import Callback
+from crm.complaints import attachments
 from crm.customers import corrections
 from crm.customers import service as customers
 from crm.customers.tables import Customer, Sale
 from crm.db import transaction
 from crm.notify.tables import Notification
+from tests.support.attachments import SAMPLES, MemoryUpload
 from tests.support.builders import Car, ago, complaint, make_id_number, make_mobile, visit
 from tests.support.callbacks import make_due
 from tests.support.pdf_text import extract
@@ -89,13 +91,15 @@ async def _customer_everywhere(tenant) -> tuple[list[str], dict[str, int]]:
     visit_id = await visit(tenant, car, ago(days=3))
     sale = await Sale.select(Sale.id).where(Sale.customer == cb["customer"]).first()
     complaint_id = await complaint(tenant, car, store="A")
+    photo = await attachments.add_attachment(actor=gm, complaint_id=complaint_id,
+                                             upload=MemoryUpload("车损.png", SAMPLES["png"][1]))
     correction = (await corrections.list_corrections(actor=gm, state="open")).items[0]
     note = await Notification.select(Notification.id).where(
         Notification.recipient == tenant.users["department_head@A"]).first()
     ids = {"customer_id": cb["customer"], "vehicle_id": cb["vehicle"], "identity_id": row["group_identity"],
            "callback_id": callback_id, "complaint_id": complaint_id, "correction_id": correction.id,
            "store_id": tenant.store_a, "notification_id": note["id"], "sale_id": sale["id"], "visit_id": visit_id,
-           "user_id": tenant.users["staff@A"]}
+           "user_id": tenant.users["staff@A"], "attachment_id": photo.id}
     return [mobile, old_mobile, phone2, id_number, proposed], ids
 
 

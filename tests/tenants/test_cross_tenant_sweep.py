@@ -1,7 +1,7 @@
 """Cross-tenant sweep (租户隔离): every route with an id in its path, called with another tenant's ids.
 
 Tenant A's store A gets one of each store-owned object the API can create (a customer with a
-vehicle, a delivery and a service visit, the callbacks the delivery plans, a complaint with a
+vehicle, a delivery and a service visit, the callbacks the delivery plans, a complaint with an attachment and a
 compensation request, the notification the complaint raised, a DMS key). Then every route of the
 app whose path has an `{..._id}` parameter is called, with every method it has, with tenant A's ids:
 
@@ -49,7 +49,8 @@ from crm.callbacks import dms
 from crm.callbacks.tables import Callback, DmsWebhookKey
 from crm.complaints import accountability
 from crm.complaints import service as complaints
-from crm.complaints.tables import Complaint, ComplaintCompensation, ProcessViolation
+from crm.complaints import attachments
+from crm.complaints.tables import Complaint, ComplaintAttachment, ComplaintCompensation, ProcessViolation
 from crm.complaints.workflow import ACTIONS
 from crm.customers import corrections
 from crm.customers import service as customers
@@ -66,6 +67,7 @@ from crm.satisfaction.tables import MysteryAudit
 from tenants.roles import GROUP_ROLES, STORE_ROLES
 from tenants.accounts import issue_token
 from tenants.tables import ApiToken, BrandDivision, DealerGroup, Region, Store, User
+from tests.support.attachments import SAMPLES, MemoryUpload
 from tests.support.builders import make_mobile
 from tests.support.customers import make_profile
 from tests.support.builders import PASSWORD, Tenant
@@ -79,6 +81,7 @@ PATH_IDS: dict[str, Column] = {
     "visit_id": ServiceVisit.id,
     "complaint_id": Complaint.id,
     "compensation_id": ComplaintCompensation.id,
+    "attachment_id": ComplaintAttachment.id,
     "violation_id": ProcessViolation.id,
     "notification_id": Notification.id,
     "store_id": Store.id,
@@ -184,6 +187,8 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     compensation_id = await complaints.request_compensation(
         actor=head, complaint_id=complaint_id, amount=Decimal("300.00"), kind="voucher"
     )
+    attachment = await attachments.add_attachment(actor=manager, complaint_id=complaint_id,
+                                                  upload=MemoryUpload("交车照片.jpg", SAMPLES["jpg"][1]))
     violation_id = await accountability.record_violation(
         actor=manager, staff_user_id=(await tenant.scope("staff@A")).user_id, department="sales",
         occurred_on=clock.now().date(), description="未按流程交车", complaint_id=complaint_id,
@@ -221,6 +226,7 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
         ServiceVisit: profile.visit_id,
         Complaint: complaint_id,
         ComplaintCompensation: compensation_id,
+        ComplaintAttachment: attachment.id,
         ProcessViolation: violation_id,
         Notification: notification["id"],
         Store: tenant.store_a,

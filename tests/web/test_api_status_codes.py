@@ -8,6 +8,7 @@ from api.app import create_app
 CREATES = {
     "/api/v1/customers", "/api/v1/vehicles", "/api/v1/sales", "/api/v1/visits", "/api/v1/customers/import",
     "/api/v1/complaints", "/api/v1/complaints/violations", "/api/v1/complaints/{complaint_id:int}/compensations",
+    "/api/v1/complaints/{complaint_id:int}/attachments",
     "/api/v1/complaints/{complaint_id:int}/major", "/api/v1/major/{major_id:int}/crisis-meetings",
     "/api/v1/dms/keys", "/api/v1/dms/keys/{key_id:str}/rotate",  # rotating issues a new key
     "/api/v1/mystery-shopper/audits", "/api/v1/mystery-shopper/audits/import", "/api/v1/manufacturer-scores/import",

@@ -28,11 +28,13 @@ from litestar.routes import HTTPRoute
 
 from api.web.nav import NAV, nav_for
 from crm.analytics.metrics import METRICS
+from crm.complaints import attachments
 from crm.notify.tables import Notification
 from crm.satisfaction import mystery
 from tenants.accounts import create_user, issue_token
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.scope import scope_for_user
+from tests.support.attachments import SAMPLES, MemoryUpload
 from tests.support.builders import PASSWORD, Tenant, complaint, customer_with_car, major_complaint
 from tests.support.callbacks import make_due
 
@@ -97,6 +99,9 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/privacy/access-log": ("/privacy/access-log", Api("/api/v1/personal-data-access")),
     "/reports": ("/reports", Api("/api/v1/reports")),
     "/complaints/{complaint_id:int}/print": ("/complaints/{complaint}/print", Api("/api/v1/complaints/{complaint}")),
+    "/complaints/{complaint_id:int}/attachments/{attachment_id:int}": (
+        "/complaints/{complaint}/attachments/{attachment}",
+        Api("/api/v1/complaints/{complaint}/attachments/{attachment}/content")),
     "/satisfaction": ("/satisfaction", Api("/api/v1/manufacturer-scores")),
     "/satisfaction/export.xlsx": ("/satisfaction/export.xlsx", Api("/api/v1/manufacturer-scores")),
     "/satisfaction/stores/{store_id:int}": ("/satisfaction/stores/{store}", Api("/api/v1/stores/{store}/standing")),
@@ -203,6 +208,8 @@ async def _world(tenant: Tenant) -> dict[str, object]:
     car = await customer_with_car(tenant)
     complaint_id = await complaint(tenant, car, store="A")
     major_id = await major_complaint(tenant, complaint_id)
+    attachment = await attachments.add_attachment(actor=await tenant.scope("store_cr_manager@A"), complaint_id=complaint_id,
+                                                  upload=MemoryUpload("车损.png", SAMPLES["png"][1]))
     notification = await Notification.select(Notification.id).where(
         Notification.recipient == tenant.users["store_gm@A"]
     ).order_by(Notification.id, ascending=False).first()
@@ -214,6 +221,7 @@ async def _world(tenant: Tenant) -> dict[str, object]:
                                        audited_on=date(2026, 11, 20), results=[mystery.ResultEntry(checkpoint["id"], True)])
     return {
         "customer": car.customer_id, "complaint": complaint_id, "major": major_id, "audit": audit["id"],
+        "attachment": attachment.id,
         "checkpoint": checkpoint["id"], "division": tenant.division_ids[0],
         "callback": await make_due(tenant), "notification": notification["id"],
         "month": "2026-12", "metric": next(iter(METRICS)), "staff": tenant.users["staff@A"],
