@@ -29,6 +29,7 @@ from api.metrics import metrics, request_metrics
 from api.security import JsonLimits, security_headers
 from crm.logs import configure_logging
 from crm.settings import Settings, get_settings
+from crm.privacy import vault
 from crm.wiring import connect_all
 from tenants.scope import TtlCache
 
@@ -53,6 +54,7 @@ async def live() -> dict[str, str]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging()
+    vault.get_keys()  # refuse to start without the keys of customers' personal data
     connect_all()
     caller_cache = TtlCache(settings.scope_cache_seconds)
     session = CookieBackendConfig(

@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crm.privacy.vault import throwaway_keys  # noqa: E402 (after the path is set)
+
 SECTION = "## Issue 6 — callbacks: ingest and the work queue"
 
 
@@ -60,7 +62,7 @@ def main() -> None:
 
     pg, redis = start_postgres(), start_redis()
     try:
-        os.environ.update({"DATABASE_URL": pg.url, "REDIS_URL": redis.url, "SECRET_KEY": "0" * 64,
+        os.environ.update({"DATABASE_URL": pg.url, "REDIS_URL": redis.url, "SECRET_KEY": "0" * 64, **throwaway_keys(),
                            "DEALERDESK_VAR": tempfile.mkdtemp(prefix="dealerdesk-bench-")})
         results = asyncio.run(run(args))
     finally:
@@ -116,6 +118,7 @@ class World:
 async def make_world(args) -> World:
     from crm import clock
     from crm.customers.tables import Customer, CustomerIdentity, Vehicle
+    from crm.privacy import vault
     from tenants.accounts import create_user
     from tenants.roles import Role
     from tenants.tables import DealerGroup, Store
@@ -141,12 +144,12 @@ async def make_world(args) -> World:
         if n > 1000:
             return await customers(store_id, 1000, tag) + await customers(store_id, n - 1000, tag + 50)
         identities = await CustomerIdentity.insert(*[
-            CustomerIdentity(group=group.id, mobile=f"1{tag:02d}{i:08d}", name=f"客户{i}", created_at=now)
+            vault.seal_row(CustomerIdentity(group=group.id, mobile=f"1{tag:02d}{i:08d}", name=f"客户{i}", created_at=now))
             for i in range(n)
         ]).returning(CustomerIdentity.id)
         people = await Customer.insert(*[
-            Customer(group=group.id, store=store_id, group_identity=identity["id"], name=f"王{tag}-{i}",
-                     gender="male", mobile=f"1{tag:02d}{i:08d}", created_at=now, updated_at=now)
+            vault.seal_row(Customer(group=group.id, store=store_id, group_identity=identity["id"], name=f"王{tag}-{i}",
+                                    gender="male", mobile=f"1{tag:02d}{i:08d}", created_at=now, updated_at=now))
             for i, identity in enumerate(identities)
         ]).returning(Customer.id)
         cars = await Vehicle.insert(*[

@@ -42,6 +42,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crm.privacy.vault import throwaway_keys  # noqa: E402 (after the path is set)
+
 SECTION = "## Issues 2 and 10 — scoped customer GET and the customer page"
 
 
@@ -63,7 +65,7 @@ def main() -> None:
     servers: list[subprocess.Popen] = []
     try:
         env = {**os.environ, "DATABASE_URL": pg.url, "REDIS_URL": redis.url,
-               "DEALERDESK_VAR": tempfile.mkdtemp(prefix="dealerdesk-bench-"), "SECRET_KEY": "0" * 64}
+               "DEALERDESK_VAR": tempfile.mkdtemp(prefix="dealerdesk-bench-"), "SECRET_KEY": "0" * 64, **throwaway_keys()}
         os.environ.update(env)
         token, customer_id = asyncio.run(_prepare())
         ports = {"dealerdesk": free_port(), "bare": free_port(), "raw": free_port(), "raw_default": free_port()}

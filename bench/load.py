@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crm.privacy.vault import throwaway_keys  # noqa: E402 (after the path is set)
+
 GROUP_CODE, PASSWORD = "HDQC", "demo1234"  # the demo tenant's (deploy/demo_data.py)
 
 
@@ -71,7 +73,7 @@ def _on_postgres(args: argparse.Namespace):
     pg, redis = start_postgres(), start_redis()
     server = None
     try:
-        env = {**os.environ, "DATABASE_URL": pg.url, "REDIS_URL": redis.url, "SECRET_KEY": "0" * 64,
+        env = {**os.environ, "DATABASE_URL": pg.url, "REDIS_URL": redis.url, "SECRET_KEY": "0" * 64, **throwaway_keys(),
                "DEALERDESK_VAR": tempfile.mkdtemp(prefix="dealerdesk-bench-")}
         os.environ.update(env)
         asyncio.run(_seed())

@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from crm.privacy.vault import throwaway_keys  # noqa: E402 (after the path is set)
+
 RENDERERS = 2
 
 
@@ -44,7 +46,7 @@ def main() -> None:
 
     pg = start_postgres()
     try:
-        os.environ.update(DATABASE_URL=pg.url, SECRET_KEY="0" * 64,
+        os.environ.update(DATABASE_URL=pg.url, SECRET_KEY="0" * 64, **throwaway_keys(),
                           DEALERDESK_VAR=tempfile.mkdtemp(prefix="dealerdesk-bench-"))
         asyncio.run(_run(args.scale, args.samples))
     finally:

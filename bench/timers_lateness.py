@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from crm.privacy.vault import throwaway_keys  # noqa: E402 (after the path is set)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,7 +50,7 @@ def main() -> None:
 
     var = tempfile.mkdtemp(prefix="dealerdesk-bench-")
     pg, redis = start_postgres(), start_redis()
-    os.environ.update(DATABASE_URL=pg.url, REDIS_URL=redis.url, DEALERDESK_VAR=var, SECRET_KEY="0" * 64,
+    os.environ.update(DATABASE_URL=pg.url, REDIS_URL=redis.url, DEALERDESK_VAR=var, SECRET_KEY="0" * 64, **throwaway_keys(),
                       TIMER_HANDLER_MODULES="bench.timer_handlers")
     try:
         results = asyncio.run(run(args, Path(var)))

@@ -18,9 +18,11 @@ import structlog
 REDACTED = "[redacted]"
 
 _SECRET_KEY = re.compile(
-    r"(?i)(authorization|cookie|passw(or)?d|secret|token|api[_-]?key|csrf|credential|(^|[_-])sign(ature)?($|[_-]))"
+    r"(?i)(authorization|cookie|passw(or)?d|secret|token|api[_-]?key|pii[_-]?(hash[_-]?)?keys?|csrf|credential"
+    r"|(^|[_-])sign(ature)?($|[_-]))"
 )
-_WORDS = r"authorization|cookie|set-cookie|password|passwd|secret|[a-z_]*token|api[_-]?key|x-csrftoken|sign|signature"
+_WORDS = (r"authorization|cookie|set-cookie|password|passwd|secret|[a-z_]*token|api[_-]?key|pii_keys|pii_hash_key"
+          r"|x-csrftoken|sign|signature")
 _SCRUBS: list[tuple[re.Pattern[str], str]] = [
     # Authorization: Bearer xyz / Basic xyz
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {REDACTED}"),

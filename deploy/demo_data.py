@@ -32,6 +32,7 @@ from crm.complaints.demo import seed_complaints
 from crm.satisfaction.demo import seed_satisfaction
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.validation import id_check_character, vin_check_digit
+from crm.privacy import vault
 from tenants.accounts import create_user, hash_password
 from tenants.roles import Role
 from tenants.tables import BrandDivision, DealerGroup, Region, Store
@@ -301,9 +302,9 @@ STEPS: list[SeedStep] = [seed_tenancy, seed_users, seed_customer_records, seed_c
 
 
 async def _insert(table: type[Table], rows: list[Table]) -> None:
-    """Bulk insert in batches; Piccolo sets each row's id from RETURNING."""
+    """Bulk insert in batches, personal data sealed; Piccolo sets each row's id from RETURNING."""
     for start in range(0, len(rows), BATCH):
-        await table.insert(*rows[start:start + BATCH])
+        await table.insert(*(vault.seal_row(row) for row in rows[start:start + BATCH]))
 
 
 # ---------------------------------------------------------------- people

@@ -29,11 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     from crm.logs import configure_logging
     from crm.wiring import connect_all
 
+    from crm.privacy.vault import VaultError, get_keys
+
     configure_logging()
     connect_all()  # seeding records sales and complaints: their reactions (callbacks, major) must be connected
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM unwinds like Ctrl-C, so children are stopped
     try:
+        get_keys()  # no command runs without the keys of customers' personal data
         return args.run(args) or 0
+    except VaultError as error:
+        print(f"dealerdesk: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 0
 
@@ -129,6 +135,19 @@ def rollups(args: argparse.Namespace) -> int:
     return 0
 
 
+def pii_rotate(args: argparse.Namespace) -> int:
+    """Re-seal customers' mobiles and ID numbers with the first key of PII_KEYS, in batches; safe to rerun."""
+    from crm.privacy.sealing import reseal_all
+
+    def progress(table: str, done: int) -> None:
+        print(f"{table}: {done}", flush=True)
+
+    _prepare_var_dir()
+    counts = asyncio.run(_with_pool(reseal_all(group_id=args.group, batch=args.batch, progress=progress)))
+    print("personal data re-sealed / 个人信息已用当前密钥重新加密: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
 async def _with_pool(work):
     from crm.db import start_pool, stop_pool
 
@@ -164,6 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("seed", seed, "create the demo data (deterministic)")
     sub.add_argument("--small", action="store_true", help="a few customers per store (tests)")
     sub.add_argument("--reset", action="store_true", help="delete ALL data first, then seed")
+    sub = command("pii-rotate", pii_rotate, "re-encrypt mobiles and ID numbers with the current key of PII_KEYS")
+    sub.add_argument("--batch", type=int, default=500, help="rows per batch (default 500)")
+    sub.add_argument("--group", type=int, default=None, help="one group's id (default: every group)")
     sub = commands.add_parser("rollups", help="dashboard rollups", description="dashboard rollups")
     actions = sub.add_subparsers(required=True, metavar="action")
     rebuild = actions.add_parser("rebuild", help="recompute the per store per day rollups from raw rows")

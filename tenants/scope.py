@@ -28,6 +28,7 @@ from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
+from crm.privacy import vault
 from crm.settings import get_settings
 
 from tenants.errors import Forbidden, NotFound
@@ -108,11 +109,12 @@ class Scope:
     def filter(self, query: Any, table: type[Table]) -> Any:
         """Restrict a Piccolo query on a store-owned table (columns `group`, `store`) to this scope."""
         store_ids = sorted(self.store_ids) or _NO_ROWS
-        return query.where(table.group == (self.group_id or -1)).where(table.store.is_in(store_ids))
+        return vault.opening(query.where(table.group == (self.group_id or -1)).where(table.store.is_in(store_ids)),
+                             table, _selected(query))
 
     def filter_group(self, query: Any, table: type[Table]) -> Any:
         """Restrict a query on a group-owned table (column `group`, no store) to this group."""
-        return query.where(table.group == (self.group_id or -1))
+        return vault.opening(query.where(table.group == (self.group_id or -1)), table, _selected(query))
 
     def owns(self, table: type[Table], *, group_rows: bool = False) -> Any:
         """The condition restricting `table` to this scope.
@@ -127,14 +129,19 @@ class Scope:
             in_stores = in_stores | table.store.is_null()
         return in_group & in_stores
 
+    # Reads open the personal data they return and updates seal what they write (`crm.privacy.vault`).
+
     def select(self, table: type[Table], *columns: Any, group_rows: bool = False) -> Any:
-        return table.select(*columns).where(self.owns(table, group_rows=group_rows))
+        return vault.opening(table.select(*columns).where(self.owns(table, group_rows=group_rows)), table, columns)
 
     def objects(self, table: type[T], *prefetch: Any, group_rows: bool = False) -> Any:
-        return table.objects(*prefetch).where(self.owns(table, group_rows=group_rows))
+        return vault.opening(table.objects(*prefetch).where(self.owns(table, group_rows=group_rows)), table)
 
-    def update(self, table: type[Table], values: Any = None, *, group_rows: bool = False, **kwargs: Any) -> Any:
-        return table.update(values, **kwargs).where(self.owns(table, group_rows=group_rows))
+    def update(self, table: type[Table], values: Any = None, *, group_rows: bool = False, force: bool = False,
+               use_auto_update: bool = True, **kwargs: Any) -> Any:
+        values = vault.sealed_values(table, {**(values or {}), **kwargs})
+        return table.update(values, force=force, use_auto_update=use_auto_update).where(
+            self.owns(table, group_rows=group_rows))
 
     def delete(self, table: type[Table], *, group_rows: bool = False) -> Any:
         return table.delete().where(self.owns(table, group_rows=group_rows))
@@ -234,7 +241,7 @@ class Rows:
         for key, (read, _) in self.nested.items():
             for row in rows:
                 row[key] = read.dicts(row[key])
-        return rows
+        return vault.open_rows(rows) if self.table._meta.tablename in vault.SEALED else rows
 
     @classmethod
     def by_id(cls, table: type[Table]) -> Rows:
@@ -258,6 +265,12 @@ class Rows:
             for row in rows:
                 row[key] = children.get(row[parent_column._meta.name], [])
         return rows
+
+
+def _selected(query: Any) -> tuple:
+    """The columns a Piccolo select names (none: whole rows, or not a select)."""
+    delegate = getattr(query, "columns_delegate", None)
+    return tuple(delegate.selected_columns) if delegate is not None else ()
 
 
 def _name(column: Column) -> str:

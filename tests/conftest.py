@@ -23,6 +23,7 @@ from tests.support.browser import (
     sign_in_page,
 )
 from tests.support.clock import PINNED, session_now
+from tests.support.keys import TEST_PII_HASH_KEY, TEST_PII_KEYS
 
 _services: list = []
 
@@ -35,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["DEALERDESK_TEST_STARTED"] = "1"
     os.environ["DEALERDESK_VAR"] = tempfile.mkdtemp(prefix="dealerdesk-test-var-")
     os.environ.setdefault("SECRET_KEY", "0" * 64)
+    # The keys of customers' personal data (`crm.privacy.vault`): fixed test keys, never a deployment's.
+    os.environ.setdefault("PII_KEYS", TEST_PII_KEYS)
+    os.environ.setdefault("PII_HASH_KEY", TEST_PII_HASH_KEY)
     if os.environ.get("TEST_DATABASE_URL"):
         os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
     else:
@@ -78,6 +82,20 @@ def pinned_clock(request):
     start = session_now() if is_browser_test(request.node) else PINNED
     with time_machine.travel(start, tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_counters():
+    """Every test starts with no sign-in failures counted. They are counted per account and per address in
+    Redis, and every test starts at the same pinned instant, so the wrong passwords of earlier tests (all
+    from the test client's one address) would otherwise add up until its sign-ins are throttled (429)."""
+    import redis
+
+    with redis.Redis.from_url(os.environ["REDIS_URL"]) as client:
+        stale = list(client.scan_iter("dealerdesk:signin:*", count=1000))
+        if stale:
+            client.delete(*stale)
+    yield
 
 
 @pytest.fixture(scope="session")

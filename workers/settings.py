@@ -34,8 +34,10 @@ async def ping(ctx: dict) -> dict:
 
 async def startup(ctx: dict) -> None:
     from crm.db import start_pool
+    from crm.privacy import vault
     from crm.timers import runner
 
+    vault.get_keys()  # refuse to start without the keys of customers' personal data
     await start_pool(max_size=20)
     use_queue(ctx["redis"])
     connect_all()

@@ -331,12 +331,11 @@ async def import_records(
     unless `accept_valid_rows` is true; then the valid rows are imported and
     the report lists the skipped ones. Re-importing a file creates no duplicates.
     """
-    content = await data.file.read(importer.MAX_FILE_BYTES + 1)
     report = await importer.import_file(
         actor=actor,
         store_id=data.store_id,
         filename=data.file.filename or "",
-        content=content,
+        content=data.file.file,  # read as a stream, never whole into memory
         accept_valid_rows=data.accept_valid_rows,
         sheet=data.sheet or None,
     )

@@ -36,7 +36,7 @@ async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput([FieldProblem("file", "请选择文件", "Choose a file")])
         report = await importer.import_file(
-            actor=actor, store_id=store_id, filename=upload.filename, content=await upload.read(importer.MAX_FILE_BYTES + 1),
+            actor=actor, store_id=store_id, filename=upload.filename, content=upload.file,  # read as a stream
             accept_valid_rows=accept,
         )
     except InvalidInput as problem:

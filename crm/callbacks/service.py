@@ -40,6 +40,7 @@ from crm.customers.history import Author
 from crm.customers.service import change_customer
 from crm.customers.tables import Customer, Vehicle
 from crm.db import transaction
+from crm.privacy import vault
 from crm.privacy.policy import shield
 from crm.privacy.service import record_bulk_read
 from crm.timers.service import schedule_timer
@@ -316,7 +317,7 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
         factors=[{"code": f.code, "label_zh": f.label_zh, "label_en": f.label_en}
                  for f in SURVEYS.get(cb["survey"], ())],
         scores={s["factor"]: NOT_APPLICABLE if s["score"] is None else s["score"] for s in scores},
-        corrections=_load_json(cb["corrections"]),
+        corrections=vault.opened_corrections(_load_json(cb["corrections"])),
         history=[Attempt(attempt_no=a["attempt_no"], outcome=a["outcome"],
                          agent_name=a["agent.display_name"] or "", comment=a["comment"], at=a["at"])
                  for a in attempts],
@@ -459,8 +460,8 @@ async def record_outcome(
         filed = await file_corrections(actor=actor, customer=customer, vehicle=vehicle, callback_id=callback_id,
                                        proposals=proposals, reason=correction_reason.strip() or comment.strip())
         if filed:
-            changes[Callback.corrections] = json.dumps({**_load_json(cb["corrections"]), **filed},
-                                                       ensure_ascii=False)
+            changes[Callback.corrections] = json.dumps(
+                {**_load_json(cb["corrections"]), **vault.sealed_corrections(filed)}, ensure_ascii=False)
         if do_not_call and not customer["do_not_call"]:  # the customer's own wish, not a data correction
             await change_customer(row=customer, changes={"do_not_call": True}, via="callback",
                                   author=Author.of(actor))

@@ -28,6 +28,8 @@ from crm.complaints.workflow import FINAL_STATES, State
 from crm.customers.service import search_customers
 from crm.customers.tables import Vehicle
 from crm.db import like_term, transaction
+from crm.customers.validation import normalise_mobile
+from crm.privacy import vault
 from crm.privacy.policy import shield
 from crm.privacy.service import record_bulk_read, record_reveal
 from tenants.errors import InvalidInput
@@ -272,7 +274,7 @@ def _list_conditions(
         term = f"%{like_term(q.strip())}%"
         where.append(
             Complaint.complainant_name.ilike(term)
-            | Complaint.complainant_phone.ilike(term)
+            | _phone_matches(q)
             | Complaint.plate.ilike(term)
             | Complaint.vin.ilike(term)
         )
@@ -320,6 +322,17 @@ async def export_complaints(
     items = _summaries(await lists.export_rows(COMPLAINT_LIST, want, rows=_summary_query(actor).where(*where)))
     await record_bulk_read(actor=actor, subject="complaint", records=items, fields=("complainant_phone",))
     return shield(actor, items)
+
+
+def _phone_matches(q: str):
+    """The complainant's phone, sealed, is found by keyed hashes: of the whole number (11 digits), else of its
+    last 4 digits (a term of 4 to 10 digits matches on its last 4)."""
+    digits = normalise_mobile(q.strip())
+    if not digits.isdigit() or len(digits) < 4:
+        return Complaint.id.is_null()  # no phone to look for: matches nothing
+    if len(digits) == 11:
+        return Complaint.complainant_phone_hash == vault.lookup(digits)
+    return Complaint.complainant_phone_tail == vault.tail_lookup(digits)
 
 
 async def revisit_queue(*, actor: Scope, want: lists.ListQuery | None = None) -> lists.Page[ComplaintSummary]:

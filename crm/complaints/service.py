@@ -28,6 +28,7 @@ from crm.customers.service import find_or_create_customer
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
 from crm.customers.validation import Problems, check_mobile, check_phone
 from crm.db import UNIQUE_VIOLATIONS, savepoint, transaction
+from crm.privacy import vault
 from tenants.directory import require_open_store
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
@@ -155,6 +156,7 @@ async def create_complaint(
             routed_at=now,
             updated_at=now,
         )
+        vault.seal_row(complaint)
         if external_ref:
             # Two deliveries of the same message at once both pass the check above; the unique index
             # (group, channel, external_ref) lets one insert win and the other answer with its complaint.
@@ -171,6 +173,7 @@ async def create_complaint(
                 return existing["id"]
         else:
             await complaint.save()
+        vault.open_rows(complaint)  # sealed in the database, clear for the steps below
         await _append(
             actor, complaint, "create", "", State.RECEIVED,
             data={

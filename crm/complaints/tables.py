@@ -21,7 +21,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from crm.customers.tables import Customer, CustomerIdentity, Vehicle
+from crm.customers.tables import SEALED_LENGTH, Customer, CustomerIdentity, Vehicle
 from tenants.tables import DealerGroup, Store, User
 
 
@@ -44,7 +44,10 @@ class Complaint(Table):
     customer_identity = ForeignKey(CustomerIdentity, null=True, index=True)
     vehicle = ForeignKey(Vehicle, null=True, index=True)
     complainant_name = Varchar(length=100)
-    complainant_phone = Varchar(length=20, default="")
+    # Sealed (`crm.privacy.vault`): found by the keyed hashes (whole number, last 4 digits) beside it.
+    complainant_phone = Varchar(length=SEALED_LENGTH, default="")
+    complainant_phone_hash = Varchar(length=64, index=True, default="")
+    complainant_phone_tail = Varchar(length=64, index=True, default="")
     plate = Varchar(length=10, default="")
     vin = Varchar(length=17, default="")
     vehicle_model = Varchar(length=100, default="")

@@ -26,6 +26,7 @@ from crm.customers.tables import Customer, CustomerCorrection, Vehicle
 from crm.db import transaction
 from crm.notify.service import notify_roles
 from crm.timers.service import cancel_timers, schedule_timer
+from crm.privacy import vault
 from crm.privacy.policy import in_message, shield
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.roles import Role
@@ -137,13 +138,13 @@ async def file_corrections(
     for name, value in proposals.items():
         spec = CORRECTABLE[name]
         old = as_text(_current(name, customer, vehicle))
-        rows = await CustomerCorrection.insert(CustomerCorrection(
+        rows = await CustomerCorrection.insert(vault.seal_row(CustomerCorrection(
             group=customer["group"], store=customer["store"], customer=customer["id"],
             vehicle=vehicle["id"] if spec.record == "vehicle" and vehicle else None, callback_id=callback_id,
             field=name, old_value=old, proposed_value=as_text(value), reason=reason[:2000], department=spec.department,
             found_by=actor.user_id, found_by_name=actor.display_name[:100], created_at=now,
             due_at=now + DECISION_TIME, state="open",
-        )).returning(CustomerCorrection.id)
+        ))).returning(CustomerCorrection.id)
         correction_id = rows[0]["id"]
         for kind, due_at in ((REMIND_KIND, now + DECISION_TIME - REMIND_BEFORE), (DUE_KIND, now + DECISION_TIME)):
             await schedule_timer(kind=kind, due_at=due_at, group_id=customer["group"], store_id=customer["store"],

@@ -15,6 +15,7 @@ import msgspec
 
 from crm import clock, lists
 from crm.customers.tables import Customer, CustomerChange
+from crm.privacy import vault
 from crm.privacy.policy import shield
 from tenants.errors import NotFound
 from tenants.scope import Scope
@@ -77,7 +78,7 @@ async def record_changes(
         if name not in _NOT_HISTORY and as_text(row.get(name)) != as_text(value)
     ]
     if changes:
-        await CustomerChange.insert(*changes)
+        await CustomerChange.insert(*map(vault.seal_row, changes))
     return len(changes)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from crm import clock
 from crm.customers.tables import Customer, CustomerIdentity
+from crm.privacy import vault
 from tenants.scope import Scope
 
 
@@ -22,9 +23,9 @@ async def link_identity(*, group_id: int, mobile: str, id_number: str, name: str
     if found is not None:
         await complete_identity(found, mobile=mobile, id_number=id_number)
         return found["id"]
-    identity = CustomerIdentity(
+    identity = vault.seal_row(CustomerIdentity(
         group=group_id, mobile=mobile, id_number=id_number, name=name, created_at=clock.now()
-    )
+    ))
     await identity.save()
     return identity.id
 
@@ -49,10 +50,12 @@ def choose_identity(candidates: Iterable[dict], *, mobile: str, id_number: str) 
 
 
 async def identity_candidates(group_id: int, *, mobiles: set[str], id_numbers: set[str]) -> list[dict]:
-    """The group's identities having any of these mobiles or ID numbers (in chunks: imports ask for thousands)."""
+    """The group's identities having any of these mobiles or ID numbers (in chunks: imports ask for thousands).
+
+    Found by their keyed hashes: the values themselves are sealed."""
     found: list[dict] = []
-    for column, keys in ((CustomerIdentity.mobile, mobiles), (CustomerIdentity.id_number, id_numbers)):
-        keys = sorted(k for k in keys if k)
+    for column, keys in ((CustomerIdentity.mobile_hash, mobiles), (CustomerIdentity.id_number_hash, id_numbers)):
+        keys = sorted(vault.lookup(k) for k in keys if k)
         for start in range(0, len(keys), 1000):
             found += await Scope.system(group_id).select(CustomerIdentity).where(column.is_in(keys[start:start + 1000]))
     return list({c["id"]: c for c in found}.values())

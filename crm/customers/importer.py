@@ -23,17 +23,19 @@ Rules:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -48,6 +50,7 @@ from crm.customers.identity import choose_identity, complete_identity, identity_
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
+from crm.privacy import vault
 from crm.db import engine, is_postgres
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.roles import Role
@@ -101,28 +104,32 @@ async def import_file(
     actor: Scope,
     store_id: int | None,
     filename: str,
-    content: bytes,
+    content: bytes | BinaryIO,
     accept_valid_rows: bool = False,
     sheet: str | None = None,
 ) -> ImportReport:
-    """Read, check and (when clean, or when asked to take the valid rows) import a DMS export."""
+    """Read, check and (when clean, or when asked to take the valid rows) import a DMS export.
+
+    `content` is the file's bytes or, better, the uploaded file itself: it is then read as a stream, row by
+    row, and never held in memory whole (neither its bytes nor its decoded text nor its grid of cells).
+    """
     actor.require_role(*IMPORTERS)
     store = service.writable_store(actor, store_id)
-    parsed = read_sheet(filename=filename, content=content, sheet=sheet)
-    columns = _map_columns(parsed.header)
     tz = await timezone_of(store=store.id)
     rows: list[_Row] = []
     errors: list[RowError] = []
-    for number, cells in parsed.rows:
-        if not any(_cell_text(c) for c in cells):
-            continue
-        if len(rows) + len(errors) >= MAX_ROWS:
-            raise _file_problem(f"文件行数超过上限 {MAX_ROWS}", f"More than {MAX_ROWS} rows")
-        row, problems = _parse_row(number, cells, columns, tz)
-        if problems:
-            errors.extend(problems)
-        else:
-            rows.append(row)
+    with read_sheet(filename=filename, content=content, sheet=sheet) as parsed:
+        columns = _map_columns(parsed.header)
+        for number, cells in parsed.rows:
+            if not any(_cell_text(c) for c in cells):
+                continue
+            if len(rows) + len(errors) >= MAX_ROWS:
+                raise _file_problem(f"文件行数超过上限 {MAX_ROWS}", f"More than {MAX_ROWS} rows")
+            row, problems = _parse_row(number, cells, columns, tz)
+            if problems:
+                errors.extend(problems)
+            else:
+                rows.append(row)
     rows_with_errors = len({e.row for e in errors})
     report = ImportReport(
         filename=filename,
@@ -152,42 +159,61 @@ async def import_file(
 
 @dataclass
 class Sheet:
-    """A sheet as read from the file: the header and the data rows with their spreadsheet numbers."""
+    """A sheet being read from the file: the header, and the data rows with their spreadsheet numbers as they
+    are read (an iterator). Used as a context manager: the file is closed at the end."""
 
     format: str
     encoding: str
     sheet: str
     header_row: int
     header: list[str]
-    rows: list[tuple[int, list[Any]]]
+    rows: Iterator[tuple[int, list[Any]]]
+    close: Callable[[], None] = lambda: None
+
+    def __enter__(self) -> Sheet:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
-def read_sheet(*, filename: str, content: bytes, sheet: str | None = None) -> Sheet:
-    """Decode CSV or XLSX into a `Table`, finding the header row (DMS exports often put a title above it)."""
-    if len(content) > MAX_FILE_BYTES:
+def read_sheet(*, filename: str, content: bytes | BinaryIO, sheet: str | None = None) -> Sheet:
+    """Open CSV or XLSX as a stream of rows, finding the header row (DMS exports often put a title above it)."""
+    source = io.BytesIO(content) if isinstance(content, bytes) else content
+    source.seek(0, io.SEEK_END)
+    size = source.tell()
+    source.seek(0)
+    if size > MAX_FILE_BYTES:
         raise _file_problem("文件超过20MB上限", "The file is larger than 20 MB")
-    if not content.strip():
+    head = source.read(_HEAD_BYTES)
+    source.seek(0)
+    if not head.strip() and size <= _HEAD_BYTES:
         raise _file_problem("文件为空", "The file is empty")
     name = filename.lower()
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise _file_problem(
             "不支持旧版Excel(.xls)文件，请另存为.xlsx或CSV", "Old Excel (.xls) files are not supported; save as .xlsx or CSV"
         )
-    if content.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(content, sheet)
-    return _read_csv(content)
+    if head.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(source, sheet)
+    return _read_csv(source)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading files
 # ---------------------------------------------------------------------------------------------
 
+# The first bytes tell the kind of file; the first rows hold the header.
+_HEAD_BYTES = 64 * 1024
+_HEADER_ROWS = 10
 
-def _read_xlsx(content: bytes, wanted: str | None) -> Sheet:
+
+def _read_xlsx(source: BinaryIO, wanted: str | None) -> Sheet:
+    """openpyxl in read-only mode: rows are parsed from the zipped XML as they are asked for."""
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
         raise _file_problem(
             "无法读取XLSX文件：文件已损坏或不是Excel(.xlsx)文件",
@@ -205,66 +231,89 @@ def _read_xlsx(content: bytes, wanted: str | None) -> Sheet:
                 f"No sheet named {wanted!r}; the sheets are: {', '.join(names)}",
             )
         for sheet_name in [wanted] if wanted else names:
-            try:
-                grid = [
-                    (number, list(values))
-                    for number, values in enumerate(workbook[sheet_name].iter_rows(values_only=True), start=1)
-                ]
-            except Exception:
-                raise _file_problem("XLSX工作表内容损坏", "A sheet of the XLSX file is damaged") from None
-            found = _find_header(grid)
+            cells = _damaged_sheet_is_a_problem(
+                (number, list(values))
+                for number, values in enumerate(workbook[sheet_name].iter_rows(values_only=True), start=1)
+            )
+            top = list(itertools.islice(cells, _HEADER_ROWS))
+            found = _find_header(top)
             if found is not None:
                 header_row, header = found
-                data = [(n, cells) for n, cells in grid if n > header_row]
-                return Sheet("xlsx", "", sheet_name, header_row, header, data)
+                data = itertools.chain(((n, c) for n, c in top if n > header_row), cells)
+                return Sheet("xlsx", "", sheet_name, header_row, header, data, workbook.close)
         raise _file_problem(
             f"工作表中未找到可识别的列标题（如 客户姓名、手机、车架号），工作表：{'、'.join(names)}",
             f"No sheet has recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN); sheets: {', '.join(names)}",
         )
-    finally:
+    except BaseException:
         workbook.close()
+        raise
 
 
-def _read_csv(content: bytes) -> Sheet:
-    text, encoding = _decode(content)
-    sample = text[:4096]
+def _damaged_sheet_is_a_problem(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
     try:
-        dialect: Any = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",\t;")
+        yield from rows
+    except Exception:
+        raise _file_problem("XLSX工作表内容损坏", "A sheet of the XLSX file is damaged") from None
+
+
+def _read_csv(source: BinaryIO) -> Sheet:
+    """The csv module on a text stream decoded as it is read."""
+    encoding = _encoding(source)
+    text = io.TextIOWrapper(source, encoding=encoding, newline="")
+    first_line = text.readline()
+    text.seek(0)
+    try:
+        dialect: Any = csv.Sniffer().sniff(first_line or ",", delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    try:
-        grid = [(n, cells) for n, cells in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
-    except csv.Error as error:
-        raise _file_problem("CSV文件格式错误", f"Malformed CSV: {error}") from None
-    found = _find_header(grid)
+    rows = _csv_rows(csv.reader(text, dialect))
+    top = list(itertools.islice(rows, _HEADER_ROWS))
+    found = _find_header(top)
     if found is None:
         raise _file_problem(
             "未找到可识别的列标题（如 客户姓名、手机、车架号）",
             "No recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN)",
         )
     header_row, header = found
-    return Sheet("csv", encoding, "", header_row, header, [(n, c) for n, c in grid if n > header_row])
+    data = itertools.chain(((n, c) for n, c in top if n > header_row), rows)
+    return Sheet("csv", "gbk" if encoding == "gb18030" else encoding, "", header_row, header, data, text.detach)
 
 
-def _decode(content: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else GBK/GB18030."""
-    if content.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    for encoding in candidates:
-        try:
-            return content.decode(encoding), "gbk" if encoding == "gb18030" else encoding
-        except UnicodeDecodeError:
-            continue
-    raise _file_problem("无法识别文件编码（支持UTF-8和GBK）", "Unknown text encoding (UTF-8 and GBK are supported)")
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as error:
+        raise _file_problem("CSV文件格式错误", f"Malformed CSV: {error}") from None
+    except UnicodeDecodeError:
+        raise _file_problem("无法识别文件编码（支持UTF-8和GBK）",
+                            "Unknown text encoding (UTF-8 and GBK are supported)") from None
+
+
+def _encoding(source: BinaryIO) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else GBK/GB18030: the whole file is
+    checked as UTF-8 a chunk at a time (nothing kept), since a GBK file may look like UTF-8 for its first rows."""
+    head = source.read(4)
+    source.seek(0)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := source.read(_HEAD_BYTES):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+    finally:
+        source.seek(0)
 
 
 def _find_header(grid: list[tuple[int, list[Any]]]) -> tuple[int, list[str]] | None:
     """The first of the top rows naming at least two known columns, one of them identifying a record."""
-    for number, cells in grid[:10]:
+    for number, cells in grid[:_HEADER_ROWS]:
         header = [_cell_text(c) for c in cells]
         known = {_ALIASES.get(_header_key(h)) for h in header} - {None}
         if len(known) >= 2 and known & {"name", "mobile", "vin", "id_number", "dms_ref"}:
@@ -723,10 +772,10 @@ class _Writer:
             candidates = by_key.get(("mobile", mobile), []) + by_key.get(("id_number", id_number), [])
             found = choose_identity(candidates, mobile=mobile, id_number=id_number)
             if found is None:
-                identity = CustomerIdentity(
+                identity = vault.seal_row(CustomerIdentity(
                     group=group_id, mobile=mobile, id_number=id_number, name=customer["name"],
                     created_at=clock.now(),
-                )
+                ))
                 created.append(identity)
                 # Stands for the new identity in later matches (after every older one); the id comes from the insert.
                 found = {"id": float("inf"), "mobile": mobile, "id_number": id_number, "row": identity}
@@ -753,7 +802,8 @@ class _Writer:
             rows = [
                 table(
                     group=self.store.group_id, store=self.store.id, created_at=now, updated_at=now,
-                    **{k: (v["id"] if k in ("customer", "vehicle") else v) for k, v in record.items()},
+                    **vault.sealed_values(table, {k: (v["id"] if k in ("customer", "vehicle") else v)
+                                                  for k, v in record.items()}),
                 )
                 for record in batch
             ]
@@ -784,7 +834,7 @@ class _Writer:
             batch = pending[start:start + size]
             args: list[Any] = []
             for record in batch:
-                values = {**defaults, **record}
+                values = {**defaults, **vault.sealed_values(table, record)}
                 for key in ("customer", "vehicle"):
                     if isinstance(values.get(key), dict):
                         values[key] = values[key]["id"]

@@ -61,6 +61,7 @@ from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit,
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
 from crm.customers.validation import normalise_mobile
+from crm.privacy import vault
 from crm.privacy.policy import shield
 from crm.privacy.service import record_bulk_read, record_reveal
 from tenants.errors import Conflict, InvalidInput, NotFound
@@ -704,8 +705,8 @@ def _duplicate_customer(existing_id: int) -> Conflict:
 
 async def _lock_customer_keys(group_id: int, values: dict) -> None:
     """Customer keys are locked group-wide: they decide both the store profile and the group identity."""
-    await lock_keys(
-        *(f"{key}:{group_id}:{values[key]}" for key in ("mobile", "id_number") if values.get(key))
+    await lock_keys(  # by keyed hash: the numbers themselves never reach the database in clear
+        *(f"{key}:{group_id}:{vault.lookup(values[key])}" for key in ("mobile", "id_number") if values.get(key))
     )
 
 
@@ -713,11 +714,11 @@ async def _store_customer_by_keys(
     store: StoreRef, mobile: str, id_number: str, excluding: int | None = None
 ) -> int | None:
     """The store's active customer with this ID number, else with this mobile."""
-    for column, key in ((Customer.id_number, id_number), (Customer.mobile, mobile)):
+    for column, key in ((Customer.id_number_hash, id_number), (Customer.mobile_hash, mobile)):
         if not key:
             continue
         query = Scope.system(store.group_id, store.id).select(Customer, Customer.id).where(
-            column == key, Customer.active.eq(True)
+            column == vault.lookup(key), Customer.active.eq(True)
         )
         if excluding is not None:
             query = query.where(Customer.id != excluding)
@@ -734,9 +735,9 @@ async def _insert_customer(store: StoreRef, values: dict) -> int:
         name=values.get("name", ""),
     )
     now = clock.now()
-    customer = Customer(
+    customer = vault.seal_row(Customer(
         group=store.group_id, store=store.id, group_identity=identity_id, created_at=now, updated_at=now, **values
-    )
+    ))
     await customer.save()
     return customer.id
 
@@ -752,6 +753,8 @@ def _search_condition(actor: Scope, q: str):
     Digits look like a phone (last 4+ digits) and may be the end of a VIN (6+);
     letters and digits may be a VIN or part of a plate; anything else is a name.
     Vehicle matches are a sub-select limited to the scope as well.
+    Phones are sealed and found by keyed hashes (`crm.privacy.vault`): of the whole number (11 digits), else of
+    its last 4 digits, so a term of 5 to 10 digits matches on its last 4.
     """
     term = q.strip()
     if not term:
@@ -760,10 +763,10 @@ def _search_condition(actor: Scope, q: str):
     digits = normalise_mobile(term)
     if digits.isdigit() and len(digits) >= 4:
         if len(digits) == 11:
-            conditions.append(Customer.mobile == digits)
+            conditions += [Customer.mobile_hash == vault.lookup(digits), Customer.phone2_hash == vault.lookup(digits)]
         else:
-            conditions.append(Customer.mobile.like(f"%{digits}"))
-        conditions.append(Customer.phone2.like(f"%{digits}"))
+            tail = vault.tail_lookup(digits)
+            conditions += [Customer.mobile_tail == tail, Customer.phone2_tail == tail]
     vehicle_match = _vehicle_condition(term)
     if vehicle_match not in (None, False):
         owners = actor.filter(Vehicle.select(Vehicle.customer), Vehicle).where(vehicle_match)

@@ -21,6 +21,9 @@ from piccolo.table import Table
 
 from tenants.tables import DealerGroup, Store, User
 
+# A sealed value: "v1:<key id>:" and the base64 of nonce, ciphertext and tag of a value up to 40 characters.
+SEALED_LENGTH = 120
+
 
 class CustomerIdentity(Table, tablename="customer_identity"):
     """The group-wide identity of a customer, matched by normalised mobile or ID number.
@@ -31,8 +34,11 @@ class CustomerIdentity(Table, tablename="customer_identity"):
     """
 
     group = ForeignKey(DealerGroup, null=False, index=True)
-    mobile = Varchar(length=20, index=True, default="")
-    id_number = Varchar(length=18, index=True, default="")
+    # Sealed (`crm.privacy.vault`): found by the keyed hashes beside them.
+    mobile = Varchar(length=SEALED_LENGTH, default="")
+    id_number = Varchar(length=SEALED_LENGTH, default="")
+    mobile_hash = Varchar(length=64, index=True, default="")
+    id_number_hash = Varchar(length=64, index=True, default="")
     name = Varchar(length=100)
     created_at = Timestamptz()
 
@@ -49,10 +55,16 @@ class Customer(Table):
     birthday = Date(null=True, default=None)
     birthday_is_lunar = Boolean(default=False)
     marital_status = Varchar(length=10, default="")
-    mobile = Varchar(length=20, index=True, default="")
-    phone2 = Varchar(length=20, default="")
+    # Sealed (`crm.privacy.vault`): found by the keyed hashes (whole value, phone's last 4 digits) below.
+    mobile = Varchar(length=SEALED_LENGTH, default="")
+    phone2 = Varchar(length=SEALED_LENGTH, default="")
     email = Varchar(length=200, default="")
-    id_number = Varchar(length=18, default="")
+    id_number = Varchar(length=SEALED_LENGTH, default="")
+    mobile_hash = Varchar(length=64, index=True, default="")
+    mobile_tail = Varchar(length=64, index=True, default="")
+    phone2_hash = Varchar(length=64, index=True, default="")
+    phone2_tail = Varchar(length=64, index=True, default="")
+    id_number_hash = Varchar(length=64, index=True, default="")
     address = Varchar(length=255, default="")
     postcode = Varchar(length=6, default="")
     employer = Varchar(length=100, default="")

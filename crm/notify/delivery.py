@@ -23,6 +23,7 @@ from crm.notify.channels import ChannelError, Message, endpoint_for, send
 from crm.notify.events import delivery_settled
 from crm.notify.service import DELIVER_JOB, delivery_job_id
 from crm.notify.tables import Notification
+from crm.privacy import vault
 from crm.queue import enqueue_after_commit
 from crm.settings import get_settings
 from tenants.tables import User
@@ -61,7 +62,7 @@ async def deliver(notification_id: int) -> dict:
     )
     if not claimed:
         return {"notification": notification_id, "outcome": "skipped"}
-    row = claimed[0]
+    row = vault.open_rows(claimed[0])  # a customer's mobile is sealed at rest
     try:
         endpoint = await endpoint_for(row["group"], row["channel"])
         await send(row["channel"], endpoint, await _message(row))

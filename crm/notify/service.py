@@ -18,6 +18,7 @@ from piccolo.query.mixins import OnConflictAction
 from crm import clock
 from crm.db import after_commit, transaction
 from crm.notify.tables import EXTERNAL_CHANNELS, Notification, NotificationPreference
+from crm.privacy import vault
 from crm.queue import enqueue_after_commit
 from tenants.roles import GROUP_ROLES, STORE_ROLES, Role
 from tenants.tables import Store, User, UserRole
@@ -121,11 +122,11 @@ async def message_customer(
     """
     async with transaction():
         now = clock.now()
-        created = await Notification.insert(Notification(
+        created = await Notification.insert(vault.seal_row(Notification(
             group=group_id, store=store_id, recipient=None, address=mobile[:40], channel="sms", kind=kind,
             title_zh=label_zh[:200], title_en=label_en[:200], body_zh=text, idempotency_key=idempotency_key[:200],
             subject_type=subject_type, subject_id=subject_id, status="pending", next_attempt_at=now, created_at=now,
-        )).on_conflict(action=OnConflictAction.do_nothing).returning(Notification.id)
+        ))).on_conflict(action=OnConflictAction.do_nothing).returning(Notification.id)
         if created:
             await enqueue_after_commit(DELIVER_JOB, created[0]["id"], job_id=delivery_job_id(created[0]["id"], 0))
             return created[0]["id"]

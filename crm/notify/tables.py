@@ -26,7 +26,8 @@ class Notification(Table, tablename="notification"):
     store = ForeignKey(Store, null=True, default=None)
     # A user, or — for messages to customers (SMS reminders, greetings) — null with the mobile number in `address`.
     recipient = ForeignKey(User, null=True, default=None)
-    address = Varchar(length=40, default="")
+    # Sealed (`crm.privacy.vault`): room for the token of a 40-character address.
+    address = Varchar(length=120, default="")
     channel = Varchar(length=12)
     kind = Varchar(length=60)
     title_zh = Varchar(length=200)

@@ -13,6 +13,7 @@ from crm.callbacks.tables import Callback, CallbackAttempt
 from crm.customers.tables import Customer
 from crm.notify import delivery, inbox
 from crm.notify.tables import ChannelSetting, Notification
+from crm.privacy import vault
 from tests.support.callbacks import callbacks_of, delivered_customer, fire_callback_timers
 from tests.support.receivers import http_receiver
 
@@ -28,7 +29,9 @@ async def _gateway(tenant, url: str) -> None:
 
 
 async def _messages(callback_id: int) -> list[dict]:
-    return await Notification.select().where(Notification.idempotency_key == messages.idempotency_key(callback_id))
+    """The SMS rows of a callback, the customer's number opened (it is sealed at rest, `crm.privacy.vault`)."""
+    return vault.open_rows(
+        await Notification.select().where(Notification.idempotency_key == messages.idempotency_key(callback_id)))
 
 
 async def _callback(callback_id: int) -> dict:

@@ -13,6 +13,7 @@ from crm.callbacks import service
 from crm.callbacks.surveys import factor_codes
 from crm.callbacks.tables import Callback, CallbackAttempt, CallbackScore
 from crm.customers.tables import Customer, CustomerCorrection
+from crm.privacy import vault
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.callbacks import (
     callbacks_of,
@@ -121,8 +122,11 @@ async def test_reached_and_satisfied_with_scores_and_corrections(tenant):
     customer = await Customer.select().where(Customer.id == customer_id).first()
     assert customer["mobile"] != "13800138000" and not customer["address"].startswith("上海市")
     requests = await CustomerCorrection.select().where(CustomerCorrection.callback_id == followup["id"])
-    assert {(r["field"], r["proposed_value"], r["department"]) for r in requests} == {
+    assert "13800138000" not in str(requests)  # stored sealed (crm.privacy.vault), opened on reading
+    assert {(r["field"], r["proposed_value"], r["department"]) for r in vault.open_rows(requests)} == {
         ("mobile", "13800138000", "sales"), ("address", "上海市浦东新区世纪大道1号", "sales")}
+    stored = await Callback.select(Callback.corrections).where(Callback.id == followup["id"]).first()
+    assert "13800138000" not in str(stored) and "上海市浦东新区" in str(stored)
     detail = await service.callback_detail(actor=agent, callback_id=followup["id"])
     assert detail.corrections["mobile"][1] == "13800138000"
     assert [a.outcome for a in detail.history] == ["reached"]

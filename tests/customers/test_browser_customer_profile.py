@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from crm.customers.tables import Customer, CustomerChange
+from crm.privacy import vault
 from tests.support.builders import complaint, customer_with_history
 
 
@@ -27,6 +28,7 @@ async def test_store_cr_manager_opens_a_customer_and_edits_the_address(page, sig
     assert "上海市静安区南京西路100号" in await page.locator("#profile").inner_text()
     assert "address" in await page.locator("#change-history").inner_text()
 
-    row = await Customer.select(Customer.address, Customer.mobile).where(Customer.id == car.customer_id).first()
+    row = vault.open_rows(
+        await Customer.select(Customer.address, Customer.mobile).where(Customer.id == car.customer_id).first())
     assert row == {"address": "上海市静安区南京西路100号", "mobile": car.mobile}
     assert await CustomerChange.count().where(CustomerChange.customer == car.customer_id) == 1

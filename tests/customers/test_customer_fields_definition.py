@@ -12,11 +12,14 @@ from piccolo.columns import Boolean, Date, Integer, Numeric, Text, Timestamptz, 
 from api.customers import routes
 from crm.customers import fields, importer, records
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
+from crm.privacy import vault
 
 TABLES = {"customer": Customer, "vehicle": Vehicle, "sale": Sale, "visit": ServiceVisit}
 # Columns that are the service's business, not a caller's: ids, owner, links, life cycle.
 BOOKKEEPING = {"id", "group", "store", "group_identity", "customer", "vehicle", "source", "active",
-               "cancelled_at", "created_at", "updated_at"}
+               "cancelled_at", "created_at", "updated_at",
+               # the keyed hashes sealed personal data is found by (`crm.privacy.vault`)
+               "mobile_hash", "mobile_tail", "phone2_hash", "phone2_tail", "id_number_hash"}
 COLUMN_TYPES = {"date": Date, "instant": Timestamptz, "money": Numeric, "mileage": Integer, "flag": Boolean}
 RECORDS = {"customer": records.CustomerRecord, "vehicle": records.VehicleRecord, "sale": records.SaleRecord,
            "visit": records.VisitRecord}
@@ -41,7 +44,10 @@ def test_each_column_can_hold_its_field(field):
     if field.kind == "text":
         assert isinstance(column, Varchar | Text)
         # a caller may send more than the column holds (spaces, dashes): the check is on the normalised value
-        assert not isinstance(column, Varchar) or column.length <= field.max_len
+        if column._meta.name in vault.SEALED["customer"]:  # holds the sealed token of the longest value
+            assert isinstance(column, Varchar) and len(vault.seal("9" * field.max_len)) <= column.length
+        else:
+            assert not isinstance(column, Varchar) or column.length <= field.max_len
     elif field.kind == "choice":
         assert isinstance(column, Varchar) and max(map(len, field.choices)) <= column.length
     else:

@@ -15,6 +15,7 @@ from tests.support.builders import (
     score_rows,
 )
 from tests.support.web import csrf_of
+from crm.privacy import vault
 
 
 async def test_timeline_shows_each_kind_newest_first_with_links(browser_session, tenant):
@@ -77,7 +78,7 @@ async def test_create_customer_on_the_form(browser_session, tenant):
         "kind": "private", "name": "新客户", "mobile": mobile, "gender": "female", "birthday": "1990-03-07",
         "_csrf_token": csrf_of(form.text)})
     assert saved.status_code in (302, 303)
-    row = await Customer.select().where(Customer.mobile == mobile).first()
+    row = await Customer.select().where(Customer.mobile_hash == vault.lookup(mobile)).first()
     assert row["name"] == "新客户" and row["store"] == tenant.store_a and row["gender"] == "female"
     assert saved.headers["location"] == f"/customers/{row['id']}?ok=customer_created"
 
@@ -104,7 +105,7 @@ async def test_edit_saves_a_change_into_the_history_and_bad_input_changes_nothin
         fields[name] = form.text.split(f'name="{name}" value="')[1].split('"')[0]
     saved = await manager.post(f"/customers/{car.customer_id}/edit", data=fields)
     assert saved.status_code in (302, 303), saved.text
-    row = await Customer.select().where(Customer.id == car.customer_id).first()
+    row = vault.open_rows(await Customer.select().where(Customer.id == car.customer_id).first())
     assert row["address"] == "上海市徐汇区漕溪北路1号" and row["mobile"] == car.mobile
     changes = await CustomerChange.select().where(CustomerChange.customer == car.customer_id)
     assert [(c["field"], c["via"]) for c in changes] == [("address", "edit")]

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from crm.customers import events, service
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
 from tests.support.builders import make_id_number, make_mobile, make_vin
+from crm.privacy import vault
 
 
 async def counts(store_id: int) -> dict[str, int]:
@@ -137,7 +138,7 @@ async def test_xlsx_with_title_row_cover_sheet_and_typed_cells(client, tenant):
     [zhao] = await service.search_customers(actor=hq, q=mobile)
     record = await service.get_customer(actor=hq, customer_id=zhao.id)
     assert record.store_id == tenant.store_c and record.gender == "female"
-    stored = await Customer.select(Customer.id_number).where(Customer.id == zhao.id).first()
+    stored = vault.open_rows(await Customer.select(Customer.id_number).where(Customer.id == zhao.id).first())
     assert stored["id_number"] == number and record.id_number == number[:6] + "********" + number[-4:]  # HQ: masked
     [company] = await service.search_customers(actor=hq, q="科技")
     assert (await service.get_customer(actor=hq, customer_id=company.id)).kind == "company"
@@ -268,5 +269,6 @@ async def test_customer_list_keyed_by_dms_number_with_landline_only(client, tena
     assert [(e["row"], e["field"]) for e in first.json()["errors"]] == [(4, "mobile")]
     again = await upload(client, headers, "customers.csv", content, accept_valid_rows=True)
     assert again.json()["created"]["customers"] == 0 and again.json()["unchanged"]["customers"] == 2
-    company = await Customer.select().where(Customer.store == tenant.store_a, Customer.dms_ref == "C0001").first()
+    company = vault.open_rows(
+        await Customer.select().where(Customer.store == tenant.store_a, Customer.dms_ref == "C0001").first())
     assert company["kind"] == "company" and company["phone2"] == "020-88886666" and company["note"] == "车队客户"

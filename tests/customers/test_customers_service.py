@@ -8,6 +8,7 @@ from crm.customers import events, service
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.builders import ago, make_id_number, make_mobile, make_vin
+from crm.privacy import vault
 
 
 async def test_same_mobile_in_two_stores_is_one_group_identity(world):
@@ -17,8 +18,8 @@ async def test_same_mobile_in_two_stores_is_one_group_identity(world):
     c = await service.get_customer(actor=group_cs, customer_id=world.c.customer_id)
     assert a.identity_id == b.identity_id != c.identity_id
     assert b.mobile == world.mobile  # "+86 139-…" was normalised
-    identity = await CustomerIdentity.select().where(CustomerIdentity.id == a.identity_id).first()
-    stored = await Customer.select(Customer.id_number).where(Customer.id == world.a.customer_id).first()
+    identity = vault.open_rows(await CustomerIdentity.select().where(CustomerIdentity.id == a.identity_id).first())
+    stored = vault.open_rows(await Customer.select(Customer.id_number).where(Customer.id == world.a.customer_id).first())
     assert identity["mobile"] == world.mobile and identity["id_number"] == stored["id_number"]
 
 
@@ -354,4 +355,4 @@ async def test_concurrent_creation_with_one_mobile_makes_one_profile(tenant):
         for _ in range(4)
     ])
     assert len(set(ids)) == 1
-    assert await CustomerIdentity.count().where(CustomerIdentity.mobile == mobile) == 1
+    assert await CustomerIdentity.count().where(CustomerIdentity.mobile_hash == vault.lookup(mobile)) == 1

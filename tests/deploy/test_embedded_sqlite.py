@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from crm.customers.validation import check_id_number, check_mobile, check_plate, check_vin
+from crm.privacy import vault
 from deploy.demo_data import DEMO_LOGINS, DEMO_PASSWORD, GROUP_CODE
 from deploy.services import free_port
 
@@ -78,7 +79,9 @@ async def test_embedded_demo_migrates_seeds_serves_and_stops_cleanly(tmp_path):
 def _assert_demo_records_are_valid(path: Path) -> str:
     """The demo's customers and vehicles pass the same checks as typed-in records; returns a mobile to search."""
     with closing(sqlite3.connect(path)) as db:
-        for mobile, id_number in db.execute("SELECT mobile, id_number FROM customer"):
+        for sealed_mobile, sealed_id_number in db.execute("SELECT mobile, id_number FROM customer"):
+            assert sealed_mobile.startswith("v1:")  # encrypted at rest, opened with the keys of the environment
+            mobile, id_number = vault.unseal(sealed_mobile), vault.unseal(sealed_id_number)
             assert check_mobile(mobile) == mobile
             assert not id_number or check_id_number(id_number) == id_number
         for vin, plate in db.execute("SELECT vin, plate FROM vehicle"):
@@ -95,7 +98,7 @@ def _assert_demo_records_are_valid(path: Path) -> str:
         assert db.execute("SELECT count(*) FROM timer WHERE subject_type = 'complaint' AND state = 'pending'").fetchone()[0]
         names = [n for (n,) in db.execute("SELECT display_name FROM app_user WHERE username <> 'admin'")]
         assert names and all(" " not in n for n in names), names
-        return db.execute("SELECT mobile FROM customer ORDER BY id LIMIT 1").fetchone()[0]
+        return vault.unseal(db.execute("SELECT mobile FROM customer ORDER BY id LIMIT 1").fetchone()[0])
 
 
 def _run(env: dict[str, str], *args: str) -> str:

@@ -6,13 +6,14 @@ import re
 
 from crm.callbacks.tables import Callback
 from crm.customers.tables import Customer
+from crm.privacy import vault
 from tests.support.callbacks import make_due
 
 
 async def test_numbers_in_clear_dial_and_masked_numbers_do_not(browser_session, tenant):
     callback_id = await make_due(tenant, name="黄忠")
     customer_id = (await Callback.select(Callback.customer).where(Callback.id == callback_id).first())["customer"]
-    mobile = (await Customer.select(Customer.mobile).where(Customer.id == customer_id).first())["mobile"]
+    mobile = vault.open_rows(await Customer.select(Customer.mobile).where(Customer.id == customer_id).first())["mobile"]
 
     agent = await browser_session(tenant.usernames["callback_agent@A"])
     queue = (await agent.get("/callbacks")).text
