@@ -26,6 +26,7 @@ from api.web import templating
 from api.auth import PUBLIC_PATHS, AuthMiddleware, create_token, me, provide_scope, revoke
 from api.errors import exception_handlers
 from api.metrics import metrics, request_metrics
+from api.openapi import add_examples
 from api.security import JsonLimits, security_headers
 from crm.logs import configure_logging
 from crm.settings import Settings, get_settings
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=12 * 3600,
         exclude="^/api/",  # API clients carry a bearer token: no cookie to read or write on their requests
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             live,
@@ -105,11 +106,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=exception_handlers(),
         before_send=[security_headers(hsts=settings.secure_cookies)],
-        openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(title="dealerdesk API", version="1.0.0", path="/schema",
+                                     use_handler_docstrings=True),
         lifespan=[_database_pool, _queue],
         debug=settings.debug,
         state=State({"caller_cache": caller_cache}),
     )
+    add_examples(app.openapi_schema)  # the document every /schema page serves: built once, with examples
+    return app
 
 
 @asynccontextmanager

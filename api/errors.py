@@ -80,7 +80,7 @@ def _invalid_input(_: Request, exc: InvalidInput) -> Response:
 
 def _validation(request: Request, exc: HTTPException) -> Response:
     items = [item for item in (exc.extra or []) if isinstance(item, dict)]
-    problems = [_translate(item) for item in items if item.get("source") != "body"]
+    problems = [_as_sent(request, _translate(item)) for item in items if item.get("source") != "body"]
     if any(item.get("source") == "body" for item in items):
         problems += _body_problems(request) or [_translate(item) for item in items if item.get("source") == "body"]
     missing = _MISSING_PARAMETER.search(str(exc.detail or ""))
@@ -89,6 +89,17 @@ def _validation(request: Request, exc: HTTPException) -> Response:
     if not problems:
         problems = [FieldProblem("body", "请求格式错误", str(exc.detail or "Malformed request"))]
     return _json(400, error_body(400, "输入有误", "Invalid input", problems))
+
+
+def _as_sent(request: Request, problem: FieldProblem) -> FieldProblem:
+    """A parameter renamed for the request (`day` read from `?date=`) is named as the client sent it."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters[problem.field]
+    except (AttributeError, KeyError):
+        return problem
+    definition = parameter.kwarg_definition
+    sent = getattr(definition, "query", None) or getattr(definition, "header", None) or getattr(definition, "cookie", None)
+    return FieldProblem(sent, problem.zh, problem.en) if sent else problem
 
 
 _MISSING_PARAMETER = re.compile(r"Missing required (query|path|header|cookie) parameter '([\w-]+)'")
@@ -130,7 +141,7 @@ def _data_rejected_by_database(request: Request, exc: DataError) -> Response:
 
 
 def _not_found(_: Request, exc: NotFound) -> Response:
-    return _json(404, error_body(404, "未找到", "Not found"))
+    return _json(404, error_body(404, "未找到", "Not found", [exc.problem] if exc.problem else None))
 
 
 def _forbidden(_: Request, exc: Exception) -> Response:

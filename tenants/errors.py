@@ -15,9 +15,10 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """Missing, or outside the caller's scope: the two are indistinguishable on purpose."""
 
-    def __init__(self, what: str = "object") -> None:
+    def __init__(self, what: str = "object", problem: FieldProblem | None = None) -> None:
         super().__init__(what)
         self.what = what
+        self.problem = problem  # the request's field that named what was not found, when there is one
 
 
 class Forbidden(DomainError):

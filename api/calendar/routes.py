@@ -38,6 +38,8 @@ async def group_calendar(actor: Scope) -> dict[str, Any]:
 
 @put("/api/v1/calendar", tags=TAGS)
 async def put_group_calendar(actor: Scope, data: CalendarSettingsIn) -> dict[str, Any]:
+    """Change the group's calendar settings (opening and contact hours, weekends, holidays); omitted fields keep
+    their value."""
     return await update_settings(actor=actor, store_id=None, changes=_changes(data))
 
 
@@ -49,6 +51,7 @@ async def store_calendar(actor: Scope, store_id: IdParam) -> dict[str, Any]:
 
 @put("/api/v1/stores/{store_id:int}/calendar", tags=TAGS)
 async def put_store_calendar(actor: Scope, store_id: IdParam, data: CalendarSettingsIn) -> dict[str, Any]:
+    """Change one store's calendar settings over the group's; omitted fields keep their value."""
     return await update_settings(actor=actor, store_id=store_id, changes=_changes(data))
 
 
@@ -79,6 +82,7 @@ async def put_overrides(actor: Scope, data: OverridesIn) -> list[dict[str, Any]]
 
 @delete("/api/v1/calendar/overrides/{override_id:int}", tags=TAGS, status_code=204)
 async def delete_override(actor: Scope, override_id: IdParam) -> None:
+    """Remove a day override (an extra holiday or working day) from the calendar."""
     await overrides.delete_override(actor=actor, override_id=override_id)
 
 

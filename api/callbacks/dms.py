@@ -100,11 +100,13 @@ async def issue_key(actor: Scope, store_id: StoreIdQuery) -> IssuedKey:
 
 @get("/api/v1/dms/keys", tags=["dms"])
 async def list_keys(actor: Scope, store_id: StoreIdQuery) -> list[KeyInfo]:
+    """The store's DMS webhook keys (without their secrets): id, whether active, when issued."""
     return await dms.list_keys(actor=actor, store_id=store_id)
 
 
 @delete("/api/v1/dms/keys/{key_id:str}", tags=["dms"], status_code=204)
 async def revoke_key(actor: Scope, key_id: text_param(64)) -> None:
+    """Revoke a DMS webhook key at once; deliveries signed with it are refused from now on."""
     await dms.revoke_key(actor=actor, key_id=key_id)
 
 

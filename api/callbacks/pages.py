@@ -152,19 +152,27 @@ async def record_outcome(request: Request[Scope, Any, Any], actor: Scope, callba
 
 
 @get("/callback-stats", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
-async def stats_page(actor: Scope, store: int | None = None, period: str = "week", day: str = "") -> Template:
+async def stats_page(actor: Scope, store: int | None = None, period: str = "month", day: str = "") -> Template:
+    """This month by default; a reader of several stores (HQ) first sees every store and the total, a store
+    reader their store."""
     stores = await store_choices(actor)
-    store_id = _store_filter(actor, store) or (stores[0]["id"] if stores else None)
-    if store_id is None:
-        raise NotFound("store")
     try:
         chosen = date.fromisoformat(day) if day else None
     except ValueError:
         chosen = None
-    period = period if period in ("week", "month") else "week"
+    period = period if period in ("week", "month") else "month"
+    context: dict[str, Any] = {"stores": stores, "period": period}
+    store_id = _store_filter(actor, store)
+    if store_id is None and len(actor.store_ids) > 1:
+        overview = await statistics.group_statistics(actor=actor, period=period, day=chosen)
+        return Template("callbacks/stats.html", context=context | {
+            "overview": overview, "store_id": None, "day": (chosen or overview.start).isoformat()})
+    store_id = store_id or (stores[0]["id"] if stores else None)
+    if store_id is None:
+        raise NotFound("store")
     stats = await statistics.callback_statistics(actor=actor, store_id=store_id, period=period, day=chosen)
-    return Template("callbacks/stats.html", context={"stats": stats, "stores": stores, "store_id": store_id,
-                                                     "period": period, "day": (chosen or stats.start).isoformat()})
+    return Template("callbacks/stats.html", context=context | {
+        "stats": stats, "store_id": store_id, "day": (chosen or stats.start).isoformat()})
 
 
 async def _call_screen(actor: Scope, callback_id: int, *, problems=None, error: str = "", form=None,

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Request, Response, delete, get, post, put
+from litestar import Request, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from api.i18n import language_of
@@ -15,8 +15,8 @@ from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_r
 from api.params import NO_NUL, IdParam, OptionalStoreIdQuery, StoreIdQuery, text, text_param
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
-from crm.callbacks.service import CallbackDetail, OutcomeResult, QueueItem, WorkQueue
-from crm.callbacks.statistics import Statistics, Targets
+from crm.callbacks.service import CallbackDetail, OutcomeResult, PlannedCallback, QueueItem, WorkQueue
+from crm.callbacks.statistics import GroupStatistics, Statistics, Targets
 from crm.callbacks.surveys import LEVEL_CODES
 from crm.lists import Page
 from tenants.scope import Scope, timezone_of
@@ -59,6 +59,13 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
 class TargetsIn(msgspec.Struct, forbid_unknown_fields=True):
     callback_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)]
     satisfaction_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class TargetsChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The targets to change; an omitted one keeps its current value at that level."""
+
+    callback_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+    satisfaction_rate_pct: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
 
 
 @dataclass
@@ -135,8 +142,23 @@ async def callback_statistics(
     return await statistics.callback_statistics(actor=actor, store_id=store_id, period=period, day=day)
 
 
+@get("/api/v1/callbacks/statistics/stores", tags=["callbacks"])
+async def group_callback_statistics(
+    actor: Scope,
+    period: Literal["week", "month"] = "month",
+    day: Annotated[date | None, Parameter(query="date", required=False)] = None,
+) -> GroupStatistics:
+    """Every store the caller may see and their total, in one answer: planned, called, on time, reached,
+    satisfied and the rates of new-car (attachment 3) and service (attachment 4) callbacks for the week or
+    month containing `date` (default: this month, in the group's days). Callbacks not yet due are counted
+    apart (`not_yet_due`); a rate is null when there is nothing to count."""
+    return await statistics.group_statistics(actor=actor, period=period, day=day)
+
+
 @get("/api/v1/callbacks/targets", tags=["callbacks"])
 async def get_targets(actor: Scope, store_id: StoreId = None) -> Targets:
+    """The callback-rate and satisfaction-rate targets in effect for a store (or the group), and the level they come
+    from."""
     if store_id is not None:
         actor.require_store(store_id)
     return await statistics.callback_targets(group_id=actor.group_id or -1, store_id=store_id)
@@ -144,9 +166,39 @@ async def get_targets(actor: Scope, store_id: StoreId = None) -> Targets:
 
 @put("/api/v1/callbacks/targets", tags=["callbacks"])
 async def set_targets(actor: Scope, data: TargetsIn, store_id: StoreId = None) -> Targets:
+    """Set both targets for the group (group admin) or a store (its GM / customer-relations manager); `PATCH`
+    changes one."""
     return await statistics.set_callback_targets(actor=actor, store_id=store_id,
                                                  callback_rate_pct=data.callback_rate_pct,
                                                  satisfaction_rate_pct=data.satisfaction_rate_pct)
+
+
+@patch("/api/v1/callbacks/targets", tags=["callbacks"])
+async def change_targets(actor: Scope, data: TargetsChange, store_id: StoreId = None) -> Targets:
+    """Change one target of the group (group admin) or a store (its GM / customer-relations manager); the
+    other keeps the value now in effect there."""
+    return await statistics.change_callback_targets(actor=actor, store_id=store_id,
+                                                    callback_rate_pct=data.callback_rate_pct,
+                                                    satisfaction_rate_pct=data.satisfaction_rate_pct)
+
+
+@patch("/api/v1/callbacks/rules/{kind:str}", tags=["callbacks"])
+async def change_rule(actor: Scope, kind: str, data: RuleChange, store_id: StoreId = None) -> Rule:
+    """The same as `PUT`: only the fields given are overridden at that level, the others keep the inherited value."""
+    return await set_rule.fn(actor=actor, kind=kind, data=data, store_id=store_id)
+
+
+@get("/api/v1/sales/{sale_id:int}/callbacks", tags=["callbacks"])
+async def sale_callbacks(actor: Scope, sale_id: IdParam) -> list[PlannedCallback]:
+    """The callbacks a delivery (交车) set off, soonest due first: phase (planned / due / in progress / finished),
+    due time, deadline and outcome. Cancelled callbacks are left out."""
+    return await service.planned_callbacks(actor=actor, source="sale", source_id=sale_id)
+
+
+@get("/api/v1/visits/{visit_id:int}/callbacks", tags=["callbacks"])
+async def visit_callbacks(actor: Scope, visit_id: IdParam) -> list[PlannedCallback]:
+    """The callbacks a service visit (维修保养) set off, soonest due first, with phase, due time and outcome."""
+    return await service.planned_callbacks(actor=actor, source="visit", source_id=visit_id)
 
 
 @get("/api/v1/callbacks/{callback_id:int}", tags=["callbacks"])
@@ -163,6 +215,7 @@ async def claim(actor: Scope, callback_id: IdParam) -> CallbackDetail:
 
 @post("/api/v1/callbacks/{callback_id:int}/release", tags=["callbacks"], status_code=204)
 async def release(actor: Scope, callback_id: IdParam) -> None:
+    """Give the claimed call back to the queue without recording an outcome."""
     await service.release_callback(actor=actor, callback_id=callback_id)
 
 
@@ -181,4 +234,5 @@ async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) ->
 
 
 ROUTES = [list_rules, set_rule, reset_rule, work_queue, list_callbacks, export_callbacks, next_call, callback_statistics, get_targets, set_targets,
+          sale_callbacks, visit_callbacks, group_callback_statistics, change_targets, change_rule,
           callback_detail, claim, release, record_outcome]

@@ -145,11 +145,13 @@ async def add_attachment(
 
 @get("/{complaint_id:int}/attachments")
 async def list_attachments(actor: Scope, complaint_id: IdParam) -> list[AttachmentRecord]:
+    """The complaint's attachments (photos, documents, call recordings): name, type, size and who added them."""
     return await attachments.list_attachments(actor=actor, complaint_id=complaint_id)
 
 
 @get("/{complaint_id:int}/attachments/{attachment_id:int}")
 async def get_attachment(actor: Scope, complaint_id: IdParam, attachment_id: IdParam) -> AttachmentRecord:
+    """One attachment's record; the file itself is at `/content`."""
     return await attachments.get_attachment(actor=actor, complaint_id=complaint_id, attachment_id=attachment_id)
 
 
@@ -162,6 +164,7 @@ async def attachment_content(actor: Scope, complaint_id: IdParam, attachment_id:
 
 @delete("/{complaint_id:int}/attachments/{attachment_id:int}", status_code=204)
 async def remove_attachment(actor: Scope, complaint_id: IdParam, attachment_id: IdParam) -> None:
+    """Remove an attachment of an open complaint (the timeline records it); the file goes once that is committed."""
     await attachments.remove_attachment(actor=actor, complaint_id=complaint_id, attachment_id=attachment_id)
 
 

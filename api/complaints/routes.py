@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Request, Response, Router, get, post, put
+from litestar import Request, Response, Router, get, patch, post, put
 from litestar.params import Parameter
 
 from api.privacy.routes import RevealRequest, Revealed
@@ -51,6 +51,10 @@ class IntakeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     new_customer_name: text(100) = ""
     new_customer_mobile: text(20) = ""
     vehicle_id: Id | None = None
+    # Or the car instead of customer_id / vehicle_id: its VIN (17 characters, no I/O/Q) and/or plate
+    # (京A12345, new-energy 粤AD12345); the customer and the vehicle are looked up in the caller's stores.
+    vin: text(20) = ""
+    plate: text(12) = ""
     store_id: Id | None = None
     expected_solution: Text = ""
     complainant_name: text(100) = ""
@@ -166,6 +170,19 @@ class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
     appeal_forward_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
     appeal_ruling_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
+
+
+class PolicyChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The deadlines to change; omitted ones keep their current value."""
+
+    accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] | None = None
+    urgent_accept_working_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] | None = None
+    handle_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    report_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    feedback_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] | None = None
+    revisit_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    appeal_forward_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
+    appeal_ruling_working_days: Annotated[int, msgspec.Meta(ge=1, le=30)] | None = None
 
 
 class DepartmentAmounts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -330,6 +347,7 @@ async def record_violation(actor: Scope, data: ViolationRequest) -> ViolationRec
 
 @get("/violations/{violation_id:int}")
 async def get_violation(actor: Scope, violation_id: IdParam) -> ViolationRecord:
+    """One recorded process violation (业务流程违规) with its step (1st, 2nd, 3rd) for the staff member."""
     return await accounts.violation(actor=actor, violation_id=violation_id)
 
 
@@ -353,6 +371,7 @@ def describe_workflow() -> dict:
 
 @get("/policy")
 async def get_policy(actor: Scope) -> PolicyBody:
+    """The group's complaint deadlines (acceptance, handling, result report, feedback, revisit, appeal)."""
     policy = await authority.policy_for_group(actor.group_id)
     return PolicyBody(**vars(policy))
 
@@ -365,8 +384,16 @@ async def put_policy(actor: Scope, data: PolicyBody) -> PolicyBody:
     return data
 
 
+@patch("/policy")
+async def patch_policy(actor: Scope, data: PolicyChange) -> PolicyBody:
+    """Group admins change some deadlines; the fields left out keep their current values (`PUT` replaces all)."""
+    changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not None}
+    return PolicyBody(**vars(await authority.change_policy(actor=actor, changes=changes)))
+
+
 @get("/authority")
 async def get_authority(actor: Scope) -> AuthorityBody:
+    """The group's 权限核决表: which role approves compensation up to which amount."""
     tiers = await authority.authority_table(actor.group_id)
     return AuthorityBody(tiers=[Tier(approver_role=str(t.approver_role), max_amount=t.max_amount) for t in tiers])
 
@@ -403,6 +430,7 @@ async def reveal(actor: Scope, complaint_id: IdParam, data: RevealRequest) -> Re
 
 @get("/{complaint_id:int}/timeline")
 async def get_timeline(actor: Scope, complaint_id: IdParam) -> list[TimelineEntry]:
+    """The complaint's timeline (append-only): every step, note and deadline event, oldest first."""
     return await queries.timeline(actor=actor, complaint_id=complaint_id)
 
 
@@ -418,18 +446,21 @@ async def _detail(actor: Scope, complaint_id: int) -> ComplaintDetail:
 
 @post("/{complaint_id:int}/reroute", status_code=200)
 async def reroute(actor: Scope, complaint_id: IdParam, data: RerouteRequest) -> ComplaintDetail:
+    """Send the complaint to another store of the group (wrong store chosen at intake), with a note."""
     await service.reroute_complaint(actor=actor, complaint_id=complaint_id, store_id=data.store_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/accept", status_code=200)
 async def accept(actor: Scope, complaint_id: IdParam, data: NoteRequest) -> ComplaintDetail:
+    """The store accepts (受理) the complaint; the handling deadline starts."""
     await service.accept_complaint(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/assign", status_code=200)
 async def assign(actor: Scope, complaint_id: IdParam, data: AssignRequest) -> ComplaintDetail:
+    """Assign the complaint to a handler of the store and a department."""
     await service.assign_handler(
         actor=actor, complaint_id=complaint_id, handler_user_id=data.handler_user_id,
         department=data.department, note=data.note,
@@ -439,12 +470,14 @@ async def assign(actor: Scope, complaint_id: IdParam, data: AssignRequest) -> Co
 
 @post("/{complaint_id:int}/analyse", status_code=200)
 async def analyse(actor: Scope, complaint_id: IdParam, data: AnalyseRequest) -> ComplaintDetail:
+    """Record the cause analysis: cause category, department, liability (有责 / 无责) and the staff member concerned."""
     await service.record_cause(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/countermeasure", status_code=200)
 async def countermeasure(actor: Scope, complaint_id: IdParam, data: CountermeasureRequest) -> ComplaintDetail:
+    """Record the countermeasure (对策) decided with the customer."""
     await service.record_countermeasure(
         actor=actor, complaint_id=complaint_id, countermeasure=data.countermeasure, note=data.note
     )
@@ -453,6 +486,7 @@ async def countermeasure(actor: Scope, complaint_id: IdParam, data: Countermeasu
 
 @post("/{complaint_id:int}/resolve", status_code=200)
 async def resolve(actor: Scope, complaint_id: IdParam, data: ResolveRequest) -> ComplaintDetail:
+    """Complete the handling (处理完毕) with the resolution; the result report and the revisit come next."""
     await service.resolve_complaint(actor=actor, complaint_id=complaint_id, **msgspec.structs.asdict(data))
     return await _detail(actor, complaint_id)
 
@@ -480,30 +514,35 @@ async def set_urgency(actor: Scope, complaint_id: IdParam, data: UrgencyRequest)
 
 @post("/{complaint_id:int}/feed-back", status_code=200)
 async def feed_back(actor: Scope, complaint_id: IdParam, data: NoteRequest) -> ComplaintDetail:
+    """The store feeds the result back to the group (反馈集团), for a complaint taken in by the group."""
     await service.feed_back_to_group(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/revisit", status_code=200)
 async def revisit(actor: Scope, complaint_id: IdParam, data: RevisitRequest) -> ComplaintDetail:
+    """Record the revisit (回访): satisfied, the complaint can be closed; not satisfied, it is reopened."""
     await service.record_revisit(actor=actor, complaint_id=complaint_id, satisfied=data.satisfied, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/close", status_code=200)
 async def close(actor: Scope, complaint_id: IdParam, data: NoteRequest) -> ComplaintDetail:
+    """Close (结案) the complaint once it has been revisited."""
     await service.close_complaint(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/reopen", status_code=200)
 async def reopen(actor: Scope, complaint_id: IdParam, data: ReasonRequest) -> ComplaintDetail:
+    """Reopen (重新处理) a revisited or closed complaint, with a reason: its handling starts again."""
     await service.reopen_complaint(actor=actor, complaint_id=complaint_id, reason=data.reason)
     return await _detail(actor, complaint_id)
 
 
 @post("/{complaint_id:int}/notes", status_code=200)
 async def note(actor: Scope, complaint_id: IdParam, data: RequiredNote) -> ComplaintDetail:
+    """Add a note to the complaint's timeline; it changes no state."""
     await service.add_note(actor=actor, complaint_id=complaint_id, note=data.note)
     return await _detail(actor, complaint_id)
 
@@ -517,6 +556,7 @@ async def appeal(actor: Scope, complaint_id: IdParam, data: ReasonRequest) -> Co
 
 @post("/{complaint_id:int}/appeal/forward", status_code=200)
 async def forward_appeal(actor: Scope, complaint_id: IdParam, data: ForwardRequest) -> ComplaintDetail:
+    """The store forwards the staff member's appeal against the judgement to the group, with its opinion."""
     await service.forward_appeal(actor=actor, complaint_id=complaint_id, opinion=data.opinion)
     return await _detail(actor, complaint_id)
 
@@ -548,6 +588,7 @@ async def request_compensation(actor: Scope, complaint_id: IdParam, data: Compen
 async def decide_compensation(
     actor: Scope, complaint_id: IdParam, compensation_id: IdParam, data: DecisionRequest
 ) -> ComplaintDetail:
+    """Approve or refuse a proposed compensation, as the approver the authority table names for its amount."""
     await service.decide_compensation(
         actor=actor, complaint_id=complaint_id, compensation_id=compensation_id, approve=data.approve, note=data.note
     )
@@ -561,7 +602,7 @@ ROUTES = [
         route_handlers=[
             take_complaint, list_complaints, export_complaints, routing_suggestion, revisit_queue, accountability, export_accountability,
             get_amounts, put_amounts, record_violation, get_violation, deadline_stats,
-            describe_workflow, get_policy, put_policy, get_authority, put_authority, get_complaint, reveal, get_timeline,
+            describe_workflow, get_policy, put_policy, patch_policy, get_authority, put_authority, get_complaint, reveal, get_timeline,
             get_staff, reroute, accept, assign, analyse, countermeasure, resolve, feed_back, revisit, close, reopen,
             note, appeal, forward_appeal, decline_appeal, rule_appeal, request_compensation, decide_compensation,
             submit_report, check_report, set_urgency,

@@ -134,6 +134,7 @@ async def search_customers(
 
 @post("/api/v1/customers", guards=EDITORS, tags=["customers"])
 async def create_customer(actor: Scope, data: CustomerCreate) -> CustomerRecord:
+    """Create a customer record (客户档案) in a store; the same person at another store of the group is linked."""
     fields = msgspec.structs.asdict(data)
     store_id = fields.pop("store_id")
     customer_id = await service.create_customer(actor=actor, store_id=store_id, **fields)
@@ -154,6 +155,7 @@ async def customer_record(actor: Scope, customer_id: IdParam) -> CustomerRecord:
 
 @patch("/api/v1/customers/{customer_id:int}", guards=UPDATERS, tags=["customers"])
 async def update_customer(actor: Scope, customer_id: IdParam, data: CustomerUpdate) -> CustomerRecord:
+    """Change fields of a customer record; the change is audited and history kept."""
     return await service.update_customer(actor=actor, customer_id=customer_id, **_present(data))
 
 
@@ -192,7 +194,8 @@ async def list_vehicles(
     page: PageParam = 1,
     page_size: PageSizeParam = None,
 ) -> Page[VehicleRecord]:
-    """One page with the total; `sort`: `created` (default `-created`), `plate`, `vin`, `model`."""
+    """The vehicles of the stores the caller may see, filtered by customer, store or a VIN / plate search; one page
+    with the total. `sort`: `created` (default `-created`), `plate`, `vin`, `model`."""
     want = service.VEHICLE_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_vehicles(
         actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive, want=want,
@@ -201,6 +204,7 @@ async def list_vehicles(
 
 @post("/api/v1/vehicles", guards=EDITORS, tags=["customers"])
 async def create_vehicle(actor: Scope, data: VehicleCreate) -> VehicleRecord:
+    """Register a vehicle (VIN with a valid check digit, mainland plate) to a customer."""
     fields = msgspec.structs.asdict(data)
     vehicle_id = await service.create_vehicle(actor=actor, **fields)
     return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
@@ -208,16 +212,19 @@ async def create_vehicle(actor: Scope, data: VehicleCreate) -> VehicleRecord:
 
 @get("/api/v1/vehicles/{vehicle_id:int}", tags=["customers"])
 async def get_vehicle(actor: Scope, vehicle_id: IdParam) -> VehicleRecord:
+    """One vehicle record."""
     return await service.get_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
 @patch("/api/v1/vehicles/{vehicle_id:int}", guards=UPDATERS, tags=["customers"])
 async def update_vehicle(actor: Scope, vehicle_id: IdParam, data: VehicleUpdate) -> VehicleRecord:
+    """Change fields of a vehicle record (plate, colour, insurance…); audited."""
     return await service.update_vehicle(actor=actor, vehicle_id=vehicle_id, **_present(data))
 
 
 @delete("/api/v1/vehicles/{vehicle_id:int}", guards=UPDATERS, tags=["customers"])
 async def deactivate_vehicle(actor: Scope, vehicle_id: IdParam) -> None:
+    """Deactivate a vehicle (sold on, scrapped); its history stays."""
     await service.deactivate_vehicle(actor=actor, vehicle_id=vehicle_id)
 
 
@@ -237,7 +244,8 @@ async def list_sales(
     page: PageParam = 1,
     page_size: PageSizeParam = None,
 ) -> Page[SaleRecord]:
-    """One page with the total; `sort`: `delivered` (default `-delivered`), `created`."""
+    """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time; one page with the total.
+    `sort`: `delivered` (default `-delivered`), `created`."""
     want = service.SALE_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_sales(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
@@ -248,17 +256,20 @@ async def list_sales(
 
 @post("/api/v1/sales", guards=EDITORS, tags=["customers"])
 async def record_sale(actor: Scope, data: SaleCreate) -> SaleRecord:
+    """Record a delivery; the delivery callbacks are planned from it."""
     sale_id = await service.record_sale(actor=actor, **msgspec.structs.asdict(data))
     return await service.get_sale(actor=actor, sale_id=sale_id)
 
 
 @get("/api/v1/sales/{sale_id:int}", tags=["customers"])
 async def get_sale(actor: Scope, sale_id: IdParam) -> SaleRecord:
+    """One delivery."""
     return await service.get_sale(actor=actor, sale_id=sale_id)
 
 
 @patch("/api/v1/sales/{sale_id:int}", guards=EDITORS, tags=["customers"])
 async def update_sale(actor: Scope, sale_id: IdParam, data: SaleUpdate) -> SaleRecord:
+    """Change a delivery (e.g. its time); its planned callbacks follow."""
     return await service.update_sale(actor=actor, sale_id=sale_id, **_present(data))
 
 
@@ -284,7 +295,8 @@ async def list_visits(
     page: PageParam = 1,
     page_size: PageSizeParam = None,
 ) -> Page[VisitRecord]:
-    """One page with the total; `sort`: `left` (default `-left`), `created`."""
+    """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time; one page with the total.
+    `sort`: `left` (default `-left`), `created`."""
     want = service.VISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_visits(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
@@ -294,22 +306,26 @@ async def list_visits(
 
 @post("/api/v1/visits", guards=EDITORS, tags=["customers"])
 async def record_visit(actor: Scope, data: VisitCreate) -> VisitRecord:
+    """Record a service visit; the service callbacks are planned from it."""
     visit_id = await service.record_visit(actor=actor, **msgspec.structs.asdict(data))
     return await service.get_visit(actor=actor, visit_id=visit_id)
 
 
 @get("/api/v1/visits/{visit_id:int}", tags=["customers"])
 async def get_visit(actor: Scope, visit_id: IdParam) -> VisitRecord:
+    """One service visit."""
     return await service.get_visit(actor=actor, visit_id=visit_id)
 
 
 @patch("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
 async def update_visit(actor: Scope, visit_id: IdParam, data: VisitUpdate) -> VisitRecord:
+    """Change a service visit; its planned callbacks follow."""
     return await service.update_visit(actor=actor, visit_id=visit_id, **_present(data))
 
 
 @delete("/api/v1/visits/{visit_id:int}", guards=EDITORS, tags=["customers"])
 async def cancel_visit(actor: Scope, visit_id: IdParam) -> None:
+    """Cancel (作废) a service visit recorded by mistake; its planned callbacks are cancelled."""
     await service.cancel_visit(actor=actor, visit_id=visit_id)
 
 
@@ -375,6 +391,7 @@ async def list_corrections(
 
 @get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])
 async def get_correction(actor: Scope, correction_id: IdParam) -> CorrectionItem:
+    """One customer-data correction request with its proposed value, state and deadline."""
     return await corrections.get_correction(actor=actor, correction_id=correction_id)
 
 

@@ -264,6 +264,7 @@ async def major_board(
 
 @get("/api/v1/major/{major_id:int}", tags=["major"])
 async def major_detail(actor: Scope, major_id: IdParam) -> MajorOut:
+    """One major complaint (重大投诉): level, alerts, acknowledgements, report and timeline."""
     return major_out(await service.major_detail(actor=actor, major_id=major_id))
 
 

@@ -31,6 +31,9 @@ class NotificationOut(msgspec.Struct):
     body_zh: str
     body_en: str
     link: str
+    # What the message is about, for integrations: e.g. "complaint", 123 ("" and null when it names no object).
+    object_type: str
+    object_id: int | None
     created_at: datetime
     read_at: datetime | None
 
@@ -96,16 +99,19 @@ async def list_notifications(
 
 @get("/api/v1/notifications/unread-count", tags=TAGS)
 async def unread_count(actor: Scope) -> UnreadCount:
+    """How many of my notifications are unread (for the bell)."""
     return UnreadCount(unread=await inbox.unread_count(actor=actor))
 
 
 @post("/api/v1/notifications/{notification_id:int}/read", tags=TAGS, status_code=200)
 async def mark_read(actor: Scope, notification_id: BigIdParam) -> NotificationOut:
+    """Mark one of my notifications read."""
     return _out(await inbox.mark_read(actor=actor, notification_id=notification_id))
 
 
 @post("/api/v1/notifications/read-all", tags=TAGS, status_code=200)
 async def mark_all_read(actor: Scope) -> Marked:
+    """Mark all my notifications read; returns how many were unread."""
     return Marked(marked=await inbox.mark_all_read(actor=actor))
 
 
@@ -148,17 +154,20 @@ async def failed_deliveries(
 
 @get("/api/v1/notifications/preferences", tags=TAGS)
 async def get_preferences(actor: Scope) -> dict[str, bool]:
+    """My channels besides in-app (always on): e-mail, WeCom, DingTalk, SMS."""
     return await inbox.preferences(actor=actor)
 
 
 @put("/api/v1/notifications/preferences", tags=TAGS)
 async def put_preferences(actor: Scope, data: Preferences) -> dict[str, bool]:
+    """Change my channels; the ones left out keep their setting."""
     chosen = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
     return await inbox.set_preferences(actor=actor, channels=chosen)
 
 
 @get("/api/v1/notifications/channels", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])
 async def list_channel_settings(actor: Scope) -> list[ChannelSettingOut]:
+    """The group's endpoints per external channel (secrets are never shown)."""
     return [ChannelSettingOut(**s) for s in await inbox.channel_settings(actor=actor)]
 
 
@@ -203,6 +212,7 @@ async def _events(actor: Scope, render: Render = _as_json) -> AsyncIterator[Serv
 def _out(row: dict[str, Any]) -> NotificationOut:
     return NotificationOut(
         id=row["id"], kind=row["kind"], store_id=row["store"], title_zh=row["title_zh"], title_en=row["title_en"],
-        body_zh=row["body_zh"], body_en=row["body_en"], link=row["link"], created_at=row["created_at"],
+        body_zh=row["body_zh"], body_en=row["body_en"], link=row["link"], object_type=row["object_type"],
+        object_id=row["object_id"], created_at=row["created_at"],
         read_at=row["read_at"],
     )

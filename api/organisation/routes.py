@@ -120,21 +120,25 @@ async def get_organisation(actor: Scope) -> dict[str, Any]:
 
 @post("/api/v1/brand-divisions", tags=TAGS, status_code=201)
 async def create_division(actor: Scope, data: DivisionIn) -> dict[str, Any]:
+    """Create a brand division (品牌事业部) of the group."""
     return await structure.create_division(actor=actor, name=data.name, code=data.code)
 
 
 @patch("/api/v1/brand-divisions/{division_id:int}", tags=TAGS)
 async def update_division(actor: Scope, division_id: IdParam, data: DivisionPatch) -> dict[str, Any]:
+    """Rename a brand division."""
     return await structure.update_division(actor=actor, division_id=division_id, **_given(data))
 
 
 @post("/api/v1/regions", tags=TAGS, status_code=201)
 async def create_region(actor: Scope, data: RegionIn) -> dict[str, Any]:
+    """Create a region of the group."""
     return await structure.create_region(actor=actor, name=data.name)
 
 
 @patch("/api/v1/regions/{region_id:int}", tags=TAGS)
 async def update_region(actor: Scope, region_id: IdParam, data: RegionIn) -> dict[str, Any]:
+    """Rename a region."""
     return await structure.update_region(actor=actor, region_id=region_id, name=data.name)
 
 
@@ -168,6 +172,7 @@ async def close_store(actor: Scope, store_id: IdParam) -> dict[str, Any]:
 
 @post("/api/v1/stores/{store_id:int}/reopen", tags=TAGS, status_code=200)
 async def reopen_store(actor: Scope, store_id: IdParam) -> dict[str, Any]:
+    """Reopen a closed store: it takes new work again."""
     return await structure.reopen_store(actor=actor, store_id=store_id)
 
 
@@ -200,11 +205,13 @@ async def create_user(actor: Scope, data: PersonIn) -> dict[str, Any]:
 
 @get("/api/v1/users/{user_id:int}", tags=PEOPLE_TAGS)
 async def get_user(actor: Scope, user_id: IdParam) -> dict[str, Any]:
+    """One user of the group with roles, store and division."""
     return await people.person(actor=actor, user_id=user_id)
 
 
 @patch("/api/v1/users/{user_id:int}", tags=PEOPLE_TAGS)
 async def update_user(request: Request, actor: Scope, user_id: IdParam, data: PersonPatch) -> dict[str, Any]:
+    """Change a user's name, contact details, roles, store or division; audited."""
     user = await people.update_person(actor=actor, user_id=user_id, changes=_given(data))
     request.app.state.caller_cache.clear()  # new roles or store count from the next request on
     return user
@@ -221,6 +228,7 @@ async def disable_user(request: Request, actor: Scope, user_id: IdParam) -> dict
 
 @post("/api/v1/users/{user_id:int}/enable", tags=PEOPLE_TAGS, status_code=200)
 async def enable_user(request: Request, actor: Scope, user_id: IdParam) -> dict[str, Any]:
+    """Enable a disabled user again."""
     user = await people.enable_person(actor=actor, user_id=user_id)
     request.app.state.caller_cache.clear()
     return user

@@ -79,6 +79,7 @@ async def suspend_group(request: Request, actor: Scope, group_id: int) -> GroupS
 
 @post("/api/v1/platform/groups/{group_id:int}/reactivate", guards=GUARDS, tags=["platform"], status_code=200)
 async def reactivate_group(request: Request, actor: Scope, group_id: int) -> GroupState:
+    """Reactivate a suspended dealer group: its users may sign in again."""
     return await _set_active(request, actor, group_id, True)
 
 

@@ -38,11 +38,13 @@ async def ask_for_report(actor: Scope, data: ReportAsk) -> ReportInfo:
 
 @get("/api/v1/reports", tags=TAGS, guards=GUARDS)
 async def list_reports(actor: Scope) -> list[ReportInfo]:
+    """The reports the caller may read, newest first."""
     return await service.list_reports(actor=actor)
 
 
 @get("/api/v1/reports/{report_id:int}", tags=TAGS, guards=GUARDS)
 async def get_report(actor: Scope, report_id: IdParam) -> ReportInfo:
+    """One report: its kind, period, scope and state; the file is at /download."""
     return await service.report(actor=actor, report_id=report_id)
 
 
@@ -80,6 +82,7 @@ async def unsubscribe(actor: Scope, kind: Annotated[str, Parameter(query="kind",
                                                                 le=2**31 - 1)] = None,
                       user_id: Annotated[int | None, Parameter(query="user_id", required=False, ge=1,
                                                                le=2**31 - 1)] = None) -> None:
+    """Stop receiving a report by e-mail."""
     await service.unsubscribe(actor=actor, kind=kind, store_id=store_id, user_id=user_id)
 
 

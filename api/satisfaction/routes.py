@@ -102,6 +102,7 @@ async def record_audit(actor: Scope, data: AuditIn) -> dict[str, Any]:
 
 @get(f"{BASE}/audits/{{audit_id:int}}", tags=TAGS)
 async def get_audit(actor: Scope, audit_id: IdParam) -> dict[str, Any]:
+    """One mystery-shopper audit (神秘顾客) with its checkpoint results."""
     return await mystery.get_audit(actor=actor, audit_id=audit_id)
 
 
@@ -191,6 +192,7 @@ async def strengths_weaknesses(actor: Scope, store_id: IdParam, month: Month = N
 
 @get("/api/v1/satisfaction/thresholds", tags=["satisfaction"])
 async def get_thresholds(actor: Scope) -> dict[str, int]:
+    """The group's thresholds for a strength and a weakness (satisfaction scores)."""
     return dataclasses.asdict(await items.thresholds(actor=actor))
 
 

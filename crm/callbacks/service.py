@@ -324,6 +324,71 @@ async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:
     ))
 
 
+@dataclass
+class PlannedCallback:
+    """One callback a delivery or a service visit set off, as its record lists it."""
+
+    id: int
+    store_id: int
+    kind: str
+    kind_label: str
+    kind_label_en: str
+    channel: str
+    survey: str
+    state: str
+    phase: str  # PHASES
+    phase_label: str
+    phase_label_en: str
+    due_at: datetime
+    deadline_at: datetime
+    attempts: int
+    max_attempts: int
+    outcome: str  # "" until the call is over; else one of OUTCOME_LABELS
+    outcome_label: str
+    outcome_label_en: str
+    completed_at: datetime | None
+
+
+# The records whose callbacks are listed: the API's name → (the callback's source_type, the record's table).
+PLANNED_SOURCES = {"sale": "sale", "visit": "service_visit"}
+
+
+async def planned_callbacks(*, actor: Scope, source: str, source_id: int) -> list[PlannedCallback]:
+    """The callbacks planned for one delivery (`sale`) or service visit (`visit`), soonest due first.
+
+    The record itself must be visible (else 404, like reading it); the callbacks are for the roles that read
+    callbacks. Cancelled ones (the record was changed or cancelled) are left out.
+    """
+    from crm.customers.tables import Sale, ServiceVisit
+
+    table = Sale if source == "sale" else ServiceVisit
+    await actor.row(table, source_id)
+    actor.require_role(*CALLBACK_READERS)
+    rows = await actor.filter(Callback.select(
+        Callback.id, Callback.store, Callback.kind, Callback.channel, Callback.survey, Callback.state,
+        Callback.due_at, Callback.deadline_at, Callback.attempts, Callback.max_attempts, Callback.outcome,
+        Callback.claimed_at, Callback.completed_at,
+    ), Callback).where(
+        Callback.source_type == PLANNED_SOURCES[source], Callback.source_id == source_id,
+        Callback.state != "cancelled",
+    ).order_by(Callback.due_at).order_by(Callback.id)
+    expired = clock.now() - CLAIM_TTL
+    listed = []
+    for r in rows:
+        phase = phase_of(r["state"], r["claimed_at"] is not None and r["claimed_at"] > expired)
+        rule = DEFAULT_RULES.get(r["kind"])
+        outcome = OUTCOME_LABELS.get(r["outcome"], ("", ""))
+        listed.append(PlannedCallback(
+            id=r["id"], store_id=r["store"], kind=r["kind"], kind_label=rule.label_zh if rule else r["kind"],
+            kind_label_en=rule.label_en if rule else r["kind"], channel=r["channel"], survey=r["survey"],
+            state=r["state"], phase=phase, phase_label=PHASES[phase][0], phase_label_en=PHASES[phase][1],
+            due_at=r["due_at"], deadline_at=r["deadline_at"], attempts=r["attempts"],
+            max_attempts=r["max_attempts"], outcome=r["outcome"], outcome_label=outcome[0],
+            outcome_label_en=outcome[1], completed_at=r["completed_at"],
+        ))
+    return listed
+
+
 async def claim_callback(*, actor: Scope, callback_id: int) -> CallbackDetail:
     """Take a due call; 409 when another agent holds it or it is no longer due."""
     cb = await _get(actor, callback_id)

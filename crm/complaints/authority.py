@@ -3,7 +3,7 @@ amounts to the role that must approve them (seed 004 #10 §2.9)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from crm import clock
@@ -66,6 +66,14 @@ async def policy_for_group(group_id: int) -> Policy:
         appeal_forward_working_days=row["appeal_forward_working_days"],
         appeal_ruling_working_days=row["appeal_ruling_working_days"],
     )
+
+
+async def change_policy(*, actor: Scope, changes: dict[str, int]) -> Policy:
+    """Change some of the group's deadlines; the others keep their current values (PATCH)."""
+    actor.require_role(*POLICY_EDITORS)
+    async with transaction():
+        current = await policy_for_group(actor.group_id)
+        return await set_policy(actor=actor, policy=replace(current, **changes))
 
 
 async def set_policy(*, actor: Scope, policy: Policy) -> Policy:

@@ -25,7 +25,8 @@ from crm.complaints.tables import (
     ComplaintResultReport,
 )
 from crm.complaints.workflow import FINAL_STATES, State
-from crm.customers.service import search_customers
+from crm.customers.service import car_keys, search_customers
+from crm.customers.validation import Problems
 from crm.customers.tables import Vehicle
 from crm.db import like_term, transaction
 from crm.customers.validation import normalise_mobile
@@ -532,16 +533,23 @@ async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
 
 
 async def intake_candidates(*, actor: Scope, q: str, limit: int = 10) -> list[IntakeCandidate]:
-    """Customers matching a phone, plate, VIN or name, with their active vehicles, for the intake screen."""
+    """Customers matching a phone, plate, VIN or name, with their active vehicles, for the intake screen.
+
+    A complete VIN or plate lists only that car under each customer: taking the row takes the car as well."""
     actor.require_role(*workflow.INTAKE_ROLES)
     found = await search_customers(actor=actor, q=q, limit=limit)
     found = [c for c in found if c.active]
     if not found:
         return []
     vehicles: dict[int, list[CandidateVehicle]] = {}
-    rows = await actor.filter(
+    query = actor.filter(
         Vehicle.select(Vehicle.id, Vehicle.customer, Vehicle.plate, Vehicle.vin, Vehicle.model), Vehicle
-    ).where(Vehicle.customer.is_in([c.id for c in found]), Vehicle.active.eq(True)).order_by(Vehicle.id)
+    ).where(Vehicle.customer.is_in([c.id for c in found]), Vehicle.active.eq(True))
+    problems = Problems()
+    vin, plate = car_keys(problems, q if len(q.strip()) >= 17 else "", q if len(q.strip()) < 17 else "")
+    if not problems.items and (vin or plate):
+        query = query.where(Vehicle.vin == vin) if vin else query.where(Vehicle.plate == plate)
+    rows = await query.order_by(Vehicle.id)
     for r in rows:
         vehicles.setdefault(r["customer"], []).append(
             CandidateVehicle(id=r["id"], plate=r["plate"], vin=r["vin"], model=r["model"])

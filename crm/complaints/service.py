@@ -24,7 +24,7 @@ from crm.complaints.tables import (
     ComplaintResultReport,
 )
 from crm.complaints.workflow import State
-from crm.customers.service import find_or_create_customer
+from crm.customers.service import car_keys, find_car, find_or_create_customer
 from crm.customers.tables import Customer, Sale, ServiceVisit, Vehicle
 from crm.customers.validation import Problems, check_mobile, check_phone
 from crm.db import UNIQUE_VIOLATIONS, savepoint, transaction
@@ -209,20 +209,31 @@ async def register_complaint(
     new_customer_name: str = "",
     new_customer_mobile: str = "",
     store_id: int | None = None,
+    vin: str = "",
+    plate: str = "",
     **fields: Any,
 ) -> int:
-    """Intake as the call center does it: an existing customer, or a minimal record made on the spot.
+    """Intake as the call center does it: an existing customer (by id, or by the car's VIN or plate), or a
+    minimal record made on the spot.
 
     Every bad field is named at once, by the request's own names (`new_customer_mobile`, not `mobile`)."""
     actor.require_role(*workflow.INTAKE_ROLES)
     if store_id is None and not actor.is_group_level:
         store_id = actor.home_store_id
     problems = _intake_problems(**{k: fields[k] for k in ("channel", "content", "urgency", "complainant_phone") if k in fields})
-    if customer_id is None:
+    by_car = bool(vin.strip() or plate.strip())
+    if by_car and (customer_id is not None or fields.get("vehicle_id") is not None):
+        problems.add("vin" if vin.strip() else "plate", "按车架号或车牌号登记时不要再填写 customer_id 或 vehicle_id",
+                     "Give either the VIN or plate, or customer_id and vehicle_id, not both")
+    if by_car:
+        vin, plate = car_keys(problems, vin, plate)
+    if customer_id is None and not by_car:
         if not new_customer_name.strip():
             problems.add("new_customer_name", "请填写新客户姓名", "Enter the new customer's name")
         new_customer_mobile = problems.check(check_mobile, new_customer_mobile, "new_customer_mobile")
     problems.raise_if_any()
+    if by_car:
+        customer_id, fields["vehicle_id"] = await find_car(actor=actor, vin=vin, plate=plate, store_id=store_id)
     async with transaction():
         if customer_id is None:
             if store_id is None:

@@ -158,7 +158,8 @@ async def file_corrections(
             title_en=f"{dept_en}: customer data to correct: {customer['name']} {spec.label_en}, within 24 h",
             body_zh=f"{shown_old or '(空)'} → {shown_new}。{reason}",
             body_en=f"{shown_old or '(blank)'} → {shown_new}. {reason}",
-            link=LINK, idempotency_key=f"customer_correction:{correction_id}:filed",
+            about=("customer_correction", correction_id), link=LINK,
+            idempotency_key=f"customer_correction:{correction_id}:filed",
         )
         filed[name] = [old, as_text(value)]
     return filed
@@ -280,7 +281,8 @@ async def remind(*, correction_id: int, group_id: int, store_id: int) -> str:
         group_id=group_id, roles=[Role.DEPARTMENT_HEAD], store_id=store_id, kind="customer_correction.reminder",
         title_zh=f"客户资料修正即将超时：{spec.label_zh}，截止{due}",
         title_en=f"Customer data correction due soon: {spec.label_en}, by {due}",
-        link=LINK, idempotency_key=f"customer_correction:{correction_id}:reminder",
+        about=("customer_correction", correction_id), link=LINK,
+        idempotency_key=f"customer_correction:{correction_id}:reminder",
     )
     return "reminded"
 
@@ -303,7 +305,8 @@ async def deadline_passed(*, correction_id: int, group_id: int, store_id: int) -
         kind="customer_correction.missed",
         title_zh=f"{dept_zh}未在24小时内处理客户资料修正：{spec.label_zh}",
         title_en=f"{dept_en} did not handle a customer data correction within 24 h: {spec.label_en}",
-        link=LINK, idempotency_key=f"customer_correction:{correction_id}:missed",
+        about=("customer_correction", correction_id), link=LINK,
+        idempotency_key=f"customer_correction:{correction_id}:missed",
     )
     return "missed"
 
@@ -383,7 +386,8 @@ async def _decided(actor: Scope, row: dict, state: str, note: str) -> None:
         kind="customer_correction.decided",
         title_zh=f"客户资料修正{verb_zh}，请确认：{spec.label_zh}",
         title_en=f"Customer data correction {state}; please confirm: {spec.label_en}",
-        link=LINK, idempotency_key=f"customer_correction:{row['id']}:decided",
+        about=("customer_correction", row["id"]), link=LINK,
+        idempotency_key=f"customer_correction:{row['id']}:decided",
     )
 
 

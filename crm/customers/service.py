@@ -60,11 +60,11 @@ from crm.customers.records import (
 from crm.customers.tables import Customer, CustomerIdentity, Sale, ServiceVisit, Vehicle
 from crm.customers.locks import lock_keys
 from crm.customers.tx import transaction
-from crm.customers.validation import normalise_mobile
+from crm.customers.validation import Problems, check_plate, check_vin, normalise_mobile
 from crm.privacy import vault
 from crm.privacy.policy import shield
 from crm.privacy.service import record_bulk_read, record_reveal
-from tenants.errors import Conflict, InvalidInput, NotFound
+from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Rows, Scope, reading
 from tenants.tables import Store
@@ -225,6 +225,49 @@ async def get_sale(*, actor: Scope, sale_id: int) -> SaleRecord:
 
 async def get_visit(*, actor: Scope, visit_id: int) -> VisitRecord:
     return _visit_record(await _visible_row(actor, ServiceVisit, visit_id))
+
+
+async def find_car(
+    *, actor: Scope, vin: str = "", plate: str = "", store_id: int | None = None
+) -> tuple[int, int]:
+    """The (customer id, vehicle id) of the active car with this VIN and/or plate, for intake by car.
+
+    The VIN is checked for length and characters (no I, O, Q) but not for its check digit; the plate for the
+    mainland format (new-energy plates included). The same car may be on record at several of the group's
+    stores: the row in `store_id` is taken when there is one, else the latest. Unknown is a 404 naming the
+    field; a plate or VIN on record for different customers is a 400 (the caller names the customer then).
+    """
+    problems = Problems()
+    vin, plate = car_keys(problems, vin, plate)
+    problems.raise_if_any()
+    field = "vin" if vin else "plate"
+    query = actor.filter(Vehicle.select(
+        Vehicle.id, Vehicle.store, Vehicle.customer, Vehicle.customer.group_identity,
+    ), Vehicle).where(Vehicle.active.eq(True))
+    if vin:
+        query = query.where(Vehicle.vin == vin)
+    if plate:
+        query = query.where(Vehicle.plate == plate)
+    rows = await query.order_by(Vehicle.id, ascending=False)
+    if not rows:
+        raise NotFound("vehicle", FieldProblem(
+            field, "没有找到该车架号（VIN）的车辆" if field == "vin" else "没有找到该车牌号的车辆",
+            "No vehicle with this VIN" if field == "vin" else "No vehicle with this plate"))
+    if len({r["customer.group_identity"] for r in rows}) > 1:
+        raise InvalidInput.one(
+            field, "该车辆登记在多位客户名下，请指定客户（customer_id）和车辆（vehicle_id）",
+            "This vehicle is on record for several customers: give customer_id and vehicle_id")
+    chosen = next((r for r in rows if r["store"] == store_id), rows[0])
+    return chosen["customer"], chosen["id"]
+
+
+def car_keys(problems: Problems, vin: str, plate: str) -> tuple[str, str]:
+    """A VIN and a plate to look a car up by, normalised; what is malformed goes to `problems` by field."""
+    if vin.strip():
+        vin = problems.check(lambda raw, field: check_vin(raw, field, check_digit=False), vin, "vin")
+    if plate.strip():
+        plate = problems.check(check_plate, plate, "plate")
+    return vin.strip(), plate.strip()
 
 
 async def list_vehicles(

@@ -65,8 +65,11 @@ def check_phone(raw: str, field: str = "phone") -> str:
     )
 
 
-def check_vin(raw: str, field: str = "vin") -> str:
-    """A vehicle identification number (车架号/VIN), upper-cased, with a valid check digit."""
+def check_vin(raw: str, field: str = "vin", *, check_digit: bool = True) -> str:
+    """A vehicle identification number (车架号/VIN), upper-cased, with a valid check digit.
+
+    `check_digit=False` for looking a car up: many Chinese-market VINs carry no valid check digit, but the
+    length and the character set (no I, O, Q) are the same everywhere."""
     vin = re.sub(r"[\s\-]", "", raw or "").upper()
     if len(vin) != 17:
         raise _problem(field, "车架号（VIN）应为17位", "A VIN has 17 characters")
@@ -74,7 +77,7 @@ def check_vin(raw: str, field: str = "vin") -> str:
         raise _problem(field, "车架号（VIN）不能包含字母 I、O、Q", "A VIN may not contain the letters I, O or Q")
     if not re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", vin):
         raise _problem(field, "车架号（VIN）只能包含字母和数字", "A VIN has only letters and digits")
-    if vin[8] != vin_check_digit(vin):
+    if check_digit and vin[8] != vin_check_digit(vin):
         raise _problem(field, "车架号（VIN）校验位（第9位）不正确", "The VIN check digit (9th character) is wrong")
     return vin
 

@@ -54,6 +54,13 @@ class Message:
     name: str
     attachment: Path | None = None  # e-mail only: attached when within `email_attachment_max_bytes`
     attachment_name: str = ""
+    object_type: str = ""  # what the message is about (crm/notify/objects.py), sent beside the text in JSON bodies
+    object_id: int | None = None
+
+    @property
+    def about(self) -> dict:
+        """`object_type` and `object_id` for a JSON payload, or nothing when the message names no object."""
+        return {"object_type": self.object_type, "object_id": self.object_id} if self.object_type else {}
 
     @property
     def text(self) -> str:
@@ -144,7 +151,8 @@ def _subtype(name: str) -> str:
 
 async def send_wecom(endpoint: Endpoint, message: Message) -> None:
     """企业微信群机器人: text message, @-mentioning the recipient by mobile number."""
-    body = {"msgtype": "text", "text": {"content": message.text, "mentioned_mobile_list": _mobiles(message)}}
+    body = {"msgtype": "text", "text": {"content": message.text, "mentioned_mobile_list": _mobiles(message)},
+            **message.about}
     await _post_robot(endpoint.url, body)
 
 
@@ -156,12 +164,14 @@ async def send_dingtalk(endpoint: Endpoint, message: Message) -> None:
         url += ("&" if "?" in url else "?") + urllib.parse.urlencode(
             {"timestamp": timestamp, "sign": dingtalk_sign(timestamp, endpoint.secret)}
         )
-    body = {"msgtype": "text", "text": {"content": message.text}, "at": {"atMobiles": _mobiles(message)}}
+    body = {"msgtype": "text", "text": {"content": message.text}, "at": {"atMobiles": _mobiles(message)},
+            **message.about}
     await _post_robot(url, body)
 
 
 async def send_sms(endpoint: Endpoint, message: Message) -> None:
-    """A generic HTTP SMS gateway: POST {"to", "text"} with a bearer token; any 2xx is accepted.
+    """A generic HTTP SMS gateway: POST {"to", "text"} (and the object_type / object_id the message is about)
+    with a bearer token; any 2xx is accepted.
 
     The `log:` endpoint (embedded/demo mode only, see `Settings.sms_to_log`) writes the message to the log instead.
     """
@@ -171,7 +181,7 @@ async def send_sms(endpoint: Endpoint, message: Message) -> None:
         log.info("sms_logged", to=mask("mobile", message.phone), text=message.text, note="demo mode: no SMS gateway configured")
         return
     headers = {"Authorization": f"Bearer {endpoint.secret}"} if endpoint.secret else {}
-    response = await _post(endpoint.url, {"to": message.phone, "text": message.text}, headers)
+    response = await _post(endpoint.url, {"to": message.phone, "text": message.text, **message.about}, headers)
     _raise_for_status(response)
 
 

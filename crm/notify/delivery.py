@@ -57,7 +57,8 @@ async def deliver(notification_id: int) -> dict:
     ).returning(
         Notification.id, Notification.group, Notification.store, Notification.recipient, Notification.address,
         Notification.channel, Notification.kind, Notification.attempts, Notification.title_zh, Notification.title_en,
-        Notification.body_zh, Notification.body_en, Notification.link, Notification.subject_type,
+        Notification.body_zh, Notification.body_en, Notification.link, Notification.object_type,
+        Notification.object_id, Notification.subject_type,
         Notification.subject_id, Notification.attachment_path, Notification.attachment_name,
     )
     if not claimed:
@@ -148,6 +149,7 @@ async def _message(row: dict) -> Message:
         phone=(user or {}).get("phone", ""),
         name=(user or {}).get("display_name", ""),
         attachment=attachment_file(row["attachment_path"]), attachment_name=row["attachment_name"],
+        object_type=row["object_type"], object_id=row["object_id"],
     )
 
 

@@ -23,7 +23,8 @@ from tenants.tables import User
 DELIVERY_ADMINS = frozenset({Role.GROUP_ADMIN})
 _INBOX_COLUMNS = (
     Notification.id, Notification.kind, Notification.store, Notification.title_zh, Notification.title_en,
-    Notification.body_zh, Notification.body_en, Notification.link, Notification.created_at, Notification.read_at,
+    Notification.body_zh, Notification.body_en, Notification.link, Notification.object_type, Notification.object_id,
+    Notification.created_at, Notification.read_at,
 )
 
 

@@ -17,6 +17,7 @@ from piccolo.query.mixins import OnConflictAction
 
 from crm import clock
 from crm.db import after_commit, transaction
+from crm.notify.objects import object_of
 from crm.notify.tables import EXTERNAL_CHANNELS, Notification, NotificationPreference
 from crm.privacy import vault
 from crm.queue import enqueue_after_commit
@@ -49,14 +50,17 @@ async def notify_users(
     store_id: int | None = None,
     extra_channels: Iterable[str] = (),
     attachment: Attachment | None = None,
+    about: tuple[str, int] | None = None,
 ) -> int:
     """Notify users of the group over in-app plus their preferred channels; returns the rows created.
 
     `extra_channels` (external channel names) are used as well wherever the user is reachable on
     them, whatever their preferences — for alerts a group wants on e.g. SMS (major-complaint escalation).
     `attachment` goes with the e-mails (within the size limit; see `crm.notify.channels.send_email`).
+    `about` names the object (type, id) when the link does not (see `crm.notify.objects`).
     """
     extra = [c for c in EXTERNAL_CHANNELS if c in set(extra_channels)]
+    object_type, object_id = about or object_of(link)
     user_ids = sorted(set(user_ids))
     if not user_ids:
         return 0
@@ -79,7 +83,8 @@ async def notify_users(
                     Notification(
                         group=group_id, store=store_id, recipient=user["id"], channel=channel, kind=kind,
                         title_zh=title_zh[:200], title_en=title_en[:200], body_zh=body_zh, body_en=body_en,
-                        link=link, idempotency_key=idempotency_key[:200],
+                        link=link, object_type=object_type, object_id=object_id,
+                        idempotency_key=idempotency_key[:200],
                         attachment_path=attachment.path if attachment and channel == "email" else "",
                         attachment_name=attachment.name if attachment and channel == "email" else "",
                         status="delivered" if inapp else "pending",
@@ -150,6 +155,7 @@ async def notify_roles(
     body_en: str = "",
     link: str = "",
     idempotency_key: str,
+    about: tuple[str, int] | None = None,
 ) -> int:
     """Notify everyone holding `roles`: store roles in that store, group roles in the group.
 
@@ -161,6 +167,7 @@ async def notify_roles(
     return await notify_users(
         group_id=group_id, user_ids=user_ids, kind=kind, title_zh=title_zh, title_en=title_en,
         body_zh=body_zh, body_en=body_en, link=link, idempotency_key=idempotency_key, store_id=store_id,
+        about=about,
     )
 
 

@@ -35,6 +35,9 @@ class Notification(Table, tablename="notification"):
     body_zh = Text(default="")
     body_en = Text(default="")
     link = Varchar(length=300, default="")
+    # The object the message is about, for integrations (e.g. "complaint", 123): see crm/notify/objects.py.
+    object_type = Varchar(length=30, default="")
+    object_id = BigInt(null=True, default=None)
     # What the message is about (e.g. "callback", 42): named in `delivery_settled` when it is delivered or fails.
     subject_type = Varchar(length=30, default="")
     subject_id = BigInt(null=True, default=None)
