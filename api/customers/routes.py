@@ -244,8 +244,8 @@ async def list_sales(
     page: PageParam = 1,
     page_size: PageSizeParam = None,
 ) -> Page[SaleRecord]:
-    """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time; one page with the total.
-    `sort`: `delivered` (default `-delivered`), `created`."""
+    """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time;
+    one page with the total. `sort`: `delivered` (default `-delivered`), `created`."""
     want = service.SALE_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_sales(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
@@ -295,8 +295,8 @@ async def list_visits(
     page: PageParam = 1,
     page_size: PageSizeParam = None,
 ) -> Page[VisitRecord]:
-    """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time; one page with the total.
-    `sort`: `left` (default `-left`), `created`."""
+    """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time; one
+    page with the total. `sort`: `left` (default `-left`), `created`."""
     want = service.VISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_visits(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
