@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from crm import clock
+from crm import clock, lists
 from crm.complaints.tables import Complaint
 from crm.db import transaction
 from crm.notify.service import notify_users
@@ -106,17 +106,31 @@ async def set_group_active(*, actor: Scope, group_id: int, active: bool) -> dict
     return {"group_id": group_id, "active": active}
 
 
-async def group_overview(*, actor: Scope, page: int = 1) -> dict[str, Any]:
+# The console's list. The counts (stores, users, sign-ins, complaints) are read per shown group, so they do not sort.
+GROUP_LIST = lists.ListSpec(
+    name="groups",
+    sorts={
+        "created": (DealerGroup.id,),
+        "code": (DealerGroup.code,),
+        "name": (DealerGroup.name,),
+        "timezone": (DealerGroup.timezone,),
+        "state": (DealerGroup.active,),
+    },
+    default_sort="-created",
+    tiebreak=DealerGroup.id,
+    page_size=PAGE_SIZE,
+)
+
+
+async def group_overview(*, actor: Scope, want: lists.ListQuery | None = None) -> lists.Page[dict[str, Any]]:
     """The groups, the latest created first and `PAGE_SIZE` a page, with their size and activity — counts only: the
     platform admin reads no customer data."""
     actor.require_role(*PLATFORM_ADMINS)
-    total = await DealerGroup.count()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    groups = await DealerGroup.select(
+    want = want or GROUP_LIST.parse()
+    groups, total = await lists.fetch(GROUP_LIST, want, count=DealerGroup.count(), rows=DealerGroup.select(
         DealerGroup.id, DealerGroup.code, DealerGroup.name, DealerGroup.timezone, DealerGroup.active,
         DealerGroup.created_at,
-    ).order_by(DealerGroup.id, ascending=False).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ))
     now = clock.now()
     rows = []
     for group in groups:
@@ -133,7 +147,7 @@ async def group_overview(*, actor: Scope, page: int = 1) -> dict[str, Any]:
                 Complaint.received_at >= _month_start(now, group["timezone"])
             ),
         })
-    return {"items": rows, "total": total, "page": page, "pages": pages}
+    return want.page_of(rows, total)
 
 
 def _month_start(now: datetime, timezone: str) -> datetime:

@@ -19,8 +19,9 @@ from crm.callbacks.service import CALLBACK_WORKERS, work_queue
 from crm.complaints.queries import waiting_for_me
 from crm.complaints.workflow import ACTIONS, READERS
 from crm.customers import corrections
+from crm.lists import MAX_PAGE_SIZE
 from crm.major.rules import ReportStatus
-from crm.major.service import REPORTERS, board
+from crm.major.service import BOARD_LIST, REPORTERS, board
 from tenants.scope import Scope, timezone_of
 from tenants.tables import Store
 
@@ -112,7 +113,7 @@ async def _major_reports(actor: Scope) -> list[WorkItem]:
     return [
         WorkItem("major_report", m.customer_name, "提交重大投诉报告", "File the major-complaint report",
                  f"/major/{m.id}", m.report_due_at, m.store_name)
-        for m in await board(actor=actor)
+        for m in (await board(actor=actor, want=BOARD_LIST.parse(page_size=MAX_PAGE_SIZE))).items
         if m.report_status == ReportStatus.MISSING
     ]
 
@@ -127,7 +128,8 @@ async def _corrections(actor: Scope) -> list[WorkItem]:
                                ("unconfirmed", confirmers, ("确认资料修正", "Confirm the data correction"))):
         if actor.group_id is None or not actor.has_role(*roles):
             continue
-        for c in await corrections.list_corrections(actor=actor, state=state):
+        want = corrections.CORRECTION_LIST.parse(sort=corrections.DEFAULT_SORTS[state], page_size=MAX_PAGE_SIZE)
+        for c in (await corrections.list_corrections(actor=actor, state=state, want=want)).items:
             if not c.actions:
                 continue
             field = (c.field_label_zh, c.field_label_en)

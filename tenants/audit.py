@@ -19,10 +19,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from crm import clock
+from crm import clock, lists
 from crm.db import like_term
 from tenants.errors import Forbidden
 from tenants.roles import Role
@@ -33,6 +34,20 @@ from tenants.tables import AuditEntry
 AUDIT_READERS = frozenset({Role.GROUP_ADMIN, Role.PLATFORM_ADMIN})
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
+AUDIT_LIST = lists.ListSpec(
+    name="audit",
+    sorts={
+        "at": (AuditEntry.at,),
+        "who": (AuditEntry.actor_name,),
+        "action": (AuditEntry.action,),
+        "target": (AuditEntry.target_type, AuditEntry.target_id),
+        "before": ("CAST(before AS TEXT)",),
+        "after": ("CAST(after AS TEXT)",),
+    },
+    default_sort="-at",
+    tiebreak=AuditEntry.id,
+    page_size=PAGE_SIZE,
+)
 EXPORT_HEADERS = ["时间", "操作人", "操作", "对象", "对象编号", "变更前", "变更后"]
 
 
@@ -84,29 +99,26 @@ def _changes(
     return {k: before.get(k) for k in sorted(keys)}, {k: after.get(k) for k in sorted(keys)}
 
 
-async def entries(actor: Scope, where: AuditFilter = AuditFilter(), *, page: int = 1) -> dict[str, Any]:
-    """One page of the reader's entries, newest first, with the total and the actions to filter by."""
+async def entries(actor: Scope, where: AuditFilter = AuditFilter(), want: lists.ListQuery | None = None
+                  ) -> dict[str, Any]:
+    """One page of the reader's entries (newest first unless sorted otherwise), with the list's envelope and the
+    actions to filter by."""
+    want = want or AUDIT_LIST.parse()
     query = await _scoped(actor, where)
-    total = await AuditEntry.count().where(*query)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    rows = await AuditEntry.select(*_COLUMNS).where(*query).order_by(AuditEntry.at, ascending=False).order_by(
-        AuditEntry.id, ascending=False
-    ).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    rows, total = await lists.fetch(AUDIT_LIST, want, rows=AuditEntry.select(*_COLUMNS).where(*query),
+                                    count=AuditEntry.count().where(*query))
     actions = await AuditEntry.select(AuditEntry.action).where(*(await _scoped(actor, AuditFilter()))).distinct()
     zone = await timezone_of(group=actor.group_id)
-    return {
-        "items": [_entry(r, zone) for r in rows], "total": total, "page": page, "pages": pages,
-        "actions": sorted(a["action"] for a in actions),
-    }
+    found = want.page_of([_entry(r, zone) for r in rows], total)
+    return {**msgspec.structs.asdict(found), "actions": sorted(a["action"] for a in actions)}
 
 
-async def export_rows(actor: Scope, where: AuditFilter = AuditFilter()) -> list[dict[str, Any]]:
-    """Every entry the filter keeps (newest first, at most EXPORT_LIMIT)."""
+async def export_rows(actor: Scope, where: AuditFilter = AuditFilter(), want: lists.ListQuery | None = None
+                      ) -> list[dict[str, Any]]:
+    """Every entry the filter keeps, in the list's order (at most EXPORT_LIMIT)."""
     query = await _scoped(actor, where)
-    rows = await AuditEntry.select(*_COLUMNS).where(*query).order_by(AuditEntry.at, ascending=False).order_by(
-        AuditEntry.id, ascending=False
-    ).limit(EXPORT_LIMIT)
+    rows = await lists.export_rows(AUDIT_LIST, want or AUDIT_LIST.parse(),
+                                   rows=AuditEntry.select(*_COLUMNS).where(*query), limit=EXPORT_LIMIT)
     zone = await timezone_of(group=actor.group_id)
     return [_entry(r, zone) for r in rows]
 

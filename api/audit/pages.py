@@ -3,40 +3,44 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.params import Parameter
 from litestar.response import Template
 
 from api.audit.routes import GUARDS, audit_filter, export_response
+from api.lists import ListView
 from api.params import text_param
+from crm import lists
 from tenants import audit
 from tenants.scope import Scope
 
 
 @get("/audit", guards=GUARDS, include_in_schema=False)
 async def log_page(
-    request: Request[Scope, Any, Any], actor: Scope, since: str = "", until: str = "", action: text_param(64) = "",
-    who: text_param(100) = "", page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+    actor: Scope, since: str = "", until: str = "", action: text_param(64) = "", who: text_param(100) = "",
+    sort: str = "", page: str = "", page_size: str = "",
 ) -> Template:
-    """A bad date in the URL is ignored (the filter falls back to "any"), like the other pages' filters."""
-    where = audit_filter(_day(since), _day(until), action, who)
-    found = await audit.entries(actor, where, page=page)
+    """A bad date in the URL is ignored (the filter falls back to "any"); a bad sort or page is a 400."""
+    want = audit.AUDIT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await audit.entries(actor, audit_filter(_day(since), _day(until), action, who), want)
     query = {k: v for k, v in {"since": since, "until": until, "action": action, "who": who}.items() if v}
     return Template("audit/log.html", context={
         "found": found, "filters": query, "platform": actor.group_id is None,
-        "query": urlencode(query), "page_link": lambda n: "?" + urlencode({**query, "page": n}),
+        "view": ListView("/audit", audit.AUDIT_LIST, want, lists.Page(**{k: v for k, v in found.items()
+                         if k != "actions"}), query, export_path="/audit/export"),
     })
 
 
 @get("/audit/export", guards=GUARDS, include_in_schema=False)
 async def export_page(
     actor: Scope, format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx", since: str = "",
-    until: str = "", action: text_param(64) = "", who: text_param(100) = "",
+    until: str = "", action: text_param(64) = "", who: text_param(100) = "", sort: str = "",
 ) -> Response:
-    return export_response(await audit.export_rows(actor, audit_filter(_day(since), _day(until), action, who)), format)
+    want = audit.AUDIT_LIST.parse(sort=sort)
+    return export_response(await audit.export_rows(actor, audit_filter(_day(since), _day(until), action, who), want),
+                           format)
 
 
 def _day(raw: str) -> date | None:

@@ -10,6 +10,7 @@ from litestar import Response, get
 from litestar.params import Parameter
 
 from api.auth import requires
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import text_param
 from tenants import audit
 from tenants.scope import Scope
@@ -33,10 +34,14 @@ class Entry(msgspec.Struct):
 
 
 class EntriesPage(msgspec.Struct):
+    """The list envelope of every list (`crm.lists.Page`), with the actions there are to filter by."""
+
     items: list[Entry]
     total: int
     page: int
+    page_size: int
     pages: int
+    sort: str
     actions: list[str]
 
 
@@ -47,22 +52,26 @@ def audit_filter(since: date | None, until: date | None, action: str, who: str) 
 @get("/api/v1/audit", guards=GUARDS, tags=["audit"])
 async def list_entries(
     actor: Scope, since: date | None = None, until: date | None = None, action: text_param(64) = "",
-    who: text_param(100) = "", page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+    who: text_param(100) = "", sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
 ) -> EntriesPage:
-    """Newest first, 50 a page; `since`/`until` are days on the reader's wall clock, both inclusive."""
-    found = await audit.entries(actor, audit_filter(since, until, action, who), page=page)
+    """Newest first, 50 a page; `since`/`until` are days on the reader's wall clock, both inclusive.
+    `sort`: `at`, `who`, `action`, `target`, `before`, `after`; `-key` for descending (default `-at`)."""
+    want = audit.AUDIT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await audit.entries(actor, audit_filter(since, until, action, who), want)
     items = [Entry(**{**{k: row[k] for k in Entry.__struct_fields__ if k != "at"}, "at": row["at"].isoformat()})
              for row in found["items"]]
-    return EntriesPage(items=items, **{k: found[k] for k in ("total", "page", "pages", "actions")})
+    return EntriesPage(items=items, **{k: found[k] for k in ("total", "page", "page_size", "pages", "sort", "actions")})
 
 
 @get("/api/v1/audit/export", guards=GUARDS, tags=["audit"])
 async def export_entries(
     actor: Scope, format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
     since: date | None = None, until: date | None = None, action: text_param(64) = "", who: text_param(100) = "",
+    sort: SortParam = "",
 ) -> Response:
-    """The entries the filter keeps as an XLSX workbook or a CSV file (Chinese headers)."""
-    return export_response(await audit.export_rows(actor, audit_filter(since, until, action, who)), format)
+    """The entries the filter keeps, in the list's order, as an XLSX workbook or a CSV file (Chinese headers)."""
+    want = audit.AUDIT_LIST.parse(sort=sort)
+    return export_response(await audit.export_rows(actor, audit_filter(since, until, action, who), want), format)
 
 
 def export_response(rows: list[dict[str, Any]], format: str) -> Response:

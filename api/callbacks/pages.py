@@ -11,15 +11,19 @@ only translate forms and render.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from api.auth import requires
-from api.web.forms import existing_id, page_or_fragment, store_choices
+from api.i18n import language_of
+from api.lists import ListView, export_response
+from api.web.forms import existing_id, optional_int, page_or_fragment, store_choices
 from crm.callbacks import service, statistics
 from crm.callbacks.surveys import LEVELS, NOT_APPLICABLE
+from crm.callbacks.rules import DEFAULT_RULES
 from crm.callbacks.service import (
     CALLBACK_READERS,
     CALLBACK_WORKERS,
@@ -29,8 +33,9 @@ from crm.callbacks.service import (
 )
 from crm.customers.fields import CORRECTABLE
 from tenants.errors import Conflict, InvalidInput, NotFound
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 
+KIND_LABELS = {kind: (rule.label_zh, rule.label_en) for kind, rule in DEFAULT_RULES.items()}
 NOT_APPLICABLE_WORDS = {"不适用", "na", "n/a", NOT_APPLICABLE}
 LEVEL_KEYS = {"satisfied": "y", "dissatisfied": "u"}  # the call screen's keys for the two commonest answers
 
@@ -43,6 +48,41 @@ async def queue_page(request: Request[Scope, Any, Any], actor: Scope, store: int
     context = {"queue": queue, "store_id": store_id, "stores": await store_choices(actor),
                "may_work": actor.has_role(*CALLBACK_WORKERS)}
     return page_or_fragment(request, page="callbacks/queue.html", fragment="callbacks/_queue.html", context=context)
+
+
+@get("/callbacks/list", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
+async def list_page(actor: Scope, in_state: Annotated[str, Parameter(query="state")] = "", kind: str = "",
+                    store: str = "", sort: str = "", page: str = "", page_size: str = "") -> Template:
+    """Every callback of the reader's stores, filtered, sorted and paged; exported as shown."""
+    filters = _list_filters(actor, in_state, kind, store)
+    want = service.CALLBACK_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await service.list_callbacks(actor=actor, state=filters["state"], kind=filters["kind"],
+                                         store_id=filters["store"], want=want)
+    return Template("callbacks/list.html", context={
+        "items": found.items, "filters": filters, "states": STATES, "kinds": KIND_LABELS,
+        "stores": await store_choices(actor),
+        "view": ListView("/callbacks/list", service.CALLBACK_LIST, want, found, filters,
+                         export_path="/callbacks/list/export"),
+    })
+
+
+@get("/callbacks/list/export", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
+async def list_export(
+    request: Request[Scope, Any, Any], actor: Scope, in_state: Annotated[str, Parameter(query="state")] = "",
+    kind: str = "", store: str = "", sort: str = "", format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
+) -> Response:
+    filters = _list_filters(actor, in_state, kind, store)
+    items = await service.export_callbacks(actor=actor, state=filters["state"], kind=filters["kind"],
+                                           store_id=filters["store"], want=service.CALLBACK_LIST.parse(sort=sort))
+    return export_response(service.CALLBACK_EXPORT, items, format=format, name=service.CALLBACK_LIST.name,
+                           zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
+
+
+def _list_filters(actor: Scope, state: str, kind: str, store: str) -> dict[str, Any]:
+    """A value the list does not know keeps every row, as the filter's "any" choice would."""
+    store_id = optional_int(store)
+    return {"state": state if state in STATES else "", "kind": kind if kind in KIND_LABELS else "",
+            "store": store_id if store_id in actor.store_ids else None}
 
 
 @post("/callbacks/next", guards=[requires(*CALLBACK_WORKERS)], include_in_schema=False)
@@ -171,4 +211,4 @@ def _int(value) -> int | None:
         return None
 
 
-ROUTES = [queue_page, next_call, call_page, claim, release, record_outcome, stats_page]
+ROUTES = [queue_page, list_page, list_export, next_call, call_page, claim, release, record_outcome, stats_page]

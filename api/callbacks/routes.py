@@ -7,18 +7,22 @@ from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import delete, get, patch, post, put
+from litestar import Request, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
-from api.params import IdParam, OptionalStoreIdQuery, StoreIdQuery, text
+from api.i18n import language_of
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.params import NO_NUL, IdParam, OptionalStoreIdQuery, StoreIdQuery, text, text_param
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
-from crm.callbacks.service import CallbackDetail, OutcomeResult, PlannedCallback, WorkQueue
+from crm.callbacks.service import CallbackDetail, OutcomeResult, PlannedCallback, QueueItem, WorkQueue
 from crm.callbacks.statistics import GroupStatistics, Statistics, Targets
 from crm.callbacks.surveys import LEVEL_CODES
-from tenants.scope import Scope
+from crm.lists import Page
+from tenants.scope import Scope, timezone_of
 
 StoreId = OptionalStoreIdQuery
+StateParam = Annotated[str, Parameter(query="state", max_length=20, pattern=NO_NUL)]
 Minutes = Annotated[int, msgspec.Meta(ge=-527040, le=527040)]
 
 
@@ -94,6 +98,31 @@ async def work_queue(
 ) -> WorkQueue:
     """The agent's queue: my current call, overdue, due now, upcoming."""
     return await service.work_queue(actor=actor, store_id=store_id, limit=limit)
+
+
+@get("/api/v1/callbacks", tags=["callbacks"])
+async def list_callbacks(
+    actor: Scope, in_state: StateParam = "", kind: text_param(40) = "",
+    store_id: StoreId = None, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
+) -> Page[QueueItem]:
+    """Every callback of the caller's stores (planned, due, done, unreachable, …), one page with the total.
+    `sort`: `due` (default), `deadline`, `kind`, `customer`, `car`, `plate`, `state`, `attempts`, `claimed`;
+    `-key` for descending."""
+    want = service.CALLBACK_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await service.list_callbacks(actor=actor, state=in_state, kind=kind, store_id=store_id, want=want)
+
+
+@get("/api/v1/callbacks/export", tags=["callbacks"])
+async def export_callbacks(
+    request: Request, actor: Scope, in_state: StateParam = "",
+    kind: text_param(40) = "", store_id: StoreId = None, sort: SortParam = "", format: FormatParam = "xlsx",
+) -> Response:
+    """The list with the same filters and order, every page, as XLSX or CSV; mobiles masked as the caller sees
+    them, counted and logged like any bulk read."""
+    items = await service.export_callbacks(actor=actor, state=in_state, kind=kind, store_id=store_id,
+                                           want=service.CALLBACK_LIST.parse(sort=sort))
+    return export_response(service.CALLBACK_EXPORT, items, format=format, name=service.CALLBACK_LIST.name,
+                           zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
 
 @post("/api/v1/callbacks/next", tags=["callbacks"], status_code=200)
@@ -204,6 +233,6 @@ async def record_outcome(actor: Scope, callback_id: IdParam, data: OutcomeIn) ->
     )
 
 
-ROUTES = [list_rules, set_rule, reset_rule, work_queue, next_call, callback_statistics, get_targets, set_targets,
+ROUTES = [list_rules, set_rule, reset_rule, work_queue, list_callbacks, export_callbacks, next_call, callback_statistics, get_targets, set_targets,
           sale_callbacks, visit_callbacks, group_callback_statistics, change_targets, change_rule,
           callback_detail, claim, release, record_outcome]

@@ -12,13 +12,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
 from api.complaints.attachments import panel_context as attachment_panel
+from api.i18n import language_of
+from api.lists import ListView, export_response
 from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, optional_int, required_int, store_choices
 from crm import clock
@@ -95,30 +97,73 @@ async def complaint_list(
     overdue: str = "",
     open: str = "1",
     q: str = "",
+    sort: str = "",
+    page: str = "",
+    page_size: str = "",
 ) -> Template:
-    """A store's inbox, or the group's list of every routed complaint: overdue first."""
-    store_id = optional_int(store)
-    filters = {"state": in_state if in_state in LABELS["state"] else "", "store": store_id, "channel":
-               channel if channel in CHANNELS else "", "overdue": overdue == "1", "open": open == "1", "q": q[:60]}
-    items = await queries.list_complaints(
-        actor=actor, state=filters["state"] or None, channel=filters["channel"] or None,
-        store_id=store_id if store_id in actor.store_ids else None,
-        overdue_only=filters["overdue"], open_only=filters["open"], q=filters["q"], limit=200,
-    )
-    ids = [c.id for c in items]
+    """A store's inbox, or the group's list of every routed complaint: urgent and overdue first, any column sorts."""
+    filters = _list_filters(actor, in_state, store, channel, overdue, open, q)
+    want = queries.COMPLAINT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await queries.list_complaints(actor=actor, **_list_query(filters), want=want)
+    ids = [c.id for c in found.items]
     return Template("complaints/list.html", context={
-        "items": items, "filters": filters, "stores": await store_choices(actor), "labels": LABELS,
+        "items": found.items, "filters": filters, "stores": await store_choices(actor), "labels": LABELS,
+        "view": ListView("/complaints", queries.COMPLAINT_LIST, want, found, _url_filters(filters),
+                         export_path="/complaints/export"),
         "major": await major_flags(actor=actor, complaint_ids=ids),
         "repeat": await repeats.repeat_flags(actor=actor, complaint_ids=ids, pending_only=True),
     })
 
 
+@get("/complaints/export", guards=[requires(*workflow.READERS)], include_in_schema=False)
+async def complaint_list_export(
+    request: Request[Scope, Any, Any],
+    actor: Scope,
+    in_state: Annotated[str, Parameter(query="state")] = "",
+    store: str = "",
+    channel: str = "",
+    overdue: str = "",
+    open: str = "1",
+    q: str = "",
+    sort: str = "",
+    format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
+) -> Response:
+    """Every complaint of the list as shown (same filters and order, every page), masked as the viewer sees it."""
+    filters = _list_filters(actor, in_state, store, channel, overdue, open, q)
+    items = await queries.export_complaints(actor=actor, **_list_query(filters),
+                                            want=queries.COMPLAINT_LIST.parse(sort=sort))
+    return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
+                           zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
+
+
+def _list_filters(actor: Scope, state: str, store: str, channel: str, overdue: str, open: str, q: str
+                  ) -> dict[str, Any]:
+    """The list's filters from the URL; a value the list does not know (a state, a store not the reader's) keeps
+    every row, as the filter's "any" choice would."""
+    store_id = optional_int(store)
+    return {"state": state if state in LABELS["state"] else "", "store": store_id if store_id in actor.store_ids
+            else None, "channel": channel if channel in CHANNELS else "", "overdue": overdue == "1",
+            "open": open == "1", "q": q[:60]}
+
+
+def _list_query(filters: dict[str, Any]) -> dict[str, Any]:
+    return {"state": filters["state"] or None, "channel": filters["channel"] or None, "store_id": filters["store"],
+            "overdue_only": filters["overdue"], "open_only": filters["open"], "q": filters["q"]}
+
+
+def _url_filters(filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters as the URL carries them (the open-only box is on unless the URL says open=0)."""
+    return {"state": filters["state"], "store": filters["store"], "channel": filters["channel"],
+            "overdue": "1" if filters["overdue"] else "", "open": "" if filters["open"] else "0", "q": filters["q"]}
+
+
 @get(REVISIT_PATH, guards=[requires(*workflow.REVISIT_ROLES)], include_in_schema=False)
-async def revisit_page(actor: Scope) -> Template:
+async def revisit_page(actor: Scope, sort: str = "", page: str = "", page_size: str = "") -> Template:
     """The revisit queue (回访): resolved complaints whose customer is to be called, soonest first."""
-    items = await queries.revisit_queue(actor=actor)
+    want = queries.REVISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await queries.revisit_queue(actor=actor, want=want)
     return Template("complaints/revisits.html", context={
-        "items": items, "labels": LABELS,
+        "items": found.items, "labels": LABELS, "view": ListView(REVISIT_PATH, queries.REVISIT_LIST, want, found),
     })
 
 
@@ -463,7 +508,7 @@ def _messages(refused: Exception | None) -> list[FieldProblem]:
 
 
 ROUTES = [
-    complaint_list, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_take,
+    complaint_list, complaint_list_export, revisit_page, accountability_page, record_violation, intake_page, intake_lookup, intake_take,
     intake_submit,
     complaint_page, complaint_act, complaint_reveal,
 ]

@@ -12,12 +12,15 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Response, Router, get, patch, post, put
+from litestar import Request, Response, Router, get, patch, post, put
 from litestar.params import Parameter
 
 from api.privacy.routes import RevealRequest, Revealed
-from api.params import Id, IdParam, Offset, OptionalIdParam, text_param, text
+from api.i18n import language_of
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.params import Id, IdParam, OptionalIdParam, text_param, text
 from crm import clock
+from crm.lists import Page
 from crm.complaints import accountability as accounts
 from crm.complaints import authority, queries, service, workflow
 from crm.complaints.accountability import AccountabilityMonth, ViolationRecord
@@ -31,7 +34,7 @@ from crm.complaints.queries import (
 )
 from tenants.errors import InvalidInput
 from tenants.roles import Role
-from tenants.scope import Scope
+from tenants.scope import Scope, timezone_of
 
 Text = text(5000)
 Note = text(2000)
@@ -240,14 +243,42 @@ async def list_complaints(
     open_only: bool = False,
     overdue_only: bool = False,
     q: text_param(100) = "",
-    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    offset: Offset = 0,
-) -> list[ComplaintSummary]:
-    """The caller's complaints (a store's inbox, or the group's list): overdue first, then by deadline."""
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> Page[ComplaintSummary]:
+    """The caller's complaints (a store's inbox, or the group's list), one page with the total.
+
+    `sort`: `priority` (default: urgent first, then by deadline), `id`, `due`, `state`, `store`, `customer`,
+    `plate`, `content`, `channel`, `handler`, `received`; `-key` for descending."""
+    want = queries.COMPLAINT_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await queries.list_complaints(
         actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
-        overdue_only=overdue_only, q=q, limit=limit, offset=offset,
+        overdue_only=overdue_only, q=q, want=want,
     )
+
+
+@get("/export")
+async def export_complaints(
+    request: Request,
+    actor: Scope,
+    in_state: Annotated[str | None, Parameter(query="state")] = None,
+    store_id: OptionalIdParam = None,
+    channel: Channel | None = None,
+    open_only: bool = False,
+    overdue_only: bool = False,
+    q: text_param(100) = "",
+    sort: SortParam = "",
+    format: FormatParam = "xlsx",
+) -> Response:
+    """The list with the same filters and order, every page, as XLSX or CSV; personal data masked as the caller
+    sees it, counted and logged like any bulk read."""
+    items = await queries.export_complaints(
+        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
+        overdue_only=overdue_only, q=q, want=queries.COMPLAINT_LIST.parse(sort=sort),
+    )
+    return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
+                           zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
 
 @get("/routing-suggestion")
@@ -261,10 +292,11 @@ async def routing_suggestion(
 
 @get("/revisit-queue")
 async def revisit_queue(
-    actor: Scope, limit: Annotated[int, Parameter(ge=1, le=200)] = 100, offset: Offset = 0
-) -> list[ComplaintSummary]:
-    """Resolved complaints due for the revisit (回访), soonest deadline first."""
-    return await queries.revisit_queue(actor=actor, limit=limit, offset=offset)
+    actor: Scope, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[ComplaintSummary]:
+    """Resolved complaints due for the revisit (回访), soonest deadline first (the sort keys of the list)."""
+    want = queries.REVISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await queries.revisit_queue(actor=actor, want=want)
 
 
 @get("/accountability")
@@ -568,7 +600,7 @@ ROUTES = [
         path="/api/v1/complaints",
         tags=["complaints"],
         route_handlers=[
-            take_complaint, list_complaints, routing_suggestion, revisit_queue, accountability, export_accountability,
+            take_complaint, list_complaints, export_complaints, routing_suggestion, revisit_queue, accountability, export_accountability,
             get_amounts, put_amounts, record_violation, get_violation, deadline_stats,
             describe_workflow, get_policy, put_policy, patch_policy, get_authority, put_authority, get_complaint, reveal, get_timeline,
             get_staff, reroute, accept, assign, analyse, countermeasure, resolve, feed_back, revisit, close, reopen,

@@ -14,12 +14,14 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from api.auth import requires
+from api.lists import ListView
+from crm import lists
 from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, optional_int, page_or_fragment, store_choices
 from crm.customers import corrections
 from crm.customers.corrections import CORRECTION_READERS
 from crm.customers.fields import fields_of
-from crm.customers.history import VIAS, customer_changes
+from crm.customers.history import CHANGE_LIST, VIAS, customer_changes
 from crm.customers.service import (
     CUSTOMER_EDITORS,
     CUSTOMER_READERS,
@@ -34,7 +36,8 @@ from crm.customers.service import (
     customer_profile,
     get_customer,
     reveal_customer_field,
-    search_customers,
+    CUSTOMER_LIST,
+    search_customers_page,
     update_customer,
 )
 from crm.customers.timeline import KINDS as TIMELINE_KINDS, customer_timeline
@@ -42,7 +45,6 @@ from crm.privacy import policy
 from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.scope import Scope
 
-SEARCH_LIMIT = 20
 MAX_QUERY = 60
 
 # Code → (中文, English) labels owned by the customer service, for `label(...)` in templates.
@@ -60,15 +62,17 @@ FORM_FIELDS = tuple(f for f in fields_of("customer") if f.name != "dms_ref")
 
 
 @get("/customers", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
-async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "") -> Template:
-    """The search page; an htmx request (typing in the box) gets only the result table."""
+async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: str = "", sort: str = "",
+                          page: str = "", page_size: str = "") -> Template:
+    """The search page; an htmx request (typing in the box) gets only the result table. Results page with the
+    total and sort by name, kind or store."""
     query = q.strip()[:MAX_QUERY]
-    found = await search_customers(actor=actor, q=query, limit=SEARCH_LIMIT + 1) if query else []
+    want = CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await search_customers_page(actor=actor, q=query, want=want) if query else want.page_of([], 0)
     context = {
         "q": query,
-        "results": found[:SEARCH_LIMIT],
-        "has_more": len(found) > SEARCH_LIMIT,
-        "limit": SEARCH_LIMIT,
+        "results": found.items,
+        "view": ListView("/customers", CUSTOMER_LIST, want, found, {"q": query}),
         "labels": LABELS,
         "can_create": actor.has_role(*CUSTOMER_EDITORS),
     }
@@ -76,9 +80,12 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
 
 
 @get("/customers/{customer_id:int}", guards=[requires(*CUSTOMER_READERS)], include_in_schema=False)
-async def customer_page(actor: Scope, customer_id: int) -> Template:
-    """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores."""
+async def customer_page(actor: Scope, customer_id: int, sort: str = "", page: str = "", page_size: str = ""
+                        ) -> Template:
+    """Profile, vehicles, deliveries and visits; HQ also sees the customer's records in other stores. The change
+    history is a list of its own (`sort`, `page`, `page_size` are its)."""
     existing_id(customer_id, "customer")
+    want = CHANGE_LIST.parse(sort=sort, page=page, page_size=page_size)
     profile = await customer_profile(actor=actor, customer_id=customer_id)
     vehicles = {v.id: v for v in profile.vehicles}
     for history in profile.other_stores:
@@ -88,7 +95,8 @@ async def customer_page(actor: Scope, customer_id: int) -> Template:
         context={"profile": profile, "vehicles_by_id": vehicles, "labels": LABELS,
                  "timeline": await customer_timeline(actor=actor, customer_id=customer_id, profile=profile),
                  "can_edit": actor.has_role(*CUSTOMER_UPDATERS),
-                 "changes": await customer_changes(actor=actor, customer_id=customer_id)},
+                 "changes": ListView(f"/customers/{customer_id}", CHANGE_LIST, want,
+                                     await customer_changes(actor=actor, customer_id=customer_id, want=want))},
     )
 
 
@@ -210,9 +218,13 @@ async def customer_reveal(request: Request[Scope, Any, Any], actor: Scope, custo
 
 
 @get("/corrections", guards=[requires(*CORRECTION_READERS)], include_in_schema=False)
-async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open") -> Template:
+async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open", sort: str = "",
+                           page: str = "", page_size: str = "") -> Template:
     """The managers' list of open correction requests with their countdowns; customer relations confirms here."""
-    return await _corrections_screen(actor, which)
+    state = which if which in corrections.DEFAULT_SORTS else "open"
+    want = corrections.CORRECTION_LIST.parse(sort=sort or corrections.DEFAULT_SORTS[state], page=page,
+                                             page_size=page_size)
+    return await _corrections_screen(actor, state, want=want)
 
 
 @post("/corrections/{correction_id:int}/{step:str}", guards=[requires(*CORRECTION_READERS)],
@@ -240,12 +252,13 @@ async def correction_action(
     return Redirect(path=f"/corrections?state={form.get('state', 'open')}&ok=correction_{step}")
 
 
-async def _corrections_screen(actor: Scope, state: str, *, errors=None, error: str = "",
-                              status: int = 200) -> Template:
-    state = state if state in ("open", "unconfirmed", "all") else "open"
-    items = await corrections.list_corrections(actor=actor, state=state)
+async def _corrections_screen(actor: Scope, state: str, *, want: lists.ListQuery | None = None, errors=None,
+                              error: str = "", status: int = 200) -> Template:
+    want = want or corrections.CORRECTION_LIST.parse(sort=corrections.DEFAULT_SORTS[state])
+    found = await corrections.list_corrections(actor=actor, state=state, want=want)
+    view = ListView("/corrections", corrections.CORRECTION_LIST, want, found, {"state": state})
     return Template("customers/corrections.html", status_code=status, context={
-        "items": items, "state": state, "errors": errors or {}, "error": error,
+        "items": found.items, "view": view, "state": state, "errors": errors or {}, "error": error,
     })
 
 

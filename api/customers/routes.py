@@ -20,11 +20,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
 from api.auth import requires
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.privacy.routes import RevealRequest, Revealed
 from api.params import (
     Id,
     IdParam,
-    Offset,
     OptionalIdParam,
     OptionalStoreIdQuery,
     text,
@@ -32,6 +32,7 @@ from api.params import (
 )
 from crm.customers import corrections, history, importer, service
 from crm.imports import service as imports
+from crm.lists import Page
 from crm.customers.corrections import CorrectionItem
 from crm.customers.fields import Field, fields_of
 from crm.customers.history import Change
@@ -40,7 +41,6 @@ from crm.customers.records import (
     CustomerRecord,
     CustomerSummary,
     IdentityHistory,
-    Page,
     SaleRecord,
     VehicleRecord,
     VisitRecord,
@@ -50,7 +50,6 @@ from tenants.scope import Scope
 EDITORS = [requires(*service.CUSTOMER_EDITORS)]
 UPDATERS = [requires(*service.CUSTOMER_UPDATERS)]  # callback agents file correction requests instead
 
-Limit = Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)]
 
 
 Instant = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -121,12 +120,15 @@ async def search_customers(
     q: text_param(50) = "",
     store_id: OptionalIdParam = None,
     include_inactive: bool = False,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[CustomerSummary]:
-    """Search by phone (full or last 4+ digits), plate, VIN (full or last 6+) or name; empty `q` lists the newest."""
+    """Search by phone (full or last 4+ digits), plate, VIN (full or last 6+) or name; empty `q` lists the newest.
+    One page with the total; `sort`: `created` (default `-created`), `name`, `kind`, `store`; `-key` descending."""
+    want = service.CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.search_customers_page(
-        actor=actor, q=q, store_id=store_id, include_inactive=include_inactive, limit=limit, offset=offset
+        actor=actor, q=q, store_id=store_id, include_inactive=include_inactive, want=want
     )
 
 
@@ -188,13 +190,15 @@ async def list_vehicles(
     store_id: OptionalIdParam = None,
     q: text_param(20) = "",
     include_inactive: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[VehicleRecord]:
-    """The vehicles of the stores the caller may see, filtered by customer, store or a VIN / plate search."""
+    """The vehicles of the stores the caller may see, filtered by customer, store or a VIN / plate search; one page
+    with the total. `sort`: `created` (default `-created`), `plate`, `vin`, `model`."""
+    want = service.VEHICLE_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_vehicles(
-        actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive,
-        limit=limit, offset=offset,
+        actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive, want=want,
     )
 
 
@@ -236,14 +240,17 @@ async def list_sales(
     delivered_from: datetime | None = None,
     delivered_before: datetime | None = None,
     include_cancelled: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[SaleRecord]:
-    """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time."""
+    """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time;
+    one page with the total. `sort`: `delivered` (default `-delivered`), `created`."""
+    want = service.SALE_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_sales(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
         delivered_from=delivered_from, delivered_before=delivered_before, include_cancelled=include_cancelled,
-        limit=limit, offset=offset,
+        want=want,
     )
 
 
@@ -284,13 +291,16 @@ async def list_visits(
     left_from: datetime | None = None,
     left_before: datetime | None = None,
     include_cancelled: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[VisitRecord]:
-    """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time."""
+    """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time; one
+    page with the total. `sort`: `left` (default `-left`), `created`."""
+    want = service.VISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await service.list_visits(
         actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
-        left_before=left_before, include_cancelled=include_cancelled, limit=limit, offset=offset,
+        left_before=left_before, include_cancelled=include_cancelled, want=want,
     )
 
 
@@ -351,9 +361,13 @@ async def import_records(
 
 
 @get("/api/v1/customers/{customer_id:int}/changes", tags=["customers"])
-async def customer_changes(actor: Scope, customer_id: IdParam) -> list[Change]:
-    """The record's change history (变更记录), newest first: field, old and new value, who, when, how."""
-    return await history.customer_changes(actor=actor, customer_id=customer_id)
+async def customer_changes(
+    actor: Scope, customer_id: IdParam, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[Change]:
+    """The record's change history (变更记录), newest first: field, old and new value, who, when, how; one page
+    with the total. `sort`: `changed` (default `-changed`), `field`, `old`, `new`, `by`, `via`."""
+    want = history.CHANGE_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await history.customer_changes(actor=actor, customer_id=customer_id, want=want)
 
 
 class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -365,10 +379,16 @@ async def list_corrections(
     actor: Scope,
     which: Annotated[Literal["open", "unconfirmed", "all"], Parameter(query="state")] = "open",
     store_id: OptionalStoreIdQuery = None,
-    limit: Limit = 100,
-) -> list[CorrectionItem]:
-    """Correction requests (修正表): open ones soonest deadline first, with the time left and what the caller may do."""
-    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, limit=limit)
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> Page[CorrectionItem]:
+    """Correction requests (修正表), one page with the total, with the time left and what the caller may do. `sort`:
+    `due` (open: the default), `decided` (unconfirmed: the default), `created` (all: `-created`), `customer`,
+    `field`, `department`, `found`, `state`; `-key` for descending."""
+    want = corrections.CORRECTION_LIST.parse(sort=sort or corrections.DEFAULT_SORTS[which], page=page,
+                                             page_size=page_size)
+    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, want=want)
 
 
 @get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])

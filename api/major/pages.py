@@ -18,6 +18,7 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
+from api.lists import ListView
 from api.major.routes import board_events_stream
 from api.settings.menu import settings_context
 from api.web.forms import existing_id, page_or_fragment
@@ -55,10 +56,15 @@ class MarkPost(msgspec.Struct, kw_only=True):
 
 
 @get("/major", guards=[requires(*service.BOARD_READERS)], include_in_schema=False)
-async def board_page(request: Request[Scope, Any, Any], actor: Scope, include_closed: bool = False) -> Template:
-    views = await service.board(actor=actor, include_closed=include_closed)
-    context = {"views": views, "include_closed": include_closed, "can_see_policy": actor.has_role(*POLICY_READERS),
-               **_labels()}
+async def board_page(
+    request: Request[Scope, Any, Any], actor: Scope, include_closed: bool = False, sort: str = "", page: str = "",
+    page_size: str = "",
+) -> Template:
+    want = service.BOARD_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await service.board(actor=actor, include_closed=include_closed, want=want)
+    view = ListView("/major", service.BOARD_LIST, want, found, {"include_closed": "true" if include_closed else ""})
+    context = {"views": found.items, "view": view, "include_closed": include_closed,
+               "can_see_policy": actor.has_role(*POLICY_READERS), **_labels()}
     return page_or_fragment(request, page="major/board.html", fragment="major/_rows.html", context=context)
 
 

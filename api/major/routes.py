@@ -14,8 +14,10 @@ from litestar import get, post, put
 from litestar.response import ServerSentEvent
 
 from api.auth import requires
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import IdParam, OptionalIdParam, text, text_param
 from crm import clock
+from crm.lists import Page
 from crm.major import board_events, crisis, repeats, service
 from crm.major.policy import POLICY_EDITORS, POLICY_READERS, Policy, get_policy, set_policy
 from crm.major.report_form import FIELDS, MAX_PEOPLE, PEOPLE, person_struct, report_struct
@@ -250,10 +252,14 @@ async def repeat_check(
 @get("/api/v1/major", tags=["major"], guards=[requires(*service.BOARD_READERS)])
 async def major_board(
     actor: Scope, include_closed: bool = False,
-    store_id: OptionalIdParam = None,
-) -> list[MajorOut]:
-    """The major-complaint board: open major complaints in the caller's scope, overdue first."""
-    return [major_out(v) for v in await service.board(actor=actor, include_closed=include_closed, store_id=store_id)]
+    store_id: OptionalIdParam = None, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
+) -> Page[MajorOut]:
+    """The major-complaint board: open major complaints in the caller's scope, overdue first, one page with the
+    total. `sort`: `board` (default), `store`, `customer`, `marked`, `deadline`, `report`, `level`; `-key` for
+    descending."""
+    want = service.BOARD_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await service.board(actor=actor, include_closed=include_closed, store_id=store_id, want=want)
+    return want.page_of([major_out(v) for v in found.items], found.total)
 
 
 @get("/api/v1/major/{major_id:int}", tags=["major"])

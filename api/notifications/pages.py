@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
+from api.lists import ListView
 from api.params import MAX_BIG_ID
 from api.web.forms import existing_id, optional_int
 from api.web.pages import safe_next
@@ -32,7 +33,6 @@ from tenants.scope import Scope
 from tenants.tables import Store
 
 MENU_SIZE = 8
-PAGE_SIZE = 30
 
 
 @get("/notifications/menu", include_in_schema=False)
@@ -45,15 +45,14 @@ async def menu(actor: Scope, next: str = "/notifications") -> Template:
 
 
 @get("/notifications", include_in_schema=False)
-async def inbox_page(request: Request[Scope, Any, Any], actor: Scope, unread: bool = False,
-                     before: int | None = None) -> Template:
-    """All of the caller's notifications, newest first, `PAGE_SIZE` a page (older pages by `before` id)."""
-    before = before if before is not None and 0 < before <= MAX_BIG_ID else None
-    rows = await inbox.list_mine(actor=actor, unread_only=unread, limit=PAGE_SIZE + 1, before_id=before)
-    items = rows[:PAGE_SIZE]
+async def inbox_page(request: Request[Scope, Any, Any], actor: Scope, unread: bool = False, sort: str = "",
+                     page: str = "", page_size: str = "") -> Template:
+    """All of the caller's notifications, newest first, a page at a time with the total."""
+    want = inbox.INBOX_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await inbox.page_mine(actor=actor, unread_only=unread, want=want)
     return Template("notifications/inbox.html", context={
-        "items": items, "unread_only": unread, "before": before,
-        "older": items[-1]["id"] if len(rows) > PAGE_SIZE else None,
+        "items": found.items, "unread_only": unread,
+        "view": ListView("/notifications", inbox.INBOX_LIST, want, found, {"unread": "true" if unread else ""}),
         "unread": await inbox.unread_count(actor=actor),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     })
@@ -128,9 +127,11 @@ async def unsubscribe_report(
 
 
 @get("/notification-failures", guards=[requires(*inbox.DELIVERY_ADMINS)], include_in_schema=False)
-async def failures_page(actor: Scope) -> Template:
-    rows = await inbox.failed_deliveries(actor=actor, limit=200)
-    return Template("notifications/failures.html", context={"rows": rows})
+async def failures_page(actor: Scope, sort: str = "", page: str = "", page_size: str = "") -> Template:
+    want = inbox.FAILED_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await inbox.failed_deliveries(actor=actor, want=want)
+    return Template("notifications/failures.html", context={
+        "rows": found.items, "view": ListView("/notification-failures", inbox.FAILED_LIST, want, found)})
 
 
 async def _settings(actor: Scope, chosen: dict[str, bool], *, saved: bool = False, problems=None,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post, put
-from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.auth import requires
-from api.params import BigIdParam, OptionalBigIdParam, text
+from api.lists import PageParam, PageSizeParam, SortParam
+from api.params import BigIdParam, text
+from crm.lists import Page
 from crm.notify import inbox
 from crm.notify.live import listen
 from tenants.scope import Scope
@@ -85,12 +86,15 @@ class ChannelSettingOut(msgspec.Struct):
 async def list_notifications(
     actor: Scope,
     unread_only: bool = False,
-    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    before_id: OptionalBigIdParam = None,
-) -> list[NotificationOut]:
-    """My in-app notifications, newest first."""
-    rows = await inbox.list_mine(actor=actor, unread_only=unread_only, limit=limit, before_id=before_id)
-    return [_out(r) for r in rows]
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> Page[NotificationOut]:
+    """My in-app notifications, newest first, one page with the total.
+    `sort`: `created` (default `-created`), `title`, `kind`, `read`; `-key` for descending."""
+    want = inbox.INBOX_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await inbox.page_mine(actor=actor, unread_only=unread_only, want=want)
+    return want.page_of([_out(r) for r in found.items], found.total)
 
 
 @get("/api/v1/notifications/unread-count", tags=TAGS)
@@ -131,18 +135,21 @@ async def web_stream(request: Request[Scope, Any, Any]) -> ServerSentEvent:
 
 
 @get("/api/v1/notifications/failed", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])
-async def failed_deliveries(actor: Scope, limit: Annotated[int, Parameter(ge=1, le=500)] = 100
-                            ) -> list[FailedDelivery]:
-    """Notifications that could not be delivered (after all retries, or refused for good)."""
-    rows = await inbox.failed_deliveries(actor=actor, limit=limit)
-    return [
+async def failed_deliveries(
+    actor: Scope, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[FailedDelivery]:
+    """Notifications that could not be delivered (after all retries, or refused for good), latest first.
+    `sort`: `failed`, `title`, `recipient`, `channel`, `attempts`, `error`; `-key` for descending."""
+    want = inbox.FAILED_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await inbox.failed_deliveries(actor=actor, want=want)
+    return want.page_of([
         FailedDelivery(
             id=r["id"], store_id=r["store"], recipient_id=r["recipient"], recipient_name=r["recipient_name"],
             channel=r["channel"], kind=r["kind"], title_zh=r["title_zh"], title_en=r["title_en"],
             attempts=r["attempts"], last_error=r["last_error"], failed_at=r["failed_at"],
         )
-        for r in rows
-    ]
+        for r in found.items
+    ], found.total)
 
 
 @get("/api/v1/notifications/preferences", tags=TAGS)

@@ -11,7 +11,9 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
 from api.auth import requires
+from api.lists import ListView
 from api.web.forms import existing_id, optional_int, page_or_fragment
+from crm import lists
 from crm.organisation import people, people_import, structure
 from crm.organisation.access import ORGANISATION_ADMINS, PEOPLE_ADMINS, PEOPLE_READERS, STORE_READERS
 from crm.satisfaction.sheets import MAX_FILE_BYTES
@@ -100,8 +102,9 @@ async def store_reopen(actor: Scope, store_id: int) -> Redirect:
 
 
 @get("/people", include_in_schema=False, guards=[requires(*PEOPLE_READERS)])
-async def people_page(request: Request, actor: Scope, q: str = "", store: str = "", page: int = 1) -> Template:
-    listing = await _listing(actor, q, store, page)
+async def people_page(request: Request, actor: Scope, q: str = "", store: str = "", sort: str = "", page: str = "",
+                      page_size: str = "") -> Template:
+    listing = await _listing(actor, q, store, people.PEOPLE_LIST.parse(sort=sort, page=page, page_size=page_size))
     context = await _people_context(actor, listing=listing)
     return page_or_fragment(request, page="organisation/people.html", fragment="organisation/_people_list.html",
                             context=context)
@@ -113,7 +116,7 @@ async def person_create(request: Request, actor: Scope) -> Template:
     try:
         user, password = await people.create_person(actor=actor, data=_person_input(form, creating=True))
     except InvalidInput as invalid:
-        context = await _people_context(actor, listing=await _listing(actor, "", "", 1), errors=invalid.problems,
+        context = await _people_context(actor, listing=await _listing(actor, "", ""), errors=invalid.problems,
                                         form=dict(form), chosen=form.getall("roles", []))
         return Template("organisation/people.html", context=context, status_code=400)
     return await _person_page(actor, user["id"], password=password, status_code=201)
@@ -124,7 +127,7 @@ async def person_create(request: Request, actor: Scope) -> Template:
 async def people_import_submit(request: Request, actor: Scope) -> Template:
     form = await request.form()
     upload = form.get("file")
-    listing = await _listing(actor, "", "", 1)
+    listing = await _listing(actor, "", "")
     try:
         if not isinstance(upload, UploadFile):
             raise InvalidInput.one("file", "请选择文件", "Choose a file")
@@ -134,7 +137,7 @@ async def people_import_submit(request: Request, actor: Scope) -> Template:
     except InvalidInput as invalid:
         context = await _people_context(actor, listing=listing, errors=invalid.problems)
         return Template("organisation/people.html", context=context, status_code=400)
-    context = await _people_context(actor, listing=await _listing(actor, "", "", 1), report=report)
+    context = await _people_context(actor, listing=await _listing(actor, "", ""), report=report)
     return Template("organisation/people.html", context=context, status_code=200 if report["imported"] else 400)
 
 
@@ -222,12 +225,12 @@ def _store_values(form: Any) -> dict[str, Any]:
     return values
 
 
-async def _listing(actor: Scope, q: str, store: str, page: int) -> dict[str, Any]:
-    page = max(1, min(page, 10_000))
-    listing = await people.list_people(actor=actor, q=q[:50].replace("\x00", ""), store_id=optional_int(store),
-                                       offset=(page - 1) * people.PAGE_SIZE)
-    pages = max(1, -(-listing["total"] // people.PAGE_SIZE))
-    return {**listing, "q": q, "store": optional_int(store), "page": page, "pages": pages}
+async def _listing(actor: Scope, q: str, store: str, want: lists.ListQuery | None = None) -> dict[str, Any]:
+    want = want or people.PEOPLE_LIST.parse()
+    found = await people.list_people(actor=actor, q=q[:50].replace("\x00", ""), store_id=optional_int(store),
+                                     want=want)
+    return {"items": found.items, "total": found.total, "q": q, "store": optional_int(store),
+            "view": ListView("/people", people.PEOPLE_LIST, want, found, {"q": q, "store": optional_int(store)})}
 
 
 async def _people_context(actor: Scope, **context: Any) -> dict[str, Any]:

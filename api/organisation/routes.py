@@ -15,7 +15,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
 from api.errors import error_body
-from api.params import Id, IdParam, Offset, OptionalStoreIdQuery, text, text_param
+from api.lists import PageParam, PageSizeParam, SortParam
+from api.params import Id, IdParam, OptionalStoreIdQuery, text, text_param
+from crm.lists import Page
 from crm.organisation import people, people_import, structure
 from crm.satisfaction.sheets import MAX_FILE_BYTES
 from tenants.errors import FieldProblem
@@ -184,12 +186,14 @@ async def list_users(
     store_id: OptionalStoreIdQuery = None,
     role: Annotated[text_param(40) | None, Parameter(required=False)] = None,
     active: bool | None = None,
-    offset: Offset = 0,
-    limit: Annotated[int, Parameter(ge=1, le=200)] = people.PAGE_SIZE,
-) -> dict[str, Any]:
-    """The users the caller may see (group admin: the group; GM and CR manager: their store), paged."""
-    return await people.list_people(actor=actor, q=q, store_id=store_id, role=role, active=active,
-                                    offset=offset, limit=limit)
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> Page[dict[str, Any]]:
+    """The users the caller may see (group admin: the group; GM and CR manager: their store), one page with the
+    total. `sort`: `default` (active first, by username), `username`, `name`, `store`, `status`; `-key` descending."""
+    want = people.PEOPLE_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await people.list_people(actor=actor, q=q, store_id=store_id, role=role, active=active, want=want)
 
 
 @post("/api/v1/users", tags=PEOPLE_TAGS, status_code=201)

@@ -3,16 +3,16 @@ suspend / reactivate buttons. The activation link of a new group admin is shown 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import requires
+from api.lists import ListView
 from api.web.forms import existing_id
-from crm import platform
+from crm import lists, platform
 from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
@@ -23,8 +23,8 @@ FIELDS = {name: f"platform.field.{name}"
 
 
 @get("/platform", guards=GUARDS, include_in_schema=False)
-async def console(actor: Scope, page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> Template:
-    return await _console(actor, page=page)
+async def console(actor: Scope, sort: str = "", page: str = "", page_size: str = "") -> Template:
+    return await _console(actor, want=platform.GROUP_LIST.parse(sort=sort, page=page, page_size=page_size))
 
 
 @post("/platform/groups", guards=GUARDS, include_in_schema=False)
@@ -54,10 +54,12 @@ async def _set_active(request: Request, actor: Scope, group_id: int, active: boo
     return Redirect(path=f"/platform?ok=group_{'reactivated' if active else 'suspended'}", status_code=HTTP_303_SEE_OTHER)
 
 
-async def _console(actor: Scope, *, page: int = 1, typed=None, problems=None, created=None,
+async def _console(actor: Scope, *, want: lists.ListQuery | None = None, typed=None, problems=None, created=None,
                    status: int = 200) -> Template:
+    want = want or platform.GROUP_LIST.parse()
+    found = await platform.group_overview(actor=actor, want=want)
     return Template("platform/console.html", status_code=status, context={
-        "found": await platform.group_overview(actor=actor, page=page), "fields": FIELDS,
+        "found": found, "view": ListView("/platform", platform.GROUP_LIST, want, found), "fields": FIELDS,
         "typed": typed or {"timezone": "Asia/Shanghai"}, "problems": problems or [], "created": created,
     })
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import Parameter
 
 from api.auth import requires
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import text
 from api.web.forms import existing_id
 from crm import platform
+from crm.lists import Page
 from tenants.scope import Scope
 
 GUARDS = [requires(*platform.PLATFORM_ADMINS)]
@@ -51,19 +51,16 @@ class GroupState(msgspec.Struct):
     active: bool
 
 
-class GroupsPage(msgspec.Struct):
-    items: list[GroupRow]
-    total: int
-    page: int
-    pages: int
-
-
 @get("/api/v1/platform/groups", guards=GUARDS, tags=["platform"])
-async def list_groups(actor: Scope, page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> GroupsPage:
-    """The dealer groups, newest first, 30 a page, with their size and activity (counts only)."""
-    found = await platform.group_overview(actor=actor, page=page)
-    items = [GroupRow(**{k: row[k] for k in GroupRow.__struct_fields__}) for row in found["items"]]
-    return GroupsPage(items=items, total=found["total"], page=found["page"], pages=found["pages"])
+async def list_groups(
+    actor: Scope, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[GroupRow]:
+    """The dealer groups, newest first, 30 a page, with their size and activity (counts only).
+    `sort`: `created`, `code`, `name`, `timezone`, `state`; `-key` for descending."""
+    want = platform.GROUP_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await platform.group_overview(actor=actor, want=want)
+    return want.page_of([GroupRow(**{k: row[k] for k in GroupRow.__struct_fields__}) for row in found.items],
+                        found.total)
 
 
 @post("/api/v1/platform/groups", guards=GUARDS, tags=["platform"])

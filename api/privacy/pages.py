@@ -8,25 +8,25 @@ from litestar import Request, get
 from litestar.response import Template
 
 from api.auth import requires
-from api.params import Offset
+from api.lists import ListView
 from crm.privacy.policy import ACCESS_LOG_READERS
-from crm.privacy.service import access_log
+from crm.privacy.service import ACCESS_LIST, access_log
 from tenants.errors import Forbidden, InvalidInput, RateLimited
 from tenants.scope import Scope
 
-PAGE = 100
 # What a log row records, and of which record: code → (中文, English), for `label(...)`.
 LABELS = {
     "action": {"reveal": ("查看完整信息", "Reveal"), "bulk_read": ("批量读取", "Bulk read")},
-    "subject": {"customer": ("客户", "Customer"), "complaint": ("投诉", "Complaint")},
+    "subject": {"customer": ("客户", "Customer"), "complaint": ("投诉", "Complaint"), "callback": ("回访", "Callback")},
 }
 
 
 @get("/privacy/access-log", guards=[requires(*ACCESS_LOG_READERS)], include_in_schema=False)
-async def access_log_page(actor: Scope, offset: Offset = 0) -> Template:
-    entries = await access_log(actor=actor, limit=PAGE, offset=offset)
-    return Template("privacy/access_log.html",
-                    context={"entries": entries, "offset": offset, "page": PAGE, "labels": LABELS})
+async def access_log_page(actor: Scope, sort: str = "", page: str = "", page_size: str = "") -> Template:
+    want = ACCESS_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await access_log(actor=actor, want=want)
+    return Template("privacy/access_log.html", context={
+        "entries": found.items, "view": ListView("/privacy/access-log", ACCESS_LIST, want, found), "labels": LABELS})
 
 
 async def revealed_fragment(request: Request, reveal: Callable[[str, str], Awaitable[str]]) -> Template:

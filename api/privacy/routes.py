@@ -9,9 +9,11 @@ from litestar import get
 from litestar.params import Parameter
 
 from api.auth import requires
-from api.params import MAX_ID, Offset, text
+from api.lists import PageParam, PageSizeParam, SortParam
+from api.params import MAX_ID, text
 from crm.privacy.policy import ACCESS_LOG_READERS
-from crm.privacy.service import REASON_MAX, AccessEntry, access_log
+from crm.lists import Page
+from crm.privacy.service import ACCESS_LIST, REASON_MAX, AccessEntry, access_log
 from tenants.scope import Scope
 
 
@@ -31,11 +33,14 @@ class Revealed(msgspec.Struct, kw_only=True):
 async def list_access(
     actor: Scope,
     user_id: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
-    limit: Annotated[int, Parameter(ge=1, le=200)] = 100,
-    offset: Offset = 0,
-) -> list[AccessEntry]:
-    """The group's personal-data access log (个人信息访问记录), newest first: reveals and bulk reads."""
-    return await access_log(actor=actor, user_id=user_id, limit=limit, offset=offset)
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> Page[AccessEntry]:
+    """The group's personal-data access log (个人信息访问记录), newest first: reveals and bulk reads, one page with
+    the total. `sort`: `at` (default `-at`), `user`, `action`, `subject`, `field`, `reason`; `-key` descending."""
+    want = ACCESS_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await access_log(actor=actor, user_id=user_id, want=want)
 
 
 ROUTES = [list_access]

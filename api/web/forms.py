@@ -51,10 +51,11 @@ async def store_choices(actor: Scope) -> list[dict[str, Any]]:
 
 
 def wants_fragment(request: Request) -> bool:
-    """An htmx request swaps part of the page; restoring history after a reload needs the whole page.
+    """An htmx request swaps part of the page; restoring history after a reload, and a boosted link or form (a
+    list's sort, page or filter: it selects its part from the whole page), need the whole page.
     (The headers are read by litestar-htmx.)"""
     htmx = HTMXDetails(request)
-    return bool(htmx) and not htmx.history_restore_request
+    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
 
 
 def page_or_fragment(request: Request, *, page: str, fragment: str, context: dict, **kwargs: Any) -> Template:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from crm import clock
+from crm import clock, lists
 from crm.callbacks import scheduling
 from crm.callbacks.context import call_context, car_name
 from crm.callbacks.planning import contact_calendar, retry_time
@@ -42,6 +42,7 @@ from crm.customers.tables import Customer, Vehicle
 from crm.db import transaction
 from crm.privacy import vault
 from crm.privacy.policy import shield
+from crm.privacy.service import record_bulk_read
 from crm.timers.service import schedule_timer
 from tenants.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tenants.roles import Role
@@ -215,6 +216,74 @@ async def work_queue(*, actor: Scope, store_id: int | None = None, limit: int = 
     return shield(actor, WorkQueue(
         mine=items(mine), overdue=items(overdue), due=items(due), upcoming=items(upcoming), counts=counts,
         next_planned=_queue_item(first_planned, actor, now, expired) if first_planned else None))
+
+
+# The list of every callback of the reader's stores (the queue shows only what is to be called now).
+CALLBACK_LIST = lists.ListSpec(
+    name="callbacks",
+    sorts={"due": (Callback.due_at,), "deadline": (Callback.deadline_at,), "kind": (Callback.kind,),
+           "customer": (Callback.customer.name,), "car": (Callback.vehicle.brand, Callback.vehicle.model),
+           "plate": (Callback.vehicle.plate,), "state": (Callback.state,), "attempts": (Callback.attempts,),
+           "claimed": (Callback.claimed_by.display_name,)},
+    default_sort="due",
+    tiebreak=Callback.id,
+)
+CALLBACK_EXPORT = (
+    lists.Column("编号", "No.", lambda i: i.id),
+    lists.Column("回访类型", "Kind", lambda i: i.kind_label),
+    lists.Column("客户", "Customer", lambda i: i.customer),
+    lists.Column("电话", "Phone", lambda i: i.mobile),
+    lists.Column("车辆", "Car", lambda i: i.car),
+    lists.Column("车牌", "Plate", lambda i: i.plate),
+    lists.Column("计划时间", "Due", lambda i: i.due_at),
+    lists.Column("截止", "Deadline", lambda i: i.deadline_at),
+    lists.Column("状态", "State", lambda i: STATES[i.state][0]),
+    lists.Column("已拨次数", "Attempts", lambda i: i.attempts),
+    lists.Column("处理人", "Agent", lambda i: i.claimed_by_name),
+)
+
+
+def _list_conditions(actor: Scope, *, state: str, kind: str, store_id: int | None) -> list[Any]:
+    actor.require_role(*CALLBACK_READERS)
+    where: list[Any] = []
+    if state:
+        if state not in STATES:
+            raise InvalidInput.one("state", "回访状态无效", "Unknown callback state")
+        where.append(Callback.state == state)
+    if kind:
+        where.append(Callback.kind == kind)
+    if store_id is not None:
+        where.append(Callback.store == actor.require_store(store_id))
+    return where
+
+
+async def list_callbacks(
+    *, actor: Scope, state: str = "", kind: str = "", store_id: int | None = None,
+    want: lists.ListQuery | None = None,
+) -> lists.Page[QueueItem]:
+    """Every callback of the caller's stores (planned, due, done, …), soonest first, a page with the total."""
+    want = want or CALLBACK_LIST.parse()
+    where = _list_conditions(actor, state=state, kind=kind, store_id=store_id)
+    rows, total = await lists.fetch(CALLBACK_LIST, want, rows=actor.select(Callback, *_QUEUE_COLUMNS).where(*where),
+                                    count=actor.count(Callback).where(*where))
+    now = clock.now()
+    items = [_queue_item(row, actor, now, now - CLAIM_TTL) for row in rows]
+    await record_bulk_read(actor=actor, subject="callback", records=items, fields=("mobile",))
+    return want.page_of(shield(actor, items), total)
+
+
+async def export_callbacks(
+    *, actor: Scope, state: str = "", kind: str = "", store_id: int | None = None,
+    want: lists.ListQuery | None = None,
+) -> list[QueueItem]:
+    """The whole list as shown (same filters and order), masked as the reader sees it, counted and logged."""
+    want = want or CALLBACK_LIST.parse()
+    where = _list_conditions(actor, state=state, kind=kind, store_id=store_id)
+    rows = await lists.export_rows(CALLBACK_LIST, want, rows=actor.select(Callback, *_QUEUE_COLUMNS).where(*where))
+    now = clock.now()
+    items = [_queue_item(row, actor, now, now - CLAIM_TTL) for row in rows]
+    await record_bulk_read(actor=actor, subject="callback", records=items, fields=("mobile",))
+    return shield(actor, items)
 
 
 async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:

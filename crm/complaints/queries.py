@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from piccolo.query.functions.aggregate import Count
 
-from crm import clock
+from crm import clock, lists
 from crm.complaints import workflow
 from crm.complaints.authority import authority_table, may_approve
 from crm.complaints import result_report
@@ -210,6 +210,78 @@ class StoreDeadlineStats(msgspec.Struct, kw_only=True):
 # ---------------------------------------------------------------- lists
 
 
+# The complaint lists' order: urgent (紧急) first; then overdue first falls out of sorting by deadline;
+# complaints without one come last, newest first. Every column of the list sorts too.
+_BY_DEADLINE = ("due_at IS NULL", Complaint.due_at, lists.Reverse(Complaint.received_at))
+COMPLAINT_LIST = lists.ListSpec(
+    name="complaints",
+    sorts={
+        "priority": (lists.Reverse("urgency = 'urgent'"), *_BY_DEADLINE),
+        "id": (Complaint.id,),
+        "due": _BY_DEADLINE,
+        "state": (Complaint.state,),
+        "store": (Complaint.store.name,),
+        "customer": (Complaint.complainant_name,),
+        "plate": (Complaint.plate,),
+        "content": (Complaint.content,),
+        "channel": (Complaint.channel,),
+        "handler": (Complaint.handler_user.display_name,),
+        "received": (Complaint.received_at,),
+    },
+    default_sort="priority",
+    tiebreak=Complaint.id,
+)
+REVISIT_LIST = lists.ListSpec(name="revisits", sorts=COMPLAINT_LIST.sorts, default_sort="due", tiebreak=Complaint.id,
+                              page_size=100)
+
+# The export of a complaint list: the columns of the page, as the viewer sees them.
+COMPLAINT_EXPORT = (
+    lists.Column("编号", "No.", lambda c: c.id),
+    lists.Column("紧急程度", "Urgency", lambda c: c.urgency_zh),
+    lists.Column("时限", "Deadline", lambda c: c.due_kind_zh),
+    lists.Column("截止时间", "Due at", lambda c: c.due_at),
+    lists.Column("状态", "State", lambda c: c.state_zh),
+    lists.Column("门店", "Store", lambda c: c.store_name),
+    lists.Column("投诉人", "Complainant", lambda c: c.complainant_name),
+    lists.Column("电话", "Phone", lambda c: c.complainant_phone),
+    lists.Column("车牌", "Plate", lambda c: c.plate),
+    lists.Column("投诉内容", "Content", lambda c: c.content),
+    lists.Column("渠道", "Channel", lambda c: c.channel),
+    lists.Column("处理人", "Handler", lambda c: c.handler_name),
+    lists.Column("登记时间", "Received", lambda c: c.received_at),
+)
+
+
+def _list_conditions(
+    actor: Scope, *, state: str | None, store_id: int | None, channel: str | None, open_only: bool,
+    overdue_only: bool, q: str,
+) -> list[Any]:
+    """The filters of the complaint lists, checked; the same for the page, the count and the export."""
+    actor.require_role(*workflow.READERS)
+    where: list[Any] = []
+    if state:
+        if state not in State._value2member_map_:
+            raise InvalidInput.one("state", "状态无效", "Unknown state")
+        where.append(Complaint.state == state)
+    if store_id is not None:
+        where.append(Complaint.store == actor.require_store(store_id))
+    if channel:
+        where.append(Complaint.channel == channel)
+    if open_only:
+        where.append(Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+    if overdue_only:
+        where.append(Complaint.due_at < clock.now())
+    if q.strip():
+        term = f"%{like_term(q.strip())}%"
+        where.append(
+            Complaint.complainant_name.ilike(term)
+            | _phone_matches(q)
+            | Complaint.plate.ilike(term)
+            | Complaint.vin.ilike(term)
+        )
+    return where
+
+
 async def list_complaints(
     *,
     actor: Scope,
@@ -219,33 +291,36 @@ async def list_complaints(
     open_only: bool = False,
     overdue_only: bool = False,
     q: str = "",
-    limit: int = 50,
-    offset: int = 0,
+    want: lists.ListQuery | None = None,
+) -> lists.Page[ComplaintSummary]:
+    """The store inbox (store staff) or the group's list (group roles): one page, its total, in the asked order."""
+    want = want or COMPLAINT_LIST.parse()
+    where = _list_conditions(actor, state=state, store_id=store_id, channel=channel, open_only=open_only,
+                             overdue_only=overdue_only, q=q)
+    rows, total = await lists.fetch(COMPLAINT_LIST, want, rows=_summary_query(actor).where(*where),
+                                    count=actor.count(Complaint).where(*where))
+    items = _summaries(rows)
+    await record_bulk_read(actor=actor, subject="complaint", records=items, fields=("complainant_phone",))
+    return want.page_of(shield(actor, items), total)
+
+
+async def export_complaints(
+    *,
+    actor: Scope,
+    state: str | None = None,
+    store_id: int | None = None,
+    channel: str | None = None,
+    open_only: bool = False,
+    overdue_only: bool = False,
+    q: str = "",
+    want: lists.ListQuery | None = None,
 ) -> list[ComplaintSummary]:
-    """The store inbox (store staff) or the group's list (group roles): overdue first, then by deadline."""
-    actor.require_role(*workflow.READERS)
-    query = _summary_query(actor)
-    if state:
-        if state not in State._value2member_map_:
-            raise InvalidInput.one("state", "状态无效", "Unknown state")
-        query = query.where(Complaint.state == state)
-    if store_id is not None:
-        query = query.where(Complaint.store == actor.require_store(store_id))
-    if channel:
-        query = query.where(Complaint.channel == channel)
-    if open_only:
-        query = query.where(Complaint.state.not_in([str(s) for s in FINAL_STATES]))
-    if overdue_only:
-        query = query.where(Complaint.due_at < clock.now())
-    if q.strip():
-        term = f"%{like_term(q.strip())}%"
-        query = query.where(
-            Complaint.complainant_name.ilike(term)
-            | _phone_matches(q)
-            | Complaint.plate.ilike(term)
-            | Complaint.vin.ilike(term)
-        )
-    items = await _summaries(query, limit, offset)
+    """Every complaint of the list as shown (same filters and order, masked as the viewer sees it); counted and
+    logged like any read of personal data in bulk."""
+    want = want or COMPLAINT_LIST.parse()
+    where = _list_conditions(actor, state=state, store_id=store_id, channel=channel, open_only=open_only,
+                             overdue_only=overdue_only, q=q)
+    items = _summaries(await lists.export_rows(COMPLAINT_LIST, want, rows=_summary_query(actor).where(*where)))
     await record_bulk_read(actor=actor, subject="complaint", records=items, fields=("complainant_phone",))
     return shield(actor, items)
 
@@ -261,19 +336,21 @@ def _phone_matches(q: str):
     return Complaint.complainant_phone_tail == vault.tail_lookup(digits)
 
 
-async def revisit_queue(*, actor: Scope, limit: int = 100, offset: int = 0) -> list[ComplaintSummary]:
+async def revisit_queue(*, actor: Scope, want: lists.ListQuery | None = None) -> lists.Page[ComplaintSummary]:
     """Resolved complaints waiting for their revisit, soonest deadline first.
 
     Group customer service revisits what the group took (fed back by the store); store callback
     agents revisit what their store took.
     """
     actor.require_role(*workflow.REVISIT_ROLES)
-    query = _summary_query(actor)
+    want = want or REVISIT_LIST.parse()
     if actor.has_role(*workflow.GROUP_REVISIT_ROLES):
-        query = query.where(Complaint.via_group.eq(True), Complaint.state == State.FED_BACK)
+        where = [Complaint.via_group.eq(True), Complaint.state == State.FED_BACK]
     else:
-        query = query.where(Complaint.via_group.eq(False), Complaint.state == State.RESOLVED)
-    return shield(actor, await _summaries(query, limit, offset))
+        where = [Complaint.via_group.eq(False), Complaint.state == State.RESOLVED]
+    rows, total = await lists.fetch(REVISIT_LIST, want, rows=_summary_query(actor).where(*where),
+                                    count=actor.count(Complaint).where(*where))
+    return want.page_of(shield(actor, _summaries(rows)), total)
 
 
 # Actions beside the complaint's course (a note, the urgency, compensation, re-routing): they never make it wait for someone.
@@ -293,7 +370,7 @@ async def waiting_for_me(*, actor: Scope, limit: int = MAX_PAGE) -> list[Waiting
     query = _summary_query(actor).where(
         Complaint.state.not_in([str(s) for s in FINAL_STATES])
         | Complaint.report_state.is_in(["due", "returned", "submitted"]))
-    summaries = await _summaries(query, MAX_PAGE, 0)
+    summaries = _summaries(await COMPLAINT_LIST.ordered(query, COMPLAINT_LIST.parse()).limit(MAX_PAGE))
     if not summaries:
         return []
     facts = {r["id"]: r for r in await actor.filter(Complaint.select(
@@ -320,7 +397,7 @@ class _Facts(msgspec.Struct):
 async def complaint_detail(*, actor: Scope, complaint_id: int) -> ComplaintDetail:
     actor.require_role(*workflow.READERS)
     complaint = await actor.get(Complaint, complaint_id)
-    summary = shield(actor, (await _summaries(_summary_query(actor).where(Complaint.id == complaint_id), 1, 0))[0])
+    summary = shield(actor, _summaries(await _summary_query(actor).where(Complaint.id == complaint_id))[0])
     # A complaint's rows are in its group; missed deadlines and reports keep the store they happened at.
     in_group = actor.group_wide()
     appeals = await in_group.select(ComplaintAppeal).where(ComplaintAppeal.complaint == complaint.id).order_by(
@@ -569,17 +646,7 @@ def _summary_query(actor: Scope):
     )
 
 
-async def _summaries(query, limit: int, offset: int) -> list[ComplaintSummary]:
-    from piccolo.query import OrderByRaw
-
-    limit = max(1, min(limit, MAX_PAGE))
-    # Urgent (紧急) first; then overdue first falls out of sorting by deadline; complaints without one
-    # come last, newest first.
-    rows = await query.order_by(OrderByRaw("urgency = 'urgent'"), ascending=False).order_by(
-        OrderByRaw("due_at IS NULL")
-    ).order_by(Complaint.due_at).order_by(
-        Complaint.received_at, ascending=False
-    ).order_by(Complaint.id, ascending=False).limit(limit).offset(max(0, offset))
+def _summaries(rows: list[dict[str, Any]]) -> list[ComplaintSummary]:
     now = clock.now()
     return [
         ComplaintSummary(

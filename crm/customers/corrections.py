@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from crm import clock
+from crm import clock, lists
 from crm.calendar.service import calendar_for_store
 from crm.customers.fields import CORRECTABLE, DEPARTMENTS, clean_customer, clean_vehicle
 from crm.customers.history import Author, as_text
@@ -170,25 +170,37 @@ async def file_corrections(
 # ---------------------------------------------------------------------------------------------
 
 
+CORRECTION_LIST = lists.ListSpec(
+    name="corrections",
+    sorts={"due": (CustomerCorrection.due_at,), "decided": (CustomerCorrection.decided_at,),
+           "created": (CustomerCorrection.id,), "customer": (CustomerCorrection.customer.name,),
+           "field": (CustomerCorrection.field,), "department": (CustomerCorrection.department,),
+           "found": (CustomerCorrection.found_by_name,), "state": (CustomerCorrection.state,)},
+    default_sort="due",
+    tiebreak=CustomerCorrection.id,
+)
+# The order each tab opens in: open requests soonest deadline first, decided ones by decision, all newest first.
+DEFAULT_SORTS = {"open": "due", "unconfirmed": "decided", "all": "-created"}
+
+
 async def list_corrections(
-    *, actor: Scope, state: str = "open", store_id: int | None = None, limit: int = 100
-) -> list[CorrectionItem]:
-    """Requests in scope: `open` (soonest deadline first), `unconfirmed` (decided, awaiting 确认), or `all`."""
+    *, actor: Scope, state: str = "open", store_id: int | None = None, want: lists.ListQuery | None = None
+) -> lists.Page[CorrectionItem]:
+    """Requests in scope: `open`, `unconfirmed` (decided, awaiting 确认), or `all`; a page with the total."""
     actor.require_role(*CORRECTION_READERS)
-    query = actor.filter(CustomerCorrection.select(), CustomerCorrection)
-    if store_id is not None:
-        query = query.where(CustomerCorrection.store == actor.require_store(store_id))
-    if state == "open":
-        query = query.where(CustomerCorrection.state == "open").order_by(CustomerCorrection.due_at)
-    elif state == "unconfirmed":
-        query = query.where(CustomerCorrection.state != "open", CustomerCorrection.confirmed_at.is_null())
-        query = query.order_by(CustomerCorrection.decided_at)
-    elif state == "all":
-        query = query.order_by(CustomerCorrection.id, ascending=False)
-    else:
+    if state not in DEFAULT_SORTS:
         raise InvalidInput.one("state", "状态应为 open、unconfirmed 或 all", "state is open, unconfirmed or all")
-    rows = await query.limit(max(1, min(limit, 500)))
-    return await _items(actor, rows)
+    want = want or CORRECTION_LIST.parse(sort=DEFAULT_SORTS[state])
+    where = []
+    if store_id is not None:
+        where.append(CustomerCorrection.store == actor.require_store(store_id))
+    if state == "open":
+        where.append(CustomerCorrection.state == "open")
+    elif state == "unconfirmed":
+        where += [CustomerCorrection.state != "open", CustomerCorrection.confirmed_at.is_null()]
+    rows, total = await lists.fetch(CORRECTION_LIST, want, rows=actor.select(CustomerCorrection).where(*where),
+                                    count=actor.count(CustomerCorrection).where(*where))
+    return want.page_of(await _items(actor, rows), total)
 
 
 async def get_correction(*, actor: Scope, correction_id: int) -> CorrectionItem:

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from crm import clock
+from crm import clock, lists
 from crm.customers.tables import Customer, CustomerChange
 from crm.privacy import vault
 from crm.privacy.policy import shield
@@ -82,21 +82,32 @@ async def record_changes(
     return len(changes)
 
 
-async def customer_changes(*, actor: Scope, customer_id: int, limit: int = 200) -> list[Change]:
-    """A customer's history, newest first; a customer outside the scope is NotFound."""
+CHANGE_LIST = lists.ListSpec(
+    name="customer_changes",
+    sorts={"changed": (CustomerChange.id,), "field": (CustomerChange.field,), "old": (CustomerChange.old_value,),
+           "new": (CustomerChange.new_value,), "by": (CustomerChange.changed_by_name,), "via": (CustomerChange.via,)},
+    default_sort="-changed",
+    tiebreak=CustomerChange.id,
+)
+
+
+async def customer_changes(*, actor: Scope, customer_id: int, want: lists.ListQuery | None = None
+                           ) -> lists.Page[Change]:
+    """A customer's history, newest first, a page with the total; a customer outside the scope is NotFound."""
     if not await actor.filter(Customer.exists(), Customer).where(Customer.id == customer_id):
         raise NotFound("customer")
-    rows = await actor.filter(CustomerChange.select(), CustomerChange).where(
-        CustomerChange.customer == customer_id
-    ).order_by(CustomerChange.id, ascending=False).limit(max(1, min(limit, 500)))
-    return shield(actor, [
+    want = want or CHANGE_LIST.parse()
+    mine = CustomerChange.customer == customer_id
+    rows, total = await lists.fetch(CHANGE_LIST, want, rows=actor.select(CustomerChange).where(mine),
+                                    count=actor.count(CustomerChange).where(mine))
+    return want.page_of(shield(actor, [
         Change(
             id=r["id"], customer_id=r["customer"], vehicle_id=r["vehicle"], field=r["field"],
             old_value=r["old_value"], new_value=r["new_value"], via=r["via"], correction_id=r["correction_id"],
             changed_by_name=r["changed_by_name"], changed_at=r["changed_at"],
         )
         for r in rows
-    ])
+    ]), total)
 
 
 def as_text(value: Any) -> str:

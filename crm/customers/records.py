@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Generic, TypeVar
 
 import msgspec
-
-T = TypeVar("T")
 
 
 class CustomerSummary(msgspec.Struct, kw_only=True):
@@ -152,12 +149,3 @@ class IdentityHistory(msgspec.Struct, kw_only=True):
     mobile: str
     id_number: str
     stores: list[StoreHistory]
-
-
-class Page(msgspec.Struct, Generic[T], kw_only=True):
-    """A page of a list; `has_more` instead of a total, which would cost a second scan."""
-
-    items: list[T]
-    limit: int
-    offset: int
-    has_more: bool

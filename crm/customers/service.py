@@ -24,7 +24,7 @@ from typing import Any
 
 from piccolo.table import Table
 
-from crm import clock
+from crm import clock, lists
 from crm.customers import events
 from crm.customers.fields import (  # GENDERS, KINDS … are re-exported: the web UI labels codes with them
     CUSTOMER_FIELDS,
@@ -52,7 +52,6 @@ from crm.customers.records import (
     CustomerRecord,
     CustomerSummary,
     IdentityHistory,
-    Page,
     SaleRecord,
     StoreHistory,
     VehicleRecord,
@@ -70,7 +69,26 @@ from tenants.roles import TENANT_ROLES, Role
 from tenants.scope import Rows, Scope, reading
 from tenants.tables import Store
 
-MAX_PAGE = 200
+# The customer area's lists: newest first; every column that is one value of the row sorts.
+CUSTOMER_LIST = lists.ListSpec(
+    name="customers",
+    sorts={"created": (Customer.id,), "name": (Customer.name,), "kind": (Customer.kind,),
+           "store": (Customer.store.name,)},
+    default_sort="-created", tiebreak=Customer.id, page_size=20,
+)
+VEHICLE_LIST = lists.ListSpec(
+    name="vehicles",
+    sorts={"created": (Vehicle.id,), "plate": (Vehicle.plate,), "vin": (Vehicle.vin,), "model": (Vehicle.model,)},
+    default_sort="-created", tiebreak=Vehicle.id,
+)
+SALE_LIST = lists.ListSpec(
+    name="sales", sorts={"delivered": (Sale.delivered_at,), "created": (Sale.id,)}, default_sort="-delivered",
+    tiebreak=Sale.id,
+)
+VISIT_LIST = lists.ListSpec(
+    name="visits", sorts={"left": (ServiceVisit.left_at,), "created": (ServiceVisit.id,)}, default_sort="-left",
+    tiebreak=ServiceVisit.id,
+)
 # Who may read customer records (客户档案) within their scope: everyone who works inside the group.
 CUSTOMER_READERS = TENANT_ROLES
 # Who may create customer records and record vehicles, sales and visits.
@@ -100,7 +118,7 @@ REVEALABLE_FIELDS = ("mobile", "phone2", "id_number")
 async def search_customers(*, actor: Scope, q: str, limit: int = 20) -> list[CustomerSummary]:
     """Customers in the caller's scope matching `q`: phone (full or last 4+ digits), plate,
     VIN (full or last 6+ characters) or name. Most recently created first."""
-    page = await search_customers_page(actor=actor, q=q, limit=limit, offset=0)
+    page = await search_customers_page(actor=actor, q=q, want=CUSTOMER_LIST.parse(page_size=limit))
     return page.items
 
 
@@ -110,27 +128,26 @@ async def search_customers_page(
     q: str = "",
     store_id: int | None = None,
     include_inactive: bool = False,
-    limit: int = 20,
-    offset: int = 0,
-) -> Page[CustomerSummary]:
-    """A page of `search_customers`; an empty `q` lists the newest customers."""
+    want: lists.ListQuery | None = None,
+) -> lists.Page[CustomerSummary]:
+    """A page of `search_customers` with the total; an empty `q` lists the newest customers."""
     actor.require_role(*CUSTOMER_READERS)
-    limit = max(1, min(limit, MAX_PAGE))
-    query = actor.filter(Customer.select(Customer.id), Customer)
+    want = want or CUSTOMER_LIST.parse()
+    where = []
     if store_id is not None:
-        query = query.where(Customer.store == _store_filter(actor, store_id))
+        where.append(Customer.store == _store_filter(actor, store_id))
     if not include_inactive:
-        query = query.where(Customer.active.eq(True))
+        where.append(Customer.active.eq(True))
     matches = _search_condition(actor, q)
     if matches is False:
-        return Page(items=[], limit=limit, offset=offset, has_more=False)
+        return want.page_of([], 0)
     if matches is not None:
-        query = query.where(matches)
-    rows = await query.order_by(Customer.id, ascending=False).limit(limit + 1).offset(offset)
-    ids = [r["id"] for r in rows]
-    summaries = await _summaries(actor, ids[:limit])
+        where.append(matches)
+    rows, total = await lists.fetch(CUSTOMER_LIST, want, rows=actor.select(Customer, Customer.id).where(*where),
+                                    count=actor.count(Customer).where(*where))
+    summaries = await _summaries(actor, [r["id"] for r in rows])
     await record_bulk_read(actor=actor, subject="customer", records=summaries, fields=("mobile",))
-    return Page(items=summaries, limit=limit, offset=offset, has_more=len(ids) > limit)
+    return want.page_of(summaries, total)
 
 
 async def customer_profile(*, actor: Scope, customer_id: int) -> CustomerProfile:
@@ -260,23 +277,25 @@ async def list_vehicles(
     store_id: int | None = None,
     q: str = "",
     include_inactive: bool = False,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[VehicleRecord]:
+    want: lists.ListQuery | None = None,
+) -> lists.Page[VehicleRecord]:
     """Vehicles in scope, newest first; `q` matches VIN (last 6+ characters) or plate."""
-    query = actor.filter(Vehicle.select(), Vehicle)
+    want = want or VEHICLE_LIST.parse()
+    where = []
     if customer_id is not None:
-        query = query.where(Vehicle.customer == customer_id)
+        where.append(Vehicle.customer == customer_id)
     if store_id is not None:
-        query = query.where(Vehicle.store == _store_filter(actor, store_id))
+        where.append(Vehicle.store == _store_filter(actor, store_id))
     if not include_inactive:
-        query = query.where(Vehicle.active.eq(True))
+        where.append(Vehicle.active.eq(True))
     matches = _vehicle_condition(q) if q.strip() else None
     if matches is False:
-        return Page(items=[], limit=limit, offset=offset, has_more=False)
+        return want.page_of([], 0)
     if matches is not None:
-        query = query.where(matches)
-    return await _page(query.order_by(Vehicle.id, ascending=False), _vehicle_record, limit, offset)
+        where.append(matches)
+    rows, total = await lists.fetch(VEHICLE_LIST, want, rows=actor.select(Vehicle).where(*where),
+                                    count=actor.count(Vehicle).where(*where))
+    return want.page_of([_vehicle_record(r) for r in rows], total)
 
 
 async def list_sales(
@@ -288,15 +307,14 @@ async def list_sales(
     delivered_from: datetime | None = None,
     delivered_before: datetime | None = None,
     include_cancelled: bool = False,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[SaleRecord]:
+    want: lists.ListQuery | None = None,
+) -> lists.Page[SaleRecord]:
     """Deliveries in scope, latest delivery first."""
     return await _documents(
         actor, Sale, Sale.delivered_at, _sale_record, customer_id=customer_id, vehicle_id=vehicle_id,
         store_id=store_id, since=time_filter("delivered_from", delivered_from),
         before=time_filter("delivered_before", delivered_before), include_cancelled=include_cancelled,
-        limit=limit, offset=offset,
+        spec=SALE_LIST, want=want,
     )
 
 
@@ -309,15 +327,13 @@ async def list_visits(
     left_from: datetime | None = None,
     left_before: datetime | None = None,
     include_cancelled: bool = False,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[VisitRecord]:
+    want: lists.ListQuery | None = None,
+) -> lists.Page[VisitRecord]:
     """Service visits in scope, latest departure (离站) first."""
     return await _documents(
         actor, ServiceVisit, ServiceVisit.left_at, _visit_record, customer_id=customer_id, vehicle_id=vehicle_id,
         store_id=store_id, since=time_filter("left_from", left_from), before=time_filter("left_before", left_before),
-        include_cancelled=include_cancelled,
-        limit=limit, offset=offset,
+        include_cancelled=include_cancelled, spec=VISIT_LIST, want=want,
     )
 
 
@@ -904,29 +920,26 @@ async def _store_names(store_ids: set[int]) -> dict[int, str]:
 async def _documents(
     actor: Scope, table: type[Table], when, convert, *, customer_id: int | None, vehicle_id: int | None,
     store_id: int | None, since: datetime | None, before: datetime | None, include_cancelled: bool,
-    limit: int, offset: int,
-) -> Page:
+    spec: lists.ListSpec, want: lists.ListQuery | None,
+) -> lists.Page:
     """Sales and visits are listed alike: filters, then newest first by their own time column."""
-    query = actor.filter(table.select(), table)
+    want = want or spec.parse()
+    where = []
     if customer_id is not None:
-        query = query.where(table.customer == customer_id)
+        where.append(table.customer == customer_id)
     if vehicle_id is not None:
-        query = query.where(table.vehicle == vehicle_id)
+        where.append(table.vehicle == vehicle_id)
     if store_id is not None:
-        query = query.where(table.store == _store_filter(actor, store_id))
+        where.append(table.store == _store_filter(actor, store_id))
     if since is not None:
-        query = query.where(when >= since)
+        where.append(when >= since)
     if before is not None:
-        query = query.where(when < before)
+        where.append(when < before)
     if not include_cancelled:
-        query = query.where(table.cancelled_at.is_null())
-    return await _page(query.order_by(when, ascending=False).order_by(table.id, ascending=False), convert, limit, offset)
-
-
-async def _page(query, convert, limit: int, offset: int) -> Page:
-    limit = max(1, min(limit, MAX_PAGE))
-    rows = await query.limit(limit + 1).offset(max(0, offset))
-    return Page(items=[convert(r) for r in rows[:limit]], limit=limit, offset=offset, has_more=len(rows) > limit)
+        where.append(table.cancelled_at.is_null())
+    rows, total = await lists.fetch(spec, want, rows=actor.select(table).where(*where),
+                                    count=actor.count(table).where(*where))
+    return want.page_of([convert(r) for r in rows], total)
 
 
 def _customer_record(row: dict) -> CustomerRecord:

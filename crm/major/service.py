@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from crm import clock
+from crm import clock, lists
 from crm.complaints.service import register_complaint
 from crm.complaints.tables import Complaint
 from crm.complaints.workflow import FINAL_STATES, INTAKE_ROLES, State
@@ -420,17 +420,41 @@ async def repeat_check_at_intake(
     return await suggest_for_intake(actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, channel=channel)
 
 
-async def board(*, actor: Scope, include_closed: bool = False, store_id: int | None = None) -> list[MajorView]:
-    """The HQ board: every major complaint the caller may see, report deadline soonest first."""
+# The board's list: overdue first, then the nearest report deadline, filed reports after those still missing;
+# every column that is a fact of the major complaint sorts (reasons and acknowledgements are read per row).
+BOARD_LIST = lists.ListSpec(
+    name="major",
+    sorts={
+        "board": (lists.Reverse(MajorComplaint.report_overdue), "report_status <> 'missing'",
+                  MajorComplaint.report_due_at),
+        "store": (MajorComplaint.store.name,),
+        "customer": (MajorComplaint.complaint.complainant_name,),
+        "marked": (MajorComplaint.marked_at,),
+        "deadline": (MajorComplaint.report_due_at,),
+        "report": (MajorComplaint.report_status,),
+        "level": (MajorComplaint.level_reached,),
+    },
+    default_sort="board",
+    tiebreak=MajorComplaint.id,
+)
+
+
+async def board(
+    *, actor: Scope, include_closed: bool = False, store_id: int | None = None, want: lists.ListQuery | None = None
+) -> lists.Page[MajorView]:
+    """The HQ board: the major complaints the caller may see, a page at a time with the total."""
     actor.require_role(*BOARD_READERS)
-    query = actor.filter(MajorComplaint.select(MajorComplaint.id), MajorComplaint)
+    want = want or BOARD_LIST.parse()
+    where = []
     if not include_closed:
-        query = query.where(MajorComplaint.closed_at.is_null())
+        where.append(MajorComplaint.closed_at.is_null())
     if store_id is not None:
-        query = query.where(MajorComplaint.store == actor.require_store(store_id))
-    ids = [r["id"] for r in await query.order_by(MajorComplaint.report_due_at).limit(500)]
-    views = await _views(actor, ids, with_report=False)
-    return sorted(views, key=_board_order)
+        where.append(MajorComplaint.store == actor.require_store(store_id))
+    rows, total = await lists.fetch(BOARD_LIST, want, rows=actor.select(MajorComplaint, MajorComplaint.id).where(*where),
+                                    count=actor.count(MajorComplaint).where(*where))
+    ids = [r["id"] for r in rows]
+    views = {v.id: v for v in await _views(actor, ids, with_report=False)}
+    return want.page_of([views[i] for i in ids], total)
 
 
 async def major_detail(*, actor: Scope, major_id: int) -> MajorView:
@@ -771,12 +795,6 @@ async def _views(actor: Scope, ids: list[int], *, with_report: bool) -> list[Maj
             ))
         views.append(view)
     return views
-
-
-def _board_order(view: MajorView) -> tuple:
-    """Overdue first, then the nearest report deadline; filed reports after those still missing."""
-    missing = view.report_status == ReportStatus.MISSING
-    return (not view.report_overdue, not missing, view.report_due_at)
 
 
 def _hours(seconds: int) -> str:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from crm import clock
+from crm import clock, lists
 from crm.db import transaction
 from crm.notify import channels
 from crm.notify.tables import EXTERNAL_CHANNELS, ChannelSetting, Notification, NotificationPreference
@@ -28,15 +28,43 @@ _INBOX_COLUMNS = (
 )
 
 
-async def list_mine(*, actor: Scope, unread_only: bool = False, limit: int = 50, before_id: int | None = None
-                    ) -> list[dict[str, Any]]:
-    """The caller's in-app notifications, newest first."""
-    query = actor.group_wide().select(Notification, *_INBOX_COLUMNS).where(_mine(actor))
+INBOX_LIST = lists.ListSpec(
+    name="notifications",
+    sorts={"created": (Notification.id,), "title": (Notification.title_zh,), "kind": (Notification.kind,),
+           "read": (Notification.read_at,)},
+    default_sort="-created",
+    tiebreak=Notification.id,
+    page_size=30,
+)
+FAILED_LIST = lists.ListSpec(
+    name="failed_deliveries",
+    sorts={"failed": (Notification.failed_at,), "title": (Notification.title_zh,),
+           "recipient": (Notification.recipient.display_name, Notification.address),
+           "channel": (Notification.channel,), "attempts": (Notification.attempts,),
+           "error": (Notification.last_error,)},
+    default_sort="-failed",
+    tiebreak=Notification.id,
+    page_size=100,
+)
+
+
+async def list_mine(*, actor: Scope, limit: int) -> list[dict[str, Any]]:
+    """The caller's latest in-app notifications (the bell's panel)."""
+    return await actor.group_wide().select(Notification, *_INBOX_COLUMNS).where(_mine(actor)).order_by(
+        Notification.id, ascending=False).limit(limit)
+
+
+async def page_mine(*, actor: Scope, unread_only: bool = False, want: lists.ListQuery | None = None
+                    ) -> lists.Page[dict[str, Any]]:
+    """The caller's in-app notifications, a page at a time with the total, newest first unless sorted otherwise."""
+    want = want or INBOX_LIST.parse()
+    where = [_mine(actor)]
     if unread_only:
-        query = query.where(Notification.read_at.is_null())
-    if before_id is not None:
-        query = query.where(Notification.id < before_id)
-    return await query.order_by(Notification.id, ascending=False).limit(limit)
+        where.append(Notification.read_at.is_null())
+    rows, total = await lists.fetch(INBOX_LIST, want,
+                                    rows=actor.group_wide().select(Notification, *_INBOX_COLUMNS).where(*where),
+                                    count=actor.group_wide().count(Notification).where(*where))
+    return want.page_of(rows, total)
 
 
 async def unread_count(*, actor: Scope) -> int:
@@ -66,24 +94,26 @@ async def mark_all_read(*, actor: Scope) -> int:
     return len(rows)
 
 
-async def failed_deliveries(*, actor: Scope, limit: int = 100) -> list[dict[str, Any]]:
-    """Notifications that could not be delivered for good, in the admin's group (投递失败).
+async def failed_deliveries(*, actor: Scope, want: lists.ListQuery | None = None) -> lists.Page[dict[str, Any]]:
+    """Notifications that could not be delivered for good, in the admin's group (投递失败), a page at a time.
 
     Messages to customers (no user recipient) name the customer by a masked mobile number.
     """
     actor.require_role(*DELIVERY_ADMINS)
-    rows = await actor.group_wide().select(
+    want = want or FAILED_LIST.parse()
+    failed = Notification.status == "failed"
+    rows, total = await lists.fetch(FAILED_LIST, want, rows=actor.group_wide().select(
         Notification,
         Notification.id, Notification.store, Notification.recipient, Notification.recipient.display_name,
         Notification.address,
         Notification.channel, Notification.kind, Notification.title_zh, Notification.title_en,
         Notification.attempts, Notification.last_error, Notification.failed_at,
-    ).where(Notification.status == "failed").order_by(Notification.failed_at, ascending=False).limit(limit)
+    ).where(failed), count=actor.group_wide().count(Notification).where(failed))
     for row in rows:
         name = row.pop("recipient.display_name")
         address = row.pop("address")
         row["recipient_name"] = name if row["recipient"] is not None else f"客户 customer {mask('mobile', address)}"
-    return rows
+    return want.page_of(rows, total)
 
 
 async def preferences(*, actor: Scope) -> dict[str, bool]:

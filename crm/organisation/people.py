@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from crm import clock
+from crm import clock, lists
 from crm.callbacks.service import release_claims_of
 from crm.complaints.service import complaints_handled_by, hand_over
 from crm.customers.validation import check_phone
@@ -56,11 +56,23 @@ class PersonInput:
 # ---------------------------------------------------------------- reading
 
 
+PEOPLE_LIST = lists.ListSpec(
+    name="people",
+    sorts={"default": (lists.Reverse(User.active), User.username), "username": (User.username,),
+           "name": (User.display_name,), "store": (User.store.name,), "status": (User.active,)},
+    default_sort="default",
+    tiebreak=User.id,
+    page_size=PAGE_SIZE,
+)
+
+
 async def list_people(
     *, actor: Scope, q: str = "", store_id: int | None = None, role: str | None = None,
-    active: bool | None = None, offset: int = 0, limit: int = PAGE_SIZE,
-) -> dict[str, Any]:
-    """The users the caller may see, by name, a page at a time; `q` searches username, name and phone."""
+    active: bool | None = None, want: lists.ListQuery | None = None,
+) -> lists.Page[dict[str, Any]]:
+    """The users the caller may see (active first, by username), a page at a time with the total; `q` searches
+    username, name and phone."""
+    want = want or PEOPLE_LIST.parse()
     actor.require_role(*PEOPLE_READERS)
     condition = _visible(actor)
     if q.strip():
@@ -72,10 +84,9 @@ async def list_people(
         condition &= User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == role))
     if active is not None:
         condition &= User.active.eq(active)
-    total = await actor.count(User, group_rows=True).where(condition)
-    rows = await actor.select(User, *_COLUMNS, group_rows=True).where(condition).order_by(
-        User.active, ascending=False).order_by(User.username).offset(offset).limit(limit)
-    return {"items": await _described(actor, rows), "total": total, "offset": offset, "limit": limit}
+    rows, total = await lists.fetch(PEOPLE_LIST, want, rows=actor.select(User, *_COLUMNS, group_rows=True).where(
+        condition), count=actor.count(User, group_rows=True).where(condition))
+    return want.page_of(await _described(actor, rows), total)
 
 
 async def person(*, actor: Scope, user_id: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from crm import clock
+from crm import clock, lists
 from crm.privacy import limits
 from crm.privacy.policy import ACCESS_LOG_READERS, FIELDS, KIND_TITLES, may_reveal, sees_clear
 from crm.privacy.tables import PersonalDataAccess
@@ -20,7 +20,6 @@ from tenants.errors import Forbidden, InvalidInput
 from tenants.scope import Scope
 
 REASON_MAX = 200
-MAX_PAGE = 200
 
 
 class AccessEntry(msgspec.Struct, kw_only=True):
@@ -81,24 +80,34 @@ async def record_bulk_read(*, actor: Scope, subject: str, records: list[Any], fi
     ))
 
 
-async def access_log(*, actor: Scope, user_id: int | None = None, limit: int = 100, offset: int = 0
-                     ) -> list[AccessEntry]:
-    """The group's access log, newest first (group admin only)."""
+ACCESS_LIST = lists.ListSpec(
+    name="personal_data_access",
+    sorts={"at": (PersonalDataAccess.id,), "user": (PersonalDataAccess.user_name,),
+           "action": (PersonalDataAccess.action,), "subject": (PersonalDataAccess.subject, PersonalDataAccess.subject_id),
+           "field": (PersonalDataAccess.field,), "reason": (PersonalDataAccess.reason, PersonalDataAccess.records)},
+    default_sort="-at",
+    tiebreak=PersonalDataAccess.id,
+    page_size=100,
+)
+
+
+async def access_log(*, actor: Scope, user_id: int | None = None, want: lists.ListQuery | None = None
+                     ) -> lists.Page[AccessEntry]:
+    """The group's access log, newest first unless sorted otherwise, a page at a time (group admin only)."""
     actor.require_role(*ACCESS_LOG_READERS)
-    limit = max(1, min(limit, MAX_PAGE))
-    query = actor.group_wide().select(
+    want = want or ACCESS_LIST.parse()
+    where = [] if user_id is None else [PersonalDataAccess.user == user_id]
+    scope = actor.group_wide()
+    rows, total = await lists.fetch(ACCESS_LIST, want, rows=scope.select(
         PersonalDataAccess, *PersonalDataAccess.all_columns(), PersonalDataAccess.store.name.as_alias("store_name"),
         group_rows=True,
-    )
-    if user_id is not None:
-        query = query.where(PersonalDataAccess.user == user_id)
-    rows = await query.order_by(PersonalDataAccess.id, ascending=False).limit(limit).offset(max(0, offset))
-    return [
+    ).where(*where), count=scope.count(PersonalDataAccess, group_rows=True).where(*where))
+    return want.page_of([
         AccessEntry(id=r["id"], at=r["at"], user_id=r["user"], user_name=r["user_name"], action=r["action"],
                     store_id=r["store"], store_name=r["store_name"] or "", subject=r["subject"],
                     subject_id=r["subject_id"], field=r["field"], records=r["records"], reason=r["reason"])
         for r in rows
-    ]
+    ], total)
 
 
 def field_title(field: str) -> tuple[str, str]:

@@ -112,10 +112,10 @@ async def test_permanent_failure_is_recorded_on_the_callback_and_shown_to_admins
     [attempt] = await _attempts(reminder["id"])
     assert attempt["outcome"] == "failed" and "HTTP 400" in attempt["comment"]
     failed = await inbox.failed_deliveries(actor=await tenant.scope("group_admin"))
-    [shown] = [f for f in failed if f["id"] == message["id"]]
+    [shown] = [f for f in failed.items if f["id"] == message["id"]]
     assert shown["recipient"] is None and shown["recipient_name"].endswith("139****5678")
     listed = await client.get("/api/v1/notifications/failed", headers=await tenant.headers("group_admin"))
-    [api_row] = [f for f in listed.json() if f["id"] == message["id"]]
+    [api_row] = [f for f in listed.json()["items"] if f["id"] == message["id"]]
     assert api_row["recipient_id"] is None and api_row["channel"] == "sms" and "13912345678" not in listed.text
 
 

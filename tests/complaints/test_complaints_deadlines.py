@@ -153,7 +153,7 @@ async def test_a_missed_acceptance_fires_once_records_and_notifies(tenant):
     assert {r["recipient"] for r in told} == {tenant.users["store_cr_manager@A"]}
 
     # Overdue complaints lead the store's inbox and count against the store.
-    inbox = await queries.list_complaints(actor=await tenant.scope("store_cr_manager@A"))
+    inbox = (await queries.list_complaints(actor=await tenant.scope("store_cr_manager@A"))).items
     assert inbox[0].id == cid and inbox[0].overdue
     stats = await queries.deadline_stats(
         actor=await tenant.scope("hq_viewer"), since=WEDNESDAY_10, until=WEDNESDAY_10 + timedelta(days=400)

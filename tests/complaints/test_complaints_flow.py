@@ -30,7 +30,7 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
     assert {r["recipient"] for r in told} == {tenant.users["store_cr_manager@A"]}
 
     inbox = (await client.get(API, headers=await tenant.headers("store_cr_manager@A"))).json()
-    assert [c["id"] for c in inbox] == [cid]
+    assert [c["id"] for c in inbox["items"]] == [cid] and inbox["total"] == 1
     assert (await detail(client, tenant, "store_cr_manager@A", cid))["actions"] == ["accept", "add_note", "set_urgency"]
 
     await step(client, tenant, "store_cr_manager@A", cid, "accept")
@@ -43,7 +43,7 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
 
     await step(client, tenant, "store_cr_manager@A", cid, "feed-back", {"note": "已处理,客户基本认可"})
     queue = (await client.get(f"{API}/revisit-queue", headers=await tenant.headers("group_customer_service"))).json()
-    assert cid in [c["id"] for c in queue]
+    assert cid in [c["id"] for c in queue["items"]]
     revisited = await step(client, tenant, "group_customer_service", cid, "revisit",
                            {"satisfied": True, "note": "客户对处理结果满意"})
     assert revisited["summary"]["state"] == "revisited"
@@ -153,7 +153,7 @@ async def test_walk_in_at_the_store_is_revisited_by_the_store(client, tenant):
     assert resolved["summary"]["due_kind"] == "revisit"
     assert resolved["actions"] == ["revisit", "add_note"]
     queue = (await client.get(f"{API}/revisit-queue", headers=await tenant.headers("callback_agent@A"))).json()
-    assert [c["id"] for c in queue] == [cid]
+    assert [c["id"] for c in queue["items"]] == [cid]
     await step(client, tenant, "store_cr_manager@A", cid, "feed-back", expect=409)
     await step(client, tenant, "callback_agent@A", cid, "revisit", {"satisfied": True})
     await step(client, tenant, "callback_agent@A", cid, "close")

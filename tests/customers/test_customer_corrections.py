@@ -82,7 +82,7 @@ async def test_a_correction_found_on_a_callback_is_a_request_to_the_owning_depar
     recorded = (await Callback.select(Callback.corrections).where(Callback.id == callback_id).first())["corrections"]
     assert "沪B12345" in recorded and NEW_ADDRESS in recorded
     with time_machine.travel(WEDNESDAY_10 + timedelta(hours=3), tick=False):
-        first, _ = await corrections.list_corrections(actor=head, state="open")
+        first, _ = (await corrections.list_corrections(actor=head, state="open")).items
     assert first.remaining_seconds == 21 * 3600 and not first.overdue and first.actions == ["apply", "reject"]
 
 
@@ -110,7 +110,7 @@ async def test_manager_applies_then_customer_relations_confirms(tenant):
                                          Timer.subject_id == request["id"], Timer.state == "pending") == 0
         with pytest.raises(Conflict):
             await corrections.apply_correction(actor=head, correction_id=request["id"])
-        [waiting] = [i for i in await corrections.list_corrections(actor=cr, state="unconfirmed")
+        [waiting] = [i for i in (await corrections.list_corrections(actor=cr, state="unconfirmed")).items
                      if i.id == request["id"]]
         assert waiting.actions == ["confirm"]
         confirmed = await corrections.confirm_correction(actor=cr, correction_id=request["id"])
@@ -159,7 +159,7 @@ async def test_deadline_is_exactly_24_hours_with_a_reminder_and_one_miss(tenant)
         assert await corrections.deadline_passed(correction_id=request["id"], group_id=tenant.group_id,
                                                  store_id=tenant.store_a) == "ignored"  # counted once
         head = await tenant.scope("department_head@A")
-        [item] = [i for i in await corrections.list_corrections(actor=head) if i.id == request["id"]]
+        [item] = [i for i in (await corrections.list_corrections(actor=head)).items if i.id == request["id"]]
         assert item.overdue and item.missed and item.remaining_seconds == -60
     assert (await _request(customer["id"], "address"))["missed_at"] == due + timedelta(minutes=1)
     assert await _notified("customer_correction.missed", request["id"]) >= 3  # heads, customer relations, GM
@@ -208,7 +208,7 @@ async def test_the_agent_can_no_longer_edit_the_record(client, tenant):
             "correction_reason": "客户搬家"})
         assert ok.status_code == 200
         listed = await client.get("/api/v1/customer-corrections", headers=await tenant.headers("department_head@A"))
-        [item] = [i for i in listed.json() if i["customer_id"] == cb["customer"]]
+        [item] = [i for i in listed.json()["items"] if i["customer_id"] == cb["customer"]]
         assert item["field"] == "address" and item["reason"] == "客户搬家" and item["remaining_seconds"] == 86400
         applied = await client.post(f"/api/v1/customer-corrections/{item['id']}/apply",
                                     headers=await tenant.headers("department_head@A"), json={})
@@ -234,12 +234,12 @@ async def test_history_of_api_edits_and_imports(client, tenant):
         assert (await imported(client, await tenant.headers("store_gm@A"), "a.csv", content))["imported"]
         history = await client.get(f"/api/v1/customers/{customer_id}/changes", headers=headers)
     assert history.status_code == 200
-    rows = {(r["field"], r["via"]): r for r in history.json()}
+    rows = {(r["field"], r["via"]): r for r in history.json()["items"]}
     assert rows[("name", "edit")]["old_value"] == "孙丽" and rows[("name", "edit")]["new_value"] == "孙丽(已核实)"
     assert rows[("address", "edit")]["old_value"] == "" and rows[("name", "edit")]["changed_by_name"]
     assert rows[("email", "import")]["old_value"] == "" and rows[("email", "import")]["new_value"] == "sun@x.cn"
     assert rows[("name", "edit")]["changed_at"].startswith("2026-12-02T02:00:00")
-    assert history.json()[0]["via"] == "import"  # newest first
+    assert history.json()["items"][0]["via"] == "import" and history.json()["total"] == len(rows)  # newest first
 
 
 async def test_web_list_with_countdown_apply_confirm_and_the_history_on_the_customer_page(browser_session, tenant):
@@ -283,7 +283,7 @@ async def test_other_tenants_get_404_on_every_correction_endpoint(client, tenant
                 response = await client.request(method, path, headers=await owner.headers(who), json={"note": "x"})
                 assert response.status_code == 404, (who, method, path, response.status_code)
             listed = await client.get("/api/v1/customer-corrections?state=all", headers=await owner.headers(who))
-            assert request["id"] not in {i["id"] for i in listed.json()}
+            assert request["id"] not in {i["id"] for i in listed.json()["items"]}
         with pytest.raises(NotFound):
             await corrections.get_correction(actor=await tenant.scope("department_head@B"),
                                              correction_id=request["id"])

@@ -78,9 +78,12 @@ async def test_search_endpoint(client, world):
     in_store = await client.get(f"{API}/customers", headers=h,
                                 params={"q": world.mobile, "store_id": world.tenant.store_b})
     assert [c["id"] for c in in_store.json()["items"]] == [world.b.customer_id]
-    paged = await client.get(f"{API}/customers", headers=h, params={"limit": 1})
-    assert len(paged.json()["items"]) == 1 and paged.json()["has_more"] is True
-    assert (await client.get(f"{API}/customers", headers=h, params={"limit": 0})).status_code == 400
+    paged = await client.get(f"{API}/customers", headers=h, params={"page_size": 1})
+    assert len(paged.json()["items"]) == 1 and paged.json()["total"] == paged.json()["pages"] > 1
+    assert (await client.get(f"{API}/customers", headers=h, params={"page_size": 0})).status_code == 400
+    by_name = (await client.get(f"{API}/customers", headers=h, params={"sort": "-name", "page_size": 200})).json()
+    assert [c["name"] for c in by_name["items"]] == sorted((c["name"] for c in by_name["items"]), reverse=True)
+    assert (await client.get(f"{API}/customers", headers=h, params={"sort": "mobile"})).status_code == 400
 
 
 async def test_list_endpoints_filter_by_customer(client, world):

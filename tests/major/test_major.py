@@ -323,7 +323,7 @@ async def test_overdue_flag_shows_on_the_board_and_for_other_hq_views(client, te
         await _file(tenant, on_time, "B")
     with _at(start + DAY + timedelta(seconds=1)):
         await runner.sweep(groups=[tenant.group_id])
-        board = (await client.get("/api/v1/major", headers=await _headers_now(tenant, "hq_viewer"))).json()
+        board = (await client.get("/api/v1/major", headers=await _headers_now(tenant, "hq_viewer"))).json()["items"]
     assert [m["id"] for m in board][:1] == [major_id]
     first = board[0]
     assert first["report_overdue"] and first["report_late"] and first["level_reached"] == 1
@@ -450,13 +450,13 @@ async def test_closing_stops_everything_and_reopening_brings_the_remaining_level
     assert await pending_major_timers(major_id) == []
     assert (await MajorAlert.select(MajorAlert.settled_at).where(MajorAlert.major == major_id).first())["settled_at"]
     hq = await tenant.scope("hq_viewer")
-    assert major_id not in [v.id for v in await service.board(actor=hq)]
-    assert major_id in [v.id for v in await service.board(actor=hq, include_closed=True)]
+    assert major_id not in [v.id for v in (await service.board(actor=hq)).items]
+    assert major_id in [v.id for v in (await service.board(actor=hq, include_closed=True)).items]
     with _at(start + 2 * HOUR):
         await reopen_complaint(actor=await tenant.scope("store_gm@A"), complaint_id=complaint_id, reason="客户再次来电")
     [timer] = await pending_major_timers(major_id)
     assert timer["kind"] == "major.report_missing" and timer["due_at"] == start + DAY
-    assert major_id in [v.id for v in await service.board(actor=hq)]
+    assert major_id in [v.id for v in (await service.board(actor=hq)).items]
 
 
 async def test_rerouted_complaint_takes_its_major_rows_along(tenant):
@@ -533,14 +533,14 @@ async def test_every_endpoint_is_404_across_stores_and_groups(client, tenant, ot
                 continue  # the role may not do it anywhere: refused before anything is looked up
             assert response.status_code == 404, (who, method, url, response.status_code)
         board = (await client.get("/api/v1/major?include_closed=true", headers=headers)).json()
-        assert major_id not in [m["id"] for m in board]
+        assert major_id not in [m["id"] for m in board["items"]] and board["total"] == len(board["items"])
         mine = (await client.get("/api/v1/major/alerts/mine", headers=headers)).json()
         assert immediate not in [a["alert_id"] for a in mine]
     other_board = await client.get(f"/api/v1/major?store_id={tenant.store_a}",
                                    headers=await other_tenant.headers("hq_viewer"))
     assert other_board.status_code == 404
-    assert major_id in [m["id"] for m in (await client.get("/api/v1/major", headers=await tenant.headers("hq_viewer"))).json()]
-    division2 = (await client.get("/api/v1/major", headers=await tenant.headers("brand_manager@div2"))).json()
+    assert major_id in [m["id"] for m in (await client.get("/api/v1/major", headers=await tenant.headers("hq_viewer"))).json()["items"]]
+    division2 = (await client.get("/api/v1/major", headers=await tenant.headers("brand_manager@div2"))).json()["items"]
     assert major_id not in [m["id"] for m in division2]
     assert (await client.get(f"/api/v1/major/{major_id}", headers=await tenant.headers("brand_manager@div2"))).status_code == 404
 

@@ -64,7 +64,7 @@ async def test_a_ladder_in_seconds_fires_with_a_real_worker(client, tenant, tmp_
     assert len(await notifications(major_id, user_id=tenant.users["legal"])) == 2  # immediate + level 2
     major = await MajorComplaint.select().where(MajorComplaint.id == major_id).first()
     assert major["report_overdue"] and major["level_reached"] == 2
-    board = (await client.get("/api/v1/major", headers=await tenant.headers("hq_viewer"))).json()
+    board = (await client.get("/api/v1/major", headers=await tenant.headers("hq_viewer"))).json()["items"]
     assert [(m["level_reached"], m["report_overdue"]) for m in board if m["id"] == major_id] == [(2, True)]
 
 

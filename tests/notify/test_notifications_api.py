@@ -28,12 +28,12 @@ async def test_inbox_unread_and_mark_read(client, tenant):
     second = await _notify(tenant, "callback_agent@A", "投诉已分派")
     listing = await client.get("/api/v1/notifications", headers=headers)
     assert listing.status_code == 200
-    assert [n["id"] for n in listing.json()][:2] == [second, first]
+    assert [n["id"] for n in listing.json()["items"]][:2] == [second, first] and listing.json()["total"] == 2
     assert (await client.get("/api/v1/notifications/unread-count", headers=headers)).json() == {"unread": 2}
     read = await client.post(f"/api/v1/notifications/{first}/read", headers=headers)
     assert read.status_code == 200 and read.json()["read_at"]
     unread = await client.get("/api/v1/notifications", params={"unread_only": "true"}, headers=headers)
-    assert [n["id"] for n in unread.json()] == [second]
+    assert [n["id"] for n in unread.json()["items"]] == [second] and unread.json()["total"] == 1
     assert (await client.post("/api/v1/notifications/read-all", headers=headers)).json() == {"marked": 1}
     assert (await client.get("/api/v1/notifications/unread-count", headers=headers)).json() == {"unread": 0}
 
@@ -48,7 +48,7 @@ async def test_someone_elses_notification_is_404(client, tenant, other_tenant):
         response = await client.post(f"/api/v1/notifications/{mine}/read", headers=headers)
         assert response.status_code == 404
         listing = await client.get("/api/v1/notifications", headers=headers)
-        assert mine not in [n["id"] for n in listing.json()]
+        assert mine not in [n["id"] for n in listing.json()["items"]] and listing.json()["total"] == 0
     assert (await Notification.select(Notification.read_at).where(Notification.id == mine).first())["read_at"] is None
 
 

@@ -62,12 +62,15 @@ async def test_inbox_page_pages_and_filters_unread(browser_session, tenant):
     page = await browser.get("/notifications")
     assert page.status_code == 200 and "未读 32 条" in page.text and 'href="/notifications"' in page.text
     assert "通知32" in page.text and "通知03" in page.text and "通知02" not in page.text
-    older = await browser.get("/notifications", params={"before": ids[3]})
+    assert "共 33 条 · 第 1/2 页" in page.text and 'href="/notifications?page=2"' in page.text
+    older = await browser.get("/notifications", params={"page": "2"})
     assert "通知02" in older.text and "通知00" in older.text and "通知03" not in older.text
-    assert 'id="notif-older"' not in older.text
+    assert 'rel="next"' not in older.text
+    oldest_first = await browser.get("/notifications", params={"sort": "created"})
+    assert "通知00" in oldest_first.text and "通知30" not in oldest_first.text
     unread = await browser.get("/notifications", params={"unread": "true"})
-    assert "通知31" in unread.text and "通知32" not in unread.text
-    assert (await browser.get("/notifications", params={"before": "abc"})).status_code == 400
+    assert "通知31" in unread.text and "通知32" not in unread.text and "共 32 条" in unread.text
+    assert (await browser.get("/notifications", params={"page": "abc"})).status_code == 400
 
 
 async def test_notifications_of_others_are_404(browser_session, tenant, other_tenant):

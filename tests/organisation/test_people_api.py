@@ -160,9 +160,9 @@ async def test_reset_password_gives_a_new_one_once_and_ends_the_old_access(clien
 
 async def test_people_are_searched_and_paged(client, tenant):
     admin = await tenant.headers("group_admin")
-    everyone = (await client.get(f"{API}/users", params={"limit": 5}, headers=admin)).json()
-    assert everyone["total"] == 22 and len(everyone["items"]) == 5
-    second = (await client.get(f"{API}/users", params={"limit": 5, "offset": 5}, headers=admin)).json()
+    everyone = (await client.get(f"{API}/users", params={"page_size": 5}, headers=admin)).json()
+    assert everyone["total"] == 22 and len(everyone["items"]) == 5 and everyone["pages"] == 5
+    second = (await client.get(f"{API}/users", params={"page_size": 5, "page": 2}, headers=admin)).json()
     assert not {u["id"] for u in everyone["items"]} & {u["id"] for u in second["items"]}
     found = (await client.get(f"{API}/users", params={"q": "gm@B"}, headers=admin)).json()
     assert [u["id"] for u in found["items"]] == [tenant.users["store_gm@B"]]

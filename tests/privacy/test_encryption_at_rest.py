@@ -55,7 +55,7 @@ async def test_the_database_holds_sealed_tokens_and_keyed_hashes_never_the_numbe
     [change] = await CustomerChange.raw("SELECT old_value, new_value FROM customer_change WHERE customer = {} AND "
                                         "field = 'mobile'", car.customer_id)
     assert change["old_value"].startswith("v1:") and change["new_value"].startswith("v1:")
-    history = await customer_changes(actor=await tenant.scope("store_cr_manager@A"), customer_id=car.customer_id)
+    history = (await customer_changes(actor=await tenant.scope("store_cr_manager@A"), customer_id=car.customer_id)).items
     assert [(c.old_value, c.new_value) for c in history if c.field == "mobile"] == [(car.mobile, new_mobile)]
     # an SMS to the customer: the number it goes to is sealed too
     sms = await message_customer(group_id=tenant.group_id, store_id=tenant.store_a, mobile=car.mobile,

@@ -93,7 +93,7 @@ async def _customer_everywhere(tenant) -> tuple[list[str], dict[str, int]]:
     complaint_id = await complaint(tenant, car, store="A")
     photo = await attachments.add_attachment(actor=gm, complaint_id=complaint_id,
                                              upload=MemoryUpload("车损.png", SAMPLES["png"][1]))
-    correction = (await corrections.list_corrections(actor=gm, state="open"))[0]
+    correction = (await corrections.list_corrections(actor=gm, state="open")).items[0]
     note = await Notification.select(Notification.id).where(
         Notification.recipient == tenant.users["department_head@A"]).first()
     ids = {"customer_id": cb["customer"], "vehicle_id": cb["vehicle"], "identity_id": row["group_identity"],

@@ -55,7 +55,7 @@ async def test_reveal_returns_the_clear_value_and_writes_the_access_log(client, 
 
     log = await client.get(f"{API}/personal-data-access", headers=await tenant.headers("group_admin"))
     assert log.status_code == 200
-    assert [(e["user_name"], e["subject_id"], e["field"], e["reason"]) for e in log.json()
+    assert [(e["user_name"], e["subject_id"], e["field"], e["reason"]) for e in log.json()["items"]
             if e["action"] == "reveal"] == [(row["user_name"], car.customer_id, "mobile", "客户投诉回电")]
     for who in ("store_gm@A", "hq_viewer", "staff@A"):
         refused = await client.get(f"{API}/personal-data-access", headers=await tenant.headers(who))
@@ -87,7 +87,7 @@ async def test_complainant_phone_masked_and_revealed(client, tenant):
         got = await client.get(f"{API}/complaints/{cid}", headers=await tenant.headers(who))
         assert got.json()["summary"]["complainant_phone"] == expected, who
         listed = await client.get(f"{API}/complaints", headers=await tenant.headers(who))
-        assert {c["complainant_phone"] for c in listed.json()} == {expected}, who
+        assert {c["complainant_phone"] for c in listed.json()["items"]} == {expected}, who
     revealed = await client.post(f"{API}/complaints/{cid}/reveal", headers=await tenant.headers("store_gm@A"),
                                  json={"field": "complainant_phone", "reason": "回电客户"})
     assert revealed.status_code == 200 and revealed.json()["value"] == car.mobile
@@ -138,6 +138,6 @@ async def test_the_access_log_stays_in_its_group(client, tenant, other_tenant):
     car = await _car(tenant)
     await _id_number(client, tenant, car.customer_id)
     theirs = await client.get(f"{API}/personal-data-access", headers=await other_tenant.headers("group_admin"))
-    assert theirs.status_code == 200 and theirs.json() == []
+    assert theirs.status_code == 200 and theirs.json()["items"] == [] and theirs.json()["total"] == 0
     ours = await client.get(f"{API}/personal-data-access", headers=await tenant.headers("group_admin"))
-    assert [e["field"] for e in ours.json()] == ["id_number"]
+    assert [e["field"] for e in ours.json()["items"]] == ["id_number"] and ours.json()["total"] == 1

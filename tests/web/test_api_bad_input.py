@@ -41,7 +41,7 @@ def fields_of(response) -> set[str]:
     (f"/customers?store_id={TOO_BIG}", "store_id"),
     (f"/complaints?store_id={TOO_BIG}", "store_id"),
     (f"/complaints/routing-suggestion?customer_id={TOO_BIG}", "customer_id"),
-    (f"/notifications?before_id={2**63}", "before_id"),
+    (f"/notifications?page={2**63}", "page"),
     (f"/callbacks/{TOO_BIG}", "callback_id"),
     (f"/callbacks/queue?store_id={TOO_BIG}", "store_id"),
     (f"/dms/keys?store_id={FAR_TOO_BIG}", "store_id"),
@@ -138,17 +138,20 @@ async def test_nul_characters_in_an_imported_file_are_a_row_error(client, tenant
 
 
 @pytest.mark.parametrize("query, field", [
-    ("limit=-1", "limit"),
-    ("limit=0", "limit"),
-    ("limit=100000", "limit"),
-    ("offset=-5", "offset"),
+    ("page_size=-1", "page_size"),
+    ("page_size=0", "page_size"),
+    ("page_size=100000", "page_size"),
+    ("page=0", "page"),
+    ("page=-5", "page"),
+    ("sort=nonsense", "sort"),
+    ("sort=-nonsense", "sort"),
     ("channel=%00", "channel"),
     ("channel=pigeon", "channel"),
 ])
 async def test_complaint_lists_check_paging_and_filters(client, tenant, query, field):
     h = await tenant.headers("group_admin")
     assert fields_of(await client.get(f"{API}/complaints?{query}", headers=h)) == {field}
-    if field in ("limit", "offset"):
+    if field in ("page_size", "page", "sort"):
         assert fields_of(await client.get(f"{API}/complaints/revisit-queue?{query}", headers=h)) == {field}
 
 

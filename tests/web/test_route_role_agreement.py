@@ -69,6 +69,7 @@ PAIRS: dict[str, tuple[str, Api]] = {
                                           Api("/api/v1/customers/{customer}", "PATCH", {})),
     "/corrections": ("/corrections", Api("/api/v1/customer-corrections")),
     "/complaints": ("/complaints", Api("/api/v1/complaints")),
+    "/complaints/export": ("/complaints/export?format=csv", Api("/api/v1/complaints/export?format=csv")),
     "/complaints/{complaint_id:int}": ("/complaints/{complaint}", Api("/api/v1/complaints/{complaint}")),
     # The form to mark a complaint major ↔ marking it (a second marking adds the reason).
     "/complaints/{complaint_id:int}/major": ("/complaints/{complaint}/major",
@@ -81,6 +82,8 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/revisits": ("/revisits", Api("/api/v1/complaints/revisit-queue")),
     "/accountability": ("/accountability?month={month}", Api("/api/v1/complaints/accountability?month={month}")),
     "/callbacks": ("/callbacks", Api("/api/v1/callbacks/queue")),
+    "/callbacks/list": ("/callbacks/list", Api("/api/v1/callbacks")),
+    "/callbacks/list/export": ("/callbacks/list/export?format=csv", Api("/api/v1/callbacks/export?format=csv")),
     "/callbacks/{callback_id:int}": ("/callbacks/{callback}", Api("/api/v1/callbacks/{callback}")),
     "/callback-stats": ("/callback-stats?store={store}", Api("/api/v1/callbacks/statistics?store_id={store}")),
     "/major": ("/major", Api("/api/v1/major")),
