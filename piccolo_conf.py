@@ -45,5 +45,6 @@ APP_REGISTRY = AppRegistry(
         "crm.reports.piccolo_app",
         "crm.satisfaction.piccolo_app",
         "crm.privacy.piccolo_app",
+        "crm.imports.piccolo_app",
     ]
 )

@@ -17,8 +17,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from api import (
-    calendar, callbacks, complaints, customers, dashboards, major, notifications, organisation, privacy, reports,
-    satisfaction, web,
+    calendar, callbacks, complaints, customers, dashboards, imports, major, notifications, organisation, privacy,
+    reports, satisfaction, web,
 )
 from api import accounts, audit, platform
 from api import settings as settings_screens
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             revoke,
             me,
             *customers.ROUTES,
+            *imports.ROUTES,
             *major.ROUTES,
             *notifications.ROUTES,
             *calendar.ROUTES,

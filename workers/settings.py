@@ -22,7 +22,7 @@ from crm.reports.service import MAX_TRIES as REPORT_TRIES
 from crm.settings import get_settings
 from crm.timers.registry import handled_kinds, register_extra_modules
 from crm.wiring import connect_all
-from workers import analytics, callbacks, notify, reports, timers
+from workers import analytics, callbacks, imports, notify, reports, timers
 
 configure_logging()
 log = structlog.get_logger("dealerdesk.worker")
@@ -103,6 +103,8 @@ def _functions() -> list:
         func(reporting(notify.deliver_notification), timeout=60, keep_result=0, max_tries=3),
         # Rendering runs in a child process (crm.reports.render); the job waits for it without blocking the loop.
         func(reporting(reports.render_report), timeout=600, keep_result=0, max_tries=REPORT_TRIES),
+        # One try per arq job: a job whose worker died is queued again by `sweep_import_jobs` (heartbeat).
+        func(reporting(imports.run_import), timeout=1800, keep_result=0, max_tries=1),
     ]
 
 
@@ -113,6 +115,7 @@ def _cron_jobs() -> list:
         cron(reporting(timers.promote_timers), timeout=120, keep_result=0, **every),
         cron(reporting(notify.deliver_due_notifications), timeout=120, keep_result=0, **every),
         # The dashboards' rollups trail the raw rows by at most one sweep interval.
+        cron(reporting(imports.sweep_import_jobs), timeout=120, keep_result=0, **every),
         cron(reporting(analytics.refresh_rollups), timeout=300, keep_result=0, **every),
         # 01:05 and 13:05 Beijing time; planning is idempotent, the second run catches a missed first.
         # Every half hour: each group's 1st of the month from 06:00 local time (any UTC offset) plans last month's

@@ -20,7 +20,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
 from api.auth import requires
-from api.errors import import_answer
 from api.lists import PageParam, PageSizeParam, SortParam
 from api.privacy.routes import RevealRequest, Revealed
 from api.params import (
@@ -32,6 +31,7 @@ from api.params import (
     text_param,
 )
 from crm.customers import corrections, history, importer, service
+from crm.imports import service as imports
 from crm.lists import Page
 from crm.customers.corrections import CorrectionItem
 from crm.customers.fields import Field, fields_of
@@ -343,19 +343,21 @@ async def import_records(
 ) -> Response[Any]:
     """Import a DMS export (CSV in UTF-8 or GBK, or XLSX) of customers, vehicles, deliveries and visits.
 
-    A file with row errors imports nothing (400 with every row's problems)
-    unless `accept_valid_rows` is true; then the valid rows are imported and
-    the report lists the skipped ones. Re-importing a file creates no duplicates.
+    Answers 202 with `{"job_id", "url"}` at once: the file is imported by a background job, whose progress and
+    per-row report `GET /api/v1/imports/{id}` gives. A file that cannot be read at all is a 400 on `file` here.
+    A file with row errors imports nothing unless `accept_valid_rows` is true; then the valid rows are imported
+    and the report lists the skipped ones. Re-importing a file creates no duplicates.
     """
-    report = await importer.import_file(
+    job = await imports.start_import(
         actor=actor,
+        kind="customers",
         store_id=data.store_id,
         filename=data.file.filename or "",
-        content=data.file.file,  # read as a stream, never whole into memory
+        upload=data.file.file,  # spooled to disk by the multipart parser, copied to the kept file in chunks
         accept_valid_rows=data.accept_valid_rows,
         sheet=data.sheet or None,
     )
-    return import_answer(report)
+    return Response(content={"job_id": job.id, "url": job.url}, status_code=202)
 
 
 @get("/api/v1/customers/{customer_id:int}/changes", tags=["customers"])

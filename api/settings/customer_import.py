@@ -1,5 +1,5 @@
-"""客户资料导入: upload a DMS export (XLSX or CSV), read the per-row error report, and import the valid rows on
-request. Checked and written by `crm.customers.importer`."""
+"""客户资料导入: upload a DMS export (XLSX or CSV); it is imported by a background job (`crm.imports`) whose
+progress page polls until the per-row report is there. Checked and written by `crm.customers.importer`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.response import Template
+from litestar.response import Redirect, Template
+from litestar_htmx import ClientRedirect
 
 from api.auth import requires
+from api.params import IdParam
 from api.settings.menu import settings_context
 from api.web.forms import optional_int, store_choices
 from crm.customers import importer
+from crm.imports import service as imports
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.scope import Scope
 
@@ -27,7 +30,8 @@ async def import_page(actor: Scope) -> Template:
 
 @post("/settings/customer-import", guards=[requires(*importer.IMPORTERS)], include_in_schema=False,
       request_max_body_size=importer.MAX_FILE_BYTES + 64 * 1024)
-async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template:
+async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect | ClientRedirect:
+    """Keep the file and start its import job; the browser goes to the job's progress page."""
     form = await request.form()
     upload = form.get("file")
     store_id = optional_int(str(form.get("store_id", "")))
@@ -35,22 +39,43 @@ async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput([FieldProblem("file", "请选择文件", "Choose a file")])
-        report = await importer.import_file(
-            actor=actor, store_id=store_id, filename=upload.filename, content=upload.file,  # read as a stream
+        job = await imports.start_import(
+            actor=actor, kind="customers", store_id=store_id, filename=upload.filename, upload=upload.file,
             accept_valid_rows=accept,
         )
     except InvalidInput as problem:
         return await _page(actor, store_id=store_id, accept=accept, errors=problem.problems, status_code=400)
-    return await _page(actor, store_id=store_id, accept=accept, report=report,
-                       status_code=200 if report.imported else 400)
+    url = f"/settings/customer-import/{job.id}"
+    return ClientRedirect(url) if request.headers.get("hx-request") else Redirect(url, status_code=303)
 
 
-ROUTES = [import_page, import_submit]
+@get("/settings/customer-import/{job_id:int}", guards=[requires(*importer.IMPORTERS)], include_in_schema=False)
+async def import_job_page(actor: Scope, job_id: IdParam) -> Template:
+    """An import's progress (the fragment below polls itself) and, once done, its per-row report."""
+    job = await imports.get_import(actor=actor, job_id=job_id)
+    return Template("settings/customer_import_job.html", context={
+        **settings_context(actor, "customer_import"), "job": job, **_job_context(job),
+    })
 
 
-async def _page(actor: Scope, *, store_id: int | None = None, accept: bool = False, report: importer.ImportReport | None = None,
+@get("/settings/customer-import/{job_id:int}/progress", guards=[requires(*importer.IMPORTERS)],
+     include_in_schema=False)
+async def import_job_progress(actor: Scope, job_id: IdParam) -> Template:
+    job = await imports.get_import(actor=actor, job_id=job_id)
+    return Template("settings/_import_progress.html", context={"job": job, **_job_context(job)})
+
+
+ROUTES = [import_page, import_submit, import_job_page, import_job_progress]
+
+
+def _job_context(job: imports.ImportJobInfo) -> dict:
+    return {"report": job.report if job.status == "done" else None, "count_titles": COUNT_TITLES,
+            "status_titles": imports.STATUS_TITLES}
+
+
+async def _page(actor: Scope, *, store_id: int | None = None, accept: bool = False,
                 errors: list | None = None, status_code: int = 200) -> Template:
     return Template("settings/customer_import.html", status_code=status_code, context={
-        **settings_context(actor, "customer_import"), "errors": errors or [], "report": report, "count_titles": COUNT_TITLES, "accept": accept,
+        **settings_context(actor, "customer_import"), "errors": errors or [], "accept": accept,
         "stores": await store_choices(actor), "store_id": store_id, "choose_store": actor.is_group_level,
     })

@@ -17,8 +17,9 @@ Rules:
   number (订单号), visits by repair-order number (工单号), vehicles by VIN per
   store, customers by DMS customer number, ID number or mobile per store. A
   matched record only gets its blank fields filled, never overwritten.
-- Everything happens in one transaction; new deliveries and visits fire their
-  signals inside it, like manual entry.
+- Everything is written in one transaction; new deliveries and visits fire their
+  signals inside it, like manual entry. Large files are imported by a background
+  job (`crm.imports`), which calls `import_file` on the kept file.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import itertools
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
@@ -99,6 +100,14 @@ class ImportReport(msgspec.Struct, kw_only=True):
     errors: list[RowError]
 
 
+# The report keeps the first problems of a file; the counts cover them all.
+MAX_REPORTED_ERRORS = 200
+# A long import tells how far it got every so many rows.
+PROGRESS_ROWS = 500
+
+Progress = Callable[[int, int, int], Awaitable[None]]  # rows read, accepted, rejected so far
+
+
 async def import_file(
     *,
     actor: Scope,
@@ -107,54 +116,72 @@ async def import_file(
     content: bytes | BinaryIO,
     accept_valid_rows: bool = False,
     sheet: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Read, check and (when clean, or when asked to take the valid rows) import a DMS export.
 
-    `content` is the file's bytes or, better, the uploaded file itself: it is then read as a stream, row by
-    row, and never held in memory whole (neither its bytes nor its decoded text nor its grid of cells).
+    `content` is the file's bytes or, better, the file itself: it is then read as a stream, row by row, and
+    never held in memory whole (neither its bytes nor its decoded text nor its grid of cells). The file is
+    read twice: once to check every row (nothing written: a file with a bad row and without
+    `accept_valid_rows` must write nothing, which is known only at its end), then again to write the valid
+    rows in one transaction — all of them or, on any failure, none. `progress` hears the counts every
+    `PROGRESS_ROWS` rows of either pass.
     """
     actor.require_role(*IMPORTERS)
     store = service.writable_store(actor, store_id)
     tz = await timezone_of(store=store.id)
-    rows: list[_Row] = []
-    errors: list[RowError] = []
+    report = ImportReport(
+        filename=filename, format="", encoding="", sheet="", header_row=0, rows_total=0, rows_valid=0,
+        rows_with_errors=0, imported=False, created=Counts(), updated=Counts(), unchanged=Counts(),
+        unknown_columns=[], errors=[],
+    )
     with read_sheet(filename=filename, content=content, sheet=sheet) as parsed:
         columns = _map_columns(parsed.header)
-        for number, cells in parsed.rows:
-            if not any(_cell_text(c) for c in cells):
-                continue
-            if len(rows) + len(errors) >= MAX_ROWS:
-                raise _file_problem(f"文件行数超过上限 {MAX_ROWS}", f"More than {MAX_ROWS} rows")
-            row, problems = _parse_row(number, cells, columns, tz)
+        report.format, report.encoding, report.sheet = parsed.format, parsed.encoding, parsed.sheet
+        report.header_row, report.unknown_columns = parsed.header_row, columns.unknown
+        for _, problems in _checked_rows(parsed, columns, tz):
+            report.rows_total += 1
             if problems:
-                errors.extend(problems)
+                report.rows_with_errors += 1
+                report.errors.extend(problems[:MAX_REPORTED_ERRORS - len(report.errors)])
             else:
-                rows.append(row)
-    rows_with_errors = len({e.row for e in errors})
-    report = ImportReport(
-        filename=filename,
-        format=parsed.format,
-        encoding=parsed.encoding,
-        sheet=parsed.sheet,
-        header_row=parsed.header_row,
-        rows_total=len(rows) + rows_with_errors,
-        rows_valid=len(rows),
-        rows_with_errors=rows_with_errors,
-        imported=False,
-        created=Counts(),
-        updated=Counts(),
-        unchanged=Counts(),
-        unknown_columns=columns.unknown,
-        errors=errors,
-    )
+                report.rows_valid += 1
+            if progress is not None and report.rows_total % PROGRESS_ROWS == 0:
+                await progress(report.rows_total, 0, report.rows_with_errors)
     if report.rows_total == 0:
         raise _file_problem("文件中没有数据行", "The file has no data rows")
-    if errors and not accept_valid_rows:
+    if progress is not None:
+        await progress(report.rows_total, 0, report.rows_with_errors)
+    if report.rows_with_errors and not accept_valid_rows:
         return report
     async with transaction():
-        await _Writer(store, report, Author.of(actor)).write(rows)
+        with read_sheet(filename=filename, content=content, sheet=sheet) as parsed:
+            rows = (row for row, problems in _checked_rows(parsed, _map_columns(parsed.header), tz) if not problems)
+            await _Writer(store, report, Author.of(actor)).write(rows, progress=progress)
     report.imported = True
     return report
+
+
+def check_file(*, filename: str, content: BinaryIO, sheet: str | None = None) -> None:
+    """What can be told of a file at once, before its rows are read: that it can be read at all (its kind,
+    a sheet with recognisable headers, the columns needed) and has a data row. `InvalidInput` on `file`."""
+    with read_sheet(filename=filename, content=content, sheet=sheet) as parsed:
+        _map_columns(parsed.header)
+        if not any(any(_cell_text(c) for c in cells) for _, cells in itertools.islice(parsed.rows, 1000)):
+            raise _file_problem("文件中没有数据行", "The file has no data rows")
+    content.seek(0)
+
+
+def _checked_rows(parsed: Sheet, columns: _Columns, tz: ZoneInfo) -> Iterator[tuple[_Row, list[RowError]]]:
+    """Every non-empty row, checked: the row and its problems (none when it may be written)."""
+    count = 0
+    for number, cells in parsed.rows:
+        if not any(_cell_text(c) for c in cells):
+            continue
+        count += 1
+        if count > MAX_ROWS:
+            raise _file_problem(f"文件行数超过上限 {MAX_ROWS}", f"More than {MAX_ROWS} rows")
+        yield _parse_row(number, cells, columns, tz)
 
 
 @dataclass
@@ -635,11 +662,14 @@ class _Writer:
         self.pending: dict[type, list[dict]] = {Customer: [], Vehicle: [], Sale: [], ServiceVisit: []}
         self.seen: set[int] = set()  # id() of existing rows already counted in this import
 
-    async def write(self, rows: Iterable[_Row]) -> None:
+    async def write(self, rows: Iterable[_Row], progress: Progress | None = None) -> None:
         # Two imports into one store at once would both miss each other's rows: one at a time.
         await lock_keys(f"import:{self.store.id}")
         await self._load()
-        for row in rows:
+        report = self.report
+        for number, row in enumerate(rows, start=1):
+            if progress is not None and number % PROGRESS_ROWS == 0:
+                await progress(report.rows_total, number, report.rows_with_errors)
             customer = await self._customer(row.customer)
             vehicle = await self._vehicle(row.vehicle, customer) if row.vehicle else None
             if vehicle is not None and row.sale is not None:

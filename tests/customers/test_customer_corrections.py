@@ -24,7 +24,7 @@ from crm.timers import runner
 from crm.timers.tables import Timer
 from tenants.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.builders import make_mobile
-from tests.support.customers import csv_text, upload
+from tests.support.customers import csv_text, imported
 from tests.support.web import csrf_of
 from tests.support.callbacks import make_due
 
@@ -231,7 +231,7 @@ async def test_history_of_api_edits_and_imports(client, tenant):
                                     json={"name": "孙丽(已核实)", "address": NEW_ADDRESS})
         assert edited.status_code == 200
         content = csv_text([["客户姓名", "手机", "邮箱"], ["孙丽", mobile, "sun@x.cn"]]).encode()
-        assert (await upload(client, await tenant.headers("store_gm@A"), "a.csv", content)).status_code == 200
+        assert (await imported(client, await tenant.headers("store_gm@A"), "a.csv", content))["imported"]
         history = await client.get(f"/api/v1/customers/{customer_id}/changes", headers=headers)
     assert history.status_code == 200
     rows = {(r["field"], r["via"]): r for r in history.json()["items"]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.customers import csv_text, upload
+from tests.support.customers import csv_text, imported, upload
 
 import io
 import zipfile
@@ -43,18 +43,18 @@ async def test_gbk_sales_export_imports_and_reimport_creates_nothing(client, ten
         ("李娜", make_mobile(), make_vin(), "", "SO-3"),
     ]
     content = csv_text(sales_export(people)).encode("gbk")
-    first = await upload(client, headers, "销售交车导出.csv", content)
-    assert first.status_code == 200, first.text
-    report = first.json()
+    first = await imported(client, headers, "销售交车导出.csv", content)
+    assert first["status"] == "done" and first["imported"] is True, first
+    report = first["report"]
     assert report["encoding"] == "gbk" and report["imported"] is True
     assert report["created"] == {"customers": 2, "vehicles": 3, "sales": 3, "visits": 0}
     assert report["unknown_columns"] == ["序号"]
     assert await counts(tenant.store_a) == {"customers": 2, "vehicles": 3, "sales": 3, "visits": 0}
 
-    again = await upload(client, headers, "销售交车导出.csv", content)
-    assert again.status_code == 200
-    assert again.json()["created"] == {"customers": 0, "vehicles": 0, "sales": 0, "visits": 0}
-    assert again.json()["unchanged"]["sales"] == 3
+    again = (await imported(client, headers, "销售交车导出.csv", content))["report"]
+    assert again["imported"] is True
+    assert again["created"] == {"customers": 0, "vehicles": 0, "sales": 0, "visits": 0}
+    assert again["unchanged"]["sales"] == 3
     assert await counts(tenant.store_a) == {"customers": 2, "vehicles": 3, "sales": 3, "visits": 0}
 
     staff = await tenant.scope("staff@A")
@@ -86,11 +86,11 @@ async def test_utf8_bom_visit_export_with_english_headers(client, tenant):
 
     events.visit_recorded.connect(on_visit)
     try:
-        response = await upload(client, headers, "visits.csv", content)
+        response = await imported(client, headers, "visits.csv", content)
     finally:
         events.visit_recorded.disconnect(on_visit)
-    assert response.status_code == 200, response.text
-    assert response.json()["encoding"] == "utf-8-sig"
+    assert response["imported"] is True, response
+    assert response["report"]["encoding"] == "utf-8-sig"
     visits = await ServiceVisit.select().where(ServiceVisit.store == tenant.store_b)
     assert len(visits) == 1
     visit = visits[0]
@@ -129,9 +129,9 @@ async def test_xlsx_with_title_row_cover_sheet_and_typed_cells(client, tenant):
              "大众", "ID.4", "白", None, None, None, None],
         ],
     })
-    response = await upload(client, headers, "客户.xlsx", content, store_id=tenant.store_c)
-    assert response.status_code == 200, response.text
-    report = response.json()
+    response = await imported(client, headers, "客户.xlsx", content, store_id=tenant.store_c)
+    assert response["imported"] is True, response
+    report = response["report"]
     assert report["format"] == "xlsx" and report["sheet"] == "客户车辆" and report["header_row"] == 2
     assert report["created"] == {"customers": 2, "vehicles": 2, "sales": 0, "visits": 1}
     hq = await tenant.scope("hq_viewer")
@@ -143,8 +143,8 @@ async def test_xlsx_with_title_row_cover_sheet_and_typed_cells(client, tenant):
     [company] = await service.search_customers(actor=hq, q="科技")
     assert (await service.get_customer(actor=hq, customer_id=company.id)).kind == "company"
 
-    again = await upload(client, headers, "客户.xlsx", content, store_id=tenant.store_c)
-    assert again.json()["created"] == {"customers": 0, "vehicles": 0, "sales": 0, "visits": 0}
+    again = await imported(client, headers, "客户.xlsx", content, store_id=tenant.store_c)
+    assert again["report"]["created"] == {"customers": 0, "vehicles": 0, "sales": 0, "visits": 0}
     assert await counts(tenant.store_c) == {"customers": 2, "vehicles": 2, "sales": 0, "visits": 1}
 
 
@@ -161,9 +161,8 @@ async def test_rows_with_errors_block_the_file_unless_valid_rows_are_accepted(cl
     ]
     content = csv_text(rows).encode("utf-8")
     before = await counts(tenant.store_a)
-    refused = await upload(client, headers, "sales.csv", content)
-    assert refused.status_code == 400
-    body = refused.json()
+    body = await imported(client, headers, "sales.csv", content)
+    assert body["status"] == "done" and body["imported"] is False
     errors = {(e["row"], e["field"]): e for e in body["errors"]}
     assert set(errors) == {(3, "vin"), (4, "mobile"), (5, "plate"), (5, "delivered_at")}
     assert errors[(3, "vin")]["column"] == "车架号" and "校验位" in errors[(3, "vin")]["message_zh"]
@@ -172,9 +171,9 @@ async def test_rows_with_errors_block_the_file_unless_valid_rows_are_accepted(cl
     assert body["report"]["imported"] is False
     assert await counts(tenant.store_a) == before
 
-    accepted = await upload(client, headers, "sales.csv", content, accept_valid_rows=True)
-    assert accepted.status_code == 200
-    assert accepted.json()["created"]["sales"] == 1 and len(accepted.json()["errors"]) == 4
+    accepted = await imported(client, headers, "sales.csv", content, accept_valid_rows=True)
+    assert accepted["imported"] is True and accepted["rows_accepted"] == 1 and accepted["rows_rejected"] == 3
+    assert accepted["report"]["created"]["sales"] == 1 and len(accepted["errors"]) == 4
     assert await Sale.select(Sale.order_no).where(Sale.store == tenant.store_a) == [{"order_no": "SO-OK"}]
 
 
@@ -218,20 +217,20 @@ async def test_a_sheet_that_does_not_exist_or_has_no_headers(client, tenant):
     cover = await upload(client, headers, "c.xlsx", content, sheet="封面")
     assert cover.status_code == 400 and "列标题" in cover.json()["errors"][0]["message_zh"]
     assert await Customer.count().where(Customer.store == tenant.store_a) == 0
-    ok = await upload(client, headers, "c.xlsx", content, sheet="Sheet1")
-    assert ok.status_code == 200 and ok.json()["created"]["customers"] == 1
+    ok = await imported(client, headers, "c.xlsx", content, sheet="Sheet1")
+    assert ok["imported"] and ok["report"]["created"]["customers"] == 1
 
 
 async def test_reimport_fills_blanks_but_never_overwrites(client, tenant):
     headers = await tenant.headers("store_gm@A")
     mobile, vin = make_mobile(), make_vin()
     first = csv_text([["客户姓名", "手机", "车架号", "车型"], ["孙丽", mobile, vin, ""]]).encode()
-    assert (await upload(client, headers, "a.csv", first)).status_code == 200
+    assert (await imported(client, headers, "a.csv", first))["imported"]
     staff = await tenant.scope("staff@A")
     [customer] = await service.search_customers(actor=staff, q=mobile)
     await service.update_customer(actor=staff, customer_id=customer.id, name="孙丽(已核实)")
     second = csv_text([["客户姓名", "手机", "车架号", "车型", "邮箱"], ["孙丽", mobile, vin, "途观", "sun@x.cn"]])
-    report = (await upload(client, headers, "b.csv", second.encode())).json()
+    report = (await imported(client, headers, "b.csv", second.encode()))["report"]
     assert report["created"]["customers"] == 0
     assert report["updated"] == {"customers": 1, "vehicles": 1, "sales": 0, "visits": 0}
     record = await service.get_customer(actor=staff, customer_id=customer.id)
@@ -263,12 +262,12 @@ async def test_customer_list_keyed_by_dms_number_with_landline_only(client, tena
         ["", "缺编号", "", "", "", ""],
     ]
     content = csv_text(rows).encode("gbk")
-    first = await upload(client, headers, "customers.csv", content, accept_valid_rows=True)
-    assert first.status_code == 200, first.text
-    assert first.json()["created"] == {"customers": 2, "vehicles": 0, "sales": 0, "visits": 0}
-    assert [(e["row"], e["field"]) for e in first.json()["errors"]] == [(4, "mobile")]
-    again = await upload(client, headers, "customers.csv", content, accept_valid_rows=True)
-    assert again.json()["created"]["customers"] == 0 and again.json()["unchanged"]["customers"] == 2
+    first = await imported(client, headers, "customers.csv", content, accept_valid_rows=True)
+    assert first["imported"] is True, first
+    assert first["report"]["created"] == {"customers": 2, "vehicles": 0, "sales": 0, "visits": 0}
+    assert [(e["row"], e["field"]) for e in first["errors"]] == [(4, "mobile")]
+    again = (await imported(client, headers, "customers.csv", content, accept_valid_rows=True))["report"]
+    assert again["created"]["customers"] == 0 and again["unchanged"]["customers"] == 2
     company = vault.open_rows(
         await Customer.select().where(Customer.store == tenant.store_a, Customer.dms_ref == "C0001").first())
     assert company["kind"] == "company" and company["phone2"] == "020-88886666" and company["note"] == "车队客户"

@@ -19,6 +19,7 @@ from crm.notify import inbox
 from tenants.roles import Role
 from tenants.tables import AuditEntry
 from tests.support.builders import make_mobile, make_vin
+from tests.support.customers import run_queued_import
 from tests.support.receivers import http_receiver, smtp_server
 from tests.support.web import csrf_of
 
@@ -381,19 +382,40 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 
 async def test_customer_import_reports_row_errors_and_imports_the_valid_rows_on_request(browser_session, tenant):
+    """The upload starts a job and goes to its progress page, which polls itself while the job runs and shows the
+    per-row report once it is done."""
     manager = await browser_session(tenant.usernames["store_cr_manager@A"])
     content = _csv([["客户姓名", "手机", "车架号", "车牌号", "交车日期", "订单号"],
                     ["好客户", make_mobile(), make_vin(), "粤B11111", "2025-03-01", "SO-OK"],
                     ["坏手机", "1380013800", make_vin(), "粤B33333", "2025-03-03", "SO-BAD"]])
     upload = {"file": ("sales.csv", content, "text/csv")}
-    refused = await _post(manager, "/settings/customer-import", files=upload)
-    assert refused.status_code == 400 and 'data-imported="0"' in refused.text and 'data-row="3"' in refused.text
+
+    async def job_page(data: dict | None = None):
+        started = await _post(manager, "/settings/customer-import", data, files=upload)
+        assert started.status_code == 303, started.text
+        url = started.headers["location"]
+        queued = await manager.get(url)
+        assert queued.status_code == 200 and 'data-status="queued"' in queued.text
+        assert 'hx-trigger="every 1s"' in queued.text and f'hx-get="{url}/progress"' in queued.text
+        await run_queued_import(int(url.rsplit("/", 1)[1]))
+        fragment = await manager.get(f"{url}/progress")
+        assert 'data-status="done"' in fragment.text and "hx-trigger" not in fragment.text
+        return fragment
+
+    refused = await job_page()
+    assert 'data-imported="0"' in refused.text and 'data-row="3"' in refused.text
     assert "未导入任何数据" in refused.text
     assert await Customer.count().where(Customer.store == tenant.store_a) == 0  # the test's store
 
-    accepted = await _post(manager, "/settings/customer-import", {"accept_valid_rows": "1"}, files=upload)
-    assert accepted.status_code == 200 and 'data-imported="1"' in accepted.text and 'data-row="3"' in accepted.text
+    accepted = await job_page({"accept_valid_rows": "1"})
+    assert 'data-imported="1"' in accepted.text and 'data-row="3"' in accepted.text
     assert await Customer.select(Customer.name).where(Customer.store == tenant.store_a) == [{"name": "好客户"}]
+
+    page = await manager.get("/settings")
+    htmx = await manager.post("/settings/customer-import", data={"_csrf_token": csrf_of(page.text)}, files=upload,
+                              headers={"HX-Request": "true"})
+    assert htmx.headers["hx-redirect"].startswith("/settings/customer-import/")
+    await run_queued_import(int(htmx.headers["hx-redirect"].rsplit("/", 1)[1]))
 
     missing = await _post(manager, "/settings/customer-import", {"accept_valid_rows": "1"})
     assert missing.status_code == 400 and 'data-field="file"' in missing.text and "请选择文件" in missing.text

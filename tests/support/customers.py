@@ -7,6 +7,9 @@ import io
 from dataclasses import dataclass
 
 from crm.customers import service
+from crm.imports import service as imports
+from crm.imports.tables import ImportJob
+from crm.queue import forget_jobs
 from tests.support.builders import (
     Tenant,
     ago,
@@ -67,6 +70,34 @@ async def upload(client, headers, name: str, content: bytes, **form):
     data = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in form.items()}
     return await client.post(URL, headers=headers, files={"file": (name, content, "application/octet-stream")},
                              data=data)
+
+
+async def imported(client, headers, name: str, content: bytes, **form) -> dict:
+    """Upload an import file (202), run its job here as the worker would, and give the finished job as
+    `GET /api/v1/imports/{id}` answers it."""
+    response = await upload(client, headers, name, content, **form)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["job_id"]
+    await run_queued_import(job_id)
+    job = await client.get(response.json()["url"], headers=headers)
+    assert job.status_code == 200, job.text
+    return job.json()
+
+
+async def import_job(actor, store_id: int, content: bytes = "客户姓名,手机\r\n张三,13900000000\r\n".encode()) -> int:
+    """An import job of `store_id`, queued but left alone (its arq job dropped): an id to look up."""
+    job = await imports.start_import(actor=actor, kind="customers", store_id=store_id, filename="c.csv",
+                                     upload=io.BytesIO(content))
+    await forget_jobs([f"import:{job.id}:0"])
+    return job.id
+
+
+async def run_queued_import(job_id: int) -> dict:
+    """The import job's work, done in the test's process; its queued arq job is dropped."""
+    job = await ImportJob.select(ImportJob.group, ImportJob.store, ImportJob.attempts).where(
+        ImportJob.id == job_id).first()
+    await forget_jobs([f"import:{job_id}:{job['attempts']}"])
+    return await imports.run_import(job_id, job["group"], job["store"])
 
 
 def csv_text(rows: list[list[str]]) -> str:

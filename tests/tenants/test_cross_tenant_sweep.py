@@ -62,6 +62,7 @@ from crm.major.tables import MajorAlert, MajorComplaint
 from crm.notify.tables import Notification
 from crm.reports import service as reports
 from crm.reports.tables import ReportRequest
+from crm.imports.tables import ImportJob
 from crm.satisfaction import mystery
 from crm.satisfaction.tables import MysteryAudit
 from tenants.roles import GROUP_ROLES, STORE_ROLES
@@ -69,7 +70,7 @@ from tenants.accounts import issue_token
 from tenants.tables import ApiToken, BrandDivision, DealerGroup, Region, Store, User
 from tests.support.attachments import SAMPLES, MemoryUpload
 from tests.support.builders import make_mobile
-from tests.support.customers import make_profile
+from tests.support.customers import import_job, make_profile
 from tests.support.builders import PASSWORD, Tenant
 
 # An id parameter of a path → the column of the tenant-A object whose value is used.
@@ -92,6 +93,7 @@ PATH_IDS: dict[str, Column] = {
     "alert_id": MajorAlert.id,
     "correction_id": CustomerCorrection.id,
     "report_id": ReportRequest.id,
+    "job_id": ImportJob.id,  # an import job of store A
     "audit_id": MysteryAudit.id,
     "group_id": DealerGroup.id,  # the platform console's: refused by role (403) to everyone of a group
     "user_id": User.id,  # store A's staff member (people pages and API)
@@ -217,6 +219,7 @@ async def _tenant_a_objects(tenant: Tenant) -> dict[type, int]:
     audit = await mystery.record_audit(actor=admin, store_id=tenant.store_a, audited_on=date(2026, 11, 20),
                                        results=[mystery.ResultEntry(checkpoint["id"], True)])
     return {
+        ImportJob: await import_job(manager, tenant.store_a),
         ReportRequest: report_id,
         CustomerCorrection: correction["id"],
         Customer: profile.customer_id,

@@ -10,6 +10,7 @@ from crm.complaints.tables import AuthorityRule, Complaint, ComplaintCompensatio
 from crm.customers.tables import Customer, Sale, ServiceVisit
 from crm.privacy import vault
 from tests.support.builders import make_mobile
+from tests.support.customers import imported
 
 API = "/api/v1"
 TOO_BIG = 2**31  # one past PostgreSQL's `integer`
@@ -131,9 +132,8 @@ async def test_a_missing_body_says_so(client, tenant):
 
 async def test_nul_characters_in_an_imported_file_are_a_row_error(client, tenant):
     csv = "姓名,手机\n张\x00三,13900000000\n".encode()
-    response = await client.post(f"{API}/customers/import", headers=await tenant.headers("store_cr_manager@A"),
-                                 files={"file": ("customers.csv", csv, "text/csv")})
-    assert fields_of(response) == {"name"}
+    job = await imported(client, await tenant.headers("store_cr_manager@A"), "customers.csv", csv)
+    assert job["imported"] is False and {e["field"] for e in job["errors"]} == {"name"}
     assert await Customer.count().where(Customer.store == tenant.store_a) == 0
 
 

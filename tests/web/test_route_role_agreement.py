@@ -37,6 +37,7 @@ from tenants.scope import scope_for_user
 from tests.support.attachments import SAMPLES, MemoryUpload
 from tests.support.builders import PASSWORD, Tenant, complaint, customer_with_car, major_complaint
 from tests.support.callbacks import make_due
+from tests.support.customers import import_job
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/settings/dms-keys": ("/settings/dms-keys?store={store}", Api("/api/v1/dms/keys?store_id={store}")),
     # The upload form ↔ the import (a JSON body is refused as a bad upload, after the role check).
     "/settings/customer-import": ("/settings/customer-import", Api("/api/v1/customers/import", "POST", {})),
+    "/settings/customer-import/{job_id:int}": ("/settings/customer-import/{import}", Api("/api/v1/imports/{import}")),
+    "/settings/customer-import/{job_id:int}/progress": ("/settings/customer-import/{import}/progress",
+                                                        Api("/api/v1/imports/{import}")),
 }
 # Pages with nothing to agree on: they show no data and admit everyone.
 UNPAIRED = {
@@ -225,6 +229,7 @@ async def _world(tenant: Tenant) -> dict[str, object]:
         "checkpoint": checkpoint["id"], "division": tenant.division_ids[0],
         "callback": await make_due(tenant), "notification": notification["id"],
         "month": "2026-12", "metric": next(iter(METRICS)), "staff": tenant.users["staff@A"],
+        "import": await import_job(await tenant.scope("store_cr_manager@A"), tenant.store_a),
     }
 
 
