@@ -50,6 +50,61 @@ AUDIT_LIST = lists.ListSpec(
 )
 EXPORT_HEADERS = ["时间", "操作人", "操作", "对象", "对象编号", "变更前", "变更后"]
 
+# Every action the log records, as the log shows it (中文, English). `record` refuses an action not named here,
+# so the log never shows a bare code.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "calendar.override.delete": ("删除日历例外", "Calendar exception deleted"),
+    "calendar.overrides": ("设置日历例外", "Calendar exceptions set"),
+    "calendar.settings": ("修改营业时间与联系时段", "Opening hours and contact window changed"),
+    "callbacks.rule": ("修改回访规则", "Callback rule changed"),
+    "callbacks.rule.reset": ("回访规则恢复默认", "Callback rule reset"),
+    "callbacks.targets": ("修改回访目标", "Callback targets changed"),
+    "complaint.attachment.add": ("上传投诉附件", "Complaint attachment added"),
+    "complaint.attachment.remove": ("删除投诉附件", "Complaint attachment removed"),
+    "complaints.authority": ("修改处理权限", "Complaint authority changed"),
+    "complaints.policy": ("修改投诉时限", "Complaint deadlines changed"),
+    "dashboard.settings": ("修改看板设置", "Dashboard settings changed"),
+    "division.create": ("新建品牌事业部", "Brand division created"),
+    "division.update": ("修改品牌事业部", "Brand division changed"),
+    "dms.key.issue": ("签发 DMS 密钥", "DMS key issued"),
+    "dms.key.revoke": ("吊销 DMS 密钥", "DMS key revoked"),
+    "group.create": ("新建集团", "Group created"),
+    "group.reactivate": ("恢复集团", "Group reactivated"),
+    "group.suspend": ("停用集团", "Group suspended"),
+    "major.policy": ("修改重大投诉规则", "Major-complaint policy changed"),
+    "notify.channel": ("修改通知渠道", "Notification channel changed"),
+    "region.create": ("新建区域", "Region created"),
+    "region.update": ("修改区域", "Region changed"),
+    "store.close": ("关闭门店", "Store closed"),
+    "store.create": ("新建门店", "Store created"),
+    "store.reopen": ("重新开放门店", "Store reopened"),
+    "store.update": ("修改门店", "Store changed"),
+    "user.activate": ("激活账号", "Account activated"),
+    "user.create": ("新建用户", "User created"),
+    "user.disable": ("停用用户", "User disabled"),
+    "user.enable": ("启用用户", "User enabled"),
+    "user.import": ("批量导入用户", "Users imported"),
+    "user.password_change": ("修改密码", "Password changed"),
+    "user.temporary_password": ("重置临时密码", "Temporary password set"),
+    "user.token_revoke": ("吊销访问令牌", "Access token revoked"),
+    "user.update": ("修改用户", "User changed"),
+}
+# What an action was done to (中文, English); an unknown kind is shown as recorded.
+TARGETS: dict[str, tuple[str, str]] = {
+    "brand_division": ("品牌事业部", "Brand division"),
+    "calendar_override": ("日历例外", "Calendar exception"),
+    "callback_rule": ("回访规则", "Callback rule"),
+    "channel": ("通知渠道", "Notification channel"),
+    "complaint_attachment": ("投诉附件", "Complaint attachment"),
+    "dashboard_setting": ("看板设置", "Dashboard setting"),
+    "dealer_group": ("集团", "Group"),
+    "dms_key": ("DMS 密钥", "DMS key"),
+    "group": ("集团", "Group"),
+    "region": ("区域", "Region"),
+    "store": ("门店", "Store"),
+    "user": ("用户", "User"),
+}
+
 
 @dataclass(frozen=True)
 class AuditFilter:
@@ -73,6 +128,8 @@ async def record(
 
     `before`/`after` hold only the fields that changed, never a password hash or a token.
     """
+    if action not in ACTIONS:
+        raise ValueError(f"audit action {action!r} has no label in tenants.audit.ACTIONS")
     changed_before, changed_after = _changes(before, after)
     await AuditEntry.insert(
         AuditEntry(
@@ -110,7 +167,8 @@ async def entries(actor: Scope, where: AuditFilter = AuditFilter(), want: lists.
     actions = await AuditEntry.select(AuditEntry.action).where(*(await _scoped(actor, AuditFilter()))).distinct()
     zone = await timezone_of(group=actor.group_id)
     found = want.page_of([_entry(r, zone) for r in rows], total)
-    return {**msgspec.structs.asdict(found), "actions": sorted(a["action"] for a in actions)}
+    codes = sorted(a["action"] for a in actions)
+    return {**msgspec.structs.asdict(found), "actions": codes, "action_labels": {c: _label(ACTIONS, c) for c in codes}}
 
 
 async def export_rows(actor: Scope, where: AuditFilter = AuditFilter(), want: lists.ListQuery | None = None
@@ -179,8 +237,16 @@ def _entry(row: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     """An entry with its JSON decoded and its time on the reader's wall clock (`at_local`)."""
     local = row["at"].astimezone(zone).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
     before, after = _json(row["before"]), _json(row["after"])
+    action_zh, action_en = _label(ACTIONS, row["action"])
+    target_zh, target_en = _label(TARGETS, row["target_type"])
     return {**row, "at_local": local, "before": before, "after": after,
-            "before_text": _shown(before), "after_text": _shown(after)}
+            "before_text": _shown(before), "after_text": _shown(after), "action_zh": action_zh,
+            "action_en": action_en, "target_zh": target_zh, "target_en": target_en}
+
+
+def _label(labels: dict[str, tuple[str, str]], code: str) -> tuple[str, str]:
+    """A code's (中文, English) label; entries written before a label existed show their code."""
+    return labels.get(code, (code, code))
 
 
 def _json(value: Any) -> Any:
@@ -194,6 +260,6 @@ def _shown(value: Any) -> str:
 
 def _export_line(row: dict[str, Any]) -> list[Any]:
     return [
-        row["at_local"], row["actor_name"], row["action"], row["target_type"], row["target_id"], row["before_text"],
+        row["at_local"], row["actor_name"], row["action_zh"], row["target_zh"], row["target_id"], row["before_text"],
         row["after_text"],
     ]

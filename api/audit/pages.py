@@ -29,7 +29,7 @@ async def log_page(
     return Template("audit/log.html", context={
         "found": found, "filters": query, "platform": actor.group_id is None,
         "view": ListView("/audit", audit.AUDIT_LIST, want, lists.Page(**{k: v for k, v in found.items()
-                         if k != "actions"}), query, export_path="/audit/export"),
+                         if k not in ("actions", "action_labels")}), query, export_path="/audit/export"),
     })
 
 

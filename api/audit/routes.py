@@ -27,6 +27,8 @@ class Entry(msgspec.Struct):
     at: str
     actor_name: str
     action: str
+    action_zh: str  # the action as the log page shows it
+    action_en: str
     target_type: str
     target_id: str
     before: Any
