@@ -81,11 +81,19 @@ def _plain_exception(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+# Loggers whose formatter reads the record's arguments one by one (uvicorn's access log: client, method, path,
+# HTTP version, status): their arguments are scrubbed one by one instead of being folded into the message.
+_FORMATTED_FROM_ARGS = frozenset({"uvicorn.access"})
+
+
 def _scrubbed_record_factory(factory):
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = factory(*args, **kwargs)
         try:
-            record.msg, record.args = scrub(record.getMessage()), ()
+            if record.name in _FORMATTED_FROM_ARGS and isinstance(record.args, tuple):
+                record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+            else:
+                record.msg, record.args = scrub(record.getMessage()), ()
         except Exception:  # a malformed format string: keep the record as logging would
             return record
         if record.exc_info and record.exc_info[0] is not None:

@@ -105,3 +105,16 @@ def test_scrub_keeps_the_message_and_drops_the_secret():
     assert scrub("Authorization: Bearer abcdef123456 failed") == "Authorization: [redacted] [redacted] failed"
     assert scrub("{'password': 'p@ss w0rd', 'username': 'wang'}") == "{'password': '[redacted]', 'username': 'wang'}"
     assert scrub("redis://:pw@127.0.0.1:6379/0") == "redis://[redacted]@127.0.0.1:6379/0"
+
+
+def test_the_web_servers_access_log_is_formatted_and_scrubbed():
+    """uvicorn's access formatter reads its record's arguments (client, method, path, version, status) one by one:
+    they are scrubbed one by one, never folded away (every request would otherwise log a formatting error)."""
+    from uvicorn.logging import AccessFormatter
+
+    configure_logging()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/activate?token=ddk_secret_value", "1.1", 200), None)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert line == '127.0.0.1:5000 - "GET /activate?token=[redacted] HTTP/1.1" 200 OK'
