@@ -24,6 +24,8 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 200 stores and of the rows")
     parser.add_argument("--samples", type=int, default=40, help="store reports whose overhead is measured")
+    parser.add_argument("--repeat", type=int, default=3, help="renders of each sampled report, made and bare; best kept")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the throwaway PostgreSQL on a timeout too
 
@@ -48,13 +51,13 @@ def main() -> None:
     try:
         os.environ.update(DATABASE_URL=pg.url, SECRET_KEY="0" * 64, **throwaway_keys(),
                           DEALERDESK_VAR=tempfile.mkdtemp(prefix="dealerdesk-bench-"))
-        asyncio.run(_run(args.scale, args.samples))
+        asyncio.run(_run(args.scale, args.samples, args.repeat))
     finally:
         pg.stop()
 
 
-async def _run(scale: float, samples: int) -> None:
-    from dashboards import _generate
+async def _run(scale: float, samples: int, repeat: int) -> None:
+    from dashboards import ZONE, _generate
     from deploy.migrations import migrate
 
     await migrate()
@@ -63,14 +66,15 @@ async def _run(scale: float, samples: int) -> None:
     await DB.start_connection_pool(min_size=2, max_size=10)
     try:
         started = time.monotonic()
-        _, today = await _generate(DB, scale)
+        await _generate(os.environ["DATABASE_URL"], scale)
+        today = datetime.now(ZoneInfo(ZONE)).date()  # the generator's history ends today
         print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
-        await _pack(today, samples)
+        await _pack(today, samples, repeat)
     finally:
         await DB.close_connection_pool()
 
 
-async def _pack(today, samples: int) -> None:
+async def _pack(today, samples: int, repeat: int) -> None:
     from crm import clock
     from crm.reports import render, service
     from crm.reports.figures import KINDS, month_period
@@ -109,9 +113,9 @@ async def _pack(today, samples: int) -> None:
           f"{max(peaks.values(), default=0) / 1024:.0f} MiB ({len(peaks)} children)", flush=True)
 
     # A sample of the reports (the group's and every n-th store report), one at a time: each made again through
-    # the job's service and its finished HTML rendered bare by WeasyPrint in the same pool, alternately, twice;
-    # the ratio of the best of each pair is the overhead of gathering, templating, XLSX and storing (the best
-    # of two takes out the other processes' bursts on this shared machine).
+    # the job's service and its finished HTML rendered bare by WeasyPrint in the same pool, alternately, `repeat`
+    # times; the ratio of the best of each is the overhead of gathering, templating, XLSX and storing (the best
+    # of several takes out the render's own run-to-run variance and other processes' bursts).
     from crm.reports.tables import ReportRequest
 
     loop = asyncio.get_running_loop()
@@ -133,7 +137,7 @@ async def _pack(today, samples: int) -> None:
         render.xlsx_for(data, title=kind.title, generated_at=clock.now())
         phases["xlsx"].append(time.perf_counter() - t)
         made_times, bares = [], []
-        for _ in range(2):
+        for _ in range(repeat):
             t = time.perf_counter()
             await loop.run_in_executor(render.renderer(), render.render_pdf, html)
             bares.append(time.perf_counter() - t)
@@ -147,7 +151,7 @@ async def _pack(today, samples: int) -> None:
         ratios.append(serial[-1] / bare_times[-1])
     sampling.cancel()
     render.shutdown_renderer()
-    print(f"per report, {len(sample)} sampled, one at a time (best of 2): made p50 {statistics.median(serial):.3f} s, "
+    print(f"per report, {len(sample)} sampled, one at a time (best of {repeat}): made p50 {statistics.median(serial):.3f} s, "
           f"bare WeasyPrint p50 {statistics.median(bare_times):.3f} s; ratio made/bare p50 "
           f"{statistics.median(ratios):.2f}× p95 {statistics.quantiles(ratios, n=20)[18]:.2f}× "
           f"max {max(ratios):.2f}× (group report {ratios[0]:.2f}×)", flush=True)
