@@ -27,6 +27,7 @@ from crm.notify.tables import Notification
 from tests.support.attachments import SAMPLES, MemoryUpload
 from tests.support.builders import Car, ago, complaint, make_id_number, make_mobile, visit
 from tests.support.callbacks import make_due
+from tests.support.customers import import_job, run_queued_import
 from tests.support.pdf_text import extract
 
 LOW_ROLES = ("staff@A", "hq_viewer", "brand_manager", "store_gm@A", "department_head@A")
@@ -94,12 +95,16 @@ async def _customer_everywhere(tenant) -> tuple[list[str], dict[str, int]]:
     photo = await attachments.add_attachment(actor=gm, complaint_id=complaint_id,
                                              upload=MemoryUpload("车损.png", SAMPLES["png"][1]))
     correction = (await corrections.list_corrections(actor=gm, state="open")).items[0]
+    # An import whose report names the rows it took and refused: the known customer's mobile and a bad one.
+    job_id = await import_job(await tenant.scope("store_cr_manager@A"), tenant.store_a,
+                              content=f"客户姓名,手机,身份证号\r\n李四,{mobile},{id_number}\r\n王五,abc,\r\n".encode())
+    await run_queued_import(job_id)
     note = await Notification.select(Notification.id).where(
         Notification.recipient == tenant.users["department_head@A"]).first()
     ids = {"customer_id": cb["customer"], "vehicle_id": cb["vehicle"], "identity_id": row["group_identity"],
            "callback_id": callback_id, "complaint_id": complaint_id, "correction_id": correction.id,
            "store_id": tenant.store_a, "notification_id": note["id"], "sale_id": sale["id"], "visit_id": visit_id,
-           "user_id": tenant.users["staff@A"], "attachment_id": photo.id}
+           "user_id": tenant.users["staff@A"], "attachment_id": photo.id, "job_id": job_id}
     return [mobile, old_mobile, phone2, id_number, proposed], ids
 
 
