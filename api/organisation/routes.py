@@ -106,7 +106,7 @@ class PeopleImportForm:
     """Multipart form of a people import: the XLSX (or CSV) sheet and whether valid rows go in alone."""
 
     file: Annotated[UploadFile, Parameter(description=(
-        "XLSX or CSV, one user a row: 用户名, 姓名, 角色, 门店编码, 品牌事业部, 邮箱, 手机."))]
+        "XLSX or CSV, one user a row, in the columns 用户名、姓名、角色、门店编码、品牌事业部、邮箱、手机"))]
     accept_valid_rows: bool = False
 
 

@@ -58,7 +58,7 @@ class AuditImportForm:
     """Multipart form of an audit import: the XLSX (or CSV) file and whether valid audits go in alone."""
 
     file: Annotated[UploadFile, Parameter(description=(
-        "XLSX or CSV, one row per checkpoint: 门店编码, 检查日期, 环节, 检查项, 结果, 备注."))]
+        "XLSX or CSV, one row per checkpoint, in the columns 门店编码、检查日期、环节、检查项、结果、备注"))]
     accept_valid_rows: bool = False
 
 
@@ -145,8 +145,8 @@ class ScoreImportForm:
     """Multipart form of a manufacturer's report: the file and whether valid rows go in alone."""
 
     file: Annotated[UploadFile, Parameter(description=(
-        "CSV or XLSX as the manufacturer sends it: 门店编码, 调查方式, 期间, 指标, 得分, 区域平均, 全国平均, 全国排名, "
-        "参评店数, 电访落实率."))]
+        "CSV or XLSX as the manufacturer sends it, in the columns 门店编码、调查方式、期间、指标、得分、区域平均、全国平均、"
+        "全国排名、参评店数、电访落实率"))]
     accept_valid_rows: bool = False
 
 
