@@ -134,7 +134,7 @@ async def items(
 ) -> ItemsPage:
     """The complaints, callbacks or visits one store's figure was counted from, one page with the total and the
     figure's definition; `counted` is how many count in a rate's numerator, over every page. `sort`: `at`
-    (default), `kind`, `title`, `state`, `counted`; `-key` for descending."""
+    (default), `no`, `kind`, `title`, `state`, `counted`; `-key` for descending."""
     want = drill.ITEM_LIST.parse(sort=sort, page=page, page_size=page_size)
     q = PeriodQuery(period, week, month, quarter, year, start, end)
     return await drill.items_page(actor=actor, metric=metric, store_id=store_id, period=await q.resolve(actor),

@@ -33,9 +33,6 @@ from crm.analytics.rollups import (
 from tenants.errors import InvalidInput
 from tenants.scope import Scope, timezone_of
 
-MAX_ITEMS = 2000
-
-
 @dataclass
 class Item:
     kind: str  # complaint | callback | visit
@@ -45,18 +42,6 @@ class Item:
     state: str
     counted: bool  # counts in the rate's numerator (always True for a count)
     link: str
-
-
-@dataclass
-class Items:
-    metric: str
-    label_zh: str
-    label_en: str
-    formula: str
-    store_id: int
-    period_label: str
-    items: list[Item]
-    truncated: bool
 
 
 class ItemsPage(lists.Page[Item], kw_only=True):
@@ -75,7 +60,8 @@ class ItemsPage(lists.Page[Item], kw_only=True):
 # Built in Python (the counting code decides what is listed): the sort keys name functions of an item.
 ITEM_LIST = lists.ListSpec(
     name="dashboard_items",
-    sorts={"at": (attrgetter("at"),), "kind": (attrgetter("kind"),), "title": (attrgetter("title"),),
+    sorts={"at": (attrgetter("at"),), "no": (attrgetter("id"),), "kind": (attrgetter("kind"),),
+           "title": (attrgetter("title"),),
            "state": (attrgetter("state"),), "counted": (attrgetter("counted"),)},
     default_sort="at",
     tiebreak=attrgetter("id"),
@@ -83,17 +69,9 @@ ITEM_LIST = lists.ListSpec(
 )
 
 
-async def items_behind(*, actor: Scope, metric: str, store_id: int, period: Period) -> Items:
-    """The complaints, callbacks or visits one store's figure was counted from (the first MAX_ITEMS)."""
-    definition, items = await _behind(actor, metric, store_id, period)
-    return Items(metric=metric, label_zh=definition.label_zh, label_en=definition.label_en,
-                 formula=definition.formula, store_id=store_id, period_label=period.label,
-                 items=items[:MAX_ITEMS], truncated=len(items) > MAX_ITEMS)
-
-
 async def items_page(*, actor: Scope, metric: str, store_id: int, period: Period, want: lists.ListQuery
                      ) -> ItemsPage:
-    """One page of the items behind one store's figure, with their total (the API's drill-down)."""
+    """One page of the items behind one store's figure, with their total (the page and the API alike)."""
     definition, items = await _behind(actor, metric, store_id, period)
     found = lists.page_in_memory(ITEM_LIST, want, items)
     return ItemsPage(**msgspec.structs.asdict(found), metric=metric, label_zh=definition.label_zh,
