@@ -125,6 +125,17 @@ async def fetch(spec: ListSpec, want: ListQuery, *, rows: Any, count: Any) -> tu
     return await spec.ordered(rows, want).limit(want.page_size).offset(want.offset), total
 
 
+async def fetch_page(spec: ListSpec, want: ListQuery | None, *, rows: Any, count: Any,
+                     item: Callable[[dict[str, Any]], T]) -> Page[T]:
+    """`fetch` made a page, each row made an item by `item`. With `want` None, every row in the list's default
+    order, on one page: for a page that shows a record's whole collection (a complaint's timeline)."""
+    if want is None:
+        want = spec.parse()
+        return whole([item(r) for r in await spec.ordered(rows, want)], sort=want.token)
+    found, total = await fetch(spec, want, rows=rows, count=count)
+    return want.page_of([item(r) for r in found], total)
+
+
 def whole(items: list[T], *, sort: str) -> Page[T]:
     """A small collection of fixed size (a store's staff, the rules, the channels) in the envelope of every list:
     all of it on page 1, so that integrators meet one shape whatever the list."""

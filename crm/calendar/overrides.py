@@ -52,13 +52,9 @@ async def override_page(*, actor: Scope, year: int | None = None, want: lists.Li
     """The group's entries, of a year or all: a page with the total (`want`), or all of them by day (None)."""
     where = [] if year is None else [
         (CalendarOverride.day >= dt.date(year, 1, 1)) & (CalendarOverride.day <= dt.date(year, 12, 31))]
-    rows = actor.filter_group(CalendarOverride.select(), CalendarOverride).where(*where)
-    if want is None:
-        return lists.whole([_out(r) for r in await rows.order_by(CalendarOverride.day).order_by(CalendarOverride.id)],
-                           sort=OVERRIDE_LIST.default_sort)
-    found, total = await lists.fetch(OVERRIDE_LIST, want, rows=rows, count=actor.filter_group(
-        CalendarOverride.count(), CalendarOverride).where(*where))
-    return want.page_of([_out(r) for r in found], total)
+    return await lists.fetch_page(
+        OVERRIDE_LIST, want, rows=actor.filter_group(CalendarOverride.select(), CalendarOverride).where(*where),
+        count=actor.filter_group(CalendarOverride.count(), CalendarOverride).where(*where), item=_out)
 
 
 async def set_overrides(*, actor: Scope, entries: list[OverrideEntry]) -> list[dict[str, Any]]:

@@ -204,13 +204,9 @@ async def attachment_page(*, actor: Scope, complaint_id: int, want: lists.ListQu
     actor.require_role(*READERS)
     complaint = await actor.get(Complaint, complaint_id)
     mine = ComplaintAttachment.complaint == complaint_id
-    rows = _in_complaint(actor).select(ComplaintAttachment).where(mine)
-    if want is None:
-        found = await rows.order_by(ComplaintAttachment.id)
-        return lists.whole([_record(actor, complaint, r) for r in found], sort=ATTACHMENT_LIST.default_sort)
-    found, total = await lists.fetch(ATTACHMENT_LIST, want, rows=rows,
-                                     count=_in_complaint(actor).count(ComplaintAttachment).where(mine))
-    return want.page_of([_record(actor, complaint, r) for r in found], total)
+    return await lists.fetch_page(
+        ATTACHMENT_LIST, want, rows=_in_complaint(actor).select(ComplaintAttachment).where(mine),
+        count=_in_complaint(actor).count(ComplaintAttachment).where(mine), item=lambda r: _record(actor, complaint, r))
 
 
 async def get_attachment(*, actor: Scope, complaint_id: int, attachment_id: int) -> AttachmentRecord:

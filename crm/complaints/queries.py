@@ -535,13 +535,8 @@ async def timeline_page(*, actor: Scope, complaint_id: int, want: lists.ListQuer
     the caller may see: the complaint's group (read with actor.get)."""
     await actor.get(Complaint, complaint_id)
     mine = ComplaintEvent.complaint == complaint_id
-    steps = actor.group_wide().select(ComplaintEvent).where(mine)
-    if want is None:
-        rows = await steps.order_by(ComplaintEvent.id)
-        return lists.whole([_entry(r) for r in rows], sort=TIMELINE_LIST.default_sort)
-    rows, total = await lists.fetch(TIMELINE_LIST, want, rows=steps,
-                                    count=actor.group_wide().count(ComplaintEvent).where(mine))
-    return want.page_of([_entry(r) for r in rows], total)
+    return await lists.fetch_page(TIMELINE_LIST, want, rows=actor.group_wide().select(ComplaintEvent).where(mine),
+                                  count=actor.group_wide().count(ComplaintEvent).where(mine), item=_entry)
 
 
 def _entry(r: dict[str, Any]) -> TimelineEntry:

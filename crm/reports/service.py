@@ -109,13 +109,9 @@ async def report_page(*, actor: Scope, want: lists.ListQuery | None) -> lists.Pa
     or all of them newest month first (None)."""
     _require_reader(actor)
     mine = [] if actor.has_role(*GROUP_REPORT_ROLES) else [ReportRequest.store.is_not_null()]
-    rows = actor.select(ReportRequest, *_COLUMNS, group_rows=True).where(*mine)
-    if want is None:
-        want = REPORT_LIST.parse()
-        return lists.whole([_info(r) for r in await REPORT_LIST.ordered(rows, want)], sort=want.token)
-    found, total = await lists.fetch(REPORT_LIST, want, rows=rows,
-                                     count=actor.count(ReportRequest, group_rows=True).where(*mine))
-    return want.page_of([_info(r) for r in found], total)
+    return await lists.fetch_page(REPORT_LIST, want, rows=actor.select(ReportRequest, *_COLUMNS, group_rows=True
+                                                                       ).where(*mine),
+                                  count=actor.count(ReportRequest, group_rows=True).where(*mine), item=_info)
 
 
 async def report(*, actor: Scope, report_id: int) -> ReportInfo:

@@ -151,8 +151,8 @@ async def list_scores(
         where.append(ManufacturerScore.period == period)
     rows = actor.select(ManufacturerScore, *ManufacturerScore.all_columns(),
                         ManufacturerScore.store.name.as_alias("store_name")).where(*where)
-    found, total = await lists.fetch(SCORE_LIST, want, rows=rows, count=actor.count(ManufacturerScore).where(*where))
-    return want.page_of([_out(r) for r in found], total)
+    return await lists.fetch_page(SCORE_LIST, want, rows=rows, count=actor.count(ManufacturerScore).where(*where),
+                                  item=_out)
 
 
 def period_of(survey: str, value: Any) -> str | None:

@@ -173,11 +173,8 @@ async def audit_page(
         where.append(MysteryAudit.audited_on <= until)
     rows = actor.select(MysteryAudit, *MysteryAudit.all_columns(), MysteryAudit.store.name.as_alias("store_name")
                         ).where(*where)
-    if want is None:
-        want = AUDIT_LIST.parse()
-        return lists.whole([_audit_out(r) for r in await AUDIT_LIST.ordered(rows, want)], sort=want.token)
-    found, total = await lists.fetch(AUDIT_LIST, want, rows=rows, count=actor.count(MysteryAudit).where(*where))
-    return want.page_of([_audit_out(r) for r in found], total)
+    return await lists.fetch_page(AUDIT_LIST, want, rows=rows, count=actor.count(MysteryAudit).where(*where),
+                                  item=_audit_out)
 
 
 async def get_audit(*, actor: Scope, audit_id: int) -> dict[str, Any]:
