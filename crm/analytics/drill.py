@@ -15,7 +15,6 @@ from operator import attrgetter
 import msgspec
 
 from crm import lists
-
 from crm.analytics.access import view_for
 from crm.analytics.dashboard import LIVE_COLUMN
 from crm.analytics.metrics import METRICS, Metric
@@ -61,8 +60,7 @@ class ItemsPage(lists.Page[Item], kw_only=True):
 ITEM_LIST = lists.ListSpec(
     name="dashboard_items",
     sorts={"at": (attrgetter("at"),), "no": (attrgetter("id"),), "kind": (attrgetter("kind"),),
-           "title": (attrgetter("title"),),
-           "state": (attrgetter("state"),), "counted": (attrgetter("counted"),)},
+           "title": (attrgetter("title"),), "state": (attrgetter("state"),), "counted": (attrgetter("counted"),)},
     default_sort="at",
     tiebreak=attrgetter("id"),
     page_size=100,
