@@ -18,6 +18,7 @@ from crm.callbacks.rules import Rule
 from crm.callbacks.service import CallbackDetail, OutcomeResult, PlannedCallback, QueueItem, WorkQueue
 from crm.callbacks.statistics import GroupStatistics, Statistics, Targets
 from crm.callbacks.surveys import LEVEL_CODES
+from crm import lists
 from crm.lists import Page
 from tenants.scope import Scope, timezone_of
 
@@ -74,9 +75,10 @@ class NextCall:
 
 
 @get("/api/v1/callbacks/rules", tags=["callbacks"])
-async def list_rules(actor: Scope, store_id: StoreId = None) -> list[Rule]:
-    """Every callback/care rule as it applies to a store (or the group's own, without `store_id`)."""
-    return await rules.list_rules(actor=actor, store_id=store_id)
+async def list_rules(actor: Scope, store_id: StoreId = None) -> Page[Rule]:
+    """Every callback/care rule as it applies to a store (or the group's own, without `store_id`); the fixed set
+    of rules on one page, in the product's order (`sort` is `kind`)."""
+    return lists.whole(await rules.list_rules(actor=actor, store_id=store_id), sort="kind")
 
 
 @put("/api/v1/callbacks/rules/{kind:str}", tags=["callbacks"])
@@ -189,16 +191,18 @@ async def change_rule(actor: Scope, kind: str, data: RuleChange, store_id: Store
 
 
 @get("/api/v1/sales/{sale_id:int}/callbacks", tags=["callbacks"])
-async def sale_callbacks(actor: Scope, sale_id: IdParam) -> list[PlannedCallback]:
+async def sale_callbacks(actor: Scope, sale_id: IdParam) -> Page[PlannedCallback]:
     """The callbacks a delivery (交车) set off, soonest due first: phase (planned / due / in progress / finished),
-    due time, deadline and outcome. Cancelled callbacks are left out."""
-    return await service.planned_callbacks(actor=actor, source="sale", source_id=sale_id)
+    due time, deadline and outcome. Cancelled callbacks are left out. The few a delivery plans, on one page (`sort`
+    is `due`)."""
+    return lists.whole(await service.planned_callbacks(actor=actor, source="sale", source_id=sale_id), sort="due")
 
 
 @get("/api/v1/visits/{visit_id:int}/callbacks", tags=["callbacks"])
-async def visit_callbacks(actor: Scope, visit_id: IdParam) -> list[PlannedCallback]:
-    """The callbacks a service visit (维修保养) set off, soonest due first, with phase, due time and outcome."""
-    return await service.planned_callbacks(actor=actor, source="visit", source_id=visit_id)
+async def visit_callbacks(actor: Scope, visit_id: IdParam) -> Page[PlannedCallback]:
+    """The callbacks a service visit (维修保养) set off, soonest due first, with phase, due time and outcome; on one
+    page (`sort` is `due`)."""
+    return lists.whole(await service.planned_callbacks(actor=actor, source="visit", source_id=visit_id), sort="due")
 
 
 @get("/api/v1/callbacks/{callback_id:int}", tags=["callbacks"])

@@ -19,7 +19,7 @@ from api.privacy.routes import RevealRequest, Revealed
 from api.i18n import language_of
 from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
 from api.params import Id, IdParam, OptionalIdParam, text_param, text
-from crm import clock
+from crm import clock, lists
 from crm.lists import Page
 from crm.complaints import accountability as accounts
 from crm.complaints import authority, queries, service, workflow
@@ -352,12 +352,14 @@ async def get_violation(actor: Scope, violation_id: IdParam) -> ViolationRecord:
 
 
 @get("/deadline-stats")
-async def deadline_stats(actor: Scope, days: int = 30) -> list[StoreDeadlineStats]:
-    """Per store: open, overdue now, and deadlines missed in the last `days` days."""
+async def deadline_stats(actor: Scope, days: int = 30) -> Page[StoreDeadlineStats]:
+    """Per store: open, overdue now, and deadlines missed in the last `days` days; every store the caller sees, in
+    store order, on one page (`sort` is `store`)."""
     if not 1 <= days <= 366:
         raise InvalidInput.one("days", "天数须在 1 到 366 之间", "Days must be between 1 and 366")
     now = clock.now()
-    return await queries.deadline_stats(actor=actor, since=now - timedelta(days=days), until=now)
+    return lists.whole(await queries.deadline_stats(actor=actor, since=now - timedelta(days=days), until=now),
+                       sort="store")
 
 
 @get("/workflow", sync_to_thread=False)
@@ -429,15 +431,20 @@ async def reveal(actor: Scope, complaint_id: IdParam, data: RevealRequest) -> Re
 
 
 @get("/{complaint_id:int}/timeline")
-async def get_timeline(actor: Scope, complaint_id: IdParam) -> list[TimelineEntry]:
-    """The complaint's timeline (append-only): every step, note and deadline event, oldest first."""
-    return await queries.timeline(actor=actor, complaint_id=complaint_id)
+async def get_timeline(
+    actor: Scope, complaint_id: IdParam, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[TimelineEntry]:
+    """The complaint's timeline (append-only): every step, note and deadline event, one page with the total.
+    `sort`: `at` (default, oldest first), `action`, `actor`; `-key` for descending."""
+    want = queries.TIMELINE_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await queries.timeline_page(actor=actor, complaint_id=complaint_id, want=want)
 
 
 @get("/{complaint_id:int}/staff")
-async def get_staff(actor: Scope, complaint_id: IdParam) -> list[StaffMember]:
-    """The complaint's store staff: candidates for handler and for the staff complained about."""
-    return await queries.complaint_staff(actor=actor, complaint_id=complaint_id)
+async def get_staff(actor: Scope, complaint_id: IdParam) -> Page[StaffMember]:
+    """The complaint's store staff: candidates for handler and for the staff complained about; department heads
+    first, then by name, all on one page (`sort` is `department_head`)."""
+    return lists.whole(await queries.complaint_staff(actor=actor, complaint_id=complaint_id), sort="department_head")
 
 
 async def _detail(actor: Scope, complaint_id: int) -> ComplaintDetail:

@@ -105,7 +105,8 @@ VisitUpdate = _update("VisitUpdate", "visit", [], "Only the fields present are c
 class ImportForm:
     """Multipart form of an import: the DMS export and what to do with it."""
 
-    file: UploadFile
+    file: Annotated[UploadFile, Parameter(description=(
+        "The DMS export: CSV (UTF-8 or GBK) or XLSX, one row per customer, vehicle, delivery or visit."))]
     store_id: Id | None = None
     accept_valid_rows: bool = False
     sheet: text(100) | None = None  # XLSX only; by default the first sheet with recognisable headers

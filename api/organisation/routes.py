@@ -105,7 +105,8 @@ class PersonPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
 class PeopleImportForm:
     """Multipart form of a people import: the XLSX (or CSV) sheet and whether valid rows go in alone."""
 
-    file: UploadFile
+    file: Annotated[UploadFile, Parameter(description=(
+        "XLSX or CSV, one user a row, in the columns 用户名、姓名、角色、门店编码、品牌事业部、邮箱、手机"))]
     accept_valid_rows: bool = False
 
 

@@ -514,22 +514,37 @@ async def reveal_complaint_field(*, actor: Scope, complaint_id: int, field: str,
     return complaint.complainant_phone
 
 
+TIMELINE_LIST = lists.ListSpec(
+    name="timeline",
+    sorts={"at": (ComplaintEvent.id,), "action": (ComplaintEvent.action,), "actor": (ComplaintEvent.actor_name,)},
+    default_sort="at",
+    tiebreak=ComplaintEvent.id,
+    page_size=100,
+)
+
+
 async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
-    """The complaint's steps in order (append-only). Rows keep the store each step happened at, so a
-    re-routed complaint's earlier steps are read through the complaint, which the caller may see."""
+    """The complaint's steps in order (append-only), all of them: the complaint page tells the whole story."""
+    return (await timeline_page(actor=actor, complaint_id=complaint_id, want=None)).items
+
+
+async def timeline_page(*, actor: Scope, complaint_id: int, want: lists.ListQuery | None
+                        ) -> lists.Page[TimelineEntry]:
+    """The complaint's steps, a page with the total (`want`), or all of them oldest first (None). Rows keep the
+    store each step happened at, so a re-routed complaint's earlier steps are read through the complaint, which
+    the caller may see: the complaint's group (read with actor.get)."""
     await actor.get(Complaint, complaint_id)
-    # A re-routed complaint's steps keep their old store: the complaint's group (read with actor.get above).
-    rows = await actor.group_wide().select(ComplaintEvent).where(
-        ComplaintEvent.complaint == complaint_id
-    ).order_by(ComplaintEvent.id)
-    return [
-        TimelineEntry(
-            id=r["id"], at=r["at"], actor_user_id=r["actor_user"], actor_name=r["actor_name"],
-            action=r["action"], action_zh=_action_zh(r["action"]), from_state=r["from_state"],
-            to_state=r["to_state"], note=r["note"], data=r["data"] if isinstance(r["data"], dict) else msgspec.json.decode(r["data"] or "{}"),
-        )
-        for r in rows
-    ]
+    mine = ComplaintEvent.complaint == complaint_id
+    return await lists.fetch_page(TIMELINE_LIST, want, rows=actor.group_wide().select(ComplaintEvent).where(mine),
+                                  count=actor.group_wide().count(ComplaintEvent).where(mine), item=_entry)
+
+
+def _entry(r: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry(
+        id=r["id"], at=r["at"], actor_user_id=r["actor_user"], actor_name=r["actor_name"],
+        action=r["action"], action_zh=_action_zh(r["action"]), from_state=r["from_state"],
+        to_state=r["to_state"], note=r["note"], data=r["data"] if isinstance(r["data"], dict) else msgspec.json.decode(r["data"] or "{}"),
+    )
 
 
 async def intake_candidates(*, actor: Scope, q: str, limit: int = 10) -> list[IntakeCandidate]:

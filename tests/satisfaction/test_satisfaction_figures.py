@@ -50,7 +50,7 @@ async def scored(client, tenant):
     assert imported.status_code == 200, imported.text
     checklist = await client.put("/api/v1/mystery-shopper/checkpoints", headers=admin, json={
         "brand_division_id": tenant.division_ids[0], "checkpoints": [{"section": s, "item": i} for s, i in CHECKLIST]})
-    checkpoints = checklist.json()
+    checkpoints = checklist.json()["items"]
     for store_id, kept in ((tenant.store_a, 3), (tenant.store_b, 4)):
         audit = await client.post("/api/v1/mystery-shopper/audits", headers=admin, json={
             "store_id": store_id, "audited_on": "2026-11-20", "auditor": "王五",
