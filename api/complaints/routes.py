@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Request, Response, Router, get, patch, post, put
+from litestar.di import Provide
 from litestar.params import Parameter
 
 from api.privacy.routes import RevealRequest, Revealed
@@ -234,15 +235,26 @@ async def take_complaint(actor: Scope, data: IntakeRequest) -> Created:
     return Created(id=await major_service.register_with_repeat_decision(actor=actor, decision_required=False, **fields))
 
 
-@get("/")
-async def list_complaints(
-    actor: Scope,
+def complaint_filter(
     in_state: Annotated[str | None, Parameter(query="state")] = None,
     store_id: OptionalIdParam = None,
     channel: Channel | None = None,
     open_only: bool = False,
     overdue_only: bool = False,
     q: text_param(100) = "",
+) -> queries.ComplaintFilter:
+    """The complaint list's filters, for the list and its export alike."""
+    return queries.ComplaintFilter(state=in_state, store_id=store_id, channel=channel, open_only=open_only,
+                                   overdue_only=overdue_only, q=q)
+
+
+LIST_FILTER = {"filters": Provide(complaint_filter, sync_to_thread=False)}
+
+
+@get("/", dependencies=LIST_FILTER)
+async def list_complaints(
+    actor: Scope,
+    filters: queries.ComplaintFilter,
     sort: SortParam = "",
     page: PageParam = 1,
     page_size: PageSizeParam = None,
@@ -252,31 +264,20 @@ async def list_complaints(
     `sort`: `priority` (default: urgent first, then by deadline), `id`, `due`, `state`, `store`, `customer`,
     `plate`, `content`, `channel`, `handler`, `received`; `-key` for descending."""
     want = queries.COMPLAINT_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await queries.list_complaints(
-        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
-        overdue_only=overdue_only, q=q, want=want,
-    )
+    return await queries.list_complaints(actor=actor, filters=filters, want=want)
 
 
-@get("/export")
+@get("/export", dependencies=LIST_FILTER)
 async def export_complaints(
     request: Request,
     actor: Scope,
-    in_state: Annotated[str | None, Parameter(query="state")] = None,
-    store_id: OptionalIdParam = None,
-    channel: Channel | None = None,
-    open_only: bool = False,
-    overdue_only: bool = False,
-    q: text_param(100) = "",
+    filters: queries.ComplaintFilter,
     sort: SortParam = "",
     format: FormatParam = "xlsx",
 ) -> Response:
     """The list with the same filters and order, every page, as XLSX or CSV; personal data masked as the caller
     sees it, counted and logged like any bulk read."""
-    items = await queries.export_complaints(
-        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
-        overdue_only=overdue_only, q=q, want=queries.COMPLAINT_LIST.parse(sort=sort),
-    )
+    items = await queries.export_complaints(actor=actor, filters=filters, want=queries.COMPLAINT_LIST.parse(sort=sort))
     return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
