@@ -386,9 +386,9 @@ async def list_corrections(
     """Correction requests (修正表), one page with the total, with the time left and what the caller may do. `sort`:
     `due` (open: the default), `decided` (unconfirmed: the default), `created` (all: `-created`), `customer`,
     `field`, `department`, `found`, `state`; `-key` for descending."""
-    want = corrections.CORRECTION_LIST.parse(sort=sort or corrections.DEFAULT_SORTS[which], page=page,
-                                             page_size=page_size)
-    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, want=want)
+    filters = corrections.CorrectionFilter(state=which, store_id=store_id)
+    want = corrections.CORRECTION_LIST.parse(sort=sort or filters.default_sort, page=page, page_size=page_size)
+    return await corrections.list_corrections(actor=actor, filters=filters, want=want)
 
 
 @get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])
