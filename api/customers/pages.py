@@ -37,6 +37,7 @@ from crm.customers.service import (
     get_customer,
     reveal_customer_field,
     CUSTOMER_LIST,
+    CustomerFilter,
     search_customers_page,
     update_customer,
 )
@@ -68,7 +69,8 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
     total and sort by name, kind or store."""
     query = q.strip()[:MAX_QUERY]
     want = CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await search_customers_page(actor=actor, q=query, want=want) if query else want.page_of([], 0)
+    found = (await search_customers_page(actor=actor, filters=CustomerFilter(q=query), want=want) if query
+             else want.page_of([], 0))
     context = {
         "q": query,
         "results": found.items,

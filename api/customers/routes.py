@@ -127,9 +127,8 @@ async def search_customers(
     """Search by phone (full or last 4+ digits), plate, VIN (full or last 6+) or name; empty `q` lists the newest.
     One page with the total; `sort`: `created` (default `-created`), `name`, `kind`, `store`; `-key` descending."""
     want = service.CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.search_customers_page(
-        actor=actor, q=q, store_id=store_id, include_inactive=include_inactive, want=want
-    )
+    filters = service.CustomerFilter(q=q, store_id=store_id, include_inactive=include_inactive)
+    return await service.search_customers_page(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/customers", guards=EDITORS, tags=["customers"])
@@ -197,9 +196,8 @@ async def list_vehicles(
     """The vehicles of the stores the caller may see, filtered by customer, store or a VIN / plate search; one page
     with the total. `sort`: `created` (default `-created`), `plate`, `vin`, `model`."""
     want = service.VEHICLE_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_vehicles(
-        actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive, want=want,
-    )
+    filters = service.VehicleFilter(customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive)
+    return await service.list_vehicles(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/vehicles", guards=EDITORS, tags=["customers"])

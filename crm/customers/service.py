@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -115,30 +116,45 @@ REVEALABLE_FIELDS = ("mobile", "phone2", "id_number")
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CustomerFilter:
+    """What the customer list keeps: the JSON list and the search page each build one and pass it down."""
+
+    q: str = ""  # phone (full or last 4+ digits), plate, VIN (full or last 6+ characters) or name
+    store_id: int | None = None
+    include_inactive: bool = False
+
+
+@dataclass(frozen=True)
+class VehicleFilter:
+    """What the vehicle list keeps."""
+
+    customer_id: int | None = None
+    store_id: int | None = None
+    q: str = ""  # VIN (last 6+ characters) or plate
+    include_inactive: bool = False
+
+
 async def search_customers(*, actor: Scope, q: str, limit: int = 20) -> list[CustomerSummary]:
     """Customers in the caller's scope matching `q`: phone (full or last 4+ digits), plate,
     VIN (full or last 6+ characters) or name. Most recently created first."""
-    page = await search_customers_page(actor=actor, q=q, want=CUSTOMER_LIST.parse(page_size=limit))
+    page = await search_customers_page(actor=actor, filters=CustomerFilter(q=q),
+                                       want=CUSTOMER_LIST.parse(page_size=limit))
     return page.items
 
 
 async def search_customers_page(
-    *,
-    actor: Scope,
-    q: str = "",
-    store_id: int | None = None,
-    include_inactive: bool = False,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: CustomerFilter = CustomerFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[CustomerSummary]:
     """A page of `search_customers` with the total; an empty `q` lists the newest customers."""
     actor.require_role(*CUSTOMER_READERS)
     want = want or CUSTOMER_LIST.parse()
     where = []
-    if store_id is not None:
-        where.append(Customer.store == _store_filter(actor, store_id))
-    if not include_inactive:
+    if filters.store_id is not None:
+        where.append(Customer.store == _store_filter(actor, filters.store_id))
+    if not filters.include_inactive:
         where.append(Customer.active.eq(True))
-    matches = _search_condition(actor, q)
+    matches = _search_condition(actor, filters.q)
     if matches is False:
         return want.page_of([], 0)
     if matches is not None:
@@ -271,24 +287,18 @@ def car_keys(problems: Problems, vin: str, plate: str) -> tuple[str, str]:
 
 
 async def list_vehicles(
-    *,
-    actor: Scope,
-    customer_id: int | None = None,
-    store_id: int | None = None,
-    q: str = "",
-    include_inactive: bool = False,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: VehicleFilter = VehicleFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[VehicleRecord]:
-    """Vehicles in scope, newest first; `q` matches VIN (last 6+ characters) or plate."""
+    """Vehicles in scope, newest first."""
     want = want or VEHICLE_LIST.parse()
     where = []
-    if customer_id is not None:
-        where.append(Vehicle.customer == customer_id)
-    if store_id is not None:
-        where.append(Vehicle.store == _store_filter(actor, store_id))
-    if not include_inactive:
+    if filters.customer_id is not None:
+        where.append(Vehicle.customer == filters.customer_id)
+    if filters.store_id is not None:
+        where.append(Vehicle.store == _store_filter(actor, filters.store_id))
+    if not filters.include_inactive:
         where.append(Vehicle.active.eq(True))
-    matches = _vehicle_condition(q) if q.strip() else None
+    matches = _vehicle_condition(filters.q) if filters.q.strip() else None
     if matches is False:
         return want.page_of([], 0)
     if matches is not None:
