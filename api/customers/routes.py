@@ -245,11 +245,9 @@ async def list_sales(
     """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time;
     one page with the total. `sort`: `delivered` (default `-delivered`), `created`."""
     want = service.SALE_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_sales(
-        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
-        delivered_from=delivered_from, delivered_before=delivered_before, include_cancelled=include_cancelled,
-        want=want,
-    )
+    filters = service.DocumentFilter(customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
+                                     since=delivered_from, before=delivered_before, include_cancelled=include_cancelled)
+    return await service.list_sales(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/sales", guards=EDITORS, tags=["customers"])
@@ -296,10 +294,9 @@ async def list_visits(
     """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time; one
     page with the total. `sort`: `left` (default `-left`), `created`."""
     want = service.VISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_visits(
-        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
-        left_before=left_before, include_cancelled=include_cancelled, want=want,
-    )
+    filters = service.DocumentFilter(customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
+                                     since=left_from, before=left_before, include_cancelled=include_cancelled)
+    return await service.list_visits(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/visits", guards=EDITORS, tags=["customers"])
