@@ -37,7 +37,8 @@ async def log_page(
     return Template("audit/log.html", context={
         "found": found, "filters": filters, "platform": actor.group_id is None,
         "view": ListView("/audit", audit.AUDIT_LIST, want, lists.Page(**{k: v for k, v in found.items()
-                         if k not in ("actions", "action_labels")}), _url_filters(filters), export_path="/audit/export"),
+                         if k not in ("actions", "action_labels")}), _url_filters(filters),
+                         export_path="/audit/export"),
     })
 
 
