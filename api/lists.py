@@ -3,18 +3,20 @@ list's filters, sort and page (bookmarkable; htmx pushes it), and the export ans
 
 API routes take `sort`, `page` and `page_size` as `SortParam`, `PageParam`, `PageSizeParam` and answer a
 `crm.lists.Page`; pages build a `ListView` for the macros in `_list.html` (sortable headings, the total, the
-pager, the export links).
+pager, the export links). A list with an export reads its filters once for both handlers: `filtered_by(build)`
+makes `build` (a function of the query parameters giving the list's filter struct) the handlers' `filters`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Response
+from litestar.di import Provide
 from litestar.params import Parameter
 
 from api.params import NO_NUL
@@ -31,6 +33,12 @@ EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def filtered_by(build: Callable[..., Any]) -> dict[str, Provide]:
+    """The dependency that hands a list's handlers (the list and its export) their `filters`, read from the query
+    by `build`; its parameters are documented as the handlers' own."""
+    return {"filters": Provide(build, sync_to_thread=False)}
 
 
 @dataclass

@@ -6,12 +6,11 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Response, get
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Template
 
 from api.audit.routes import GUARDS, audit_filter, export_response
-from api.lists import ListView
+from api.lists import ListView, filtered_by
 from api.params import text_param
 from crm import lists
 from tenants import audit
@@ -24,7 +23,7 @@ def audit_page_filter(since: str = "", until: str = "", action: text_param(64) =
     return audit_filter(_day(since), _day(until), action, who)
 
 
-LIST_FILTER = {"filters": Provide(audit_page_filter, sync_to_thread=False)}
+LIST_FILTER = filtered_by(audit_page_filter)
 
 
 @get("/audit", guards=GUARDS, dependencies=LIST_FILTER, include_in_schema=False)

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Response, get
-from litestar.di import Provide
 from litestar.params import Parameter
 
 from api.auth import requires
-from api.lists import PageParam, PageSizeParam, SortParam
+from api.lists import PageParam, PageSizeParam, SortParam, filtered_by
 from api.params import text_param
 from tenants import audit
 from tenants.scope import Scope
@@ -54,7 +53,7 @@ def audit_filter(since: date | None = None, until: date | None = None, action: t
     return audit.AuditFilter(since=since, until=until, action=action.strip(), who=who.strip())
 
 
-LIST_FILTER = {"filters": Provide(audit_filter, sync_to_thread=False)}
+LIST_FILTER = filtered_by(audit_filter)
 
 
 @get("/api/v1/audit", guards=GUARDS, tags=["audit"], dependencies=LIST_FILTER)

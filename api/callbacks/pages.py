@@ -14,13 +14,12 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import language_of
-from api.lists import ListView, export_response
+from api.lists import ListView, export_response, filtered_by
 from api.web.forms import existing_id, optional_int, page_or_fragment, store_choices
 from crm.callbacks import service, statistics
 from crm.callbacks.surveys import LEVELS, NOT_APPLICABLE
@@ -61,7 +60,7 @@ def callback_page_filter(actor: Scope, in_state: Annotated[str, Parameter(query=
                                   store_id=store_id if store_id in actor.store_ids else None)
 
 
-LIST_FILTER = {"filters": Provide(callback_page_filter, sync_to_thread=False)}
+LIST_FILTER = filtered_by(callback_page_filter)
 
 
 @get("/callbacks/list", guards=[requires(*CALLBACK_READERS)], dependencies=LIST_FILTER, include_in_schema=False)

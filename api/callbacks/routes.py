@@ -8,11 +8,10 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post, put
-from litestar.di import Provide
 from litestar.params import Parameter
 
 from api.i18n import language_of
-from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response, filtered_by
 from api.params import NO_NUL, IdParam, OptionalStoreIdQuery, StoreIdQuery, text, text_param
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
@@ -107,7 +106,7 @@ def callback_filter(in_state: StateParam = "", kind: text_param(40) = "", store_
     return service.CallbackFilter(state=in_state, kind=kind, store_id=store_id)
 
 
-LIST_FILTER = {"filters": Provide(callback_filter, sync_to_thread=False)}
+LIST_FILTER = filtered_by(callback_filter)
 
 
 @get("/api/v1/callbacks", tags=["callbacks"], dependencies=LIST_FILTER)

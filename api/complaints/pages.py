@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
@@ -21,7 +20,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import requires
 from api.complaints.attachments import panel_context as attachment_panel
 from api.i18n import language_of
-from api.lists import ListView, export_response
+from api.lists import ListView, export_response, filtered_by
 from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, optional_int, required_int, store_choices
 from crm import clock
@@ -108,7 +107,7 @@ def complaint_page_filter(
         overdue_only=overdue == "1", open_only=open == "1", q=q[:60])
 
 
-LIST_FILTER = {"filters": Provide(complaint_page_filter, sync_to_thread=False)}
+LIST_FILTER = filtered_by(complaint_page_filter)
 
 
 @get("/complaints", guards=[requires(*workflow.READERS)], dependencies=LIST_FILTER, include_in_schema=False)

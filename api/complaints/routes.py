@@ -13,12 +13,11 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Request, Response, Router, get, patch, post, put
-from litestar.di import Provide
 from litestar.params import Parameter
 
 from api.privacy.routes import RevealRequest, Revealed
 from api.i18n import language_of
-from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response, filtered_by
 from api.params import Id, IdParam, OptionalIdParam, text_param, text
 from crm import clock
 from crm.lists import Page
@@ -248,7 +247,7 @@ def complaint_filter(
                                    overdue_only=overdue_only, q=q)
 
 
-LIST_FILTER = {"filters": Provide(complaint_filter, sync_to_thread=False)}
+LIST_FILTER = filtered_by(complaint_filter)
 
 
 @get("/", dependencies=LIST_FILTER)
