@@ -23,10 +23,8 @@ def audit_page_filter(since: str = "", until: str = "", action: text_param(64) =
     return audit_filter(_day(since), _day(until), action, who)
 
 
-LIST_FILTER = filtered_by(audit_page_filter)
-
-
-@get("/audit", guards=GUARDS, dependencies=LIST_FILTER, include_in_schema=False)
+@get("/audit", guards=GUARDS, include_in_schema=False)
+@filtered_by(audit_page_filter)
 async def log_page(
     actor: Scope, filters: audit.AuditFilter, sort: str = "", page: str = "", page_size: str = "",
 ) -> Template:
@@ -41,7 +39,8 @@ async def log_page(
     })
 
 
-@get("/audit/export", guards=GUARDS, dependencies=LIST_FILTER, include_in_schema=False)
+@get("/audit/export", guards=GUARDS, include_in_schema=False)
+@filtered_by(audit_page_filter)
 async def export_page(
     actor: Scope, filters: audit.AuditFilter, format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
     sort: str = "",

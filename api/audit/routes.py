@@ -50,13 +50,11 @@ class EntriesPage(msgspec.Struct):
 def audit_filter(since: date | None = None, until: date | None = None, action: text_param(64) = "",
                  who: text_param(100) = "") -> audit.AuditFilter:
     """The log's filters, for the list and its export alike."""
-    return audit.AuditFilter(since=since, until=until, action=action.strip(), who=who.strip())
+    return audit.AuditFilter(since=since, until=until, action=action, who=who)
 
 
-LIST_FILTER = filtered_by(audit_filter)
-
-
-@get("/api/v1/audit", guards=GUARDS, tags=["audit"], dependencies=LIST_FILTER)
+@get("/api/v1/audit", guards=GUARDS, tags=["audit"])
+@filtered_by(audit_filter)
 async def list_entries(
     actor: Scope, filters: audit.AuditFilter, sort: SortParam = "", page: PageParam = 1,
     page_size: PageSizeParam = None,
@@ -70,7 +68,8 @@ async def list_entries(
     return EntriesPage(items=items, **{k: found[k] for k in ("total", "page", "page_size", "pages", "sort", "actions")})
 
 
-@get("/api/v1/audit/export", guards=GUARDS, tags=["audit"], dependencies=LIST_FILTER)
+@get("/api/v1/audit/export", guards=GUARDS, tags=["audit"])
+@filtered_by(audit_filter)
 async def export_entries(
     actor: Scope, format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx", *, filters: audit.AuditFilter,
     sort: SortParam = "",

@@ -60,10 +60,8 @@ def callback_page_filter(actor: Scope, in_state: Annotated[str, Parameter(query=
                                   store_id=store_id if store_id in actor.store_ids else None)
 
 
-LIST_FILTER = filtered_by(callback_page_filter)
-
-
-@get("/callbacks/list", guards=[requires(*CALLBACK_READERS)], dependencies=LIST_FILTER, include_in_schema=False)
+@get("/callbacks/list", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
+@filtered_by(callback_page_filter)
 async def list_page(actor: Scope, filters: service.CallbackFilter, sort: str = "", page: str = "",
                     page_size: str = "") -> Template:
     """Every callback of the reader's stores, filtered, sorted and paged; exported as shown."""
@@ -78,8 +76,8 @@ async def list_page(actor: Scope, filters: service.CallbackFilter, sort: str = "
     })
 
 
-@get("/callbacks/list/export", guards=[requires(*CALLBACK_READERS)], dependencies=LIST_FILTER,
-     include_in_schema=False)
+@get("/callbacks/list/export", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
+@filtered_by(callback_page_filter)
 async def list_export(
     request: Request[Scope, Any, Any], actor: Scope, filters: service.CallbackFilter, sort: str = "",
     format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",

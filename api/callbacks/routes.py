@@ -106,10 +106,8 @@ def callback_filter(in_state: StateParam = "", kind: text_param(40) = "", store_
     return service.CallbackFilter(state=in_state, kind=kind, store_id=store_id)
 
 
-LIST_FILTER = filtered_by(callback_filter)
-
-
-@get("/api/v1/callbacks", tags=["callbacks"], dependencies=LIST_FILTER)
+@get("/api/v1/callbacks", tags=["callbacks"])
+@filtered_by(callback_filter)
 async def list_callbacks(
     actor: Scope, filters: service.CallbackFilter, sort: SortParam = "", page: PageParam = 1,
     page_size: PageSizeParam = None,
@@ -121,7 +119,8 @@ async def list_callbacks(
     return await service.list_callbacks(actor=actor, filters=filters, want=want)
 
 
-@get("/api/v1/callbacks/export", tags=["callbacks"], dependencies=LIST_FILTER)
+@get("/api/v1/callbacks/export", tags=["callbacks"])
+@filtered_by(callback_filter)
 async def export_callbacks(
     request: Request, actor: Scope, filters: service.CallbackFilter, sort: SortParam = "", format: FormatParam = "xlsx",
 ) -> Response:

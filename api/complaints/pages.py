@@ -107,10 +107,8 @@ def complaint_page_filter(
         overdue_only=overdue == "1", open_only=open == "1", q=q[:60])
 
 
-LIST_FILTER = filtered_by(complaint_page_filter)
-
-
-@get("/complaints", guards=[requires(*workflow.READERS)], dependencies=LIST_FILTER, include_in_schema=False)
+@get("/complaints", guards=[requires(*workflow.READERS)], include_in_schema=False)
+@filtered_by(complaint_page_filter)
 async def complaint_list(
     actor: Scope, filters: queries.ComplaintFilter, sort: str = "", page: str = "", page_size: str = "",
 ) -> Template:
@@ -127,7 +125,8 @@ async def complaint_list(
     })
 
 
-@get("/complaints/export", guards=[requires(*workflow.READERS)], dependencies=LIST_FILTER, include_in_schema=False)
+@get("/complaints/export", guards=[requires(*workflow.READERS)], include_in_schema=False)
+@filtered_by(complaint_page_filter)
 async def complaint_list_export(
     request: Request[Scope, Any, Any],
     actor: Scope,

@@ -247,10 +247,8 @@ def complaint_filter(
                                    overdue_only=overdue_only, q=q)
 
 
-LIST_FILTER = filtered_by(complaint_filter)
-
-
-@get("/", dependencies=LIST_FILTER)
+@get("/")
+@filtered_by(complaint_filter)
 async def list_complaints(
     actor: Scope,
     filters: queries.ComplaintFilter,
@@ -266,7 +264,8 @@ async def list_complaints(
     return await queries.list_complaints(actor=actor, filters=filters, want=want)
 
 
-@get("/export", dependencies=LIST_FILTER)
+@get("/export")
+@filtered_by(complaint_filter)
 async def export_complaints(
     request: Request,
     actor: Scope,
