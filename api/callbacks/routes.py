@@ -11,7 +11,7 @@ from litestar import Request, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from api.i18n import language_of
-from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response, filtered_by
 from api.params import NO_NUL, IdParam, OptionalStoreIdQuery, StoreIdQuery, text, text_param
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
@@ -102,27 +102,33 @@ async def work_queue(
     return await service.work_queue(actor=actor, store_id=store_id, limit=limit)
 
 
+def callback_filter(in_state: StateParam = "", kind: text_param(40) = "", store_id: StoreId = None
+                    ) -> service.CallbackFilter:
+    """The callback list's filters, for the list and its export alike."""
+    return service.CallbackFilter(state=in_state, kind=kind, store_id=store_id)
+
+
 @get("/api/v1/callbacks", tags=["callbacks"])
+@filtered_by(callback_filter)
 async def list_callbacks(
-    actor: Scope, in_state: StateParam = "", kind: text_param(40) = "",
-    store_id: StoreId = None, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
+    actor: Scope, filters: service.CallbackFilter, sort: SortParam = "", page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[QueueItem]:
     """Every callback of the caller's stores (planned, due, done, unreachable, …), one page with the total.
     `sort`: `due` (default), `deadline`, `kind`, `customer`, `car`, `plate`, `state`, `attempts`, `claimed`;
     `-key` for descending."""
     want = service.CALLBACK_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_callbacks(actor=actor, state=in_state, kind=kind, store_id=store_id, want=want)
+    return await service.list_callbacks(actor=actor, filters=filters, want=want)
 
 
 @get("/api/v1/callbacks/export", tags=["callbacks"])
+@filtered_by(callback_filter)
 async def export_callbacks(
-    request: Request, actor: Scope, in_state: StateParam = "",
-    kind: text_param(40) = "", store_id: StoreId = None, sort: SortParam = "", format: FormatParam = "xlsx",
+    request: Request, actor: Scope, filters: service.CallbackFilter, sort: SortParam = "", format: FormatParam = "xlsx",
 ) -> Response:
     """The list with the same filters and order, every page, as XLSX or CSV; mobiles masked as the caller sees
     them, counted and logged like any bulk read."""
-    items = await service.export_callbacks(actor=actor, state=in_state, kind=kind, store_id=store_id,
-                                           want=service.CALLBACK_LIST.parse(sort=sort))
+    items = await service.export_callbacks(actor=actor, filters=filters, want=service.CALLBACK_LIST.parse(sort=sort))
     return export_response(service.CALLBACK_EXPORT, items, format=format, name=service.CALLBACK_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 

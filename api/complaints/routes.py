@@ -17,7 +17,7 @@ from litestar.params import Parameter
 
 from api.privacy.routes import RevealRequest, Revealed
 from api.i18n import language_of
-from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response, filtered_by
 from api.params import Id, IdParam, OptionalIdParam, text_param, text
 from crm import clock, lists
 from crm.lists import Page
@@ -234,15 +234,24 @@ async def take_complaint(actor: Scope, data: IntakeRequest) -> Created:
     return Created(id=await major_service.register_with_repeat_decision(actor=actor, decision_required=False, **fields))
 
 
-@get("/")
-async def list_complaints(
-    actor: Scope,
+def complaint_filter(
     in_state: Annotated[str | None, Parameter(query="state")] = None,
     store_id: OptionalIdParam = None,
     channel: Channel | None = None,
     open_only: bool = False,
     overdue_only: bool = False,
     q: text_param(100) = "",
+) -> queries.ComplaintFilter:
+    """The complaint list's filters, for the list and its export alike."""
+    return queries.ComplaintFilter(state=in_state, store_id=store_id, channel=channel, open_only=open_only,
+                                   overdue_only=overdue_only, q=q)
+
+
+@get("/")
+@filtered_by(complaint_filter)
+async def list_complaints(
+    actor: Scope,
+    filters: queries.ComplaintFilter,
     sort: SortParam = "",
     page: PageParam = 1,
     page_size: PageSizeParam = None,
@@ -252,31 +261,21 @@ async def list_complaints(
     `sort`: `priority` (default: urgent first, then by deadline), `id`, `due`, `state`, `store`, `customer`,
     `plate`, `content`, `channel`, `handler`, `received`; `-key` for descending."""
     want = queries.COMPLAINT_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await queries.list_complaints(
-        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
-        overdue_only=overdue_only, q=q, want=want,
-    )
+    return await queries.list_complaints(actor=actor, filters=filters, want=want)
 
 
 @get("/export")
+@filtered_by(complaint_filter)
 async def export_complaints(
     request: Request,
     actor: Scope,
-    in_state: Annotated[str | None, Parameter(query="state")] = None,
-    store_id: OptionalIdParam = None,
-    channel: Channel | None = None,
-    open_only: bool = False,
-    overdue_only: bool = False,
-    q: text_param(100) = "",
+    filters: queries.ComplaintFilter,
     sort: SortParam = "",
     format: FormatParam = "xlsx",
 ) -> Response:
     """The list with the same filters and order, every page, as XLSX or CSV; personal data masked as the caller
     sees it, counted and logged like any bulk read."""
-    items = await queries.export_complaints(
-        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
-        overdue_only=overdue_only, q=q, want=queries.COMPLAINT_LIST.parse(sort=sort),
-    )
+    items = await queries.export_complaints(actor=actor, filters=filters, want=queries.COMPLAINT_LIST.parse(sort=sort))
     return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 

@@ -258,7 +258,8 @@ async def major_board(
     total. `sort`: `board` (default), `store`, `customer`, `marked`, `deadline`, `report`, `level`; `-key` for
     descending."""
     want = service.BOARD_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await service.board(actor=actor, include_closed=include_closed, store_id=store_id, want=want)
+    filters = service.BoardFilter(include_closed=include_closed, store_id=store_id)
+    found = await service.board(actor=actor, filters=filters, want=want)
     return want.page_of([major_out(v) for v in found.items], found.total)
 
 

@@ -94,7 +94,7 @@ async def list_notifications(
     """My in-app notifications, newest first, one page with the total.
     `sort`: `created` (default `-created`), `title`, `kind`, `read`; `-key` for descending."""
     want = inbox.INBOX_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await inbox.page_mine(actor=actor, unread_only=unread_only, want=want)
+    found = await inbox.page_mine(actor=actor, filters=inbox.InboxFilter(unread_only=unread_only), want=want)
     return want.page_of([_out(r) for r in found.items], found.total)
 
 

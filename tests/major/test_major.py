@@ -451,7 +451,8 @@ async def test_closing_stops_everything_and_reopening_brings_the_remaining_level
     assert (await MajorAlert.select(MajorAlert.settled_at).where(MajorAlert.major == major_id).first())["settled_at"]
     hq = await tenant.scope("hq_viewer")
     assert major_id not in [v.id for v in (await service.board(actor=hq)).items]
-    assert major_id in [v.id for v in (await service.board(actor=hq, include_closed=True)).items]
+    with_closed = service.BoardFilter(include_closed=True)
+    assert major_id in [v.id for v in (await service.board(actor=hq, filters=with_closed)).items]
     with _at(start + 2 * HOUR):
         await reopen_complaint(actor=await tenant.scope("store_gm@A"), complaint_id=complaint_id, reason="客户再次来电")
     [timer] = await pending_major_timers(major_id)
