@@ -182,11 +182,30 @@ class _WriteTransaction(SQLiteTransaction):
         return self.engine._writing_connection_of_this_loop()
 
     async def begin(self) -> None:
-        await asyncio.to_thread(self.connection.run, f"BEGIN {self.transaction_type.value}")
+        await self._in_thread(f"BEGIN {self.transaction_type.value}")
 
     async def commit(self) -> None:
-        await asyncio.to_thread(self.connection.run, "COMMIT")
+        await self._in_thread("COMMIT")
         self._committed = True
+
+    async def _in_thread(self, sql: str) -> None:
+        """Runs BEGIN or COMMIT in a thread, which goes on should the request be cancelled meanwhile: the request
+        then waits for it (the locks stay held, the connection is not the next writer's yet). A BEGIN or COMMIT
+        that did not end well is rolled back, so that no connection keeps SQLite's write lock until this
+        process writes again."""
+        running = asyncio.ensure_future(asyncio.to_thread(self.connection.run, sql))
+        try:
+            await asyncio.shield(running)
+        except BaseException:
+            while not running.done():
+                try:
+                    await asyncio.shield(running)
+                except asyncio.CancelledError:
+                    pass
+            running.exception()  # its failure, if any, is the one raised here already or a cancelled request's
+            if self.connection.in_transaction:
+                self.connection.run("ROLLBACK")
+            raise
 
 
 class _OnLoop:

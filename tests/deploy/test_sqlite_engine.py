@@ -136,3 +136,81 @@ async def test_a_long_write_transaction_lets_the_event_loop_run(sqlite_engine):
     ticking.cancel()
     assert ticks_during_the_write[0] > 0
     assert await _sql(sqlite_engine, "SELECT count(*) AS n FROM parent") == [{"n": 5000}]
+
+
+async def _holding_the_write_lock(path: str) -> sqlite3.Connection:
+    """Another process's writer (a plain Piccolo transaction, a migration): it holds SQLite's write lock."""
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def _write_lock_free(path: str) -> bool:
+    probe = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+
+
+async def test_a_writer_cancelled_while_its_begin_waits_does_not_keep_the_lock(sqlite_engine):
+    """BEGIN runs in a thread that goes on after the request is cancelled: the lock it then gets must not be
+    kept by a connection nobody uses until this process's next write."""
+    other = await _holding_the_write_lock(sqlite_engine.path)
+
+    async def writer() -> None:
+        async with sqlite_engine.write_transaction():
+            await _sql(sqlite_engine, "INSERT INTO parent (id) VALUES (?)", 1)
+
+    writes = asyncio.create_task(writer())
+    await asyncio.sleep(0.2)  # BEGIN IMMEDIATE now waits for the other writer
+    writes.cancel()
+    await asyncio.sleep(0.05)
+    other.execute("COMMIT")
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(writes, 5)
+    await asyncio.sleep(0.3)  # time for a still running BEGIN to get the lock
+    assert _write_lock_free(sqlite_engine.path), "another process can write"
+    async with sqlite_engine.write_transaction():
+        await _sql(sqlite_engine, "INSERT INTO parent (id) VALUES (?)", 2)
+    assert await _sql(sqlite_engine, "SELECT id FROM parent") == [{"id": 2}]
+
+
+async def test_a_writer_cancelled_while_its_commit_waits_leaves_the_connection_clean(tmp_path):
+    """Without WAL a COMMIT waits for readers; a request cancelled meanwhile must not hand the connection to
+    the next writer while the COMMIT still runs in its thread."""
+    path = str(tmp_path / "db.sqlite")
+    engine = PooledSQLiteEngine(path=path, timeout=30)
+    await engine.run_ddl("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    reader = sqlite3.connect(path, isolation_level=None, timeout=0)
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM parent").fetchall()  # a read lock: the COMMIT waits for it
+    committed = asyncio.Event()
+
+    async def writer() -> None:
+        async with engine.write_transaction():
+            await _sql(engine, "INSERT INTO parent (id) VALUES (?)", 1)
+        committed.set()
+
+    writes = asyncio.create_task(writer())
+    await asyncio.sleep(0.3)  # COMMIT now waits for the reader
+    writes.cancel()
+    nxt = asyncio.create_task(_second_writer(engine))
+    await asyncio.sleep(0.05)
+    reader.execute("COMMIT")
+    reader.close()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(writes, 5)
+    await asyncio.wait_for(nxt, 5)  # the next writer neither fails nor rolls back a COMMIT under way
+    assert await _sql(engine, "SELECT id FROM parent ORDER BY id") == [{"id": 1}, {"id": 2}]
+    assert _write_lock_free(path)
+    await engine.close_idle()
+
+
+async def _second_writer(engine) -> None:
+    async with engine.write_transaction():
+        await _sql(engine, "INSERT INTO parent (id) VALUES (?)", 2)
