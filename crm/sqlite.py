@@ -181,6 +181,16 @@ class _WriteTransaction(SQLiteTransaction):
     async def get_connection(self) -> _OnLoop:
         return self.engine._writing_connection_of_this_loop()
 
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        """Piccolo's, but a COMMIT that fails (or is cancelled) still ends the transaction for this task: its next
+        statements must not run on the loop's write connection outside the write lock."""
+        try:
+            return await super().__aexit__(exception_type, exception, traceback)
+        except BaseException:
+            if self._parent is None:
+                self.engine.current_transaction.reset(self.context)
+            raise
+
     async def begin(self) -> None:
         await self._in_thread(f"BEGIN {self.transaction_type.value}")
 

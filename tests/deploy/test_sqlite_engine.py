@@ -214,3 +214,21 @@ async def test_a_writer_cancelled_while_its_commit_waits_leaves_the_connection_c
 async def _second_writer(engine) -> None:
     async with engine.write_transaction():
         await _sql(engine, "INSERT INTO parent (id) VALUES (?)", 2)
+
+
+async def test_a_failed_commit_leaves_neither_the_lock_nor_the_transaction_behind(tmp_path):
+    """A COMMIT refused (here a deferred foreign key) rolls back; a task that goes on after the error (a sweep
+    over many rows) runs its next statements on its own, not on the loop's write connection outside the lock."""
+    path = str(tmp_path / "db.sqlite")
+    engine = PooledSQLiteEngine(path=path, timeout=30)
+    await engine.run_ddl("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    await engine.run_ddl("CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                         "parent INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError):
+        async with engine.write_transaction():
+            await _sql(engine, "INSERT INTO child (parent) VALUES (?)", 404)
+    assert engine.current_transaction.get() is None
+    assert _write_lock_free(path)
+    await _sql(engine, "INSERT INTO parent (id) VALUES (?)", 1)
+    assert await _sql(engine, "SELECT count(*) AS n FROM child") == [{"n": 0}]
+    await engine.close_idle()
