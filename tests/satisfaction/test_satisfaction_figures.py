@@ -16,6 +16,7 @@ from crm.analytics.periods import parse_period
 from crm.reports.figures import group_comparison_month, month_period, store_cr_center_month
 from crm.satisfaction.trends import store_trends
 from tenants.tables import Store
+from tests.support.imports import imported
 
 HEADER = ["门店编码", "调查方式", "期间", "指标", "得分", "区域平均", "全国平均", "全国排名", "参评店数", "电访落实率"]
 CHECKLIST = [("展厅接待", "30秒内主动迎接"), ("展厅接待", "递送名片"), ("需求分析", "询问用车需求"), ("试乘试驾", "主动邀约试驾")]
@@ -45,9 +46,8 @@ async def scored(client, tenant):
             [b, "电访", "2026-11", "SSI", 85, 86, 87, 100, 300, None], [b, "电访", "2026-11", "CSI", 92, 91, 89, 10, 300, None],
             [a, "面访", "2026-Q4", "SSI", 80, 82, 83, 90, 300, None]]
     admin = await tenant.headers("group_admin")
-    imported = await client.post("/api/v1/manufacturer-scores/import", headers=admin,
-                                 files={"file": ("scores.xlsx", xlsx(rows))}, data={"accept_valid_rows": "false"})
-    assert imported.status_code == 200, imported.text
+    job = await imported(client, admin, "/api/v1/manufacturer-scores/import", "scores.xlsx", xlsx(rows))
+    assert job["imported"] is True and job["rows_accepted"] == 7, job
     checklist = await client.put("/api/v1/mystery-shopper/checkpoints", headers=admin, json={
         "brand_division_id": tenant.division_ids[0], "checkpoints": [{"section": s, "item": i} for s, i in CHECKLIST]})
     checkpoints = checklist.json()
