@@ -363,7 +363,7 @@ def _find_header(grid: list[tuple[int, list[Any]]]) -> tuple[int, list[str]] | N
     return None
 
 
-_DMS_HEADERS = Headers(_find_header, "客户姓名、手机、车架号", "客户姓名/name, 手机/mobile, 车架号/VIN")
+_DMS_HEADERS = Headers(_find_header, "客户姓名、手机、车架号", "name, mobile, VIN")
 
 
 # ---------------------------------------------------------------------------------------------

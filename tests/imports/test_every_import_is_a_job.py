@@ -5,7 +5,6 @@ kind (404 for store staff and for another group); a store manager's people impor
 
 from __future__ import annotations
 
-import io
 import tracemalloc
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from crm.satisfaction.tables import ManufacturerScore, MysteryAudit
 from crm.organisation import people_import
 from tenants.tables import Store, User
 from tests.support.customers import run_queued_import
-from tests.support.imports import finished, started
+from tests.support.imports import finished, started, xlsx
 from tests.support.web import csrf_of
 from tests.support.workers import start_worker, stop_worker, wait_for
 
@@ -29,15 +28,6 @@ AUDITS = "/api/v1/mystery-shopper/audits/import"
 SCORES = "/api/v1/manufacturer-scores/import"
 PEOPLE = "/api/v1/users/import"
 CHECKLIST = [("展厅接待", "30秒内主动迎接"), ("展厅接待", "递送名片")]
-
-
-def xlsx(rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def code(store_id: int) -> str:

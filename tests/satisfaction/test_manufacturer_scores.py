@@ -7,11 +7,10 @@ import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 
 from crm.satisfaction.standing import position, rank_band
 from tenants.tables import Store
-from tests.support.imports import finished, started
+from tests.support.imports import finished, started, xlsx
 
 API = "/api/v1/manufacturer-scores"
 HEADER_ZH = ["门店编码", "调查方式", "期间", "指标", "得分", "区域平均", "全国平均", "全国排名", "参评店数", "电访落实率"]
@@ -37,15 +36,6 @@ def test_rank_bands(rank, band):
 
 async def code(store_id: int) -> str:
     return (await Store.select(Store.code).where(Store.id == store_id).first())["code"]
-
-
-def xlsx(rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def upload(client, tenant, content, name="scores.xlsx", accept=False, who="group_admin"):

@@ -3,7 +3,21 @@ would, and read the finished job as `GET /api/v1/imports/{id}` answers it."""
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import Workbook
+
 from tests.support.customers import run_queued_import
+
+
+def xlsx(rows) -> bytes:
+    """A workbook of `rows` on its first sheet, as uploaded."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 async def started(client, headers, url: str, name: str, content: bytes, **form):
