@@ -6,16 +6,16 @@ from urllib.parse import unquote, urlparse
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from crm.settings import get_settings
+from crm.sqlite import PooledSQLiteEngine
 
 
 def engine_from_url(url: str):
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1]
-        # Immediate transactions and a busy timeout: concurrent writers otherwise get "database is locked".
-        return SQLiteEngine(path=path, timeout=30)
+        # A busy timeout: a writer outside `crm.db.transaction()` waits for the lock rather than failing.
+        return PooledSQLiteEngine(path=path, timeout=30)
     parsed = urlparse(url)
     return PostgresEngine(
         config={

@@ -12,9 +12,6 @@ loop recorded one by one — is registered with `before_commit(...)`.
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -70,8 +67,11 @@ async def start_pool(*, max_size: int) -> bool:
 
 
 async def stop_pool() -> None:
+    """Closes the PostgreSQL pool, or the SQLite connections this event loop kept (`crm.sqlite`)."""
     if is_postgres():
         await engine().close_connection_pool()
+    elif hasattr(engine(), "close_idle"):
+        await engine().close_idle()
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -172,52 +172,7 @@ def _begin():
     db = engine()
     if is_postgres():
         return db.transaction()
-    return _sqlite_write_transaction()
-
-
-_sqlite_writers: dict[int, asyncio.Lock] = {}
-_sqlite_lock_files: dict[str, int] = {}
-
-
-@asynccontextmanager
-async def _sqlite_write_transaction() -> AsyncIterator[None]:
-    """SQLite has one writer at a time. Left to SQLite, a writer that finds the database locked sleeps and
-    retries (its busy handler backs off up to 100 ms a try), and whichever retry comes first wins: under a
-    burst some requests lose round after round (intake p99 13.6 s at 10 writers). Writers queue instead: in
-    the process in arrival order (an asyncio lock), then between the processes (web processes, worker) on a
-    lock file the kernel hands over as soon as it is released, so SQLite never has to arbitrate."""
-    from piccolo.engine.sqlite import TransactionType
-
-    loop = id(asyncio.get_running_loop())
-    writers = _sqlite_writers.get(loop)
-    if writers is None:
-        writers = _sqlite_writers[loop] = asyncio.Lock()
-    async with writers:
-        lock_file = _sqlite_lock_file()
-        await _hold_file_lock(lock_file)
-        try:
-            async with engine().transaction(transaction_type=TransactionType.immediate):
-                yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-
-def _sqlite_lock_file() -> int:
-    path = f"{engine().path}.writer-lock"
-    if path not in _sqlite_lock_files:
-        _sqlite_lock_files[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    return _sqlite_lock_files[path]
-
-
-async def _hold_file_lock(lock_file: int) -> None:
-    """Waits (in a thread) for the exclusive lock. A request cancelled meanwhile must not leave the lock held
-    by the thread that gets it later: that thread's lock is then released at once."""
-    waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, lock_file, fcntl.LOCK_EX))
-    try:
-        await asyncio.shield(waiting)
-    except asyncio.CancelledError:
-        waiting.add_done_callback(lambda done: done.exception() or fcntl.flock(lock_file, fcntl.LOCK_UN))
-        raise
+    return db.write_transaction()  # crm.sqlite: writers queue, this process's readers wait
 
 
 async def _run_safely(callback: AfterCommit) -> None:

@@ -1,4 +1,4 @@
-"""The SQLite writers' lock file (crm.db): a request cancelled while waiting never leaves the lock held."""
+"""The SQLite writers' lock file (crm.sqlite): a request cancelled while waiting never leaves the lock held."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import fcntl
 import os
 
-from crm.db import _hold_file_lock
+from crm.sqlite import hold_file_lock
 
 
 def _free(path) -> bool:
@@ -25,7 +25,7 @@ async def test_a_writer_waits_for_the_lock_and_gets_it_when_released(tmp_path):
     path = tmp_path / "db.sqlite.writer-lock"
     other_process, ours = (os.open(path, os.O_RDWR | os.O_CREAT) for _ in range(2))
     fcntl.flock(other_process, fcntl.LOCK_EX)
-    waiting = asyncio.create_task(_hold_file_lock(ours))
+    waiting = asyncio.create_task(hold_file_lock(ours))
     await asyncio.sleep(0.05)
     assert not waiting.done()
     fcntl.flock(other_process, fcntl.LOCK_UN)
@@ -39,7 +39,7 @@ async def test_a_writer_cancelled_while_waiting_releases_the_lock_it_gets_later(
     path = tmp_path / "db.sqlite.writer-lock"
     other_process, ours, probe = (os.open(path, os.O_RDWR | os.O_CREAT) for _ in range(3))
     fcntl.flock(other_process, fcntl.LOCK_EX)
-    waiting = asyncio.create_task(_hold_file_lock(ours))
+    waiting = asyncio.create_task(hold_file_lock(ours))
     await asyncio.sleep(0.05)  # the thread is now blocked in flock
     waiting.cancel()
     fcntl.flock(other_process, fcntl.LOCK_UN)  # the thread gets the lock after the request gave up ...
