@@ -38,13 +38,13 @@ import structlog
 from crm import clock
 from crm.customers import importer as customer_importer
 from crm.customers import service as customer_service
-from crm.organisation import people_import
-from crm.organisation.access import PEOPLE_ADMINS
-from crm.satisfaction import manufacturer, mystery_import
-from crm.satisfaction.mystery import AUDIT_RECORDERS
 from crm.db import engine, is_postgres, transaction
 from crm.imports.tables import ImportJob
+from crm.organisation import people_import
+from crm.organisation.access import PEOPLE_ADMINS
 from crm.queue import enqueue_after_commit
+from crm.satisfaction import manufacturer, mystery_import
+from crm.satisfaction.mystery import AUDIT_RECORDERS
 from crm.settings import get_settings
 from tenants.errors import DomainError, InvalidInput, NotFound
 from tenants.scope import Scope, scope_for_user
