@@ -3,15 +3,18 @@ list's filters, sort and page (bookmarkable; htmx pushes it), and the export ans
 
 API routes take `sort`, `page` and `page_size` as `SortParam`, `PageParam`, `PageSizeParam` and answer a
 `crm.lists.Page`; pages build a `ListView` for the macros in `_list.html` (sortable headings, the total, the
-pager, the export links).
+pager, the export links). A list and its export read their filters once, with `filtered_by`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from litestar import Response
@@ -27,10 +30,43 @@ PageSizeParam = Annotated[int | None, Parameter(
     ge=lists.MIN_PAGE_SIZE, le=lists.MAX_PAGE_SIZE, description="Rows per page (the list's default when omitted).")]
 FormatParam = Annotated[str, Parameter(pattern="^(csv|xlsx)$", description="`xlsx` (default) or `csv`.")]
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def filtered_by(build: Callable[..., Any]) -> Callable[[Handler], Handler]:
+    """A list handler's `filters`, read from the query by `build` (the list's filter struct from its query
+    parameters), so that the list and its export declare them once.
+
+    `build`'s parameters take the place of `filters` in the handler's signature: Litestar reads, validates and
+    documents them as the handler's own (every bad parameter named at once, by the name the client sent) and the
+    handler gets `build(...)`. A parameter of both (`actor`) goes to both."""
+    given = inspect.signature(build).parameters
+    given_types = typing.get_type_hints(build, include_extras=True)
+
+    def decorate(handler: Handler) -> Handler:
+        own = inspect.signature(handler).parameters
+        types = {name: kind for name, kind in typing.get_type_hints(handler, include_extras=True).items()
+                 if name != "filters"}
+        parameters = []
+        for name, parameter in own.items():
+            spliced = [p for p in given.values() if p.name not in own] if name == "filters" else [parameter]
+            parameters += [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in spliced]
+
+        @functools.wraps(handler)
+        async def with_filters(**values: Any) -> Any:
+            filters = build(**{name: values[name] for name in given})
+            return await handler(**{name: value for name, value in values.items() if name in own}, filters=filters)
+
+        with_filters.__signature__ = inspect.signature(handler).replace(parameters=parameters)  # type: ignore[attr-defined]
+        with_filters.__annotations__ = {**given_types, **types}
+        return with_filters  # type: ignore[return-value]
+
+    return decorate
 
 
 @dataclass

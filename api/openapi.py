@@ -10,9 +10,20 @@ for `plate`) — unless a field or a handler already gives its own (`msgspec.Met
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from litestar.openapi.spec import Example, OpenAPI, Reference
+from litestar.openapi.spec import (
+    Example,
+    OpenAPI,
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 
 from crm.customers.validation import vin_check_digit
 
@@ -68,6 +79,22 @@ BY_PATTERN = {
     r"^([01]\d|2[0-3]):[0-5]\d$": "09:00",
 }
 _DEPTH = 6
+
+
+def streamed_upload(file: str) -> type[Operation]:
+    """The operation of a handler that reads its multipart/form-data body itself, as it arrives (Litestar then sees
+    no `data` to document): the body, with its `file` part described by `file`. Pass as `operation_class`."""
+    body = RequestBody(required=True, content={"multipart/form-data": OpenAPIMediaType(schema=Schema(
+        type=OpenAPIType.OBJECT, required=["file"], properties={"file": Schema(
+            type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, content_media_type="application/octet-stream",
+            description=file)}))})
+
+    @dataclass
+    class StreamedUpload(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return StreamedUpload
 
 
 def add_examples(openapi: OpenAPI) -> None:

@@ -125,6 +125,31 @@ async def fetch(spec: ListSpec, want: ListQuery, *, rows: Any, count: Any) -> tu
     return await spec.ordered(rows, want).limit(want.page_size).offset(want.offset), total
 
 
+async def fetch_page(spec: ListSpec, want: ListQuery | None, *, rows: Any, count: Any,
+                     item: Callable[[dict[str, Any]], T]) -> Page[T]:
+    """`fetch` made a page, each row made an item by `item`. With `want` None, every row in the list's default
+    order, on one page: for a page that shows a record's whole collection (a complaint's timeline)."""
+    if want is None:
+        want = spec.parse()
+        return whole([item(r) for r in await spec.ordered(rows, want)], sort=want.token)
+    found, total = await fetch(spec, want, rows=rows, count=count)
+    return want.page_of([item(r) for r in found], total)
+
+
+def whole(items: list[T], *, sort: str) -> Page[T]:
+    """A small collection of fixed size (a store's staff, the rules, the channels) in the envelope of every list:
+    all of it on page 1, so that integrators meet one shape whatever the list."""
+    return Page(items=items, total=len(items), page=1, page_size=max(1, len(items)), pages=1, sort=sort)
+
+
+def page_in_memory(spec: ListSpec, want: ListQuery, items: Sequence[T]) -> Page[T]:
+    """One page of a list built in Python (the items behind a dashboard figure). Its `spec.sorts` name functions
+    of an item instead of columns, the tiebreak too; an empty value sorts as the largest."""
+    keys = [*spec.sorts[want.sort], spec.tiebreak]
+    ordered = sorted(items, key=lambda item: tuple(_sortable(key(item)) for key in keys), reverse=want.descending)
+    return want.page_of(ordered[want.offset:want.offset + want.page_size], len(items))
+
+
 async def export_rows(spec: ListSpec, want: ListQuery, *, rows: Any, limit: int = EXPORT_LIMIT
                       ) -> list[dict[str, Any]]:
     """Every row of the list as shown (same filters, same order), at most `limit`."""
@@ -182,3 +207,7 @@ def _whole(raw: Any, default: int) -> int | None:
         return raw
     text = str(raw).strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def _sortable(value: Any) -> tuple[bool, Any]:
+    return value is None, value

@@ -1,16 +1,22 @@
-"""The embedded demo's SQLite engine: Piccolo's, with connections kept open and one thread hop per statement.
+"""The embedded demo's SQLite engine: Piccolo's, with connections kept open and writes that do not wait on
+a busy event loop.
 
 Piccolo's SQLite engine opens a new connection (a new aiosqlite thread, and SQLite reading the schema again)
 for every query outside a transaction and for every transaction, and inside a transaction each statement
 costs four hops between the event loop and the connection's thread (a `PRAGMA foreign_keys`, the statement,
 the fetch, the cursor's close). Under reader load each hop waits its turn on a busy event loop, so a
 complaint intake held SQLite's single write lock ~250 ms although it runs in ~50 ms alone, and writers queued
-for seconds (issue 15, item 7). Here connections are opened once, with their pragmas, and kept in a pool per
-event loop; a statement is one `execute_fetchall`.
+for seconds (issue 15, item 7). Here:
 
-Writes go through `write_transaction()` (what `crm.db.transaction()` opens on SQLite): writers queue for the
-single write lock, and while a process's writer holds it that process's reads wait, so the writer's few
-statements are not each queued behind a loop full of readers.
+- reads use connections opened once, with their pragmas, kept per event loop; a read is one hop
+  (`execute_fetchall`) to its connection's thread;
+- writes go through `write_transaction()` (what `crm.db.transaction()` opens on SQLite). Writers queue for
+  the single write lock, and while a process's writer holds it that process's reads wait. The transaction's
+  statements run on the event loop's own thread: with the write lock held they never wait for another
+  connection, and a write's statements take well under a millisecond each, so running them in place costs
+  the loop less than handing each to a thread and queueing for the answer. BEGIN, which may wait for the
+  lock, and COMMIT, which waits for the disk, go to a thread; a long transaction (an import) lets the loop
+  run every `YIELD_EVERY_SECONDS`.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 # Set on every connection as it opens (they are per connection in SQLite).
 CONNECTION_PRAGMAS = ("PRAGMA foreign_keys = 1",)
@@ -35,11 +42,14 @@ IDLE_CONNECTIONS_KEPT = 8
 # outside its transaction, against the two waiting for each other.
 READ_WAIT_LIMIT_SECONDS = 1.0
 
+# A write transaction running on the event loop lets other work run at least this often.
+YIELD_EVERY_SECONDS = 0.02
+
 
 class PooledSQLiteEngine(SQLiteEngine):
     """SQLiteEngine whose connections are reused (see the module's docstring)."""
 
-    __slots__ = ("_idle", "_writers", "_no_writer", "_lock_file")
+    __slots__ = ("_idle", "_writers", "_no_writer", "_lock_file", "_writing_connection")
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         if sqlite3.sqlite_version_info < (3, 35):  # statements rely on RETURNING (Piccolo's fallback is not kept)
@@ -49,6 +59,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._writers: dict[int, asyncio.Lock] = {}
         self._no_writer: dict[int, asyncio.Event] = {}
         self._lock_file: int | None = None
+        self._writing_connection: dict[int, _OnLoop] = {}
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[None]:
@@ -68,11 +79,26 @@ class PooledSQLiteEngine(SQLiteEngine):
             await hold_file_lock(lock_file)
             no_writer.clear()
             try:
-                async with self.transaction(transaction_type=TransactionType.immediate):
+                async with _WriteTransaction(engine=self, transaction_type=TransactionType.immediate):
                     yield
             finally:
                 no_writer.set()
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _writing_connection_of_this_loop(self) -> _OnLoop:
+        """The loop's one write connection (its writers queue, so one is enough). One left inside a transaction
+        by a cancelled request is rolled back first."""
+        loop = id(asyncio.get_running_loop())
+        connection = self._writing_connection.get(loop)
+        if connection is None:
+            raw = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)  # autocommit: Piccolo BEGINs
+            raw.row_factory = dict_factory
+            for pragma in CONNECTION_PRAGMAS:
+                raw.execute(pragma)
+            connection = self._writing_connection[loop] = _OnLoop(raw)
+        elif connection.in_transaction:
+            connection.run("ROLLBACK")
+        return connection
 
     def _writers_lock_file(self) -> int:
         if self._lock_file is None:
@@ -120,9 +146,12 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def close_idle(self) -> None:
         """Closes the kept connections of the running event loop (at shutdown)."""
-        idle = self._idle.pop(id(asyncio.get_running_loop()), [])
-        for connection in idle:
+        loop = id(asyncio.get_running_loop())
+        for connection in self._idle.pop(loop, []):
             await connection.close()
+        writing = self._writing_connection.pop(loop, None)
+        if writing is not None:
+            writing.raw.close()
 
     async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic",
                                      table: Any = None) -> list[dict]:
@@ -144,6 +173,52 @@ class PooledSQLiteEngine(SQLiteEngine):
                                           query_type: str = "generic", table: Any = None) -> list[dict]:
         """A statement of the current transaction: one hop to the connection's thread."""
         return list(await connection.execute_fetchall(query, args or []))
+
+
+class _WriteTransaction(SQLiteTransaction):
+    """A write transaction on the loop's write connection (see the module's docstring)."""
+
+    async def get_connection(self) -> _OnLoop:
+        return self.engine._writing_connection_of_this_loop()
+
+    async def begin(self) -> None:
+        await asyncio.to_thread(self.connection.run, f"BEGIN {self.transaction_type.value}")
+
+    async def commit(self) -> None:
+        await asyncio.to_thread(self.connection.run, "COMMIT")
+        self._committed = True
+
+
+class _OnLoop:
+    """A connection whose statements run on the calling thread (the event loop's), letting the loop run
+    every `YIELD_EVERY_SECONDS` of a long transaction. Closing it keeps it: it is the loop's write connection."""
+
+    __slots__ = ("raw", "_since")
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self._since = time.perf_counter()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    def run(self, sql: str, args: Any = ()) -> list[dict]:
+        return self.raw.execute(sql, args).fetchall()
+
+    async def execute(self, sql: str, args: Any = ()) -> None:
+        """Piccolo's own statements: ROLLBACK, SAVEPOINT, RELEASE."""
+        self.run(sql, args)
+
+    async def execute_fetchall(self, sql: str, args: Any) -> list[dict]:
+        rows = self.run(sql, args)
+        if time.perf_counter() - self._since > YIELD_EVERY_SECONDS:
+            await asyncio.sleep(0)
+            self._since = time.perf_counter()
+        return rows
+
+    async def close(self) -> None:
+        self._since = time.perf_counter()
 
 
 class _Lent:

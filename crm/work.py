@@ -128,8 +128,9 @@ async def _corrections(actor: Scope) -> list[WorkItem]:
                                ("unconfirmed", confirmers, ("确认资料修正", "Confirm the data correction"))):
         if actor.group_id is None or not actor.has_role(*roles):
             continue
-        want = corrections.CORRECTION_LIST.parse(sort=corrections.DEFAULT_SORTS[state], page_size=MAX_PAGE_SIZE)
-        for c in (await corrections.list_corrections(actor=actor, state=state, want=want)).items:
+        filters = corrections.CorrectionFilter(state=state)
+        want = corrections.CORRECTION_LIST.parse(sort=filters.default_sort, page_size=MAX_PAGE_SIZE)
+        for c in (await corrections.list_corrections(actor=actor, filters=filters, want=want)).items:
             if not c.actions:
                 continue
             field = (c.field_label_zh, c.field_label_en)

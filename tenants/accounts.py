@@ -16,7 +16,7 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from crm import clock
+from crm import clock, lists
 from crm.db import transaction
 from crm.sessions import end_all_sessions
 from crm.settings import get_settings
@@ -273,13 +273,23 @@ async def revoke_token(token: str) -> None:
     await ApiToken.delete().where(ApiToken.token_hash == _digest(token))
 
 
-async def tokens_of(actor: Scope, user_id: int | None = None) -> list[dict]:
-    """The unexpired API tokens of the caller (`user_id` None) or of a user of the caller's group (a token admin
-    only; NotFound for a user of another group): id and times, never the token (only its hash is kept)."""
+TOKEN_LIST = lists.ListSpec(
+    name="api_tokens",
+    sorts={"created": (ApiToken.created_at,), "expires": (ApiToken.expires_at,)},
+    default_sort="-created",
+    tiebreak=ApiToken.id,
+)
+
+
+async def tokens_of(actor: Scope, user_id: int | None = None, *, want: lists.ListQuery
+                    ) -> tuple[list[dict], int]:
+    """A page of the unexpired API tokens of the caller (`user_id` None) or of a user of the caller's group (a token
+    admin only; NotFound for a user of another group), and their total: id and times, never the token (only its
+    hash is kept)."""
     owner = await _token_owner(actor, user_id)
-    return await ApiToken.select(ApiToken.id, ApiToken.created_at, ApiToken.expires_at).where(
-        ApiToken.user == owner, ApiToken.expires_at > clock.now()
-    ).order_by(ApiToken.created_at, ascending=False)
+    live = (ApiToken.user == owner) & (ApiToken.expires_at > clock.now())
+    return await lists.fetch(TOKEN_LIST, want, rows=ApiToken.select(
+        ApiToken.id, ApiToken.created_at, ApiToken.expires_at).where(live), count=ApiToken.count().where(live))
 
 
 async def revoke_token_by_id(actor: Scope, token_id: int, user_id: int | None = None) -> None:

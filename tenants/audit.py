@@ -108,6 +108,8 @@ TARGETS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class AuditFilter:
+    """What the log keeps; the texts as typed (the page shows them so), trimmed where they are applied."""
+
     since: date | None = None  # first day, inclusive
     until: date | None = None  # last day, inclusive
     action: str = ""
@@ -226,8 +228,8 @@ async def _scoped(actor: Scope, where: AuditFilter) -> list[Any]:
         conditions.append(AuditEntry.at >= datetime.combine(where.since, time(0), zone))
     if where.until is not None:
         conditions.append(AuditEntry.at < datetime.combine(where.until + timedelta(days=1), time(0), zone))
-    if where.action:
-        conditions.append(AuditEntry.action == where.action)
+    if where.action.strip():
+        conditions.append(AuditEntry.action == where.action.strip())
     if like_term(where.who).strip():
         conditions.append(AuditEntry.actor_name.ilike(f"%{like_term(where.who).strip()}%"))
     return conditions

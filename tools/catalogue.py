@@ -27,7 +27,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.sources import ROOT, texts
+
 LOCALE_DIR = ROOT / "api" / "locale"
 POT = LOCALE_DIR / "messages.pot"
 MAPPING = ROOT / "babel.cfg"
@@ -164,8 +165,7 @@ def adopt() -> list[str]:
         if message.id and message.id in catalogs["en"]:
             by_pair.setdefault((message.string, catalogs["en"][message.id].string), []).append(message.id)
     report = []
-    for path in sorted(ROOT.glob(TEMPLATES)):
-        source = path.read_text(encoding="utf-8")
+    for path, source in texts(ROOT, TEMPLATES):
         area = path.parent.name
 
         def to_key(match: re.Match, path: Path = path, area: str = area) -> str:
@@ -294,8 +294,8 @@ def _without(source: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _default_sources() -> Iterator[Path]:
-    for path in sorted((ROOT / "api").rglob("*.py")):
-        if re.search(r"^extend\(", path.read_text(encoding="utf-8"), flags=re.MULTILINE):
+    for path, source in texts(ROOT, "api/**/*.py"):
+        if re.search(r"^extend\(", source, flags=re.MULTILINE):
             yield path
 
 

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.sources import ROOT, texts
+
 FULL_WIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 TEMPLATE_GLOBS = ("api/**/templates/**/*.html", "pdf_templates/**/*.html")
 PYTHON_DIRS = ("api", "crm", "tenants", "workers")
@@ -155,16 +156,12 @@ def fix(root: Path = ROOT) -> list[Path]:
 
 
 def _files(root: Path) -> Iterator[tuple[Path, str, str]]:
-    for pattern in TEMPLATE_GLOBS:
-        for path in sorted(root.glob(pattern)):
-            source = path.read_text(encoding="utf-8")
-            yield path, source, fix_template(source)
-    for directory in PYTHON_DIRS:
-        for path in sorted((root / directory).rglob("*.py")):
-            source = path.read_text(encoding="utf-8")
-            if "piccolo_migrations" in path.parts or not _IDEOGRAPH.search(source):
-                continue
-            yield path, source, fix_python(source)
+    for path, source in texts(root, *TEMPLATE_GLOBS):
+        yield path, source, fix_template(source)
+    for path, source in texts(root, *(f"{directory}/**/*.py" for directory in PYTHON_DIRS)):
+        if "piccolo_migrations" in path.parts or not _IDEOGRAPH.search(source):
+            continue
+        yield path, source, fix_python(source)
     catalogue = root / ZH_CATALOGUE
     if catalogue.exists():
         yield catalogue, catalogue.read_text(encoding="utf-8"), fix_catalogue(catalogue)

@@ -7,7 +7,9 @@ from datetime import datetime
 import msgspec
 from litestar import Request, delete, get, post
 
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import IdParam, text
+from crm.lists import Page
 from tenants import accounts
 from tenants.scope import Scope
 
@@ -49,14 +51,21 @@ class TokenInfo(msgspec.Struct):
     expires_at: datetime
 
 
-def _infos(rows: list[dict]) -> list[TokenInfo]:
-    return [TokenInfo(id=r["id"], created_at=r["created_at"], expires_at=r["expires_at"]) for r in rows]
+async def _tokens(actor: Scope, user_id: int | None, sort: str, page: int, page_size: int | None
+                  ) -> Page[TokenInfo]:
+    want = accounts.TOKEN_LIST.parse(sort=sort, page=page, page_size=page_size)
+    rows, total = await accounts.tokens_of(actor, user_id, want=want)
+    return want.page_of([TokenInfo(id=r["id"], created_at=r["created_at"], expires_at=r["expires_at"]) for r in rows],
+                        total)
 
 
 @get("/api/v1/account/tokens", tags=["auth"])
-async def my_tokens(actor: Scope) -> list[TokenInfo]:
-    """One's own unexpired API tokens (never the token itself: only its hash is kept)."""
-    return _infos(await accounts.tokens_of(actor))
+async def my_tokens(
+    actor: Scope, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[TokenInfo]:
+    """One's own unexpired API tokens (never the token itself: only its hash is kept), one page with the total.
+    `sort`: `created` (default `-created`, newest first), `expires`; `-key` for descending."""
+    return await _tokens(actor, None, sort, page, page_size)
 
 
 @delete("/api/v1/account/tokens/{token_id:int}", tags=["auth"])
@@ -67,9 +76,12 @@ async def revoke_my_token(request: Request, actor: Scope, token_id: IdParam) -> 
 
 
 @get("/api/v1/users/{user_id:int}/tokens", tags=["people"])
-async def user_tokens(actor: Scope, user_id: IdParam) -> list[TokenInfo]:
-    """The unexpired API tokens of a user of the group (group admin; 404 for a user of another group)."""
-    return _infos(await accounts.tokens_of(actor, user_id))
+async def user_tokens(
+    actor: Scope, user_id: IdParam, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[TokenInfo]:
+    """The unexpired API tokens of a user of the group (group admin; 404 for a user of another group), one page with
+    the total. `sort`: `created` (default `-created`), `expires`."""
+    return await _tokens(actor, user_id, sort, page, page_size)
 
 
 @delete("/api/v1/users/{user_id:int}/tokens/{token_id:int}", tags=["people"])

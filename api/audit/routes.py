@@ -10,7 +10,7 @@ from litestar import Response, get
 from litestar.params import Parameter
 
 from api.auth import requires
-from api.lists import PageParam, PageSizeParam, SortParam
+from api.lists import PageParam, PageSizeParam, SortParam, filtered_by
 from api.params import text_param
 from tenants import audit
 from tenants.scope import Scope
@@ -47,33 +47,36 @@ class EntriesPage(msgspec.Struct):
     actions: list[str]
 
 
-def audit_filter(since: date | None, until: date | None, action: str, who: str) -> audit.AuditFilter:
-    return audit.AuditFilter(since=since, until=until, action=action.strip(), who=who.strip())
+def audit_filter(since: date | None = None, until: date | None = None, action: text_param(64) = "",
+                 who: text_param(100) = "") -> audit.AuditFilter:
+    """The log's filters, for the list and its export alike."""
+    return audit.AuditFilter(since=since, until=until, action=action, who=who)
 
 
 @get("/api/v1/audit", guards=GUARDS, tags=["audit"])
+@filtered_by(audit_filter)
 async def list_entries(
-    actor: Scope, since: date | None = None, until: date | None = None, action: text_param(64) = "",
-    who: text_param(100) = "", sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
+    actor: Scope, filters: audit.AuditFilter, sort: SortParam = "", page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> EntriesPage:
     """Newest first, 50 a page; `since`/`until` are days on the reader's wall clock, both inclusive.
     `sort`: `at`, `who`, `action`, `target`, `before`, `after`; `-key` for descending (default `-at`)."""
     want = audit.AUDIT_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await audit.entries(actor, audit_filter(since, until, action, who), want)
+    found = await audit.entries(actor, filters, want)
     items = [Entry(**{**{k: row[k] for k in Entry.__struct_fields__ if k != "at"}, "at": row["at"].isoformat()})
              for row in found["items"]]
     return EntriesPage(items=items, **{k: found[k] for k in ("total", "page", "page_size", "pages", "sort", "actions")})
 
 
 @get("/api/v1/audit/export", guards=GUARDS, tags=["audit"])
+@filtered_by(audit_filter)
 async def export_entries(
-    actor: Scope, format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
-    since: date | None = None, until: date | None = None, action: text_param(64) = "", who: text_param(100) = "",
+    actor: Scope, format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx", *, filters: audit.AuditFilter,
     sort: SortParam = "",
 ) -> Response:
     """The entries the filter keeps, in the list's order, as an XLSX workbook or a CSV file (Chinese headers)."""
     want = audit.AUDIT_LIST.parse(sort=sort)
-    return export_response(await audit.export_rows(actor, audit_filter(since, until, action, who), want), format)
+    return export_response(await audit.export_rows(actor, filters, want), format)
 
 
 def export_response(rows: list[dict[str, Any]], format: str) -> Response:

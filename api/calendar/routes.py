@@ -10,7 +10,10 @@ import msgspec
 from litestar import delete, get, post, put
 from litestar.params import Parameter
 
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import IdParam, text
+from crm import lists
+from crm.lists import Page
 from crm.calendar import overrides
 from crm.calendar.settings import effective_settings, update_settings
 from tenants.scope import Scope
@@ -67,17 +70,21 @@ class OverridesIn(msgspec.Struct, forbid_unknown_fields=True):
 
 @get("/api/v1/calendar/overrides", tags=TAGS)
 async def list_overrides(
-    actor: Scope, year: Annotated[int | None, Parameter(ge=1900, le=9998)] = None
-) -> list[dict[str, Any]]:
-    """The group's own holiday schedule entries (consulted before the built-in schedule)."""
-    return await overrides.list_overrides(actor=actor, year=year)
+    actor: Scope, year: Annotated[int | None, Parameter(ge=1900, le=9998)] = None, sort: SortParam = "",
+    page: PageParam = 1, page_size: PageSizeParam = None,
+) -> Page[dict[str, Any]]:
+    """The group's own holiday schedule entries (consulted before the built-in schedule), of a `year` or all; one
+    page with the total. `sort`: `day` (default), `kind`, `name`; `-key` for descending."""
+    want = overrides.OVERRIDE_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await overrides.override_page(actor=actor, year=year, want=want)
 
 
 @post("/api/v1/calendar/overrides", tags=TAGS, status_code=200)
-async def put_overrides(actor: Scope, data: OverridesIn) -> list[dict[str, Any]]:
-    """Add or replace (by day) entries: e.g. a year's State Council schedule. Group admins only."""
+async def put_overrides(actor: Scope, data: OverridesIn) -> Page[dict[str, Any]]:
+    """Add or replace (by day) entries: e.g. a year's State Council schedule. Group admins only. Answers the saved
+    entries, by day, in the list envelope (all on one page)."""
     entries = [overrides.OverrideEntry(day=o.day, kind=o.kind, name=o.name.strip()) for o in data.overrides]
-    return await overrides.set_overrides(actor=actor, entries=entries)
+    return lists.whole(await overrides.set_overrides(actor=actor, entries=entries), sort="day")
 
 
 @delete("/api/v1/calendar/overrides/{override_id:int}", tags=TAGS, status_code=204)

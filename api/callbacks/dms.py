@@ -12,8 +12,10 @@ from litestar import Request, Response, delete, get, post
 from api.errors import _translate as translate_validation
 from api.errors import error_body
 from api.params import StoreIdQuery, text, text_param
+from crm import lists
 from crm.callbacks import dms
 from crm.callbacks.dms import Applied, IssuedKey, KeyInfo
+from crm.lists import Page
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.scope import Scope
 
@@ -99,9 +101,10 @@ async def issue_key(actor: Scope, store_id: StoreIdQuery) -> IssuedKey:
 
 
 @get("/api/v1/dms/keys", tags=["dms"])
-async def list_keys(actor: Scope, store_id: StoreIdQuery) -> list[KeyInfo]:
-    """The store's DMS webhook keys (without their secrets): id, whether active, when issued."""
-    return await dms.list_keys(actor=actor, store_id=store_id)
+async def list_keys(actor: Scope, store_id: StoreIdQuery) -> Page[KeyInfo]:
+    """The store's DMS webhook keys (without their secrets): id, whether active, when issued; oldest first, on one
+    page (`sort` is `created`: a store keeps a key or two)."""
+    return lists.whole(await dms.list_keys(actor=actor, store_id=store_id), sort="created")
 
 
 @delete("/api/v1/dms/keys/{key_id:str}", tags=["dms"], status_code=204)

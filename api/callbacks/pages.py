@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from api.auth import requires
 from api.i18n import language_of
-from api.lists import ListView, export_response
+from api.lists import ListView, export_response, filtered_by
 from api.web.forms import existing_id, optional_int, page_or_fragment, store_choices
 from crm.callbacks import service, statistics
 from crm.callbacks.surveys import LEVELS, NOT_APPLICABLE
@@ -50,39 +50,41 @@ async def queue_page(request: Request[Scope, Any, Any], actor: Scope, store: int
     return page_or_fragment(request, page="callbacks/queue.html", fragment="callbacks/_queue.html", context=context)
 
 
+def callback_page_filter(actor: Scope, in_state: Annotated[str, Parameter(query="state")] = "", kind: str = "",
+                         store: str = "") -> service.CallbackFilter:
+    """The list's filters from the URL; a value the list does not know keeps every row, as the filter's "any"
+    choice would."""
+    store_id = optional_int(store)
+    return service.CallbackFilter(state=in_state if in_state in STATES else "",
+                                  kind=kind if kind in KIND_LABELS else "",
+                                  store_id=store_id if store_id in actor.store_ids else None)
+
+
 @get("/callbacks/list", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
-async def list_page(actor: Scope, in_state: Annotated[str, Parameter(query="state")] = "", kind: str = "",
-                    store: str = "", sort: str = "", page: str = "", page_size: str = "") -> Template:
+@filtered_by(callback_page_filter)
+async def list_page(actor: Scope, filters: service.CallbackFilter, sort: str = "", page: str = "",
+                    page_size: str = "") -> Template:
     """Every callback of the reader's stores, filtered, sorted and paged; exported as shown."""
-    filters = _list_filters(actor, in_state, kind, store)
     want = service.CALLBACK_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await service.list_callbacks(actor=actor, state=filters["state"], kind=filters["kind"],
-                                         store_id=filters["store"], want=want)
+    found = await service.list_callbacks(actor=actor, filters=filters, want=want)
     return Template("callbacks/list.html", context={
         "items": found.items, "filters": filters, "states": STATES, "kinds": KIND_LABELS,
         "stores": await store_choices(actor),
-        "view": ListView("/callbacks/list", service.CALLBACK_LIST, want, found, filters,
+        "view": ListView("/callbacks/list", service.CALLBACK_LIST, want, found,
+                         {"state": filters.state, "kind": filters.kind, "store": filters.store_id},
                          export_path="/callbacks/list/export"),
     })
 
 
 @get("/callbacks/list/export", guards=[requires(*CALLBACK_READERS)], include_in_schema=False)
+@filtered_by(callback_page_filter)
 async def list_export(
-    request: Request[Scope, Any, Any], actor: Scope, in_state: Annotated[str, Parameter(query="state")] = "",
-    kind: str = "", store: str = "", sort: str = "", format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
+    request: Request[Scope, Any, Any], actor: Scope, filters: service.CallbackFilter, sort: str = "",
+    format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
 ) -> Response:
-    filters = _list_filters(actor, in_state, kind, store)
-    items = await service.export_callbacks(actor=actor, state=filters["state"], kind=filters["kind"],
-                                           store_id=filters["store"], want=service.CALLBACK_LIST.parse(sort=sort))
+    items = await service.export_callbacks(actor=actor, filters=filters, want=service.CALLBACK_LIST.parse(sort=sort))
     return export_response(service.CALLBACK_EXPORT, items, format=format, name=service.CALLBACK_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
-
-
-def _list_filters(actor: Scope, state: str, kind: str, store: str) -> dict[str, Any]:
-    """A value the list does not know keeps every row, as the filter's "any" choice would."""
-    store_id = optional_int(store)
-    return {"state": state if state in STATES else "", "kind": kind if kind in KIND_LABELS else "",
-            "store": store_id if store_id in actor.store_ids else None}
 
 
 @post("/callbacks/next", guards=[requires(*CALLBACK_WORKERS)], include_in_schema=False)

@@ -11,13 +11,14 @@ from litestar import Request, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 
 from api.i18n import language_of
-from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response, filtered_by
 from api.params import NO_NUL, IdParam, OptionalStoreIdQuery, StoreIdQuery, text, text_param
 from crm.callbacks import rules, service, statistics
 from crm.callbacks.rules import Rule
 from crm.callbacks.service import CallbackDetail, OutcomeResult, PlannedCallback, QueueItem, WorkQueue
 from crm.callbacks.statistics import GroupStatistics, Statistics, Targets
 from crm.callbacks.surveys import LEVEL_CODES
+from crm import lists
 from crm.lists import Page
 from tenants.scope import Scope, timezone_of
 
@@ -74,9 +75,10 @@ class NextCall:
 
 
 @get("/api/v1/callbacks/rules", tags=["callbacks"])
-async def list_rules(actor: Scope, store_id: StoreId = None) -> list[Rule]:
-    """Every callback/care rule as it applies to a store (or the group's own, without `store_id`)."""
-    return await rules.list_rules(actor=actor, store_id=store_id)
+async def list_rules(actor: Scope, store_id: StoreId = None) -> Page[Rule]:
+    """Every callback/care rule as it applies to a store (or the group's own, without `store_id`); the fixed set
+    of rules on one page, in the product's order (`sort` is `kind`)."""
+    return lists.whole(await rules.list_rules(actor=actor, store_id=store_id), sort="kind")
 
 
 @put("/api/v1/callbacks/rules/{kind:str}", tags=["callbacks"])
@@ -100,27 +102,33 @@ async def work_queue(
     return await service.work_queue(actor=actor, store_id=store_id, limit=limit)
 
 
+def callback_filter(in_state: StateParam = "", kind: text_param(40) = "", store_id: StoreId = None
+                    ) -> service.CallbackFilter:
+    """The callback list's filters, for the list and its export alike."""
+    return service.CallbackFilter(state=in_state, kind=kind, store_id=store_id)
+
+
 @get("/api/v1/callbacks", tags=["callbacks"])
+@filtered_by(callback_filter)
 async def list_callbacks(
-    actor: Scope, in_state: StateParam = "", kind: text_param(40) = "",
-    store_id: StoreId = None, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
+    actor: Scope, filters: service.CallbackFilter, sort: SortParam = "", page: PageParam = 1,
+    page_size: PageSizeParam = None,
 ) -> Page[QueueItem]:
     """Every callback of the caller's stores (planned, due, done, unreachable, …), one page with the total.
     `sort`: `due` (default), `deadline`, `kind`, `customer`, `car`, `plate`, `state`, `attempts`, `claimed`;
     `-key` for descending."""
     want = service.CALLBACK_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_callbacks(actor=actor, state=in_state, kind=kind, store_id=store_id, want=want)
+    return await service.list_callbacks(actor=actor, filters=filters, want=want)
 
 
 @get("/api/v1/callbacks/export", tags=["callbacks"])
+@filtered_by(callback_filter)
 async def export_callbacks(
-    request: Request, actor: Scope, in_state: StateParam = "",
-    kind: text_param(40) = "", store_id: StoreId = None, sort: SortParam = "", format: FormatParam = "xlsx",
+    request: Request, actor: Scope, filters: service.CallbackFilter, sort: SortParam = "", format: FormatParam = "xlsx",
 ) -> Response:
     """The list with the same filters and order, every page, as XLSX or CSV; mobiles masked as the caller sees
     them, counted and logged like any bulk read."""
-    items = await service.export_callbacks(actor=actor, state=in_state, kind=kind, store_id=store_id,
-                                           want=service.CALLBACK_LIST.parse(sort=sort))
+    items = await service.export_callbacks(actor=actor, filters=filters, want=service.CALLBACK_LIST.parse(sort=sort))
     return export_response(service.CALLBACK_EXPORT, items, format=format, name=service.CALLBACK_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
@@ -189,16 +197,18 @@ async def change_rule(actor: Scope, kind: str, data: RuleChange, store_id: Store
 
 
 @get("/api/v1/sales/{sale_id:int}/callbacks", tags=["callbacks"])
-async def sale_callbacks(actor: Scope, sale_id: IdParam) -> list[PlannedCallback]:
+async def sale_callbacks(actor: Scope, sale_id: IdParam) -> Page[PlannedCallback]:
     """The callbacks a delivery (交车) set off, soonest due first: phase (planned / due / in progress / finished),
-    due time, deadline and outcome. Cancelled callbacks are left out."""
-    return await service.planned_callbacks(actor=actor, source="sale", source_id=sale_id)
+    due time, deadline and outcome. Cancelled callbacks are left out. The few a delivery plans, on one page (`sort`
+    is `due`)."""
+    return lists.whole(await service.planned_callbacks(actor=actor, source="sale", source_id=sale_id), sort="due")
 
 
 @get("/api/v1/visits/{visit_id:int}/callbacks", tags=["callbacks"])
-async def visit_callbacks(actor: Scope, visit_id: IdParam) -> list[PlannedCallback]:
-    """The callbacks a service visit (维修保养) set off, soonest due first, with phase, due time and outcome."""
-    return await service.planned_callbacks(actor=actor, source="visit", source_id=visit_id)
+async def visit_callbacks(actor: Scope, visit_id: IdParam) -> Page[PlannedCallback]:
+    """The callbacks a service visit (维修保养) set off, soonest due first, with phase, due time and outcome; on one
+    page (`sort` is `due`)."""
+    return lists.whole(await service.planned_callbacks(actor=actor, source="visit", source_id=visit_id), sort="due")
 
 
 @get("/api/v1/callbacks/{callback_id:int}", tags=["callbacks"])

@@ -25,10 +25,13 @@ from multipart import (
 
 from api.auth import requires
 from api.errors import error_body
+from api.lists import PageParam, PageSizeParam, SortParam
+from api.openapi import streamed_upload
 from api.params import IdParam
 from api.web.forms import existing_id
 from crm.complaints import attachments
 from crm.complaints.attachments import AttachmentRecord, AttachmentTooLarge
+from crm.lists import Page
 from crm.settings import get_settings
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput
 from tenants.scope import Scope
@@ -130,7 +133,9 @@ def download(found: attachments.Download) -> Stream:
 # ---------------------------------------------------------------- JSON API
 
 
-@post("/{complaint_id:int}/attachments", status_code=201, request_max_body_size=BODY_CAP)
+@post("/{complaint_id:int}/attachments", status_code=201, request_max_body_size=BODY_CAP,
+      operation_class=streamed_upload("The file: a photo (JPG, PNG, WebP, HEIC), a PDF, Word or Excel file, or a call "
+                                      "recording (MP3, WAV, M4A, AMR); recognised by its content."))
 async def add_attachment(
     request: Request[Scope, Any, Any], actor: Scope, complaint_id: IdParam
 ) -> Response[AttachmentRecord]:
@@ -144,9 +149,13 @@ async def add_attachment(
 
 
 @get("/{complaint_id:int}/attachments")
-async def list_attachments(actor: Scope, complaint_id: IdParam) -> list[AttachmentRecord]:
-    """The complaint's attachments (photos, documents, call recordings): name, type, size and who added them."""
-    return await attachments.list_attachments(actor=actor, complaint_id=complaint_id)
+async def list_attachments(
+    actor: Scope, complaint_id: IdParam, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[AttachmentRecord]:
+    """The complaint's attachments (photos, documents, call recordings): name, type, size and who added them; one
+    page with the total. `sort`: `uploaded` (default, oldest first), `filename`, `kind`, `size`, `uploaded_by`."""
+    want = attachments.ATTACHMENT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await attachments.attachment_page(actor=actor, complaint_id=complaint_id, want=want)
 
 
 @get("/{complaint_id:int}/attachments/{attachment_id:int}")

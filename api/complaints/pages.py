@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import requires
 from api.complaints.attachments import panel_context as attachment_panel
 from api.i18n import language_of
-from api.lists import ListView, export_response
+from api.lists import ListView, export_response, filtered_by
 from api.privacy.pages import revealed_fragment
 from api.web.forms import existing_id, optional_int, required_int, store_choices
 from crm import clock
@@ -88,8 +88,7 @@ LABELS = {
 # ---------------------------------------------------------------- lists
 
 
-@get("/complaints", guards=[requires(*workflow.READERS)], include_in_schema=False)
-async def complaint_list(
+def complaint_page_filter(
     actor: Scope,
     in_state: Annotated[str, Parameter(query="state")] = "",
     store: str = "",
@@ -97,14 +96,25 @@ async def complaint_list(
     overdue: str = "",
     open: str = "1",
     q: str = "",
-    sort: str = "",
-    page: str = "",
-    page_size: str = "",
+) -> queries.ComplaintFilter:
+    """The list's filters from the URL; a value the list does not know (a state, a store not the reader's) keeps
+    every row, as the filter's "any" choice would."""
+    store_id = optional_int(store)
+    return queries.ComplaintFilter(
+        state=in_state if in_state in LABELS["state"] else None,
+        store_id=store_id if store_id in actor.store_ids else None,
+        channel=channel if channel in CHANNELS else None,
+        overdue_only=overdue == "1", open_only=open == "1", q=q[:60])
+
+
+@get("/complaints", guards=[requires(*workflow.READERS)], include_in_schema=False)
+@filtered_by(complaint_page_filter)
+async def complaint_list(
+    actor: Scope, filters: queries.ComplaintFilter, sort: str = "", page: str = "", page_size: str = "",
 ) -> Template:
     """A store's inbox, or the group's list of every routed complaint: urgent and overdue first, any column sorts."""
-    filters = _list_filters(actor, in_state, store, channel, overdue, open, q)
     want = queries.COMPLAINT_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await queries.list_complaints(actor=actor, **_list_query(filters), want=want)
+    found = await queries.list_complaints(actor=actor, filters=filters, want=want)
     ids = [c.id for c in found.items]
     return Template("complaints/list.html", context={
         "items": found.items, "filters": filters, "stores": await store_choices(actor), "labels": LABELS,
@@ -116,45 +126,24 @@ async def complaint_list(
 
 
 @get("/complaints/export", guards=[requires(*workflow.READERS)], include_in_schema=False)
+@filtered_by(complaint_page_filter)
 async def complaint_list_export(
     request: Request[Scope, Any, Any],
     actor: Scope,
-    in_state: Annotated[str, Parameter(query="state")] = "",
-    store: str = "",
-    channel: str = "",
-    overdue: str = "",
-    open: str = "1",
-    q: str = "",
+    filters: queries.ComplaintFilter,
     sort: str = "",
     format: Annotated[str, Parameter(pattern="^(csv|xlsx)$")] = "xlsx",
 ) -> Response:
     """Every complaint of the list as shown (same filters and order, every page), masked as the viewer sees it."""
-    filters = _list_filters(actor, in_state, store, channel, overdue, open, q)
-    items = await queries.export_complaints(actor=actor, **_list_query(filters),
-                                            want=queries.COMPLAINT_LIST.parse(sort=sort))
+    items = await queries.export_complaints(actor=actor, filters=filters, want=queries.COMPLAINT_LIST.parse(sort=sort))
     return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
 
-def _list_filters(actor: Scope, state: str, store: str, channel: str, overdue: str, open: str, q: str
-                  ) -> dict[str, Any]:
-    """The list's filters from the URL; a value the list does not know (a state, a store not the reader's) keeps
-    every row, as the filter's "any" choice would."""
-    store_id = optional_int(store)
-    return {"state": state if state in LABELS["state"] else "", "store": store_id if store_id in actor.store_ids
-            else None, "channel": channel if channel in CHANNELS else "", "overdue": overdue == "1",
-            "open": open == "1", "q": q[:60]}
-
-
-def _list_query(filters: dict[str, Any]) -> dict[str, Any]:
-    return {"state": filters["state"] or None, "channel": filters["channel"] or None, "store_id": filters["store"],
-            "overdue_only": filters["overdue"], "open_only": filters["open"], "q": filters["q"]}
-
-
-def _url_filters(filters: dict[str, Any]) -> dict[str, Any]:
+def _url_filters(filters: queries.ComplaintFilter) -> dict[str, Any]:
     """The filters as the URL carries them (the open-only box is on unless the URL says open=0)."""
-    return {"state": filters["state"], "store": filters["store"], "channel": filters["channel"],
-            "overdue": "1" if filters["overdue"] else "", "open": "" if filters["open"] else "0", "q": filters["q"]}
+    return {"state": filters.state or "", "store": filters.store_id, "channel": filters.channel or "",
+            "overdue": "1" if filters.overdue_only else "", "open": "" if filters.open_only else "0", "q": filters.q}
 
 
 @get(REVISIT_PATH, guards=[requires(*workflow.REVISIT_ROLES)], include_in_schema=False)

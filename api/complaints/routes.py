@@ -17,9 +17,9 @@ from litestar.params import Parameter
 
 from api.privacy.routes import RevealRequest, Revealed
 from api.i18n import language_of
-from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response
+from api.lists import FormatParam, PageParam, PageSizeParam, SortParam, export_response, filtered_by
 from api.params import Id, IdParam, OptionalIdParam, text_param, text
-from crm import clock
+from crm import clock, lists
 from crm.lists import Page
 from crm.complaints import accountability as accounts
 from crm.complaints import authority, queries, service, workflow
@@ -234,15 +234,24 @@ async def take_complaint(actor: Scope, data: IntakeRequest) -> Created:
     return Created(id=await major_service.register_with_repeat_decision(actor=actor, decision_required=False, **fields))
 
 
-@get("/")
-async def list_complaints(
-    actor: Scope,
+def complaint_filter(
     in_state: Annotated[str | None, Parameter(query="state")] = None,
     store_id: OptionalIdParam = None,
     channel: Channel | None = None,
     open_only: bool = False,
     overdue_only: bool = False,
     q: text_param(100) = "",
+) -> queries.ComplaintFilter:
+    """The complaint list's filters, for the list and its export alike."""
+    return queries.ComplaintFilter(state=in_state, store_id=store_id, channel=channel, open_only=open_only,
+                                   overdue_only=overdue_only, q=q)
+
+
+@get("/")
+@filtered_by(complaint_filter)
+async def list_complaints(
+    actor: Scope,
+    filters: queries.ComplaintFilter,
     sort: SortParam = "",
     page: PageParam = 1,
     page_size: PageSizeParam = None,
@@ -252,31 +261,21 @@ async def list_complaints(
     `sort`: `priority` (default: urgent first, then by deadline), `id`, `due`, `state`, `store`, `customer`,
     `plate`, `content`, `channel`, `handler`, `received`; `-key` for descending."""
     want = queries.COMPLAINT_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await queries.list_complaints(
-        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
-        overdue_only=overdue_only, q=q, want=want,
-    )
+    return await queries.list_complaints(actor=actor, filters=filters, want=want)
 
 
 @get("/export")
+@filtered_by(complaint_filter)
 async def export_complaints(
     request: Request,
     actor: Scope,
-    in_state: Annotated[str | None, Parameter(query="state")] = None,
-    store_id: OptionalIdParam = None,
-    channel: Channel | None = None,
-    open_only: bool = False,
-    overdue_only: bool = False,
-    q: text_param(100) = "",
+    filters: queries.ComplaintFilter,
     sort: SortParam = "",
     format: FormatParam = "xlsx",
 ) -> Response:
     """The list with the same filters and order, every page, as XLSX or CSV; personal data masked as the caller
     sees it, counted and logged like any bulk read."""
-    items = await queries.export_complaints(
-        actor=actor, state=in_state, store_id=store_id, channel=channel, open_only=open_only,
-        overdue_only=overdue_only, q=q, want=queries.COMPLAINT_LIST.parse(sort=sort),
-    )
+    items = await queries.export_complaints(actor=actor, filters=filters, want=queries.COMPLAINT_LIST.parse(sort=sort))
     return export_response(queries.COMPLAINT_EXPORT, items, format=format, name=queries.COMPLAINT_LIST.name,
                            zone=await timezone_of(group=actor.group_id), english=language_of(request) == "en")
 
@@ -352,12 +351,14 @@ async def get_violation(actor: Scope, violation_id: IdParam) -> ViolationRecord:
 
 
 @get("/deadline-stats")
-async def deadline_stats(actor: Scope, days: int = 30) -> list[StoreDeadlineStats]:
-    """Per store: open, overdue now, and deadlines missed in the last `days` days."""
+async def deadline_stats(actor: Scope, days: int = 30) -> Page[StoreDeadlineStats]:
+    """Per store: open, overdue now, and deadlines missed in the last `days` days; every store the caller sees, in
+    store order, on one page (`sort` is `store`)."""
     if not 1 <= days <= 366:
         raise InvalidInput.one("days", "天数须在 1 到 366 之间", "Days must be between 1 and 366")
     now = clock.now()
-    return await queries.deadline_stats(actor=actor, since=now - timedelta(days=days), until=now)
+    return lists.whole(await queries.deadline_stats(actor=actor, since=now - timedelta(days=days), until=now),
+                       sort="store")
 
 
 @get("/workflow", sync_to_thread=False)
@@ -429,15 +430,20 @@ async def reveal(actor: Scope, complaint_id: IdParam, data: RevealRequest) -> Re
 
 
 @get("/{complaint_id:int}/timeline")
-async def get_timeline(actor: Scope, complaint_id: IdParam) -> list[TimelineEntry]:
-    """The complaint's timeline (append-only): every step, note and deadline event, oldest first."""
-    return await queries.timeline(actor=actor, complaint_id=complaint_id)
+async def get_timeline(
+    actor: Scope, complaint_id: IdParam, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[TimelineEntry]:
+    """The complaint's timeline (append-only): every step, note and deadline event, one page with the total.
+    `sort`: `at` (default, oldest first), `action`, `actor`; `-key` for descending."""
+    want = queries.TIMELINE_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await queries.timeline_page(actor=actor, complaint_id=complaint_id, want=want)
 
 
 @get("/{complaint_id:int}/staff")
-async def get_staff(actor: Scope, complaint_id: IdParam) -> list[StaffMember]:
-    """The complaint's store staff: candidates for handler and for the staff complained about."""
-    return await queries.complaint_staff(actor=actor, complaint_id=complaint_id)
+async def get_staff(actor: Scope, complaint_id: IdParam) -> Page[StaffMember]:
+    """The complaint's store staff: candidates for handler and for the staff complained about; department heads
+    first, then by name, all on one page (`sort` is `department_head`)."""
+    return lists.whole(await queries.complaint_staff(actor=actor, complaint_id=complaint_id), sort="department_head")
 
 
 async def _detail(actor: Scope, complaint_id: int) -> ComplaintDetail:

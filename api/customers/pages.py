@@ -37,6 +37,7 @@ from crm.customers.service import (
     get_customer,
     reveal_customer_field,
     CUSTOMER_LIST,
+    CustomerFilter,
     search_customers_page,
     update_customer,
 )
@@ -68,7 +69,8 @@ async def customer_search(request: Request[Scope, Any, Any], actor: Scope, q: st
     total and sort by name, kind or store."""
     query = q.strip()[:MAX_QUERY]
     want = CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await search_customers_page(actor=actor, q=query, want=want) if query else want.page_of([], 0)
+    found = (await search_customers_page(actor=actor, filters=CustomerFilter(q=query), want=want) if query
+             else want.page_of([], 0))
     context = {
         "q": query,
         "results": found.items,
@@ -221,10 +223,9 @@ async def customer_reveal(request: Request[Scope, Any, Any], actor: Scope, custo
 async def corrections_page(actor: Scope, which: Annotated[str, Parameter(query="state")] = "open", sort: str = "",
                            page: str = "", page_size: str = "") -> Template:
     """The managers' list of open correction requests with their countdowns; customer relations confirms here."""
-    state = which if which in corrections.DEFAULT_SORTS else "open"
-    want = corrections.CORRECTION_LIST.parse(sort=sort or corrections.DEFAULT_SORTS[state], page=page,
-                                             page_size=page_size)
-    return await _corrections_screen(actor, state, want=want)
+    filters = corrections.CorrectionFilter(state=which if which in corrections.DEFAULT_SORTS else "open")
+    want = corrections.CORRECTION_LIST.parse(sort=sort or filters.default_sort, page=page, page_size=page_size)
+    return await _corrections_screen(actor, filters, want=want)
 
 
 @post("/corrections/{correction_id:int}/{step:str}", guards=[requires(*CORRECTION_READERS)],
@@ -246,19 +247,21 @@ async def correction_action(
         else:
             await corrections.confirm_correction(actor=actor, correction_id=correction_id)
     except InvalidInput as invalid:
-        return await _corrections_screen(actor, "open", errors={correction_id: invalid.problems}, status=400)
+        return await _corrections_screen(actor, corrections.CorrectionFilter(), errors={correction_id: invalid.problems},
+                                         status=400)
     except Conflict as conflict:
-        return await _corrections_screen(actor, "open", error=conflict.zh, status=409)
+        return await _corrections_screen(actor, corrections.CorrectionFilter(), error=conflict.zh, status=409)
     return Redirect(path=f"/corrections?state={form.get('state', 'open')}&ok=correction_{step}")
 
 
-async def _corrections_screen(actor: Scope, state: str, *, want: lists.ListQuery | None = None, errors=None,
-                              error: str = "", status: int = 200) -> Template:
-    want = want or corrections.CORRECTION_LIST.parse(sort=corrections.DEFAULT_SORTS[state])
-    found = await corrections.list_corrections(actor=actor, state=state, want=want)
-    view = ListView("/corrections", corrections.CORRECTION_LIST, want, found, {"state": state})
+async def _corrections_screen(actor: Scope, filters: corrections.CorrectionFilter, *,
+                              want: lists.ListQuery | None = None, errors=None, error: str = "", status: int = 200
+                              ) -> Template:
+    want = want or corrections.CORRECTION_LIST.parse(sort=filters.default_sort)
+    found = await corrections.list_corrections(actor=actor, filters=filters, want=want)
+    view = ListView("/corrections", corrections.CORRECTION_LIST, want, found, {"state": filters.state})
     return Template("customers/corrections.html", status_code=status, context={
-        "items": found.items, "view": view, "state": state, "errors": errors or {}, "error": error,
+        "items": found.items, "view": view, "state": filters.state, "errors": errors or {}, "error": error,
     })
 
 

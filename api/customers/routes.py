@@ -106,7 +106,8 @@ VisitUpdate = _update("VisitUpdate", "visit", [], "Only the fields present are c
 class ImportForm:
     """Multipart form of an import: the DMS export and what to do with it."""
 
-    file: UploadFile
+    file: Annotated[UploadFile, Parameter(description=(
+        "The DMS export: CSV (UTF-8 or GBK) or XLSX, one row per customer, vehicle, delivery or visit."))]
     store_id: Id | None = None
     accept_valid_rows: bool = False
     sheet: text(100) | None = None  # XLSX only; by default the first sheet with recognisable headers
@@ -128,9 +129,8 @@ async def search_customers(
     """Search by phone (full or last 4+ digits), plate, VIN (full or last 6+) or name; empty `q` lists the newest.
     One page with the total; `sort`: `created` (default `-created`), `name`, `kind`, `store`; `-key` descending."""
     want = service.CUSTOMER_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.search_customers_page(
-        actor=actor, q=q, store_id=store_id, include_inactive=include_inactive, want=want
-    )
+    filters = service.CustomerFilter(q=q, store_id=store_id, include_inactive=include_inactive)
+    return await service.search_customers_page(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/customers", guards=EDITORS, tags=["customers"])
@@ -198,9 +198,8 @@ async def list_vehicles(
     """The vehicles of the stores the caller may see, filtered by customer, store or a VIN / plate search; one page
     with the total. `sort`: `created` (default `-created`), `plate`, `vin`, `model`."""
     want = service.VEHICLE_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_vehicles(
-        actor=actor, customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive, want=want,
-    )
+    filters = service.VehicleFilter(customer_id=customer_id, store_id=store_id, q=q, include_inactive=include_inactive)
+    return await service.list_vehicles(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/vehicles", guards=EDITORS, tags=["customers"])
@@ -248,11 +247,9 @@ async def list_sales(
     """Deliveries (交车) of the stores the caller may see, filtered by customer, vehicle, store or delivery time;
     one page with the total. `sort`: `delivered` (default `-delivered`), `created`."""
     want = service.SALE_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_sales(
-        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
-        delivered_from=delivered_from, delivered_before=delivered_before, include_cancelled=include_cancelled,
-        want=want,
-    )
+    filters = service.DocumentFilter(customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
+                                     since=delivered_from, before=delivered_before, include_cancelled=include_cancelled)
+    return await service.list_sales(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/sales", guards=EDITORS, tags=["customers"])
@@ -299,10 +296,9 @@ async def list_visits(
     """Service visits (维修保养) of the stores the caller may see, filtered by customer, vehicle, store or time; one
     page with the total. `sort`: `left` (default `-left`), `created`."""
     want = service.VISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await service.list_visits(
-        actor=actor, customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id, left_from=left_from,
-        left_before=left_before, include_cancelled=include_cancelled, want=want,
-    )
+    filters = service.DocumentFilter(customer_id=customer_id, vehicle_id=vehicle_id, store_id=store_id,
+                                     since=left_from, before=left_before, include_cancelled=include_cancelled)
+    return await service.list_visits(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/visits", guards=EDITORS, tags=["customers"])
@@ -387,9 +383,9 @@ async def list_corrections(
     """Correction requests (修正表), one page with the total, with the time left and what the caller may do. `sort`:
     `due` (open: the default), `decided` (unconfirmed: the default), `created` (all: `-created`), `customer`,
     `field`, `department`, `found`, `state`; `-key` for descending."""
-    want = corrections.CORRECTION_LIST.parse(sort=sort or corrections.DEFAULT_SORTS[which], page=page,
-                                             page_size=page_size)
-    return await corrections.list_corrections(actor=actor, state=which, store_id=store_id, want=want)
+    filters = corrections.CorrectionFilter(state=which, store_id=store_id)
+    want = corrections.CORRECTION_LIST.parse(sort=sort or filters.default_sort, page=page, page_size=page_size)
+    return await corrections.list_corrections(actor=actor, filters=filters, want=want)
 
 
 @get("/api/v1/customer-corrections/{correction_id:int}", tags=["customers"])

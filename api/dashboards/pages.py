@@ -22,6 +22,7 @@ from api.dashboards.routes import (
     trend_range,
 )
 from api.i18n import language_of
+from api.lists import ListView
 from api.params import MAX_ID
 from crm.analytics import dashboard, drill
 from crm.analytics.access import (
@@ -102,14 +103,18 @@ async def items_page(
     actor: Scope, metric: Annotated[str, Parameter(query="metric", max_length=60)],
     store: Annotated[int, Parameter(query="store", ge=1, le=MAX_ID)], period: PeriodKind = "month",
     week: Short = "", month: Short = "", quarter: Short = "", year: Short = "", start: FromQuery = "",
-    end: ToQuery = "",
+    end: ToQuery = "", sort: str = "", page: str = "", page_size: str = "",
 ) -> Template | Redirect:
     if metric == dashboard.LIVE_COLUMN:  # live: the complaint list's own "overdue" filter
         actor.require_store(store)
         return Redirect(path="/complaints?" + urlencode({"store": store, "overdue": "1", "open": "1"}))
     q = PeriodQuery(period, week, month, quarter, year, start, end)
-    found = await drill.items_behind(actor=actor, metric=metric, store_id=store, period=await q.resolve(actor))
-    return Template("dashboards/items.html", context={"found": found, "definition": METRICS[metric],
+    want = drill.ITEM_LIST.parse(sort=sort, page=page, page_size=page_size)
+    found = await drill.items_page(actor=actor, metric=metric, store_id=store, period=await q.resolve(actor),
+                                   want=want)
+    view = ListView("/dashboard/items", drill.ITEM_LIST, want, found,
+                    filters={"metric": metric, "store": store, **q.query()})
+    return Template("dashboards/items.html", context={"found": found, "view": view, "definition": METRICS[metric],
                                                       "states": ITEM_STATES, "back": "/dashboard?" + urlencode(q.query())})
 
 

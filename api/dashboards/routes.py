@@ -21,7 +21,9 @@ from api.dashboards.params import (
     ToQuery,
     day_or_none,
 )
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import StoreIdQuery
+from crm import lists
 from crm.analytics import dashboard, drill, export
 from crm.analytics.access import (
     DASHBOARD_READERS,
@@ -31,9 +33,10 @@ from crm.analytics.access import (
     set_settings,
 )
 from crm.analytics.dashboard import StoreTable, Trend
-from crm.analytics.drill import Items
+from crm.analytics.drill import ItemsPage
 from crm.analytics.metrics import METRICS
 from crm.analytics.periods import months, parse_period, weeks
+from crm.lists import Page
 from tenants.errors import InvalidInput
 from tenants.scope import Scope
 
@@ -126,18 +129,24 @@ async def trend_range(actor: Scope, by: str, start: str, end: str) -> tuple[date
 async def items(
     actor: Scope, metric: Annotated[str, Parameter(query="metric", max_length=60)], store_id: StoreIdQuery,
     period: PeriodKind = "month", week: Short = "", month: Short = "", quarter: Short = "", year: Short = "",
-    start: FromQuery = "", end: ToQuery = "",
-) -> Items:
-    """The complaints, callbacks or visits one store's figure was counted from."""
+    start: FromQuery = "", end: ToQuery = "", sort: SortParam = "", page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> ItemsPage:
+    """The complaints, callbacks or visits one store's figure was counted from, one page with the total and the
+    figure's definition; `counted` is how many count in a rate's numerator, over every page. `sort`: `at`
+    (default), `no`, `kind`, `title`, `state`, `counted`; `-key` for descending."""
+    want = drill.ITEM_LIST.parse(sort=sort, page=page, page_size=page_size)
     q = PeriodQuery(period, week, month, quarter, year, start, end)
-    return await drill.items_behind(actor=actor, metric=metric, store_id=store_id, period=await q.resolve(actor))
+    return await drill.items_page(actor=actor, metric=metric, store_id=store_id, period=await q.resolve(actor),
+                                  want=want)
 
 
 @get("/api/v1/dashboards/metrics", tags=TAGS, guards=GUARDS, sync_to_thread=False)
-def metrics() -> list[MetricInfo]:
-    """Every figure's definition: label, unit and formula."""
-    return [MetricInfo(m.key, m.label_zh, m.label_en, str(m.unit), m.formula, m.higher_is_better)
-            for m in (*METRICS.values(), dashboard.OVERDUE_NOW)]
+def metrics() -> Page[MetricInfo]:
+    """Every figure's definition: label, unit and formula; the fixed set on one page, in the dashboard's column
+    order (`sort` is `column`)."""
+    return lists.whole([MetricInfo(m.key, m.label_zh, m.label_en, str(m.unit), m.formula, m.higher_is_better)
+                        for m in (*METRICS.values(), dashboard.OVERDUE_NOW)], sort="column")
 
 
 class SettingsChange(msgspec.Struct, forbid_unknown_fields=True):

@@ -61,7 +61,7 @@ async def board_page(
     page_size: str = "",
 ) -> Template:
     want = service.BOARD_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await service.board(actor=actor, include_closed=include_closed, want=want)
+    found = await service.board(actor=actor, filters=service.BoardFilter(include_closed=include_closed), want=want)
     view = ListView("/major", service.BOARD_LIST, want, found, {"include_closed": "true" if include_closed else ""})
     context = {"views": found.items, "view": view, "include_closed": include_closed,
                "can_see_policy": actor.has_role(*POLICY_READERS), **_labels()}

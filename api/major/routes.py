@@ -16,7 +16,7 @@ from litestar.response import ServerSentEvent
 from api.auth import requires
 from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import IdParam, OptionalIdParam, text, text_param
-from crm import clock
+from crm import clock, lists
 from crm.lists import Page
 from crm.major import board_events, crisis, repeats, service
 from crm.major.policy import POLICY_EDITORS, POLICY_READERS, Policy, get_policy, set_policy
@@ -258,7 +258,8 @@ async def major_board(
     total. `sort`: `board` (default), `store`, `customer`, `marked`, `deadline`, `report`, `level`; `-key` for
     descending."""
     want = service.BOARD_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await service.board(actor=actor, include_closed=include_closed, store_id=store_id, want=want)
+    filters = service.BoardFilter(include_closed=include_closed, store_id=store_id)
+    found = await service.board(actor=actor, filters=filters, want=want)
     return want.page_of([major_out(v) for v in found.items], found.total)
 
 
@@ -298,9 +299,10 @@ async def acknowledge_alert(actor: Scope, alert_id: IdParam) -> AckOut:
 
 
 @get("/api/v1/major/alerts/mine", tags=["major"])
-async def my_alerts(actor: Scope) -> list[OpenAlertOut]:
-    """Alerts waiting for your acknowledgement."""
-    return [OpenAlertOut(**a) for a in await service.my_open_alerts(actor=actor)]
+async def my_alerts(actor: Scope) -> Page[OpenAlertOut]:
+    """Alerts waiting for your acknowledgement, newest first, all on one page (`sort` is `-raised`): only alerts
+    of open major complaints wait."""
+    return lists.whole([OpenAlertOut(**a) for a in await service.my_open_alerts(actor=actor)], sort="-raised")
 
 
 @get("/api/v1/major/policy", tags=["major"], guards=[requires(*POLICY_READERS)])

@@ -49,7 +49,7 @@ async def inbox_page(request: Request[Scope, Any, Any], actor: Scope, unread: bo
                      page: str = "", page_size: str = "") -> Template:
     """All of the caller's notifications, newest first, a page at a time with the total."""
     want = inbox.INBOX_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await inbox.page_mine(actor=actor, unread_only=unread, want=want)
+    found = await inbox.page_mine(actor=actor, filters=inbox.InboxFilter(unread_only=unread), want=want)
     return Template("notifications/inbox.html", context={
         "items": found.items, "unread_only": unread,
         "view": ListView("/notifications", inbox.INBOX_LIST, want, found, {"unread": "true" if unread else ""}),

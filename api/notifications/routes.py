@@ -14,6 +14,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from api.auth import requires
 from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import BigIdParam, text
+from crm import lists
 from crm.lists import Page
 from crm.notify import inbox
 from crm.notify.live import listen
@@ -93,7 +94,7 @@ async def list_notifications(
     """My in-app notifications, newest first, one page with the total.
     `sort`: `created` (default `-created`), `title`, `kind`, `read`; `-key` for descending."""
     want = inbox.INBOX_LIST.parse(sort=sort, page=page, page_size=page_size)
-    found = await inbox.page_mine(actor=actor, unread_only=unread_only, want=want)
+    found = await inbox.page_mine(actor=actor, filters=inbox.InboxFilter(unread_only=unread_only), want=want)
     return want.page_of([_out(r) for r in found.items], found.total)
 
 
@@ -166,9 +167,10 @@ async def put_preferences(actor: Scope, data: Preferences) -> dict[str, bool]:
 
 
 @get("/api/v1/notifications/channels", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])
-async def list_channel_settings(actor: Scope) -> list[ChannelSettingOut]:
-    """The group's endpoints per external channel (secrets are never shown)."""
-    return [ChannelSettingOut(**s) for s in await inbox.channel_settings(actor=actor)]
+async def list_channel_settings(actor: Scope) -> Page[ChannelSettingOut]:
+    """The group's endpoints per external channel (secrets are never shown), the few channels on one page
+    (`sort` is `channel`)."""
+    return lists.whole([ChannelSettingOut(**s) for s in await inbox.channel_settings(actor=actor)], sort="channel")
 
 
 @put("/api/v1/notifications/channels/{channel:str}", tags=TAGS, guards=[requires(*inbox.DELIVERY_ADMINS)])

@@ -228,10 +228,10 @@ def _store_values(form: Any) -> dict[str, Any]:
 
 async def _listing(actor: Scope, q: str, store: str, want: lists.ListQuery | None = None) -> dict[str, Any]:
     want = want or people.PEOPLE_LIST.parse()
-    found = await people.list_people(actor=actor, q=q[:50].replace("\x00", ""), store_id=optional_int(store),
-                                     want=want)
-    return {"items": found.items, "total": found.total, "q": q, "store": optional_int(store),
-            "view": ListView("/people", people.PEOPLE_LIST, want, found, {"q": q, "store": optional_int(store)})}
+    filters = people.PeopleFilter(q=q[:50].replace("\x00", ""), store_id=optional_int(store))
+    found = await people.list_people(actor=actor, filters=filters, want=want)
+    return {"items": found.items, "total": found.total, "q": q, "store": filters.store_id,
+            "view": ListView("/people", people.PEOPLE_LIST, want, found, {"q": q, "store": filters.store_id})}
 
 
 async def _people_context(actor: Scope, **context: Any) -> dict[str, Any]:

@@ -105,7 +105,8 @@ class PersonPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
 class PeopleImportForm:
     """Multipart form of a people import: the XLSX (or CSV) sheet and whether valid rows go in alone."""
 
-    file: UploadFile
+    file: Annotated[UploadFile, Parameter(description=(
+        "XLSX or CSV, one user a row, in the columns 用户名、姓名、角色、门店编码、品牌事业部、邮箱、手机"))]
     accept_valid_rows: bool = False
 
 
@@ -193,7 +194,8 @@ async def list_users(
     """The users the caller may see (group admin: the group; GM and CR manager: their store), one page with the
     total. `sort`: `default` (active first, by username), `username`, `name`, `store`, `status`; `-key` descending."""
     want = people.PEOPLE_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await people.list_people(actor=actor, q=q, store_id=store_id, role=role, active=active, want=want)
+    filters = people.PeopleFilter(q=q, store_id=store_id, role=role, active=active)
+    return await people.list_people(actor=actor, filters=filters, want=want)
 
 
 @post("/api/v1/users", tags=PEOPLE_TAGS, status_code=201)

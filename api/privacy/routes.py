@@ -13,7 +13,7 @@ from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import MAX_ID, text
 from crm.privacy.policy import ACCESS_LOG_READERS
 from crm.lists import Page
-from crm.privacy.service import ACCESS_LIST, REASON_MAX, AccessEntry, access_log
+from crm.privacy.service import ACCESS_LIST, REASON_MAX, AccessEntry, AccessLogFilter, access_log
 from tenants.scope import Scope
 
 
@@ -40,7 +40,7 @@ async def list_access(
     """The group's personal-data access log (个人信息访问记录), newest first: reveals and bulk reads, one page with
     the total. `sort`: `at` (default `-at`), `user`, `action`, `subject`, `field`, `reason`; `-key` descending."""
     want = ACCESS_LIST.parse(sort=sort, page=page, page_size=page_size)
-    return await access_log(actor=actor, user_id=user_id, want=want)
+    return await access_log(actor=actor, filters=AccessLogFilter(user_id=user_id), want=want)
 
 
 ROUTES = [list_access]

@@ -13,7 +13,10 @@ from litestar import Response, delete, get, post
 from litestar.params import Parameter
 
 from api.auth import requires
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import IdParam, text
+from crm import lists
+from crm.lists import Page
 from crm.reports import service
 from crm.reports.service import REPORT_READERS, ReportInfo
 from tenants.scope import Scope
@@ -37,9 +40,13 @@ async def ask_for_report(actor: Scope, data: ReportAsk) -> ReportInfo:
 
 
 @get("/api/v1/reports", tags=TAGS, guards=GUARDS)
-async def list_reports(actor: Scope) -> list[ReportInfo]:
-    """The reports the caller may read, newest first."""
-    return await service.list_reports(actor=actor)
+async def list_reports(
+    actor: Scope, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
+) -> Page[ReportInfo]:
+    """The reports the caller may read, one page with the total. `sort`: `month` (default `-month`, newest first),
+    `requested`, `kind`, `store`, `status`; `-key` for descending."""
+    want = service.REPORT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await service.report_page(actor=actor, want=want)
 
 
 @get("/api/v1/reports/{report_id:int}", tags=TAGS, guards=GUARDS)
@@ -58,6 +65,11 @@ async def download(actor: Scope, report_id: IdParam,
                     headers={"Content-Disposition": disposition})
 
 
+class Subscription(msgspec.Struct):
+    kind: str
+    store_id: int | None
+
+
 class SubscriptionIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: text(30, 1)
     store_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
@@ -65,9 +77,11 @@ class SubscriptionIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @get("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS)
-async def my_subscriptions(actor: Scope) -> list[dict]:
-    """The reports the caller gets by e-mail when they are ready."""
-    return await service.subscriptions(actor=actor)
+async def my_subscriptions(actor: Scope) -> Page[Subscription]:
+    """The reports the caller gets by e-mail when they are ready: kind and store (`null`: the group's report),
+    all on one page (`sort` is `kind`)."""
+    rows = await service.subscriptions(actor=actor)
+    return lists.whole([Subscription(kind=r["kind"], store_id=r["store"]) for r in rows], sort="kind")
 
 
 @post("/api/v1/reports/subscriptions", tags=TAGS, guards=GUARDS, status_code=204)

@@ -18,9 +18,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
 from api.errors import import_answer
+from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import Id, IdParam, OptionalStoreIdQuery, text
-from crm import clock
+from crm import clock, lists
 from crm.imports import service as imports
+from crm.lists import Page
 from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
 from tenants.errors import InvalidInput
 from tenants.scope import Scope
@@ -56,29 +58,35 @@ class AuditIn(msgspec.Struct, forbid_unknown_fields=True):
 class AuditImportForm:
     """Multipart form of an audit import: the XLSX (or CSV) file and whether valid audits go in alone."""
 
-    file: UploadFile
+    file: Annotated[UploadFile, Parameter(description=(
+        "XLSX or CSV, one row per checkpoint, in the columns 门店编码、检查日期、环节、检查项、结果、备注"))]
     accept_valid_rows: bool = False
 
 
 @get(f"{BASE}/checkpoints", tags=TAGS)
 async def list_checkpoints(
     actor: Scope, brand_division_id: Annotated[int, Parameter(ge=1, le=2**31 - 1)]
-) -> list[dict[str, Any]]:
-    """The active checkpoint list of a brand of the caller's group."""
-    return await mystery.list_checkpoints(actor=actor, brand_division_id=brand_division_id)
+) -> Page[dict[str, Any]]:
+    """The active checkpoint list of a brand of the caller's group: the whole checklist on one page, in its order
+    (`sort` is `position`)."""
+    return lists.whole(await mystery.list_checkpoints(actor=actor, brand_division_id=brand_division_id),
+                       sort="position")
 
 
 @put(f"{BASE}/checkpoints", tags=TAGS)
-async def put_checkpoints(actor: Scope, data: ChecklistIn) -> list[dict[str, Any]]:
-    """Replace a brand's checkpoint list (group admins). Kept checkpoints keep their ids; past audits are unchanged."""
+async def put_checkpoints(actor: Scope, data: ChecklistIn) -> Page[dict[str, Any]]:
+    """Replace a brand's checkpoint list (group admins). Kept checkpoints keep their ids; past audits are unchanged.
+    Answers the list as `GET` reads it."""
     entries = [mystery.CheckpointEntry(c.section.strip(), c.item.strip()) for c in data.checkpoints]
-    return await mystery.set_checkpoints(actor=actor, brand_division_id=data.brand_division_id, entries=entries)
+    return lists.whole(await mystery.set_checkpoints(actor=actor, brand_division_id=data.brand_division_id,
+                                                     entries=entries), sort="position")
 
 
 @get(f"{BASE}/stores/{{store_id:int}}/checkpoints", tags=TAGS)
-async def store_checkpoints(actor: Scope, store_id: IdParam) -> list[dict[str, Any]]:
-    """The checklist an audit of this store is recorded against (its brand's)."""
-    return await mystery.checkpoints_of_store(actor=actor, store_id=store_id)
+async def store_checkpoints(actor: Scope, store_id: IdParam) -> Page[dict[str, Any]]:
+    """The checklist an audit of this store is recorded against (its brand's), whole, in its order (`sort` is
+    `position`)."""
+    return lists.whole(await mystery.checkpoints_of_store(actor=actor, store_id=store_id), sort="position")
 
 
 @get(f"{BASE}/audits", tags=TAGS)
@@ -87,9 +95,14 @@ async def list_audits(
     store_id: OptionalStoreIdQuery = None,
     since: Annotated[dt.date | None, Parameter(query="from", required=False)] = None,
     until: Annotated[dt.date | None, Parameter(query="to", required=False)] = None,
-) -> list[dict[str, Any]]:
-    """Audits the caller may see, newest first, with score rate (%, two decimals) and pay multiplier."""
-    return await mystery.list_audits(actor=actor, store_id=store_id, since=since, until=until)
+    sort: SortParam = "",
+    page: PageParam = 1,
+    page_size: PageSizeParam = None,
+) -> Page[dict[str, Any]]:
+    """Audits the caller may see, with score rate (%, two decimals) and pay multiplier; one page with the total.
+    `sort`: `audited` (default `-audited`, newest first), `store`, `auditor`, `recorded`; `-key` for descending."""
+    want = mystery.AUDIT_LIST.parse(sort=sort, page=page, page_size=page_size)
+    return await mystery.audit_page(actor=actor, store_id=store_id, since=since, until=until, want=want)
 
 
 @post(f"{BASE}/audits", tags=TAGS)
@@ -130,18 +143,26 @@ Period = Annotated[str | None, Parameter(required=False, pattern=r"^\d{4}-(0[1-9
 
 @dataclass
 class ScoreImportForm:
-    file: UploadFile
+    """Multipart form of a manufacturer's report: the file and whether valid rows go in alone."""
+
+    file: Annotated[UploadFile, Parameter(description=(
+        "CSV or XLSX as the manufacturer sends it, in the columns 门店编码、调查方式、期间、指标、得分、区域平均、全国平均、"
+        "全国排名、参评店数、电访落实率"))]
     accept_valid_rows: bool = False
 
 
 @get(SCORES, tags=["manufacturer-scores"])
 async def list_scores(
-    actor: Scope, store_id: OptionalStoreIdQuery = None, survey: Survey = None, period: Period = None
-) -> list[dict[str, Any]]:
-    """Imported manufacturer scores (SSI / CSI per store, survey 电访 phone / 面访 visit and period)."""
+    actor: Scope, store_id: OptionalStoreIdQuery = None, survey: Survey = None, period: Period = None,
+    sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None,
+) -> Page[dict[str, Any]]:
+    """Imported manufacturer scores (SSI / CSI per store, survey 电访 phone / 面访 visit and period), one page with
+    the total. `sort`: `period` (default `-period`, newest first), `store`, `survey`, `metric`, `score`, `rank`,
+    `imported`; `-key` for descending. A store the caller does not see lists nothing."""
+    want = manufacturer.SCORE_LIST.parse(sort=sort, page=page, page_size=page_size)
     if store_id is not None and not actor.can_see_store(store_id):
-        return []
-    return await manufacturer.list_scores(actor=actor, store_id=store_id, survey=survey, period=period)
+        return want.page_of([], 0)
+    return await manufacturer.list_scores(actor=actor, store_id=store_id, survey=survey, period=period, want=want)
 
 
 @post(f"{SCORES}/import", tags=["manufacturer-scores"], request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
+from operator import attrgetter
 
+import msgspec
+
+from crm import lists
 from crm.analytics.access import view_for
 from crm.analytics.dashboard import LIVE_COLUMN
-from crm.analytics.metrics import METRICS
+from crm.analytics.metrics import METRICS, Metric
 from crm.analytics.periods import Period
 from crm.analytics.rollups import (
     callback_counts,
@@ -28,9 +32,6 @@ from crm.analytics.rollups import (
 from tenants.errors import InvalidInput
 from tenants.scope import Scope, timezone_of
 
-MAX_ITEMS = 2000
-
-
 @dataclass
 class Item:
     kind: str  # complaint | callback | visit
@@ -42,20 +43,42 @@ class Item:
     link: str
 
 
-@dataclass
-class Items:
+class ItemsPage(lists.Page[Item], kw_only=True):
+    """A page of the items behind a figure, with the figure's definition; `counted` is over every page."""
+
+    items: list[Item]
     metric: str
     label_zh: str
     label_en: str
     formula: str
     store_id: int
     period_label: str
-    items: list[Item]
-    truncated: bool
+    counted: int
 
 
-async def items_behind(*, actor: Scope, metric: str, store_id: int, period: Period) -> Items:
-    """The complaints, callbacks or visits one store's figure was counted from."""
+# Built in Python (the counting code decides what is listed): the sort keys name functions of an item.
+ITEM_LIST = lists.ListSpec(
+    name="dashboard_items",
+    sorts={"at": (attrgetter("at"),), "no": (attrgetter("id"),), "kind": (attrgetter("kind"),),
+           "title": (attrgetter("title"),), "state": (attrgetter("state"),), "counted": (attrgetter("counted"),)},
+    default_sort="at",
+    tiebreak=attrgetter("id"),
+    page_size=100,
+)
+
+
+async def items_page(*, actor: Scope, metric: str, store_id: int, period: Period, want: lists.ListQuery
+                     ) -> ItemsPage:
+    """One page of the items behind one store's figure, with their total (the page and the API alike)."""
+    definition, items = await _behind(actor, metric, store_id, period)
+    found = lists.page_in_memory(ITEM_LIST, want, items)
+    return ItemsPage(**msgspec.structs.asdict(found), metric=metric, label_zh=definition.label_zh,
+                     label_en=definition.label_en, formula=definition.formula, store_id=store_id,
+                     period_label=period.label, counted=sum(item.counted for item in items))
+
+
+async def _behind(actor: Scope, metric: str, store_id: int, period: Period) -> tuple[Metric, list[Item]]:
+    """The metric's definition and every item its figure counts, in the order the rows were read."""
     view_for(actor)
     actor.require_store(store_id)
     if metric not in METRICS or metric == LIVE_COLUMN:
@@ -91,6 +114,4 @@ async def items_behind(*, actor: Scope, metric: str, store_id: int, period: Peri
         for row in await raw_visits(store, lo, hi):
             if visit_counts(row)[column]:
                 items.append(Item("visit", row["id"], row["left_at"], row["repair_order_no"], "", True, ""))
-    return Items(metric=metric, label_zh=definition.label_zh, label_en=definition.label_en,
-                 formula=definition.formula, store_id=store_id, period_label=period.label,
-                 items=items[:MAX_ITEMS], truncated=len(items) > MAX_ITEMS)
+    return definition, items

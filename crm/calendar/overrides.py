@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from crm import clock
+from crm import clock, lists
 from crm.calendar.service import HOLIDAY, WORKDAY, calendar_for_group, library_covers
 from crm.calendar.tables import CalendarOverride
 from crm.db import transaction
@@ -33,13 +33,28 @@ class OverrideEntry:
     name: str = ""
 
 
+OVERRIDE_LIST = lists.ListSpec(
+    name="calendar_overrides",
+    sorts={"day": (CalendarOverride.day,), "kind": (CalendarOverride.kind,), "name": (CalendarOverride.name,)},
+    default_sort="day",
+    tiebreak=CalendarOverride.id,
+    page_size=100,
+)
+
+
 async def list_overrides(*, actor: Scope, year: int | None = None) -> list[dict[str, Any]]:
-    query = actor.filter_group(CalendarOverride.select(), CalendarOverride).order_by(CalendarOverride.day)
-    if year is not None:
-        query = query.where(
-            (CalendarOverride.day >= dt.date(year, 1, 1)) & (CalendarOverride.day <= dt.date(year, 12, 31))
-        )
-    return [_out(r) for r in await query]
+    """The group's entries of a year (or all), by day: the settings page shows a year whole."""
+    return (await override_page(actor=actor, year=year, want=None)).items
+
+
+async def override_page(*, actor: Scope, year: int | None = None, want: lists.ListQuery | None
+                        ) -> lists.Page[dict[str, Any]]:
+    """The group's entries, of a year or all: a page with the total (`want`), or all of them by day (None)."""
+    where = [] if year is None else [
+        (CalendarOverride.day >= dt.date(year, 1, 1)) & (CalendarOverride.day <= dt.date(year, 12, 31))]
+    return await lists.fetch_page(
+        OVERRIDE_LIST, want, rows=actor.filter_group(CalendarOverride.select(), CalendarOverride).where(*where),
+        count=actor.filter_group(CalendarOverride.count(), CalendarOverride).where(*where), item=_out)
 
 
 async def set_overrides(*, actor: Scope, entries: list[OverrideEntry]) -> list[dict[str, Any]]:

@@ -243,27 +243,21 @@ CALLBACK_EXPORT = (
 )
 
 
-def _list_conditions(actor: Scope, *, state: str, kind: str, store_id: int | None) -> list[Any]:
-    actor.require_role(*CALLBACK_READERS)
-    where: list[Any] = []
-    if state:
-        if state not in STATES:
-            raise InvalidInput.one("state", "回访状态无效", "Unknown callback state")
-        where.append(Callback.state == state)
-    if kind:
-        where.append(Callback.kind == kind)
-    if store_id is not None:
-        where.append(Callback.store == actor.require_store(store_id))
-    return where
+@dataclass(frozen=True)
+class CallbackFilter:
+    """What the callback list keeps: the JSON list, the page and their exports each build one and pass it down."""
+
+    state: str = ""
+    kind: str = ""
+    store_id: int | None = None
 
 
 async def list_callbacks(
-    *, actor: Scope, state: str = "", kind: str = "", store_id: int | None = None,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: CallbackFilter = CallbackFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[QueueItem]:
     """Every callback of the caller's stores (planned, due, done, …), soonest first, a page with the total."""
     want = want or CALLBACK_LIST.parse()
-    where = _list_conditions(actor, state=state, kind=kind, store_id=store_id)
+    where = _list_conditions(actor, filters)
     rows, total = await lists.fetch(CALLBACK_LIST, want, rows=actor.select(Callback, *_QUEUE_COLUMNS).where(*where),
                                     count=actor.count(Callback).where(*where))
     now = clock.now()
@@ -273,17 +267,30 @@ async def list_callbacks(
 
 
 async def export_callbacks(
-    *, actor: Scope, state: str = "", kind: str = "", store_id: int | None = None,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: CallbackFilter = CallbackFilter(), want: lists.ListQuery | None = None,
 ) -> list[QueueItem]:
     """The whole list as shown (same filters and order), masked as the reader sees it, counted and logged."""
     want = want or CALLBACK_LIST.parse()
-    where = _list_conditions(actor, state=state, kind=kind, store_id=store_id)
+    where = _list_conditions(actor, filters)
     rows = await lists.export_rows(CALLBACK_LIST, want, rows=actor.select(Callback, *_QUEUE_COLUMNS).where(*where))
     now = clock.now()
     items = [_queue_item(row, actor, now, now - CLAIM_TTL) for row in rows]
     await record_bulk_read(actor=actor, subject="callback", records=items, fields=("mobile",))
     return shield(actor, items)
+
+
+def _list_conditions(actor: Scope, filters: CallbackFilter) -> list[Any]:
+    actor.require_role(*CALLBACK_READERS)
+    where: list[Any] = []
+    if filters.state:
+        if filters.state not in STATES:
+            raise InvalidInput.one("state", "回访状态无效", "Unknown callback state")
+        where.append(Callback.state == filters.state)
+    if filters.kind:
+        where.append(Callback.kind == filters.kind)
+    if filters.store_id is not None:
+        where.append(Callback.store == actor.require_store(filters.store_id))
+    return where
 
 
 async def callback_detail(*, actor: Scope, callback_id: int) -> CallbackDetail:

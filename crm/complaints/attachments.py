@@ -25,7 +25,7 @@ from typing import Protocol
 import msgspec
 from piccolo.query.functions.aggregate import Sum
 
-from crm import clock
+from crm import clock, lists
 from crm.complaints import service, workflow
 from crm.complaints.tables import Complaint, ComplaintAttachment
 from crm.db import transaction
@@ -182,14 +182,31 @@ async def may_add_to(*, actor: Scope, complaint_id: int) -> bool:
     return is_open(complaint) and may_add(actor, complaint)
 
 
+ATTACHMENT_LIST = lists.ListSpec(
+    name="attachments",
+    sorts={"uploaded": (ComplaintAttachment.id,), "filename": (ComplaintAttachment.filename,),
+           "kind": (ComplaintAttachment.kind,), "size": (ComplaintAttachment.size,),
+           "uploaded_by": (ComplaintAttachment.uploaded_by_name,)},
+    default_sort="uploaded",
+    tiebreak=ComplaintAttachment.id,
+    page_size=100,
+)
+
+
 async def list_attachments(*, actor: Scope, complaint_id: int) -> list[AttachmentRecord]:
-    """The complaint's attachments, oldest first."""
+    """The complaint's attachments, all of them, oldest first (the complaint page's panel)."""
+    return (await attachment_page(actor=actor, complaint_id=complaint_id, want=None)).items
+
+
+async def attachment_page(*, actor: Scope, complaint_id: int, want: lists.ListQuery | None
+                          ) -> lists.Page[AttachmentRecord]:
+    """The complaint's attachments, a page with the total (`want`), or all of them oldest first (None)."""
     actor.require_role(*READERS)
     complaint = await actor.get(Complaint, complaint_id)
-    rows = await _in_complaint(actor).select(ComplaintAttachment).where(
-        ComplaintAttachment.complaint == complaint_id
-    ).order_by(ComplaintAttachment.id)
-    return [_record(actor, complaint, r) for r in rows]
+    mine = ComplaintAttachment.complaint == complaint_id
+    return await lists.fetch_page(
+        ATTACHMENT_LIST, want, rows=_in_complaint(actor).select(ComplaintAttachment).where(mine),
+        count=_in_complaint(actor).count(ComplaintAttachment).where(mine), item=lambda r: _record(actor, complaint, r))
 
 
 async def get_attachment(*, actor: Scope, complaint_id: int, attachment_id: int) -> AttachmentRecord:

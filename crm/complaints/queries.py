@@ -4,6 +4,7 @@ caller's scope; what the service returns are msgspec Structs the API and the web
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -252,51 +253,24 @@ COMPLAINT_EXPORT = (
 )
 
 
-def _list_conditions(
-    actor: Scope, *, state: str | None, store_id: int | None, channel: str | None, open_only: bool,
-    overdue_only: bool, q: str,
-) -> list[Any]:
-    """The filters of the complaint lists, checked; the same for the page, the count and the export."""
-    actor.require_role(*workflow.READERS)
-    where: list[Any] = []
-    if state:
-        if state not in State._value2member_map_:
-            raise InvalidInput.one("state", "状态无效", "Unknown state")
-        where.append(Complaint.state == state)
-    if store_id is not None:
-        where.append(Complaint.store == actor.require_store(store_id))
-    if channel:
-        where.append(Complaint.channel == channel)
-    if open_only:
-        where.append(Complaint.state.not_in([str(s) for s in FINAL_STATES]))
-    if overdue_only:
-        where.append(Complaint.due_at < clock.now())
-    if q.strip():
-        term = f"%{like_term(q.strip())}%"
-        where.append(
-            Complaint.complainant_name.ilike(term)
-            | _phone_matches(q)
-            | Complaint.plate.ilike(term)
-            | Complaint.vin.ilike(term)
-        )
-    return where
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """What a complaint list keeps: the JSON list, the page and their exports each build one and pass it down."""
+
+    state: str | None = None
+    store_id: int | None = None
+    channel: str | None = None
+    open_only: bool = False
+    overdue_only: bool = False
+    q: str = ""
 
 
 async def list_complaints(
-    *,
-    actor: Scope,
-    state: str | None = None,
-    store_id: int | None = None,
-    channel: str | None = None,
-    open_only: bool = False,
-    overdue_only: bool = False,
-    q: str = "",
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: ComplaintFilter = ComplaintFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[ComplaintSummary]:
     """The store inbox (store staff) or the group's list (group roles): one page, its total, in the asked order."""
     want = want or COMPLAINT_LIST.parse()
-    where = _list_conditions(actor, state=state, store_id=store_id, channel=channel, open_only=open_only,
-                             overdue_only=overdue_only, q=q)
+    where = _list_conditions(actor, filters)
     rows, total = await lists.fetch(COMPLAINT_LIST, want, rows=_summary_query(actor).where(*where),
                                     count=actor.count(Complaint).where(*where))
     items = _summaries(rows)
@@ -305,24 +279,43 @@ async def list_complaints(
 
 
 async def export_complaints(
-    *,
-    actor: Scope,
-    state: str | None = None,
-    store_id: int | None = None,
-    channel: str | None = None,
-    open_only: bool = False,
-    overdue_only: bool = False,
-    q: str = "",
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: ComplaintFilter = ComplaintFilter(), want: lists.ListQuery | None = None,
 ) -> list[ComplaintSummary]:
     """Every complaint of the list as shown (same filters and order, masked as the viewer sees it); counted and
     logged like any read of personal data in bulk."""
     want = want or COMPLAINT_LIST.parse()
-    where = _list_conditions(actor, state=state, store_id=store_id, channel=channel, open_only=open_only,
-                             overdue_only=overdue_only, q=q)
+    where = _list_conditions(actor, filters)
     items = _summaries(await lists.export_rows(COMPLAINT_LIST, want, rows=_summary_query(actor).where(*where)))
     await record_bulk_read(actor=actor, subject="complaint", records=items, fields=("complainant_phone",))
     return shield(actor, items)
+
+
+def _list_conditions(actor: Scope, filters: ComplaintFilter) -> list[Any]:
+    """The filters of the complaint lists, checked; the same for the page, the count and the export."""
+    actor.require_role(*workflow.READERS)
+    where: list[Any] = []
+    if filters.state:
+        if filters.state not in State._value2member_map_:
+            raise InvalidInput.one("state", "状态无效", "Unknown state")
+        where.append(Complaint.state == filters.state)
+    if filters.store_id is not None:
+        where.append(Complaint.store == actor.require_store(filters.store_id))
+    if filters.channel:
+        where.append(Complaint.channel == filters.channel)
+    if filters.open_only:
+        where.append(Complaint.state.not_in([str(s) for s in FINAL_STATES]))
+    if filters.overdue_only:
+        where.append(Complaint.due_at < clock.now())
+    q = filters.q.strip()
+    if q:
+        term = f"%{like_term(q)}%"
+        where.append(
+            Complaint.complainant_name.ilike(term)
+            | _phone_matches(q)
+            | Complaint.plate.ilike(term)
+            | Complaint.vin.ilike(term)
+        )
+    return where
 
 
 def _phone_matches(q: str):
@@ -514,22 +507,37 @@ async def reveal_complaint_field(*, actor: Scope, complaint_id: int, field: str,
     return complaint.complainant_phone
 
 
+TIMELINE_LIST = lists.ListSpec(
+    name="timeline",
+    sorts={"at": (ComplaintEvent.id,), "action": (ComplaintEvent.action,), "actor": (ComplaintEvent.actor_name,)},
+    default_sort="at",
+    tiebreak=ComplaintEvent.id,
+    page_size=100,
+)
+
+
 async def timeline(*, actor: Scope, complaint_id: int) -> list[TimelineEntry]:
-    """The complaint's steps in order (append-only). Rows keep the store each step happened at, so a
-    re-routed complaint's earlier steps are read through the complaint, which the caller may see."""
+    """The complaint's steps in order (append-only), all of them: the complaint page tells the whole story."""
+    return (await timeline_page(actor=actor, complaint_id=complaint_id, want=None)).items
+
+
+async def timeline_page(*, actor: Scope, complaint_id: int, want: lists.ListQuery | None
+                        ) -> lists.Page[TimelineEntry]:
+    """The complaint's steps, a page with the total (`want`), or all of them oldest first (None). Rows keep the
+    store each step happened at, so a re-routed complaint's earlier steps are read through the complaint, which
+    the caller may see: the complaint's group (read with actor.get)."""
     await actor.get(Complaint, complaint_id)
-    # A re-routed complaint's steps keep their old store: the complaint's group (read with actor.get above).
-    rows = await actor.group_wide().select(ComplaintEvent).where(
-        ComplaintEvent.complaint == complaint_id
-    ).order_by(ComplaintEvent.id)
-    return [
-        TimelineEntry(
-            id=r["id"], at=r["at"], actor_user_id=r["actor_user"], actor_name=r["actor_name"],
-            action=r["action"], action_zh=_action_zh(r["action"]), from_state=r["from_state"],
-            to_state=r["to_state"], note=r["note"], data=r["data"] if isinstance(r["data"], dict) else msgspec.json.decode(r["data"] or "{}"),
-        )
-        for r in rows
-    ]
+    mine = ComplaintEvent.complaint == complaint_id
+    return await lists.fetch_page(TIMELINE_LIST, want, rows=actor.group_wide().select(ComplaintEvent).where(mine),
+                                  count=actor.group_wide().count(ComplaintEvent).where(mine), item=_entry)
+
+
+def _entry(r: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry(
+        id=r["id"], at=r["at"], actor_user_id=r["actor_user"], actor_name=r["actor_name"],
+        action=r["action"], action_zh=_action_zh(r["action"]), from_state=r["from_state"],
+        to_state=r["to_state"], note=r["note"], data=r["data"] if isinstance(r["data"], dict) else msgspec.json.decode(r["data"] or "{}"),
+    )
 
 
 async def intake_candidates(*, actor: Scope, q: str, limit: int = 10) -> list[IntakeCandidate]:

@@ -12,6 +12,7 @@ Who may do what is `ACTIONS`, one table read by the API, the pages and the servi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -183,20 +184,34 @@ CORRECTION_LIST = lists.ListSpec(
 DEFAULT_SORTS = {"open": "due", "unconfirmed": "decided", "all": "-created"}
 
 
+@dataclass(frozen=True)
+class CorrectionFilter:
+    """What a correction list keeps: the JSON list, the page and the home page's work each build one and pass it
+    down."""
+
+    state: str = "open"  # `open`, `unconfirmed` (decided, awaiting 确认) or `all`
+    store_id: int | None = None
+
+    @property
+    def default_sort(self) -> str:
+        """The order the tab opens in."""
+        return DEFAULT_SORTS[self.state]
+
+
 async def list_corrections(
-    *, actor: Scope, state: str = "open", store_id: int | None = None, want: lists.ListQuery | None = None
+    *, actor: Scope, filters: CorrectionFilter = CorrectionFilter(), want: lists.ListQuery | None = None
 ) -> lists.Page[CorrectionItem]:
-    """Requests in scope: `open`, `unconfirmed` (decided, awaiting 确认), or `all`; a page with the total."""
+    """Requests in scope, by the filter's state; a page with the total."""
     actor.require_role(*CORRECTION_READERS)
-    if state not in DEFAULT_SORTS:
+    if filters.state not in DEFAULT_SORTS:
         raise InvalidInput.one("state", "状态应为 open、unconfirmed 或 all", "state is open, unconfirmed or all")
-    want = want or CORRECTION_LIST.parse(sort=DEFAULT_SORTS[state])
+    want = want or CORRECTION_LIST.parse(sort=filters.default_sort)
     where = []
-    if store_id is not None:
-        where.append(CustomerCorrection.store == actor.require_store(store_id))
-    if state == "open":
+    if filters.store_id is not None:
+        where.append(CustomerCorrection.store == actor.require_store(filters.store_id))
+    if filters.state == "open":
         where.append(CustomerCorrection.state == "open")
-    elif state == "unconfirmed":
+    elif filters.state == "unconfirmed":
         where += [CustomerCorrection.state != "open", CustomerCorrection.confirmed_at.is_null()]
     rows, total = await lists.fetch(CORRECTION_LIST, want, rows=actor.select(CustomerCorrection).where(*where),
                                     count=actor.count(CustomerCorrection).where(*where))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -115,30 +116,45 @@ REVEALABLE_FIELDS = ("mobile", "phone2", "id_number")
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CustomerFilter:
+    """What the customer list keeps: the JSON list and the search page each build one and pass it down."""
+
+    q: str = ""  # phone (full or last 4+ digits), plate, VIN (full or last 6+ characters) or name
+    store_id: int | None = None
+    include_inactive: bool = False
+
+
+@dataclass(frozen=True)
+class VehicleFilter:
+    """What the vehicle list keeps."""
+
+    customer_id: int | None = None
+    store_id: int | None = None
+    q: str = ""  # VIN (last 6+ characters) or plate
+    include_inactive: bool = False
+
+
 async def search_customers(*, actor: Scope, q: str, limit: int = 20) -> list[CustomerSummary]:
     """Customers in the caller's scope matching `q`: phone (full or last 4+ digits), plate,
     VIN (full or last 6+ characters) or name. Most recently created first."""
-    page = await search_customers_page(actor=actor, q=q, want=CUSTOMER_LIST.parse(page_size=limit))
+    page = await search_customers_page(actor=actor, filters=CustomerFilter(q=q),
+                                       want=CUSTOMER_LIST.parse(page_size=limit))
     return page.items
 
 
 async def search_customers_page(
-    *,
-    actor: Scope,
-    q: str = "",
-    store_id: int | None = None,
-    include_inactive: bool = False,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: CustomerFilter = CustomerFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[CustomerSummary]:
     """A page of `search_customers` with the total; an empty `q` lists the newest customers."""
     actor.require_role(*CUSTOMER_READERS)
     want = want or CUSTOMER_LIST.parse()
     where = []
-    if store_id is not None:
-        where.append(Customer.store == _store_filter(actor, store_id))
-    if not include_inactive:
+    if filters.store_id is not None:
+        where.append(Customer.store == _store_filter(actor, filters.store_id))
+    if not filters.include_inactive:
         where.append(Customer.active.eq(True))
-    matches = _search_condition(actor, q)
+    matches = _search_condition(actor, filters.q)
     if matches is False:
         return want.page_of([], 0)
     if matches is not None:
@@ -271,24 +287,18 @@ def car_keys(problems: Problems, vin: str, plate: str) -> tuple[str, str]:
 
 
 async def list_vehicles(
-    *,
-    actor: Scope,
-    customer_id: int | None = None,
-    store_id: int | None = None,
-    q: str = "",
-    include_inactive: bool = False,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: VehicleFilter = VehicleFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[VehicleRecord]:
-    """Vehicles in scope, newest first; `q` matches VIN (last 6+ characters) or plate."""
+    """Vehicles in scope, newest first."""
     want = want or VEHICLE_LIST.parse()
     where = []
-    if customer_id is not None:
-        where.append(Vehicle.customer == customer_id)
-    if store_id is not None:
-        where.append(Vehicle.store == _store_filter(actor, store_id))
-    if not include_inactive:
+    if filters.customer_id is not None:
+        where.append(Vehicle.customer == filters.customer_id)
+    if filters.store_id is not None:
+        where.append(Vehicle.store == _store_filter(actor, filters.store_id))
+    if not filters.include_inactive:
         where.append(Vehicle.active.eq(True))
-    matches = _vehicle_condition(q) if q.strip() else None
+    matches = _vehicle_condition(filters.q) if filters.q.strip() else None
     if matches is False:
         return want.page_of([], 0)
     if matches is not None:
@@ -298,42 +308,36 @@ async def list_vehicles(
     return want.page_of([_vehicle_record(r) for r in rows], total)
 
 
+@dataclass(frozen=True)
+class DocumentFilter:
+    """What the sale and visit lists keep; `since` and `before` bound the delivery (交车) or the departure (离站)."""
+
+    customer_id: int | None = None
+    vehicle_id: int | None = None
+    store_id: int | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    include_cancelled: bool = False
+
+
 async def list_sales(
-    *,
-    actor: Scope,
-    customer_id: int | None = None,
-    vehicle_id: int | None = None,
-    store_id: int | None = None,
-    delivered_from: datetime | None = None,
-    delivered_before: datetime | None = None,
-    include_cancelled: bool = False,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: DocumentFilter = DocumentFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[SaleRecord]:
     """Deliveries in scope, latest delivery first."""
     return await _documents(
-        actor, Sale, Sale.delivered_at, _sale_record, customer_id=customer_id, vehicle_id=vehicle_id,
-        store_id=store_id, since=time_filter("delivered_from", delivered_from),
-        before=time_filter("delivered_before", delivered_before), include_cancelled=include_cancelled,
-        spec=SALE_LIST, want=want,
+        actor, Sale, Sale.delivered_at, _sale_record, filters, since=time_filter("delivered_from", filters.since),
+        before=time_filter("delivered_before", filters.before), spec=SALE_LIST, want=want,
     )
 
 
 async def list_visits(
-    *,
-    actor: Scope,
-    customer_id: int | None = None,
-    vehicle_id: int | None = None,
-    store_id: int | None = None,
-    left_from: datetime | None = None,
-    left_before: datetime | None = None,
-    include_cancelled: bool = False,
-    want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: DocumentFilter = DocumentFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[VisitRecord]:
     """Service visits in scope, latest departure (离站) first."""
     return await _documents(
-        actor, ServiceVisit, ServiceVisit.left_at, _visit_record, customer_id=customer_id, vehicle_id=vehicle_id,
-        store_id=store_id, since=time_filter("left_from", left_from), before=time_filter("left_before", left_before),
-        include_cancelled=include_cancelled, spec=VISIT_LIST, want=want,
+        actor, ServiceVisit, ServiceVisit.left_at, _visit_record, filters,
+        since=time_filter("left_from", filters.since), before=time_filter("left_before", filters.before),
+        spec=VISIT_LIST, want=want,
     )
 
 
@@ -918,24 +922,24 @@ async def _store_names(store_ids: set[int]) -> dict[int, str]:
 
 
 async def _documents(
-    actor: Scope, table: type[Table], when, convert, *, customer_id: int | None, vehicle_id: int | None,
-    store_id: int | None, since: datetime | None, before: datetime | None, include_cancelled: bool,
-    spec: lists.ListSpec, want: lists.ListQuery | None,
+    actor: Scope, table: type[Table], when, convert, filters: DocumentFilter, *, since: datetime | None,
+    before: datetime | None, spec: lists.ListSpec, want: lists.ListQuery | None,
 ) -> lists.Page:
-    """Sales and visits are listed alike: filters, then newest first by their own time column."""
+    """Sales and visits are listed alike: filters (the time bounds checked), then newest first by their own time
+    column."""
     want = want or spec.parse()
     where = []
-    if customer_id is not None:
-        where.append(table.customer == customer_id)
-    if vehicle_id is not None:
-        where.append(table.vehicle == vehicle_id)
-    if store_id is not None:
-        where.append(table.store == _store_filter(actor, store_id))
+    if filters.customer_id is not None:
+        where.append(table.customer == filters.customer_id)
+    if filters.vehicle_id is not None:
+        where.append(table.vehicle == filters.vehicle_id)
+    if filters.store_id is not None:
+        where.append(table.store == _store_filter(actor, filters.store_id))
     if since is not None:
         where.append(when >= since)
     if before is not None:
         where.append(when < before)
-    if not include_cancelled:
+    if not filters.include_cancelled:
         where.append(table.cancelled_at.is_null())
     rows, total = await lists.fetch(spec, want, rows=actor.select(table).where(*where),
                                     count=actor.count(table).where(*where))

@@ -439,17 +439,25 @@ BOARD_LIST = lists.ListSpec(
 )
 
 
+@dataclass(frozen=True)
+class BoardFilter:
+    """What the board keeps: the JSON board and the page each build one and pass it down."""
+
+    include_closed: bool = False
+    store_id: int | None = None
+
+
 async def board(
-    *, actor: Scope, include_closed: bool = False, store_id: int | None = None, want: lists.ListQuery | None = None
+    *, actor: Scope, filters: BoardFilter = BoardFilter(), want: lists.ListQuery | None = None
 ) -> lists.Page[MajorView]:
     """The HQ board: the major complaints the caller may see, a page at a time with the total."""
     actor.require_role(*BOARD_READERS)
     want = want or BOARD_LIST.parse()
     where = []
-    if not include_closed:
+    if not filters.include_closed:
         where.append(MajorComplaint.closed_at.is_null())
-    if store_id is not None:
-        where.append(MajorComplaint.store == actor.require_store(store_id))
+    if filters.store_id is not None:
+        where.append(MajorComplaint.store == actor.require_store(filters.store_id))
     rows, total = await lists.fetch(BOARD_LIST, want, rows=actor.select(MajorComplaint, MajorComplaint.id).where(*where),
                                     count=actor.count(MajorComplaint).where(*where))
     ids = [r["id"] for r in rows]

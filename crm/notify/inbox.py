@@ -54,12 +54,19 @@ async def list_mine(*, actor: Scope, limit: int) -> list[dict[str, Any]]:
         Notification.id, ascending=False).limit(limit)
 
 
-async def page_mine(*, actor: Scope, unread_only: bool = False, want: lists.ListQuery | None = None
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox keeps: the JSON list and the page each build one and pass it down."""
+
+    unread_only: bool = False
+
+
+async def page_mine(*, actor: Scope, filters: InboxFilter = InboxFilter(), want: lists.ListQuery | None = None
                     ) -> lists.Page[dict[str, Any]]:
     """The caller's in-app notifications, a page at a time with the total, newest first unless sorted otherwise."""
     want = want or INBOX_LIST.parse()
     where = [_mine(actor)]
-    if unread_only:
+    if filters.unread_only:
         where.append(Notification.read_at.is_null())
     rows, total = await lists.fetch(INBOX_LIST, want,
                                     rows=actor.group_wide().select(Notification, *_INBOX_COLUMNS).where(*where),

@@ -66,24 +66,32 @@ PEOPLE_LIST = lists.ListSpec(
 )
 
 
+@dataclass(frozen=True)
+class PeopleFilter:
+    """What the people list keeps: the JSON list and the page each build one and pass it down."""
+
+    q: str = ""  # username, name or phone
+    store_id: int | None = None
+    role: str | None = None
+    active: bool | None = None
+
+
 async def list_people(
-    *, actor: Scope, q: str = "", store_id: int | None = None, role: str | None = None,
-    active: bool | None = None, want: lists.ListQuery | None = None,
+    *, actor: Scope, filters: PeopleFilter = PeopleFilter(), want: lists.ListQuery | None = None,
 ) -> lists.Page[dict[str, Any]]:
-    """The users the caller may see (active first, by username), a page at a time with the total; `q` searches
-    username, name and phone."""
+    """The users the caller may see (active first, by username), a page at a time with the total."""
     want = want or PEOPLE_LIST.parse()
     actor.require_role(*PEOPLE_READERS)
     condition = _visible(actor)
-    if q.strip():
-        term = f"%{like_term(q.strip())[:50]}%"
+    if filters.q.strip():
+        term = f"%{like_term(filters.q.strip())[:50]}%"
         condition &= User.username.ilike(term) | User.display_name.ilike(term) | User.phone.ilike(term)
-    if store_id is not None:
-        condition &= User.store == store_id
-    if role:
-        condition &= User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == role))
-    if active is not None:
-        condition &= User.active.eq(active)
+    if filters.store_id is not None:
+        condition &= User.store == filters.store_id
+    if filters.role:
+        condition &= User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == filters.role))
+    if filters.active is not None:
+        condition &= User.active.eq(filters.active)
     rows, total = await lists.fetch(PEOPLE_LIST, want, rows=actor.select(User, *_COLUMNS, group_rows=True).where(
         condition), count=actor.count(User, group_rows=True).where(condition))
     return want.page_of(await _described(actor, rows), total)

@@ -7,6 +7,7 @@ scope and call `record_reveal` in the same transaction that returns the clear va
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -91,12 +92,19 @@ ACCESS_LIST = lists.ListSpec(
 )
 
 
-async def access_log(*, actor: Scope, user_id: int | None = None, want: lists.ListQuery | None = None
-                     ) -> lists.Page[AccessEntry]:
+@dataclass(frozen=True)
+class AccessLogFilter:
+    """What the access log keeps: the JSON list builds one and passes it down (the page shows everything)."""
+
+    user_id: int | None = None  # whose reads
+
+
+async def access_log(*, actor: Scope, filters: AccessLogFilter = AccessLogFilter(),
+                     want: lists.ListQuery | None = None) -> lists.Page[AccessEntry]:
     """The group's access log, newest first unless sorted otherwise, a page at a time (group admin only)."""
     actor.require_role(*ACCESS_LOG_READERS)
     want = want or ACCESS_LIST.parse()
-    where = [] if user_id is None else [PersonalDataAccess.user == user_id]
+    where = [] if filters.user_id is None else [PersonalDataAccess.user == filters.user_id]
     scope = actor.group_wide()
     rows, total = await lists.fetch(ACCESS_LIST, want, rows=scope.select(
         PersonalDataAccess, *PersonalDataAccess.all_columns(), PersonalDataAccess.store.name.as_alias("store_name"),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import structlog
 
-from crm import clock
+from crm import clock, lists
 from crm.analytics.access import DASHBOARD_READERS
 from crm.db import UNIQUE_VIOLATIONS, transaction
 from crm.queue import enqueue_after_commit
@@ -90,14 +90,28 @@ async def request_report(*, actor: Scope, kind: str, month: str, store_id: int |
     return report_id
 
 
+REPORT_LIST = lists.ListSpec(
+    name="reports",
+    sorts={"month": (ReportRequest.month, ReportRequest.requested_at), "requested": (ReportRequest.requested_at,),
+           "kind": (ReportRequest.kind,), "store": (ReportRequest.store.name,), "status": (ReportRequest.status,)},
+    default_sort="-month",
+    tiebreak=ReportRequest.id,
+)
+
+
 async def list_reports(*, actor: Scope) -> list[ReportInfo]:
-    """The caller's reports: their stores' reports, and the group's for HQ roles; newest month first."""
+    """The caller's reports, all of them, newest month first (the reports page)."""
+    return (await report_page(actor=actor, want=None)).items
+
+
+async def report_page(*, actor: Scope, want: lists.ListQuery | None) -> lists.Page[ReportInfo]:
+    """The caller's reports: their stores' reports, and the group's for HQ roles; a page with the total (`want`),
+    or all of them newest month first (None)."""
     _require_reader(actor)
-    rows = await actor.filter(ReportRequest.select(*_COLUMNS), ReportRequest)
-    if actor.has_role(*GROUP_REPORT_ROLES):
-        rows += await actor.select(ReportRequest, *_COLUMNS, group_rows=True).where(ReportRequest.store.is_null())
-    rows.sort(key=lambda r: (r["month"], r["requested_at"]), reverse=True)
-    return [_info(row) for row in rows]
+    mine = [] if actor.has_role(*GROUP_REPORT_ROLES) else [ReportRequest.store.is_not_null()]
+    return await lists.fetch_page(REPORT_LIST, want, rows=actor.select(ReportRequest, *_COLUMNS, group_rows=True
+                                                                       ).where(*mine),
+                                  count=actor.count(ReportRequest, group_rows=True).where(*mine), item=_info)
 
 
 async def report(*, actor: Scope, report_id: int) -> ReportInfo:
@@ -150,9 +164,11 @@ async def unsubscribe(*, actor: Scope, kind: str, store_id: int | None = None, u
 
 
 async def subscriptions(*, actor: Scope) -> list[dict]:
+    """The caller's own subscriptions: the kind and the store (none for the group's report)."""
     return await actor.group_wide().select(
         ReportSubscription, ReportSubscription.kind, ReportSubscription.store, group_rows=True,
-    ).where(ReportSubscription.user == actor.user_id)
+    ).where(ReportSubscription.user == actor.user_id).order_by(ReportSubscription.kind).order_by(
+        ReportSubscription.store)
 
 
 @dataclass

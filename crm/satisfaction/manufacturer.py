@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from crm import clock
+from crm import clock, lists
 from crm.db import transaction
 from crm.satisfaction import sheets
 from crm.satisfaction.sheets import (
@@ -152,24 +152,36 @@ async def import_scores(
     return report
 
 
+SCORE_LIST = lists.ListSpec(
+    name="manufacturer_scores",
+    sorts={"period": (ManufacturerScore.period, lists.Reverse(ManufacturerScore.store),
+                      lists.Reverse(ManufacturerScore.metric)),
+           "store": (ManufacturerScore.store.name,), "survey": (ManufacturerScore.survey,),
+           "metric": (ManufacturerScore.metric,), "score": (ManufacturerScore.score,),
+           "rank": (ManufacturerScore.national_rank,), "imported": (ManufacturerScore.imported_at,)},
+    default_sort="-period",
+    tiebreak=ManufacturerScore.id,
+)
+
+
 async def list_scores(
-    *, actor: Scope, store_id: int | None = None, survey: str | None = None, period: str | None = None
-) -> list[dict[str, Any]]:
-    """The manufacturer scores the caller may see, newest period first."""
+    *, actor: Scope, store_id: int | None = None, survey: str | None = None, period: str | None = None,
+    want: lists.ListQuery,
+) -> lists.Page[dict[str, Any]]:
+    """The manufacturer scores the caller may see, a page with the total (newest period first by default)."""
     if not actor.has_role(*SCORE_READERS):
         raise Forbidden()
-    query = actor.filter(
-        ManufacturerScore.select(*ManufacturerScore.all_columns(), ManufacturerScore.store.name.as_alias("store_name")),
-        ManufacturerScore,
-    ).order_by(ManufacturerScore.period, ascending=False).order_by(ManufacturerScore.store).order_by(
-        ManufacturerScore.metric)
+    where = []
     if store_id is not None:
-        query = query.where(ManufacturerScore.store == store_id)
+        where.append(ManufacturerScore.store == store_id)
     if survey is not None:
-        query = query.where(ManufacturerScore.survey == survey)
+        where.append(ManufacturerScore.survey == survey)
     if period is not None:
-        query = query.where(ManufacturerScore.period == period)
-    return [_out(r) for r in await query]
+        where.append(ManufacturerScore.period == period)
+    rows = actor.select(ManufacturerScore, *ManufacturerScore.all_columns(),
+                        ManufacturerScore.store.name.as_alias("store_name")).where(*where)
+    return await lists.fetch_page(SCORE_LIST, want, rows=rows, count=actor.count(ManufacturerScore).where(*where),
+                                  item=_out)
 
 
 def period_of(survey: str, value: Any) -> str | None:

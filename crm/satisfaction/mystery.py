@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from crm import clock
+from crm import clock, lists
 from crm.db import UNIQUE_VIOLATIONS, transaction
 from crm.satisfaction.pay import pay_band, score_rate, shown_rate
 from crm.satisfaction.tables import MysteryAudit, MysteryAuditResult, MysteryCheckpoint
@@ -140,21 +140,41 @@ async def record_audit(
     return await get_audit(actor=actor, audit_id=audit["id"])
 
 
+AUDIT_LIST = lists.ListSpec(
+    name="mystery_audits",
+    sorts={"audited": (MysteryAudit.audited_on, lists.Reverse(MysteryAudit.store)),
+           "store": (MysteryAudit.store.name,), "auditor": (MysteryAudit.auditor,),
+           "recorded": (MysteryAudit.recorded_at,)},
+    default_sort="-audited",
+    tiebreak=MysteryAudit.id,
+)
+
+
 async def list_audits(
     *, actor: Scope, store_id: int | None = None, since: dt.date | None = None, until: dt.date | None = None
 ) -> list[dict[str, Any]]:
-    """Audits the caller may see, newest first, each with its rate and multiplier."""
+    """Audits the caller may see, all of them, newest first (the store's page, the group table)."""
+    return (await audit_page(actor=actor, store_id=store_id, since=since, until=until, want=None)).items
+
+
+async def audit_page(
+    *, actor: Scope, store_id: int | None = None, since: dt.date | None = None, until: dt.date | None = None,
+    want: lists.ListQuery | None,
+) -> lists.Page[dict[str, Any]]:
+    """Audits the caller may see, each with its rate and multiplier: a page with the total (`want`), or all of
+    them newest first (None)."""
     require_reader(actor)
-    query = actor.filter(
-        MysteryAudit.select(*MysteryAudit.all_columns(), MysteryAudit.store.name.as_alias("store_name")), MysteryAudit
-    ).order_by(MysteryAudit.audited_on, ascending=False).order_by(MysteryAudit.store)
+    where = []
     if store_id is not None:
-        query = query.where(MysteryAudit.store == store_id)
+        where.append(MysteryAudit.store == store_id)
     if since is not None:
-        query = query.where(MysteryAudit.audited_on >= since)
+        where.append(MysteryAudit.audited_on >= since)
     if until is not None:
-        query = query.where(MysteryAudit.audited_on <= until)
-    return [_audit_out(r) for r in await query]
+        where.append(MysteryAudit.audited_on <= until)
+    rows = actor.select(MysteryAudit, *MysteryAudit.all_columns(), MysteryAudit.store.name.as_alias("store_name")
+                        ).where(*where)
+    return await lists.fetch_page(AUDIT_LIST, want, rows=rows, count=actor.count(MysteryAudit).where(*where),
+                                  item=_audit_out)
 
 
 async def get_audit(*, actor: Scope, audit_id: int) -> dict[str, Any]:

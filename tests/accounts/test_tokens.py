@@ -16,11 +16,13 @@ async def test_owner_lists_own_tokens_without_the_token_and_revokes_one(client, 
     second = await _new_token(client, tenant, "store_gm@A")
     listed = await client.get("/api/v1/account/tokens", headers=first)
     assert listed.status_code == 200
-    tokens = listed.json()
-    assert len(tokens) == 2 and set(tokens[0]) == {"id", "created_at", "expires_at"}
+    tokens = listed.json()["items"]
+    assert listed.json()["total"] == 2 and set(tokens[0]) == {"id", "created_at", "expires_at"}
+    oldest = (await client.get("/api/v1/account/tokens", params={"sort": "created", "page_size": 1}, headers=first)).json()
+    assert (oldest["items"][0]["id"], oldest["pages"]) == (tokens[1]["id"], 2)
     assert second["Authorization"][7:] not in listed.text and first["Authorization"][7:] not in listed.text
     other = await _new_token(client, tenant, "staff@A")
-    assert (await client.get("/api/v1/account/tokens", headers=other)).json()[0]["id"] not in {t["id"] for t in tokens}
+    assert (await client.get("/api/v1/account/tokens", headers=other)).json()["items"][0]["id"] not in {t["id"] for t in tokens}
 
     revoked = tokens[0]["id"]  # the newest: the second token
     assert (await client.delete(f"/api/v1/account/tokens/{revoked}", headers=first)).status_code == 204
@@ -33,7 +35,7 @@ async def test_owner_lists_own_tokens_without_the_token_and_revokes_one(client, 
 
 async def test_someone_elses_token_is_404_to_its_id(client, tenant):
     staff = await _new_token(client, tenant, "staff@A")
-    staff_token = (await client.get("/api/v1/account/tokens", headers=staff)).json()[0]["id"]
+    staff_token = (await client.get("/api/v1/account/tokens", headers=staff)).json()["items"][0]["id"]
     gm = await _new_token(client, tenant, "store_gm@A")
     assert (await client.delete(f"/api/v1/account/tokens/{staff_token}", headers=gm)).status_code == 404
     assert (await client.get("/api/v1/me", headers=staff)).status_code == 200
@@ -44,8 +46,8 @@ async def test_group_admin_lists_and_revokes_a_users_token(client, tenant):
     admin = await tenant.headers("group_admin")
     user_id = tenant.users["staff@A"]
     listed = await client.get(f"/api/v1/users/{user_id}/tokens", headers=admin)
-    assert listed.status_code == 200 and len(listed.json()) == 1
-    token_id = listed.json()[0]["id"]
+    assert listed.status_code == 200 and listed.json()["total"] == 1
+    token_id = listed.json()["items"][0]["id"]
     assert (await client.delete(f"/api/v1/users/{user_id}/tokens/{token_id}", headers=admin)).status_code == 204
     assert (await client.get("/api/v1/me", headers=staff)).status_code == 401
     entry = await AuditEntry.select().where(AuditEntry.action == "user.token_revoke",
@@ -54,7 +56,7 @@ async def test_group_admin_lists_and_revokes_a_users_token(client, tenant):
     assert entry["group"] == tenant.group_id
     # a token of another user under this user's path: 404
     gm = await _new_token(client, tenant, "store_gm@A")
-    gm_token = (await client.get("/api/v1/account/tokens", headers=gm)).json()[0]["id"]
+    gm_token = (await client.get("/api/v1/account/tokens", headers=gm)).json()["items"][0]["id"]
     assert (await client.delete(f"/api/v1/users/{user_id}/tokens/{gm_token}", headers=admin)).status_code == 404
 
 
@@ -66,7 +68,7 @@ async def test_only_the_group_admin_manages_others_tokens(client, tenant):
 
 async def test_other_groups_users_tokens_are_404(client, tenant, other_tenant):
     staff = await _new_token(client, tenant, "staff@A")
-    token_id = (await client.get("/api/v1/account/tokens", headers=staff)).json()[0]["id"]
+    token_id = (await client.get("/api/v1/account/tokens", headers=staff)).json()["items"][0]["id"]
     foreign_admin = await other_tenant.headers("group_admin")
     user_id = tenant.users["staff@A"]
     assert (await client.get(f"/api/v1/users/{user_id}/tokens", headers=foreign_admin)).status_code == 404

@@ -32,7 +32,8 @@ async def add_holidays(client, tenant, entries=HOLIDAYS_2027) -> list[dict]:
     response = await client.post("/api/v1/calendar/overrides", json={"overrides": entries},
                                  headers=await tenant.headers("group_admin"))
     assert response.status_code == 200, response.text
-    return response.json()
+    assert response.json()["total"] == len(response.json()["items"])
+    return response.json()["items"]
 
 
 async def accept_due(tenant, at: datetime) -> datetime:
@@ -124,8 +125,11 @@ async def test_overrides_are_managed_by_group_admins_and_stay_in_their_group(cli
     theirs = await add_holidays(client, other_tenant, [{"day": "2027-02-10", "kind": "workday", "name": "别家"}])
     admin = await tenant.headers("group_admin")
     listed = (await client.get("/api/v1/calendar/overrides?year=2027", headers=admin)).json()
-    assert [(o["day"], o["kind"], o["name"]) for o in listed] == [
-        ("2027-02-10", "holiday", "春节"), ("2027-02-11", "holiday", "春节")]
+    assert [(o["day"], o["kind"], o["name"]) for o in listed["items"]] == [
+        ("2027-02-10", "holiday", "春节"), ("2027-02-11", "holiday", "春节")] and listed["total"] == 2
+    latest = (await client.get("/api/v1/calendar/overrides", params={"sort": "-day", "page_size": 1},
+                               headers=admin)).json()
+    assert (latest["items"][0]["day"], latest["total"], latest["pages"]) == ("2027-02-11", 2, 2)
     # Replacing by day keeps one entry per day.
     again = await add_holidays(client, tenant, [{"day": "2027-02-11", "kind": "workday", "name": "调休"}])
     assert again[0]["id"] == ours[1]["id"] and again[0]["kind"] == "workday"

@@ -16,7 +16,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 async def test_rules_default_group_override_store_override_and_reset(client, tenant):
     admin, gm = await tenant.headers("group_admin"), await tenant.headers("store_gm@A")
-    rules = (await client.get(f"{API}/rules", params={"store_id": tenant.store_a}, headers=gm)).json()
+    rules = (await client.get(f"{API}/rules", params={"store_id": tenant.store_a}, headers=gm)).json()["items"]
     care = next(r for r in rules if r["kind"] == "delivery_care_2h")
     assert care["level"] == "default" and care["offset_minutes"] == 120 and care["label_zh"] == "交车后2小时关怀回访"
 
@@ -54,7 +54,7 @@ async def test_rule_validation_names_fields_and_writes_nothing(client, tenant):
         assert r.status_code == 400, body
         assert field in {e["field"] for e in r.json()["errors"]}
         assert all(e["message_zh"] and e["message_en"] for e in r.json()["errors"])
-    rules = (await client.get(f"{API}/rules", params={"store_id": tenant.store_a}, headers=gm)).json()
+    rules = (await client.get(f"{API}/rules", params={"store_id": tenant.store_a}, headers=gm)).json()["items"]
     assert all(r["level"] == "default" for r in rules)
     assert (await client.put(f"{API}/rules/no_such_rule", params={"store_id": tenant.store_a}, json={},
                              headers=gm)).status_code == 404

@@ -137,7 +137,7 @@ async def test_key_endpoints_are_404_across_stores_and_groups(client, tenant, ot
                                   headers=headers)).status_code == 404
         assert (await client.delete(f"/api/v1/dms/keys/{key['key_id']}", headers=headers)).status_code == 404
     listed = (await client.get("/api/v1/dms/keys", params={"store_id": tenant.store_a},
-                               headers=await tenant.headers("group_admin"))).json()
+                               headers=await tenant.headers("group_admin"))).json()["items"]
     assert [k["key_id"] for k in listed] == [key["key_id"]] and "secret" not in listed[0]
     assert (await client.post("/api/v1/dms/keys", params={"store_id": tenant.store_a},
                               headers=await tenant.headers("callback_agent@A"))).status_code == 403

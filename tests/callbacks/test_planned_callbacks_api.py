@@ -21,7 +21,8 @@ async def test_a_deliverys_callbacks_with_phase_due_time_and_outcome(client, ten
 
     r = await client.get(f"/api/v1/sales/{sale_id}/callbacks", headers=agent)
     assert r.status_code == 200, r.text
-    listed = r.json()
+    listed = r.json()["items"]
+    assert r.json()["total"] == len(listed) and r.json()["sort"] == "due"
     assert {c["kind"] for c in listed} == set(planned)
     assert [c["due_at"] for c in listed] == sorted(c["due_at"] for c in listed)
     first = next(c for c in listed if c["id"] == care["id"])
@@ -37,8 +38,8 @@ async def test_a_visits_callbacks(client, tenant):
     visit_id = await make_visit(tenant, tenant.store_a, customer_id, vehicle_id, clock.now())
     r = await client.get(f"/api/v1/visits/{visit_id}/callbacks", headers=await tenant.headers("store_cr_manager@A"))
     assert r.status_code == 200, r.text
-    assert {c["kind"] for c in r.json()} == set(await callbacks_of("service_visit", visit_id))
-    assert all(c["phase"] == "planned" for c in r.json())
+    assert {c["kind"] for c in r.json()["items"]} == set(await callbacks_of("service_visit", visit_id))
+    assert all(c["phase"] == "planned" for c in r.json()["items"])
 
 
 async def test_other_stores_and_groups_answer_404_and_staff_403(client, tenant, other_tenant):

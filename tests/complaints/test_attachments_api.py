@@ -39,7 +39,7 @@ async def test_upload_list_read_download_and_remove(client, tenant):
     assert body["kind"] == "image" and body["uploaded_by_name"]
 
     listed = await client.get(f"{API}/{cid}/attachments", headers=headers)
-    assert [a["id"] for a in listed.json()] == [body["id"]]
+    assert [a["id"] for a in listed.json()["items"]] == [body["id"]] and listed.json()["total"] == 1
     one = await client.get(f"{API}/{cid}/attachments/{body['id']}", headers=headers)
     assert one.status_code == 200 and one.json()["filename"] == name
 
@@ -53,7 +53,7 @@ async def test_upload_list_read_download_and_remove(client, tenant):
     removed = await client.delete(f"{API}/{cid}/attachments/{body['id']}", headers=headers)
     assert removed.status_code == 204
     assert (await client.get(f"{API}/{cid}/attachments/{body['id']}", headers=headers)).status_code == 404
-    assert (await client.get(f"{API}/{cid}/attachments", headers=headers)).json() == []
+    assert (await client.get(f"{API}/{cid}/attachments", headers=headers)).json()["total"] == 0
 
 
 async def test_bad_uploads_answer_4xx_with_a_field_message_and_keep_nothing(client, tenant, monkeypatch):

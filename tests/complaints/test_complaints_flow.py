@@ -51,7 +51,7 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
     assert closed["summary"]["state"] == "closed"
     assert closed["summary"]["due_at"] is None
 
-    timeline = (await client.get(f"{API}/{cid}/timeline", headers=await tenant.headers("hq_viewer"))).json()
+    timeline = (await client.get(f"{API}/{cid}/timeline", headers=await tenant.headers("hq_viewer"))).json()["items"]
     assert [(e["action"], e["from_state"], e["to_state"]) for e in timeline] == [
         ("create", "", "received"),
         ("accept", "received", "accepted"),
@@ -65,6 +65,10 @@ async def test_call_center_complaint_from_intake_to_close(client, tenant):
     ]
     assert timeline[1]["actor_user_id"] == tenant.users["store_cr_manager@A"]
     assert all(e["actor_name"] for e in timeline)
+    newest = (await client.get(f"{API}/{cid}/timeline", params={"sort": "-at", "page_size": 3},
+                               headers=await tenant.headers("hq_viewer"))).json()
+    assert (newest["total"], newest["pages"], newest["sort"]) == (len(timeline), -(-len(timeline) // 3), "-at")
+    assert [e["action"] for e in newest["items"]] == ["close", "revisit", "feed_back"]
 
 
 async def test_routing_prefers_the_store_that_last_serviced_the_car(client, tenant):
@@ -89,7 +93,7 @@ async def test_routing_prefers_the_store_that_last_serviced_the_car(client, tena
     assert row["customer"] == at_b.customer_id
 
     overridden = await intake(client, tenant, car, store_id=tenant.store_c)
-    created = (await client.get(f"{API}/{overridden}/timeline", headers=headers)).json()[0]
+    created = (await client.get(f"{API}/{overridden}/timeline", headers=headers)).json()["items"][0]
     assert created["data"]["routing"] == "override"
     assert created["data"]["suggested_store_id"] == tenant.store_b
 

@@ -105,7 +105,9 @@ async def test_urgent_complaints_sort_first(tenant):
             urgent = await service.create_complaint(actor=agent, customer_id=car.customer_id, channel="hotline_400",
                                                     content="紧急投诉", urgency="urgent")
             for who in ("store_cr_manager@A", "hq_viewer"):
-                listed = [c.id for c in (await queries.list_complaints(actor=await tenant.scope(who), open_only=True)).items]
+                open_only = queries.ComplaintFilter(open_only=True)
+                listed = [c.id for c in (await queries.list_complaints(actor=await tenant.scope(who),
+                                                                       filters=open_only)).items]
                 assert listed.index(urgent) < listed.index(normal), (pinned, who)
         await Complaint.update({Complaint.state: "closed"}).where(Complaint.id.is_in([normal, urgent]))
 

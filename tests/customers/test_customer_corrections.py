@@ -82,7 +82,8 @@ async def test_a_correction_found_on_a_callback_is_a_request_to_the_owning_depar
     recorded = (await Callback.select(Callback.corrections).where(Callback.id == callback_id).first())["corrections"]
     assert "沪B12345" in recorded and NEW_ADDRESS in recorded
     with time_machine.travel(WEDNESDAY_10 + timedelta(hours=3), tick=False):
-        first, _ = (await corrections.list_corrections(actor=head, state="open")).items
+        open_ones = corrections.CorrectionFilter(state="open")
+        first, _ = (await corrections.list_corrections(actor=head, filters=open_ones)).items
     assert first.remaining_seconds == 21 * 3600 and not first.overdue and first.actions == ["apply", "reject"]
 
 
@@ -110,7 +111,8 @@ async def test_manager_applies_then_customer_relations_confirms(tenant):
                                          Timer.subject_id == request["id"], Timer.state == "pending") == 0
         with pytest.raises(Conflict):
             await corrections.apply_correction(actor=head, correction_id=request["id"])
-        [waiting] = [i for i in (await corrections.list_corrections(actor=cr, state="unconfirmed")).items
+        unconfirmed = corrections.CorrectionFilter(state="unconfirmed")
+        [waiting] = [i for i in (await corrections.list_corrections(actor=cr, filters=unconfirmed)).items
                      if i.id == request["id"]]
         assert waiting.actions == ["confirm"]
         confirmed = await corrections.confirm_correction(actor=cr, correction_id=request["id"])

@@ -235,7 +235,8 @@ async def test_reimport_fills_blanks_but_never_overwrites(client, tenant):
     assert report["updated"] == {"customers": 1, "vehicles": 1, "sales": 0, "visits": 0}
     record = await service.get_customer(actor=staff, customer_id=customer.id)
     assert record.name == "孙丽(已核实)" and record.email == "sun@x.cn"
-    assert (await service.list_vehicles(actor=staff, customer_id=customer.id)).items[0].model == "途观"
+    theirs = service.VehicleFilter(customer_id=customer.id)
+    assert (await service.list_vehicles(actor=staff, filters=theirs)).items[0].model == "途观"
 
 
 async def test_only_importers_may_import(client, tenant):

@@ -112,8 +112,9 @@ async def test_search_paging(world):
     actor = await world.tenant.scope("staff@A")
     for n in range(3):
         await service.create_customer(actor=actor, name=f"张{n}号", mobile=make_mobile())
-    first = await service.search_customers_page(actor=actor, q="张", want=service.CUSTOMER_LIST.parse(page_size=2))
-    second = await service.search_customers_page(actor=actor, q="张",
+    zhang = service.CustomerFilter(q="张")
+    first = await service.search_customers_page(actor=actor, filters=zhang, want=service.CUSTOMER_LIST.parse(page_size=2))
+    second = await service.search_customers_page(actor=actor, filters=zhang,
                                                  want=service.CUSTOMER_LIST.parse(page_size=2, page=2))
     assert first.total == second.total and first.pages == -(-first.total // 2) >= 2
     assert len(first.items) == 2 and len(second.items) == 2

@@ -108,7 +108,12 @@ async def test_the_items_behind_a_number_add_up_to_it(client, tenant):
                                    headers=hq)).json()
         callbacks = (await client.get(f"{API}/items", params={**params, "metric": "callback_on_time_rate"},
                                       headers=hq)).json()
+        second = (await client.get(f"{API}/items", headers=hq, params={
+            **params, "metric": "accept_on_time_rate", "sort": "-at", "page": 2, "page_size": 2})).json()
     assert len(accept["items"]) == 3 and sum(i["counted"] for i in accept["items"]) == 2
+    assert (accept["total"], accept["counted"], accept["pages"]) == (3, 2, 1)
+    assert (second["total"], second["counted"], second["pages"], second["sort"]) == (3, 2, 2, "-at")
+    assert [i["id"] for i in second["items"]] == [min(accept["items"], key=lambda i: i["at"])["id"]]
     assert all(i["link"].startswith("/complaints/") for i in accept["items"])
     assert len(callbacks["items"]) == 3 and sum(i["counted"] for i in callbacks["items"]) == 2
 

@@ -44,6 +44,10 @@ async def test_hq_page_export_and_drill_down(app, tenant):
         items = await client.get("/dashboard/items", params={"metric": "complaints", "store": tenant.store_a,
                                                              "month": "2026-11"})
         assert items.status_code == 200 and "/complaints/" in items.text
+        assert '<th aria-sort="ascending" data-sort="at">' in items.text  # sortable headings, oldest first
+        refused = await client.get("/dashboard/items", params={"metric": "complaints", "store": tenant.store_a,
+                                                               "month": "2026-11", "sort": "nonsense"})
+        assert refused.status_code == 400
 
         xlsx = await client.get("/dashboard/export", params={"format": "xlsx", "month": "2026-11",
                                                              "division": tenant.division_ids[0]})

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
+import aiosqlite
 import pytest
 import sqlite3
 
@@ -33,17 +33,25 @@ async def _sql(engine, sql: str, *args):
     return await engine.run_querystring(QueryString(sql.replace("?", "{}"), *args))
 
 
-async def test_reads_and_transactions_reuse_the_connections(sqlite_engine):
-    await _sql(sqlite_engine, "SELECT 1")
-    async with sqlite_engine.write_transaction():  # its lock-file wait starts the default executor's thread
-        pass
-    threads = threading.active_count()
+async def test_reads_and_transactions_reuse_the_connections(sqlite_engine, monkeypatch):
+    opened = []
+    for module in (aiosqlite, sqlite3):
+        monkeypatch.setattr(module, "connect", _counted(module.connect, opened))
     for n in range(20):
         await _sql(sqlite_engine, "INSERT INTO parent (id) VALUES (?)", n)
         async with sqlite_engine.write_transaction():
             await _sql(sqlite_engine, "INSERT INTO child (parent) VALUES (?)", n)
-    assert threading.active_count() == threads, "no connection (an aiosqlite thread) opened per query"
+    # the reads' connection was opened by the fixture's DDL; the writes' one now, once
+    assert len(opened) == 1, "connections are kept, not opened per query or per transaction"
     assert await _sql(sqlite_engine, "SELECT count(*) AS n FROM child") == [{"n": 20}]
+
+
+def _counted(connect, opened: list):
+    def counting(*args, **kwargs):
+        opened.append(connect)
+        return connect(*args, **kwargs)
+
+    return counting
 
 
 async def test_foreign_keys_are_enforced_on_kept_connections(sqlite_engine):
@@ -105,3 +113,26 @@ def test_kept_connections_do_not_keep_a_process_alive(tmp_path):
     )
     finished = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert finished.stdout.strip() == "done", finished.stderr
+
+
+async def test_a_long_write_transaction_lets_the_event_loop_run(sqlite_engine):
+    """A write's statements run on the event loop's thread: an import's thousands of rows must not stall the
+    process's other work until they commit."""
+    ticks_during_the_write: list[int] = []
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    async with sqlite_engine.write_transaction():
+        started_at = ticks
+        for n in range(5000):
+            await _sql(sqlite_engine, "INSERT INTO parent (id) VALUES (?)", n)
+        ticks_during_the_write.append(ticks - started_at)
+    ticking.cancel()
+    assert ticks_during_the_write[0] > 0
+    assert await _sql(sqlite_engine, "SELECT count(*) AS n FROM parent") == [{"n": 5000}]

@@ -80,11 +80,11 @@ async def test_channel_settings_are_per_group_admin_only(client, tenant, other_t
     bad = await client.put("/api/v1/notifications/channels/sms", json={"url": "ftp://x"}, headers=admin)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "url"
     assert (await client.put("/api/v1/notifications/channels/fax", json={"url": ""}, headers=admin)).status_code == 404
-    assert [c["channel"] for c in (await client.get("/api/v1/notifications/channels", headers=admin)).json()] == [
+    assert [c["channel"] for c in (await client.get("/api/v1/notifications/channels", headers=admin)).json()["items"]] == [
         "wecom"
     ]
     other = await client.get("/api/v1/notifications/channels", headers=await other_tenant.headers("group_admin"))
-    assert other.json() == []
+    assert other.json()["items"] == [] and other.json()["total"] == 0
     store = await client.get("/api/v1/notifications/channels", headers=await tenant.headers("store_gm@A"))
     assert store.status_code == 403
 

@@ -94,7 +94,8 @@ async def _customer_everywhere(tenant) -> tuple[list[str], dict[str, int]]:
     complaint_id = await complaint(tenant, car, store="A")
     photo = await attachments.add_attachment(actor=gm, complaint_id=complaint_id,
                                              upload=MemoryUpload("车损.png", SAMPLES["png"][1]))
-    correction = (await corrections.list_corrections(actor=gm, state="open")).items[0]
+    open_ones = corrections.CorrectionFilter(state="open")
+    correction = (await corrections.list_corrections(actor=gm, filters=open_ones)).items[0]
     # An import whose report names the rows it took and refused: the known customer's mobile and a bad one.
     job_id = await import_job(await tenant.scope("store_cr_manager@A"), tenant.store_a,
                               content=f"客户姓名,手机,身份证号\r\n李四,{mobile},{id_number}\r\n王五,abc,\r\n".encode())

@@ -46,7 +46,7 @@ async def test_store_complaint_report_shows_the_dashboard_figures(client, tenant
         listed = (await client.get(API, headers=await tenant.headers("store_gm@A"))).json()
         pdf = await download(client, tenant, "store_gm@A", report["id"])
         xlsx = await download(client, tenant, "store_gm@A", report["id"], "xlsx")
-    assert [(r["id"], r["status"]) for r in listed] == [(report["id"], "ready")]
+    assert [(r["id"], r["status"]) for r in listed["items"]] == [(report["id"], "ready")] and listed["total"] == 1
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = extract(pdf.content)
     assert 1 <= text.pages <= 3
@@ -123,7 +123,9 @@ async def test_reports_are_store_data(client, tenant, other_tenant):
         assert r.status_code == 404
         assert (await client.get(API, headers=await tenant.headers("staff@A"))).status_code == 403
         listed = (await client.get(API, headers=await tenant.headers("hq_viewer"))).json()
-    assert {r["id"] for r in listed} == {store["id"], group["id"]}
+        mine = (await client.get(API, headers=await tenant.headers("store_gm@A"))).json()
+    assert {r["id"] for r in listed["items"]} == {store["id"], group["id"]} and listed["total"] == 2
+    assert [r["id"] for r in mine["items"]] == [store["id"]] and mine["total"] == 1
 
 
 @pytest.mark.parametrize("body, field", [
@@ -207,8 +209,8 @@ async def test_subscribers_are_notified_by_email_when_a_report_is_ready(client, 
         r = await client.post(f"{API}/subscriptions", json={"kind": "complaint_month", "store_id": tenant.store_b},
                               headers=headers)
         assert r.status_code == 404
-        assert (await client.get(f"{API}/subscriptions", headers=headers)).json() == [
-            {"kind": "complaint_month", "store": tenant.store_a}]
+        assert (await client.get(f"{API}/subscriptions", headers=headers)).json()["items"] == [
+            {"kind": "complaint_month", "store_id": tenant.store_a}]
         report = await ask(client, tenant, "store_cr_manager@A", kind="complaint_month", store_id=tenant.store_a)
         assert (await run_render_job(report["id"]))["subscribers"] >= 1
     sent = await Notification.select(Notification.channel, Notification.title_zh, Notification.link).where(

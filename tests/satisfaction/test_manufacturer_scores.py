@@ -64,7 +64,7 @@ async def test_import_checks_every_row_and_replaces_on_reimport(client, tenant):
     assert refused["imported"] is False, refused
     assert [(e["row"], e["field"]) for e in refused["errors"]] == [
         (6, "period"), (7, "metric"), (7, "score"), (7, "national_rank")]
-    assert (await client.get(API, headers=await tenant.headers("group_admin"))).json() == []
+    assert (await client.get(API, headers=await tenant.headers("group_admin"))).json()["total"] == 0
 
     accepted = await imported(client, tenant, xlsx(rows), accept=True)
     assert accepted["imported"] is True, accepted
@@ -72,7 +72,10 @@ async def test_import_checks_every_row_and_replaces_on_reimport(client, tenant):
     again = await imported(client, tenant, xlsx(rows), accept=True)
     assert (again["written"], again["replaced"]) == (0, 4)
     listed = (await client.get(API, params={"store_id": tenant.store_a}, headers=await tenant.headers("store_gm@A"))).json()
-    assert len(listed) == 4 and listed[0]["period"] == "2026-11"
+    assert listed["total"] == 4 and listed["items"][0]["period"] == "2026-11" and listed["sort"] == "-period"
+    paged = (await client.get(API, params={"store_id": tenant.store_a, "sort": "score", "page": 2, "page_size": 3},
+                              headers=await tenant.headers("store_gm@A"))).json()
+    assert (paged["total"], paged["pages"], len(paged["items"])) == (4, 2, 1) and paged["items"][0]["score"] == "91.00"
 
     standing = (await client.get(f"/api/v1/stores/{tenant.store_a}/standing", params={"survey": "phone"},
                                  headers=await tenant.headers("store_gm@A"))).json()
@@ -96,7 +99,7 @@ async def test_english_csv_and_other_tenants(client, tenant, other_tenant):
                              headers=await other_tenant.headers("group_admin"))).status_code == 404
     assert (await client.get(f"/api/v1/stores/{tenant.store_a}/standing",
                              headers=await tenant.headers("store_gm@B"))).status_code == 404
-    assert (await client.get(API, headers=await other_tenant.headers("group_admin"))).json() == []
+    assert (await client.get(API, headers=await other_tenant.headers("group_admin"))).json()["items"] == []
     assert (await upload(client, tenant, csv, name="scores.csv", who="store_gm@A")).status_code == 403
     bad = await client.get(f"/api/v1/stores/{tenant.store_a}/standing", params={"period": "2026-13"},
                            headers=await tenant.headers("group_admin"))

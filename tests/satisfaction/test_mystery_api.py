@@ -20,7 +20,8 @@ async def set_checklist(client, tenant, division_id=None) -> list[dict]:
         "checkpoints": [{"section": s, "item": i} for s, i in CHECKLIST],
     })
     assert response.status_code == 200, response.text
-    return response.json()
+    assert response.json()["total"] == len(CHECKLIST)
+    return response.json()["items"]
 
 
 async def record(client, tenant, checkpoints, scored: int, day="2026-11-20", store_id=None, who="group_customer_service"):
@@ -42,7 +43,7 @@ async def test_an_audit_gets_its_rate_and_multiplier(client, tenant):
 
     listed = await client.get(f"{BASE}/audits", params={"store_id": tenant.store_a},
                               headers=await tenant.headers("store_gm@A"))
-    assert [a["id"] for a in listed.json()] == [audit["id"]]
+    assert [a["id"] for a in listed.json()["items"]] == [audit["id"]]
     one = await client.get(f"{BASE}/audits/{audit['id']}", headers=await tenant.headers("store_gm@A"))
     assert one.status_code == 200 and one.json()["multiplier"] == "0.7"
 
@@ -91,7 +92,7 @@ async def test_editing_the_list_keeps_ids_and_past_audits(client, tenant):
         "brand_division_id": tenant.division_ids[0],
         "checkpoints": [{"section": "展厅接待", "item": "递送名片"}, {"section": "交车", "item": "介绍售后顾问"}],
     })
-    kept, new = response.json()
+    kept, new = response.json()["items"]
     assert kept["id"] == checkpoints[1]["id"] and new["id"] not in {c["id"] for c in checkpoints}
     one = await client.get(f"{BASE}/audits/{audit['id']}", headers=await tenant.headers("group_admin"))
     assert [r["item"] for r in one.json()["results"]] == [i for _, i in CHECKLIST]
@@ -105,7 +106,7 @@ async def test_other_tenants_and_stores_get_404(client, tenant, other_tenant):
         headers = await caller.headers(who)
         assert (await client.get(f"{BASE}/audits/{audit['id']}", headers=headers)).status_code == 404, who
         listed = await client.get(f"{BASE}/audits", headers=headers)
-        assert audit["id"] not in [a["id"] for a in listed.json()], who
+        assert audit["id"] not in [a["id"] for a in listed.json()["items"]], who
     foreign = await client.get(f"{BASE}/checkpoints", params={"brand_division_id": tenant.division_ids[0]},
                                headers=await other_tenant.headers("group_admin"))
     assert foreign.status_code == 400 and foreign.json()["errors"][0]["field"] == "brand_division_id"
@@ -162,7 +163,7 @@ async def test_import_of_audits_with_row_errors_is_all_or_nothing(client, tenant
     assert errors[0]["column"] == "检查项" and errors[0]["message_zh"] and errors[0]["message_en"]
     assert (refused["rows_read"], refused["rows_accepted"], refused["rows_rejected"]) == (8, 0, 3)
     listed = await client.get(f"{BASE}/audits", headers=await tenant.headers("group_admin"))
-    assert listed.json() == []
+    assert listed.json()["items"] == [] and listed.json()["total"] == 0
 
     accepted = await audits_imported(client, tenant, content, accept=True)
     assert accepted["imported"] is True, accepted
@@ -175,7 +176,7 @@ async def test_import_of_audits_with_row_errors_is_all_or_nothing(client, tenant
     again = await audits_imported(client, tenant, content, accept=True)
     assert again["imported"] is True
     listed = await client.get(f"{BASE}/audits", headers=await tenant.headers("group_admin"))
-    assert len(listed.json()) == 1, "re-import replaces, never duplicates"
+    assert listed.json()["total"] == 1, "re-import replaces, never duplicates"
 
 
 async def test_import_reads_csv_with_english_headers(client, tenant):

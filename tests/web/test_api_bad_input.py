@@ -155,6 +155,21 @@ async def test_complaint_lists_check_paging_and_filters(client, tenant, query, f
         assert fields_of(await client.get(f"{API}/complaints/revisit-queue?{query}", headers=h)) == {field}
 
 
+@pytest.mark.parametrize("path, query, fields", [
+    ("/complaints", f"channel=pigeon&store_id={TOO_BIG}&page_size=999", {"channel", "store_id", "page_size"}),
+    ("/complaints/export", f"store_id={TOO_BIG}&format=pdf", {"store_id", "format"}),
+    ("/callbacks", "state=%00&page=0", {"state", "page"}),
+    ("/callbacks/export", "state=%00&format=pdf", {"state", "format"}),
+    ("/audit", "since=x&page_size=0", {"since", "page_size"}),
+    ("/audit/export", "format=pdf&since=x", {"format", "since"}),
+])
+async def test_a_lists_filters_are_checked_with_its_paging_and_named_as_sent(client, tenant, path, query, fields):
+    """The filter of a list and its export is read once (`api.lists.filtered_by`), yet every bad parameter is
+    named at once, by the name in the query (`state`, not the handler's `in_state`)."""
+    h = await tenant.headers("group_admin")
+    assert fields_of(await client.get(f"{API}{path}?{query}", headers=h)) == fields
+
+
 @pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-Infinity", "1e30"])
 async def test_amounts_that_are_not_finite_or_too_big_are_400(client, world, amount):
     h = await tenant_headers(world, "store_cr_manager@A")

@@ -21,7 +21,8 @@ async def _correction(tenant, name: str = "周芷若") -> int:
         await corrections.file_corrections(actor=await tenant.scope("callback_agent@A"), customer=customer,
                                            vehicle=None, callback_id=None,
                                            proposals={"address": "上海市浦东新区世纪大道100号"}, reason="客户已搬家")
-    [item] = (await corrections.list_corrections(actor=await tenant.scope("store_gm@A"), state="open")).items
+    [item] = (await corrections.list_corrections(actor=await tenant.scope("store_gm@A"),
+                                                 filters=corrections.CorrectionFilter(state="open"))).items
     return item.id
 
 

@@ -120,10 +120,17 @@
     if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
   });
   // data-swap-invalid: a form whose 400 answer (the form again, with its field errors) is swapped in like a success.
+  // data-swap-refused: a form whose refusals (400, 403, 404, 429) are fragments saying why, shown in place; a whole
+  // error page (a lost session) is not swapped into it and goes to the failure toast as before.
+  const REFUSALS = [400, 403, 404, 429];
   document.addEventListener("htmx:beforeSwap", function (event) {
     const source = event.detail.requestConfig && event.detail.requestConfig.elt;  // the form (the event fires on the target)
-    const form = source && source.closest && source.closest("[data-swap-invalid]");
-    if (form && event.detail.xhr.status === 400) {
+    if (!source || !source.closest) return;
+    const status = event.detail.xhr.status;
+    const invalid = status === 400 && source.closest("[data-swap-invalid]");
+    const refused = REFUSALS.includes(status) && source.closest("[data-swap-refused]") &&
+      !/^\s*<(!doctype|html)/i.test(event.detail.serverResponse || "");
+    if (invalid || refused) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
