@@ -197,8 +197,18 @@ def _time_the_made_path(service, render) -> dict[str, float]:
                     spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
         return timed_call
 
-    for name in ("pdf_for", "xlsx_for", "store_file", "html_for"):
+    for name in ("html_for", "xlsx_for", "store_xlsx", "store_file"):
         setattr(render, name, timed(name, getattr(render, name)))
+    start_pdf = render.start_pdf
+
+    async def timed_start_pdf(html):  # from the hand-over to the PDF's arrival
+        t = time.perf_counter()
+        rendering = await start_pdf(html)
+        spent["pdf_handed_over"] = time.perf_counter() - t
+        rendering.add_done_callback(lambda _: spent.__setitem__("pdf", time.perf_counter() - t))
+        return rendering
+
+    render.start_pdf = timed_start_pdf
     service._tell_subscribers = timed("tell_subscribers", service._tell_subscribers)
     service.KINDS = {key: dataclasses.replace(kind, gather=timed("gather", kind.gather))
                      for key, kind in service.KINDS.items()}

@@ -58,10 +58,15 @@ def html_for(template: str, data: dict[str, Any], *, title: str, generated_at: d
 
 
 async def pdf_for(html: str) -> tuple[bytes, int]:
-    """The PDF of `html` and its page count, rendered in the child process.
+    """The PDF of `html` and its page count, rendered in the child process."""
+    return await (await start_pdf(html))
+
+
+async def start_pdf(html: str) -> asyncio.Future[tuple[bytes, int]]:
+    """Hands `html` to the child process; the future is its PDF and page count.
 
     Submitted from a thread: the first submission waits for the forkserver to load WeasyPrint."""
-    return await asyncio.wrap_future(await asyncio.to_thread(renderer().submit, render_pdf, html))
+    return asyncio.wrap_future(await asyncio.to_thread(renderer().submit, render_pdf, html))
 
 
 def renderer(processes: int = 1) -> ProcessPoolExecutor:
@@ -155,6 +160,11 @@ def xlsx_for(data: dict[str, Any], *, title: str, generated_at: datetime) -> byt
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def store_xlsx(data: dict[str, Any], *, title: str, generated_at: datetime) -> str:
+    """The XLSX made and stored; returns its hash (run in a thread while the child lays out the PDF)."""
+    return store_file(xlsx_for(data, title=title, generated_at=generated_at), "xlsx")
 
 
 def store_file(content: bytes, suffix: str) -> str:

@@ -143,7 +143,7 @@ async def test_a_failing_render_is_retried_then_shown_failed_with_the_reason(cli
     async def broken(html: str):
         raise RuntimeError("字体缺失")
 
-    monkeypatch.setattr(render, "pdf_for", broken)
+    monkeypatch.setattr(render, "start_pdf", broken)
     with time_machine.travel(NOW, tick=False):
         await build_november(tenant)
         report = await ask(client, tenant, "store_gm@A", kind="complaint_month", store_id=tenant.store_a)
