@@ -75,6 +75,7 @@ class Kind:
     run: Callable[..., Awaitable[Any]]
     per_store: bool = False  # the job imports into one store (`store_id`), else into the group
     shown_once: Callable[[dict], dict] | None = None  # the report once its starter has read it (secrets taken out)
+    opened_once: Callable[[dict], dict] | None = None  # the report for that one reading (secrets unsealed)
 
 
 KINDS = {
@@ -85,7 +86,8 @@ KINDS = {
     "manufacturer_scores": Kind(("厂家满意度成绩导入", "Manufacturer score import"), manufacturer.SCORE_IMPORTERS,
                                 manufacturer.check_file, manufacturer.import_scores),
     "people": Kind(("人员批量导入", "People import"), PEOPLE_ADMINS, people_import.check_file,
-                   people_import.import_people, shown_once=people_import.shown_once),
+                   people_import.import_people, shown_once=people_import.shown_once,
+                   opened_once=people_import.opened_once),
 }
 KIND_TITLES = {kind: spec.title for kind, spec in KINDS.items()}
 
@@ -181,7 +183,7 @@ async def get_import(*, actor: Scope, job_id: int) -> ImportJobInfo:
     actor.require_role(*spec.roles)
     report = _decoded(row["report"]) or None
     if report and spec.shown_once is not None:
-        report = await _read_once(actor, row, report, spec.shown_once)
+        report = await _read_once(actor, row, report, spec)
     return ImportJobInfo(
         id=row["id"], kind=row["kind"], store_id=row["store"], filename=row["filename"],
         accept_valid_rows=bool(_options(row).get("accept_valid_rows")), status=row["status"],
@@ -193,15 +195,15 @@ async def get_import(*, actor: Scope, job_id: int) -> ImportJobInfo:
     )
 
 
-async def _read_once(actor: Scope, row: dict, report: dict, shown_once: Callable[[dict], dict]) -> dict:
+async def _read_once(actor: Scope, row: dict, report: dict, spec: Kind) -> dict:
     """The whole report for its starter's first reading, which takes its secrets out of the job for good; the
-    report without them for anyone else and afterwards."""
-    kept = shown_once(report)
+    report without them for anyone else and afterwards. While the job keeps them they are sealed."""
+    kept = spec.shown_once(report)
     if kept == report or row["created_by"] != actor.user_id:
         return kept
     taken = await actor.update(ImportJob, {ImportJob.report: kept}, group_rows=True).where(
         ImportJob.id == row["id"], ImportJob.status == "done").returning(ImportJob.id)
-    return report if taken else kept
+    return spec.opened_once(report) if taken else kept
 
 
 # ---------------------------------------------------------------- the worker's side

@@ -3,7 +3,8 @@
 Every row is checked as the single-user form checks it (`people._checked`, the same grant rule); the report
 lists each row's problems (the row errors of every import). Nothing is written while a row has a problem,
 unless "accept valid rows" is asked: then the good rows are created and the others reported. Each created
-user gets a temporary password, in the report only, shown once to whoever imported the sheet (`shown_once`). Run
+user gets a temporary password, in the report only, sealed (`crm.privacy.vault`) while the job keeps it and shown
+once to whoever imported the sheet (`opened_once`, then `shown_once` takes it out). Run
 by an import job (`crm.imports`), which reads the kept file as a stream (XLSX in openpyxl's read-only mode).
 """
 
@@ -17,6 +18,7 @@ import anyio.to_thread
 import msgspec
 
 from crm.db import transaction
+from crm.privacy import vault
 from crm.organisation.access import PEOPLE_ADMINS, may_manage
 from crm.organisation.people import PersonInput, _checked, _insert
 from crm.satisfaction import sheets
@@ -84,6 +86,12 @@ def shown_once(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "created": [{**c, "temporary_password": ""} for c in report.get("created", [])]}
 
 
+def opened_once(report: dict[str, Any]) -> dict[str, Any]:
+    """The report for the importer's one reading: the temporary passwords in clear."""
+    return {**report, "created": [{**c, "temporary_password": vault.unseal(c["temporary_password"])}
+                                  for c in report.get("created", [])]}
+
+
 async def import_people(
     *, actor: Scope, filename: str, content: bytes | BinaryIO, accept_valid_rows: bool = False,
     sheet: str | None = None, progress: Progress | None = None,
@@ -143,7 +151,8 @@ async def import_people(
                     problem(number, "username", invalid.problems[0].zh, invalid.problems[0].en)
                     continue
                 report.created.append(CreatedUser(row=number, id=user_id, username=data.username,
-                                                  display_name=values["display_name"], temporary_password=password))
+                                                  display_name=values["display_name"],
+                                                  temporary_password=vault.seal(password)))
             if errors and not accept_valid_rows:
                 raise _NothingWritten()
             if report.created:

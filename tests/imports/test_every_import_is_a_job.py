@@ -154,8 +154,13 @@ async def test_a_store_managers_people_import_is_their_stores_and_its_passwords_
     await run_queued_import(job_id)
     admin = (await client.get(url, headers=await tenant.headers("group_admin"))).json()
     assert admin["imported"] is True and admin["report"]["created"][0]["temporary_password"] == ""  # not the importer
+    kept = (await ImportJob.select(ImportJob.report).where(ImportJob.id == job_id).first())["report"]
     first = (await client.get(url, headers=gm)).json()
-    assert first["report"]["created"][0]["temporary_password"]
+    password = first["report"]["created"][0]["temporary_password"]
+    assert password and not password.startswith("v1:")
+    assert password not in str(kept) and "v1:" in str(kept), "the job keeps the password sealed until it is read"
+    login = {"group_code": tenant.code, "username": first["report"]["created"][0]["username"], "password": password}
+    assert (await client.post("/api/v1/auth/token", json=login)).status_code == 200
     assert (await client.get(url, headers=gm)).json()["report"]["created"][0]["temporary_password"] == ""
     for who, status in (("store_gm@B", 404), ("store_cr_manager@A", 403), ("staff@A", 403)):
         assert (await client.get(url, headers=await tenant.headers(who))).status_code == status, who
