@@ -274,15 +274,8 @@ def _translate(item: dict) -> FieldProblem:
     return FieldProblem(field, "取值无效", message or "Invalid value")
 
 
-def import_answer(report) -> Response:
-    """An import's answer: 200 with the report when written; else 400 with every row's problems (row number and
-    column kept), nothing imported. Shared by the customer and satisfaction imports (their reports share RowError)."""
-    body = msgspec.to_builtins(report)
-    if report.imported:
-        return Response(content=body, status_code=200, media_type=MediaType.JSON)
-    problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report.errors]
-    error = error_body(400, "导入文件有错误，未导入任何数据", "The file has errors; nothing was imported", problems)
-    for item, row_error in zip(error["errors"], report.errors):
-        item["row"] = row_error.row
-        item["column"] = row_error.column
-    return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
+def import_answer(job) -> Response:
+    """Every import's answer once its file is kept: 202 with the job's id and URL, where its progress and, at the
+    end, its per-row report are (`GET /api/v1/imports/{id}`). A file that cannot be read at all was a 400 on
+    `file` before this."""
+    return Response(content={"job_id": job.id, "url": job.url}, status_code=202, media_type=MediaType.JSON)

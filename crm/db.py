@@ -1,7 +1,7 @@
 """Transactions with after-commit work: the one way services open a database transaction.
 
-`async with transaction():` opens a Piccolo transaction (IMMEDIATE on SQLite, so
-concurrent writers queue instead of failing with "database is locked"). Work that
+`async with transaction():` opens a Piccolo transaction (on SQLite the engine's
+`write_transaction()`, `crm/sqlite.py`: writers queue for the one write lock). Work that
 must only happen once the rows are committed — above all enqueueing arq jobs — is
 registered with `after_commit(...)`; it runs after the outermost transaction
 commits and is dropped on rollback, so no job ever points at a row that does not

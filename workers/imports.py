@@ -6,7 +6,7 @@ from crm.imports import service
 from crm.settings import get_settings
 
 
-async def run_import(ctx: dict, job_id: int, group_id: int, store_id: int) -> dict:
+async def run_import(ctx: dict, job_id: int, group_id: int, store_id: int | None) -> dict:
     return await service.run_import(job_id, group_id, store_id)
 
 

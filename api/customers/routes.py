@@ -20,6 +20,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
 from api.auth import requires
+from api.errors import import_answer
 from api.lists import PageParam, PageSizeParam, SortParam
 from api.privacy.routes import RevealRequest, Revealed
 from api.params import (
@@ -353,7 +354,7 @@ async def import_records(
         accept_valid_rows=data.accept_valid_rows,
         sheet=data.sheet or None,
     )
-    return Response(content={"job_id": job.id, "url": job.url}, status_code=202)
+    return import_answer(job)
 
 
 @get("/api/v1/customers/{customer_id:int}/changes", tags=["customers"])

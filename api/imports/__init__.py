@@ -1,5 +1,5 @@
-"""Import jobs (导入任务): the progress and report of an import running in the background."""
+"""Import jobs (导入任务): the progress and report of an import running in the background, as JSON and as a page."""
 
-from api.imports import routes
+from api.imports import pages, routes
 
-ROUTES = [*routes.ROUTES]
+ROUTES = [*routes.ROUTES, *pages.ROUTES]

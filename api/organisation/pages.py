@@ -9,12 +9,15 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
+from litestar_htmx import ClientRedirect
 
 from api.auth import requires
+from api.imports.pages import to_job
 from api.lists import ListView
 from api.web.forms import existing_id, optional_int, page_or_fragment
 from crm import lists
-from crm.organisation import people, people_import, structure
+from crm.imports import service as imports
+from crm.organisation import people, structure
 from crm.organisation.access import ORGANISATION_ADMINS, PEOPLE_ADMINS, PEOPLE_READERS, STORE_READERS
 from crm.satisfaction.sheets import MAX_FILE_BYTES
 from tenants.errors import InvalidInput
@@ -124,21 +127,19 @@ async def person_create(request: Request, actor: Scope) -> Template:
 
 @post("/people/import", include_in_schema=False, guards=[requires(*PEOPLE_ADMINS)],
       request_max_body_size=MAX_FILE_BYTES + 64 * 1024)
-async def people_import_submit(request: Request, actor: Scope) -> Template:
+async def people_import_submit(request: Request, actor: Scope) -> Template | Redirect | ClientRedirect:
+    """Keep the sheet and start its import job; the browser goes to the job's progress page."""
     form = await request.form()
     upload = form.get("file")
-    listing = await _listing(actor, "", "")
     try:
-        if not isinstance(upload, UploadFile):
+        if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput.one("file", "请选择文件", "Choose a file")
-        report = await people_import.import_people(
-            actor=actor, filename=upload.filename or "", content=await upload.read(MAX_FILE_BYTES + 1),
-            accept_valid_rows=form.get("accept_valid_rows") == "1")
+        job = await imports.start_import(actor=actor, kind="people", filename=upload.filename, upload=upload.file,
+                                         accept_valid_rows=form.get("accept_valid_rows") == "1")
     except InvalidInput as invalid:
-        context = await _people_context(actor, listing=listing, errors=invalid.problems)
+        context = await _people_context(actor, listing=await _listing(actor, "", ""), errors=invalid.problems)
         return Template("organisation/people.html", context=context, status_code=400)
-    context = await _people_context(actor, listing=await _listing(actor, "", ""), report=report)
-    return Template("organisation/people.html", context=context, status_code=200 if report["imported"] else 400)
+    return to_job(request, job)
 
 
 @get("/people/{user_id:int}", include_in_schema=False, guards=[requires(*PEOPLE_READERS)])
@@ -240,7 +241,7 @@ async def _people_context(actor: Scope, **context: Any) -> dict[str, Any]:
         "stores": await structure.store_picker(actor=actor),
         "divisions": (await structure.organisation(actor=actor))["divisions"]
         if actor.has_role(Role.GROUP_ADMIN) else [],
-        "errors": [], "form": {}, "chosen": [], "report": None, **context,
+        "errors": [], "form": {}, "chosen": [], **context,
     }
 
 

@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import MediaType, Request, Response, get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
-from api.errors import error_body
+from api.errors import import_answer
 from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import Id, IdParam, OptionalStoreIdQuery, text, text_param
 from crm.lists import Page
-from crm.organisation import people, people_import, structure
+from crm.imports import service as imports
+from crm.organisation import people, structure
 from crm.satisfaction.sheets import MAX_FILE_BYTES
-from tenants.errors import FieldProblem
 from tenants.scope import Scope
 
 TAGS = ["organisation"]
@@ -250,18 +250,14 @@ async def import_users(
 ) -> Response[Any]:
     """Create users from XLSX or CSV (用户名, 姓名, 角色, 门店编码, 品牌事业部, 邮箱, 手机), one a row.
 
-    A sheet with row errors creates nobody (400 with every row's problems) unless `accept_valid_rows`; the
-    created users' temporary passwords are in the answer only.
+    Answers 202 with `{"job_id", "url"}`: a background job reads the sheet; `GET /api/v1/imports/{id}` gives its
+    progress and, at the end, the per-row report. A sheet that cannot be read at all is a 400 on `file` here. A
+    sheet with row errors creates nobody unless `accept_valid_rows`; the created users' temporary passwords are
+    in the report the first time the importer reads it, and never again.
     """
-    content = await data.file.read(MAX_FILE_BYTES + 1)
-    report = await people_import.import_people(actor=actor, filename=data.file.filename or "", content=content,
-                                               accept_valid_rows=data.accept_valid_rows)
-    body = msgspec.to_builtins(report)
-    if report["imported"]:
-        return Response(content=body, status_code=200, media_type=MediaType.JSON)
-    problems = [FieldProblem(e.field, e.message_zh, e.message_en) for e in report["errors"]]
-    error = error_body(400, "导入文件有错误，未创建任何用户", "The sheet has errors; nobody was created", problems)
-    return Response(content={**error, "report": body}, status_code=400, media_type=MediaType.JSON)
+    job = await imports.start_import(actor=actor, kind="people", filename=data.file.filename or "",
+                                     upload=data.file.file, accept_valid_rows=data.accept_valid_rows)
+    return import_answer(job)
 
 
 ROUTES = [get_organisation, create_division, update_division, create_region, update_region, create_store, get_store,

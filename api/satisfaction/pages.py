@@ -14,10 +14,13 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar_htmx import ClientRedirect
 
 from api.i18n import language_of
+from api.imports.pages import to_job
 from crm import clock
 from crm.callbacks.surveys import LEVELS
+from crm.imports import service as imports
 from crm.analytics.charts import lines_svg
 from crm.analytics.metrics import METRICS, display
 from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing, trends
@@ -58,21 +61,14 @@ async def group_export(
 
 @post("/satisfaction/import", include_in_schema=False,
       request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
-async def scores_import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template:
-    form = await request.form()
-    upload = form.get("file")
+async def scores_import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect | ClientRedirect:
+    """Keep the file and start its import job; the browser goes to the job's progress page."""
     try:
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput.one("file", "请选择文件", "Choose a file")
-        report = await manufacturer.import_scores(
-            actor=actor, filename=upload.filename or "", content=await upload.read(),
-            accept_valid_rows=form.get("accept_valid_rows") == "1",
-        )
+        job = await _start_import(request, actor, "manufacturer_scores")
     except InvalidInput as problem:
         return await _group_template(actor, "phone", None, "store_name", False, errors=problem.problems,
                                      status_code=400)
-    return await _group_template(actor, "phone", None, "store_name", False, report=report,
-                                 status_code=200 if report.imported else 400)
+    return to_job(request, job)
 
 
 @post("/satisfaction/thresholds", include_in_schema=False)
@@ -160,19 +156,13 @@ async def new_audit_submit(request: Request[Scope, Any, Any], actor: Scope) -> T
 
 
 @post("/mystery-shopper/import", include_in_schema=False, request_max_body_size=mystery_import.MAX_FILE_BYTES + 64 * 1024)
-async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template:
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        return await _list_template(actor, errors=[FieldProblem("file", "请选择文件", "Choose a file")], status_code=400)
+async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Template | Redirect | ClientRedirect:
+    """Keep the file and start its import job; the browser goes to the job's progress page."""
     try:
-        report = await mystery_import.import_audits(
-            actor=actor, filename=upload.filename or "", content=await upload.read(),
-            accept_valid_rows=form.get("accept_valid_rows") == "1",
-        )
+        job = await _start_import(request, actor, "mystery_audits")
     except InvalidInput as problem:
         return await _list_template(actor, errors=problem.problems, status_code=400)
-    return await _list_template(actor, report=report, status_code=200 if report.imported else 400)
+    return to_job(request, job)
 
 
 @get("/mystery-shopper/checklist", include_in_schema=False)
@@ -202,14 +192,23 @@ ROUTES = [audits_page, audit_page, new_audit_page, new_audit_submit, import_subm
           group_page, group_export, scores_import_submit, thresholds_submit, store_page]
 
 
+async def _start_import(request: Request[Scope, Any, Any], actor: Scope, kind: str) -> imports.ImportJobInfo:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput.one("file", "请选择文件", "Choose a file")
+    return await imports.start_import(actor=actor, kind=kind, filename=upload.filename, upload=upload.file,
+                                      accept_valid_rows=form.get("accept_valid_rows") == "1")
+
+
 async def _group_template(actor: Scope, survey: str, period: str | None, sort: str, desc: bool, *, errors=None,
-                          report=None, status_code: int = 200) -> Template:
+                          status_code: int = 200) -> Template:
     if not actor.has_role(*manufacturer.SCORE_READERS):
         raise NotFound("page")
     survey, period = _survey_period(survey, period)
     table = await group_table(actor=actor, survey=survey, period=period, sort=sort, descending=desc)
     context = {"table": table, "columns": COLUMNS, "positions": standing.POSITIONS, "errors": errors,
-               "report": report, "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS),
+               "can_import": actor.has_role(*manufacturer.SCORE_IMPORTERS),
                "thresholds": await items.thresholds(actor=actor), "threshold_labels": items.THRESHOLD_LABELS,
                "can_edit_thresholds": actor.has_role(*items.THRESHOLD_EDITORS)}
     return Template("satisfaction/group.html", context=context, status_code=status_code)
@@ -233,12 +232,12 @@ def _survey_period(survey: str, period: str | None) -> tuple[str, str | None]:
 
 
 async def _list_template(
-    actor: Scope, *, store_id: int | None = None, errors=None, report=None, status_code: int = 200
+    actor: Scope, *, store_id: int | None = None, errors=None, status_code: int = 200
 ) -> Template:
     store_id = store_id if store_id is not None and actor.can_see_store(store_id) else None
     audits = await mystery.list_audits(actor=actor, store_id=store_id)
     context = {
-        "audits": audits, "stores": await _stores(actor), "store_id": store_id, "errors": errors, "report": report,
+        "audits": audits, "stores": await _stores(actor), "store_id": store_id, "errors": errors,
         "can_record": actor.has_role(*mystery.AUDIT_RECORDERS), "can_edit": actor.has_role(*mystery.CHECKLIST_EDITORS),
         "bands": [*PAY_BANDS, NO_PAY],
     }

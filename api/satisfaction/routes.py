@@ -21,6 +21,7 @@ from api.errors import import_answer
 from api.lists import PageParam, PageSizeParam, SortParam
 from api.params import Id, IdParam, OptionalStoreIdQuery, text
 from crm import clock, lists
+from crm.imports import service as imports
 from crm.lists import Page
 from crm.satisfaction import items, manufacturer, mystery, mystery_import, standing
 from tenants.errors import InvalidInput
@@ -125,14 +126,14 @@ async def import_audits(
 ) -> Response[Any]:
     """Import audits from XLSX or CSV, one row per checkpoint (门店编码, 检查日期, 环节, 检查项, 结果, 备注).
 
-    A file with row errors imports nothing (400 with every row's problems) unless `accept_valid_rows`;
-    then the audits without errors are imported. Re-importing replaces the audits of the same store and date.
+    Answers 202 with `{"job_id", "url"}` at once: a background job imports the file; `GET /api/v1/imports/{id}`
+    gives its progress and, at the end, the per-row report. A file that cannot be read at all is a 400 on `file`
+    here. A file with row errors imports nothing unless `accept_valid_rows`; then the audits without errors are
+    imported. Re-importing replaces the audits of the same store and date.
     """
-    content = await data.file.read(mystery_import.MAX_FILE_BYTES + 1)
-    report = await mystery_import.import_audits(
-        actor=actor, filename=data.file.filename or "", content=content, accept_valid_rows=data.accept_valid_rows
-    )
-    return import_answer(report)
+    job = await imports.start_import(actor=actor, kind="mystery_audits", filename=data.file.filename or "",
+                                     upload=data.file.file, accept_valid_rows=data.accept_valid_rows)
+    return import_answer(job)
 
 
 SCORES = "/api/v1/manufacturer-scores"
@@ -169,13 +170,13 @@ async def import_scores(
     actor: Scope, data: Annotated[ScoreImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> Response[Any]:
     """Import a manufacturer's report (CSV or XLSX): 门店编码, 调查方式 (电访/面访), 期间, 指标 (SSI/CSI), 得分,
-    区域平均, 全国平均, 全国排名, 参评店数, 电访落实率. Errors → nothing written unless `accept_valid_rows`;
-    a re-import replaces the same store, survey, period and metric."""
-    content = await data.file.read(mystery_import.MAX_FILE_BYTES + 1)
-    report = await manufacturer.import_scores(
-        actor=actor, filename=data.file.filename or "", content=content, accept_valid_rows=data.accept_valid_rows
-    )
-    return import_answer(report)
+    区域平均, 全国平均, 全国排名, 参评店数, 电访落实率. Answers 202 with `{"job_id", "url"}`: a background job
+    imports the file (progress and per-row report at `GET /api/v1/imports/{id}`); an unreadable file is a 400 on
+    `file` here. Errors → nothing written unless `accept_valid_rows`; a re-import replaces the same store,
+    survey, period and metric."""
+    job = await imports.start_import(actor=actor, kind="manufacturer_scores", filename=data.file.filename or "",
+                                     upload=data.file.file, accept_valid_rows=data.accept_valid_rows)
+    return import_answer(job)
 
 
 @get("/api/v1/stores/{store_id:int}/standing", tags=["manufacturer-scores"])

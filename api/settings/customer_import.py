@@ -1,5 +1,6 @@
 """客户资料导入: upload a DMS export (XLSX or CSV); it is imported by a background job (`crm.imports`) whose
-progress page polls until the per-row report is there. Checked and written by `crm.customers.importer`."""
+progress page (`api.imports.pages`) polls until the per-row report is there. Checked and written by
+`crm.customers.importer`."""
 
 from __future__ import annotations
 
@@ -11,16 +12,13 @@ from litestar.response import Redirect, Template
 from litestar_htmx import ClientRedirect
 
 from api.auth import requires
-from api.params import IdParam
+from api.imports.pages import to_job
 from api.settings.menu import settings_context
 from api.web.forms import optional_int, store_choices
 from crm.customers import importer
 from crm.imports import service as imports
 from tenants.errors import FieldProblem, InvalidInput
 from tenants.scope import Scope
-
-
-COUNT_TITLES = {"created": ("新建", "Created"), "updated": ("更新", "Updated"), "unchanged": ("未变", "Unchanged")}
 
 
 @get("/settings/customer-import", guards=[requires(*importer.IMPORTERS)], include_in_schema=False)
@@ -45,32 +43,10 @@ async def import_submit(request: Request[Scope, Any, Any], actor: Scope) -> Temp
         )
     except InvalidInput as problem:
         return await _page(actor, store_id=store_id, accept=accept, errors=problem.problems, status_code=400)
-    url = f"/settings/customer-import/{job.id}"
-    return ClientRedirect(url) if request.headers.get("hx-request") else Redirect(url, status_code=303)
+    return to_job(request, job)
 
 
-@get("/settings/customer-import/{job_id:int}", guards=[requires(*importer.IMPORTERS)], include_in_schema=False)
-async def import_job_page(actor: Scope, job_id: IdParam) -> Template:
-    """An import's progress (the fragment below polls itself) and, once done, its per-row report."""
-    job = await imports.get_import(actor=actor, job_id=job_id)
-    return Template("settings/customer_import_job.html", context={
-        **settings_context(actor, "customer_import"), "job": job, **_job_context(job),
-    })
-
-
-@get("/settings/customer-import/{job_id:int}/progress", guards=[requires(*importer.IMPORTERS)],
-     include_in_schema=False)
-async def import_job_progress(actor: Scope, job_id: IdParam) -> Template:
-    job = await imports.get_import(actor=actor, job_id=job_id)
-    return Template("settings/_import_progress.html", context={"job": job, **_job_context(job)})
-
-
-ROUTES = [import_page, import_submit, import_job_page, import_job_progress]
-
-
-def _job_context(job: imports.ImportJobInfo) -> dict:
-    return {"report": job.report if job.status == "done" else None, "count_titles": COUNT_TITLES,
-            "status_titles": imports.STATUS_TITLES}
+ROUTES = [import_page, import_submit]
 
 
 async def _page(actor: Scope, *, store_id: int | None = None, accept: bool = False,

@@ -99,6 +99,10 @@ class ImportReport(msgspec.Struct, kw_only=True):
     unknown_columns: list[str]
     errors: list[RowError]
 
+    def counts(self) -> tuple[int, int, int]:
+        """Rows read, imported and refused: the import job's counts."""
+        return self.rows_total, self.rows_valid if self.imported else 0, self.rows_with_errors
+
 
 # The report keeps the first problems of a file; the counts cover them all.
 MAX_REPORTED_ERRORS = 200
@@ -204,14 +208,27 @@ class Sheet:
         self.close()
 
 
-def read_sheet(*, filename: str, content: bytes | BinaryIO, sheet: str | None = None) -> Sheet:
-    """Open CSV or XLSX as a stream of rows, finding the header row (DMS exports often put a title above it)."""
+@dataclass(frozen=True)
+class Headers:
+    """How a kind of file's header row is found among its top rows, and the columns to name when none is."""
+
+    find: Callable[[list[tuple[int, list[Any]]]], tuple[int, list[str]] | None]  # (row number, header) or None
+    examples_zh: str
+    examples_en: str
+
+
+def read_sheet(*, filename: str, content: bytes | BinaryIO, sheet: str | None = None, headers: Headers | None = None,
+               max_bytes: int = MAX_FILE_BYTES) -> Sheet:
+    """Open CSV or XLSX as a stream of rows, finding the header row (DMS exports often put a title above it).
+    `headers` tells another kind of file's header (the satisfaction and people imports read their sheets here)."""
+    headers = headers or _DMS_HEADERS
     source = io.BytesIO(content) if isinstance(content, bytes) else content
     source.seek(0, io.SEEK_END)
     size = source.tell()
     source.seek(0)
-    if size > MAX_FILE_BYTES:
-        raise _file_problem("文件超过20MB上限", "The file is larger than 20 MB")
+    if size > max_bytes:
+        megabytes = max_bytes // (1024 * 1024)
+        raise _file_problem(f"文件超过{megabytes}MB上限", f"The file is larger than {megabytes} MB")
     head = source.read(_HEAD_BYTES)
     source.seek(0)
     if not head.strip() and size <= _HEAD_BYTES:
@@ -222,8 +239,8 @@ def read_sheet(*, filename: str, content: bytes | BinaryIO, sheet: str | None = 
             "不支持旧版Excel(.xls)文件，请另存为.xlsx或CSV", "Old Excel (.xls) files are not supported; save as .xlsx or CSV"
         )
     if head.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(source, sheet)
-    return _read_csv(source)
+        return _read_xlsx(source, sheet, headers)
+    return _read_csv(source, headers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +252,7 @@ _HEAD_BYTES = 64 * 1024
 _HEADER_ROWS = 10
 
 
-def _read_xlsx(source: BinaryIO, wanted: str | None) -> Sheet:
+def _read_xlsx(source: BinaryIO, wanted: str | None, headers: Headers) -> Sheet:
     """openpyxl in read-only mode: rows are parsed from the zipped XML as they are asked for."""
     from openpyxl import load_workbook
 
@@ -263,14 +280,14 @@ def _read_xlsx(source: BinaryIO, wanted: str | None) -> Sheet:
                 for number, values in enumerate(workbook[sheet_name].iter_rows(values_only=True), start=1)
             )
             top = list(itertools.islice(cells, _HEADER_ROWS))
-            found = _find_header(top)
+            found = headers.find(top)
             if found is not None:
                 header_row, header = found
                 data = itertools.chain(((n, c) for n, c in top if n > header_row), cells)
                 return Sheet("xlsx", "", sheet_name, header_row, header, data, workbook.close)
         raise _file_problem(
-            f"工作表中未找到可识别的列标题（如 客户姓名、手机、车架号），工作表：{'、'.join(names)}",
-            f"No sheet has recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN); sheets: {', '.join(names)}",
+            f"工作表中未找到可识别的列标题（如 {headers.examples_zh}），工作表：{'、'.join(names)}",
+            f"No sheet has recognisable column headers (e.g. {headers.examples_en}); sheets: {', '.join(names)}",
         )
     except BaseException:
         workbook.close()
@@ -284,7 +301,7 @@ def _damaged_sheet_is_a_problem(rows: Iterator[tuple[int, list[Any]]]) -> Iterat
         raise _file_problem("XLSX工作表内容损坏", "A sheet of the XLSX file is damaged") from None
 
 
-def _read_csv(source: BinaryIO) -> Sheet:
+def _read_csv(source: BinaryIO, headers: Headers) -> Sheet:
     """The csv module on a text stream decoded as it is read."""
     encoding = _encoding(source)
     text = io.TextIOWrapper(source, encoding=encoding, newline="")
@@ -296,12 +313,10 @@ def _read_csv(source: BinaryIO) -> Sheet:
         dialect = csv.excel
     rows = _csv_rows(csv.reader(text, dialect))
     top = list(itertools.islice(rows, _HEADER_ROWS))
-    found = _find_header(top)
+    found = headers.find(top)
     if found is None:
-        raise _file_problem(
-            "未找到可识别的列标题（如 客户姓名、手机、车架号）",
-            "No recognisable column headers (e.g. 客户姓名/name, 手机/mobile, 车架号/VIN)",
-        )
+        raise _file_problem(f"未找到可识别的列标题（如 {headers.examples_zh}）",
+                            f"No recognisable column headers (e.g. {headers.examples_en})")
     header_row, header = found
     data = itertools.chain(((n, c) for n, c in top if n > header_row), rows)
     return Sheet("csv", "gbk" if encoding == "gb18030" else encoding, "", header_row, header, data, text.detach)
@@ -346,6 +361,9 @@ def _find_header(grid: list[tuple[int, list[Any]]]) -> tuple[int, list[str]] | N
         if len(known) >= 2 and known & {"name", "mobile", "vin", "id_number", "dms_ref"}:
             return number, header
     return None
+
+
+_DMS_HEADERS = Headers(_find_header, "客户姓名、手机、车架号", "name, mobile, VIN")
 
 
 # ---------------------------------------------------------------------------------------------

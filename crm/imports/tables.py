@@ -15,7 +15,7 @@ from tenants.tables import DealerGroup, Store
 
 class ImportJob(Table, tablename="import_job"):
     group = ForeignKey(DealerGroup, null=False, index=True)
-    store = ForeignKey(Store, null=False, index=True)
+    store = ForeignKey(Store, null=True, index=True)  # none: a job of the group (satisfaction, people by HQ)
     kind = Varchar(length=20)  # customers
     file_key = Varchar(length=64)  # the kept file's name under DEALERDESK_VAR/imports
     filename = Varchar(length=255)  # the user's file name, shown back only

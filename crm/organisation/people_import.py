@@ -3,21 +3,26 @@
 Every row is checked as the single-user form checks it (`people._checked`, the same grant rule); the report
 lists each row's problems (the row errors of every import). Nothing is written while a row has a problem,
 unless "accept valid rows" is asked: then the good rows are created and the others reported. Each created
-user gets a temporary password, in the report only (shown once).
+user gets a temporary password, in the report only, sealed (`crm.privacy.vault`) while the job keeps it and shown
+once to whoever imported the sheet (`opened_once`, then `shown_once` takes it out). Run
+by an import job (`crm.imports`), which reads the kept file as a stream (XLSX in openpyxl's read-only mode).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import partial
+from typing import Any, BinaryIO
 
 import anyio.to_thread
+import msgspec
 
-from crm.customers.importer import RowError
 from crm.db import transaction
+from crm.privacy import vault
 from crm.organisation.access import PEOPLE_ADMINS, may_manage
 from crm.organisation.people import PersonInput, _checked, _insert
-from crm.satisfaction.sheets import read_sheet, row_error, text_of
+from crm.satisfaction import sheets
+from crm.satisfaction.sheets import MAX_REPORTED_ERRORS, PROGRESS_ROWS, Progress, RowError, row_error, text_of
 from tenants import audit
 from tenants.accounts import hash_password
 from tenants.passwords import random_password
@@ -48,40 +53,91 @@ _SHEET_FIELD = {"store_id": "store", "brand_division_id": "brand_division"}
 _ROLE_WORDS = {_role_word(w): r for r in Role for w in (str(r), r.title_zh, r.title_en)}
 
 
-async def import_people(*, actor: Scope, filename: str, content: bytes, accept_valid_rows: bool = False) -> dict[str, Any]:
-    """Check every row, then create the users (all, or with `accept_valid_rows` the rows without problems)."""
+class CreatedUser(msgspec.Struct, kw_only=True):
+    row: int
+    id: int
+    username: str
+    display_name: str
+    temporary_password: str
+
+
+class PeopleImportReport(msgspec.Struct, kw_only=True):
+    """What an import found and did. `imported` is false when nobody was created; `errors` keeps the first
+    problems, `rows_with_errors` counts every refused row."""
+
+    filename: str
+    rows_total: int = 0
+    rows_valid: int = 0
+    rows_with_errors: int = 0
+    imported: bool = False
+    created: list[CreatedUser] = []
+    errors: list[RowError] = []
+
+    def counts(self) -> tuple[int, int, int]:
+        """Rows read, users created and rows refused: the import job's counts."""
+        return self.rows_total, len(self.created), self.rows_with_errors
+
+
+check_file = partial(sheets.check_file, aliases=ALIASES, required=REQUIRED)
+
+
+def shown_once(report: dict[str, Any]) -> dict[str, Any]:
+    """The report once its reader has seen it: the temporary passwords taken out."""
+    return {**report, "created": [{**c, "temporary_password": ""} for c in report.get("created", [])]}
+
+
+def opened_once(report: dict[str, Any]) -> dict[str, Any]:
+    """The report for the importer's one reading: the temporary passwords in clear."""
+    return {**report, "created": [{**c, "temporary_password": vault.unseal(c["temporary_password"])}
+                                  for c in report.get("created", [])]}
+
+
+async def import_people(
+    *, actor: Scope, filename: str, content: bytes | BinaryIO, accept_valid_rows: bool = False,
+    sheet: str | None = None, progress: Progress | None = None,
+) -> PeopleImportReport:
+    """Check every row, then create the users (all, or with `accept_valid_rows` the rows without problems).
+    `progress` hears the counts every `PROGRESS_ROWS` rows."""
     actor.require_role(*PEOPLE_ADMINS)
-    sheet = read_sheet(filename=filename, content=content, aliases=ALIASES, required=REQUIRED)
     stores, divisions = await _places(actor)
     errors: list[RowError] = []
+    bad_rows: set[int] = set()
     valid: list[tuple[int, PersonInput, frozenset[Role], dict[str, Any]]] = []
     seen: set[str] = set()
+    report = PeopleImportReport(filename=filename)
+    with sheets.read_sheet(filename=filename, content=content, aliases=ALIASES, required=REQUIRED,
+                           sheet=sheet) as parsed:
 
-    def problem(number: int, field: str, zh: str, en: str) -> None:
-        errors.append(row_error(number, sheet.columns.get(field, field), field, zh, en))
+        def problem(number: int, field: str, zh: str, en: str) -> None:
+            bad_rows.add(number)
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(row_error(number, parsed.columns.get(field, field), field, zh, en))
 
-    for number, cells in sheet.rows:
-        before = len(errors)
-        data = _row_input(number, cells, stores, divisions, problem)
-        if len(errors) > before:
-            continue
-        try:
-            roles, values = await _checked(actor, data, creating=True)
-        except InvalidInput as invalid:
-            for p in invalid.problems:
-                problem(number, _SHEET_FIELD.get(p.field, p.field), p.zh, p.en)
-            continue
-        if data.username.lower() in seen:
-            problem(number, "username", "与前面的行用户名重复", "Same username as an earlier row")
-        elif not may_manage(actor, store_id=values["store"], roles=roles):
-            problem(number, "roles", "无权授予该角色或管理该门店员工", "You may not grant these roles at this store")
-        else:
-            seen.add(data.username.lower())
-            valid.append((number, data, roles, values))
-    if not sheet.rows:
-        errors.append(row_error(0, "", "file", "文件中没有数据行", "The file has no data rows"))
-    report = {"filename": filename, "rows_total": len(sheet.rows), "rows_valid": len(valid),
-              "rows_with_errors": len({e.row for e in errors}), "imported": False, "created": [], "errors": errors}
+        for number, cells in parsed.rows:
+            report.rows_total += 1
+            if progress is not None and report.rows_total % PROGRESS_ROWS == 0:
+                await progress(report.rows_total, 0, len(bad_rows))
+            data = _row_input(number, cells, stores, divisions, problem)
+            if number in bad_rows:
+                continue
+            try:
+                roles, values = await _checked(actor, data, creating=True)
+            except InvalidInput as invalid:
+                for p in invalid.problems:
+                    problem(number, _SHEET_FIELD.get(p.field, p.field), p.zh, p.en)
+                continue
+            if data.username.lower() in seen:
+                problem(number, "username", "与前面的行用户名重复", "Same username as an earlier row")
+            elif not may_manage(actor, store_id=values["store"], roles=roles):
+                problem(number, "roles", "无权授予该角色或管理该门店员工", "You may not grant these roles at this store")
+            else:
+                seen.add(data.username.lower())
+                valid.append((number, data, roles, values))
+    if progress is not None:
+        await progress(report.rows_total, 0, len(bad_rows))
+    if not report.rows_total:
+        problem(0, "file", "文件中没有数据行", "The file has no data rows")
+    report.rows_valid, report.rows_with_errors, report.errors = len(valid), len(bad_rows - {0}), errors
     if not valid or (errors and not accept_valid_rows):
         return report
     passwords = [random_password() for _ in valid]
@@ -94,17 +150,18 @@ async def import_people(*, actor: Scope, filename: str, content: bytes, accept_v
                 except InvalidInput as invalid:  # taken meanwhile, or by another group
                     problem(number, "username", invalid.problems[0].zh, invalid.problems[0].en)
                     continue
-                report["created"].append({"row": number, "id": user_id, "username": data.username,
-                                          "display_name": values["display_name"], "temporary_password": password})
+                report.created.append(CreatedUser(row=number, id=user_id, username=data.username,
+                                                  display_name=values["display_name"],
+                                                  temporary_password=vault.seal(password)))
             if errors and not accept_valid_rows:
                 raise _NothingWritten()
-            if report["created"]:
+            if report.created:
                 await audit.record(actor, "user.import", "user", None,
-                                   after={"usernames": [c["username"] for c in report["created"]]})
+                                   after={"usernames": [c.username for c in report.created]})
     except _NothingWritten:
-        report["created"] = []
-    report["rows_with_errors"] = len({e.row for e in errors})
-    report["imported"] = bool(report["created"])
+        report.created = []
+    report.rows_with_errors = len(bad_rows - {0})
+    report.imported = bool(report.created)
     return report
 
 

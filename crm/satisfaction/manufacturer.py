@@ -7,7 +7,8 @@ national averages and the national rank among the stores ranked — monthly for 
 Import (CSV or XLSX, Chinese or English headers), one row per store, survey, period and metric. Every
 row is checked and reported with its row number; a file with errors writes nothing unless
 `accept_valid_rows`. A row of a store, survey, period and metric already imported replaces it, so
-importing a file twice changes nothing.
+importing a file twice changes nothing. Run by an import job (`crm.imports`), which reads the kept file as a
+stream.
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, BinaryIO
 
 import msgspec
 
 from crm import clock, lists
 from crm.db import transaction
+from crm.satisfaction import sheets
 from crm.satisfaction.sheets import (
+    MAX_REPORTED_ERRORS,
+    PROGRESS_ROWS,
+    Progress,
     RowError,
     decimal_of,
-    read_sheet,
     row_error,
     stores_by_key,
     text_of,
@@ -58,12 +63,19 @@ _SURVEY_WORDS = {"电访": "phone", "电话": "phone", "phone": "phone", "面访
 
 
 class ScoreImportReport(msgspec.Struct, kw_only=True):
+    """What an import found and did. `imported` is false when nothing was written; `errors` keeps the first
+    problems, `skipped` counts every refused row."""
+
     imported: bool
     rows: int
     written: int = 0
     replaced: int = 0
     skipped: int = 0
     errors: list[RowError] = []
+
+    def counts(self) -> tuple[int, int, int]:
+        """Rows read, imported and refused: the import job's counts."""
+        return self.rows, self.written + self.replaced, self.skipped
 
 
 @dataclass(frozen=True)
@@ -79,24 +91,41 @@ class _Score:
         return (self.store_id, self.survey, self.period, self.metric)
 
 
-async def import_scores(*, actor: Scope, filename: str, content: bytes, accept_valid_rows: bool) -> ScoreImportReport:
+check_file = partial(sheets.check_file, aliases=ALIASES, required=REQUIRED)
+
+
+async def import_scores(
+    *, actor: Scope, filename: str, content: bytes | BinaryIO, accept_valid_rows: bool = False,
+    sheet: str | None = None, progress: Progress | None = None,
+) -> ScoreImportReport:
+    """Check every row, then write the scores in one transaction (all, or with `accept_valid_rows` the rows
+    without a problem). `progress` hears the counts every `PROGRESS_ROWS` rows."""
     if not actor.has_role(*SCORE_IMPORTERS):
         raise Forbidden("无权导入厂家满意度成绩", "Your role may not import manufacturer scores")
-    sheet = read_sheet(filename=filename, content=content, aliases=ALIASES, required=REQUIRED)
     stores = await stores_by_key(actor)
-    report = ScoreImportReport(imported=False, rows=len(sheet.rows))
+    report = ScoreImportReport(imported=False, rows=0)
+    errors: list[RowError] = []
     valid: dict[tuple, _Score] = {}
-    for number, cells in sheet.rows:
-        score, problems = _parse_row(number, cells, sheet.columns, stores)
-        if not problems and score.key in valid:
-            problems.append(row_error(number, sheet.columns["metric"], "metric", "与前面的行重复（同一门店、调查、期间和指标）",
-                                      "Repeats an earlier row (same store, survey, period and metric)"))
-        if problems:
-            report.errors.extend(problems)
-            report.skipped += 1
-        else:
-            valid[score.key] = score
-    if not sheet.rows:
+    with sheets.read_sheet(filename=filename, content=content, aliases=ALIASES, required=REQUIRED,
+                           sheet=sheet) as parsed:
+        for number, cells in parsed.rows:
+            report.rows += 1
+            score, problems = _parse_row(number, cells, parsed.columns, stores)
+            if not problems and score.key in valid:
+                problems.append(row_error(number, parsed.columns["metric"], "metric",
+                                          "与前面的行重复（同一门店、调查、期间和指标）",
+                                          "Repeats an earlier row (same store, survey, period and metric)"))
+            if problems:
+                errors.extend(problems[:MAX_REPORTED_ERRORS - len(errors)])
+                report.skipped += 1
+            else:
+                valid[score.key] = score
+            if progress is not None and report.rows % PROGRESS_ROWS == 0:
+                await progress(report.rows, 0, report.skipped)
+    if progress is not None:
+        await progress(report.rows, 0, report.skipped)
+    report.errors = errors
+    if not report.rows:
         report.errors.append(row_error(0, "", "file", "文件中没有数据行", "The file has no data rows"))
     if (report.errors and not accept_valid_rows) or not valid:
         return report

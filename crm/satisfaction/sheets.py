@@ -1,4 +1,6 @@
-"""Reading the spreadsheets of the satisfaction imports: XLSX or CSV (UTF-8 or GBK), Chinese or English headers.
+"""Reading the spreadsheets of the satisfaction and people imports: XLSX or CSV (UTF-8 or GBK), Chinese or English
+headers, read as a stream of rows (openpyxl's read-only mode, a decoding text stream) by the reader of the customer
+import, so that a large file is never held in memory whole.
 
 The header row is the first of the top ten rows that names every required column; a title
 row above it (as manufacturers and shoppers' agencies put one) is skipped.
@@ -6,20 +8,20 @@ row above it (as manufacturers and shoppers' agencies put one) is skipped.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, BinaryIO
 
-
-from crm.customers.importer import RowError  # one row-error shape for every import
+from crm.customers import importer as stream
+from crm.customers.importer import MAX_REPORTED_ERRORS, PROGRESS_ROWS, Progress, RowError  # one shape for every import
 from tenants.errors import InvalidInput
 from tenants.scope import Scope
 from tenants.tables import Store
+
+__all__ = ["MAX_REPORTED_ERRORS", "PROGRESS_ROWS", "Progress", "RowError"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -31,42 +33,67 @@ def row_error(row: int, column: str, field: str, zh: str, en: str) -> RowError:
 
 @dataclass
 class Sheet:
-    """The data rows of a file by field name (`columns`: field → the header as written in the file)."""
+    """The data rows of a file by field name, as they are read (`columns`: field → the header as written in the
+    file). Used as a context manager: the file is closed at the end."""
 
     columns: dict[str, str]
-    rows: list[tuple[int, dict[str, Any]]]
+    rows: Iterator[tuple[int, dict[str, Any]]]
+    close: Callable[[], None]
+
+    def __enter__(self) -> Sheet:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
-def read_sheet(*, filename: str, content: bytes, aliases: dict[str, list[str]], required: set[str]) -> Sheet:
-    """Decode CSV or XLSX, find the header row and map its columns to fields by `aliases`."""
-    if len(content) > MAX_FILE_BYTES:
-        raise file_problem("文件超过10MB上限", "The file is larger than 10 MB")
-    if not content.strip():
-        raise file_problem("文件为空", "The file is empty")
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise file_problem("不支持旧版Excel(.xls)文件，请另存为.xlsx或CSV", "Old Excel (.xls) files are not supported; save as .xlsx or CSV")
-    if content.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
-        grid = _xlsx_grid(content)
-    else:
-        grid = _csv_grid(content)
+def read_sheet(*, filename: str, content: bytes | BinaryIO, aliases: dict[str, list[str]], required: set[str],
+               sheet: str | None = None) -> Sheet:
+    """Open CSV or XLSX as a stream, find the header row and map its columns to fields by `aliases`."""
     lookup = {_key(a): name for name, names in aliases.items() for a in [name, *names]}
-    for number, cells in grid[:10]:
-        mapped: dict[str, int] = {}
+
+    def mapped(cells: list[Any]) -> dict[str, int]:
+        found: dict[str, int] = {}
         for position, title in enumerate(cells):
             name = lookup.get(_key(title))
-            if name is not None and name not in mapped:
-                mapped[name] = position
-        if required <= mapped.keys():
-            rows = [
-                (n, {name: (values[i] if i < len(values) else None) for name, i in mapped.items()})
-                for n, values in grid
-                if n > number and any(_blank(v) is False for v in values)
-            ]
-            if len(rows) > MAX_ROWS:
-                raise file_problem(f"行数超过{MAX_ROWS}行上限", f"More than {MAX_ROWS} rows")
-            return Sheet({name: str(cells[i]).strip() for name, i in mapped.items()}, rows)
-    wanted = "、".join(aliases[name][0] for name in sorted(required))
-    raise file_problem(f"未找到必需的列标题：{wanted}", f"Required column headers not found: {', '.join(sorted(required))}")
+            if name is not None and name not in found:
+                found[name] = position
+        return found
+
+    def find(grid: list[tuple[int, list[Any]]]) -> tuple[int, list[str]] | None:
+        return next(((n, [text_of(c) for c in cells]) for n, cells in grid if required <= mapped(cells).keys()), None)
+
+    wanted = sorted(required)
+    headers = stream.Headers(find, "、".join(aliases[name][0] for name in wanted), ", ".join(wanted))
+    parsed = stream.read_sheet(filename=filename, content=content, sheet=sheet, headers=headers,
+                               max_bytes=MAX_FILE_BYTES)
+    positions = mapped(parsed.header)
+    rows = (
+        (n, {name: (values[i] if i < len(values) else None) for name, i in positions.items()})
+        for n, values in parsed.rows if any(not _blank(v) for v in values)
+    )
+    return Sheet({name: parsed.header[i] for name, i in positions.items()}, _at_most(rows), parsed.close)
+
+
+def check_file(*, filename: str, content: BinaryIO, aliases: dict[str, list[str]], required: set[str],
+               sheet: str | None = None) -> None:
+    """What can be told of a file before its rows are read (its kind, the header, a first data row): `InvalidInput`
+    on `file`. The file is left at its start."""
+    with read_sheet(filename=filename, content=content, aliases=aliases, required=required, sheet=sheet) as parsed:
+        if next(parsed.rows, None) is None:
+            raise no_rows()
+    content.seek(0)
+
+
+def no_rows() -> InvalidInput:
+    return file_problem("文件中没有数据行", "The file has no data rows")
+
+
+def _at_most(rows: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for count, row in enumerate(rows, start=1):
+        if count > MAX_ROWS:
+            raise file_problem(f"行数超过{MAX_ROWS}行上限", f"More than {MAX_ROWS} rows")
+        yield row
 
 
 async def stores_by_key(actor: Scope) -> dict[str, int]:
@@ -133,37 +160,3 @@ def _key(title: Any) -> str:
 
 def _blank(value: Any) -> bool:
     return value is None or text_of(value) == ""
-
-
-def _xlsx_grid(content: bytes) -> list[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise file_problem("无法读取XLSX文件：文件已损坏或不是Excel(.xlsx)文件", "Cannot read the XLSX file") from None
-    except Exception:  # openpyxl raises many kinds on malformed parts; all mean "broken file"
-        raise file_problem("无法读取XLSX文件：文件内容有误", "Cannot read the XLSX file") from None
-    try:
-        sheet = workbook[workbook.sheetnames[0]]
-        return [(n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    except Exception:
-        raise file_problem("XLSX工作表内容损坏", "A sheet of the XLSX file is damaged") from None
-    finally:
-        workbook.close()
-
-
-def _csv_grid(content: bytes) -> list[tuple[int, list[Any]]]:
-    text = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise file_problem("无法识别文件编码（支持UTF-8和GBK）", "Unknown text encoding (UTF-8 and GBK are supported)")
-    try:
-        return [(n, cells) for n, cells in enumerate(csv.reader(io.StringIO(text)), start=1)]
-    except csv.Error as error:
-        raise file_problem("CSV文件格式错误", f"Malformed CSV: {error}") from None

@@ -11,6 +11,7 @@ from crm.notify.tables import Notification
 from tenants.tables import AuditEntry, User
 from tests.support.builders import complaint, customer_with_car, group_code_of, walk_complaint
 from tests.support.callbacks import make_due
+from tests.support.imports import imported
 from tests.support.web import sign_in
 
 API = "/api/v1"
@@ -191,22 +192,24 @@ async def test_bulk_import_is_all_or_nothing_unless_valid_rows_are_accepted(clie
         [f"imp3_{tag}", "陈三", "店长", code, "", "", ""],
         [f"imp1_{tag}", "陈四", "员工", code, "", "", ""],
     ])
-    files = {"file": ("people.xlsx", content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
-    refused = await client.post(f"{API}/users/import", headers=admin, files=files)
-    assert refused.status_code == 400
-    report = refused.json()["report"]
-    assert [(e["row"], e["field"], e["message_zh"]) for e in report["errors"]] == [
+    refused = await imported(client, admin, f"{API}/users/import", "people.xlsx", content)
+    assert refused["status"] == "done" and refused["imported"] is False, refused
+    assert [(e["row"], e["field"], e["message_zh"]) for e in refused["errors"]] == [
         (4, "roles", "角色无效：店长"), (5, "username", "与前面的行用户名重复")]
+    assert (refused["rows_read"], refused["rows_accepted"], refused["rows_rejected"]) == (4, 0, 2)
     assert not await User.exists().where(User.username == f"imp1_{tag}")
-    accepted = await client.post(f"{API}/users/import", headers=admin, files=files, data={"accept_valid_rows": "true"})
-    assert accepted.status_code == 200, accepted.text
-    created = accepted.json()["created"]
+    accepted = await imported(client, admin, f"{API}/users/import", "people.xlsx", content, accept_valid_rows=True)
+    assert accepted["imported"] is True, accepted
+    created = accepted["report"]["created"]
     assert [c["username"] for c in created] == [f"imp1_{tag}", f"imp2_{tag}"]
     await _token(client, created[1]["username"], created[1]["temporary_password"])
+    # The temporary passwords are shown once, to whoever imported the sheet.
+    again = (await client.get(accepted["url"], headers=admin)).json()
+    assert [c["temporary_password"] for c in again["report"]["created"]] == ["", ""]
     gm = await tenant.headers("store_gm@A")
-    by_gm = await client.post(f"{API}/users/import", headers=gm, files={"file": ("p.xlsx", _sheet([
-        [f"imp5_{tag}", "陈五", "总经理", code, "", "", ""]]), "application/octet-stream")})
-    assert by_gm.json()["report"]["errors"][0]["message_zh"] == "无权授予该角色或管理该门店员工"
+    by_gm = await imported(client, gm, f"{API}/users/import", "p.xlsx", _sheet([
+        [f"imp5_{tag}", "陈五", "总经理", code, "", "", ""]]))
+    assert by_gm["errors"][0]["message_zh"] == "无权授予该角色或管理该门店员工"
 
 
 async def test_another_groups_admin_gets_404_for_every_user_endpoint(client, tenant, other_tenant):

@@ -10,6 +10,8 @@ import io
 from openpyxl import Workbook
 
 from tenants.tables import Store
+from tests.support.customers import run_queued_import
+from tests.support.imports import imported
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["门店编码", "调查方式", "期间", "指标", "得分", "区域平均", "全国平均", "全国排名", "参评店数", "电访落实率"]
@@ -36,6 +38,14 @@ async def scores(tenant) -> list[list]:
             [b, "电访", "2026-11", "SSI", 95, 86, 87, 3, 300, None], [b, "电访", "2026-11", "CSI", 92, 91, 89, 10, 300, None]]
 
 
+async def job_report(page):
+    """On an import job's page: run the job here as the worker would; the page's polling shows the report."""
+    await page.wait_for_selector('#import-progress[data-status="queued"]')
+    await run_queued_import(int(page.url.rsplit("/", 1)[1]))
+    await page.wait_for_selector("#import-report")
+    return page.locator("#import-report")
+
+
 async def test_group_admin_imports_sorts_and_opens_a_store(page, sign_in, tenant):
     await sign_in(page, tenant.usernames["group_admin"], next_path="/satisfaction")
     rows = await scores(tenant)
@@ -43,16 +53,18 @@ async def test_group_admin_imports_sorts_and_opens_a_store(page, sign_in, tenant
     await upload.set_input_files(xlsx([*rows, ["NOPE", "电访", "2026-13", "SSI", "x", "", "", "", "", ""]]))
     async with page.expect_navigation():
         await page.click("#scores-import button[type=submit]")
-    report = page.locator("#scores-import-report")
+    report = await job_report(page)  # the job's page: its progress, then the report
     assert "未导入任何数据" in await report.inner_text()
-    assert await report.locator('li[data-row="8"]').count() >= 2  # store, period and score of the bad row
+    assert await report.locator('tr[data-row="8"]').count() >= 2  # store, period and score of the bad row
 
+    await page.click("#import-again")
     await page.locator('#scores-import input[type="file"]').set_input_files(
         xlsx([*rows, ["NOPE", "电访", "2026-13", "SSI", "x", "", "", "", "", ""]]))
     await page.check('#scores-import input[name="accept_valid_rows"]')
     async with page.expect_navigation():
         await page.click("#scores-import button[type=submit]")
-    assert "已导入 6 行" in await page.locator("#scores-import-report").inner_text()
+    assert "已导入 6 行" in await (await job_report(page)).inner_text()
+    await page.goto("/satisfaction")
 
     table = page.locator("#satisfaction-table tbody tr")
     cs = page.locator("#satisfaction-table thead a", has_text="CS(SSI+CSI)")
@@ -75,9 +87,9 @@ async def test_group_admin_imports_sorts_and_opens_a_store(page, sign_in, tenant
 async def test_store_manager_sees_only_their_store(page, sign_in, tenant, client):
     rows = await scores(tenant)
     book = xlsx(rows)
-    imported = await client.post("/api/v1/manufacturer-scores/import", headers=await tenant.headers("group_admin"),
-                                 files={"file": (book["name"], book["buffer"])}, data={"accept_valid_rows": "false"})
-    assert imported.status_code == 200, imported.text
+    job = await imported(client, await tenant.headers("group_admin"), "/api/v1/manufacturer-scores/import",
+                         book["name"], book["buffer"])
+    assert job["imported"] is True, job
     await sign_in(page, tenant.usernames["store_cr_manager@A"], next_path="/satisfaction")
     stores = page.locator("#satisfaction-table tbody tr")
     assert await stores.count() == 1 and await stores.first.get_attribute("data-store") == str(tenant.store_a)
@@ -126,8 +138,9 @@ async def test_mystery_checklist_audit_and_import(page, sign_in, tenant, browser
         await agent.locator('#mystery-import input[type="file"]').set_input_files(bad)
         async with agent.expect_navigation():
             await agent.click("#mystery-import button[type=submit]")
-        report = agent.locator("#mystery-import-report")
+        report = await job_report(agent)
         assert "未导入任何数据" in await report.inner_text()
-        assert await report.locator("li").count() == 1 and await report.locator('li[data-row="3"]').count() == 1
+        rows = report.locator("#import-errors tbody tr")
+        assert await rows.count() == 1 and await report.locator('tr[data-row="3"]').count() == 1
     finally:
         await context.close()

@@ -7,10 +7,10 @@ import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 
 from crm.satisfaction.standing import position, rank_band
 from tenants.tables import Store
+from tests.support.imports import finished, started, xlsx
 
 API = "/api/v1/manufacturer-scores"
 HEADER_ZH = ["门店编码", "调查方式", "期间", "指标", "得分", "区域平均", "全国平均", "全国排名", "参评店数", "电访落实率"]
@@ -38,18 +38,15 @@ async def code(store_id: int) -> str:
     return (await Store.select(Store.code).where(Store.id == store_id).first())["code"]
 
 
-def xlsx(rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 async def upload(client, tenant, content, name="scores.xlsx", accept=False, who="group_admin"):
-    return await client.post(f"{API}/import", headers=await tenant.headers(who), files={"file": (name, content)},
-                             data={"accept_valid_rows": "true" if accept else "false"})
+    return await started(client, await tenant.headers(who), f"{API}/import", name, content, accept_valid_rows=accept)
+
+
+async def imported(client, tenant, content, name="scores.xlsx", accept=False, who="group_admin") -> dict:
+    """The import's job run to its end: its report."""
+    job = await finished(client, await tenant.headers(who), await upload(client, tenant, content, name, accept, who))
+    assert job["status"] == "done", job
+    return job["report"]
 
 
 async def test_import_checks_every_row_and_replaces_on_reimport(client, tenant):
@@ -63,17 +60,17 @@ async def test_import_checks_every_row_and_replaces_on_reimport(client, tenant):
         [b, "面访", "2026Q5", "SSI", 80, 85, 86, 1, 300, None],  # no fifth quarter
         [b, "电访", "2026-11", "NPS", "很好", None, None, 400, 300, None],
     ]
-    refused = await upload(client, tenant, xlsx(rows))
-    assert refused.status_code == 400, refused.text
-    assert [(e["row"], e["field"]) for e in refused.json()["errors"]] == [
+    refused = await imported(client, tenant, xlsx(rows))
+    assert refused["imported"] is False, refused
+    assert [(e["row"], e["field"]) for e in refused["errors"]] == [
         (6, "period"), (7, "metric"), (7, "score"), (7, "national_rank")]
     assert (await client.get(API, headers=await tenant.headers("group_admin"))).json()["total"] == 0
 
-    accepted = await upload(client, tenant, xlsx(rows), accept=True)
-    assert accepted.status_code == 200, accepted.text
-    assert (accepted.json()["written"], accepted.json()["skipped"]) == (4, 2)
-    again = await upload(client, tenant, xlsx(rows), accept=True)
-    assert (again.json()["written"], again.json()["replaced"]) == (0, 4)
+    accepted = await imported(client, tenant, xlsx(rows), accept=True)
+    assert accepted["imported"] is True, accepted
+    assert (accepted["written"], accepted["skipped"]) == (4, 2)
+    again = await imported(client, tenant, xlsx(rows), accept=True)
+    assert (again["written"], again["replaced"]) == (0, 4)
     listed = (await client.get(API, params={"store_id": tenant.store_a}, headers=await tenant.headers("store_gm@A"))).json()
     assert listed["total"] == 4 and listed["items"][0]["period"] == "2026-11" and listed["sort"] == "-period"
     paged = (await client.get(API, params={"store_id": tenant.store_a, "sort": "score", "page": 2, "page_size": 3},
@@ -95,10 +92,9 @@ async def test_english_csv_and_other_tenants(client, tenant, other_tenant):
     a = await code(tenant.store_a)
     csv = ("store code,survey,period,metric,score,regional average,national average,rank,stores ranked\n"
            f"{a},visit,2026-Q3,ssi,85,85,86,30,200\n").encode()
-    response = await upload(client, tenant, csv, name="scores.csv")
-    assert response.status_code == 200, response.text
-    foreign = await upload(client, other_tenant, csv, name="scores.csv")
-    assert foreign.status_code == 400 and foreign.json()["errors"][0]["field"] == "store"
+    assert (await imported(client, tenant, csv, name="scores.csv"))["imported"] is True
+    foreign = await imported(client, other_tenant, csv, name="scores.csv")
+    assert foreign["imported"] is False and foreign["errors"][0]["field"] == "store"
     assert (await client.get(f"/api/v1/stores/{tenant.store_a}/standing",
                              headers=await other_tenant.headers("group_admin"))).status_code == 404
     assert (await client.get(f"/api/v1/stores/{tenant.store_a}/standing",
@@ -116,7 +112,7 @@ async def test_group_table_sorts_exports_and_store_page_shows_the_standing(clien
     a, b = await code(tenant.store_a), await code(tenant.store_b)
     rows = [HEADER_ZH, [a, "电访", "2026-11", "SSI", 91, 86, 87, 18, 300, 98], [a, "电访", "2026-11", "CSI", 89, 91, 89, 60, 300, None],
             [b, "电访", "2026-11", "SSI", 95, 86, 87, 3, 300, None], [b, "电访", "2026-11", "CSI", 92, 91, 89, 10, 300, None]]
-    assert (await upload(client, tenant, xlsx(rows))).status_code == 200
+    assert (await imported(client, tenant, xlsx(rows)))["imported"] is True
     web = await browser_session(tenant.usernames["hq_viewer"])
     page = await web.get("/satisfaction", params={"sort": "cs", "desc": "true"})
     assert page.status_code == 200 and "满意度总表" in page.text

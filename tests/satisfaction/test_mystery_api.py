@@ -8,6 +8,7 @@ import io
 from openpyxl import Workbook
 
 from tenants.tables import Store
+from tests.support.imports import finished, started
 
 BASE = "/api/v1/mystery-shopper"
 CHECKLIST = [("展厅接待", "30秒内主动迎接"), ("展厅接待", "递送名片"), ("需求分析", "询问用车需求"), ("试乘试驾", "主动邀约试驾")]
@@ -133,10 +134,14 @@ async def store_code(store_id: int) -> str:
 
 
 async def upload(client, tenant, content: bytes, accept=False, name="audits.xlsx"):
-    return await client.post(
-        f"{BASE}/audits/import", headers=await tenant.headers("group_customer_service"),
-        files={"file": (name, content)}, data={"accept_valid_rows": "true" if accept else "false"},
-    )
+    return await started(client, await tenant.headers("group_customer_service"), f"{BASE}/audits/import", name,
+                         content, accept_valid_rows=accept)
+
+
+async def audits_imported(client, tenant, content: bytes, accept=False, name="audits.xlsx") -> dict:
+    """The import's job, run to its end: the report is in it."""
+    return await finished(client, await tenant.headers("group_customer_service"),
+                          await upload(client, tenant, content, accept, name))
 
 
 async def test_import_of_audits_with_row_errors_is_all_or_nothing(client, tenant):
@@ -150,24 +155,26 @@ async def test_import_of_audits_with_row_errors_is_all_or_nothing(client, tenant
            [a, "2026-13-45", "展厅接待", "递送名片", "得分", "", ""]]
     content = xlsx([header, *good, *bad])
 
-    refused = await upload(client, tenant, content)
-    assert refused.status_code == 400, refused.text
-    errors = refused.json()["errors"]
+    refused = await audits_imported(client, tenant, content)
+    assert refused["status"] == "done" and refused["imported"] is False, refused
+    errors = refused["errors"]
     assert [(e["row"], e["field"]) for e in errors] == [
         (8, "item"), (9, "store"), (9, "result"), (10, "audited_on")]
     assert errors[0]["column"] == "检查项" and errors[0]["message_zh"] and errors[0]["message_en"]
+    assert (refused["rows_read"], refused["rows_accepted"], refused["rows_rejected"]) == (8, 0, 3)
     listed = await client.get(f"{BASE}/audits", headers=await tenant.headers("group_admin"))
     assert listed.json()["items"] == [] and listed.json()["total"] == 0
 
-    accepted = await upload(client, tenant, content, accept=True)
-    assert accepted.status_code == 200, accepted.text
-    report = accepted.json()
+    accepted = await audits_imported(client, tenant, content, accept=True)
+    assert accepted["imported"] is True, accepted
+    report = accepted["report"]
     assert [(x["store_id"], x["scored"], x["lost"], x["multiplier"]) for x in report["audits"]] == [
         (tenant.store_a, 3, 1, "0.7")]
     assert report["skipped_audits"] == 1  # store B's audit had a bad row: not imported in part
+    assert (accepted["rows_accepted"], accepted["rows_rejected"]) == (4, 3)
 
-    again = await upload(client, tenant, content, accept=True)
-    assert again.status_code == 200
+    again = await audits_imported(client, tenant, content, accept=True)
+    assert again["imported"] is True
     listed = await client.get(f"{BASE}/audits", headers=await tenant.headers("group_admin"))
     assert listed.json()["total"] == 1, "re-import replaces, never duplicates"
 
@@ -177,9 +184,8 @@ async def test_import_reads_csv_with_english_headers(client, tenant):
     a = await store_code(tenant.store_a)
     lines = ["store code,date,section,checkpoint,result,remark"] + [
         f"{a},2026-11-19,{s},{i},{'scored' if n else 'lost'}," for n, (s, i) in enumerate(CHECKLIST)]
-    response = await upload(client, tenant, "\n".join(lines).encode("gbk"), name="audits.csv")
-    assert response.status_code == 200, response.text
-    assert response.json()["audits"][0]["score_rate"] == "75.00"
+    job = await audits_imported(client, tenant, "\n".join(lines).encode("gbk"), name="audits.csv")
+    assert job["report"]["audits"][0]["score_rate"] == "75.00"
     broken = await upload(client, tenant, b"PK\x03\x04 not really a workbook")
     assert broken.status_code == 400 and broken.json()["errors"][0]["field"] == "file"
     headless = await upload(client, tenant, b"a,b\n1,2\n", name="x.csv")

@@ -8,7 +8,7 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from crm.analytics import dashboard
 from crm.analytics.charts import lines_svg
@@ -16,6 +16,7 @@ from crm.analytics.periods import parse_period
 from crm.reports.figures import group_comparison_month, month_period, store_cr_center_month
 from crm.satisfaction.trends import store_trends
 from tenants.tables import Store
+from tests.support.imports import imported, xlsx
 
 HEADER = ["门店编码", "调查方式", "期间", "指标", "得分", "区域平均", "全国平均", "全国排名", "参评店数", "电访落实率"]
 CHECKLIST = [("展厅接待", "30秒内主动迎接"), ("展厅接待", "递送名片"), ("需求分析", "询问用车需求"), ("试乘试驾", "主动邀约试驾")]
@@ -23,15 +24,6 @@ CHECKLIST = [("展厅接待", "30秒内主动迎接"), ("展厅接待", "递送�
 
 async def code(store_id: int) -> str:
     return (await Store.select(Store.code).where(Store.id == store_id).first())["code"]
-
-
-def xlsx(rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -45,9 +37,8 @@ async def scored(client, tenant):
             [b, "电访", "2026-11", "SSI", 85, 86, 87, 100, 300, None], [b, "电访", "2026-11", "CSI", 92, 91, 89, 10, 300, None],
             [a, "面访", "2026-Q4", "SSI", 80, 82, 83, 90, 300, None]]
     admin = await tenant.headers("group_admin")
-    imported = await client.post("/api/v1/manufacturer-scores/import", headers=admin,
-                                 files={"file": ("scores.xlsx", xlsx(rows))}, data={"accept_valid_rows": "false"})
-    assert imported.status_code == 200, imported.text
+    job = await imported(client, admin, "/api/v1/manufacturer-scores/import", "scores.xlsx", xlsx(rows))
+    assert job["imported"] is True and job["rows_accepted"] == 7, job
     checklist = await client.put("/api/v1/mystery-shopper/checkpoints", headers=admin, json={
         "brand_division_id": tenant.division_ids[0], "checkpoints": [{"section": s, "item": i} for s, i in CHECKLIST]})
     checkpoints = checklist.json()["items"]

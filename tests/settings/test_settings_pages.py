@@ -414,7 +414,7 @@ async def test_customer_import_reports_row_errors_and_imports_the_valid_rows_on_
     page = await manager.get("/settings")
     htmx = await manager.post("/settings/customer-import", data={"_csrf_token": csrf_of(page.text)}, files=upload,
                               headers={"HX-Request": "true"})
-    assert htmx.headers["hx-redirect"].startswith("/settings/customer-import/")
+    assert htmx.headers["hx-redirect"].startswith("/imports/")
     await run_queued_import(int(htmx.headers["hx-redirect"].rsplit("/", 1)[1]))
 
     missing = await _post(manager, "/settings/customer-import", {"accept_valid_rows": "1"})

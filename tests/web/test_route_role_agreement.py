@@ -134,9 +134,9 @@ PAIRS: dict[str, tuple[str, Api]] = {
     "/settings/dms-keys": ("/settings/dms-keys?store={store}", Api("/api/v1/dms/keys?store_id={store}")),
     # The upload form ↔ the import (a JSON body is refused as a bad upload, after the role check).
     "/settings/customer-import": ("/settings/customer-import", Api("/api/v1/customers/import", "POST", {})),
-    "/settings/customer-import/{job_id:int}": ("/settings/customer-import/{import}", Api("/api/v1/imports/{import}")),
-    "/settings/customer-import/{job_id:int}/progress": ("/settings/customer-import/{import}/progress",
-                                                        Api("/api/v1/imports/{import}")),
+    # Every kind of import's job page (progress, then the report) ↔ the job as JSON.
+    "/imports/{job_id:int}": ("/imports/{import}", Api("/api/v1/imports/{import}")),
+    "/imports/{job_id:int}/progress": ("/imports/{import}/progress", Api("/api/v1/imports/{import}")),
 }
 # Pages with nothing to agree on: they show no data and admit everyone.
 UNPAIRED = {
