@@ -26,6 +26,7 @@ import fcntl
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -56,8 +57,10 @@ class PooledSQLiteEngine(SQLiteEngine):
             raise RuntimeError(f"SQLite 3.35 or later is needed, this Python has {sqlite3.sqlite_version}")
         super().__init__(path=path, **connection_kwargs)
         self._idle: dict[int, list[aiosqlite.Connection]] = {}
-        self._writers: dict[int, asyncio.Lock] = {}
-        self._no_writer: dict[int, asyncio.Event] = {}
+        # Bound to their event loop: kept per loop object, not per id() that a later loop may reuse.
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._no_writer: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = \
+            weakref.WeakKeyDictionary()
         self._lock_file: int | None = None
         self._writing_connection: dict[int, _OnLoop] = {}
 
@@ -68,7 +71,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         burst some requests lose round after round (intake p99 13.6 s at 10 writers). Writers queue instead: in
         the process in arrival order (an asyncio lock), then between the processes (web processes, worker) on
         a lock file the kernel hands over as soon as it is released, so SQLite never has to arbitrate."""
-        loop = id(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
         writers = self._writers.setdefault(loop, asyncio.Lock())
         no_writer = self._no_writer.get(loop)
         if no_writer is None:
@@ -106,7 +109,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         return self._lock_file
 
     async def _after_this_process_writer(self) -> None:
-        no_writer = self._no_writer.get(id(asyncio.get_running_loop()))
+        no_writer = self._no_writer.get(asyncio.get_running_loop())
         if no_writer is None or no_writer.is_set():
             return
         try:
