@@ -115,7 +115,8 @@ async def _pack(today, samples: int, repeat: int) -> None:
     # A sample of the reports (the group's and every n-th store report), one at a time: each made again through
     # the job's service and its finished HTML rendered bare by WeasyPrint in the same pool, alternately, `repeat`
     # times; the ratio of the best of each is the overhead of gathering, templating, XLSX and storing (the best
-    # of several takes out the render's own run-to-run variance and other processes' bursts).
+    # of several takes out the render's own run-to-run variance and other processes' bursts). A second best of
+    # bare renders of the same HTML, against the first, is the noise floor of that ratio.
     from crm.reports.tables import ReportRequest
 
     loop = asyncio.get_running_loop()
@@ -123,7 +124,8 @@ async def _pack(today, samples: int, repeat: int) -> None:
     breakdowns: list[dict[str, float]] = []
     step = max(1, (len(ids) - 1) // samples)
     sample = [0, *range(1, len(ids), step)]
-    ratios, bare_times, serial = [], [], []
+    ratios, bare_times, serial, noise = [], [], [], []
+    by_median: list[tuple[float, float]] = []
     phases: dict[str, list[float]] = {"gather": [], "html": [], "xlsx": []}
     for i in sample:
         (store_id, kind_key), report_id = wanted[i], ids[i]
@@ -138,11 +140,14 @@ async def _pack(today, samples: int, repeat: int) -> None:
         t = time.perf_counter()
         render.xlsx_for(data, title=kind.title, generated_at=clock.now())
         phases["xlsx"].append(time.perf_counter() - t)
-        made_times, bares, parts = [], [], []
+        made_times, bares, parts, control = [], [], [], []
         for _ in range(repeat):
             t = time.perf_counter()
             await loop.run_in_executor(render.renderer(), render.render_pdf, html)
             bares.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await loop.run_in_executor(render.renderer(), render.render_pdf, html)
+            control.append(time.perf_counter() - t)
             await ReportRequest.update({ReportRequest.status: "queued", ReportRequest.data_hash: ""}).where(
                 ReportRequest.id == report_id)
             spent.clear()
@@ -153,6 +158,9 @@ async def _pack(today, samples: int, repeat: int) -> None:
         serial.append(min(made_times))
         bare_times.append(min(bares))
         ratios.append(serial[-1] / bare_times[-1])
+        noise.append(min(control) / bare_times[-1])
+        by_median.append((statistics.median(made_times) / statistics.median(bares),
+                          statistics.median(control) / statistics.median(bares)))
         breakdowns.append({"bare": bare_times[-1], "made": serial[-1], **parts[made_times.index(serial[-1])]})
     sampling.cancel()
     render.shutdown_renderer()
@@ -160,6 +168,12 @@ async def _pack(today, samples: int, repeat: int) -> None:
           f"bare WeasyPrint p50 {statistics.median(bare_times):.3f} s; ratio made/bare p50 "
           f"{statistics.median(ratios):.2f}× p95 {statistics.quantiles(ratios, n=20)[18]:.2f}× "
           f"max {max(ratios):.2f}× (group report {ratios[0]:.2f}×)", flush=True)
+    print(f"noise floor, the same HTML's bare render against itself (a second best of {repeat}, same run): p50 "
+          f"{statistics.median(noise):.2f}× p95 {statistics.quantiles(noise, n=20)[18]:.2f}× max {max(noise):.2f}×",
+          flush=True)
+    for name, values in (("made/bare", [m for m, _ in by_median]), ("noise floor", [c for _, c in by_median])):
+        print(f"  by the median of {repeat} instead of the best: {name} p50 {statistics.median(values):.2f}× p95 "
+              f"{statistics.quantiles(values, n=20)[18]:.2f}× max {max(values):.2f}×", flush=True)
     print("the made path of the slowest tenth by ratio (ms; the XLSX thread overlaps the PDF):", flush=True)
     worst = sorted(range(len(ratios)), key=ratios.__getitem__)[-max(1, len(ratios) // 10):]
     for i in reversed(worst):
