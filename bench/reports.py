@@ -211,7 +211,7 @@ def _time_the_made_path(service, render) -> dict[str, float]:
                     spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
         return timed_call
 
-    for name in ("html_for", "xlsx_for", "store_xlsx", "store_file"):
+    for name in ("html_for", "xlsx_for", "store_report_files"):
         setattr(render, name, timed(name, getattr(render, name)))
     start_pdf = render.start_pdf
 

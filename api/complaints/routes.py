@@ -293,7 +293,9 @@ async def routing_suggestion(
 async def revisit_queue(
     actor: Scope, sort: SortParam = "", page: PageParam = 1, page_size: PageSizeParam = None
 ) -> Page[ComplaintSummary]:
-    """Resolved complaints due for the revisit (回访), soonest deadline first (the sort keys of the list)."""
+    """Resolved complaints due for the revisit (回访), one page with the total. `sort`: `due` (default, soonest
+    revisit deadline first), `priority`, `id`, `state`, `store`, `customer`, `plate`, `content`, `channel`,
+    `handler`, `received`; `-key` for descending."""
     want = queries.REVISIT_LIST.parse(sort=sort, page=page, page_size=page_size)
     return await queries.revisit_queue(actor=actor, want=want)
 

@@ -162,9 +162,10 @@ def xlsx_for(data: dict[str, Any], *, title: str, generated_at: datetime) -> byt
     return out.getvalue()
 
 
-def store_xlsx(data: dict[str, Any], *, title: str, generated_at: datetime) -> str:
-    """The XLSX made and stored; returns its hash (run in a thread while the child lays out the PDF)."""
-    return store_file(xlsx_for(data, title=title, generated_at=generated_at), "xlsx")
+def store_report_files(pdf: bytes, xlsx: bytes) -> tuple[str, str]:
+    """Both files of a report stored, once the PDF has come out (a failed render leaves no file behind); their
+    hashes. Run in a thread: storing waits for the disk."""
+    return store_file(pdf, "pdf"), store_file(xlsx, "xlsx")
 
 
 def store_file(content: bytes, suffix: str) -> str:

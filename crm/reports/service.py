@@ -227,16 +227,14 @@ async def render_report(report_id: int, *, attempt: int) -> dict:
     values = {ReportRequest.status: "ready", ReportRequest.reason: "", ReportRequest.data_hash: data_hash}
     if not reused:
         now = clock.now().astimezone(await timezone_of(group=row["group"]))
-        # The child is handed the HTML first; then the XLSX is made and stored in a thread while the child lays
-        # out the PDF (a thread started earlier would hold the GIL the hand-over needs): the report costs its
-        # PDF's time.
+        # The child is handed the HTML first; then the XLSX is made in a thread while the child lays out the PDF
+        # (a thread started earlier would hold the GIL the hand-over needs): the report costs its PDF's time.
         rendering = await render.start_pdf(render.html_for(kind.template, data, title=kind.title, generated_at=now))
-        xlsx_hash, (pdf, pages) = await asyncio.gather(
-            asyncio.to_thread(render.store_xlsx, data, title=kind.title, generated_at=now), rendering)
-        values.update({
-            ReportRequest.pdf_hash: await asyncio.to_thread(render.store_file, pdf, "pdf"),
-            ReportRequest.pages: pages, ReportRequest.xlsx_hash: xlsx_hash, ReportRequest.rendered_at: clock.now(),
-        })
+        xlsx, (pdf, pages) = await asyncio.gather(
+            asyncio.to_thread(render.xlsx_for, data, title=kind.title, generated_at=now), rendering)
+        pdf_hash, xlsx_hash = await asyncio.to_thread(render.store_report_files, pdf, xlsx)
+        values.update({ReportRequest.pdf_hash: pdf_hash, ReportRequest.pages: pages, ReportRequest.xlsx_hash: xlsx_hash,
+                       ReportRequest.rendered_at: clock.now()})
     async with transaction():
         await ReportRequest.update(values).where(ReportRequest.id == report_id)
         sent = 0 if reused else await _tell_subscribers(row, kind, values[ReportRequest.pdf_hash])

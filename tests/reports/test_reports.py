@@ -3,6 +3,7 @@ titles and the same figures the dashboard API returns for the month; requests, r
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
@@ -141,9 +142,14 @@ async def test_bad_requests_answer_400_with_the_field(client, tenant, body, fiel
 
 async def test_a_failing_render_is_retried_then_shown_failed_with_the_reason(client, tenant, monkeypatch):
     async def broken(html: str):
-        raise RuntimeError("字体缺失")
+        """The child fails after the hand-over, while the XLSX is being made beside it."""
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(RuntimeError("字体缺失"))
+        return failed
 
     monkeypatch.setattr(render, "start_pdf", broken)
+    stored = render.file_path("0" * 64, "pdf").parent.parent
+    files_before = sorted(stored.rglob("*")) if stored.exists() else []
     with time_machine.travel(NOW, tick=False):
         await build_november(tenant)
         report = await ask(client, tenant, "store_gm@A", kind="complaint_month", store_id=tenant.store_a)
@@ -158,6 +164,7 @@ async def test_a_failing_render_is_retried_then_shown_failed_with_the_reason(cli
     assert retrying["status"] == "queued" and "字体缺失" in retrying["reason"]
     assert shown["status"] == "failed" and "字体缺失" in shown["reason"] and shown["attempts"] == 3
     assert not_ready.status_code == 409
+    assert (sorted(stored.rglob("*")) if stored.exists() else []) == files_before, "a failed render stores no file"
 
 
 async def test_cr_center_report_shows_the_dashboard_callback_figures(client, tenant):
