@@ -90,10 +90,14 @@ async def request_report(*, actor: Scope, kind: str, month: str, store_id: int |
     return report_id
 
 
+# The group's reports (no store) come before the stores' in `store` order on either engine (PostgreSQL would put
+# a NULL store name last, SQLite first).
+_GROUP_REPORT_FIRST = '"report_request"."store" IS NOT NULL'
+
 REPORT_LIST = lists.ListSpec(
     name="reports",
     sorts={"month": (ReportRequest.month, ReportRequest.requested_at), "requested": (ReportRequest.requested_at,),
-           "kind": (ReportRequest.kind,), "store": (ReportRequest.store.name,), "status": (ReportRequest.status,)},
+           "kind": (ReportRequest.kind,), "store": (_GROUP_REPORT_FIRST, ReportRequest.store.name), "status": (ReportRequest.status,)},
     default_sort="-month",
     tiebreak=ReportRequest.id,
 )

@@ -124,8 +124,12 @@ async def test_reports_are_store_data(client, tenant, other_tenant):
         assert r.status_code == 404
         assert (await client.get(API, headers=await tenant.headers("staff@A"))).status_code == 403
         listed = (await client.get(API, headers=await tenant.headers("hq_viewer"))).json()
+        by_store = [(await client.get(API, params={"sort": order}, headers=await tenant.headers("hq_viewer"))).json()
+                    for order in ("store", "-store")]
         mine = (await client.get(API, headers=await tenant.headers("store_gm@A"))).json()
     assert {r["id"] for r in listed["items"]} == {store["id"], group["id"]} and listed["total"] == 2
+    assert [[r["id"] for r in page["items"]] for page in by_store] == [[group["id"], store["id"]],
+                                                                      [store["id"], group["id"]]]
     assert [r["id"] for r in mine["items"]] == [store["id"]] and mine["total"] == 1
 
 
