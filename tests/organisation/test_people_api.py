@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 
-from openpyxl import Workbook
 
 from crm.complaints.tables import Complaint, ComplaintEvent
 from crm.notify.tables import Notification
 from tenants.tables import AuditEntry, User
 from tests.support.builders import complaint, customer_with_car, group_code_of, walk_complaint
 from tests.support.callbacks import make_due
+from tests.support import imports
 from tests.support.imports import imported
 from tests.support.web import sign_in
 
@@ -172,14 +171,7 @@ async def test_people_are_searched_and_paged(client, tenant):
 
 
 def _sheet(rows: list[list[str]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["用户名", "姓名", "角色", "门店编码", "品牌事业部", "邮箱", "手机"])
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return imports.xlsx([["用户名", "姓名", "角色", "门店编码", "品牌事业部", "邮箱", "手机"], *rows])
 
 
 async def test_bulk_import_is_all_or_nothing_unless_valid_rows_are_accepted(client, tenant):

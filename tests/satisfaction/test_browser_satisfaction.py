@@ -5,12 +5,11 @@ records an audit and imports audits with a bad row."""
 
 from __future__ import annotations
 
-import io
 
-from openpyxl import Workbook
 
 from tenants.tables import Store
 from tests.support.customers import run_queued_import
+from tests.support import imports
 from tests.support.imports import imported
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -22,12 +21,7 @@ async def code(store_id: int) -> str:
 
 
 def xlsx(rows) -> dict:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return {"name": "成绩.xlsx", "mimeType": XLSX, "buffer": out.getvalue()}
+    return {"name": "成绩.xlsx", "mimeType": XLSX, "buffer": imports.xlsx(rows)}
 
 
 async def scores(tenant) -> list[list]:

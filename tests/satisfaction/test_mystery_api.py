@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import io
 
-from openpyxl import Workbook
 
 from tenants.tables import Store
+from tests.support import imports
 from tests.support.imports import finished, started
 
 BASE = "/api/v1/mystery-shopper"
@@ -119,14 +118,7 @@ async def test_other_tenants_and_stores_get_404(client, tenant, other_tenant):
 
 
 def xlsx(rows: list[list]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["神秘客户检查结果"])  # a title row above the header
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return imports.xlsx([["神秘客户检查结果"], *rows])  # a title row above the header
 
 
 async def store_code(store_id: int) -> str:
